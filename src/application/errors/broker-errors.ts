@@ -1,0 +1,12 @@
+/**
+ * Infrastructure failures are typed exceptions with `retriable` (style §4.7, after kafkajs).
+ * Business outcomes are never thrown: they are `Result` values from the domain.
+ */
+export class BrokerError extends Error {
+  readonly retriable: boolean;
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
