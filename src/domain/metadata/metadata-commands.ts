@@ -1,0 +1,43 @@
+import { StreamConfig } from '../stream/stream-config';
+
+/** Commands carry every input already resolved: times from the application's clock, defaults applied. */
+export type RegisterBroker = {
+  readonly type: 'RegisterBroker';
+  readonly data: { readonly id: string; readonly host: string; readonly port: number };
+};
+
+export type CreateStream = {
+  readonly type: 'CreateStream';
+  readonly data: {
+    readonly name: string;
+    readonly subject: string;
+    readonly group: string;
+    /** -1 = every broker. */
+    readonly replicationFactor: number;
+    readonly partitions: number;
+    readonly config: StreamConfig;
+    readonly creationTimestampNs: string;
+    /** Streams may not capture the cluster's internal subjects (`<namespace>.…`). */
+    readonly namespace: string;
+  };
+};
+
+export type DeleteStream = { readonly type: 'DeleteStream'; readonly data: { readonly name: string } };
+
+export type PauseStream = {
+  readonly type: 'PauseStream';
+  /** Empty `partitions` = all of them. */
+  readonly data: { readonly name: string; readonly partitions: readonly number[]; readonly resumeAll: boolean; readonly atNs: string };
+};
+
+export type ResumeStream = {
+  readonly type: 'ResumeStream';
+  readonly data: { readonly name: string; readonly partitions: readonly number[]; readonly atNs: string };
+};
+
+export type SetStreamReadonly = {
+  readonly type: 'SetStreamReadonly';
+  readonly data: { readonly name: string; readonly partitions: readonly number[]; readonly readonly: boolean; readonly atNs: string };
+};
+
+export type MetadataCommand = RegisterBroker | CreateStream | DeleteStream | PauseStream | ResumeStream | SetStreamReadonly;

@@ -1,0 +1,62 @@
+import { StreamConfig } from '../stream/stream-config';
+
+/**
+ * Facts recorded in the metadata log (style §4.6): readonly data, every value supplied by the
+ * command, nothing generated while applying. Epochs are not in the events: they are the index of
+ * the log entry that carries them, assigned when the entry is applied.
+ */
+export type BrokerRegistered = {
+  readonly type: 'BrokerRegistered';
+  readonly data: { readonly id: string; readonly host: string; readonly port: number };
+};
+
+export type StreamCreated = {
+  readonly type: 'StreamCreated';
+  readonly data: {
+    readonly name: string;
+    readonly subject: string;
+    readonly group: string;
+    readonly replicationFactor: number;
+    readonly partitionCount: number;
+    readonly config: StreamConfig;
+    readonly creationTimestampNs: string;
+  };
+};
+
+export type PartitionCreated = {
+  readonly type: 'PartitionCreated';
+  readonly data: {
+    readonly stream: string;
+    readonly partition: number;
+    readonly replicas: readonly string[];
+    readonly leader: string;
+  };
+};
+
+export type StreamDeleted = { readonly type: 'StreamDeleted'; readonly data: { readonly name: string } };
+
+export type PartitionPaused = {
+  readonly type: 'PartitionPaused';
+  readonly data: { readonly stream: string; readonly partition: number; readonly resumeAll: boolean; readonly atNs: string };
+};
+
+export type PartitionResumed = {
+  readonly type: 'PartitionResumed';
+  readonly data: { readonly stream: string; readonly partition: number; readonly atNs: string };
+};
+
+export type PartitionReadonlyChanged = {
+  readonly type: 'PartitionReadonlyChanged';
+  readonly data: { readonly stream: string; readonly partition: number; readonly readonly: boolean; readonly atNs: string };
+};
+
+export type MetadataEvent =
+  | BrokerRegistered
+  | StreamCreated
+  | PartitionCreated
+  | StreamDeleted
+  | PartitionPaused
+  | PartitionResumed
+  | PartitionReadonlyChanged;
+
+export type MetadataEventType = MetadataEvent['type'];

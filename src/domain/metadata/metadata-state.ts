@@ -1,0 +1,20 @@
+import { BrokerState } from '../cluster/cluster-state';
+import { PartitionState } from '../partition/partition-state';
+import { StreamState } from '../stream/stream-state';
+
+/** The replicated metadata: the result of applying every committed log entry in order. */
+export interface MetadataState {
+  readonly brokers: ReadonlyMap<string, BrokerState>;
+  readonly streams: ReadonlyMap<string, StreamState>;
+  /** Index of the last log entry applied; 0 before the first. */
+  readonly lastAppliedIndex: number;
+}
+
+export const emptyMetadataState = (): MetadataState => ({
+  brokers: new Map(),
+  streams: new Map(),
+  lastAppliedIndex: 0,
+});
+
+export const findPartition = (state: MetadataState, stream: string, partition: number): PartitionState | undefined =>
+  state.streams.get(stream)?.partitions[partition];
