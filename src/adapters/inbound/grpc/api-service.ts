@@ -1,0 +1,284 @@
+import {
+  handleUnaryCall,
+  sendUnaryData,
+  ServerDuplexStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  status,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { ApplicationError } from '../../../application/errors/application-errors';
+import { Logger } from '../../../application/ports/logger.port';
+import { AckMessage, MessageTransport } from '../../../application/ports/message-transport.port';
+import { Scheduler } from '../../../application/ports/clock.port';
+import { FetchMetadataQuery, PartitionView } from '../../../application/use-cases/fetch-metadata';
+import { PublishHandler, PublishRequestData } from '../../../application/use-cases/publish';
+import { PublishAsyncResponse, PublishAsyncSession } from '../../../application/use-cases/publish-async-session';
+import { StreamAdminHandler } from '../../../application/use-cases/stream-admin';
+import { SubscribeHandler } from '../../../application/use-cases/subscribe';
+import { Result } from '../../../domain/shared/result';
+import * as api from '../../codec/api-types';
+import { ackErrorStatus, toStatus } from './grpc-error-mapping';
+import { CreateStreamDto, dtoProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
+import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from './request-mapping';
+import { serveSubscribe } from './subscribe-call';
+
+export interface ApiServiceDeps {
+  readonly admin: StreamAdminHandler;
+  readonly metadata: FetchMetadataQuery;
+  readonly publisher: PublishHandler;
+  readonly subscriber: SubscribeHandler;
+  readonly transport: MessageTransport;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+}
+
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+/**
+ * `proto.API` handlers: decode → use case → encode. Every refusal goes through the one mapping
+ * table; unexpected exceptions become INTERNAL with a log line, never a crash. Each handler
+ * answers exactly once.
+ */
+export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplementation {
+  const unary = <Req, Res>(name: string, body: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Result<Res, ApplicationError> | StatusOnly>): handleUnaryCall<Req, Res> =>
+    ((call, callback) => {
+      body(call.request, call).then(
+        (result) => {
+          if ('code' in result) return callback({ code: result.code, details: result.details });
+          if (result.ok) return callback(null, result.value);
+          const answer = toStatus(result.error);
+          return callback({ code: answer.code, details: answer.message });
+        },
+        (error: unknown) => {
+          deps.logger.error({ err: error, rpc: name }, 'RPC failed');
+          callback({ code: status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
+        },
+      );
+    }) as Unary<Req, Res>;
+
+  const unimplemented = (name: string): handleUnaryCall<unknown, unknown> => (_call, callback) =>
+    callback({ code: status.UNIMPLEMENTED, details: `${name} is not implemented by this server yet` });
+
+  return {
+    CreateStream: unary<api.CreateStreamRequest, api.CreateStreamResponse>('CreateStream', async (req) => {
+      const problem = dtoProblem(CreateStreamDto, req);
+      if (problem) return invalid(problem);
+      if (req.encryption?.value) return { code: status.FAILED_PRECONDITION, details: "Failed on preconditions for stream's encryption handler: encryption at rest is not supported by this server yet" };
+      return mapOk(await deps.admin.createStream(toCreateStreamData(req)), {});
+    }),
+    DeleteStream: unary<api.DeleteStreamRequest, api.DeleteStreamResponse>('DeleteStream', async (req) => mapOk(await deps.admin.deleteStream(req.name), {})),
+    PauseStream: unary<api.PauseStreamRequest, api.PauseStreamResponse>('PauseStream', async (req) =>
+      mapOk(await deps.admin.pauseStream(req.name, req.partitions, req.resumeAll), {}),
+    ),
+    SetStreamReadonly: unary<api.SetStreamReadonlyRequest, api.SetStreamReadonlyResponse>('SetStreamReadonly', async (req) =>
+      mapOk(await deps.admin.setStreamReadonly(req.name, req.partitions, req.readonly), {}),
+    ),
+    Subscribe: (call: ServerWritableStream<api.SubscribeRequest, Buffer>) => {
+      const problem = dtoProblem(SubscribeDto, call.request);
+      if (problem) {
+        call.emit('error', { code: status.INVALID_ARGUMENT, details: problem });
+        return;
+      }
+      serveSubscribe(call, deps.subscriber).catch((error: unknown) => {
+        deps.logger.error({ err: error, rpc: 'Subscribe' }, 'subscription failed');
+        call.emit('error', { code: status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
+      });
+    },
+    FetchMetadata: unary<api.FetchMetadataRequest, api.FetchMetadataResponse>('FetchMetadata', async (req) => ({
+      ok: true,
+      value: {
+        brokers: deps.metadata.brokers(),
+        streamMetadata: deps.metadata.streams(req.streams).map((s) =>
+          s.kind === 'unknown'
+            ? { name: s.name, subject: '', error: api.StreamMetadataError.UNKNOWN_STREAM, partitions: {}, creationTimestamp: 0n }
+            : {
+                name: s.name,
+                subject: s.subject,
+                error: api.StreamMetadataError.OK,
+                partitions: Object.fromEntries(s.partitions.map((p) => [p.id, toPartitionMetadata(p)])),
+                creationTimestamp: s.creationTimestampNs,
+              },
+        ),
+        groupMetadata: req.groups.map((groupId) => ({ groupId, error: api.ConsumerGroupMetadataError.UNKNOWN_GROUP, coordinator: '', epoch: 0n })),
+      },
+    })),
+    FetchPartitionMetadata: unary<api.FetchPartitionMetadataRequest, api.FetchPartitionMetadataResponse>('FetchPartitionMetadata', async (req) => {
+      const result = deps.metadata.partition(req.stream, req.partition);
+      return result.ok ? { ok: true, value: { metadata: toPartitionMetadata(result.value) } } : result;
+    }),
+    Publish: unary<api.PublishRequest, api.PublishResponse>('Publish', async (req, call) => {
+      const problem = publishRequestProblem(req);
+      if (problem) return invalid(problem);
+      const result = await deps.publisher.publish(toPublishData(req), deadlineMs(call.getDeadline()));
+      if (!result.ok) return result;
+      return { ok: true, value: { ack: result.value ? toApiAck(result.value) : undefined, correlationId: req.correlationId } as api.PublishResponse };
+    }),
+    PublishAsync: (call: ServerDuplexStream<api.PublishRequest, api.PublishResponse>) => servePublishAsync(call, deps),
+    PublishToSubject: unary<api.PublishToSubjectRequest, api.PublishToSubjectResponse>('PublishToSubject', async (req, call) => {
+      const result = await deps.publisher.publishToSubject(
+        {
+          key: bytesOrNull(req.key),
+          value: bytesOrNull(req.value),
+          subject: req.subject,
+          headers: headersOrNull(req.headers),
+          ackInbox: req.ackInbox,
+          correlationId: req.correlationId,
+          ackPolicy: req.ackPolicy as number,
+        },
+        deadlineMs(call.getDeadline()),
+      );
+      if (!result.ok) return result;
+      return { ok: true, value: (result.value ? { ack: toApiAck(result.value) } : {}) as api.PublishToSubjectResponse };
+    }),
+    SetCursor: unimplemented('SetCursor'),
+    FetchCursor: unimplemented('FetchCursor'),
+    JoinConsumerGroup: unimplemented('JoinConsumerGroup'),
+    LeaveConsumerGroup: unimplemented('LeaveConsumerGroup'),
+    FetchConsumerGroupAssignments: unimplemented('FetchConsumerGroupAssignments'),
+    ReportConsumerGroupCoordinator: unimplemented('ReportConsumerGroupCoordinator'),
+  };
+}
+
+type StatusOnly = { readonly code: status; readonly details: string };
+
+const invalid = (details: string): StatusOnly => ({ code: status.INVALID_ARGUMENT, details });
+
+function mapOk<Res>(result: Result<void, ApplicationError>, value: Res): Result<Res, ApplicationError> {
+  return result.ok ? { ok: true, value } : result;
+}
+
+/** Milliseconds left before the call's deadline, or null when it has none. */
+function deadlineMs(deadline: Date | number): number | null {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
+}
+
+function toPublishData(req: api.PublishRequest): PublishRequestData {
+  return {
+    key: bytesOrNull(req.key),
+    value: bytesOrNull(req.value),
+    stream: req.stream,
+    partition: req.partition,
+    headers: headersOrNull(req.headers),
+    ackInbox: req.ackInbox,
+    correlationId: req.correlationId,
+    ackPolicy: req.ackPolicy as number,
+    expectedOffset: int64ToOffset(req.expectedOffset),
+  };
+}
+
+export function toApiAck(ack: AckMessage): api.Ack {
+  return {
+    stream: ack.stream,
+    partitionSubject: ack.partitionSubject,
+    msgSubject: ack.msgSubject,
+    offset: BigInt(ack.offset),
+    ackInbox: ack.ackInbox,
+    correlationId: ack.correlationId,
+    ackPolicy: ack.ackPolicy as number,
+    receptionTimestamp: ack.receptionTimestampNs,
+    commitTimestamp: ack.commitTimestampNs,
+    ackError: ack.ackError as number,
+  };
+}
+
+function toPartitionMetadata(p: PartitionView): api.PartitionMetadata {
+  return {
+    id: p.id,
+    leader: p.leader,
+    replicas: p.replicas,
+    isr: p.isr,
+    highWatermark: BigInt(p.highWatermark),
+    newestOffset: BigInt(p.newestOffset),
+    paused: p.paused,
+    readonly: p.readonly,
+    messagesReceivedTimestamps: { firstTimestamp: p.messagesReceivedTimestamps.firstNs, latestTimestamp: p.messagesReceivedTimestamps.latestNs },
+    pauseTimestamps: { firstTimestamp: p.pauseTimestamps.firstNs, latestTimestamp: p.pauseTimestamps.latestNs },
+    readonlyTimestamps: { firstTimestamp: p.readonlyTimestamps.firstNs, latestTimestamp: p.readonlyTimestamps.latestNs },
+  };
+}
+
+/** PublishAsync error codes for refusals (spec §2.9). */
+function asyncErrorOf(error: ApplicationError): api.PublishAsyncError {
+  const message = toStatus(error).message;
+  switch (error.kind) {
+    case 'NoStreamProvided':
+    case 'NoSuchStream':
+    case 'NoSuchPartition':
+      return { code: api.PublishAsyncErrorCode.NOT_FOUND, message };
+    case 'PartitionReadonly':
+      return { code: api.PublishAsyncErrorCode.READONLY, message };
+    case 'ResumeFailed':
+      return { code: api.PublishAsyncErrorCode.INTERNAL, message };
+    default:
+      return { code: api.PublishAsyncErrorCode.BAD_REQUEST, message };
+  }
+}
+
+function asyncAckError(ack: AckMessage): api.PublishAsyncError {
+  const message = ackErrorStatus(ack.ackError).message;
+  switch (ack.ackError as number) {
+    case api.AckError.INCORRECT_OFFSET:
+      return { code: api.PublishAsyncErrorCode.INCORRECT_OFFSET, message };
+    case api.AckError.TOO_LARGE:
+      return { code: api.PublishAsyncErrorCode.BAD_REQUEST, message };
+    case api.AckError.ENCRYPTION:
+      return { code: api.PublishAsyncErrorCode.ENCRYPTION_FAILED, message };
+    default:
+      return { code: api.PublishAsyncErrorCode.UNKNOWN, message };
+  }
+}
+
+const EMPTY_ACK = {} as api.Ack;
+
+function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.PublishResponse>, deps: ApiServiceDeps): void {
+  let closed = false;
+  const respond = (response: PublishAsyncResponse): void => {
+    if (closed) return;
+    if (response.kind === 'ack') {
+      const ack = response.ack;
+      call.write(
+        ack.ackError === 0
+          ? ({ ack: toApiAck(ack), correlationId: ack.correlationId } as api.PublishResponse)
+          : ({ ack: EMPTY_ACK, asyncError: asyncAckError(ack), correlationId: ack.correlationId } as api.PublishResponse),
+      );
+    } else {
+      // Error responses carry an empty non-nil ack for older clients (spec §2.9).
+      call.write({ ack: EMPTY_ACK, asyncError: asyncErrorOf(response.error), correlationId: response.correlationId } as api.PublishResponse);
+    }
+  };
+  const session = new PublishAsyncSession(deps.publisher, deps.transport, deps.scheduler, respond);
+  const opening = session.open();
+  const end = (): void => {
+    if (closed) return;
+    closed = true;
+    session.close();
+  };
+  call.on('data', (req: api.PublishRequest) => {
+    const problem = publishRequestProblem(req);
+    if (problem) {
+      respond({ kind: 'error', correlationId: req.correlationId, error: { kind: 'InvalidRequest', reason: problem } });
+      return;
+    }
+    opening.then(() => session.submit(toPublishData(req)), () => undefined);
+  });
+  call.on('end', () => {
+    opening
+      .then(() => session.finish())
+      .then(() => {
+        if (!closed) {
+          closed = true;
+          call.end();
+        }
+      })
+      .catch((error: unknown) => deps.logger.error({ err: error, rpc: 'PublishAsync' }, 'PublishAsync drain failed'));
+  });
+  call.on('cancelled', end);
+  call.on('error', end);
+  opening.catch((error: unknown) => {
+    deps.logger.error({ err: error, rpc: 'PublishAsync' }, 'could not open the ack inbox');
+    closed = true;
+    call.emit('error', { code: status.UNAVAILABLE, details: 'could not open the ack inbox' });
+  });
+}

@@ -1,0 +1,98 @@
+import * as grpc from '@grpc/grpc-js';
+import { Logger } from '../../../application/ports/logger.port';
+import { API_SERVICE_NAME, apiServiceDefinition } from './api-service-definition';
+import { addHealthService } from './health-service-definition';
+
+const SERVING = 1;
+const NOT_SERVING = 2;
+const SERVICE_UNKNOWN = 3;
+
+export interface GrpcServerSettings {
+  readonly host: string;
+  readonly port: number;
+  /** PEM contents; TLS only when both are set (spec §10.1). */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly clientCa?: Buffer; readonly requireClientCert: boolean };
+  /** Bound on in-flight data per call and on message size (reliability plan A10/A19). */
+  readonly maxReceiveMessageBytes: number;
+}
+
+/**
+ * Owns the grpc.Server: binds, registers `proto.API` and the standard health service, reports
+ * `proto.API` SERVING once started and NOT_SERVING when shutdown begins (spec §11.3).
+ */
+export class GrpcApiServer {
+  private readonly server: grpc.Server;
+  private readonly statuses = new Map<string, number>([['', SERVING], [API_SERVICE_NAME, NOT_SERVING]]);
+  private readonly watchers = new Set<{ service: string; call: grpc.ServerWritableStream<{ service: string }, unknown> }>();
+  private boundPort = 0;
+
+  constructor(
+    private readonly settings: GrpcServerSettings,
+    handlers: grpc.UntypedServiceImplementation,
+    private readonly logger: Logger,
+  ) {
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': settings.maxReceiveMessageBytes,
+      'grpc.max_concurrent_streams': 10_000,
+      'grpc.keepalive_time_ms': 60_000,
+    });
+    this.server.addService(apiServiceDefinition, handlers);
+    addHealthService(this.server, {
+      check: (call, callback) => {
+        const status = this.statuses.get(call.request.service);
+        if (status === undefined) callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
+        else callback(null, { status });
+      },
+      watch: (call) => {
+        const watcher = { service: call.request.service, call: call as unknown as grpc.ServerWritableStream<{ service: string }, unknown> };
+        this.watchers.add(watcher);
+        call.write({ status: this.statuses.get(watcher.service) ?? SERVICE_UNKNOWN });
+        call.on('cancelled', () => this.watchers.delete(watcher));
+      },
+    });
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<number> {
+    const credentials = this.settings.tls
+      ? grpc.ServerCredentials.createSsl(
+          this.settings.tls.clientCa ?? null,
+          [{ private_key: this.settings.tls.key, cert_chain: this.settings.tls.cert }],
+          this.settings.tls.requireClientCert,
+        )
+      : grpc.ServerCredentials.createInsecure();
+    const address = `${this.settings.host.includes(':') ? `[${this.settings.host}]` : this.settings.host}:${this.settings.port}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port))),
+    );
+    this.setStatus(API_SERVICE_NAME, SERVING);
+    this.logger.info({ address: `${this.settings.host}:${this.boundPort}` }, 'gRPC API serving');
+    return this.boundPort;
+  }
+
+  /** Stops accepting calls; open calls get `graceMs` to finish before they are cancelled. */
+  async stop(graceMs: number): Promise<void> {
+    this.setStatus(API_SERVICE_NAME, NOT_SERVING);
+    for (const w of this.watchers) w.call.end();
+    this.watchers.clear();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private setStatus(service: string, status: number): void {
+    this.statuses.set(service, status);
+    for (const w of this.watchers) if (w.service === service) w.call.write({ status });
+  }
+}

@@ -1,0 +1,98 @@
+import { status } from '@grpc/grpc-js';
+import { ApplicationError } from '../../../application/errors/application-errors';
+import { AckError } from '../../../application/ports/message-transport.port';
+import { unreachable } from '../../../domain/shared/assert';
+
+export interface StatusAnswer {
+  readonly code: status;
+  readonly message: string;
+}
+
+/**
+ * Every refusal → one gRPC status and message, in one table. Messages are the spec's (§2) where
+ * Liftbridge clients match on them; codes are the spec's (go-liftbridge maps codes to errors).
+ */
+export function toStatus(error: ApplicationError): StatusAnswer {
+  switch (error.kind) {
+    case 'InvalidStreamName':
+      return { code: status.INVALID_ARGUMENT, message: error.reason };
+    case 'StreamNameReserved':
+      return { code: status.INVALID_ARGUMENT, message: 'Stream is reserved' };
+    case 'InvalidSubject':
+      return { code: status.INVALID_ARGUMENT, message: error.reason };
+    case 'InvalidPartitionCount':
+      return { code: status.INVALID_ARGUMENT, message: `Invalid partitions ${error.partitions}: must be between 1 and ${error.max}` };
+    case 'InvalidReplicationFactor':
+      return { code: status.INVALID_ARGUMENT, message: `Invalid replicationFactor ${error.replicationFactor}, cluster size ${error.clusterSize}` };
+    case 'InvalidStreamConfig':
+      return { code: status.INVALID_ARGUMENT, message: `Invalid ${error.field}: ${error.reason}` };
+    case 'StreamAlreadyExists':
+      return { code: status.ALREADY_EXISTS, message: 'stream already exists' };
+    case 'StreamNotFound':
+      return { code: status.NOT_FOUND, message: 'stream does not exist' };
+    case 'PartitionNotFound':
+      return { code: status.NOT_FOUND, message: 'partition does not exist' };
+    case 'NoBrokers':
+      return { code: status.INTERNAL, message: 'no known brokers' };
+    case 'NoStreamProvided':
+      return { code: status.INVALID_ARGUMENT, message: 'no stream provided' };
+    case 'NoSuchStream':
+      return { code: status.NOT_FOUND, message: `no such stream: ${error.stream}` };
+    case 'NoSuchPartition':
+      return { code: status.NOT_FOUND, message: `no such partition: ${error.partition}` };
+    case 'PartitionReadonly':
+      return { code: status.FAILED_PRECONDITION, message: `readonly partition: ${error.partition}` };
+    case 'ConcurrencyControlNeedsAck':
+      return { code: status.INVALID_ARGUMENT, message: 'stream with concurrency control must have AckPolicy set' };
+    case 'InvalidAckPolicy':
+      return { code: status.INVALID_ARGUMENT, message: `Unknown AckPolicy ${error.value}` };
+    case 'SubscribePartitionUnknown':
+      return { code: status.NOT_FOUND, message: 'No such partition' };
+    case 'NotPartitionLeader':
+      return { code: status.FAILED_PRECONDITION, message: 'Server not partition leader' };
+    case 'PartitionMetadataNotLeader':
+      return { code: status.FAILED_PRECONDITION, message: 'The request should be sent to partition leader' };
+    case 'PartitionMetadataUnknown':
+      return { code: status.NOT_FOUND, message: 'partition not found' };
+    case 'ConsumerIdMissing':
+      return { code: status.INVALID_ARGUMENT, message: 'Consumer id cannot be empty when group id is provided' };
+    case 'ConsumerGroupsNotCompatibleWithIsrReads':
+      return { code: status.INVALID_ARGUMENT, message: 'Consumer groups not compatible with ReadISRReplica' };
+    case 'UnknownStartPosition':
+      return { code: status.INVALID_ARGUMENT, message: `Unknown StartPosition ${error.value}` };
+    case 'UnknownStopPosition':
+      return { code: status.INVALID_ARGUMENT, message: `Unknown StopPosition ${error.value}` };
+    case 'StopBeforeStart':
+      return { code: status.INVALID_ARGUMENT, message: `Stop offset is before start offset: ${error.stop} < ${error.start}` };
+    case 'StreamEmpty':
+      return { code: status.RESOURCE_EXHAUSTED, message: 'Stream is empty' };
+    case 'StopTimestampBeforeLog':
+      return { code: status.INTERNAL, message: 'Stop timestamp is before the first message of the log' };
+    case 'ResumeFailed':
+      return { code: status.INTERNAL, message: `Failed to resume stream: ${error.reason}` };
+    case 'AckTimeout':
+      return { code: status.DEADLINE_EXCEEDED, message: 'timed out waiting for ack' };
+    case 'AckRejected':
+      return ackErrorStatus(error.ackError);
+    case 'MetadataTimeout':
+      return { code: status.INTERNAL, message: 'raft operation timed out' };
+    case 'InvalidRequest':
+      return { code: status.INVALID_ARGUMENT, message: error.reason };
+    default:
+      return unreachable(error);
+  }
+}
+
+/** Spec §2.9: how a negative ack becomes the unary Publish's status. */
+export function ackErrorStatus(ackError: AckError): StatusAnswer {
+  switch (ackError) {
+    case AckError.IncorrectOffset:
+      return { code: status.UNKNOWN, message: 'incorrect expected offset' };
+    case AckError.TooLarge:
+      return { code: status.INVALID_ARGUMENT, message: 'message exceeds max replication size' };
+    case AckError.Encryption:
+      return { code: status.INTERNAL, message: 'encryption failed on partition' };
+    default:
+      return { code: status.UNKNOWN, message: 'unknown error' };
+  }
+}

@@ -1,0 +1,41 @@
+import { connect, ConnectionOptions, NatsConnection } from 'nats';
+import { Logger } from '../../../application/ports/logger.port';
+
+export interface NatsConnectionSettings {
+  readonly servers: readonly string[];
+  readonly user?: string;
+  readonly password?: string;
+  readonly tls?: { readonly certFile?: string; readonly keyFile?: string; readonly caFile?: string };
+  /** Used in connection names `LIFT.<ns>.<serverId>.<name>` (spec §3.4). */
+  readonly namespace: string;
+  readonly serverId: string;
+}
+
+/**
+ * Opens NATS connections the way Liftbridge does (spec §3.4): named per purpose, reconnecting
+ * forever every 250 ms.
+ */
+export async function openNatsConnection(settings: NatsConnectionSettings, name: string, logger: Logger): Promise<NatsConnection> {
+  const options: ConnectionOptions = {
+    servers: [...settings.servers],
+    name: `LIFT.${settings.namespace}.${settings.serverId}.${name}`,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 10_000,
+    maxPingOut: 3,
+  };
+  if (settings.user !== undefined) options.user = settings.user;
+  if (settings.password !== undefined) options.pass = settings.password;
+  if (settings.tls && settings.tls.certFile && settings.tls.keyFile) {
+    options.tls = { certFile: settings.tls.certFile, keyFile: settings.tls.keyFile, ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}) };
+  }
+  const nc = await connect(options);
+  void (async () => {
+    for await (const status of nc.status()) {
+      const level = status.type === 'disconnect' || status.type === 'error' ? 'warn' : 'debug';
+      logger[level]({ connection: name, status: status.type, data: String(status.data) }, 'NATS connection status');
+    }
+  })();
+  return nc;
+}

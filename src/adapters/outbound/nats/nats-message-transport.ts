@@ -1,0 +1,193 @@
+import { Msg, NatsConnection, nuid } from 'nats';
+import { Subject } from 'rxjs';
+import { Logger } from '../../../application/ports/logger.port';
+import {
+  AckInbox,
+  AckMessage,
+  AckPolicy,
+  InboundMessage,
+  Listener,
+  MessageTransport,
+  OutboundPublish,
+} from '../../../application/ports/message-transport.port';
+import { BrokerError } from '../../../application/errors/broker-errors';
+import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
+import { MsgType, parseEnvelope } from '../../codec/envelope';
+import { decodePublishMessage, encodePublishEnvelope } from '../../codec/publish-message-codec';
+import { Subjects } from './subjects';
+
+export class MessageTooLargeError extends BrokerError {
+  constructor(size: number, max: number) {
+    super(`message exceeds max replication size (${size} > ${max} bytes)`);
+  }
+}
+
+/** Counters for what the transport refused; exposed for logs now and metrics later. */
+export interface TransportCounters {
+  malformedEnvelopes: number;
+  rejectedAckInboxes: number;
+}
+
+/**
+ * Client traffic over NATS (spec §3.3): partition subjects in (envelope or raw payload), acks out,
+ * server-side publishes. Runs on two connections so that a flood of ingest never queues behind acks.
+ */
+export class NatsMessageTransport implements MessageTransport {
+  readonly counters: TransportCounters = { malformedEnvelopes: 0, rejectedAckInboxes: 0 };
+  private readonly subjects: Subjects;
+
+  constructor(
+    private readonly streams: NatsConnection,
+    private readonly publishes: NatsConnection,
+    namespace: string,
+    private readonly logger: Logger,
+  ) {
+    this.subjects = new Subjects(namespace);
+  }
+
+  async listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener> {
+    const handle = (error: Error | null, msg: Msg): void => {
+      if (error) {
+        this.logger.warn({ err: error, subject }, 'partition subscription error');
+        return;
+      }
+      const message = this.decodeInbound(msg);
+      if (message) onMessage(message);
+    };
+    const sub = this.streams.subscribe(subject, queueGroup === '' ? { callback: handle } : { queue: queueGroup, callback: handle });
+    // The subscription is live on the server before the partition counts as started.
+    await this.streams.flush();
+    return {
+      close: async () => {
+        if (!sub.isClosed()) sub.unsubscribe();
+      },
+    };
+  }
+
+  /** Envelope → fields; no magic → the raw payload is the value (spec §3.1 ingest rule). */
+  private decodeInbound(msg: Msg): InboundMessage | null {
+    const data = msg.data;
+    const reply = msg.reply ?? '';
+    const parsed = parseEnvelope(data, MsgType.Publish);
+    if (parsed.kind === 'not-an-envelope') {
+      return {
+        key: null,
+        value: data,
+        headers: null,
+        subject: msg.subject,
+        reply,
+        ackInbox: '',
+        correlationId: '',
+        ackPolicy: AckPolicy.None,
+        expectedOffset: -1, // appendix B #14: no envelope means no concurrency check
+        sizeBytes: data.length,
+      };
+    }
+    if (parsed.kind === 'malformed') return this.dropMalformed(msg.subject, parsed.detail);
+    try {
+      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const m = decodePublishMessage(buf, parsed.payloadStart, parsed.payloadEnd);
+      return {
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+        subject: msg.subject,
+        reply,
+        ackInbox: m.ackInbox !== '' && this.acceptAckInbox(m.ackInbox) ? m.ackInbox : '',
+        correlationId: m.correlationId,
+        ackPolicy: m.ackPolicy as AckPolicy,
+        expectedOffset: m.expectedOffset,
+        sizeBytes: data.length,
+      };
+    } catch (error) {
+      return this.dropMalformed(msg.subject, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private dropMalformed(subject: string, detail: string): null {
+    // Right magic, wrong everything else: refuse and count rather than store garbage (reliability plan B2-B6).
+    if (this.counters.malformedEnvelopes++ % 1000 === 0) {
+      this.logger.warn({ subject, detail, total: this.counters.malformedEnvelopes }, 'dropping malformed Liftbridge envelope');
+    }
+    return null;
+  }
+
+  private acceptAckInbox(inbox: string): boolean {
+    if (this.subjects.isAcceptableAckInbox(inbox)) return true;
+    if (this.counters.rejectedAckInboxes++ % 1000 === 0) this.logger.warn({ inbox }, 'refusing to send acks to this inbox');
+    return false;
+  }
+
+  sendAck(ack: AckMessage): void {
+    this.publishes.publish(
+      ack.ackInbox,
+      encodeAckEnvelope({
+        stream: ack.stream,
+        partitionSubject: ack.partitionSubject,
+        msgSubject: ack.msgSubject,
+        offset: ack.offset,
+        ackInbox: ack.ackInbox,
+        correlationId: ack.correlationId,
+        ackPolicy: ack.ackPolicy,
+        receptionTimestamp: ack.receptionTimestampNs,
+        commitTimestamp: ack.commitTimestampNs,
+        ackError: ack.ackError,
+      }),
+    );
+  }
+
+  publish(subject: string, message: OutboundPublish): void {
+    const envelope = encodePublishEnvelope({
+      key: message.key,
+      value: message.value,
+      headers: message.headers,
+      ackInbox: message.ackInbox,
+      correlationId: message.correlationId,
+      ackPolicy: message.ackPolicy,
+      expectedOffset: message.expectedOffset,
+    });
+    const max = this.publishes.info?.max_payload ?? Number.MAX_SAFE_INTEGER;
+    if (envelope.length > max) throw new MessageTooLargeError(envelope.length, max);
+    this.publishes.publish(subject, envelope);
+  }
+
+  async openAckInbox(subject?: string): Promise<AckInbox> {
+    const inbox = subject ?? this.subjects.ackInbox(nuid.next());
+    const acks = new Subject<AckMessage>();
+    const sub = this.publishes.subscribe(inbox, {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          const a = decodeAckEnvelope(msg.data);
+          acks.next({
+            stream: a.stream,
+            partitionSubject: a.partitionSubject,
+            msgSubject: a.msgSubject,
+            offset: Number(a.offset),
+            ackInbox: a.ackInbox,
+            correlationId: a.correlationId,
+            ackPolicy: a.ackPolicy as number as AckPolicy,
+            receptionTimestampNs: a.receptionTimestamp,
+            commitTimestampNs: a.commitTimestamp,
+            ackError: a.ackError as number,
+          });
+        } catch (decodeError) {
+          this.logger.debug({ err: decodeError, inbox }, 'ignoring a message on an ack inbox that is not an ack');
+        }
+      },
+    });
+    await this.publishes.flush();
+    return {
+      subject: inbox,
+      acks$: acks.asObservable(),
+      close: () => {
+        if (!sub.isClosed()) sub.unsubscribe();
+        acks.complete();
+      },
+    };
+  }
+
+  async flush(): Promise<void> {
+    await this.publishes.flush();
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Every NATS subject the server uses, built in one place (style §4.3). Spec §3.5.
+ * Partition subjects (`S`, `S.<i>`) come from the domain's `partitionSubject`.
+ */
+export class Subjects {
+  constructor(readonly namespace: string) {}
+
+  /** Server-generated ack inbox: `<ns>.ack.<id>`. */
+  ackInbox(id: string): string {
+    return `${this.namespace}.ack.${id}`;
+  }
+
+  /**
+   * Whether the server may publish an ack to `subject`: a concrete subject (no wildcards) outside
+   * our internal namespace, except our own ack inboxes (reliability plan B15).
+   */
+  isAcceptableAckInbox(subject: string): boolean {
+    if (subject.length === 0 || subject.includes('*') || subject.includes('>') || /\s/.test(subject)) return false;
+    if (subject.startsWith(`${this.namespace}.`)) return subject.startsWith(`${this.namespace}.ack.`);
+    return true;
+  }
+}

@@ -1,0 +1,135 @@
+import { inject, injectable } from 'inversify';
+import { Subject, Subscription } from 'rxjs';
+import { applyProposal, ApplyOutcome } from '../../domain/metadata/apply-proposal';
+import { MetadataCommand } from '../../domain/metadata/metadata-commands';
+import { decide } from '../../domain/metadata/metadata-decide';
+import { MetadataError } from '../../domain/metadata/metadata-errors';
+import { MetadataEvent } from '../../domain/metadata/metadata-events';
+import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
+import { emptyMetadataState, MetadataState } from '../../domain/metadata/metadata-state';
+import { ok, Result } from '../../domain/shared/result';
+import { BrokerError } from '../errors/broker-errors';
+import { Scheduler } from '../ports/clock.port';
+import { Logger } from '../ports/logger.port';
+import { MetadataLog, MetadataLogEntry } from '../ports/metadata-log.port';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+
+export interface AppliedEntry {
+  readonly index: number;
+  readonly proposal: MetadataProposal;
+  readonly outcome: ApplyOutcome;
+  readonly recovered: boolean;
+  readonly state: MetadataState;
+}
+
+export class MetadataTimeoutError extends BrokerError {
+  constructor(ms: number) {
+    super(`metadata operation timed out after ${ms} ms`, { retriable: true });
+  }
+}
+
+/** How many times a command is re-decided when its proposal lost a race (bounded, style rule 8). */
+const REDECIDE_ATTEMPTS_MAX = 3;
+
+/**
+ * Holds the applied metadata state, applies committed log entries in order, and executes commands:
+ * decide against the applied state, propose, wait for the entry to be applied (style §4.6).
+ */
+@injectable()
+export class MetadataService {
+  private current: MetadataState = emptyMetadataState();
+  private readonly appliedSubject = new Subject<AppliedEntry>();
+  private readonly waiting = new Map<string, (outcome: ApplyOutcome) => void>();
+  private subscription: Subscription | null = null;
+  private serial: Promise<unknown> = Promise.resolve();
+  private proposalSequence = 0;
+
+  /** Every applied entry, recovered ones included, in index order. */
+  readonly applied$ = this.appliedSubject.asObservable();
+
+  constructor(
+    @inject(TOKENS.MetadataLog) private readonly log: MetadataLog,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  get state(): MetadataState {
+    return this.current;
+  }
+
+  /** Replays the stored log (entries arrive with recovered: true), then accepts commands. */
+  async start(): Promise<void> {
+    this.subscription = this.log.committed$.subscribe((entry) => this.apply(entry));
+    await this.log.start();
+    this.logger.info({ lastAppliedIndex: this.current.lastAppliedIndex, streams: this.current.streams.size }, 'metadata recovered');
+  }
+
+  async stop(): Promise<void> {
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    this.appliedSubject.complete();
+  }
+
+  /**
+   * Decides and records a command. Commands run one at a time, so each decision sees the effect of
+   * the previous one; a proposal rejected because the state moved is re-decided (bounded).
+   */
+  execute(command: MetadataCommand): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+    const run = this.serial.then(() => this.executeNow(command));
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  private async executeNow(command: MetadataCommand): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+    for (let attempt = 0; attempt < REDECIDE_ATTEMPTS_MAX; attempt++) {
+      const decision = decide(command, this.current);
+      if (!decision.ok) return decision;
+      if (decision.value.events.length === 0) return ok([]);
+      const proposal: MetadataProposal = {
+        proposalId: `${this.settings.serverId}:${++this.proposalSequence}`,
+        ...decision.value,
+      };
+      const outcome = await this.proposeAndWait(proposal);
+      if (outcome.kind === 'applied') return ok(outcome.events);
+      this.logger.debug({ command: command.type, failed: outcome.failed }, 'proposal rejected, deciding again');
+    }
+    // The state kept moving under us: answer from the latest state if it now refuses the command.
+    const last = decide(command, this.current);
+    if (!last.ok) return last;
+    throw new BrokerError('metadata changed concurrently, retry the request', { retriable: true });
+  }
+
+  private proposeAndWait(proposal: MetadataProposal): Promise<ApplyOutcome> {
+    const timeoutMs = this.settings.metadataTimeoutMs;
+    return new Promise<ApplyOutcome>((resolve, reject) => {
+      const timer = this.scheduler.setTimeout(() => {
+        this.waiting.delete(proposal.proposalId);
+        reject(new MetadataTimeoutError(timeoutMs));
+      }, timeoutMs);
+      this.waiting.set(proposal.proposalId, (outcome) => {
+        timer.cancel();
+        resolve(outcome);
+      });
+      this.log.propose(proposal).catch((cause: unknown) => {
+        timer.cancel();
+        this.waiting.delete(proposal.proposalId);
+        reject(cause);
+      });
+    });
+  }
+
+  private apply(entry: MetadataLogEntry): void {
+    // Applying an entry twice is harmless: it is skipped (style §4.6 step 6).
+    if (entry.index <= this.current.lastAppliedIndex) return;
+    const { state, outcome } = applyProposal(this.current, entry.proposal, entry.index);
+    this.current = state;
+    this.appliedSubject.next({ index: entry.index, proposal: entry.proposal, outcome, recovered: entry.recovered, state });
+    const waiter = this.waiting.get(entry.proposal.proposalId);
+    if (waiter) {
+      this.waiting.delete(entry.proposal.proposalId);
+      waiter(outcome);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import { StreamState } from '../../domain/stream/stream-state';
+import { PartitionLogOptions } from '../ports/partition-log.port';
+import { StreamDefaults } from '../server-settings';
+
+/** A stream's overrides over the server defaults (spec §4.3; segment age defaults to retention age). */
+export function logOptionsFor(stream: StreamState, defaults: StreamDefaults): PartitionLogOptions {
+  const c = stream.config;
+  const retentionMaxAgeMs = c.retentionMaxAgeMs ?? defaults.retentionMaxAgeMs;
+  return {
+    segmentMaxBytes: c.segmentMaxBytes ?? defaults.segmentMaxBytes,
+    segmentMaxAgeMs: c.segmentMaxAgeMs ?? (defaults.segmentMaxAgeMs || retentionMaxAgeMs),
+    retentionMaxBytes: c.retentionMaxBytes ?? defaults.retentionMaxBytes,
+    retentionMaxMessages: c.retentionMaxMessages ?? defaults.retentionMaxMessages,
+    retentionMaxAgeMs,
+    syncPolicy: defaults.syncPolicy,
+    syncIntervalMs: defaults.syncIntervalMs,
+  };
+}
+
+export const cleanerIntervalMsFor = (stream: StreamState, defaults: StreamDefaults): number =>
+  stream.config.cleanerIntervalMs ?? defaults.cleanerIntervalMs;
+
+export const concurrencyControlFor = (stream: StreamState, defaults: StreamDefaults): boolean =>
+  stream.config.optimisticConcurrencyControl ?? defaults.concurrencyControl;

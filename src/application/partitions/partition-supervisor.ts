@@ -1,0 +1,188 @@
+import { inject, injectable } from 'inversify';
+import { Subscription } from 'rxjs';
+import { PartitionState } from '../../domain/partition/partition-state';
+import { partitionKey, PartitionRef } from '../../domain/shared/ids';
+import { StreamState } from '../../domain/stream/stream-state';
+import { AppliedEntry, MetadataService } from '../metadata/metadata-service';
+import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
+import { Logger } from '../ports/logger.port';
+import { MessageTransport } from '../ports/message-transport.port';
+import { PartitionLog, PartitionLogStore } from '../ports/partition-log.port';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor } from './log-options';
+import { PartitionLeader } from './partition-leader';
+import { PartitionRuntime, ReceivedTimestamps } from './partition-runtime';
+
+/** Role-changing differences; anything else is applied to the open log in place. */
+const needsRestart = (running: PartitionState, desired: PartitionState): boolean =>
+  desired.paused ||
+  running.leader !== desired.leader ||
+  running.leaderEpoch !== desired.leaderEpoch ||
+  running.replicas.join(',') !== desired.replicas.join(',');
+
+interface Running {
+  state: PartitionState;
+  log: PartitionLog;
+  leader: PartitionLeader | null;
+  cleaner: Cancellable;
+  received: ReceivedTimestamps;
+}
+
+/**
+ * Makes what runs on this server match the applied metadata (style §4.6 step 5): opens the logs of
+ * the partitions it replicates, starts the leader role where it leads, closes paused partitions,
+ * deletes deleted streams. It reconciles whole streams after each applied entry, one at a time, so
+ * a pause, a resume or a delete-and-recreate is just "desired state differs from running state".
+ */
+@injectable()
+export class PartitionSupervisor {
+  private readonly running = new Map<string, Running>();
+  /** Received timestamps survive pause/resume (spec §11.4: resuming keeps event timestamps). */
+  private readonly receivedByPartition = new Map<string, ReceivedTimestamps>();
+  private readonly deletedDuringRecovery = new Set<string>();
+  private subscription: Subscription | null = null;
+  private work: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(TOKENS.PartitionLogStore) private readonly store: PartitionLogStore,
+    @inject(TOKENS.MessageTransport) private readonly transport: MessageTransport,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  /** Subscribe before the metadata replays, so recovery can record deletions (tombstones). */
+  watch(): void {
+    this.subscription = this.metadata.applied$.subscribe((entry) => this.onApplied(entry));
+  }
+
+  /** After replay: start everything the final state asks for and remove streams deleted while down. */
+  async startRecovered(): Promise<void> {
+    for (const name of this.deletedDuringRecovery) {
+      if (!this.metadata.state.streams.has(name)) await this.store.deleteStream(name);
+    }
+    this.deletedDuringRecovery.clear();
+    for (const name of this.metadata.state.streams.keys()) this.enqueue(name);
+    await this.work;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.subscription?.unsubscribe();
+    await this.work;
+    await Promise.all([...this.running.keys()].map((key) => this.stopPartition(key, 'closed')));
+  }
+
+  /** The runtime of a partition this server has open, if any. */
+  get(ref: PartitionRef): PartitionRuntime | undefined {
+    const r = this.running.get(partitionKey(ref));
+    if (!r) return undefined;
+    return { state: r.state, log: r.log, received: r.received, isLeader: r.leader !== null };
+  }
+
+  /** Received timestamps, also for paused partitions. */
+  receivedTimestamps(ref: PartitionRef): ReceivedTimestamps | undefined {
+    return this.receivedByPartition.get(partitionKey(ref));
+  }
+
+  /** Resolves once every reconciliation queued so far has finished. */
+  settled(): Promise<void> {
+    return this.work;
+  }
+
+  private onApplied(entry: AppliedEntry): void {
+    if (entry.outcome.kind !== 'applied') return;
+    const touched = new Set<string>();
+    for (const event of entry.outcome.events) {
+      if (event.type === 'BrokerRegistered') continue;
+      const name = 'name' in event.data ? event.data.name : event.data.stream;
+      touched.add(name);
+      if (entry.recovered && event.type === 'StreamDeleted') this.deletedDuringRecovery.add(name);
+    }
+    if (entry.recovered) return; // roles start once replay has finished (startRecovered)
+    for (const name of touched) this.enqueue(name);
+  }
+
+  private enqueue(streamName: string): void {
+    this.work = this.work
+      .then(() => this.reconcile(streamName))
+      .catch((error: unknown) => this.logger.error({ err: error, stream: streamName }, 'failed to reconcile stream'));
+  }
+
+  private async reconcile(streamName: string): Promise<void> {
+    if (this.stopping) return;
+    const stream = this.metadata.state.streams.get(streamName);
+    const prefix = partitionKey({ stream: streamName, partition: 0 }).slice(0, -1);
+    for (const [key, r] of this.running) {
+      if (!key.startsWith(prefix)) continue;
+      const desired = stream?.partitions[r.state.id];
+      if (!desired) await this.stopPartition(key, 'deleted');
+      else if (needsRestart(r.state, desired)) await this.stopPartition(key, 'closed');
+      else {
+        // Read-only and event timestamps change in place: subscribers keep their stream.
+        r.state = desired;
+        r.log.setReadonly(desired.readonly);
+      }
+    }
+    if (!stream) {
+      await this.store.deleteStream(streamName);
+      for (const key of [...this.receivedByPartition.keys()]) if (key.startsWith(prefix)) this.receivedByPartition.delete(key);
+      return;
+    }
+    for (const partition of stream.partitions) {
+      const key = partitionKey({ stream: streamName, partition: partition.id });
+      if (this.running.has(key) || partition.paused || !partition.replicas.includes(this.settings.serverId)) continue;
+      await this.startPartition(stream, partition);
+    }
+  }
+
+  private async startPartition(stream: StreamState, partition: PartitionState): Promise<void> {
+    const ref = { stream: stream.name, partition: partition.id };
+    const key = partitionKey(ref);
+    const log = await this.store.open(ref, logOptionsFor(stream, this.settings.streamDefaults));
+    log.setReadonly(partition.readonly);
+    let received = this.receivedByPartition.get(key);
+    if (!received) {
+      received = new ReceivedTimestamps();
+      this.receivedByPartition.set(key, received);
+    }
+    const cleaner = this.scheduler.setInterval(() => {
+      log.enforceRetention(this.clock.nowNs()).catch((error: unknown) => this.logger.error({ err: error, ...ref }, 'retention failed'));
+    }, cleanerIntervalMsFor(stream, this.settings.streamDefaults));
+    const running: Running = { state: partition, log, leader: null, cleaner, received };
+    this.running.set(key, running);
+    if (partition.leader === this.settings.serverId) {
+      const leader = new PartitionLeader(
+        {
+          stream: stream.name,
+          partition: partition.id,
+          subject: stream.subject,
+          group: stream.group,
+          leaderEpoch: partition.leaderEpoch,
+          batchMaxMessages: this.settings.batchMaxMessages,
+          replicationMaxBytes: this.settings.replicationMaxBytes,
+          concurrencyControl: concurrencyControlFor(stream, this.settings.streamDefaults),
+        },
+        { log, transport: this.transport, clock: this.clock, scheduler: this.scheduler, logger: this.logger.child(ref), received },
+      );
+      running.leader = leader;
+      await leader.start();
+    }
+    this.logger.debug({ ...ref, leader: partition.leader === this.settings.serverId }, 'partition started');
+  }
+
+  private async stopPartition(key: string, reason: 'closed' | 'deleted'): Promise<void> {
+    const r = this.running.get(key);
+    if (!r) return;
+    this.running.delete(key);
+    r.cleaner.cancel();
+    if (r.leader) await r.leader.stop();
+    // Closing wakes subscribers; they read the reason (and the metadata) to choose their status.
+    if (reason === 'deleted') await this.store.delete({ stream: r.state.stream, partition: r.state.id });
+    else await r.log.close('closed');
+  }
+}

@@ -1,0 +1,80 @@
+import { Observable } from 'rxjs';
+
+/** Wire enums of the Liftbridge API (spec §1.5), same numbers. */
+export enum AckPolicy {
+  Leader = 0,
+  All = 1,
+  None = 2,
+}
+
+export enum AckError {
+  Ok = 0,
+  Unknown = 1,
+  IncorrectOffset = 2,
+  TooLarge = 3,
+  Encryption = 4,
+}
+
+/** A message that arrived on a partition subject, decoded from the publish envelope or raw. */
+export interface InboundMessage {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: Readonly<Record<string, Uint8Array>> | null;
+  readonly subject: string;
+  readonly reply: string;
+  readonly ackInbox: string;
+  readonly correlationId: string;
+  readonly ackPolicy: AckPolicy;
+  /** Optimistic concurrency: -1 = no check. */
+  readonly expectedOffset: number;
+  /** Size of the NATS payload, checked against replication.max.bytes. */
+  readonly sizeBytes: number;
+}
+
+/** The Ack the partition leader sends to an AckInbox (spec §1.4 Ack). */
+export interface AckMessage {
+  readonly stream: string;
+  readonly partitionSubject: string;
+  readonly msgSubject: string;
+  readonly offset: number;
+  readonly ackInbox: string;
+  readonly correlationId: string;
+  readonly ackPolicy: AckPolicy;
+  readonly receptionTimestampNs: bigint;
+  /** 0n = not set (TOO_LARGE nacks). */
+  readonly commitTimestampNs: bigint;
+  readonly ackError: AckError;
+}
+
+/** A publish the server itself makes (Publish RPCs) in the Liftbridge envelope. */
+export interface OutboundPublish {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: Readonly<Record<string, Uint8Array>> | null;
+  readonly ackInbox: string;
+  readonly correlationId: string;
+  readonly ackPolicy: AckPolicy;
+  readonly expectedOffset: number;
+}
+
+export interface Listener {
+  close(): Promise<void>;
+}
+
+export interface AckInbox {
+  readonly subject: string;
+  readonly acks$: Observable<AckMessage>;
+  close(): void;
+}
+
+/** Client traffic over NATS: partition subjects in, acks out, server-side publishes (spec §3.3). */
+export interface MessageTransport {
+  /** Delivers every message published on `subject` (shared with `queueGroup` when non-empty). */
+  listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener>;
+  sendAck(ack: AckMessage): void;
+  publish(subject: string, message: OutboundPublish): void;
+  /** Subscribes `subject` (default: a fresh `<ns>.ack.<id>`) for acks before it is returned. */
+  openAckInbox(subject?: string): Promise<AckInbox>;
+  /** Waits until everything published so far reached the NATS server. */
+  flush(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import { SyncPolicy } from './ports/partition-log.port';
+
+/** Server-wide defaults a stream falls back to (spec §4.3), resolved from configuration. */
+export interface StreamDefaults {
+  readonly retentionMaxBytes: number;
+  readonly retentionMaxMessages: number;
+  readonly retentionMaxAgeMs: number;
+  readonly cleanerIntervalMs: number;
+  readonly segmentMaxBytes: number;
+  readonly segmentMaxAgeMs: number;
+  readonly autoPauseTimeMs: number;
+  readonly autoPauseDisableIfSubscribers: boolean;
+  readonly concurrencyControl: boolean;
+  readonly minIsr: number;
+  readonly syncPolicy: SyncPolicy;
+  readonly syncIntervalMs: number;
+}
+
+/** What the application needs to know about this server; built from BrokerConfig at the root. */
+export interface ServerSettings {
+  readonly serverId: string;
+  readonly namespace: string;
+  readonly advertiseHost: string;
+  readonly advertisePort: number;
+  readonly batchMaxMessages: number;
+  /** Largest NATS payload accepted for a stream (TOO_LARGE above), spec §9.2. */
+  readonly replicationMaxBytes: number;
+  readonly streamDefaults: StreamDefaults;
+  /** How long a metadata change may take before the caller gets an error. */
+  readonly metadataTimeoutMs: number;
+  /** Bytes a subscriber reads from the log per step. */
+  readonly subscribeReadBytesMax: number;
+}

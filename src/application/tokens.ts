@@ -1,0 +1,20 @@
+import { ServiceIdentifier } from 'inversify';
+import { Clock, Scheduler } from './ports/clock.port';
+import { Logger } from './ports/logger.port';
+import { MessageTransport } from './ports/message-transport.port';
+import { MetadataLog } from './ports/metadata-log.port';
+import { PartitionLogStore } from './ports/partition-log.port';
+import { ServerSettings } from './server-settings';
+
+type Id<T> = ServiceIdentifier<T>;
+
+/** Every DI identifier, typed (style §4.8). Only the composition root binds them. */
+export const TOKENS = {
+  ServerSettings: Symbol.for('ServerSettings') as Id<ServerSettings>,
+  Clock: Symbol.for('Clock') as Id<Clock>,
+  Scheduler: Symbol.for('Scheduler') as Id<Scheduler>,
+  Logger: Symbol.for('Logger') as Id<Logger>,
+  MetadataLog: Symbol.for('MetadataLog') as Id<MetadataLog>,
+  PartitionLogStore: Symbol.for('PartitionLogStore') as Id<PartitionLogStore>,
+  MessageTransport: Symbol.for('MessageTransport') as Id<MessageTransport>,
+} as const;

@@ -1,0 +1,107 @@
+import { inject, injectable } from 'inversify';
+import { PartitionState } from '../../domain/partition/partition-state';
+import { brokerLoads } from '../../domain/partition/replica-assignment';
+import { err, ok, Result } from '../../domain/shared/result';
+import { ApplicationError } from '../errors/application-errors';
+import { MetadataService } from '../metadata/metadata-service';
+import { PartitionSupervisor } from '../partitions/partition-supervisor';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+
+export interface BrokerView {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly partitionCount: number;
+  readonly leaderCount: number;
+}
+
+export interface EventTimestampsView {
+  readonly firstNs: bigint;
+  readonly latestNs: bigint;
+}
+
+export interface PartitionView {
+  readonly id: number;
+  readonly leader: string;
+  readonly replicas: readonly string[];
+  readonly isr: readonly string[];
+  readonly highWatermark: number;
+  readonly newestOffset: number;
+  readonly paused: boolean;
+  readonly readonly: boolean;
+  readonly messagesReceivedTimestamps: EventTimestampsView;
+  readonly pauseTimestamps: EventTimestampsView;
+  readonly readonlyTimestamps: EventTimestampsView;
+}
+
+export type StreamView =
+  | { readonly kind: 'known'; readonly name: string; readonly subject: string; readonly creationTimestampNs: bigint; readonly partitions: readonly PartitionView[] }
+  | { readonly kind: 'unknown'; readonly name: string };
+
+/** FetchMetadata and FetchPartitionMetadata (spec §2.7/2.8), from this server's local view. */
+@injectable()
+export class FetchMetadataQuery {
+  constructor(
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(PartitionSupervisor) private readonly partitions: PartitionSupervisor,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+  ) {}
+
+  brokers(): BrokerView[] {
+    const state = this.metadata.state;
+    const loads = brokerLoads(state);
+    return [...state.brokers.values()].map((b) => ({
+      id: b.id,
+      host: b.host,
+      port: b.port,
+      partitionCount: loads.get(b.id)?.partitions ?? 0,
+      leaderCount: loads.get(b.id)?.leaders ?? 0,
+    }));
+  }
+
+  /** The named streams (unknown ones flagged), or every stream when `names` is empty. */
+  streams(names: readonly string[]): StreamView[] {
+    const state = this.metadata.state;
+    const wanted = names.length > 0 ? names : [...state.streams.keys()];
+    return wanted.map((name): StreamView => {
+      const stream = state.streams.get(name);
+      if (!stream) return { kind: 'unknown', name };
+      return {
+        kind: 'known',
+        name,
+        subject: stream.subject,
+        creationTimestampNs: BigInt(stream.creationTimestampNs),
+        partitions: stream.partitions.map((p) => this.partitionView(p)),
+      };
+    });
+  }
+
+  /** Only the partition leader answers, with its log positions (spec §2.8). */
+  partition(stream: string, partition: number): Result<PartitionView, ApplicationError> {
+    const state = this.metadata.state.streams.get(stream)?.partitions[partition];
+    if (!state) return err({ kind: 'PartitionMetadataUnknown' });
+    const runtime = this.partitions.get({ stream, partition });
+    if (state.paused || state.leader !== this.settings.serverId || !runtime?.isLeader) return err({ kind: 'PartitionMetadataNotLeader' });
+    return ok(this.partitionView(state));
+  }
+
+  private partitionView(p: PartitionState): PartitionView {
+    const ref = { stream: p.stream, partition: p.id };
+    const runtime = this.partitions.get(ref);
+    const received = this.partitions.receivedTimestamps(ref);
+    return {
+      id: p.id,
+      leader: p.leader,
+      replicas: p.replicas,
+      isr: p.isr,
+      highWatermark: runtime ? runtime.log.highWatermark : -1,
+      newestOffset: runtime ? runtime.log.newestOffset : -1,
+      paused: p.paused,
+      readonly: p.readonly,
+      messagesReceivedTimestamps: { firstNs: received?.firstNs ?? 0n, latestNs: received?.latestNs ?? 0n },
+      pauseTimestamps: { firstNs: BigInt(p.pauseTimestamps.firstNs), latestNs: BigInt(p.pauseTimestamps.latestNs) },
+      readonlyTimestamps: { firstNs: BigInt(p.readonlyTimestamps.firstNs), latestNs: BigInt(p.readonlyTimestamps.latestNs) },
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import { Subscription } from 'rxjs';
+import { ApplicationError } from '../errors/application-errors';
+import { Scheduler } from '../ports/clock.port';
+import { AckInbox, AckMessage, AckPolicy, MessageTransport } from '../ports/message-transport.port';
+import { PublishHandler, PublishRequestData } from './publish';
+
+export type PublishAsyncResponse =
+  | { readonly kind: 'ack'; readonly ack: AckMessage }
+  | { readonly kind: 'error'; readonly correlationId: string; readonly error: ApplicationError };
+
+/** Spec §2.9: after the client half-closes, wait this long for acks still in flight. */
+export const DRAIN_WAIT_MS = 5000;
+
+/**
+ * One PublishAsync stream: its own ack inbox, subscribed before any request is read; requests are
+ * published in arrival order; acks are relayed as they come (OK acks as acks, error acks and
+ * refused requests as errors carrying the correlation id). The stream stays open after errors.
+ */
+export class PublishAsyncSession {
+  private inbox: AckInbox | null = null;
+  private subscription: Subscription | null = null;
+  private inFlight = 0;
+  private drained: (() => void) | null = null;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly publisher: PublishHandler,
+    private readonly transport: MessageTransport,
+    private readonly scheduler: Scheduler,
+    private readonly respond: (response: PublishAsyncResponse) => void,
+  ) {}
+
+  async open(): Promise<void> {
+    this.inbox = await this.transport.openAckInbox();
+    this.subscription = this.inbox.acks$.subscribe((ack) => this.onAck(ack));
+  }
+
+  /** Requests are handled strictly in order, even when one has to wait for a resume. */
+  submit(request: PublishRequestData): void {
+    this.chain = this.chain.then(() => this.handle(request));
+  }
+
+  /** Client finished sending: wait for outstanding acks (bounded), then release the inbox. */
+  async finish(): Promise<void> {
+    await this.chain;
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.scheduler.setTimeout(resolve, DRAIN_WAIT_MS);
+        this.drained = () => {
+          timer.cancel();
+          resolve();
+        };
+      });
+    }
+    this.close();
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    this.inbox?.close();
+    this.inbox = null;
+  }
+
+  private async handle(request: PublishRequestData): Promise<void> {
+    const inbox = this.inbox;
+    if (!inbox) return;
+    const subject = await this.publisher.prepare(request);
+    if (!subject.ok) {
+      this.respond({ kind: 'error', correlationId: request.correlationId, error: subject.error });
+      return;
+    }
+    if (request.ackPolicy !== AckPolicy.None) this.inFlight++;
+    this.transport.publish(subject.value, { ...request, ackInbox: inbox.subject });
+  }
+
+  private onAck(ack: AckMessage): void {
+    if (this.inFlight > 0) this.inFlight--;
+    this.respond({ kind: 'ack', ack });
+    if (this.inFlight === 0 && this.drained) this.drained();
+  }
+}

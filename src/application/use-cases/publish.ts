@@ -1,0 +1,125 @@
+import { inject, injectable } from 'inversify';
+import { err, ok, Result } from '../../domain/shared/result';
+import { isValidSubject, partitionSubject } from '../../domain/stream/stream-names';
+import { ApplicationError } from '../errors/application-errors';
+import { MetadataService } from '../metadata/metadata-service';
+import { Scheduler } from '../ports/clock.port';
+import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport, OutboundPublish } from '../ports/message-transport.port';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+import { StreamAdminHandler } from './stream-admin';
+
+export interface PublishRequestData {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly stream: string;
+  readonly partition: number;
+  readonly headers: Readonly<Record<string, Uint8Array>> | null;
+  readonly ackInbox: string;
+  readonly correlationId: string;
+  readonly ackPolicy: AckPolicy;
+  readonly expectedOffset: number;
+}
+
+export interface PublishToSubjectData {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly subject: string;
+  readonly headers: Readonly<Record<string, Uint8Array>> | null;
+  readonly ackInbox: string;
+  readonly correlationId: string;
+  readonly ackPolicy: AckPolicy;
+}
+
+/** Without a client deadline Go returns at once without an ack; we wait this long instead (docs/compatibility.md). */
+export const DEFAULT_ACK_WAIT_MS = 5000;
+
+/**
+ * The server-side publish RPCs (spec §2.9). Like Liftbridge, they publish an envelope on the
+ * partition's NATS subject, so every stream attached to that subject receives it, and wait for
+ * the leader's ack on an inbox.
+ */
+@injectable()
+export class PublishHandler {
+  constructor(
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(StreamAdminHandler) private readonly admin: StreamAdminHandler,
+    @inject(TOKENS.MessageTransport) private readonly transport: MessageTransport,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+  ) {}
+
+  /** Checks a request and resumes a paused partition; returns the NATS subject to publish on. */
+  async prepare(request: PublishRequestData): Promise<Result<string, ApplicationError>> {
+    if (request.stream === '') return err({ kind: 'NoStreamProvided' });
+    const stream = this.metadata.state.streams.get(request.stream);
+    if (!stream) return err({ kind: 'NoSuchStream', stream: request.stream });
+    const partition = stream.partitions[request.partition];
+    if (!partition) return err({ kind: 'NoSuchPartition', partition: request.partition });
+    if (request.ackPolicy !== AckPolicy.Leader && request.ackPolicy !== AckPolicy.All && request.ackPolicy !== AckPolicy.None)
+      return err({ kind: 'InvalidAckPolicy', value: request.ackPolicy });
+    if (partition.readonly) return err({ kind: 'PartitionReadonly', partition: partition.id });
+    const occ = stream.config.optimisticConcurrencyControl ?? this.settings.streamDefaults.concurrencyControl;
+    if (occ && request.ackPolicy === AckPolicy.None) return err({ kind: 'ConcurrencyControlNeedsAck' });
+    if (partition.paused || stream.resumeAll) {
+      const paused = stream.resumeAll ? stream.partitions.filter((p) => p.paused).map((p) => p.id) : [partition.id];
+      if (paused.length > 0) {
+        const resumed = await this.admin.resumeStream(stream.name, paused);
+        if (!resumed.ok) return err({ kind: 'ResumeFailed', reason: resumed.error.kind });
+      }
+    }
+    return ok(partitionSubject(stream.subject, partition.id));
+  }
+
+  /** Unary Publish: resolves with the first ack, or null when the policy is NONE. */
+  async publish(request: PublishRequestData, deadlineMs: number | null): Promise<Result<AckMessage | null, ApplicationError>> {
+    const subject = await this.prepare(request);
+    if (!subject.ok) return subject;
+    const result = await this.publishAndWait(subject.value, request, deadlineMs);
+    if (!result.ok || result.value === null || result.value.ackError === AckError.Ok) return result;
+    return err({ kind: 'AckRejected', ackError: result.value.ackError });
+  }
+
+  /** PublishToSubject: no stream lookup; ack errors are returned in the ack as they are. */
+  async publishToSubject(request: PublishToSubjectData, deadlineMs: number | null): Promise<Result<AckMessage | null, ApplicationError>> {
+    if (!isValidSubject(request.subject) || request.subject.includes('*') || request.subject.includes('>'))
+      return err({ kind: 'InvalidRequest', reason: `invalid subject "${request.subject}"` });
+    if (request.ackPolicy !== AckPolicy.Leader && request.ackPolicy !== AckPolicy.All && request.ackPolicy !== AckPolicy.None)
+      return err({ kind: 'InvalidAckPolicy', value: request.ackPolicy });
+    return this.publishAndWait(request.subject, { ...request, expectedOffset: -1 }, deadlineMs);
+  }
+
+  private async publishAndWait(
+    subject: string,
+    request: Omit<OutboundPublish, 'ackInbox'> & { readonly ackInbox: string },
+    deadlineMs: number | null,
+  ): Promise<Result<AckMessage | null, ApplicationError>> {
+    if (request.ackPolicy === AckPolicy.None) {
+      this.transport.publish(subject, request);
+      return ok(null);
+    }
+    const inbox = await this.transport.openAckInbox(request.ackInbox === '' ? undefined : request.ackInbox);
+    try {
+      const ack = this.firstAck(inbox, deadlineMs ?? DEFAULT_ACK_WAIT_MS);
+      this.transport.publish(subject, { ...request, ackInbox: inbox.subject });
+      const received = await ack;
+      return received ? ok(received) : err({ kind: 'AckTimeout' });
+    } finally {
+      inbox.close();
+    }
+  }
+
+  private firstAck(inbox: AckInbox, waitMs: number): Promise<AckMessage | null> {
+    return new Promise((resolve) => {
+      const timer = this.scheduler.setTimeout(() => {
+        subscription.unsubscribe();
+        resolve(null);
+      }, Math.max(0, waitMs));
+      const subscription = inbox.acks$.subscribe((ack) => {
+        timer.cancel();
+        subscription.unsubscribe();
+        resolve(ack);
+      });
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import { inject, injectable } from 'inversify';
+import { MetadataCommand } from '../../domain/metadata/metadata-commands';
+import { err, ok, Result } from '../../domain/shared/result';
+import { StreamConfig } from '../../domain/stream/stream-config';
+import { ApplicationError } from '../errors/application-errors';
+import { MetadataService } from '../metadata/metadata-service';
+import { PartitionSupervisor } from '../partitions/partition-supervisor';
+import { Clock } from '../ports/clock.port';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+
+export interface CreateStreamRequest {
+  readonly name: string;
+  readonly subject: string;
+  readonly group: string;
+  readonly replicationFactor: number;
+  readonly partitions: number;
+  readonly config: StreamConfig;
+}
+
+/**
+ * CreateStream, DeleteStream, PauseStream and SetStreamReadonly (spec §2.2-2.5): build the command
+ * with defaults and the controller's clock, execute it through the metadata log, and wait until this
+ * server has acted on it (partitions open and subscribed), so a publish right after it is not lost.
+ */
+@injectable()
+export class StreamAdminHandler {
+  constructor(
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(PartitionSupervisor) private readonly supervisor: PartitionSupervisor,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+  ) {}
+
+  createStream(request: CreateStreamRequest): Promise<Result<void, ApplicationError>> {
+    return this.run({
+      type: 'CreateStream',
+      data: {
+        name: request.name,
+        subject: request.subject,
+        group: request.group,
+        replicationFactor: request.replicationFactor === 0 ? 1 : request.replicationFactor,
+        partitions: request.partitions === 0 ? 1 : request.partitions,
+        config: request.config,
+        creationTimestampNs: this.clock.nowNs().toString(),
+        namespace: this.settings.namespace,
+      },
+    });
+  }
+
+  deleteStream(name: string): Promise<Result<void, ApplicationError>> {
+    if (name.startsWith('__')) return Promise.resolve(err({ kind: 'StreamNameReserved', stream: name }));
+    return this.run({ type: 'DeleteStream', data: { name } });
+  }
+
+  pauseStream(name: string, partitions: readonly number[], resumeAll: boolean): Promise<Result<void, ApplicationError>> {
+    return this.run({ type: 'PauseStream', data: { name, partitions, resumeAll, atNs: this.clock.nowNs().toString() } });
+  }
+
+  resumeStream(name: string, partitions: readonly number[]): Promise<Result<void, ApplicationError>> {
+    return this.run({ type: 'ResumeStream', data: { name, partitions, atNs: this.clock.nowNs().toString() } });
+  }
+
+  setStreamReadonly(name: string, partitions: readonly number[], readonly: boolean): Promise<Result<void, ApplicationError>> {
+    return this.run({ type: 'SetStreamReadonly', data: { name, partitions, readonly, atNs: this.clock.nowNs().toString() } });
+  }
+
+  private async run(command: MetadataCommand): Promise<Result<void, ApplicationError>> {
+    const result = await this.metadata.execute(command);
+    if (!result.ok) return result;
+    await this.supervisor.settled();
+    return ok(undefined);
+  }
+}

@@ -1,0 +1,195 @@
+import { inject, injectable } from 'inversify';
+import { err, ok, Result } from '../../domain/shared/result';
+import { ApplicationError } from '../errors/application-errors';
+import { MetadataService } from '../metadata/metadata-service';
+import { PartitionSupervisor } from '../partitions/partition-supervisor';
+import { LogClosedError } from '../ports/partition-log.errors';
+import { PartitionLog, RecordBatch } from '../ports/partition-log.port';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+import { StreamAdminHandler } from './stream-admin';
+
+export enum StartPosition {
+  NewOnly = 0,
+  Offset = 1,
+  Earliest = 2,
+  Latest = 3,
+  Timestamp = 4,
+}
+
+export enum StopPosition {
+  OnCancel = 0,
+  Offset = 1,
+  Latest = 2,
+  Timestamp = 3,
+}
+
+export interface SubscribeQuery {
+  readonly stream: string;
+  readonly partition: number;
+  readonly startPosition: number;
+  readonly startOffset: number;
+  readonly startTimestampNs: bigint;
+  readonly stopPosition: number;
+  readonly stopOffset: number;
+  readonly stopTimestampNs: bigint;
+  readonly readIsrReplica: boolean;
+  readonly resume: boolean;
+  readonly consumerGroupId: string;
+  readonly consumerId: string;
+}
+
+/** Where the records go; resolves when the transport can take more (backpressure). */
+export interface SubscriptionSink {
+  write(batch: RecordBatch): Promise<void> | void;
+}
+
+/** How a subscription ended (spec §2.6 termination table). */
+export type SubscriptionEnd =
+  | { readonly kind: 'Cancelled' }
+  | { readonly kind: 'StopOffsetReached' }
+  | { readonly kind: 'ReadonlyEnd' }
+  | { readonly kind: 'Deleted' }
+  | { readonly kind: 'Paused' }
+  | { readonly kind: 'Closed' };
+
+/** A validated subscription, ready to stream from `startOffset`. */
+export interface OpenSubscription {
+  readonly startOffset: number;
+  /** Inclusive; null = until cancelled. */
+  readonly stopOffset: number | null;
+  pump(sink: SubscriptionSink, signal: AbortSignal): Promise<SubscriptionEnd>;
+}
+
+/** Subscribe (spec §2.6): validation in the spec's order, then a committed read loop. */
+@injectable()
+export class SubscribeHandler {
+  constructor(
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(PartitionSupervisor) private readonly partitions: PartitionSupervisor,
+    @inject(StreamAdminHandler) private readonly admin: StreamAdminHandler,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+  ) {}
+
+  async open(query: SubscribeQuery): Promise<Result<OpenSubscription, ApplicationError>> {
+    if (query.consumerGroupId !== '' && query.consumerId === '') return err({ kind: 'ConsumerIdMissing' });
+    let partition = this.metadata.state.streams.get(query.stream)?.partitions[query.partition];
+    if (!partition) return err({ kind: 'SubscribePartitionUnknown' });
+    if (partition.leader !== this.settings.serverId) {
+      if (!query.readIsrReplica) return err({ kind: 'NotPartitionLeader' });
+      if (query.consumerGroupId !== '') return err({ kind: 'ConsumerGroupsNotCompatibleWithIsrReads' });
+    }
+    if (query.resume && partition.paused) {
+      const resumed = await this.admin.resumeStream(query.stream, [query.partition]);
+      if (!resumed.ok) return err({ kind: 'ResumeFailed', reason: resumed.error.kind });
+      partition = this.metadata.state.streams.get(query.stream)?.partitions[query.partition];
+      if (!partition) return err({ kind: 'SubscribePartitionUnknown' });
+    }
+    const runtime = this.partitions.get({ stream: query.stream, partition: query.partition });
+    if (!runtime) {
+      // Paused (or not replicated here): the stream opens, then ends as Liftbridge's does.
+      const end: SubscriptionEnd = partition.paused ? { kind: 'Paused' } : { kind: 'Closed' };
+      return ok({ startOffset: 0, stopOffset: null, pump: async () => end });
+    }
+    const log = runtime.log;
+    const start = this.startOffset(query, log);
+    if (!start.ok) return start;
+    const stop = this.stopOffset(query, log);
+    if (!stop.ok) return stop;
+    if (stop.value !== null && stop.value < start.value) return err({ kind: 'StopBeforeStart', stop: stop.value, start: start.value });
+    const startOffset = start.value;
+    const stopOffset = stop.value;
+    return ok({
+      startOffset,
+      stopOffset,
+      pump: (sink, signal) => this.pump(query, log, startOffset, stopOffset, sink, signal),
+    });
+  }
+
+  private startOffset(query: SubscribeQuery, log: PartitionLog): Result<number, ApplicationError> {
+    let offset: number;
+    switch (query.startPosition) {
+      case StartPosition.Offset:
+        offset = query.startOffset;
+        break;
+      case StartPosition.Timestamp:
+        offset = log.earliestOffsetAtOrAfter(query.startTimestampNs);
+        break;
+      case StartPosition.Earliest:
+        offset = log.oldestOffset;
+        break;
+      case StartPosition.Latest:
+        offset = log.newestOffset;
+        break;
+      case StartPosition.NewOnly:
+        offset = log.newestOffset + 1;
+        break;
+      default:
+        return err({ kind: 'UnknownStartPosition', value: query.startPosition });
+    }
+    return ok(Math.max(0, offset));
+  }
+
+  private stopOffset(query: SubscribeQuery, log: PartitionLog): Result<number | null, ApplicationError> {
+    switch (query.stopPosition) {
+      case StopPosition.OnCancel:
+        return ok(null); // a read-only log still ends at its end, with ReadonlyEnd (see pump)
+      case StopPosition.Offset:
+        return ok(query.stopOffset);
+      case StopPosition.Latest:
+        return log.newestOffset < 0 ? err({ kind: 'StreamEmpty' }) : ok(log.newestOffset);
+      case StopPosition.Timestamp: {
+        const offset = log.latestOffsetAtOrBefore(query.stopTimestampNs);
+        return offset === null ? err({ kind: 'StopTimestampBeforeLog' }) : ok(offset);
+      }
+      default:
+        return err({ kind: 'UnknownStopPosition', value: query.stopPosition });
+    }
+  }
+
+  /** Streams committed records until the stop offset, cancellation, or the log goes away. */
+  private async pump(
+    query: SubscribeQuery,
+    log: PartitionLog,
+    startOffset: number,
+    stopOffset: number | null,
+    sink: SubscriptionSink,
+    signal: AbortSignal,
+  ): Promise<SubscriptionEnd> {
+    const bytesMax = this.settings.subscribeReadBytesMax;
+    let next = startOffset;
+    for (;;) {
+      if (signal.aborted) return { kind: 'Cancelled' };
+      if (log.closedReason !== null) return this.closedEnd(query, log);
+      if (stopOffset !== null && next > stopOffset) return { kind: 'StopOffsetReached' };
+      const hw = log.highWatermark;
+      if (next < log.oldestOffset) next = log.oldestOffset; // retention moved past us: start at the oldest
+      const limit = stopOffset === null ? hw : Math.min(hw, stopOffset);
+      if (next <= limit) {
+        let batch: RecordBatch | null;
+        try {
+          batch = await log.read(next, limit, bytesMax);
+        } catch (error) {
+          if (error instanceof LogClosedError) continue;
+          throw error;
+        }
+        if (batch) {
+          await sink.write(batch);
+          next = batch.lastOffset + 1;
+          continue;
+        }
+      }
+      if (log.isReadonly && next > log.newestOffset && hw === log.newestOffset) return { kind: 'ReadonlyEnd' };
+      await log.waitForCommit(hw, signal);
+      // A start beyond the end means "the next committed message" (spec §2.6, TestSubscribeOffsetOverflow).
+      if (next > hw + 1 && log.highWatermark > hw) next = hw + 1;
+    }
+  }
+
+  private closedEnd(query: SubscribeQuery, log: PartitionLog): SubscriptionEnd {
+    if (log.closedReason === 'deleted') return { kind: 'Deleted' };
+    const partition = this.metadata.state.streams.get(query.stream)?.partitions[query.partition];
+    if (!partition) return { kind: 'Deleted' };
+    return partition.paused ? { kind: 'Paused' } : { kind: 'Closed' };
+  }
+}

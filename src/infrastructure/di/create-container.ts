@@ -1,0 +1,18 @@
+import { Container, ContainerModule } from 'inversify';
+import { Logger } from '../../application/ports/logger.port';
+import { ServerSettings } from '../../application/server-settings';
+import { TOKENS } from '../../application/tokens';
+import { applicationModule } from './modules/application.module';
+
+/**
+ * The composition root (style §4.8): settings and logger, the application services, and the
+ * adapter modules chosen by the caller (production: system + filesystem + nats; tests swap them).
+ * One container per broker; nothing is kept at module level.
+ */
+export function createContainer(settings: ServerSettings, logger: Logger, adapterModules: readonly ContainerModule[]): Container {
+  const container = new Container();
+  container.bind(TOKENS.ServerSettings).toConstantValue(settings);
+  container.bind(TOKENS.Logger).toConstantValue(logger);
+  container.loadSync(applicationModule, ...adapterModules);
+  return container;
+}

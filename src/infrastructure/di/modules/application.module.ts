@@ -1,0 +1,17 @@
+import { ContainerModule } from 'inversify';
+import { MetadataService } from '../../../application/metadata/metadata-service';
+import { PartitionSupervisor } from '../../../application/partitions/partition-supervisor';
+import { FetchMetadataQuery } from '../../../application/use-cases/fetch-metadata';
+import { PublishHandler } from '../../../application/use-cases/publish';
+import { StreamAdminHandler } from '../../../application/use-cases/stream-admin';
+import { SubscribeHandler } from '../../../application/use-cases/subscribe';
+
+/** The application services: one instance of each per broker (per container). */
+export const applicationModule = new ContainerModule(({ bind }) => {
+  bind(MetadataService).toSelf().inSingletonScope();
+  bind(PartitionSupervisor).toSelf().inSingletonScope();
+  bind(StreamAdminHandler).toSelf().inSingletonScope();
+  bind(PublishHandler).toSelf().inSingletonScope();
+  bind(SubscribeHandler).toSelf().inSingletonScope();
+  bind(FetchMetadataQuery).toSelf().inSingletonScope();
+});

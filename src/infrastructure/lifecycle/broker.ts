@@ -1,0 +1,200 @@
+import { Container, ContainerModule } from 'inversify';
+import * as fs from 'node:fs/promises';
+import { NatsConnection } from 'nats';
+import { MetadataService } from '../../application/metadata/metadata-service';
+import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
+import { Logger } from '../../application/ports/logger.port';
+import { ServerSettings } from '../../application/server-settings';
+import { TOKENS } from '../../application/tokens';
+import { FetchMetadataQuery } from '../../application/use-cases/fetch-metadata';
+import { PublishHandler } from '../../application/use-cases/publish';
+import { StreamAdminHandler } from '../../application/use-cases/stream-admin';
+import { SubscribeHandler } from '../../application/use-cases/subscribe';
+import { createApiHandlers } from '../../adapters/inbound/grpc/api-service';
+import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
+import { openNatsConnection } from '../../adapters/outbound/nats/nats-connection-factory';
+import { BrokerConfig } from '../config/broker-config';
+import { createContainer } from '../di/create-container';
+import { filesystemModule } from '../di/modules/filesystem.module';
+import { natsModule } from '../di/modules/nats.module';
+import { systemModule } from '../di/modules/system.module';
+import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
+import { DataDirLock } from './data-dir-lock';
+import { resolveServerId } from './server-id';
+
+/** Grace period for in-flight RPCs at shutdown. */
+const SHUTDOWN_GRACE_MS = 5000;
+/** Bytes a subscription reads from the log per step. */
+const SUBSCRIBE_READ_BYTES = 1024 * 1024;
+
+export function toServerSettings(config: BrokerConfig, serverId: string, advertisePort: number): ServerSettings {
+  const s = config.streams;
+  return {
+    serverId,
+    namespace: config.clustering.namespace,
+    advertiseHost: config.advertise.host,
+    advertisePort,
+    batchMaxMessages: config.batch.maxMessages,
+    replicationMaxBytes: config.clustering.replicationMaxBytes,
+    metadataTimeoutMs: 5000,
+    subscribeReadBytesMax: SUBSCRIBE_READ_BYTES,
+    streamDefaults: {
+      retentionMaxBytes: s.retentionMaxBytes,
+      retentionMaxMessages: s.retentionMaxMessages,
+      retentionMaxAgeMs: s.retentionMaxAgeMs,
+      cleanerIntervalMs: s.cleanerIntervalMs,
+      segmentMaxBytes: s.segmentMaxBytes,
+      segmentMaxAgeMs: s.segmentMaxAgeMs,
+      autoPauseTimeMs: s.autoPauseTimeMs,
+      autoPauseDisableIfSubscribers: s.autoPauseDisableIfSubscribers,
+      concurrencyControl: s.concurrencyControl,
+      minIsr: config.clustering.minInsyncReplicas,
+      syncPolicy: s.syncPolicy,
+      syncIntervalMs: s.syncIntervalMs,
+    },
+  };
+}
+
+/**
+ * One liftbridge-ts server: ordered start (spec §11.1) and the reverse on stop. Anything that fails
+ * during start stops what was already started.
+ */
+export class Broker {
+  private lock: DataDirLock | null = null;
+  private embedded: EmbeddedNatsServer | null = null;
+  private connections: NatsConnection[] = [];
+  private container: Container | null = null;
+  private grpc: GrpcApiServer | null = null;
+  private stopped: Promise<void> | null = null;
+  private serverIdValue = '';
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly logger: Logger,
+    /** Tests replace adapter modules (e.g. in-memory storage) through the same container. */
+    private readonly moduleOverrides: { storage?: (dataDir: string, logger: Logger) => ContainerModule } = {},
+  ) {}
+
+  get serverId(): string {
+    return this.serverIdValue;
+  }
+
+  get port(): number {
+    return this.grpc?.port ?? 0;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.startInOrder();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private async startInOrder(): Promise<void> {
+    const config = this.config;
+    await fs.mkdir(config.dataDir, { recursive: true });
+    this.lock = await DataDirLock.acquire(config.dataDir);
+    this.serverIdValue = await resolveServerId(config.dataDir, config.clustering.serverId);
+    this.logger.info({ serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir }, 'starting liftbridge-ts');
+
+    let servers = config.nats.servers;
+    if (config.nats.embedded) {
+      this.embedded = new EmbeddedNatsServer(
+        {
+          ...(config.nats.embeddedBinary ? { binary: config.nats.embeddedBinary } : {}),
+          ...(config.nats.embeddedConfig ? { configFile: config.nats.embeddedConfig } : {}),
+          host: '127.0.0.1',
+          port: config.nats.embeddedPort,
+          readyTimeoutMs: 10_000,
+          logOutput: config.logging.nats,
+        },
+        this.logger.child({ component: 'embedded-nats' }),
+      );
+      await this.embedded.start();
+      if (servers.length === 0) servers = [this.embedded.url];
+    }
+    this.logger.info({ servers }, 'NATS servers');
+    const natsSettings = {
+      servers,
+      namespace: config.clustering.namespace,
+      serverId: this.serverIdValue,
+      ...(config.nats.user !== undefined ? { user: config.nats.user } : {}),
+      ...(config.nats.password !== undefined ? { password: config.nats.password } : {}),
+      ...(config.nats.tlsCert ? { tls: { certFile: config.nats.tlsCert, keyFile: config.nats.tlsKey, caFile: config.nats.tlsCa } } : {}),
+    };
+    const streams = await openNatsConnection(natsSettings, 'streams', this.logger);
+    this.connections.push(streams);
+    const publishes = await openNatsConnection(natsSettings, 'publishes', this.logger);
+    this.connections.push(publishes);
+
+    // The advertised port is known only after binding when it is 0, so bind first.
+    const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
+    const storage = this.moduleOverrides.storage ?? filesystemModule;
+    const container = createContainer(settingsFor(config.advertise.port), this.logger, [
+      systemModule,
+      storage(config.dataDir, this.logger),
+      natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
+    ]);
+    this.container = container;
+
+    const grpc = new GrpcApiServer(
+      { host: config.listen.host, port: config.listen.port, maxReceiveMessageBytes: config.clustering.replicationMaxBytes + 64 * 1024 },
+      createApiHandlers({
+        admin: container.get(StreamAdminHandler),
+        metadata: container.get(FetchMetadataQuery),
+        publisher: container.get(PublishHandler),
+        subscriber: container.get(SubscribeHandler),
+        transport: container.get(TOKENS.MessageTransport),
+        scheduler: container.get(TOKENS.Scheduler),
+        logger: this.logger.child({ component: 'grpc' }),
+      }),
+      this.logger,
+    );
+
+    const metadata = container.get(MetadataService);
+    const supervisor = container.get(PartitionSupervisor);
+    supervisor.watch();
+    await metadata.start();
+    // Bind before registering, so a configured port 0 is advertised as the port the OS chose.
+    this.grpc = grpc;
+    const boundPort = await grpc.start();
+    const advertisePort = config.advertise.port === 0 ? boundPort : config.advertise.port;
+    const registered = await metadata.execute({
+      type: 'RegisterBroker',
+      data: { id: this.serverIdValue, host: config.advertise.host, port: advertisePort },
+    });
+    if (!registered.ok) throw new Error(`could not register this broker: ${registered.error.kind}`);
+    await supervisor.startRecovered();
+    this.logger.info({ listen: `${config.listen.host}:${boundPort}`, advertise: `${config.advertise.host}:${advertisePort}` }, 'liftbridge-ts started');
+  }
+
+  /** Idempotent; safe to call after a failed start. */
+  stop(): Promise<void> {
+    if (!this.stopped) this.stopped = this.stopInOrder();
+    return this.stopped;
+  }
+
+  private async stopInOrder(): Promise<void> {
+    const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (error) {
+        this.logger.error({ err: error, step: name }, 'error while stopping');
+      }
+    };
+    if (this.grpc) await step('grpc', () => this.grpc!.stop(SHUTDOWN_GRACE_MS));
+    if (this.container) {
+      const container = this.container;
+      await step('partitions', () => container.get(PartitionSupervisor).stop());
+      await step('metadata', () => container.get(MetadataService).stop());
+      await step('metadata-log', () => container.get(TOKENS.MetadataLog).close());
+    }
+    for (const nc of this.connections) await step('nats', () => nc.drain().catch(() => nc.close()));
+    this.connections = [];
+    if (this.embedded) await step('embedded-nats', () => this.embedded!.stop());
+    if (this.lock) await step('lock', () => this.lock!.release());
+    this.logger.info({}, 'liftbridge-ts stopped');
+  }
+}

@@ -1,0 +1,72 @@
+import * as grpc from '@grpc/grpc-js';
+import { ApiClient, createApiClient } from '../../src/adapters/inbound/grpc/api-service-definition';
+import * as api from '../../src/adapters/codec/api-types';
+import { ProtoInit } from '../../src/adapters/codec/proto-schema';
+
+export type { ApiClient };
+
+export function connectClient(address: string): ApiClient {
+  return createApiClient(address, grpc.credentials.createInsecure());
+}
+
+/** Promisified unary call with a deadline; rejects with the ServiceError. */
+export function call<Req, Res>(
+  method: (req: ProtoInit<Req>, options: Partial<grpc.CallOptions>, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall,
+  client: ApiClient,
+  request: ProtoInit<Req>,
+  timeoutMs = 10_000,
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) => (error ? reject(error) : resolve(response as Res)));
+  });
+}
+
+export interface Collected {
+  readonly messages: api.Message[];
+  /** Resolves with the final status (OK when the client cancelled). */
+  readonly done: Promise<grpc.StatusObject | grpc.ServiceError>;
+  cancel(): void;
+  /** Resolves when at least `n` messages (handshake excluded) arrived. */
+  waitFor(n: number, timeoutMs?: number): Promise<api.Message[]>;
+}
+
+/** Subscribes and collects messages, swallowing the empty handshake message like Liftbridge clients do. */
+export function subscribe(client: ApiClient, request: ProtoInit<api.SubscribeRequest>): Collected {
+  const stream = client.subscribe(request);
+  const messages: api.Message[] = [];
+  let handshake = false;
+  const waiters: { n: number; resolve: () => void }[] = [];
+  stream.on('data', (m: api.Message) => {
+    if (!handshake) {
+      handshake = true;
+      return;
+    }
+    messages.push(m);
+    for (const w of [...waiters]) if (messages.length >= w.n) w.resolve();
+  });
+  const done = new Promise<grpc.StatusObject | grpc.ServiceError>((resolve) => {
+    stream.on('error', (e: grpc.ServiceError) => resolve(e));
+    stream.on('status', (s: grpc.StatusObject) => {
+      if (s.code === grpc.status.OK) resolve(s);
+    });
+  });
+  return {
+    messages,
+    done,
+    cancel: () => stream.cancel(),
+    waitFor: (n, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        if (messages.length >= n) return resolve(messages);
+        const timer = setTimeout(() => reject(new Error(`got ${messages.length} of ${n} messages`)), timeoutMs);
+        const settle = (): void => {
+          clearTimeout(timer);
+          resolve(messages);
+        };
+        waiters.push({ n, resolve: settle });
+        done.then((status) => {
+          clearTimeout(timer);
+          if (messages.length < n) reject(new Error(`stream ended (${status.code} ${status.details}) after ${messages.length} of ${n} messages`));
+        });
+      }),
+  };
+}

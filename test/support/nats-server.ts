@@ -1,0 +1,60 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findNatsServerBinary } from '../../src/infrastructure/nats/embedded-nats-server';
+import { freePort, waitFor } from './ports';
+import * as net from 'node:net';
+
+/** A real nats-server on a free loopback port, one per test file (nats.js `nst` model). */
+export class TestNatsServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    private readonly storeDir: string | null,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  static async start(options: { jetstream?: boolean } = {}): Promise<TestNatsServer> {
+    const binary = findNatsServerBinary(undefined, process.env);
+    const port = await freePort();
+    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    let storeDir: string | null = null;
+    if (options.jetstream) {
+      storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nats-js-'));
+      args.push('-js', '-sd', storeDir);
+    }
+    const child = spawn(binary, args, { stdio: 'ignore' });
+    const server = new TestNatsServer(child, port, storeDir);
+    try {
+      await waitFor(() => canConnect(port), 10_000, `nats-server on port ${port}`);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGKILL');
+      await exited;
+    }
+    if (this.storeDir) fs.rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
