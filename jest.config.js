@@ -1,5 +1,5 @@
 // One jest config; projects are chosen by the test file's suffix (see docs/testing.md).
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 const common = {
   transform,
   testEnvironment: 'node',
@@ -18,7 +18,7 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.int.spec.ts'],
-      testTimeout: 60000,
     },
   ],
+  testTimeout: 60000,
 };

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { ApiClient, createApiClient } from '../../src/adapters/inbound/grpc/api-service-definition';
+import { ApiClient, createApiClient, UnaryClientMethod } from '../../src/adapters/inbound/grpc/api-service-definition';
 import * as api from '../../src/adapters/codec/api-types';
 import { ProtoInit } from '../../src/adapters/codec/proto-schema';
 
@@ -11,13 +11,15 @@ export function connectClient(address: string): ApiClient {
 
 /** Promisified unary call with a deadline; rejects with the ServiceError. */
 export function call<Req, Res>(
-  method: (req: ProtoInit<Req>, options: Partial<grpc.CallOptions>, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall,
+  method: UnaryClientMethod<Req, Res>,
   client: ApiClient,
   request: ProtoInit<Req>,
   timeoutMs = 10_000,
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) => (error ? reject(error) : resolve(response as Res)));
+    const options: Partial<grpc.CallOptions> = { deadline: Date.now() + timeoutMs };
+    const callback = (error: grpc.ServiceError | null, response?: Res): void => (error ? reject(error) : resolve(response as Res));
+    (method as (r: ProtoInit<Req>, o: Partial<grpc.CallOptions>, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall).call(client, request, options, callback);
   });
 }
 
@@ -25,6 +27,8 @@ export interface Collected {
   readonly messages: api.Message[];
   /** Resolves with the final status (OK when the client cancelled). */
   readonly done: Promise<grpc.StatusObject | grpc.ServiceError>;
+  /** Resolves on the handshake: the server has set the subscription up. */
+  readonly ready: Promise<void>;
   cancel(): void;
   /** Resolves when at least `n` messages (handshake excluded) arrived. */
   waitFor(n: number, timeoutMs?: number): Promise<api.Message[]>;
@@ -35,10 +39,13 @@ export function subscribe(client: ApiClient, request: ProtoInit<api.SubscribeReq
   const stream = client.subscribe(request);
   const messages: api.Message[] = [];
   let handshake = false;
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
   const waiters: { n: number; resolve: () => void }[] = [];
   stream.on('data', (m: api.Message) => {
     if (!handshake) {
       handshake = true;
+      onReady();
       return;
     }
     messages.push(m);
@@ -53,6 +60,7 @@ export function subscribe(client: ApiClient, request: ProtoInit<api.SubscribeReq
   return {
     messages,
     done,
+    ready,
     cancel: () => stream.cancel(),
     waitFor: (n, timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {

@@ -33,7 +33,7 @@ export function testBrokerConfig(natsUrl: string, overrides: DeepPartial<BrokerC
   const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-'));
   const merge = <T extends object>(a: T, b: DeepPartial<T> | undefined): T => {
     if (!b) return a;
-    const out: Record<string, unknown> = { ...a };
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
     for (const [k, v] of Object.entries(b)) {
       const current = (a as Record<string, unknown>)[k];
       out[k] = v && typeof v === 'object' && !Array.isArray(v) && current && typeof current === 'object' ? merge(current as object, v as object) : v;

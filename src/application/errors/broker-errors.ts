@@ -10,3 +10,10 @@ export class BrokerError extends Error {
     this.retriable = options.retriable ?? false;
   }
 }
+
+/** A message is larger than the transport or the stream accepts (reported as TOO_LARGE). */
+export class PayloadTooLargeError extends BrokerError {
+  constructor(sizeBytes: number, maxBytes: number) {
+    super(`message exceeds max replication size (${sizeBytes} > ${maxBytes} bytes)`);
+  }
+}

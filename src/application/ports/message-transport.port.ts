@@ -72,6 +72,7 @@ export interface MessageTransport {
   /** Delivers every message published on `subject` (shared with `queueGroup` when non-empty). */
   listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener>;
   sendAck(ack: AckMessage): void;
+  /** Throws PayloadTooLargeError when the encoded message exceeds what NATS accepts. */
   publish(subject: string, message: OutboundPublish): void;
   /** Subscribes `subject` (default: a fresh `<ns>.ack.<id>`) for acks before it is returned. */
   openAckInbox(subject?: string): Promise<AckInbox>;

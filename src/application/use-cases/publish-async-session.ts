@@ -1,8 +1,22 @@
 import { Subscription } from 'rxjs';
 import { ApplicationError } from '../errors/application-errors';
 import { Scheduler } from '../ports/clock.port';
-import { AckInbox, AckMessage, AckPolicy, MessageTransport } from '../ports/message-transport.port';
+import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport } from '../ports/message-transport.port';
 import { PublishHandler, PublishRequestData } from './publish';
+
+/** The nack the leader would have sent for a message above the size limit (spec §5.4). */
+const tooLargeAck = (request: PublishRequestData, subject: string, inbox: string): AckMessage => ({
+  stream: request.stream,
+  partitionSubject: subject,
+  msgSubject: subject,
+  offset: 0,
+  ackInbox: inbox,
+  correlationId: request.correlationId,
+  ackPolicy: request.ackPolicy,
+  receptionTimestampNs: 0n,
+  commitTimestampNs: 0n,
+  ackError: AckError.TooLarge,
+});
 
 export type PublishAsyncResponse =
   | { readonly kind: 'ack'; readonly ack: AckMessage }
@@ -37,7 +51,11 @@ export class PublishAsyncSession {
 
   /** Requests are handled strictly in order, even when one has to wait for a resume. */
   submit(request: PublishRequestData): void {
-    this.chain = this.chain.then(() => this.handle(request));
+    this.chain = this.chain.then(() =>
+      this.handle(request).catch((error: unknown) => {
+        this.respond({ kind: 'error', correlationId: request.correlationId, error: { kind: 'InvalidRequest', reason: error instanceof Error ? error.message : String(error) } });
+      }),
+    );
   }
 
   /** Client finished sending: wait for outstanding acks (bounded), then release the inbox. */
@@ -70,8 +88,11 @@ export class PublishAsyncSession {
       this.respond({ kind: 'error', correlationId: request.correlationId, error: subject.error });
       return;
     }
+    if (!this.publisher.publishOrTooLarge(subject.value, { ...request, ackInbox: inbox.subject })) {
+      this.respond({ kind: 'ack', ack: tooLargeAck(request, subject.value, inbox.subject) });
+      return;
+    }
     if (request.ackPolicy !== AckPolicy.None) this.inFlight++;
-    this.transport.publish(subject.value, { ...request, ackInbox: inbox.subject });
   }
 
   private onAck(ack: AckMessage): void {

@@ -2,6 +2,7 @@ import { inject, injectable } from 'inversify';
 import { err, ok, Result } from '../../domain/shared/result';
 import { isValidSubject, partitionSubject } from '../../domain/stream/stream-names';
 import { ApplicationError } from '../errors/application-errors';
+import { PayloadTooLargeError } from '../errors/broker-errors';
 import { MetadataService } from '../metadata/metadata-service';
 import { Scheduler } from '../ports/clock.port';
 import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport, OutboundPublish } from '../ports/message-transport.port';
@@ -89,19 +90,35 @@ export class PublishHandler {
     return this.publishAndWait(request.subject, { ...request, expectedOffset: -1 }, deadlineMs);
   }
 
+  /** The payload alone already exceeds the limit: refuse before publishing (spec §2.9 TOO_LARGE). */
+  private tooLarge(request: { key: Uint8Array | null; value: Uint8Array | null }): boolean {
+    return (request.key?.length ?? 0) + (request.value?.length ?? 0) > this.settings.replicationMaxBytes;
+  }
+
+  /** Publishes unless the message is too large; false = refused as TOO_LARGE. */
+  publishOrTooLarge(subject: string, message: OutboundPublish): boolean {
+    if (this.tooLarge(message)) return false;
+    try {
+      this.transport.publish(subject, message);
+      return true;
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) return false;
+      throw error;
+    }
+  }
+
   private async publishAndWait(
     subject: string,
     request: Omit<OutboundPublish, 'ackInbox'> & { readonly ackInbox: string },
     deadlineMs: number | null,
   ): Promise<Result<AckMessage | null, ApplicationError>> {
-    if (request.ackPolicy === AckPolicy.None) {
-      this.transport.publish(subject, request);
-      return ok(null);
-    }
+    const tooLarge = err<ApplicationError>({ kind: 'AckRejected', ackError: AckError.TooLarge });
+    if (request.ackPolicy === AckPolicy.None) return this.publishOrTooLarge(subject, request) ? ok(null) : tooLarge;
+    if (this.tooLarge(request)) return tooLarge;
     const inbox = await this.transport.openAckInbox(request.ackInbox === '' ? undefined : request.ackInbox);
     try {
       const ack = this.firstAck(inbox, deadlineMs ?? DEFAULT_ACK_WAIT_MS);
-      this.transport.publish(subject, { ...request, ackInbox: inbox.subject });
+      if (!this.publishOrTooLarge(subject, { ...request, ackInbox: inbox.subject })) return tooLarge;
       const received = await ack;
       return received ? ok(received) : err({ kind: 'AckTimeout' });
     } finally {
@@ -115,10 +132,16 @@ export class PublishHandler {
         subscription.unsubscribe();
         resolve(null);
       }, Math.max(0, waitMs));
-      const subscription = inbox.acks$.subscribe((ack) => {
-        timer.cancel();
-        subscription.unsubscribe();
-        resolve(ack);
+      const subscription = inbox.acks$.subscribe({
+        next: (ack) => {
+          timer.cancel();
+          subscription.unsubscribe();
+          resolve(ack);
+        },
+        complete: () => {
+          timer.cancel();
+          resolve(null);
+        },
       });
     });
   }

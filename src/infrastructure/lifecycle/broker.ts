@@ -157,16 +157,27 @@ export class Broker {
     const supervisor = container.get(PartitionSupervisor);
     supervisor.watch();
     await metadata.start();
-    // Bind before registering, so a configured port 0 is advertised as the port the OS chose.
+    // The advertised port must be registered; with port 0 it is known only once bound, so bind
+    // first in that case. Otherwise everything is ready before the first call can arrive.
     this.grpc = grpc;
-    const boundPort = await grpc.start();
+    const register = async (advertisePort: number): Promise<void> => {
+      const registered = await metadata.execute({
+        type: 'RegisterBroker',
+        data: { id: this.serverIdValue, host: config.advertise.host, port: advertisePort },
+      });
+      if (!registered.ok) throw new Error(`could not register this broker: ${registered.error.kind}`);
+      await supervisor.startRecovered();
+    };
+    let boundPort: number;
+    if (config.advertise.port === 0 || config.listen.port === 0) {
+      boundPort = await grpc.start();
+      await register(config.advertise.port === 0 ? boundPort : config.advertise.port);
+    } else {
+      await register(config.advertise.port);
+      boundPort = await grpc.start();
+    }
+    grpc.markServing();
     const advertisePort = config.advertise.port === 0 ? boundPort : config.advertise.port;
-    const registered = await metadata.execute({
-      type: 'RegisterBroker',
-      data: { id: this.serverIdValue, host: config.advertise.host, port: advertisePort },
-    });
-    if (!registered.ok) throw new Error(`could not register this broker: ${registered.error.kind}`);
-    await supervisor.startRecovered();
     this.logger.info({ listen: `${config.listen.host}:${boundPort}`, advertise: `${config.advertise.host}:${advertisePort}` }, 'liftbridge-ts started');
   }
 

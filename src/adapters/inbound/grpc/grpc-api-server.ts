@@ -69,9 +69,13 @@ export class GrpcApiServer {
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port))),
     );
-    this.setStatus(API_SERVICE_NAME, SERVING);
-    this.logger.info({ address: `${this.settings.host}:${this.boundPort}` }, 'gRPC API serving');
+    this.logger.info({ address: `${this.settings.host}:${this.boundPort}` }, 'gRPC API listening');
     return this.boundPort;
+  }
+
+  /** Health reports `proto.API` SERVING from now on: call once the broker is fully started. */
+  markServing(): void {
+    this.setStatus(API_SERVICE_NAME, SERVING);
   }
 
   /** Stops accepting calls; open calls get `graceMs` to finish before they are cancelled. */

@@ -10,17 +10,11 @@ import {
   MessageTransport,
   OutboundPublish,
 } from '../../../application/ports/message-transport.port';
-import { BrokerError } from '../../../application/errors/broker-errors';
+import { PayloadTooLargeError } from '../../../application/errors/broker-errors';
 import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
 import { MsgType, parseEnvelope } from '../../codec/envelope';
 import { decodePublishMessage, encodePublishEnvelope } from '../../codec/publish-message-codec';
 import { Subjects } from './subjects';
-
-export class MessageTooLargeError extends BrokerError {
-  constructor(size: number, max: number) {
-    super(`message exceeds max replication size (${size} > ${max} bytes)`);
-  }
-}
 
 /** Counters for what the transport refused; exposed for logs now and metrics later. */
 export interface TransportCounters {
@@ -147,7 +141,7 @@ export class NatsMessageTransport implements MessageTransport {
       expectedOffset: message.expectedOffset,
     });
     const max = this.publishes.info?.max_payload ?? Number.MAX_SAFE_INTEGER;
-    if (envelope.length > max) throw new MessageTooLargeError(envelope.length, max);
+    if (envelope.length > max) throw new PayloadTooLargeError(envelope.length, max);
     this.publishes.publish(subject, envelope);
   }
 

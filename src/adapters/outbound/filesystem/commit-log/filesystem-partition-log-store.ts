@@ -1,0 +1,106 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Logger } from '../../../../application/ports/logger.port';
+import { PartitionLog, PartitionLogOptions, PartitionLogStore } from '../../../../application/ports/partition-log.port';
+import { assert } from '../../../../domain/shared/assert';
+import { PartitionRef, partitionKey } from '../../../../domain/shared/ids';
+import { fsyncDir } from './file-io';
+import { FilesystemPartitionLog } from './filesystem-partition-log';
+
+export interface FilesystemPartitionLogStoreOptions {
+  /** The broker's data directory; logs live in `<dataDir>/streams/<stream>/<partition>/`. */
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** How often an open log checkpoints a changed high watermark (default 5000, as Liftbridge). */
+  readonly highWatermarkCheckpointIntervalMs?: number;
+}
+
+const DEFAULT_HW_CHECKPOINT_INTERVAL_MS = 5000;
+const PARTITION_DIR = /^(0|[1-9]\d{0,9})$/;
+
+/** `PartitionLogStore` over `<dataDir>/streams` (spec §7.1). One per broker. */
+export class FilesystemPartitionLogStore implements PartitionLogStore {
+  private readonly streamsDir: string;
+  private readonly logs = new Map<string, FilesystemPartitionLog>();
+  private readonly opening = new Set<string>();
+
+  constructor(private readonly options: FilesystemPartitionLogStoreOptions) {
+    this.streamsDir = join(options.dataDir, 'streams');
+  }
+
+  async open(ref: PartitionRef, options: PartitionLogOptions): Promise<PartitionLog> {
+    const key = partitionKey(ref);
+    assert(!this.logs.has(key) && !this.opening.has(key), `partition log ${ref.stream}/${ref.partition} is already open`);
+    this.opening.add(key);
+    try {
+      const dir = this.partitionDir(ref);
+      const created = await mkdir(dir, { recursive: true });
+      if (created !== undefined) {
+        // New directories must survive a crash like the files in them.
+        for (let d = dir; d.length >= created.length; d = dirname(d)) await fsyncDir(dirname(d));
+      }
+      const log = await FilesystemPartitionLog.open(ref, options, {
+        dir,
+        logger: this.options.logger.child({ stream: ref.stream, partition: ref.partition }),
+        highWatermarkCheckpointIntervalMs: this.options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HW_CHECKPOINT_INTERVAL_MS,
+        onClosed: (closed) => {
+          if (this.logs.get(key) === closed) this.logs.delete(key);
+        },
+      });
+      this.logs.set(key, log);
+      return log;
+    } finally {
+      this.opening.delete(key);
+    }
+  }
+
+  async delete(ref: PartitionRef): Promise<void> {
+    await this.logs.get(partitionKey(ref))?.close('deleted');
+    const dir = this.partitionDir(ref);
+    await rm(dir, { recursive: true, force: true });
+    await fsyncDir(dirname(dir)).catch(() => undefined);
+  }
+
+  async deleteStream(stream: string): Promise<void> {
+    const open = [...this.logs.values()].filter((log) => log.ref.stream === stream);
+    await Promise.all(open.map((log) => log.close('deleted')));
+    await rm(this.streamDir(stream), { recursive: true, force: true });
+    await fsyncDir(this.streamsDir).catch(() => undefined);
+  }
+
+  async list(): Promise<PartitionRef[]> {
+    const refs: PartitionRef[] = [];
+    for (const stream of await readdirOrEmpty(this.streamsDir)) {
+      if (!isSafeStreamName(stream)) continue;
+      for (const partition of await readdirOrEmpty(join(this.streamsDir, stream))) {
+        if (PARTITION_DIR.test(partition)) refs.push({ stream, partition: Number(partition) });
+      }
+    }
+    return refs;
+  }
+
+  private streamDir(stream: string): string {
+    // Names are validated at the API (reliability plan A2); a bad one here is a bug, and must never
+    // reach the file system as a path.
+    assert(isSafeStreamName(stream), `stream name is not usable as a directory: ${JSON.stringify(stream)}`);
+    return join(this.streamsDir, stream);
+  }
+
+  private partitionDir(ref: PartitionRef): string {
+    assert(Number.isSafeInteger(ref.partition) && ref.partition >= 0, `bad partition id ${ref.partition}`);
+    return join(this.streamDir(ref.stream), String(ref.partition));
+  }
+}
+
+function isSafeStreamName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

@@ -1,0 +1,38 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './file-io';
+
+/** Liftbridge's file name for the high watermark (spec §7.1). */
+export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
+
+export interface ParsedHighWatermark {
+  readonly highWatermark: number;
+  readonly problem: string | null;
+}
+
+/**
+ * ASCII decimal int64 without newline (spec §7.7). Tolerant (reliability plan D14, Liftbridge
+ * #333): empty or garbage → -1, above the newest offset → the newest offset; each with a reason.
+ */
+export function parseHighWatermarkCheckpoint(text: string, newestOffset: number): ParsedHighWatermark {
+  const trimmed = text.trim();
+  if (!/^-?\d{1,19}$/.test(trimmed)) {
+    return { highWatermark: -1, problem: trimmed.length === 0 ? 'empty file' : `not a number: ${JSON.stringify(trimmed.slice(0, 40))}` };
+  }
+  const value = Number(trimmed);
+  if (!Number.isSafeInteger(value) || value < -1) return { highWatermark: -1, problem: `out of range: ${trimmed}` };
+  if (value > newestOffset) return { highWatermark: newestOffset, problem: `${value} is past the newest offset ${newestOffset}` };
+  return { highWatermark: value, problem: null };
+}
+
+export async function readHighWatermarkCheckpoint(dir: string): Promise<string | null> {
+  try {
+    return await readFile(join(dir, HIGH_WATERMARK_CHECKPOINT), 'latin1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export const writeHighWatermarkCheckpoint = (dir: string, highWatermark: number): Promise<void> =>
+  writeFileAtomic(dir, join(dir, HIGH_WATERMARK_CHECKPOINT), String(highWatermark));

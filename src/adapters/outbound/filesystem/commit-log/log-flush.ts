@@ -1,0 +1,139 @@
+import { SyncPolicy } from '../../../../application/ports/partition-log.port';
+import { assert } from '../../../../domain/shared/assert';
+import { EpochEntry } from '../../../codec/leader-epoch-cache';
+import { fsyncDir, writeFully } from './file-io';
+import { writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
+import { Segment } from './segment';
+import { INDEX_ENTRY_BYTES } from './segment-index';
+
+/**
+ * File work, in the order the log decided it. The log changes its in-memory state synchronously
+ * (offsets, index entries, segment list) and queues the matching job; the flusher makes the files
+ * follow. `cap` lets a truncation that overtook a queued append stop it from raising the written
+ * offset past the truncation point.
+ */
+export type LogJob =
+  | { kind: 'append'; segment: Segment; bytes: Buffer; position: number; indexEnd: number; lastOffset: number; cap: number }
+  | { kind: 'roll'; sealed: Segment; created: Segment }
+  | { kind: 'truncate'; segment: Segment; count: number; position: number; removed: Segment[]; fresh: boolean }
+  | { kind: 'delete'; removed: Segment[] }
+  | { kind: 'sync' };
+
+export interface FlushHooks {
+  /** Bytes up to `offset` are in the file (readable). */
+  onWritten(offset: number): void;
+  /** Bytes up to `offset` are durable under the sync policy. */
+  onDurable(offset: number): void;
+  /** The epoch entries to checkpoint if they changed since the last call, else null. */
+  takeDirtyEpochs(): readonly EpochEntry[] | null;
+  /** Segments currently in the log (for interval syncs). */
+  segments(): readonly Segment[];
+}
+
+export class LogFlusher {
+  constructor(
+    private readonly dir: string,
+    private readonly syncPolicy: SyncPolicy,
+    private readonly hooks: FlushHooks,
+  ) {}
+
+  /** Runs one group-commit flush: writes, then (policy "always") one fsync per written segment. */
+  async flush(jobs: readonly LogJob[]): Promise<void> {
+    const written = new Set<Segment>();
+    let lastWritten = -1;
+    for (let i = 0; i < jobs.length; ) {
+      const job = jobs[i]!;
+      if (job.kind === 'append') {
+        let end = i + 1;
+        while (end < jobs.length && isAppendTo(jobs[end]!, job.segment)) end++;
+        const appends = jobs.slice(i, end) as Extract<LogJob, { kind: 'append' }>[];
+        await this.writeAppends(job.segment, appends);
+        written.add(job.segment);
+        for (const a of appends) lastWritten = Math.max(lastWritten, Math.min(a.lastOffset, a.cap));
+        if (lastWritten >= 0) this.hooks.onWritten(lastWritten);
+        i = end;
+        continue;
+      }
+      await this.runStructural(job);
+      i++;
+    }
+    if (this.syncPolicy === 'always') {
+      for (const segment of written) await syncSegment(segment);
+    }
+    const epochs = this.hooks.takeDirtyEpochs();
+    if (epochs !== null) await writeLeaderEpochCheckpoint(this.dir, epochs);
+    if (lastWritten >= 0) this.hooks.onDurable(lastWritten);
+  }
+
+  /** One writev for the log bytes of consecutive appends, one write for their index entries. */
+  private async writeAppends(segment: Segment, appends: readonly Extract<LogJob, { kind: 'append' }>[]): Promise<void> {
+    const first = appends[0]!;
+    assert(first.position === segment.writtenBytes, `append at byte ${first.position} does not follow byte ${segment.writtenBytes} of ${segment.logPath}`);
+    assert(segment.logFile !== null, `${segment.logPath} is not open`);
+    await writeFully(segment.logFile, appends.map((a) => a.bytes), first.position);
+    const last = appends[appends.length - 1]!;
+    segment.writtenBytes = last.position + last.bytes.length;
+    segment.unsynced = true;
+    // The index may lag or be cut by a truncation queued later; it is a hint rebuilt on recovery.
+    const indexEnd = Math.min(last.indexEnd, segment.index.count);
+    if (indexEnd > segment.indexWrittenCount) {
+      await segment.openIndexForWrites();
+      const bytes = segment.index.encode(segment.indexWrittenCount, indexEnd);
+      await writeFully(segment.indexFile!, [bytes], segment.indexWrittenCount * INDEX_ENTRY_BYTES);
+      segment.indexWrittenCount = indexEnd;
+    }
+  }
+
+  private async runStructural(job: Exclude<LogJob, { kind: 'append' }>): Promise<void> {
+    switch (job.kind) {
+      case 'roll':
+        await seal(job.sealed);
+        await job.created.create();
+        await fsyncDir(this.dir);
+        return;
+      case 'truncate':
+        for (const segment of job.removed) await segment.remove();
+        if (job.fresh) await job.segment.create();
+        else await cut(job.segment, job.position, job.count);
+        await fsyncDir(this.dir);
+        return;
+      case 'delete':
+        for (const segment of job.removed) await segment.remove();
+        await fsyncDir(this.dir);
+        return;
+      case 'sync':
+        for (const segment of this.hooks.segments()) await syncSegment(segment);
+        return;
+    }
+  }
+}
+
+const isAppendTo = (job: LogJob, segment: Segment): boolean => job.kind === 'append' && job.segment === segment;
+
+async function syncSegment(segment: Segment): Promise<void> {
+  if (!segment.unsynced || segment.logFile === null) return;
+  await segment.logFile.datasync();
+  segment.unsynced = false;
+}
+
+/** Seals a segment that stops being active: its data and index are flushed, the index handle closed. */
+async function seal(segment: Segment): Promise<void> {
+  await syncSegment(segment);
+  if (segment.indexFile !== null) {
+    await segment.indexFile.datasync();
+    await segment.closeIndex();
+  }
+}
+
+/** Truncates a segment's files to `count` entries ending at `position`; it becomes the active segment. */
+async function cut(segment: Segment, position: number, count: number): Promise<void> {
+  assert(segment.logFile !== null, `${segment.logPath} is not open`);
+  await segment.logFile.truncate(position);
+  await segment.logFile.datasync();
+  await segment.openIndexForWrites();
+  await segment.indexFile!.truncate(count * INDEX_ENTRY_BYTES);
+  await segment.indexFile!.datasync();
+  segment.writtenBytes = position;
+  segment.indexWrittenCount = Math.min(segment.indexWrittenCount, count);
+  segment.unsynced = false;
+}

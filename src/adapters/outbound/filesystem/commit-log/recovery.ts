@@ -1,0 +1,234 @@
+import { FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Logger } from '../../../../application/ports/logger.port';
+import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
+import { EpochEntry } from '../../../codec/leader-epoch-cache';
+import {
+  ENTRY_HEADER_BYTES,
+  readEntryLeaderEpoch,
+  readEntryMessageBytes,
+  readEntryOffset,
+  readEntryTimestampNs,
+  scanMessageSet,
+} from '../../../codec/message-set';
+import { fsyncDir, readFully, writeFully, READ_WRITE_CREATE } from './file-io';
+import { scanLogFile } from './log-scan';
+import { Segment, parseSegmentFileName } from './segment';
+import { INDEX_ENTRY_BYTES, SegmentIndex } from './segment-index';
+
+export interface RecoveredSegments {
+  /** In offset order; the last one is active (log and index open for writes), the others sealed. */
+  readonly segments: Segment[];
+  /** Epoch changes seen in the records recovery re-validated (the active segment's tail). */
+  readonly epochStarts: EpochEntry[];
+}
+
+/**
+ * Opens a partition directory after a clean or unclean stop (spec §7.1, §7.5; reliability plan
+ * D1-D13). The `.log` files are the truth; indexes and checkpoints are hints:
+ * - leftover `*.tmp` files and `.index` files without a `.log` are removed;
+ * - sealed segments keep their index when it is consistent with the log (cheap checks), else it is
+ *   rebuilt by scanning the log; a corrupt record there is never cut: the segment stops serving at
+ *   that offset and the file stays as it is;
+ * - the active segment is re-validated from its last index entry that matches the log, and a torn
+ *   or corrupt tail is cut (log and index), with one warning naming the file, the byte position,
+ *   the bytes cut and the last valid offset.
+ */
+export async function recoverSegments(dir: string, logger: Logger): Promise<RecoveredSegments> {
+  await mkdir(dir, { recursive: true });
+  const names = await readdir(dir);
+  const logs = new Set<number>();
+  const indexes = new Set<number>();
+  for (const name of names) {
+    if (name.endsWith('.tmp')) {
+      logger.warn({ file: join(dir, name) }, 'removed a temporary file left by an interrupted write');
+      await rm(join(dir, name), { force: true });
+      continue;
+    }
+    const parsed = parseSegmentFileName(name);
+    if (parsed !== null) (parsed.kind === 'log' ? logs : indexes).add(parsed.baseOffset);
+  }
+  for (const base of indexes) {
+    if (logs.has(base)) continue;
+    const orphan = new Segment(dir, base, new SegmentIndex());
+    logger.info({ file: orphan.indexPath }, 'removed an index without its log');
+    await rm(orphan.indexPath, { force: true });
+  }
+  const bases = [...logs].sort((a, b) => a - b);
+  if (bases.length === 0) {
+    const segment = new Segment(dir, 0, new SegmentIndex());
+    await segment.create();
+    await fsyncDir(dir);
+    return { segments: [segment], epochStarts: [] };
+  }
+  const segments: Segment[] = [];
+  for (const base of bases.slice(0, -1)) segments.push(await openSealed(dir, base, indexes.has(base), logger));
+  const active = await openActive(dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
+  segments.push(active.segment);
+  checkContinuity(segments, logger);
+  return { segments, epochStarts: active.epochStarts };
+}
+
+async function openSealed(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<Segment> {
+  const probe = new Segment(dir, base, new SegmentIndex());
+  const logFile = await open(probe.logPath, 'r+');
+  try {
+    const size = (await logFile.stat()).size;
+    const stored = hasIndex ? await readFile(probe.indexPath) : null;
+    const problem = await sealedIndexProblem(logFile, size, base, stored);
+    let index: SegmentIndex;
+    let corruptFrom: number | null = null;
+    if (problem === null) {
+      index = SegmentIndex.decode(stored!);
+    } else {
+      index = new SegmentIndex();
+      const scan = await scanLogFile(logFile, size, 0, base, (buf, bufPos, filePos, offset, entryBytes) =>
+        index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes),
+      );
+      if (scan.defect !== null) {
+        corruptFrom = base + scan.count;
+        logger.error(
+          { file: probe.logPath, position: scan.validEnd, offset: corruptFrom, defect: scan.defect, bytesAfter: size - scan.validEnd },
+          'sealed segment is corrupt: records from this offset are not served; the file is kept as it is',
+        );
+      }
+      await writeIndexFile(probe.indexPath, index);
+      logger.warn({ file: probe.indexPath, reason: problem, entries: index.count }, 'rebuilt segment index from the log');
+    }
+    const segment = new Segment(dir, base, index);
+    segment.logFile = logFile;
+    segment.bytes = size;
+    segment.writtenBytes = size;
+    segment.indexWrittenCount = index.count;
+    segment.corruptFrom = corruptFrom;
+    return segment;
+  } catch (e) {
+    await logFile.close();
+    throw e;
+  }
+}
+
+/** Why a sealed segment's index cannot be trusted, or null when it matches the log. */
+async function sealedIndexProblem(logFile: FileHandle, size: number, base: number, stored: Buffer | null): Promise<string | null> {
+  if (stored === null) return 'index missing';
+  if (stored.length % INDEX_ENTRY_BYTES !== 0) return `index length ${stored.length} is not a multiple of ${INDEX_ENTRY_BYTES}`;
+  const index = SegmentIndex.decode(stored);
+  if (index.validPrefix() !== index.count) return `index entry ${index.validPrefix()} is inconsistent`;
+  if (index.endPosition !== size) return `index covers ${index.endPosition} bytes, the log has ${size}`;
+  if (index.count === 0) return null;
+  for (const i of [0, index.count - 1]) {
+    if (!(await entryMatchesIndex(logFile, base, index, i))) return `index entry ${i} does not match the log`;
+  }
+  return null;
+}
+
+/** The log's entry header at index entry `i` has the offset, timestamp and size the index says. */
+async function entryMatchesIndex(logFile: FileHandle, base: number, index: SegmentIndex, i: number): Promise<boolean> {
+  const header = await readFully(logFile, index.positionAt(i), ENTRY_HEADER_BYTES);
+  return (
+    readEntryOffset(header, 0) === base + index.relOffsetAt(i) &&
+    readEntryTimestampNs(header, 0) === index.timestampAt(i) &&
+    ENTRY_HEADER_BYTES + readEntryMessageBytes(header, 0) === index.sizeAt(i)
+  );
+}
+
+async function openActive(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; epochStarts: EpochEntry[] }> {
+  const probe = new Segment(dir, base, new SegmentIndex());
+  const logFile = await open(probe.logPath, 'r+');
+  try {
+    const size = (await logFile.stat()).size;
+    const stored = hasIndex ? await readFile(probe.indexPath) : null;
+    const index = stored !== null && stored.length % INDEX_ENTRY_BYTES === 0 ? SegmentIndex.decode(stored) : new SegmentIndex();
+    index.truncate(index.validPrefix());
+    // Trust the index up to its last entry that lies within the log and matches it; re-validate from there.
+    const within = index.entriesWithin(size);
+    const resumeAt = within > 0 && (await entryMatchesIndex(logFile, base, index, within - 1)) ? within - 1 : 0;
+    const startPos = resumeAt === 0 ? 0 : index.positionAt(resumeAt);
+    index.truncate(resumeAt);
+    const epochStarts: EpochEntry[] = [];
+    let lastEpoch = -1;
+    const scan = await scanLogFile(logFile, size, startPos, base + resumeAt, (buf, bufPos, filePos, offset, entryBytes) => {
+      index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes);
+      const epoch = readEntryLeaderEpoch(buf, bufPos);
+      if (epoch > lastEpoch) epochStarts.push({ epoch, startOffset: offset });
+      lastEpoch = Math.max(lastEpoch, epoch);
+    });
+    if (scan.defect === 'bad-offset' && index.count === 0) await refuseMisnamedSegment(logFile, size, probe.logPath, base);
+    if (scan.validEnd < size) {
+      await logFile.truncate(scan.validEnd);
+      await logFile.datasync();
+      logger.warn(
+        {
+          file: probe.logPath,
+          position: scan.validEnd,
+          bytesCut: size - scan.validEnd,
+          lastValidOffset: base + index.count - 1,
+          defect: scan.defect,
+        },
+        'cut the torn or corrupt tail of the active segment',
+      );
+    }
+    const segment = new Segment(dir, base, index);
+    segment.logFile = logFile;
+    segment.bytes = scan.validEnd;
+    segment.writtenBytes = scan.validEnd;
+    const encoded = index.encode(0, index.count);
+    if (stored === null || !encoded.equals(stored)) {
+      const storedEntries = stored === null ? null : stored.length / INDEX_ENTRY_BYTES;
+      logger.warn({ file: probe.indexPath, storedEntries, entries: index.count }, 'rewrote the active segment index from the log');
+      await writeIndexFile(probe.indexPath, index);
+    }
+    segment.indexWrittenCount = index.count;
+    await segment.openIndexForWrites();
+    return { segment, epochStarts };
+  } catch (e) {
+    await logFile.close();
+    throw e;
+  }
+}
+
+/**
+ * Reliability plan D12: an active segment whose records are valid and contiguous but do not start
+ * at the offset in its name was renamed or misplaced, not torn. Cutting it would destroy good data,
+ * so the partition refuses to open instead. (A single record whose offset field flipped cannot be
+ * told apart from this; it is treated as a torn tail.)
+ */
+async function refuseMisnamedSegment(logFile: FileHandle, size: number, path: string, base: number): Promise<void> {
+  const head = await readFully(logFile, 0, Math.min(size, 1 << 16));
+  const scan = scanMessageSet(head, -1, { maxEntries: 2 });
+  if (scan.count < 2) return;
+  throw new SegmentCorruptedError(
+    `${path}: records start at offset ${scan.firstOffset}, not at ${base} as the file name says; refusing to open (data kept)`,
+  );
+}
+
+async function writeIndexFile(path: string, index: SegmentIndex): Promise<void> {
+  const file = await open(path, READ_WRITE_CREATE);
+  try {
+    await file.truncate(0);
+    await writeFully(file, [index.encode(0, index.count)], 0);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Segments must follow each other: a gap (a missing segment, records lost in a sealed one) is
+ * refused on read rather than renumbered (D11); an overlap keeps the later segment's records (D12).
+ */
+function checkContinuity(segments: readonly Segment[], logger: Logger): void {
+  for (let i = 0; i + 1 < segments.length; i++) {
+    const segment = segments[i]!;
+    const nextBase = segments[i + 1]!.baseOffset;
+    if (segment.nextOffset > nextBase) {
+      logger.error({ file: segment.logPath, nextSegmentBase: nextBase }, 'segments overlap: records past the next segment base are not served');
+      segment.index.truncate(nextBase - segment.baseOffset);
+    } else if (segment.nextOffset < nextBase && segment.corruptFrom === null) {
+      segment.corruptFrom = segment.nextOffset;
+      logger.error(
+        { file: segment.logPath, missingFrom: segment.nextOffset, missingTo: nextBase - 1 },
+        'offsets are missing between segments: they are not served',
+      );
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { FileHandle, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TimestampedSegment } from '../../../codec/timestamp-search';
+import { READ_WRITE_CREATE } from './file-io';
+import { SegmentIndex } from './segment-index';
+
+const BASE_OFFSET_DIGITS = 20;
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+const SEGMENT_FILE = /^(\d{20})\.(log|index)$/;
+
+export const segmentFileName = (baseOffset: number, suffix: string): string =>
+  `${String(baseOffset).padStart(BASE_OFFSET_DIGITS, '0')}${suffix}`;
+
+/** Parses `<20-digit base offset>.log|.index`; null for any other name. */
+export function parseSegmentFileName(name: string): { baseOffset: number; kind: 'log' | 'index' } | null {
+  const match = SEGMENT_FILE.exec(name);
+  if (match === null) return null;
+  const baseOffset = Number(match[1]);
+  if (!Number.isSafeInteger(baseOffset)) return null;
+  return { baseOffset, kind: match[2] as 'log' | 'index' };
+}
+
+/**
+ * One segment: `<base>.log` (entries back to back) and `<base>.index`, plus what the log knows
+ * about them in memory. Positions and sizes are "assigned" when an append is accepted; the file
+ * catches up when the group-commit writer runs (`writtenBytes`, `indexWrittenCount`).
+ */
+export class Segment implements TimestampedSegment {
+  readonly logPath: string;
+  readonly indexPath: string;
+  /** Null until the writer created or opened the file (a freshly rolled segment). */
+  logFile: FileHandle | null = null;
+  /** Open only while the segment is active. */
+  indexFile: FileHandle | null = null;
+  /** Bytes assigned to this segment, written or not. */
+  bytes = 0;
+  /** Bytes known to be in the `.log` file. */
+  writtenBytes = 0;
+  /** Index entries known to be in the `.index` file. */
+  indexWrittenCount = 0;
+  /** Written since the last fsync. */
+  unsynced = false;
+  /** First offset of this segment that cannot be served (corrupt record, missing records); null when sound. */
+  corruptFrom: number | null = null;
+  private readers = 0;
+  private onIdle: (() => void) | null = null;
+
+  constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly index: SegmentIndex,
+  ) {
+    this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.indexPath = join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
+  }
+
+  get count(): number {
+    return this.index.count;
+  }
+
+  timestampAt(i: number): bigint {
+    return this.index.timestampAt(i);
+  }
+
+  /** Offset the next record of this segment would get. */
+  get nextOffset(): number {
+    return this.baseOffset + this.index.count;
+  }
+
+  /** Creates empty files (a new or fully truncated segment); the caller fsyncs the directory. */
+  async create(): Promise<void> {
+    this.logFile = await open(this.logPath, 'w+');
+    this.indexFile = await open(this.indexPath, 'w+');
+  }
+
+  async openIndexForWrites(): Promise<void> {
+    if (this.indexFile === null) this.indexFile = await open(this.indexPath, READ_WRITE_CREATE);
+  }
+
+  /** Marks a read in flight so that closing waits for it. */
+  acquire(): void {
+    this.readers++;
+  }
+
+  release(): void {
+    this.readers--;
+    if (this.readers === 0 && this.onIdle !== null) this.onIdle();
+  }
+
+  /** Closes the handles once in-flight reads are done. */
+  async close(): Promise<void> {
+    if (this.readers > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    this.onIdle = null;
+    const handles = [this.logFile, this.indexFile];
+    this.logFile = null;
+    this.indexFile = null;
+    for (const h of handles) await h?.close();
+  }
+
+  async closeIndex(): Promise<void> {
+    const handle = this.indexFile;
+    this.indexFile = null;
+    await handle?.close();
+  }
+
+  /** Closes and removes both files (retention, truncation). */
+  async remove(): Promise<void> {
+    await this.close();
+    await rm(this.logPath, { force: true });
+    await rm(this.indexPath, { force: true });
+  }
+}
