@@ -1,0 +1,69 @@
+import { Container } from 'inversify';
+import { MetadataService } from '../../src/application/metadata/metadata-service';
+import { PartitionSupervisor } from '../../src/application/partitions/partition-supervisor';
+import { Logger } from '../../src/application/ports/logger.port';
+import { ServerSettings } from '../../src/application/server-settings';
+import { InMemoryMessageTransport } from '../../src/adapters/outbound/memory/in-memory-message-transport';
+import { InMemoryMetadataLog } from '../../src/adapters/outbound/memory/in-memory-metadata-log';
+import { InMemoryPartitionLogStore } from '../../src/adapters/outbound/memory/in-memory-partition-log-store';
+import { createContainer } from '../../src/infrastructure/di/create-container';
+import { MemoryAdapters, memoryModule } from '../../src/infrastructure/di/modules/memory.module';
+import { systemModule } from '../../src/infrastructure/di/modules/system.module';
+
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};
+
+export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
+  serverId: 'a',
+  namespace: 'liftbridge-default',
+  advertiseHost: 'localhost',
+  advertisePort: 9292,
+  batchMaxMessages: 1024,
+  replicationMaxBytes: 1024 * 1024,
+  metadataTimeoutMs: 5000,
+  subscribeReadBytesMax: 64 * 1024,
+  streamDefaults: {
+    retentionMaxBytes: 0,
+    retentionMaxMessages: 0,
+    retentionMaxAgeMs: 7 * 24 * 3600 * 1000,
+    cleanerIntervalMs: 300_000,
+    segmentMaxBytes: 1024 * 1024,
+    segmentMaxAgeMs: 7 * 24 * 3600 * 1000,
+    autoPauseTimeMs: 0,
+    autoPauseDisableIfSubscribers: false,
+    concurrencyControl: false,
+    minIsr: 1,
+    syncPolicy: 'always',
+    syncIntervalMs: 1000,
+  },
+  ...overrides,
+});
+
+export const freshAdapters = (): MemoryAdapters => ({
+  metadataLog: new InMemoryMetadataLog(),
+  partitionLogs: new InMemoryPartitionLogStore(),
+  transport: new InMemoryMessageTransport(),
+});
+
+/** A broker's application layer wired by the real composition root with in-memory adapters. */
+export async function startMemoryBroker(adapters: MemoryAdapters, settings = memorySettings()): Promise<Container> {
+  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters)]);
+  const metadata = container.get(MetadataService);
+  const supervisor = container.get(PartitionSupervisor);
+  supervisor.watch();
+  await metadata.start();
+  const registered = await metadata.execute({ type: 'RegisterBroker', data: { id: settings.serverId, host: 'localhost', port: 9292 } });
+  if (!registered.ok) throw new Error('register failed');
+  await supervisor.startRecovered();
+  return container;
+}
+
+export async function stopMemoryBroker(container: Container): Promise<void> {
+  await container.get(PartitionSupervisor).stop();
+  await container.get(MetadataService).stop();
+}
