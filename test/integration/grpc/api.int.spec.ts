@@ -333,3 +333,51 @@ describe('read-only, pause and delete', () => {
     expect((await publish(name, 'fresh')).ack!.offset).toBe(0n);
   });
 });
+
+describe('malformed input', () => {
+  const rawMethod = (name: string, responseStream = false): grpc.ServiceDefinition => ({
+    [name]: {
+      path: `/proto.API/${name}`,
+      requestStream: false,
+      responseStream,
+      requestSerialize: (b: Buffer) => b,
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (b: Buffer) => b,
+      responseDeserialize: (b: Buffer) => b,
+    },
+  });
+
+  it.each([
+    ['truncated varint', Buffer.from([0x20, 0xff, 0xff])],
+    ['length past the end', Buffer.from([0x0a, 0x7f, 0x61])],
+    ['2^31 length prefix', Buffer.from([0x12, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00])],
+    ['wrong wire type', Buffer.from([0x0d, 1, 2, 3, 4])],
+    ['random bytes', Buffer.from('9f8e7d6c5b4a39281706f5e4d3c2b1a0', 'hex')],
+  ])('answers a CreateStream with %s with an error status and keeps serving', async (_what, bytes) => {
+    const Raw = grpc.makeGenericClientConstructor(rawMethod('CreateStream'), 'proto.API');
+    type RawClient = grpc.Client & { CreateStream(r: Buffer, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null) => void): void };
+    const raw = new Raw(server.address, grpc.credentials.createInsecure()) as unknown as RawClient;
+    const error = await new Promise<grpc.ServiceError | null>((resolve) => raw.CreateStream(bytes, { deadline: Date.now() + 5000 }, resolve));
+    raw.close();
+    expect(error).not.toBeNull();
+    expect([grpc.status.INVALID_ARGUMENT, grpc.status.INTERNAL]).toContain(error!.code);
+    const metadata = await call(client.fetchMetadata, client, {});
+    expect(metadata.brokers).toHaveLength(1);
+  });
+
+  it('refuses an out-of-range AckPolicy with INVALID_ARGUMENT', async () => {
+    const name = unique('ackpolicy');
+    await createStream({ name });
+    await expectStatus(publish(name, 'x', { ackPolicy: 99 as api.AckPolicy }), grpc.status.INVALID_ARGUMENT, /ackPolicy/);
+  });
+
+  it('clamps a negative start offset to the beginning', async () => {
+    const name = unique('negative');
+    await createStream({ name });
+    await publish(name, 'first');
+    const sub = subscribe(client, { stream: name, startPosition: api.StartPosition.OFFSET, startOffset: -5n });
+    const [first] = await sub.waitFor(1);
+    sub.cancel();
+    expect(first!.offset).toBe(0n);
+  });
+});

@@ -209,10 +209,12 @@ export class InMemoryPartitionLog implements PartitionLog {
   async truncateFrom(offset: number): Promise<void> {
     this.checkOpen();
     assertOffset(offset, 'truncation offset');
-    if (offset <= this.oldestOffset) {
+    if (offset > this.newestOffset) {
+      // Nothing to remove; only epochs starting there go.
+    } else if (offset <= this.oldestOffset) {
       // Everything goes; the log continues at `offset` (a follower behind the leader's retention).
-      if (offset <= this.newestOffset || this.newestOffset < 0) this.data.segments = [emptySegment(offset)];
-    } else if (offset <= this.newestOffset) {
+      this.data.segments = [emptySegment(offset)];
+    } else {
       const keep = lastSegmentAtOrBefore(this.data.segments, offset);
       const segment = this.data.segments[keep]!;
       const count = offset - segment.baseOffset;

@@ -174,8 +174,11 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
     segment.writtenBytes = scan.validEnd;
     const encoded = index.encode(0, index.count);
     if (stored === null || !encoded.equals(stored)) {
-      const storedEntries = stored === null ? null : stored.length / INDEX_ENTRY_BYTES;
-      logger.warn({ file: probe.indexPath, storedEntries, entries: index.count }, 'rewrote the active segment index from the log');
+      // An empty segment rolled just before a crash may lack its index: nothing worth a warning.
+      if (stored !== null || index.count > 0) {
+        const storedEntries = stored === null ? null : stored.length / INDEX_ENTRY_BYTES;
+        logger.warn({ file: probe.indexPath, storedEntries, entries: index.count }, 'rewrote the active segment index from the log');
+      }
       await writeIndexFile(probe.indexPath, index);
     }
     segment.indexWrittenCount = index.count;
