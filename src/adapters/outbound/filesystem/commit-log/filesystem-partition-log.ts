@@ -32,9 +32,10 @@ import { rollDue } from '../../../codec/retention-plan';
 import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore } from '../../../codec/timestamp-search';
 import { readFully } from './file-io';
 import { GroupCommit } from './group-commit';
-import { parseHighWatermarkCheckpoint, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint } from './high-watermark-checkpoint';
-import { LEADER_EPOCH_CHECKPOINT, parseLeaderEpochCheckpoint, readLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
+import { loadCheckpoints } from './checkpoints';
+import { writeHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LogFlusher, LogJob } from './log-flush';
+import { assertOptions, lastSegmentAtOrBefore, oldestOf, verifiedBatch } from './log-reads';
 import { recoverSegments } from './recovery';
 import { expiredSegments } from './retention';
 import { Segment } from './segment';
@@ -102,29 +103,10 @@ export class FilesystemPartitionLog implements PartitionLog {
   /** Opens and recovers the log in `context.dir` (created when missing). */
   static async open(ref: PartitionRef, options: PartitionLogOptions, context: FilesystemPartitionLogContext): Promise<FilesystemPartitionLog> {
     assertOptions(options);
-    const { dir, logger } = context;
-    const { segments, epochStarts } = await recoverSegments(dir, logger);
-    const active = segments[segments.length - 1]!;
-    const newest = active.nextOffset - 1;
-    const oldest = oldestOf(segments, newest);
-    const epochText = await readLeaderEpochCheckpoint(dir);
-    const parsed = epochText === null ? { entries: [], problem: null } : parseLeaderEpochCheckpoint(epochText, newest + 1);
-    if (parsed.problem !== null) {
-      logger.warn({ file: `${dir}/${LEADER_EPOCH_CHECKPOINT}`, problem: parsed.problem, kept: parsed.entries.length }, 'leader-epoch checkpoint cut to its valid prefix');
-    }
-    const epochs = new LeaderEpochCache(parsed.entries);
-    let epochsDirty = parsed.problem !== null;
-    for (const e of epochStarts) epochsDirty = epochs.assign(e.epoch, e.startOffset) || epochsDirty;
-    epochsDirty = epochs.clearLatest(newest + 1) || epochsDirty;
-    if (oldest >= 0) epochsDirty = epochs.clearEarliest(oldest) || epochsDirty;
-    const hwText = await readHighWatermarkCheckpoint(dir);
-    const hw = hwText === null ? { highWatermark: -1, problem: null } : parseHighWatermarkCheckpoint(hwText, newest);
-    if (hw.problem !== null) logger.warn({ dir, problem: hw.problem, highWatermark: hw.highWatermark }, 'high-watermark checkpoint not trusted');
-    return new FilesystemPartitionLog(ref, options, context, segments, epochs, {
-      highWatermark: hw.highWatermark,
-      hwCheckpointed: hw.problem === null ? hw.highWatermark : Number.NaN,
-      epochsDirty,
-    });
+    const { segments, epochStarts } = await recoverSegments(context.dir, context.logger);
+    const newest = segments[segments.length - 1]!.nextOffset - 1;
+    const state = await loadCheckpoints(context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts });
+    return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state);
   }
 
   get oldestOffset(): number {
@@ -421,53 +403,4 @@ export class FilesystemPartitionLog implements PartitionLog {
       .finally(() => (this.hwWriting = null));
     await this.hwWriting;
   }
-}
-
-/** First retained offset: -1 for a log that never had a record, newest + 1 when none is retained. */
-function oldestOf(segments: readonly Segment[], newest: number): number {
-  if (newest < 0) return -1;
-  const first = segments[0]!;
-  return first.baseOffset <= newest ? first.baseOffset : newest + 1;
-}
-
-function lastSegmentAtOrBefore(segments: readonly Segment[], offset: number): number {
-  let lo = 0;
-  let hi = segments.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segments[mid]!.baseOffset <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
-}
-
-/**
- * Validates what a read returned (CRC, sizes, offsets from `from`): pair assertion with the index.
- * Good entries before a bad one are still served; a read that starts at a bad one throws.
- */
-function verifiedBatch(buf: Buffer, from: number, expectedCount: number, file: string, position: number): RecordBatch {
-  const scan = scanMessageSet(buf, from);
-  if (scan.defect === null && scan.count === expectedCount) {
-    return { bytes: buf, firstOffset: from, lastOffset: scan.lastOffset, count: scan.count };
-  }
-  if (scan.count > 0 && scan.defect !== null) {
-    return { bytes: buf.subarray(0, scan.validBytes), firstOffset: from, lastOffset: scan.lastOffset, count: scan.count };
-  }
-  throw new SegmentCorruptedError(
-    `${file}: entry at byte ${position + scan.validBytes} (offset ${from + scan.count}) failed validation: ${scan.defect ?? 'size mismatch with the index'}`,
-  );
-}
-
-function assertOptions(o: PartitionLogOptions): void {
-  const nonNegative = (v: number) => Number.isSafeInteger(v) && v >= 0;
-  assert(Number.isSafeInteger(o.segmentMaxBytes) && o.segmentMaxBytes > 0, `segmentMaxBytes must be positive: ${o.segmentMaxBytes}`);
-  for (const [name, value] of Object.entries({
-    segmentMaxAgeMs: o.segmentMaxAgeMs,
-    retentionMaxBytes: o.retentionMaxBytes,
-    retentionMaxMessages: o.retentionMaxMessages,
-    retentionMaxAgeMs: o.retentionMaxAgeMs,
-  })) {
-    assert(nonNegative(value), `${name} must be a non-negative integer: ${value}`);
-  }
-  assert(o.syncPolicy !== 'interval' || (Number.isSafeInteger(o.syncIntervalMs) && o.syncIntervalMs > 0), `syncIntervalMs must be positive: ${o.syncIntervalMs}`);
 }

@@ -1,0 +1,64 @@
+import * as grpc from '@grpc/grpc-js';
+import { API_SERVICE_NAME, apiServiceDefinition } from '../../src/adapters/inbound/grpc/api-service-definition';
+import type { SubscribeRequest } from '../../src/adapters/codec/api-proto';
+import type { ProtoInit } from '../../src/adapters/codec/proto-schema';
+import { withDeadline } from './deadline';
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+/**
+ * A `proto.API` client for load generation that neither encodes requests nor decodes responses on
+ * the hot paths: Publish and PublishAsync take pre-encoded `PublishRequest` bytes, and Subscribe,
+ * Publish and PublishAsync hand back the raw response bytes. So the figures are the server's, not
+ * protobufjs's in this process.
+ */
+const rawDefinition: grpc.ServiceDefinition = {
+  Subscribe: { ...apiServiceDefinition.Subscribe!, responseDeserialize: identity },
+  Publish: { ...apiServiceDefinition.Publish!, requestSerialize: identity, responseDeserialize: identity },
+  PublishAsync: { ...apiServiceDefinition.PublishAsync!, requestSerialize: identity, responseDeserialize: identity },
+};
+
+export interface RawApiClient extends grpc.Client {
+  subscribe(request: ProtoInit<SubscribeRequest>, options?: Partial<grpc.CallOptions>): grpc.ClientReadableStream<Buffer>;
+  publish(request: Buffer, options: Partial<grpc.CallOptions>, callback: grpc.requestCallback<Buffer>): grpc.ClientUnaryCall;
+  publishAsync(options?: Partial<grpc.CallOptions>): grpc.ClientDuplexStream<Buffer, Buffer>;
+}
+
+const RawConstructor = grpc.makeGenericClientConstructor(rawDefinition, API_SERVICE_NAME);
+
+/** A connected raw client (the channel is up before any timing starts). */
+export async function connectRawClient(address: string): Promise<RawApiClient> {
+  const client = new RawConstructor(address, grpc.credentials.createInsecure()) as unknown as RawApiClient;
+  const ready = new Promise<void>((resolve, reject) =>
+    client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
+  );
+  try {
+    await withDeadline(ready, 11_000, `gRPC channel to ${address}`);
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
+}
+
+/**
+ * True when raw `PublishResponse` bytes carry an ack and no asyncError: field 1 (ack, tag 0x0a)
+ * comes first and is non-empty, and no field 2 (asyncError, tag 0x12) follows it. Refusals carry
+ * an empty ack plus asyncError (spec §2.9).
+ */
+export function isPublishAck(bytes: Buffer): boolean {
+  if (bytes.length < 2 || bytes[0] !== 0x0a) return false;
+  let length = 0;
+  let shift = 0;
+  let pos = 1;
+  for (;;) {
+    const byte = bytes[pos++];
+    if (byte === undefined) return false;
+    length |= (byte & 0x7f) << shift;
+    if (byte < 0x80) break;
+    shift += 7;
+  }
+  if (length === 0) return false;
+  const next = pos + length;
+  return next >= bytes.length || bytes[next] !== 0x12;
+}

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { Logger } from '../../../../application/ports/logger.port';
+import { EpochEntry, LeaderEpochCache } from '../../../codec/leader-epoch-cache';
+import { parseHighWatermarkCheckpoint, readHighWatermarkCheckpoint } from './high-watermark-checkpoint';
+import { LEADER_EPOCH_CHECKPOINT, parseLeaderEpochCheckpoint, readLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
+
+export interface CheckpointState {
+  readonly epochs: LeaderEpochCache;
+  /** The epoch cache differs from its file and must be rewritten. */
+  readonly epochsDirty: boolean;
+  readonly highWatermark: number;
+  /** The value in the file, NaN when it must be rewritten. */
+  readonly hwCheckpointed: number;
+}
+
+/**
+ * Loads both checkpoints against the recovered log (spec §7.6, §7.7; reliability plan D14, D15):
+ * a bad file is cut or ignored with a warning, never a reason to refuse the partition. Epochs seen
+ * in re-validated records fill what a lost checkpoint write missed; then, as Liftbridge does on
+ * open, epochs past the log end and before its start are trimmed.
+ */
+export async function loadCheckpoints(
+  dir: string,
+  logger: Logger,
+  log: { readonly newest: number; readonly oldest: number; readonly epochStarts: readonly EpochEntry[] },
+): Promise<CheckpointState> {
+  const epochText = await readLeaderEpochCheckpoint(dir);
+  const parsed = epochText === null ? { entries: [], problem: null } : parseLeaderEpochCheckpoint(epochText, log.newest + 1);
+  if (parsed.problem !== null) {
+    logger.warn(
+      { file: join(dir, LEADER_EPOCH_CHECKPOINT), problem: parsed.problem, kept: parsed.entries.length },
+      'leader-epoch checkpoint cut to its valid prefix',
+    );
+  }
+  const epochs = new LeaderEpochCache(parsed.entries);
+  let epochsDirty = parsed.problem !== null;
+  for (const e of log.epochStarts) epochsDirty = epochs.assign(e.epoch, e.startOffset) || epochsDirty;
+  epochsDirty = epochs.clearLatest(log.newest + 1) || epochsDirty;
+  if (log.oldest >= 0) epochsDirty = epochs.clearEarliest(log.oldest) || epochsDirty;
+
+  const hwText = await readHighWatermarkCheckpoint(dir);
+  const hw = hwText === null ? { highWatermark: -1, problem: null } : parseHighWatermarkCheckpoint(hwText, log.newest);
+  if (hw.problem !== null) logger.warn({ dir, problem: hw.problem, highWatermark: hw.highWatermark }, 'high-watermark checkpoint not trusted');
+  return {
+    epochs,
+    epochsDirty,
+    highWatermark: hw.highWatermark,
+    hwCheckpointed: hw.problem === null && hwText !== null ? hw.highWatermark : Number.NaN,
+  };
+}

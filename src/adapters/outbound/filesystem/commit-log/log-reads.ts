@@ -1,0 +1,55 @@
+/** Lookups and checks for FilesystemPartitionLog reads and options, kept apart to keep the log class small. */
+import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
+import { PartitionLogOptions, RecordBatch } from '../../../../application/ports/partition-log.port';
+import { assert } from '../../../../domain/shared/assert';
+import { scanMessageSet } from '../../../codec/message-set';
+import { Segment } from './segment';
+
+/** First retained offset: -1 for a log that never had a record, newest + 1 when none is retained. */
+export function oldestOf(segments: readonly Segment[], newest: number): number {
+  if (newest < 0) return -1;
+  const first = segments[0]!;
+  return first.baseOffset <= newest ? first.baseOffset : newest + 1;
+}
+
+export function lastSegmentAtOrBefore(segments: readonly Segment[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid]!.baseOffset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * Validates what a read returned (CRC, sizes, offsets from `from`): pair assertion with the index.
+ * Good entries before a bad one are still served; a read that starts at a bad one throws.
+ */
+export function verifiedBatch(buf: Buffer, from: number, expectedCount: number, file: string, position: number): RecordBatch {
+  const scan = scanMessageSet(buf, from);
+  if (scan.defect === null && scan.count === expectedCount) {
+    return { bytes: buf, firstOffset: from, lastOffset: scan.lastOffset, count: scan.count };
+  }
+  if (scan.count > 0 && scan.defect !== null) {
+    return { bytes: buf.subarray(0, scan.validBytes), firstOffset: from, lastOffset: scan.lastOffset, count: scan.count };
+  }
+  throw new SegmentCorruptedError(
+    `${file}: entry at byte ${position + scan.validBytes} (offset ${from + scan.count}) failed validation: ${scan.defect ?? 'size mismatch with the index'}`,
+  );
+}
+
+export function assertOptions(o: PartitionLogOptions): void {
+  const nonNegative = (v: number) => Number.isSafeInteger(v) && v >= 0;
+  assert(Number.isSafeInteger(o.segmentMaxBytes) && o.segmentMaxBytes > 0, `segmentMaxBytes must be positive: ${o.segmentMaxBytes}`);
+  for (const [name, value] of Object.entries({
+    segmentMaxAgeMs: o.segmentMaxAgeMs,
+    retentionMaxBytes: o.retentionMaxBytes,
+    retentionMaxMessages: o.retentionMaxMessages,
+    retentionMaxAgeMs: o.retentionMaxAgeMs,
+  })) {
+    assert(nonNegative(value), `${name} must be a non-negative integer: ${value}`);
+  }
+  assert(o.syncPolicy !== 'interval' || (Number.isSafeInteger(o.syncIntervalMs) && o.syncIntervalMs > 0), `syncIntervalMs must be positive: ${o.syncIntervalMs}`);
+}
