@@ -45,6 +45,6 @@ export async function loadCheckpoints(
     epochs,
     epochsDirty,
     highWatermark: hw.highWatermark,
-    hwCheckpointed: hw.problem === null && hwText !== null ? hw.highWatermark : Number.NaN,
+    hwCheckpointed: hw.problem === null ? hw.highWatermark : Number.NaN, // no file reads as -1
   };
 }
