@@ -89,12 +89,15 @@ export function decodeAckEnvelope(bytes: Uint8Array): Ack {
 
 // ---------------------------------------------------------------------------------------------
 
-interface AckPlan {
+/** Sizes computed before writing, so that an ack nested in another message is encoded in place. */
+export interface AckPlan {
+  /** Bytes of the `proto.Ack` payload alone (no key, no length prefix). */
   readonly size: number;
   readonly stringBytes: readonly number[]; // stream, partitionSubject, msgSubject, ackInbox, correlationId
 }
 
-function planAck(ack: AckInput): AckPlan {
+/** Validates `ack` and sizes it; throws ProtobufEncodeError on a value it cannot encode. */
+export function planAck(ack: AckInput): AckPlan {
   const strings = [ack.stream, ack.partitionSubject, ack.msgSubject, ack.ackInbox, ack.correlationId];
   const stringBytes = strings.map((s, i) => {
     if (s !== undefined && typeof s !== 'string') throw new ProtobufEncodeError(`ack string field ${i} is not a string`);
@@ -110,7 +113,8 @@ function planAck(ack: AckInput): AckPlan {
   return { size, stringBytes };
 }
 
-function writeAck(out: Buffer, pos: number, ack: AckInput, plan: AckPlan): number {
+/** Writes the payload `planAck(ack)` sized at `out[pos]`; returns the position after it. */
+export function writeAck(out: Buffer, pos: number, ack: AckInput, plan: AckPlan): number {
   const bytes = plan.stringBytes;
   for (let i = 0; i < STRING_FIELDS.length; i++) {
     const [field, name] = STRING_FIELDS[i]!;

@@ -126,20 +126,25 @@ export function decodePublishMessage(buf: Buffer, start: number, end: number): P
   return { expectedOffset, hasExpectedOffset, key, value, headers, ackInbox, correlationId, ackPolicy };
 }
 
-function readBytes(r: WireReader, tag: number): Buffer {
+/** A bytes field as a view into the input; the key has been read. Shared with publish-request-codec.ts. */
+export function readBytes(r: WireReader, tag: number): Buffer {
   r.expectWireType(tag, WIRE_LENGTH_DELIMITED);
   const start = r.readLengthDelimited();
   return r.buf.subarray(start, r.pos);
 }
 
-function readString(r: WireReader, tag: number): string {
+/** A string field (UTF-8, invalid sequences replaced as Go's and protobufjs's decoders do); key read. */
+export function readString(r: WireReader, tag: number): string {
   r.expectWireType(tag, WIRE_LENGTH_DELIMITED);
   const start = r.readLengthDelimited();
   return r.buf.toString('utf8', start, r.pos);
 }
 
-/** One `map<string, bytes>` entry; missing key/value default to "" / empty; last duplicate wins. */
-function readHeaderEntry(r: WireReader, headers: Record<string, Buffer>): void {
+/**
+ * One `map<string, bytes>` entry; missing key/value default to "" / empty; last duplicate wins.
+ * Shared with publish-request-codec.ts so that both publish paths read headers identically.
+ */
+export function readHeaderEntry(r: WireReader, headers: Record<string, Buffer>): void {
   const entryStart = r.readLengthDelimited();
   const entryEnd = r.pos;
   const entry = new WireReader(r.buf, entryStart, entryEnd);

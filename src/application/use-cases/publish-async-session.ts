@@ -1,4 +1,5 @@
 import { Subscription } from 'rxjs';
+import { ok, Result } from '../../domain/shared/result';
 import { ApplicationError } from '../errors/application-errors';
 import { Scheduler } from '../ports/clock.port';
 import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport } from '../ports/message-transport.port';
@@ -36,6 +37,8 @@ export class PublishAsyncSession {
   private inFlight = 0;
   private drained: (() => void) | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** Requests queued behind one that waits for a resume. */
+  private waiting = 0;
 
   constructor(
     private readonly publisher: PublishHandler,
@@ -49,13 +52,29 @@ export class PublishAsyncSession {
     this.subscription = this.inbox.acks$.subscribe((ack) => this.onAck(ack));
   }
 
-  /** Requests are handled strictly in order, even when one has to wait for a resume. */
+  /**
+   * Requests are handled strictly in order. The common case (partition not paused) is handled
+   * synchronously; once a request has to wait for a resume, later ones queue behind it.
+   */
   submit(request: PublishRequestData): void {
-    this.chain = this.chain.then(() =>
-      this.handle(request).catch((error: unknown) => {
+    if (this.waiting === 0) {
+      const checked = this.publisher.check(request);
+      if (!checked.ok || checked.value.resume.length === 0) {
+        this.handleChecked(request, checked);
+        return;
+      }
+    }
+    this.waiting++;
+    this.chain = this.chain.then(async () => {
+      try {
+        const subject = await this.publisher.prepare(request);
+        this.handleChecked(request, subject.ok ? ok({ subject: subject.value, resume: [] }) : subject);
+      } catch (error) {
         this.respond({ kind: 'error', correlationId: request.correlationId, error: { kind: 'InvalidRequest', reason: error instanceof Error ? error.message : String(error) } });
-      }),
-    );
+      } finally {
+        this.waiting--;
+      }
+    });
   }
 
   /** Client finished sending: wait for outstanding acks (bounded), then release the inbox. */
@@ -80,16 +99,31 @@ export class PublishAsyncSession {
     this.inbox = null;
   }
 
-  private async handle(request: PublishRequestData): Promise<void> {
+  private handleChecked(request: PublishRequestData, checked: Result<{ subject: string; resume: readonly number[] }, ApplicationError>): void {
     const inbox = this.inbox;
     if (!inbox) return;
-    const subject = await this.publisher.prepare(request);
-    if (!subject.ok) {
-      this.respond({ kind: 'error', correlationId: request.correlationId, error: subject.error });
+    if (!checked.ok) {
+      this.respond({ kind: 'error', correlationId: request.correlationId, error: checked.error });
       return;
     }
-    if (!this.publisher.publishOrTooLarge(subject.value, { ...request, ackInbox: inbox.subject })) {
-      this.respond({ kind: 'ack', ack: tooLargeAck(request, subject.value, inbox.subject) });
+    const subject = checked.value.subject;
+    let published: boolean;
+    try {
+      published = this.publisher.publishOrTooLarge(subject, {
+        key: request.key,
+        value: request.value,
+        headers: request.headers,
+        ackInbox: inbox.subject,
+        correlationId: request.correlationId,
+        ackPolicy: request.ackPolicy,
+        expectedOffset: request.expectedOffset,
+      });
+    } catch (error) {
+      this.respond({ kind: 'error', correlationId: request.correlationId, error: { kind: 'InvalidRequest', reason: error instanceof Error ? error.message : String(error) } });
+      return;
+    }
+    if (!published) {
+      this.respond({ kind: 'ack', ack: tooLargeAck(request, subject, inbox.subject) });
       return;
     }
     if (request.ackPolicy !== AckPolicy.None) this.inFlight++;

@@ -35,6 +35,8 @@ export interface PublishToSubjectData {
 /** Without a client deadline Go returns at once without an ack; we wait this long instead (docs/compatibility.md). */
 export const DEFAULT_ACK_WAIT_MS = 5000;
 
+const NOTHING_TO_RESUME: readonly number[] = [];
+
 /**
  * The server-side publish RPCs (spec §2.9). Like Liftbridge, they publish an envelope on the
  * partition's NATS subject, so every stream attached to that subject receives it, and wait for
@@ -50,8 +52,11 @@ export class PublishHandler {
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
   ) {}
 
-  /** Checks a request and resumes a paused partition; returns the NATS subject to publish on. */
-  async prepare(request: PublishRequestData): Promise<Result<string, ApplicationError>> {
+  /**
+   * Checks a request without side effects: the NATS subject to publish on, and the paused
+   * partitions that must be resumed first (empty on the common path, which stays synchronous).
+   */
+  check(request: PublishRequestData): Result<{ subject: string; resume: readonly number[] }, ApplicationError> {
     if (request.stream === '') return err({ kind: 'NoStreamProvided' });
     const stream = this.metadata.state.streams.get(request.stream);
     if (!stream) return err({ kind: 'NoSuchStream', stream: request.stream });
@@ -62,14 +67,22 @@ export class PublishHandler {
     if (partition.readonly) return err({ kind: 'PartitionReadonly', partition: partition.id });
     const occ = stream.config.optimisticConcurrencyControl ?? this.settings.streamDefaults.concurrencyControl;
     if (occ && request.ackPolicy === AckPolicy.None) return err({ kind: 'ConcurrencyControlNeedsAck' });
+    let resume: readonly number[] = NOTHING_TO_RESUME;
     if (partition.paused || stream.resumeAll) {
-      const paused = stream.resumeAll ? stream.partitions.filter((p) => p.paused).map((p) => p.id) : [partition.id];
-      if (paused.length > 0) {
-        const resumed = await this.admin.resumeStream(stream.name, paused);
-        if (!resumed.ok) return err({ kind: 'ResumeFailed', reason: resumed.error.kind });
-      }
+      resume = stream.resumeAll ? stream.partitions.filter((p) => p.paused).map((p) => p.id) : [partition.id];
     }
-    return ok(partitionSubject(stream.subject, partition.id));
+    return ok({ subject: partitionSubject(stream.subject, partition.id), resume });
+  }
+
+  /** Checks a request and resumes a paused partition; returns the NATS subject to publish on. */
+  async prepare(request: PublishRequestData): Promise<Result<string, ApplicationError>> {
+    const checked = this.check(request);
+    if (!checked.ok) return checked;
+    if (checked.value.resume.length > 0) {
+      const resumed = await this.admin.resumeStream(request.stream, checked.value.resume);
+      if (!resumed.ok) return err({ kind: 'ResumeFailed', reason: resumed.error.kind });
+    }
+    return ok(checked.value.subject);
   }
 
   /** Unary Publish: resolves with the first ack, or null when the policy is NONE. */

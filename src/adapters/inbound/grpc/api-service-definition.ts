@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as api from '../../codec/api-proto';
 import type { ProtoInit } from '../../codec/proto-schema';
+import { decodePublishRequest } from '../../codec/publish-request-codec';
+import { encodePublishResponse } from '../../codec/publish-response-codec';
 
 /**
  * The `proto.API` service (spec §1.2) as a grpc-js ServiceDefinition whose (de)serializers are our
@@ -76,12 +78,14 @@ export const apiServiceDefinition: grpc.ServiceDefinition = Object.freeze({
     FetchPartitionMetadata: method('FetchPartitionMetadata', UNARY,
       { encode: api.encodeFetchPartitionMetadataRequest, decode: api.decodeFetchPartitionMetadataRequest },
       { encode: api.encodeFetchPartitionMetadataResponse, decode: api.decodeFetchPartitionMetadataResponse }),
+    // The publish path is hot: the server's directions (request decode, response encode) use the
+    // hand-written codecs; the client's directions (tests and tools) stay on the reflection codec.
     Publish: method('Publish', UNARY,
-      { encode: api.encodePublishRequest, decode: api.decodePublishRequest },
-      { encode: api.encodePublishResponse, decode: api.decodePublishResponse }),
+      { encode: api.encodePublishRequest, decode: decodePublishRequest },
+      { encode: encodePublishResponse, decode: api.decodePublishResponse }),
     PublishAsync: method('PublishAsync', BIDI_STREAM,
-      { encode: api.encodePublishRequest, decode: api.decodePublishRequest },
-      { encode: api.encodePublishResponse, decode: api.decodePublishResponse }),
+      { encode: api.encodePublishRequest, decode: decodePublishRequest },
+      { encode: encodePublishResponse, decode: api.decodePublishResponse }),
     PublishToSubject: method('PublishToSubject', UNARY,
       { encode: api.encodePublishToSubjectRequest, decode: api.decodePublishToSubjectRequest },
       { encode: api.encodePublishToSubjectResponse, decode: api.decodePublishToSubjectResponse }),

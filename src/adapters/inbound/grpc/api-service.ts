@@ -250,6 +250,17 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
   };
   const session = new PublishAsyncSession(deps.publisher, deps.transport, deps.scheduler, respond);
   const opening = session.open();
+  // Requests that arrive before the ack inbox is subscribed wait for it; later ones go straight through.
+  let opened = false;
+  const early: api.PublishRequest[] = [];
+  opening.then(
+    () => {
+      opened = true;
+      for (const req of early) session.submit(toPublishData(req));
+      early.length = 0;
+    },
+    () => undefined,
+  );
   const end = (): void => {
     if (closed) return;
     closed = true;
@@ -261,7 +272,8 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
       respond({ kind: 'error', correlationId: req.correlationId, error: { kind: 'InvalidRequest', reason: problem } });
       return;
     }
-    opening.then(() => session.submit(toPublishData(req)), () => undefined);
+    if (opened) session.submit(toPublishData(req));
+    else early.push(req);
   });
   call.on('end', () => {
     opening

@@ -29,6 +29,13 @@ export interface TransportCounters {
 export class NatsMessageTransport implements MessageTransport {
   readonly counters: TransportCounters = { malformedEnvelopes: 0, rejectedAckInboxes: 0 };
   private readonly subjects: Subjects;
+  /**
+   * Outgoing publishes wait for the end of the event-loop turn and go out together: nats.js writes
+   * to its socket once per microtask checkpoint, so publishes made from separate promise callbacks
+   * would otherwise each cost a syscall. Flat array of (subject, payload) pairs.
+   */
+  private outgoing: (string | Uint8Array)[] = [];
+  private outgoingScheduled = false;
 
   constructor(
     private readonly streams: NatsConnection,
@@ -112,8 +119,24 @@ export class NatsMessageTransport implements MessageTransport {
     return false;
   }
 
+  private enqueue(subject: string, payload: Uint8Array): void {
+    this.outgoing.push(subject, payload);
+    if (!this.outgoingScheduled) {
+      this.outgoingScheduled = true;
+      setImmediate(this.flushOutgoing);
+    }
+  }
+
+  private readonly flushOutgoing = (): void => {
+    this.outgoingScheduled = false;
+    const batch = this.outgoing;
+    this.outgoing = [];
+    if (this.publishes.isClosed()) return;
+    for (let i = 0; i < batch.length; i += 2) this.publishes.publish(batch[i] as string, batch[i + 1] as Uint8Array);
+  };
+
   sendAck(ack: AckMessage): void {
-    this.publishes.publish(
+    this.enqueue(
       ack.ackInbox,
       encodeAckEnvelope({
         stream: ack.stream,
@@ -142,7 +165,7 @@ export class NatsMessageTransport implements MessageTransport {
     });
     const max = this.publishes.info?.max_payload ?? Number.MAX_SAFE_INTEGER;
     if (envelope.length > max) throw new PayloadTooLargeError(envelope.length, max);
-    this.publishes.publish(subject, envelope);
+    this.enqueue(subject, envelope);
   }
 
   async openAckInbox(subject?: string): Promise<AckInbox> {
@@ -182,6 +205,7 @@ export class NatsMessageTransport implements MessageTransport {
   }
 
   async flush(): Promise<void> {
+    this.flushOutgoing();
     await this.publishes.flush();
   }
 }

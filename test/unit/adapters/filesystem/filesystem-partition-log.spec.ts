@@ -96,36 +96,57 @@ describe('FilesystemPartitionLog durability', () => {
     await fsp.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('settles "always" appends only after the fsync, and serves written data before it', async () => {
-    const log = await open(options('always'));
-    const held = gate();
-    const original = proto.datasync;
-    const syncing = gate();
-    jest.spyOn(proto, 'datasync').mockImplementation(function (this: unknown) {
-      syncing.open();
-      return held.opened.then(() => original.call(this));
-    });
-    const pending = log.append([record('a'), record('b')], 1n, 1);
-    expect(log.newestOffset).toBe(1);
-    await syncing.opened; // written, now waiting in fsync
-    expect(await isSettled(pending.durable)).toBe(false);
-    expect(log.durableOffset).toBe(-1);
-    expect(() => log.setHighWatermark(0)).toThrow(); // not durable: cannot be committed
-    expect((await log.read(0, 1, 1 << 20))?.count).toBe(2); // replication may read it already
-    held.open();
-    await pending.durable;
-    expect(log.durableOffset).toBe(1);
-  });
-
-  it('groups appends that arrive during an fsync into one write and one fsync', async () => {
+  // Under "always" the data is written through an O_DSYNC handle: the write returns once the bytes
+  // are on disk, so "written" and "fsynced" are one system call. Holding the write holds durability.
+  it('settles "always" appends only after the durable write, and never serves data before it', async () => {
     const log = await open(options('always'));
     await log.append([record('warm-up')], 1n, 1).durable;
     const held = gate();
-    const original = proto.datasync;
-    const datasync = jest.spyOn(proto, 'datasync').mockImplementation(function (this: unknown) {
-      return held.opened.then(() => original.call(this));
+    const writing = gate();
+    const original = proto.writev;
+    jest.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      writing.open();
+      return held.opened.then(() => original.apply(this, args));
     });
-    const writev = jest.spyOn(proto, 'writev');
+    const pending = log.append([record('a'), record('b')], 1n, 1);
+    expect(log.newestOffset).toBe(2);
+    await writing.opened; // the durable write is in progress
+    expect(await isSettled(pending.durable)).toBe(false);
+    expect(log.durableOffset).toBe(0);
+    expect(() => log.setHighWatermark(1)).toThrow(); // not durable: cannot be committed
+    expect((await log.read(1, 2, 1 << 20))).toBeNull(); // not written: not readable
+    held.open();
+    await pending.durable;
+    expect(log.durableOffset).toBe(2);
+    expect((await log.read(1, 2, 1 << 20))?.count).toBe(2);
+  });
+
+  it('writes "always" data through an O_DSYNC handle instead of calling fdatasync per flush', async () => {
+    const datasync = jest.spyOn(proto, 'datasync');
+    const log = await open(options('always'));
+    for (let i = 0; i < 5; i++) await log.append([record(`v${i}`)], 1n, 1).durable;
+    expect(datasync).not.toHaveBeenCalled();
+    // Linux shows each descriptor's open flags (octal) in /proc/self/fdinfo.
+    const { constants } = await import('node:fs');
+    const logPath = join(dataDir, 'streams', 'durability', '3', '00000000000000000000.log');
+    const flags: number[] = [];
+    for (const fd of await fsp.readdir('/proc/self/fd')) {
+      const target = await fsp.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target !== logPath) continue;
+      const info = await fsp.readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+      flags.push(parseInt(/flags:\s+(\d+)/.exec(info)![1]!, 8));
+    }
+    expect(flags.some((f) => (f & constants.O_DSYNC) === constants.O_DSYNC)).toBe(true);
+  });
+
+  it('groups appends that arrive during a durable write into one write', async () => {
+    const log = await open(options('always'));
+    await log.append([record('warm-up')], 1n, 1).durable;
+    const held = gate();
+    const original = proto.writev;
+    const writev = jest.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      return held.opened.then(() => original.apply(this, args));
+    });
     const first = log.append([record('first')], 2n, 1);
     await new Promise((resolve) => setImmediate(resolve));
     const rest = [];
@@ -136,15 +157,14 @@ describe('FilesystemPartitionLog durability', () => {
     expect(new Set(rest.map((p) => p.durable)).size).toBe(1); // one shared promise, not one per append
     held.open();
     await Promise.all([first.durable, ...rest.map((p) => p.durable)]);
-    expect(datasync).toHaveBeenCalledTimes(2);
-    expect(writev.mock.calls.length).toBeLessThanOrEqual(4); // log + index, per flush
+    expect(writev).toHaveBeenCalledTimes(2); // one durable write per flush; the index is written later
     expect(log.durableOffset).toBe(101);
   });
 
-  it('fails for good when an fsync fails: pending and later appends are refused', async () => {
+  it('fails for good when a durable write fails: pending and later appends are refused', async () => {
     const log = await open(options('always'));
     await log.append([record('ok')], 1n, 1).durable;
-    jest.spyOn(proto, 'datasync').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    jest.spyOn(proto, 'writev').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
     const failing = log.append([record('lost')], 2n, 1);
     const queued = log.append([record('queued')], 3n, 1);
     await expect(failing.durable).rejects.toBeInstanceOf(StorageIoError);

@@ -30,6 +30,12 @@ export interface FlushHooks {
   segments(): readonly Segment[];
 }
 
+/**
+ * Index entries are a rebuildable hint (recovery re-scans the log past the last one), so they are
+ * written in larger runs rather than on every flush, and always before a segment is sealed or closed.
+ */
+const INDEX_WRITE_ENTRIES_MIN = 4096;
+
 export class LogFlusher {
   constructor(
     private readonly dir: string,
@@ -70,18 +76,19 @@ export class LogFlusher {
     const first = appends[0]!;
     assert(first.position === segment.writtenBytes, `append at byte ${first.position} does not follow byte ${segment.writtenBytes} of ${segment.logPath}`);
     assert(segment.logFile !== null, `${segment.logPath} is not open`);
-    await writeFully(segment.logFile, appends.map((a) => a.bytes), first.position);
+    const buffers = appends.length === 1 ? [first.bytes] : appends.map((a) => a.bytes);
+    if (this.syncPolicy === 'always') {
+      // Durable when the write returns (O_DSYNC): no separate fdatasync for this data.
+      await writeFully(await segment.openSyncWrites(), buffers, first.position);
+    } else {
+      await writeFully(segment.logFile, buffers, first.position);
+      segment.unsynced = true;
+    }
     const last = appends[appends.length - 1]!;
     segment.writtenBytes = last.position + last.bytes.length;
-    segment.unsynced = true;
     // The index may lag or be cut by a truncation queued later; it is a hint rebuilt on recovery.
     const indexEnd = Math.min(last.indexEnd, segment.index.count);
-    if (indexEnd > segment.indexWrittenCount) {
-      await segment.openIndexForWrites();
-      const bytes = segment.index.encode(segment.indexWrittenCount, indexEnd);
-      await writeFully(segment.indexFile!, [bytes], segment.indexWrittenCount * INDEX_ENTRY_BYTES);
-      segment.indexWrittenCount = indexEnd;
-    }
+    if (indexEnd - segment.indexWrittenCount >= INDEX_WRITE_ENTRIES_MIN) await writeIndex(segment, indexEnd);
   }
 
   private async runStructural(job: Exclude<LogJob, { kind: 'append' }>): Promise<void> {
@@ -102,7 +109,10 @@ export class LogFlusher {
         await fsyncDir(this.dir);
         return;
       case 'sync':
-        for (const segment of this.hooks.segments()) await syncSegment(segment);
+        for (const segment of this.hooks.segments()) {
+          await writeIndex(segment, segment.index.count);
+          await syncSegment(segment);
+        }
         return;
     }
   }
@@ -116,8 +126,19 @@ async function syncSegment(segment: Segment): Promise<void> {
   segment.unsynced = false;
 }
 
+/** Writes the index entries not yet in the `.index` file, up to entry `end`. */
+async function writeIndex(segment: Segment, end: number): Promise<void> {
+  const upTo = Math.min(end, segment.index.count);
+  if (upTo <= segment.indexWrittenCount) return;
+  await segment.openIndexForWrites();
+  const bytes = segment.index.encode(segment.indexWrittenCount, upTo);
+  await writeFully(segment.indexFile!, [bytes], segment.indexWrittenCount * INDEX_ENTRY_BYTES);
+  segment.indexWrittenCount = upTo;
+}
+
 /** Seals a segment that stops being active: its data and index are flushed, the index handle closed. */
 async function seal(segment: Segment): Promise<void> {
+  await writeIndex(segment, segment.index.count);
   await syncSegment(segment);
   if (segment.indexFile !== null) {
     await segment.indexFile.datasync();

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TimestampedSegment } from '../../../codec/timestamp-search';
@@ -33,6 +34,11 @@ export class Segment implements TimestampedSegment {
   logFile: FileHandle | null = null;
   /** Open only while the segment is active. */
   indexFile: FileHandle | null = null;
+  /**
+   * A second handle on the `.log` opened with O_DSYNC (sync policy "always"): a write through it
+   * returns once the data is on disk, so a flush costs one system call instead of write + fdatasync.
+   */
+  syncWriteFile: FileHandle | null = null;
   /** Bytes assigned to this segment, written or not. */
   bytes = 0;
   /** Bytes known to be in the `.log` file. */
@@ -74,6 +80,11 @@ export class Segment implements TimestampedSegment {
     this.indexFile = await open(this.indexPath, 'w+');
   }
 
+  async openSyncWrites(): Promise<FileHandle> {
+    if (this.syncWriteFile === null) this.syncWriteFile = await open(this.logPath, constants.O_WRONLY | constants.O_DSYNC);
+    return this.syncWriteFile;
+  }
+
   async openIndexForWrites(): Promise<void> {
     if (this.indexFile === null) this.indexFile = await open(this.indexPath, READ_WRITE_CREATE);
   }
@@ -92,16 +103,19 @@ export class Segment implements TimestampedSegment {
   async close(): Promise<void> {
     if (this.readers > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     this.onIdle = null;
-    const handles = [this.logFile, this.indexFile];
+    const handles = [this.logFile, this.indexFile, this.syncWriteFile];
     this.logFile = null;
     this.indexFile = null;
+    this.syncWriteFile = null;
     for (const h of handles) await h?.close();
   }
 
+  /** The segment stops being active: its write-only handles are released. */
   async closeIndex(): Promise<void> {
-    const handle = this.indexFile;
+    const handles = [this.indexFile, this.syncWriteFile];
     this.indexFile = null;
-    await handle?.close();
+    this.syncWriteFile = null;
+    for (const h of handles) await h?.close();
   }
 
   /** Closes and removes both files (retention, truncation). */
