@@ -47,14 +47,27 @@ export class ManagedChild {
   }
 }
 
+/** Told about every child's pid, so that something outside this process can kill orphans. */
+export interface ChildWatcher {
+  watch(pid: number): void;
+  forget(pid: number): void;
+}
+
 /** Every child the bench started, so that all of them are stopped on success, error and signals. */
 export class ChildRegistry {
   private readonly children = new Set<ManagedChild>();
 
+  constructor(private readonly watcher?: ChildWatcher) {}
+
   spawn(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): ManagedChild {
     const child = new ManagedChild(name, spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options }));
+    const pid = child.process.pid;
     this.children.add(child);
-    void child.exited.then(() => this.children.delete(child));
+    if (pid !== undefined) this.watcher?.watch(pid);
+    void child.exited.then(() => {
+      this.children.delete(child);
+      if (pid !== undefined) this.watcher?.forget(pid);
+    });
     return child;
   }
 

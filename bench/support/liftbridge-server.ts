@@ -45,10 +45,11 @@ export async function startLiftbridge(children: ChildRegistry, workDir: string, 
   return { address, child };
 }
 
-function isServing(address: string): Promise<boolean> {
+/** True when the server's health service answers SERVING for proto.API within `timeoutMs`. */
+export function isServing(address: string, timeoutMs = 1_000): Promise<boolean> {
   const health = createHealthClient(address, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
-    health.check({ service: 'proto.API' }, { deadline: Date.now() + 1_000 }, (error, response) => {
+    health.check({ service: 'proto.API' }, { deadline: Date.now() + timeoutMs }, (error, response) => {
       health.close();
       resolve(!error && response?.status === 1);
     });

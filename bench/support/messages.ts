@@ -12,17 +12,21 @@ export const catchupStreamName = (size: number, run: number): string => `bench-c
 export const catchupSubject = (size: number, run: number): string => `bench.catchup.${size}.r${run}`;
 
 /**
- * One realistic `proto.Message` as a Subscribe stream carries it for a message published over NATS:
- * offset, value, timestamp (ns), stream, subject; encoded with the protobufjs codec of api.proto.
+ * One realistic `proto.Message` as liftbridge-ts streams it on Subscribe for a message published
+ * over NATS: offset, value, timestamp (ns), stream, subject, and the stored "subject" and "reply"
+ * headers; encoded with the protobufjs codec of api.proto. Its size matches the server's (the
+ * table shows both as "B/msg as Message").
  */
 export function encodeRealisticMessage(valueBytes: number): Buffer {
+  const subject = catchupSubject(valueBytes, 1);
   return encodeMessage({
     offset: 123_456n,
     value: payload(valueBytes),
-    timestamp: 1_700_000_000_123_456_789n,
+    timestamp: BigInt(Date.now()) * 1_000_000n,
     stream: catchupStreamName(valueBytes, 1),
     partition: 0,
-    subject: catchupSubject(valueBytes, 1),
+    subject,
+    headers: { subject: Buffer.from(subject), reply: Buffer.alloc(0) },
   });
 }
 

@@ -1,0 +1,59 @@
+import { createInbox, StorageType, type NatsConnection } from 'nats';
+import { AckWindow } from '../support/ack-window';
+import { withDeadline } from '../support/deadline';
+import { payload } from '../support/messages';
+import { closeNats, connectNats } from '../support/nats-connections';
+import type { BenchCase } from '../types';
+
+const QUOTE = 0x22;
+const S = 0x73;
+
+/** A PubAck is `{"stream":...,"seq":...}`; an error is `{"error":...}`: the third byte tells them apart. */
+const isPubAck = (data: Uint8Array): boolean => data[1] === QUOTE && data[2] === S;
+
+/**
+ * Baseline 2: NATS JetStream, one file-storage stream with 1 replica (nats-server defaults, so no
+ * fsync per message). Plain core publishes to the stream subject with one shared reply subject,
+ * up to `window` unacknowledged, counted when the PubAck arrives.
+ */
+export const jetStreamCase: BenchCase = {
+  id: 'jetstream-r1',
+  title: 'JetStream R1 file, pipelined',
+  async run(ctx, size, run) {
+    const total = ctx.config.publishCount;
+    const name = `BENCH_JS_${size}_R${run}`;
+    const subject = `bench.js.${size}.r${run}`;
+    const data = payload(size);
+    let nc: NatsConnection | undefined;
+    try {
+      nc = await connectNats(ctx.natsUrl, 'bench-jetstream');
+      const jsm = await withDeadline(nc.jetstreamManager(), 10_000, 'JetStream manager');
+      await withDeadline(
+        jsm.streams.add({ name, subjects: [subject], storage: StorageType.File, num_replicas: 1 }),
+        10_000,
+        `JetStream stream ${name}`,
+      );
+      try {
+        const conn = nc;
+        const reply = createInbox();
+        const pipeline = new AckWindow('JetStream publish', total, ctx.config.window, () => conn.publish(subject, data, { reply }));
+        nc.subscribe(reply, {
+          callback: (error, msg) => {
+            if (error) return pipeline.fail(new Error(`JetStream reply subscription failed: ${error.message}`));
+            if (!isPubAck(msg.data)) return pipeline.fail(new Error(`JetStream refused a publish: ${msg.string()}`));
+            pipeline.ack();
+          },
+        });
+        await nc.flush();
+        const elapsedNs = await pipeline.run();
+        return { messages: total, seconds: Number(elapsedNs) / 1e9 };
+      } finally {
+        await withDeadline(jsm.streams.delete(name), 10_000, `deleting JetStream stream ${name}`).catch((error: Error) =>
+          ctx.progress(`  warning: ${error.message}`),
+        );
+      }
+    } finally {
+      await closeNats(nc);
+    }
+  },
+};

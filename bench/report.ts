@@ -1,0 +1,168 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { MachineInfo } from './support/machine';
+import { median } from './support/stats';
+import type { BenchCase, BenchConfig, CaseId, Sample } from './types';
+
+/** Everything measured for one case at one size. */
+export interface CaseResult {
+  readonly id: CaseId;
+  readonly title: string;
+  readonly size: number;
+  readonly samples: Sample[];
+  error?: string;
+}
+
+export interface CaseSummary {
+  readonly id: CaseId;
+  readonly title: string;
+  readonly size: number;
+  readonly runs: number;
+  readonly medianMsgsPerSec: number;
+  readonly minMsgsPerSec: number;
+  readonly maxMsgsPerSec: number;
+  /** Payload (Message.value) megabytes (10^6 bytes) per second at the median rate. */
+  readonly medianMBPerSec: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly wireBytesPerMessage?: number;
+  readonly error?: string;
+}
+
+export interface Ratio {
+  readonly name: string;
+  readonly size: number;
+  readonly value: number | null;
+  readonly target?: number;
+}
+
+const RATIOS: readonly { name: string; numerator: CaseId; denominator: CaseId; target?: number }[] = [
+  { name: 'acked NATS publish / JetStream R1', numerator: 'lb-nats-publish', denominator: 'jetstream-r1', target: 1.0 },
+  { name: 'PublishAsync / JetStream R1', numerator: 'lb-publish-async', denominator: 'jetstream-r1' },
+  { name: 'catch-up Subscribe / gRPC ceiling', numerator: 'lb-catchup-subscribe', denominator: 'grpc-ceiling', target: 0.9 },
+  { name: 'acked NATS publish / core NATS', numerator: 'lb-nats-publish', denominator: 'core-nats' },
+  { name: 'PublishAsync / core NATS', numerator: 'lb-publish-async', denominator: 'core-nats' },
+];
+
+const medianOf = (samples: readonly Sample[], pick: (s: Sample) => number | undefined): number | undefined => {
+  const values = samples.map(pick).filter((v): v is number => v !== undefined);
+  return values.length ? median(values) : undefined;
+};
+
+export function summarize(result: CaseResult): CaseSummary {
+  const rates = result.samples.map((s) => s.messages / s.seconds);
+  const medianRate = rates.length ? median(rates) : NaN;
+  return {
+    id: result.id,
+    title: result.title,
+    size: result.size,
+    runs: result.samples.length,
+    medianMsgsPerSec: medianRate,
+    minMsgsPerSec: rates.length ? Math.min(...rates) : NaN,
+    maxMsgsPerSec: rates.length ? Math.max(...rates) : NaN,
+    medianMBPerSec: (medianRate * result.size) / 1e6,
+    p50Ms: medianOf(result.samples, (s) => s.p50Ms),
+    p99Ms: medianOf(result.samples, (s) => s.p99Ms),
+    wireBytesPerMessage: medianOf(result.samples, (s) => s.wireBytesPerMessage),
+    error: result.error,
+  };
+}
+
+export function computeRatios(summaries: readonly CaseSummary[], sizes: readonly number[]): Ratio[] {
+  const rate = (id: CaseId, size: number): number | undefined => {
+    const s = summaries.find((x) => x.id === id && x.size === size);
+    return s && !s.error && s.runs > 0 ? s.medianMsgsPerSec : undefined;
+  };
+  return RATIOS.flatMap((r) =>
+    sizes.map((size) => {
+      const num = rate(r.numerator, size);
+      const den = rate(r.denominator, size);
+      return { name: r.name, size, value: num !== undefined && den ? num / den : null, target: r.target };
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const sizeLabel = (size: number): string => (size >= 1024 && size % 1024 === 0 ? `${size / 1024} KiB` : `${size} B`);
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+function notes(s: CaseSummary): string {
+  if (s.error) return s.error.startsWith('skipped:') ? s.error.split('\n')[0] : `FAILED: ${s.error.split('\n')[0]}`;
+  const parts: string[] = [];
+  if (s.p50Ms !== undefined) parts.push(`p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms!.toFixed(2)} ms`);
+  if (s.wireBytesPerMessage !== undefined) parts.push(`${Math.round(s.wireBytesPerMessage)} B/msg as Message`);
+  if (s.error === undefined && s.runs === 0) parts.push('not run');
+  return parts.join('; ');
+}
+
+export function renderReport(
+  config: BenchConfig,
+  machine: MachineInfo,
+  cases: readonly BenchCase[],
+  summaries: readonly CaseSummary[],
+  ratios: readonly Ratio[],
+  elapsedSeconds: number,
+): string {
+  const lines: string[] = [];
+  lines.push(
+    `liftbridge-ts benchmark: ${config.runs} run(s) per case and size, median (min-max)${config.quick ? ' [--quick]' : ''}`,
+    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}; node ${machine.node}; ${machine.natsServer}`,
+    `counts per run: core NATS ${int(config.coreCount)}, pipelined publishes ${int(config.publishCount)} (window ${config.window}), ` +
+      `unary Publish ${int(config.unaryCount)}, catch-up/ceiling ${int(config.catchupCount)}; MB/s = payload 10^6 bytes/s`,
+    '',
+  );
+  const header = `${pad('case', 40)} ${pad('size', 7)} ${lpad('msgs/s median', 14)} ${pad('(min-max)', 25)} ${lpad('MB/s', 8)}  notes`;
+  lines.push(header, '-'.repeat(header.length + 20));
+  for (const size of config.sizes) {
+    for (const c of cases) {
+      const s = summaries.find((x) => x.id === c.id && x.size === size);
+      if (!s) continue;
+      const range = s.runs > 0 ? `(${int(s.minMsgsPerSec)}-${int(s.maxMsgsPerSec)})` : '';
+      const mbps = s.runs > 0 ? s.medianMBPerSec.toFixed(1) : '-';
+      lines.push(`${pad(c.title, 40)} ${pad(sizeLabel(size), 7)} ${lpad(s.runs > 0 ? int(s.medianMsgsPerSec) : '-', 14)} ${pad(range, 25)} ${lpad(mbps, 8)}  ${notes(s)}`);
+    }
+    lines.push('');
+  }
+  const ratioHeader = `${pad('ratio (of medians)', 40)} ${config.sizes.map((size) => lpad(sizeLabel(size), 9)).join(' ')}   target`;
+  lines.push(ratioHeader, '-'.repeat(ratioHeader.length + 10));
+  for (const name of [...new Set(ratios.map((r) => r.name))]) {
+    const row = ratios.filter((r) => r.name === name);
+    const target = row[0]?.target;
+    const cells = config.sizes.map((size) => {
+      const v = row.find((r) => r.size === size)?.value;
+      return lpad(v === null || v === undefined ? 'n/a' : `${v.toFixed(2)}x`, 9);
+    });
+    let verdict = '';
+    if (target !== undefined) {
+      const values = row.map((r) => r.value);
+      const met = values.every((v) => v !== null && v >= target);
+      verdict = `>= ${target.toFixed(1)}x: ${values.some((v) => v === null) ? 'not measured' : met ? 'met' : 'NOT met'}`;
+    }
+    lines.push(`${pad(name, 40)} ${cells.join(' ')}   ${verdict}`);
+  }
+  lines.push('', `total bench time ${elapsedSeconds.toFixed(0)} s`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+export function writeResultsJson(
+  file: string,
+  content: {
+    startedAt: string;
+    elapsedSeconds: number;
+    config: BenchConfig;
+    machine: MachineInfo;
+    results: readonly CaseResult[];
+    summaries: readonly CaseSummary[];
+    ratios: readonly Ratio[];
+  },
+): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
+}

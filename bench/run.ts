@@ -1,0 +1,187 @@
+/**
+ * `npm run bench`: starts its own nats-server (JetStream, temp store), liftbridge-ts server and gRPC
+ * ceiling server, runs every case in bench/cases for each message size several times, prints
+ * progress to stderr and the table to stdout, writes .tmp/bench-results.json, and stops every
+ * child it started (also on error and SIGINT/SIGTERM). Not a test: it measures and reports.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createApiClient, type ApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
+import { allCases } from './cases';
+import { computeRatios, renderReport, summarize, writeResultsJson, type CaseResult } from './report';
+import { parseArgs, USAGE, UsageError } from './support/args';
+import { startCeilingServer } from './support/ceiling-server';
+import { ChildRegistry } from './support/children';
+import { isServing, startLiftbridge } from './support/liftbridge-server';
+import { describeMachine } from './support/machine';
+import { OrphanGuard } from './support/orphan-guard';
+import { startNatsServer } from './support/nats-server';
+import type { BenchConfig, BenchContext } from './types';
+
+const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+const sizeLabel = (size: number): string => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Owns the child processes and the temp directory; cleanup is idempotent. */
+class Environment {
+  private readonly guard = new OrphanGuard();
+  readonly children = new ChildRegistry(this.guard);
+  readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-bench-'));
+  control: ApiClient | undefined;
+  private cleaning: Promise<void> | undefined;
+
+  constructor() {
+    this.guard.removeOnOrphan(this.workDir);
+  }
+
+  cleanup(): Promise<void> {
+    this.cleaning ??= (async () => {
+      this.control?.close();
+      await this.children.stopAll();
+      fs.rmSync(this.workDir, { recursive: true, force: true });
+      this.guard.release();
+    })();
+    return this.cleaning;
+  }
+}
+
+/**
+ * One untimed pass over every case with small counts, so that JIT compilation in this process and
+ * in the servers is not charged to whichever case happens to run first. Failures are only reported
+ * here: the timed runs fail on their own.
+ */
+async function warmUp(ctx: BenchContext): Promise<void> {
+  const c = ctx.config;
+  const small: BenchConfig = {
+    ...c,
+    coreCount: Math.min(c.coreCount, 10_000),
+    publishCount: Math.min(c.publishCount, 2_000),
+    unaryCount: Math.min(c.unaryCount, 50),
+    catchupCount: Math.min(c.catchupCount, 5_000),
+  };
+  const warmCtx: BenchContext = { ...ctx, config: small, progress: () => undefined };
+  const t0 = process.hrtime.bigint();
+  for (const benchCase of allCases) {
+    try {
+      await benchCase.run(warmCtx, c.sizes[0]!, 0);
+    } catch (error) {
+      progress(`bench: warm-up of ${benchCase.title} failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  progress(`bench: warm-up pass done in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s (untimed)`);
+}
+
+/** Why the liftbridge-ts server cannot serve the remaining cases (exited or not answering), or null. */
+type LiftbridgeCheck = () => Promise<string | null>;
+
+async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): Promise<CaseResult[]> {
+  let liftbridgeDown: string | null = null;
+  await warmUp(ctx);
+  const { config } = ctx;
+  const results: CaseResult[] = [];
+  for (const size of config.sizes) for (const c of allCases) results.push({ id: c.id, title: c.title, size, samples: [] });
+  // Rounds interleave the cases, so that slow drift of this noisy machine spreads over all of them.
+  for (const size of config.sizes) {
+    for (let run = 1; run <= config.runs; run++) {
+      for (const c of allCases) {
+        const result = results.find((r) => r.id === c.id && r.size === size)!;
+        if (result.error) continue;
+        const label = `[${sizeLabel(size)} run ${run}/${config.runs}] ${c.title}`;
+        const needsLiftbridge = c.id.startsWith('lb-');
+        if (needsLiftbridge && liftbridgeDown) {
+          result.error = `skipped: ${liftbridgeDown.split('\n')[0]}`;
+          progress(`${label}: ${result.error}`);
+          continue;
+        }
+        try {
+          const sample = await c.run(ctx, size, run);
+          result.samples.push(sample);
+          const extra = sample.p50Ms !== undefined ? `, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms!.toFixed(2)} ms` : '';
+          progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra})`);
+        } catch (error) {
+          result.error = (error as Error).message;
+          progress(`${label}: FAILED: ${result.error}`);
+          if (needsLiftbridge) {
+            liftbridgeDown = await liftbridgeProblem();
+            if (liftbridgeDown) progress(`bench: ${liftbridgeDown}`);
+          }
+        }
+      }
+    }
+  }
+  return results;
+}
+
+async function main(config: BenchConfig, env: Environment): Promise<number> {
+  const startedAt = new Date();
+  const t0 = process.hrtime.bigint();
+  progress(`bench: work dir ${env.workDir}`);
+  const nats = await startNatsServer(env.children, env.workDir);
+  progress(`bench: nats-server (JetStream) at ${nats.url}`);
+  const liftbridge = await startLiftbridge(env.children, env.workDir, nats.url);
+  progress(`bench: liftbridge-ts at ${liftbridge.address} (pid ${liftbridge.child.process.pid})`);
+  const ceiling = await startCeilingServer(env.children);
+  progress(`bench: gRPC ceiling server at ${ceiling.address} (pid ${ceiling.child.process.pid})`);
+  env.control = createApiClient(liftbridge.address, grpc.credentials.createInsecure());
+
+  const ctx: BenchContext = {
+    config,
+    natsUrl: nats.url,
+    liftbridgeAddress: liftbridge.address,
+    ceilingAddress: ceiling.address,
+    control: env.control,
+    progress,
+  };
+  const liftbridgeProblem: LiftbridgeCheck = async () => {
+    if (!liftbridge.child.running) return `the liftbridge-ts server exited; its last output:\n${liftbridge.child.logs}`;
+    if (!(await isServing(liftbridge.address, 3_000))) {
+      return `the liftbridge-ts server (pid ${liftbridge.child.process.pid}) does not answer its health check within 3 s (hung?); its last output:\n${liftbridge.child.logs}`;
+    }
+    return null;
+  };
+  const results = await runCases(ctx, liftbridgeProblem);
+
+  const elapsedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const machine = describeMachine(nats.version);
+  const summaries = results.map(summarize);
+  const ratios = computeRatios(summaries, config.sizes);
+  process.stdout.write(`${renderReport(config, machine, allCases, summaries, ratios, elapsedSeconds)}\n`);
+  writeResultsJson(config.resultsPath, { startedAt: startedAt.toISOString(), elapsedSeconds, config, machine, results, summaries, ratios });
+  progress(`bench: results written to ${path.relative(process.cwd(), config.resultsPath) || config.resultsPath}`);
+  const failed = results.filter((r) => r.error);
+  for (const r of failed) progress(`bench: FAILED ${r.title} at ${sizeLabel(r.size)}: ${r.error!.split('\n')[0]}`);
+  return failed.length ? 1 : 0;
+}
+
+function start(): void {
+  let config: BenchConfig | null;
+  try {
+    config = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (!config) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const env = new Environment();
+  const abort = (why: string, code: number): void => {
+    progress(`bench: ${why}; stopping the child processes`);
+    void env.cleanup().finally(() => process.exit(code));
+  };
+  process.once('SIGINT', () => abort('interrupted (SIGINT)', 130));
+  process.once('SIGTERM', () => abort('terminated (SIGTERM)', 143));
+  process.on('uncaughtException', (error) => abort(`uncaught exception: ${error.stack ?? error.message}`, 1));
+  process.on('unhandledRejection', (reason) => abort(`unhandled rejection: ${String(reason)}`, 1));
+  process.on('exit', () => env.children.killAllNow());
+  main(config, env).then(
+    (code) => env.cleanup().finally(() => process.exit(code)),
+    (error: unknown) => abort(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 1),
+  );
+}
+
+start();

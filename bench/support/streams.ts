@@ -1,0 +1,23 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ApiClient } from '../../src/adapters/inbound/grpc/api-service-definition';
+
+const CALL_TIMEOUT_MS = 15_000;
+
+/** CreateStream (one partition, replication factor 1) through the gRPC API. */
+export function createStream(client: ApiClient, name: string, subject: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.createStream({ name, subject, partitions: 1, replicationFactor: 1 }, { deadline: Date.now() + CALL_TIMEOUT_MS }, (error) =>
+      error ? reject(new Error(`CreateStream ${name} failed: ${grpc.status[error.code]} ${error.details}`)) : resolve(),
+    );
+  });
+}
+
+/** DeleteStream, best effort: the bench only frees disk space with it. */
+export function deleteStream(client: ApiClient, name: string, progress: (line: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    client.deleteStream({ name }, { deadline: Date.now() + CALL_TIMEOUT_MS }, (error) => {
+      if (error) progress(`  warning: DeleteStream ${name} failed: ${grpc.status[error.code]} ${error.details}`);
+      resolve();
+    });
+  });
+}
