@@ -158,6 +158,19 @@ export class SubscribeHandler {
   ): Promise<SubscriptionEnd> {
     const bytesMax = this.settings.subscribeReadBytesMax;
     let next = startOffset;
+    // While one batch is being written to the client, the next one is read (catch-up reads then
+    // keep the transport busy instead of alternating between disk and network).
+    let prefetch: { from: number; limit: number; batch: Promise<RecordBatch | null> } | null = null;
+    const read = (from: number, limit: number): Promise<RecordBatch | null> => {
+      // A batch read ahead under an older (lower) limit is still committed data: use it.
+      if (prefetch !== null && prefetch.from === from && prefetch.limit <= limit) {
+        const ahead = prefetch.batch;
+        prefetch = null;
+        return ahead;
+      }
+      prefetch = null;
+      return log.read(from, limit, bytesMax);
+    };
     for (;;) {
       if (signal.aborted) return { kind: 'Cancelled' };
       if (log.closedReason !== null) return this.closedEnd(query, log);
@@ -168,12 +181,17 @@ export class SubscribeHandler {
       if (next <= limit) {
         let batch: RecordBatch | null;
         try {
-          batch = await log.read(next, limit, bytesMax);
+          batch = await read(next, limit);
         } catch (error) {
           if (error instanceof LogClosedError) continue;
           throw error;
         }
         if (batch) {
+          if (batch.lastOffset < limit) {
+            const ahead = log.read(batch.lastOffset + 1, limit, bytesMax);
+            ahead.catch(() => undefined); // a failure surfaces when the read is used
+            prefetch = { from: batch.lastOffset + 1, limit, batch: ahead };
+          }
           await sink.write(batch);
           next = batch.lastOffset + 1;
           continue;

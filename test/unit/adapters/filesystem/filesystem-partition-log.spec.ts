@@ -139,26 +139,35 @@ describe('FilesystemPartitionLog durability', () => {
     expect(flags.some((f) => (f & constants.O_DSYNC) === constants.O_DSYNC)).toBe(true);
   });
 
-  it('groups appends that arrive during a durable write into one write', async () => {
+  it('pipelines up to 4 durable writes, groups the rest, and completes them in order', async () => {
     const log = await open(options('always'));
     await log.append([record('warm-up')], 1n, 1).durable;
-    const held = gate();
+    const releases: (() => void)[] = [];
     const original = proto.writev;
     const writev = jest.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
-      return held.opened.then(() => original.apply(this, args));
+      return new Promise<void>((resolve) => releases.push(resolve)).then(() => original.apply(this, args));
     });
-    const first = log.append([record('first')], 2n, 1);
-    await new Promise((resolve) => setImmediate(resolve));
-    const rest = [];
+    const appends = [];
     for (let i = 0; i < 100; i++) {
-      rest.push(log.append([record(`r${i}`)], 3n, 1));
-      if (i % 10 === 0) await Promise.resolve();
+      appends.push(log.append([record(`r${i}`)], 3n, 1));
+      if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve)); // let flushes start
     }
-    expect(new Set(rest.map((p) => p.durable)).size).toBe(1); // one shared promise, not one per append
-    held.open();
-    await Promise.all([first.durable, ...rest.map((p) => p.durable)]);
-    expect(writev).toHaveBeenCalledTimes(2); // one durable write per flush; the index is written later
-    expect(log.durableOffset).toBe(101);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(releases).toHaveLength(4); // four writes in flight, everything else waits in one group
+    // The last write in flight finishes first: nothing may be reported durable before the earlier ones.
+    releases[3]!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log.durableOffset).toBe(0);
+    for (const release of releases.slice(0, 3)) release();
+    const settledOrder: number[] = [];
+    const distinct = [...new Set(appends.map((p) => p.durable))];
+    distinct.forEach((p, i) => void p.then(() => settledOrder.push(i)));
+    while (releases.length < 5) await new Promise((resolve) => setImmediate(resolve));
+    releases[4]!();
+    await Promise.all(appends.map((p) => p.durable));
+    expect(settledOrder).toEqual(distinct.map((_, i) => i)); // flushes complete in submission order
+    expect(writev).toHaveBeenCalledTimes(5);
+    expect(log.durableOffset).toBe(100);
   });
 
   it('fails for good when a durable write fails: pending and later appends are refused', async () => {

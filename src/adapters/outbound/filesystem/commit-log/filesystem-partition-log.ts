@@ -60,6 +60,12 @@ export interface FilesystemPartitionLogContext {
  * validation throws `SegmentCorruptedError`. `append` throws synchronously when the log is closed,
  * read-only or failed.
  */
+/**
+ * Durable writes in flight at once under "always". Measured on this machine's disk: 1 → 122 MB/s,
+ * 4 → 240 MB/s for 100 KB O_DSYNC writes (a disk does more with a queue than with one write).
+ */
+const WRITES_IN_FLIGHT_MAX = 4;
+
 export class FilesystemPartitionLog implements PartitionLog {
   private readonly waiters = new CommitWaiters();
   private readonly writer: GroupCommit<LogJob>;
@@ -94,7 +100,12 @@ export class FilesystemPartitionLog implements PartitionLog {
       takeDirtyEpochs: () => this.takeDirtyEpochs(),
       segments: () => this.segments,
     });
-    this.writer = new GroupCommit<LogJob>((jobs) => flusher.flush(jobs), (cause) => this.onWriteFailure(cause));
+    this.writer = new GroupCommit<LogJob>(
+      (jobs) => flusher.flush(jobs),
+      (cause) => this.onWriteFailure(cause),
+      (jobs) => flusher.canOverlap(jobs, this.epochsDirty),
+      WRITES_IN_FLIGHT_MAX,
+    );
     this.hwTimer = setInterval(() => void this.checkpointHighWatermark(), context.highWatermarkCheckpointIntervalMs);
     this.hwTimer.unref();
     if (this.epochsDirty) void this.writer.submit(null);

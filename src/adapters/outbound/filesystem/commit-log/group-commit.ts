@@ -1,30 +1,43 @@
 /**
- * Group commit: jobs submitted while a flush runs wait together and go out in the next flush (one
- * write per segment, one fsync), so the publish path costs one promise per flush, not per record.
- * All jobs of one flush share one promise. A failed flush is final: its promise and every later
- * submission reject with the same error, so nothing unsynced is ever acknowledged.
+ * Group commit with a bounded pipeline. Jobs submitted while flushes run wait together and go out
+ * in the next flush, so the publish path costs one promise per flush, not per record.
+ *
+ * Appends to the active segment may overlap: up to `maxInFlight` flushes write at once (a disk
+ * does more with several writes queued than with one). Everything else (rolls, truncations,
+ * deletions, index and checkpoint writes) runs alone. Whatever order the writes finish in, flushes
+ * are *completed* in submission order: a flush's effects (written and durable offsets) are applied
+ * and its promise settles only after every earlier flush completed. A failed flush is final: it and
+ * every later flush, in flight or queued, reject with the same error, so nothing unsynced is ever
+ * acknowledged.
  */
 export class GroupCommit<J> {
   private queue: J[] = [];
-  private current: J[] = [];
   private group: Deferred | null = null;
-  private running = false;
+  private readonly inFlight: Flight<J>[] = [];
+  private exclusive = false;
   private scheduled = false;
   private failed: Error | null = null;
   private idleWaiters: (() => void)[] = [];
 
+  /**
+   * @param flush writes the jobs; resolves with the effects to apply once every earlier flush is done
+   * @param canOverlap whether these jobs may be written while other flushes are still in flight
+   */
   constructor(
-    private readonly flush: (jobs: J[]) => Promise<void>,
+    private readonly flush: (jobs: J[]) => Promise<() => void>,
     private readonly toFailure: (cause: unknown) => Error,
+    private readonly canOverlap: (jobs: readonly J[]) => boolean = () => false,
+    private readonly maxInFlight = 1,
   ) {}
 
   get failure(): Error | null {
     return this.failed;
   }
 
-  /** Jobs submitted and not finished yet (the running flush's and the queued ones). */
+  /** Jobs submitted and not finished yet (those in flight, then the queued ones). */
   pending(): readonly J[] {
-    return this.current.length === 0 ? this.queue : [...this.current, ...this.queue];
+    if (this.inFlight.length === 0) return this.queue;
+    return [...this.inFlight.flatMap((f) => f.jobs), ...this.queue];
   }
 
   /**
@@ -39,49 +52,80 @@ export class GroupCommit<J> {
     return this.group.promise;
   }
 
-  /** Resolves when nothing is queued or running; never rejects. */
+  /** Resolves when nothing is queued or in flight; never rejects. */
   idle(): Promise<void> {
-    if (!this.running && this.group === null) return Promise.resolve();
+    if (this.inFlight.length === 0 && this.group === null) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private schedule(): void {
-    if (this.running || this.scheduled) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     // A microtask, not a timer: every append of the current synchronous run joins this flush.
     queueMicrotask(() => {
       this.scheduled = false;
-      void this.run();
+      this.start();
     });
   }
 
-  private async run(): Promise<void> {
+  /** Starts the queued jobs as a flush if the pipeline allows it now. */
+  private start(): void {
     const group = this.group;
-    if (this.running || group === null) return;
-    this.running = true;
-    this.current = this.queue;
+    if (group === null || this.failed !== null || this.exclusive) return;
+    const overlap = this.canOverlap(this.queue);
+    if (this.inFlight.length > 0 && (!overlap || this.inFlight.length >= this.maxInFlight)) return; // retried on completion
+    const flight: Flight<J> = { jobs: this.queue, deferred: group, done: false, ok: false, effects: null, error: null };
     this.queue = [];
     this.group = null;
-    try {
-      await this.flush(this.current);
-      group.resolve();
-    } catch (cause) {
-      this.failed ??= this.toFailure(cause);
-      group.reject(this.failed);
+    this.exclusive = !overlap;
+    this.inFlight.push(flight);
+    this.flush(flight.jobs).then(
+      (effects) => {
+        flight.effects = effects;
+        flight.ok = true;
+        flight.done = true;
+        this.completeInOrder();
+      },
+      (error: unknown) => {
+        flight.error = error;
+        flight.done = true;
+        this.completeInOrder();
+      },
+    );
+  }
+
+  private completeInOrder(): void {
+    while (this.inFlight.length > 0 && this.inFlight[0]!.done) {
+      const flight = this.inFlight.shift()!;
+      if (!flight.ok && this.failed === null) this.failed = this.toFailure(flight.error);
+      if (this.failed !== null) flight.deferred.reject(this.failed);
+      else {
+        flight.effects!();
+        flight.deferred.resolve();
+      }
     }
-    this.running = false;
-    this.current = [];
-    const next = this.group as Deferred | null; // submitted while the flush ran
-    if (next !== null) {
-      if (this.failed === null) return this.schedule();
-      next.reject(this.failed);
+    if (this.inFlight.length === 0) this.exclusive = false;
+    if (this.failed !== null && this.inFlight.length === 0 && this.group !== null) {
+      this.group.reject(this.failed);
       this.group = null;
       this.queue = [];
     }
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
+    this.start();
+    if (this.inFlight.length === 0 && this.group === null) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
   }
+}
+
+interface Flight<J> {
+  readonly jobs: J[];
+  readonly deferred: Deferred;
+  done: boolean;
+  ok: boolean;
+  effects: (() => void) | null;
+  error: unknown;
 }
 
 interface Deferred {

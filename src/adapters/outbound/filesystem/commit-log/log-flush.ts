@@ -43,23 +43,44 @@ export class LogFlusher {
     private readonly hooks: FlushHooks,
   ) {}
 
-  /** Runs one group-commit flush: writes, then (policy "always") one fsync per written segment. */
-  async flush(jobs: readonly LogJob[]): Promise<void> {
+  /**
+   * Whether these jobs may be written while earlier flushes are still in flight: appends to one
+   * segment under "always" (each write is durable on its own, and positions never overlap), when no
+   * epoch checkpoint and no index run is due. Anything else waits for the pipeline to drain.
+   */
+  canOverlap(jobs: readonly LogJob[], epochsDirty: boolean): boolean {
+    if (this.syncPolicy !== 'always' || epochsDirty || jobs.length === 0) return false;
+    const first = jobs[0]!;
+    if (first.kind !== 'append') return false;
+    for (const job of jobs) if (!isAppendTo(job, first.segment)) return false;
+    const last = jobs[jobs.length - 1] as Extract<LogJob, { kind: 'append' }>;
+    return last.indexEnd - first.segment.indexWrittenCount < INDEX_WRITE_ENTRIES_MIN;
+  }
+
+  /**
+   * Runs one group-commit flush: writes (durable at once under "always", through O_DSYNC), then for
+   * the other policies nothing more, except index runs and epoch checkpoints. Resolves with the
+   * effects to apply once every earlier flush completed (written/durable offsets move in order).
+   */
+  async flush(jobs: readonly LogJob[]): Promise<() => void> {
     const written = new Set<Segment>();
     let lastWritten = -1;
+    const ends: [Segment, number][] = [];
     for (let i = 0; i < jobs.length; ) {
       const job = jobs[i]!;
       if (job.kind === 'append') {
         let end = i + 1;
         while (end < jobs.length && isAppendTo(jobs[end]!, job.segment)) end++;
         const appends = jobs.slice(i, end) as Extract<LogJob, { kind: 'append' }>[];
-        await this.writeAppends(job.segment, appends);
+        ends.push([job.segment, await this.writeAppends(job.segment, appends)]);
         written.add(job.segment);
         for (const a of appends) lastWritten = Math.max(lastWritten, Math.min(a.lastOffset, a.cap));
-        if (lastWritten >= 0) this.hooks.onWritten(lastWritten);
         i = end;
         continue;
       }
+      // Structural jobs run alone (never overlapped), so earlier writes are complete: apply them now.
+      for (const [segment, end] of ends.splice(0)) segment.writtenBytes = Math.max(segment.writtenBytes, end);
+      if (lastWritten >= 0) this.hooks.onWritten(lastWritten);
       await this.runStructural(job);
       i++;
     }
@@ -68,14 +89,26 @@ export class LogFlusher {
     }
     const epochs = this.hooks.takeDirtyEpochs();
     if (epochs !== null) await writeLeaderEpochCheckpoint(this.dir, epochs);
-    if (lastWritten >= 0) this.hooks.onDurable(lastWritten);
+    return () => {
+      for (const [segment, end] of ends) segment.writtenBytes = Math.max(segment.writtenBytes, end);
+      if (lastWritten < 0) return;
+      this.hooks.onWritten(lastWritten);
+      this.hooks.onDurable(lastWritten);
+    };
   }
 
-  /** One writev for the log bytes of consecutive appends, one write for their index entries. */
-  private async writeAppends(segment: Segment, appends: readonly Extract<LogJob, { kind: 'append' }>[]): Promise<void> {
+  /**
+   * One writev for the log bytes of consecutive appends; returns the segment's byte length after
+   * them. Positions are claimed before the write starts (`submittedBytes`), so overlapping flushes
+   * write back to back; `writtenBytes` moves only when the flush completes in order.
+   */
+  private async writeAppends(segment: Segment, appends: readonly Extract<LogJob, { kind: 'append' }>[]): Promise<number> {
     const first = appends[0]!;
-    assert(first.position === segment.writtenBytes, `append at byte ${first.position} does not follow byte ${segment.writtenBytes} of ${segment.logPath}`);
+    assert(first.position === segment.submittedBytes, `append at byte ${first.position} does not follow byte ${segment.submittedBytes} of ${segment.logPath}`);
     assert(segment.logFile !== null, `${segment.logPath} is not open`);
+    const last = appends[appends.length - 1]!;
+    const end = last.position + last.bytes.length;
+    segment.submittedBytes = end;
     const buffers = appends.length === 1 ? [first.bytes] : appends.map((a) => a.bytes);
     if (this.syncPolicy === 'always') {
       // Durable when the write returns (O_DSYNC): no separate fdatasync for this data.
@@ -84,11 +117,10 @@ export class LogFlusher {
       await writeFully(segment.logFile, buffers, first.position);
       segment.unsynced = true;
     }
-    const last = appends[appends.length - 1]!;
-    segment.writtenBytes = last.position + last.bytes.length;
     // The index may lag or be cut by a truncation queued later; it is a hint rebuilt on recovery.
     const indexEnd = Math.min(last.indexEnd, segment.index.count);
     if (indexEnd - segment.indexWrittenCount >= INDEX_WRITE_ENTRIES_MIN) await writeIndex(segment, indexEnd);
+    return end;
   }
 
   private async runStructural(job: Exclude<LogJob, { kind: 'append' }>): Promise<void> {
@@ -155,6 +187,7 @@ async function cut(segment: Segment, position: number, count: number): Promise<v
   await segment.indexFile!.truncate(count * INDEX_ENTRY_BYTES);
   await segment.indexFile!.datasync();
   segment.writtenBytes = position;
+  segment.submittedBytes = position;
   segment.indexWrittenCount = Math.min(segment.indexWrittenCount, count);
   segment.unsynced = false;
 }

@@ -99,6 +99,7 @@ async function openSealed(dir: string, base: number, hasIndex: boolean, logger: 
     segment.logFile = logFile;
     segment.bytes = size;
     segment.writtenBytes = size;
+    segment.submittedBytes = size;
     segment.indexWrittenCount = index.count;
     segment.corruptFrom = corruptFrom;
     return segment;
@@ -172,6 +173,7 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
     segment.logFile = logFile;
     segment.bytes = scan.validEnd;
     segment.writtenBytes = scan.validEnd;
+    segment.submittedBytes = scan.validEnd;
     const encoded = index.encode(0, index.count);
     if (stored === null || !encoded.equals(stored)) {
       // An empty segment rolled just before a crash may lack its index: nothing worth a warning.

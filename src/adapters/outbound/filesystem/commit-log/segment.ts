@@ -43,6 +43,8 @@ export class Segment implements TimestampedSegment {
   bytes = 0;
   /** Bytes known to be in the `.log` file. */
   writtenBytes = 0;
+  /** Bytes handed to a write, finished or not (≥ writtenBytes while flushes overlap). */
+  submittedBytes = 0;
   /** Index entries known to be in the `.index` file. */
   indexWrittenCount = 0;
   /** Written since the last fsync. */
