@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { BrokerConfig, defaultBrokerConfig } from '../../src/infrastructure/config/broker-config';
-import { Broker } from '../../src/infrastructure/lifecycle/broker';
+import { Broker, BrokerExtensions } from '../../src/infrastructure/lifecycle/broker';
 import { createLogger } from '../../src/infrastructure/logging/create-logger';
 
 type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? (T[K] extends readonly unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -57,9 +57,9 @@ export function testBrokerConfig(natsUrl: string, overrides: DeepPartial<BrokerC
 }
 
 /** Starts a broker in this process with real NATS, gRPC and files. */
-export async function startTestBroker(config: BrokerConfig): Promise<StartedTestBroker> {
+export async function startTestBroker(config: BrokerConfig, extensions: BrokerExtensions = {}): Promise<StartedTestBroker> {
   const logs = new LogCapture();
-  const broker = new Broker(config, createLogger(config.logging.level, 'json', logs));
+  const broker = new Broker(config, createLogger(config.logging.level, 'json', logs), extensions);
   await broker.start();
   return {
     broker,

@@ -1,4 +1,4 @@
-import { Container, ContainerModule } from 'inversify';
+import { Container } from 'inversify';
 import * as fs from 'node:fs/promises';
 import { NatsConnection } from 'nats';
 import { MetadataService } from '../../application/metadata/metadata-service';
@@ -15,12 +15,17 @@ import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
 import { openNatsConnection } from '../../adapters/outbound/nats/nats-connection-factory';
 import { BrokerConfig } from '../config/broker-config';
 import { createContainer } from '../di/create-container';
-import { filesystemModule } from '../di/modules/filesystem.module';
+import { filesystemModule, PartitionLogStoreFactory } from '../di/modules/filesystem.module';
 import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
 import { resolveServerId } from './server-id';
+
+export interface BrokerExtensions {
+  /** Replaces the filesystem partition-log adapter with your own (it must pass the contract suite). */
+  readonly partitionLogStore?: PartitionLogStoreFactory;
+}
 
 /** Grace period for in-flight RPCs at shutdown. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -71,8 +76,8 @@ export class Broker {
   constructor(
     private readonly config: BrokerConfig,
     private readonly logger: Logger,
-    /** Tests replace adapter modules (e.g. in-memory storage) through the same container. */
-    private readonly moduleOverrides: { storage?: (dataDir: string, logger: Logger) => ContainerModule } = {},
+    /** Extension points wired through the same container (docs/custom-storage.md). */
+    private readonly extensions: BrokerExtensions = {},
   ) {}
 
   get serverId(): string {
@@ -131,10 +136,9 @@ export class Broker {
 
     // The advertised port is known only after binding when it is 0, so bind first.
     const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
-    const storage = this.moduleOverrides.storage ?? filesystemModule;
     const container = createContainer(settingsFor(config.advertise.port), this.logger, [
       systemModule,
-      storage(config.dataDir, this.logger),
+      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
     ]);
     this.container = container;

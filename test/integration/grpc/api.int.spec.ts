@@ -381,3 +381,29 @@ describe('malformed input', () => {
     expect(first!.offset).toBe(0n);
   });
 });
+
+describe('retention', () => {
+  it('deletes old segments by message count on the cleaner interval, and EARLIEST starts after them', async () => {
+    const name = unique('retention');
+    await createStream({
+      name,
+      retentionMaxMessages: { value: 5n },
+      segmentMaxBytes: { value: 1n }, // one message per segment, so whole segments can go
+      cleanerInterval: { value: 50n },
+    });
+    for (let i = 0; i < 10; i++) await publish(name, `m${i}`);
+    const deadline = Date.now() + 10_000;
+    let first = -1n;
+    while (Date.now() < deadline) {
+      const sub = subscribe(client, { stream: name, startPosition: api.StartPosition.EARLIEST });
+      first = (await sub.waitFor(1))[0]!.offset;
+      sub.cancel();
+      if (first >= 5n) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(first).toBe(5n); // TestStreamRetentionMessages: the 5 newest messages remain
+    const sub = subscribe(client, { stream: name, startPosition: api.StartPosition.OFFSET, startOffset: 0n, stopPosition: api.StopPosition.STOP_LATEST });
+    await sub.done;
+    expect(sub.messages.map((m) => m.value.toString())).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);
+  });
+});
