@@ -62,13 +62,22 @@ export function encodeNewRecords(
   timestampNs: bigint,
   leaderEpoch: number,
 ): Buffer {
+  // Records of one batch nearly always share subject and reply: their header block is encoded once.
+  const serverHeaders = new ServerHeaderCache();
   let total = 0;
-  for (const record of records) total += ENTRY_HEADER_BYTES + newRecordMessageBytes(record);
+  for (const record of records) total += ENTRY_HEADER_BYTES + newRecordMessageBytes(record, serverHeaders);
   const buf = Buffer.allocUnsafe(total);
+  // One timestamp for the whole batch: its two 32-bit halves are computed once, not per record.
+  const timestampHi = Number(BigInt.asUintN(32, timestampNs >> 32n));
+  const timestampLo = Number(BigInt.asUintN(32, timestampNs));
   let pos = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    const messagePos = writeEntryHeader(buf, pos, firstOffset + i, timestampNs, leaderEpoch);
+    writeUint53(buf, firstOffset + i, pos);
+    buf.writeUInt32BE(timestampHi, pos + ENTRY_TIMESTAMP_POS);
+    buf.writeUInt32BE(timestampLo, pos + ENTRY_TIMESTAMP_POS + 4);
+    writeUint53(buf, leaderEpoch, pos + ENTRY_LEADER_EPOCH_POS);
+    const messagePos = pos + ENTRY_HEADER_BYTES;
     let p = writeKeyValue(buf, messagePos, record.key, record.value);
     const countPos = p;
     p += 2;
@@ -80,13 +89,33 @@ export function encodeNewRecords(
         count++;
       }
     }
-    p = writeStringHeader(buf, p, SERVER_HEADER_SUBJECT, record.subject);
-    p = writeStringHeader(buf, p, SERVER_HEADER_REPLY, record.reply);
+    const block = serverHeaders.block(record.subject, record.reply);
+    buf.set(block, p);
+    p += block.length;
     buf.writeInt16BE(count, countPos);
     pos = finishMessage(buf, pos, messagePos, p);
   }
   if (pos !== total) throw new Error(`encodeNewRecords wrote ${pos} of ${total} bytes`);
   return buf;
+}
+
+/** The encoded `subject` and `reply` server headers for the last (subject, reply) pair seen. */
+class ServerHeaderCache {
+  private subject: string | null = null;
+  private reply: string | null = null;
+  private encoded: Buffer = Buffer.alloc(0);
+
+  block(subject: string, reply: string): Buffer {
+    if (subject === this.subject && reply === this.reply) return this.encoded;
+    const size = 12 + SUBJECT_NAME_BYTES + REPLY_NAME_BYTES + Buffer.byteLength(subject) + Buffer.byteLength(reply);
+    const buf = Buffer.allocUnsafe(size);
+    const end = writeStringHeader(buf, writeStringHeader(buf, 0, SERVER_HEADER_SUBJECT, subject), SERVER_HEADER_REPLY, reply);
+    if (end !== size) throw new Error(`server headers: wrote ${end} of ${size} bytes`);
+    this.subject = subject;
+    this.reply = reply;
+    this.encoded = buf;
+    return buf;
+  }
 }
 
 /** Encodes entries exactly as given (no server headers added), in one buffer. */
@@ -109,7 +138,7 @@ export function encodeEntries(entries: readonly EntryFields[]): Buffer {
 }
 
 /** Encoded message length (without the 28-byte entry header) of a leader record. */
-export function newRecordMessageBytes(record: NewRecordFields): number {
+export function newRecordMessageBytes(record: NewRecordFields, serverHeaders: ServerHeaderCache = new ServerHeaderCache()): number {
   let bytes = MESSAGE_MIN_BYTES + bytesOrNull(record.key) + bytesOrNull(record.value);
   let count = 2;
   if (record.headers !== null) {
@@ -119,8 +148,7 @@ export function newRecordMessageBytes(record: NewRecordFields): number {
       count++;
     }
   }
-  bytes += 6 + SUBJECT_NAME_BYTES + Buffer.byteLength(record.subject);
-  bytes += 6 + REPLY_NAME_BYTES + Buffer.byteLength(record.reply);
+  bytes += serverHeaders.block(record.subject, record.reply).length;
   if (count > HEADER_COUNT_MAX) throw new RangeError(`too many headers: ${count}`);
   if (bytes > MESSAGE_MAX_BYTES) throw new RangeError(`message of ${bytes} bytes exceeds ${MESSAGE_MAX_BYTES}`);
   return bytes;

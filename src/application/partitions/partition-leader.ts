@@ -1,7 +1,7 @@
 import { partitionSubject } from '../../domain/stream/stream-names';
 import { Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
-import { AckError, AckPolicy, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
+import { AckError, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
 import { LogClosedError, LogReadonlyError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
 import { ReceivedTimestamps } from './partition-runtime';
@@ -134,11 +134,14 @@ export class PartitionLeader {
     const { log } = this.deps;
     if (log.closedReason !== null) return;
     if (lastOffset > log.highWatermark) log.setHighWatermark(lastOffset);
-    const commitNs = this.deps.clock.nowNs();
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
-      if (m.ackInbox !== '' && m.ackPolicy !== AckPolicy.None) this.sendAck(m, firstOffset + i, receptionNs, commitNs, AckError.Ok);
-    }
+    this.deps.transport.sendAcks({
+      stream: this.options.stream,
+      partitionSubject: this.options.subject,
+      firstOffset,
+      receptionTimestampNs: receptionNs,
+      commitTimestampNs: this.deps.clock.nowNs(),
+      messages,
+    });
   }
 
   private sendAck(m: InboundMessage, offset: number, receptionNs: bigint, commitNs: bigint, ackError: AckError): void {

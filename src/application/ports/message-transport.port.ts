@@ -46,6 +46,20 @@ export interface AckMessage {
   readonly ackError: AckError;
 }
 
+/**
+ * The OK acks of one append, sent together: `messages[i]` got offset `firstOffset + i`. Messages
+ * without an AckInbox or with policy NONE get none. One call per batch keeps the hot path free of
+ * per-message objects.
+ */
+export interface AckBatch {
+  readonly stream: string;
+  readonly partitionSubject: string;
+  readonly firstOffset: number;
+  readonly receptionTimestampNs: bigint;
+  readonly commitTimestampNs: bigint;
+  readonly messages: readonly InboundMessage[];
+}
+
 /** A publish the server itself makes (Publish RPCs) in the Liftbridge envelope. */
 export interface OutboundPublish {
   readonly key: Uint8Array | null;
@@ -71,7 +85,9 @@ export interface AckInbox {
 export interface MessageTransport {
   /** Delivers every message published on `subject` (shared with `queueGroup` when non-empty). */
   listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener>;
+  /** One ack (error acks: TOO_LARGE, INCORRECT_OFFSET). */
   sendAck(ack: AckMessage): void;
+  sendAcks(batch: AckBatch): void;
   /** Throws PayloadTooLargeError when the encoded message exceeds what NATS accepts. */
   publish(subject: string, message: OutboundPublish): void;
   /** Subscribes `subject` (default: a fresh `<ns>.ack.<id>`) for acks before it is returned. */

@@ -1,5 +1,7 @@
 import { Subject } from 'rxjs';
 import {
+  AckBatch,
+  AckError,
   AckInbox,
   AckMessage,
   AckPolicy,
@@ -52,6 +54,24 @@ export class InMemoryMessageTransport implements MessageTransport {
 
   sendAck(ack: AckMessage): void {
     this.route(ack.ackInbox, ack);
+  }
+
+  sendAcks(batch: AckBatch): void {
+    batch.messages.forEach((m, i) => {
+      if (m.ackInbox === '' || m.ackPolicy === AckPolicy.None) return;
+      this.sendAck({
+        stream: batch.stream,
+        partitionSubject: batch.partitionSubject,
+        msgSubject: m.subject,
+        offset: batch.firstOffset + i,
+        ackInbox: m.ackInbox,
+        correlationId: m.correlationId,
+        ackPolicy: m.ackPolicy,
+        receptionTimestampNs: batch.receptionTimestampNs,
+        commitTimestampNs: batch.commitTimestampNs,
+        ackError: AckError.Ok,
+      });
+    });
   }
 
   publish(subject: string, message: OutboundPublish): void {

@@ -2,6 +2,7 @@ import { Msg, NatsConnection, nuid } from 'nats';
 import { Subject } from 'rxjs';
 import { Logger } from '../../../application/ports/logger.port';
 import {
+  AckBatch,
   AckInbox,
   AckMessage,
   AckPolicy,
@@ -11,6 +12,7 @@ import {
   OutboundPublish,
 } from '../../../application/ports/message-transport.port';
 import { PayloadTooLargeError } from '../../../application/errors/broker-errors';
+import { encodeAckBatch } from '../../codec/ack-batch-codec';
 import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
 import { MsgType, parseEnvelope } from '../../codec/envelope';
 import { decodePublishMessage, encodePublishEnvelope } from '../../codec/publish-message-codec';
@@ -152,6 +154,12 @@ export class NatsMessageTransport implements MessageTransport {
       }),
     );
   }
+
+  sendAcks(batch: AckBatch): void {
+    encodeAckBatch(batch, this.enqueueBound);
+  }
+
+  private readonly enqueueBound = (subject: string, payload: Uint8Array): void => this.enqueue(subject, payload);
 
   publish(subject: string, message: OutboundPublish): void {
     const envelope = encodePublishEnvelope({
