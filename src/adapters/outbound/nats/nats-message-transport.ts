@@ -37,6 +37,10 @@ export class NatsMessageTransport implements MessageTransport {
    * would otherwise each cost a syscall. Flat array of (subject, payload) pairs.
    */
   private outgoing: (string | Uint8Array)[] = [];
+  private readonly sharedPrefix: string;
+  private readonly sharedInboxes = new Map<string, Subject<AckMessage>>();
+  private sharedSequence = 0;
+  private sharedReady: Promise<void> | null = null;
   private outgoingScheduled = false;
 
   constructor(
@@ -46,6 +50,7 @@ export class NatsMessageTransport implements MessageTransport {
     private readonly logger: Logger,
   ) {
     this.subjects = new Subjects(namespace);
+    this.sharedPrefix = this.subjects.ackInbox(nuid.next());
   }
 
   async listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener> {
@@ -176,40 +181,73 @@ export class NatsMessageTransport implements MessageTransport {
     this.enqueue(subject, envelope);
   }
 
+  /**
+   * Server-generated inboxes are `<ns>.ack.<transport id>.<n>`, all served by one wildcard
+   * subscription made once: opening one costs no NATS round trip (Go subscribes and flushes per
+   * request). An inbox the client chose gets a subscription of its own.
+   */
   async openAckInbox(subject?: string): Promise<AckInbox> {
-    const inbox = subject ?? this.subjects.ackInbox(nuid.next());
     const acks = new Subject<AckMessage>();
-    const sub = this.publishes.subscribe(inbox, {
+    if (subject === undefined) {
+      await this.ensureSharedInboxes();
+      const inbox = `${this.sharedPrefix}.${++this.sharedSequence}`;
+      this.sharedInboxes.set(inbox, acks);
+      return {
+        subject: inbox,
+        acks$: acks.asObservable(),
+        close: () => {
+          this.sharedInboxes.delete(inbox);
+          acks.complete();
+        },
+      };
+    }
+    const sub = this.publishes.subscribe(subject, {
       callback: (error, msg) => {
-        if (error) return;
-        try {
-          const a = decodeAckEnvelope(msg.data);
-          acks.next({
-            stream: a.stream,
-            partitionSubject: a.partitionSubject,
-            msgSubject: a.msgSubject,
-            offset: Number(a.offset),
-            ackInbox: a.ackInbox,
-            correlationId: a.correlationId,
-            ackPolicy: a.ackPolicy as number as AckPolicy,
-            receptionTimestampNs: a.receptionTimestamp,
-            commitTimestampNs: a.commitTimestamp,
-            ackError: a.ackError as number,
-          });
-        } catch (decodeError) {
-          this.logger.debug({ err: decodeError, inbox }, 'ignoring a message on an ack inbox that is not an ack');
-        }
+        if (!error) this.deliverAck(acks, msg.data, subject);
       },
     });
     await this.publishes.flush();
     return {
-      subject: inbox,
+      subject,
       acks$: acks.asObservable(),
       close: () => {
         if (!sub.isClosed()) sub.unsubscribe();
         acks.complete();
       },
     };
+  }
+
+  private ensureSharedInboxes(): Promise<void> {
+    this.sharedReady ??= (async () => {
+      this.publishes.subscribe(`${this.sharedPrefix}.*`, {
+        callback: (error, msg) => {
+          const target = error ? undefined : this.sharedInboxes.get(msg.subject);
+          if (target) this.deliverAck(target, msg.data, msg.subject);
+        },
+      });
+      await this.publishes.flush();
+    })();
+    return this.sharedReady;
+  }
+
+  private deliverAck(target: Subject<AckMessage>, data: Uint8Array, inbox: string): void {
+    try {
+      const a = decodeAckEnvelope(data);
+      target.next({
+        stream: a.stream,
+        partitionSubject: a.partitionSubject,
+        msgSubject: a.msgSubject,
+        offset: Number(a.offset),
+        ackInbox: a.ackInbox,
+        correlationId: a.correlationId,
+        ackPolicy: a.ackPolicy as number as AckPolicy,
+        receptionTimestampNs: a.receptionTimestamp,
+        commitTimestampNs: a.commitTimestamp,
+        ackError: a.ackError as number,
+      });
+    } catch (decodeError) {
+      this.logger.debug({ err: decodeError, inbox }, 'ignoring a message on an ack inbox that is not an ack');
+    }
   }
 
   async flush(): Promise<void> {
