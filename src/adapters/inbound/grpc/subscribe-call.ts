@@ -10,6 +10,9 @@ import { int64ToOffset } from './request-mapping';
 /** The empty `Message` Liftbridge sends first to tell the client the subscription is set up (spec §2.6). */
 const HANDSHAKE = Buffer.alloc(0);
 
+/** Messages a subscription may queue in grpc-js before it waits for the client to read. */
+const QUEUED_MESSAGES_MAX = 4096;
+
 const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled'>, { code: status; details: string }> = {
   StopOffsetReached: { code: status.RESOURCE_EXHAUSTED, details: 'Stop offset reached' },
   ReadonlyEnd: { code: status.RESOURCE_EXHAUSTED, details: 'End of readonly partition' },
@@ -51,9 +54,10 @@ export async function serveSubscribe(call: ServerWritableStream<SubscribeRequest
   const sink: SubscriptionSink = {
     write: (batch: RecordBatch) => {
       const messages = encodeSubscribeBatch(batch.bytes, batch.count, req.stream, req.partition);
-      let writable = true;
-      for (let i = 0; i < messages.length; i++) writable = call.write(messages[i]);
-      if (writable || abort.signal.aborted) return;
+      for (let i = 0; i < messages.length; i++) call.write(messages[i]);
+      // Keep up to a few batches queued so the HTTP/2 stream never runs dry between reads; wait for
+      // 'drain' only beyond that (bounded memory per subscriber).
+      if (call.writableLength <= QUEUED_MESSAGES_MAX || abort.signal.aborted) return;
       return once(call, 'drain', { signal: abort.signal }).then(
         () => undefined,
         () => undefined,
