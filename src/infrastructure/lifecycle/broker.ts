@@ -27,6 +27,8 @@ export interface BrokerExtensions {
   readonly partitionLogStore?: PartitionLogStoreFactory;
 }
 
+/** How long unary calls in flight may finish before partitions close at shutdown. */
+const IN_FLIGHT_GRACE_MS = 1000;
 /** Grace period for in-flight RPCs at shutdown. */
 const SHUTDOWN_GRACE_MS = 5000;
 /** Bytes a subscription reads from the log per step. */
@@ -199,10 +201,15 @@ export class Broker {
         this.logger.error({ err: error, step: name }, 'error while stopping');
       }
     };
-    if (this.grpc) await step('grpc', () => this.grpc!.stop(SHUTDOWN_GRACE_MS));
+    // Stop accepting calls; unary calls in flight (a publish waiting for its ack) get a moment to
+    // finish before the partitions close, which also ends subscriptions (spec §2.6: Internal
+    // "commit log was closed"); then the rest of the grace period applies.
+    const grpcStopped = this.grpc ? this.grpc.stop(SHUTDOWN_GRACE_MS) : Promise.resolve();
+    await Promise.race([grpcStopped, new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS).unref())]);
     if (this.container) {
       const container = this.container;
       await step('partitions', () => container.get(PartitionSupervisor).stop());
+      await step('grpc', () => grpcStopped);
       await step('metadata', () => container.get(MetadataService).stop());
       await step('metadata-log', () => container.get(TOKENS.MetadataLog).close());
     }

@@ -108,6 +108,23 @@ describe('the liftbridge executable', () => {
     expect(ended.code).toBe(0);
   });
 
+  it('on SIGTERM ends open subscriptions with the spec status and exits 0', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const broker = track(await BrokerProcess.start(serverArgs(dataDir, port), port));
+    const client = connectClient(broker.address);
+    await call(client.createStream, client, { name: 'shutdown', subject: 'shutdown.subject' });
+    await call(client.publish, client, { stream: 'shutdown', value: Buffer.from('one'), expectedOffset: -1n });
+    const sub = subscribe(client, { stream: 'shutdown', startPosition: api.StartPosition.EARLIEST });
+    await sub.waitFor(1);
+    const ended = await broker.stop('SIGTERM');
+    const status = await sub.done;
+    client.close();
+    expect(ended.code).toBe(0);
+    expect(status.code).toBe(13); // INTERNAL
+    expect(status.details).toBe('commit log was closed');
+  });
+
   it('refuses a second server on the same data directory', async () => {
     const dataDir = tempDir();
     const port = await freePort();

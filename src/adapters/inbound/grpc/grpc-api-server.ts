@@ -25,6 +25,7 @@ export class GrpcApiServer {
   private readonly statuses = new Map<string, number>([['', SERVING], [API_SERVICE_NAME, NOT_SERVING]]);
   private readonly watchers = new Set<{ service: string; call: grpc.ServerWritableStream<{ service: string }, unknown> }>();
   private boundPort = 0;
+  private stopping: Promise<void> | null = null;
 
   constructor(
     private readonly settings: GrpcServerSettings,
@@ -78,12 +79,16 @@ export class GrpcApiServer {
     this.setStatus(API_SERVICE_NAME, SERVING);
   }
 
-  /** Stops accepting calls; open calls get `graceMs` to finish before they are cancelled. */
-  async stop(graceMs: number): Promise<void> {
-    this.setStatus(API_SERVICE_NAME, NOT_SERVING);
-    for (const w of this.watchers) w.call.end();
-    this.watchers.clear();
-    await new Promise<void>((resolve) => {
+  /**
+   * Stops accepting calls and reports NOT_SERVING. Resolves once every open call has finished, or
+   * `graceMs` later, when the remaining calls are cancelled. Long-lived calls (subscriptions) end
+   * sooner when their partitions close; the broker does that while this waits.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      this.setStatus(API_SERVICE_NAME, NOT_SERVING);
+      for (const w of this.watchers) w.call.end();
+      this.watchers.clear();
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         resolve();
@@ -93,6 +98,7 @@ export class GrpcApiServer {
         resolve();
       });
     });
+    return this.stopping;
   }
 
   private setStatus(service: string, status: number): void {
