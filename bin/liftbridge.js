@@ -1,7 +1,20 @@
 #!/usr/bin/env node
 'use strict';
-// The liftbridge executable runs the compiled server (npm start / npm test build it first).
-require('../dist/src/infrastructure/main.js').main(process.argv).catch((err) => {
-  console.error(err && err.stack ? err.stack : String(err));
-  process.exit(1);
-});
+// The liftbridge executable runs the compiled server. On a fresh clone (nothing compiled yet) it
+// first installs and builds what is missing, as `npm start` does.
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..');
+const entry = path.join(root, 'dist', 'src', 'infrastructure', 'main.js');
+if (!fs.existsSync(entry)) {
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0) process.exit(built.status || 1);
+}
+require(entry)
+  .main(process.argv)
+  .catch((err) => {
+    console.error(err && err.stack ? err.stack : String(err));
+    process.exit(1);
+  });
