@@ -46,6 +46,16 @@ export class FilesystemMetadataLog implements MetadataLog {
       entries.push({ index: entries.length + 1, proposal: record.proposal, recovered: true });
       position = record.end;
     }
+    if (position < data.length && validRecordAfter(data, position)) {
+      await this.handle.close();
+      this.handle = null;
+      // Damage in the middle, not a torn tail: cutting would silently forget later streams
+      // (reliability plan D16: refuse to start, name the file, never delete).
+      throw new Error(
+        `metadata log ${this.file} is corrupt at byte ${position} (entry ${entries.length + 1}) and has valid entries after it; ` +
+          'refusing to start rather than dropping them (restore the file or remove the damaged entry by hand)',
+      );
+    }
     if (position < data.length) {
       this.logger.warn(
         { file: this.file, validBytes: position, cutBytes: data.length - position, lastIndex: entries.length },
@@ -85,6 +95,13 @@ export class FilesystemMetadataLog implements MetadataLog {
     await this.handle?.close();
     this.handle = null;
   }
+}
+
+/** Whether a valid record starts anywhere after `from` (bounded scan: metadata logs are small). */
+function validRecordAfter(data: Buffer, from: number): boolean {
+  const end = Math.min(data.length, from + 16 * 1024 * 1024);
+  for (let p = from + 1; p + RECORD_HEADER_BYTES < end; p++) if (readRecord(data, p) !== null) return true;
+  return false;
 }
 
 function readRecord(data: Buffer, position: number): { proposal: MetadataProposal; end: number } | null {
