@@ -1,0 +1,26 @@
+/**
+ * liftbridge-ts/client: a TypeScript client for Liftbridge-compatible servers (docs/client.md).
+ */
+export { LiftbridgeClient } from './liftbridge-client';
+export type { ClientOptions, PartitionsOption } from './liftbridge-client';
+export { AsyncPublisher } from './async-publisher';
+export type { AsyncPublisherOptions, PublishTicket } from './async-publisher';
+export { Subscription } from './subscription';
+export { Metadata } from './metadata-cache';
+export { byKey, roundRobin, explicit, crc32Ieee } from './partitioner';
+export type { Partitioner, PartitionContext } from './partitioner';
+export type { RetryPolicy } from './retry';
+export * from './errors';
+export { AckPolicy, StartPosition, StopPosition } from './types';
+export type {
+  Ack,
+  Broker,
+  Bytes,
+  CreateStreamOptions,
+  FetchMetadataResponse,
+  PartitionMetadata,
+  PublishOptions,
+  ReceivedMessage,
+  StreamMetadata,
+  SubscribeOptions,
+} from './types';
