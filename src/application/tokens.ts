@@ -1,6 +1,7 @@
 import { ServiceIdentifier } from 'inversify';
 import { Clock, Scheduler } from './ports/clock.port';
 import { Logger } from './ports/logger.port';
+import { Metrics } from './ports/metrics.port';
 import { MessageTransport } from './ports/message-transport.port';
 import { MetadataLog } from './ports/metadata-log.port';
 import { PartitionLogStore } from './ports/partition-log.port';
@@ -17,4 +18,5 @@ export const TOKENS = {
   MetadataLog: Symbol.for('MetadataLog') as Id<MetadataLog>,
   PartitionLogStore: Symbol.for('PartitionLogStore') as Id<PartitionLogStore>,
   MessageTransport: Symbol.for('MessageTransport') as Id<MessageTransport>,
+  Metrics: Symbol.for('Metrics') as Id<Metrics>,
 } as const;

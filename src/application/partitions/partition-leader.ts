@@ -4,6 +4,7 @@ import { Logger } from '../ports/logger.port';
 import { AckError, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
 import { LogClosedError, LogReadonlyError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
+import { PartitionMetrics } from '../ports/metrics.port';
 import { ReceivedTimestamps } from './partition-runtime';
 
 export interface PartitionLeaderOptions {
@@ -25,6 +26,7 @@ export interface PartitionLeaderDeps {
   readonly scheduler: Scheduler;
   readonly logger: Logger;
   readonly received: ReceivedTimestamps;
+  readonly metrics: PartitionMetrics;
 }
 
 /**
@@ -134,12 +136,18 @@ export class PartitionLeader {
     const { log } = this.deps;
     if (log.closedReason !== null) return;
     if (lastOffset > log.highWatermark) log.setHighWatermark(lastOffset);
+    const commitNs = this.deps.clock.nowNs();
+    let bytes = 0;
+    for (let i = 0; i < messages.length; i++) bytes += messages[i]!.sizeBytes;
+    const seconds = Number(commitNs - receptionNs) / 1e9;
+    this.deps.metrics.appended(messages.length, bytes, seconds);
+    this.deps.metrics.acked(seconds);
     this.deps.transport.sendAcks({
       stream: this.options.stream,
       partitionSubject: this.options.subject,
       firstOffset,
       receptionTimestampNs: receptionNs,
-      commitTimestampNs: this.deps.clock.nowNs(),
+      commitTimestampNs: commitNs,
       messages,
     });
   }

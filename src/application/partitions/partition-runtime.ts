@@ -1,4 +1,5 @@
 import { PartitionState } from '../../domain/partition/partition-state';
+import { PartitionMetrics } from '../ports/metrics.port';
 import { PartitionLog } from '../ports/partition-log.port';
 
 /** First and latest time this server received a message for the partition (PartitionMetadata field 9). */
@@ -17,4 +18,5 @@ export interface PartitionRuntime {
   readonly log: PartitionLog;
   readonly received: ReceivedTimestamps;
   readonly isLeader: boolean;
+  readonly metrics: PartitionMetrics;
 }

@@ -6,6 +6,7 @@ import { StreamState } from '../../domain/stream/stream-state';
 import { AppliedEntry, MetadataService } from '../metadata/metadata-service';
 import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
+import { Metrics, PartitionMetrics } from '../ports/metrics.port';
 import { MessageTransport } from '../ports/message-transport.port';
 import { PartitionLog, PartitionLogStore } from '../ports/partition-log.port';
 import { ServerSettings } from '../server-settings';
@@ -22,6 +23,7 @@ const needsRestart = (running: PartitionState, desired: PartitionState): boolean
   running.replicas.join(',') !== desired.replicas.join(',');
 
 interface Running {
+  metrics: PartitionMetrics;
   state: PartitionState;
   log: PartitionLog;
   leader: PartitionLeader | null;
@@ -53,6 +55,7 @@ export class PartitionSupervisor {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: Metrics,
   ) {}
 
   /** Subscribe before the metadata replays, so recovery can record deletions (tombstones). */
@@ -81,7 +84,7 @@ export class PartitionSupervisor {
   get(ref: PartitionRef): PartitionRuntime | undefined {
     const r = this.running.get(partitionKey(ref));
     if (!r) return undefined;
-    return { state: r.state, log: r.log, received: r.received, isLeader: r.leader !== null };
+    return { state: r.state, log: r.log, received: r.received, isLeader: r.leader !== null, metrics: r.metrics };
   }
 
   /** Received timestamps, also for paused partitions. */
@@ -140,6 +143,12 @@ export class PartitionSupervisor {
     }
   }
 
+  private reportCounts(): void {
+    let leaders = 0;
+    for (const r of this.running.values()) if (r.leader !== null) leaders++;
+    this.metrics.partitionsRunning(this.running.size, leaders);
+  }
+
   private async startPartition(stream: StreamState, partition: PartitionState): Promise<void> {
     const ref = { stream: stream.name, partition: partition.id };
     const key = partitionKey(ref);
@@ -153,7 +162,8 @@ export class PartitionSupervisor {
     const cleaner = this.scheduler.setInterval(() => {
       log.enforceRetention(this.clock.nowNs()).catch((error: unknown) => this.logger.error({ err: error, ...ref }, 'retention failed'));
     }, cleanerIntervalMsFor(stream, this.settings.streamDefaults));
-    const running: Running = { state: partition, log, leader: null, cleaner, received };
+    const metrics = this.metrics.partition(stream.name, partition.id);
+    const running: Running = { state: partition, log, leader: null, cleaner, received, metrics };
     this.running.set(key, running);
     if (partition.leader === this.settings.serverId) {
       const leader = new PartitionLeader(
@@ -167,11 +177,12 @@ export class PartitionSupervisor {
           replicationMaxBytes: this.settings.replicationMaxBytes,
           concurrencyControl: concurrencyControlFor(stream, this.settings.streamDefaults),
         },
-        { log, transport: this.transport, clock: this.clock, scheduler: this.scheduler, logger: this.logger.child(ref), received },
+        { log, transport: this.transport, clock: this.clock, scheduler: this.scheduler, logger: this.logger.child(ref), received, metrics },
       );
       running.leader = leader;
       await leader.start();
     }
+    this.reportCounts();
     this.logger.debug({ ...ref, leader: partition.leader === this.settings.serverId }, 'partition started');
   }
 
@@ -180,6 +191,8 @@ export class PartitionSupervisor {
     if (!r) return;
     this.running.delete(key);
     r.cleaner.cancel();
+    r.metrics.release();
+    this.reportCounts();
     if (r.leader) await r.leader.stop();
     // Closing wakes subscribers; they read the reason (and the metadata) to choose their status.
     if (reason === 'deleted') await this.store.delete({ stream: r.state.stream, partition: r.state.id });

@@ -3,6 +3,7 @@ import { err, ok, Result } from '../../domain/shared/result';
 import { ApplicationError } from '../errors/application-errors';
 import { MetadataService } from '../metadata/metadata-service';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
+import { Metrics, PartitionMetrics } from '../ports/metrics.port';
 import { LogClosedError } from '../ports/partition-log.errors';
 import { PartitionLog, RecordBatch } from '../ports/partition-log.port';
 import { ServerSettings } from '../server-settings';
@@ -69,6 +70,7 @@ export class SubscribeHandler {
     @inject(PartitionSupervisor) private readonly partitions: PartitionSupervisor,
     @inject(StreamAdminHandler) private readonly admin: StreamAdminHandler,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+    @inject(TOKENS.Metrics) private readonly metrics: Metrics,
   ) {}
 
   async open(query: SubscribeQuery): Promise<Result<OpenSubscription, ApplicationError>> {
@@ -99,10 +101,18 @@ export class SubscribeHandler {
     if (stop.value !== null && stop.value < start.value) return err({ kind: 'StopBeforeStart', stop: stop.value, start: start.value });
     const startOffset = start.value;
     const stopOffset = stop.value;
+    const metrics = runtime.metrics;
     return ok({
       startOffset,
       stopOffset,
-      pump: (sink, signal) => this.pump(query, log, startOffset, stopOffset, sink, signal),
+      pump: async (sink, signal) => {
+        this.metrics.subscriptionOpened();
+        try {
+          return await this.pump(query, log, startOffset, stopOffset, sink, signal, metrics);
+        } finally {
+          this.metrics.subscriptionClosed();
+        }
+      },
     });
   }
 
@@ -155,6 +165,7 @@ export class SubscribeHandler {
     stopOffset: number | null,
     sink: SubscriptionSink,
     signal: AbortSignal,
+    metrics: PartitionMetrics,
   ): Promise<SubscriptionEnd> {
     const bytesMax = this.settings.subscribeReadBytesMax;
     let next = startOffset;
@@ -193,6 +204,7 @@ export class SubscribeHandler {
             prefetch = { from: batch.lastOffset + 1, limit, batch: ahead };
           }
           await sink.write(batch);
+          metrics.delivered(batch.count, batch.bytes.length, log.highWatermark - batch.lastOffset);
           next = batch.lastOffset + 1;
           continue;
         }

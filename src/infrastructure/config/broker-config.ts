@@ -105,6 +105,9 @@ export interface BrokerConfig {
     readonly streamAutoPauseTimeMs: number;
   };
   readonly groups: { readonly consumerTimeoutMs: number; readonly coordinatorTimeoutMs: number };
+  /** Our addition: the operability HTTP server (metrics, health) and metrics collection. */
+  readonly http: { readonly host: string; readonly port: number };
+  readonly metrics: { readonly enabled: boolean };
 }
 
 export const DEFAULT_NAMESPACE = 'liftbridge-default';
@@ -183,5 +186,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     activity: { streamEnabled: false, publishTimeoutMs: 5 * SECOND_MS, publishAckPolicy: 'all' },
     cursors: { streamPartitions: 0, streamReplicationFactor: -1, streamAutoPauseTimeMs: MINUTE_MS },
     groups: { consumerTimeoutMs: 15 * SECOND_MS, coordinatorTimeoutMs: 15 * SECOND_MS },
+    http: { host: '0.0.0.0', port: 0 },
+    metrics: { enabled: true },
   };
 }

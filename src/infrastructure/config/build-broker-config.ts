@@ -127,6 +127,8 @@ export function buildBrokerConfig(
       consumerTimeoutMs: s.num('groups.consumer.timeout') ?? d.groups.consumerTimeoutMs,
       coordinatorTimeoutMs: s.num('groups.coordinator.timeout') ?? d.groups.coordinatorTimeoutMs,
     },
+    http: { host: s.str('http.host') ?? d.http.host, port: s.num('http.port') ?? d.http.port },
+    metrics: { enabled: s.bool('metrics.enabled') ?? d.metrics.enabled },
   };
   const issues = crossCheck(config, s, env);
   return issues.length > 0 ? err(issues) : ok(config);

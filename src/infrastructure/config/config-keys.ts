@@ -128,6 +128,9 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   key('cursors.stream.auto.pause.time', duration(false), '1m', 'auto-pause time of idle __cursors partitions (0 = never)'),
   key('groups.consumer.timeout', duration(true), '15s', 'drop a group member without assignment fetches for this long'),
   key('groups.coordinator.timeout', duration(true), '15s', 'report a silent group coordinator after this long'),
+  key('http.port', int(0, 65_535), '0', 'HTTP port for /metrics, /healthz and /readyz (0 = no HTTP server)', 'addition'),
+  key('http.host', { type: 'string', format: 'host' }, '0.0.0.0', 'bind host of the HTTP server', 'addition'),
+  key('metrics.enabled', bool, 'true', 'collect Prometheus metrics (served at /metrics when http.port is set)', 'addition'),
   key('telemetry.enabled', bool, 'false', 'accepted for compatibility and ignored: telemetry is always off', 'ignored'),
   key('telemetry.interval.seconds', int(0), '86400', 'accepted for compatibility and ignored', 'ignored'),
 ];

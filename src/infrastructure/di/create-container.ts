@@ -1,5 +1,7 @@
 import { Container, ContainerModule } from 'inversify';
 import { Logger } from '../../application/ports/logger.port';
+import { Metrics } from '../../application/ports/metrics.port';
+import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
 import { applicationModule } from './modules/application.module';
@@ -9,10 +11,16 @@ import { applicationModule } from './modules/application.module';
  * adapter modules chosen by the caller (production: system + filesystem + nats; tests swap them).
  * One container per broker; nothing is kept at module level.
  */
-export function createContainer(settings: ServerSettings, logger: Logger, adapterModules: readonly ContainerModule[]): Container {
+export function createContainer(
+  settings: ServerSettings,
+  logger: Logger,
+  adapterModules: readonly ContainerModule[],
+  metrics: Metrics = new NoMetrics(),
+): Container {
   const container = new Container();
   container.bind(TOKENS.ServerSettings).toConstantValue(settings);
   container.bind(TOKENS.Logger).toConstantValue(logger);
+  container.bind(TOKENS.Metrics).toConstantValue(metrics);
   container.loadSync(applicationModule, ...adapterModules);
   return container;
 }

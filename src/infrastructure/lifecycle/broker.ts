@@ -12,6 +12,9 @@ import { StreamAdminHandler } from '../../application/use-cases/stream-admin';
 import { SubscribeHandler } from '../../application/use-cases/subscribe';
 import { createApiHandlers } from '../../adapters/inbound/grpc/api-service';
 import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
+import { OperabilityHttpServer } from '../../adapters/inbound/http/operability-http-server';
+import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
+import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
 import { openNatsConnection } from '../../adapters/outbound/nats/nats-connection-factory';
 import { BrokerConfig } from '../config/broker-config';
 import { createContainer } from '../di/create-container';
@@ -73,6 +76,9 @@ export class Broker {
   private container: Container | null = null;
   private grpc: GrpcApiServer | null = null;
   private stopped: Promise<void> | null = null;
+  private http: OperabilityHttpServer | null = null;
+  private readonly natsUp = new Map<string, boolean>();
+  private serving = false;
   private serverIdValue = '';
 
   constructor(
@@ -88,6 +94,18 @@ export class Broker {
 
   get port(): number {
     return this.grpc?.port ?? 0;
+  }
+
+  /** The bound port of the operability HTTP server (0 when it is off). */
+  get httpPort(): number {
+    return this.http?.port ?? 0;
+  }
+
+  /** /readyz: connected to NATS, metadata loaded, gRPC serving. */
+  readiness(): Record<string, boolean> {
+    const natsUp = this.natsUp.size > 0 && [...this.natsUp.values()].every(Boolean);
+    const metadataLoaded = this.container !== null && this.container.get(MetadataService).state.brokers.has(this.serverIdValue);
+    return { nats: natsUp, metadata: metadataLoaded, grpc: this.serving && this.stopped === null };
   }
 
   async start(): Promise<void> {
@@ -131,9 +149,14 @@ export class Broker {
       ...(config.nats.password !== undefined ? { password: config.nats.password } : {}),
       ...(config.nats.tlsCert ? { tls: { certFile: config.nats.tlsCert, keyFile: config.nats.tlsKey, caFile: config.nats.tlsCa } } : {}),
     };
-    const streams = await openNatsConnection(natsSettings, 'streams', this.logger);
+    const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
+    const onConnected = (name: string) => (connected: boolean) => {
+      this.natsUp.set(name, connected);
+      metrics.natsConnection(name, connected);
+    };
+    const streams = await openNatsConnection(natsSettings, 'streams', this.logger, onConnected('streams'));
     this.connections.push(streams);
-    const publishes = await openNatsConnection(natsSettings, 'publishes', this.logger);
+    const publishes = await openNatsConnection(natsSettings, 'publishes', this.logger, onConnected('publishes'));
     this.connections.push(publishes);
 
     // The advertised port is known only after binding when it is 0, so bind first.
@@ -142,7 +165,7 @@ export class Broker {
       systemModule,
       filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
-    ]);
+    ], metrics);
     this.container = container;
 
     const grpc = new GrpcApiServer(
@@ -183,6 +206,21 @@ export class Broker {
       boundPort = await grpc.start();
     }
     grpc.markServing();
+    this.serving = true;
+    if (config.http.port > 0) {
+      this.http = new OperabilityHttpServer(
+        {
+          host: config.http.host,
+          port: config.http.port,
+          ...(metrics instanceof PrometheusMetrics
+            ? { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }
+            : {}),
+          readiness: { checks: () => this.readiness() },
+        },
+        this.logger.child({ component: 'http' }),
+      );
+      await this.http.start();
+    }
     const advertisePort = config.advertise.port === 0 ? boundPort : config.advertise.port;
     this.logger.info({ listen: `${config.listen.host}:${boundPort}`, advertise: `${config.advertise.host}:${advertisePort}` }, 'liftbridge-ts started');
   }
@@ -204,6 +242,7 @@ export class Broker {
     // Stop accepting calls; unary calls in flight (a publish waiting for its ack) get a moment to
     // finish before the partitions close, which also ends subscriptions (spec §2.6: Internal
     // "commit log was closed"); then the rest of the grace period applies.
+    this.serving = false;
     const grpcStopped = this.grpc ? this.grpc.stop(SHUTDOWN_GRACE_MS) : Promise.resolve();
     await Promise.race([grpcStopped, new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS).unref())]);
     if (this.container) {
@@ -216,6 +255,7 @@ export class Broker {
     for (const nc of this.connections) await step('nats', () => nc.drain().catch(() => nc.close()));
     this.connections = [];
     if (this.embedded) await step('embedded-nats', () => this.embedded!.stop());
+    if (this.http) await step('http', () => this.http!.stop());
     if (this.lock) await step('lock', () => this.lock!.release());
     this.logger.info({}, 'liftbridge-ts stopped');
   }

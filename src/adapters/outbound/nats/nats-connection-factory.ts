@@ -15,7 +15,13 @@ export interface NatsConnectionSettings {
  * Opens NATS connections the way Liftbridge does (spec §3.4): named per purpose, reconnecting
  * forever every 250 ms.
  */
-export async function openNatsConnection(settings: NatsConnectionSettings, name: string, logger: Logger): Promise<NatsConnection> {
+export async function openNatsConnection(
+  settings: NatsConnectionSettings,
+  name: string,
+  logger: Logger,
+  /** Told when the connection goes down or comes back (metrics, readiness). */
+  onConnected: (connected: boolean) => void = () => undefined,
+): Promise<NatsConnection> {
   const options: ConnectionOptions = {
     servers: [...settings.servers],
     name: `LIFT.${settings.namespace}.${settings.serverId}.${name}`,
@@ -31,8 +37,12 @@ export async function openNatsConnection(settings: NatsConnectionSettings, name:
     options.tls = { certFile: settings.tls.certFile, keyFile: settings.tls.keyFile, ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}) };
   }
   const nc = await connect(options);
+  onConnected(true);
+  void nc.closed().then(() => onConnected(false));
   void (async () => {
     for await (const status of nc.status()) {
+      if (status.type === 'disconnect') onConnected(false);
+      if (status.type === 'reconnect') onConnected(true);
       const level = status.type === 'disconnect' || status.type === 'error' ? 'warn' : 'debug';
       logger[level]({ connection: name, status: status.type, data: String(status.data) }, 'NATS connection status');
     }

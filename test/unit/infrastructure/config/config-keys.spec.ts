@@ -20,10 +20,19 @@ activity.stream.enabled activity.stream.publish.timeout activity.stream.publish.
 cursors.stream.partitions cursors.stream.replication.factor cursors.stream.auto.pause.time
 groups.consumer.timeout groups.coordinator.timeout telemetry.enabled telemetry.interval.seconds`.split(/\s+/);
 
-const OUR_KEYS = ['logging.format', 'streams.sync.policy', 'streams.sync.interval', 'nats.embedded.port', 'nats.embedded.binary'];
+const OUR_KEYS = [
+  'logging.format',
+  'streams.sync.policy',
+  'streams.sync.interval',
+  'nats.embedded.port',
+  'nats.embedded.binary',
+  'http.port',
+  'http.host',
+  'metrics.enabled',
+];
 
 describe('the configuration key table', () => {
-  it('has the 62 keys of spec §9.2 and our 5 additions, each once', () => {
+  it('has the 62 keys of spec §9.2 and our 8 additions, each once', () => {
     expect(SPEC_KEYS).toHaveLength(62);
     const keys = CONFIG_KEYS.map((s) => s.key);
     expect(new Set(keys).size).toBe(keys.length);

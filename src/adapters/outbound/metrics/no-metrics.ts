@@ -1,0 +1,19 @@
+import { Metrics, PartitionMetrics } from '../../../application/ports/metrics.port';
+
+const NO_PARTITION_METRICS: PartitionMetrics = {
+  appended: () => undefined,
+  acked: () => undefined,
+  delivered: () => undefined,
+  release: () => undefined,
+};
+
+/** Metrics switched off (`metrics.enabled: false`), and the default in unit tests. */
+export class NoMetrics implements Metrics {
+  partition(): PartitionMetrics {
+    return NO_PARTITION_METRICS;
+  }
+  subscriptionOpened(): void {}
+  subscriptionClosed(): void {}
+  partitionsRunning(): void {}
+  natsConnection(): void {}
+}

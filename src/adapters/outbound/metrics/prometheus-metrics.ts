@@ -1,0 +1,70 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Metrics, PartitionMetrics } from '../../../application/ports/metrics.port';
+
+const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * Prometheus metrics in a registry of this broker's own (no global state: several brokers can run
+ * in one process). Per-partition series are created once when the partition starts, so recording
+ * is a few additions per batch.
+ */
+export class PrometheusMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly messagesIn = new Counter({ name: 'liftbridge_messages_in_total', help: 'Records appended by partition leaders', labelNames: ['stream', 'partition'], registers: [this.registry] });
+  private readonly bytesIn = new Counter({ name: 'liftbridge_bytes_in_total', help: 'Payload bytes appended by partition leaders', labelNames: ['stream', 'partition'], registers: [this.registry] });
+  private readonly messagesOut = new Counter({ name: 'liftbridge_messages_out_total', help: 'Records sent to subscribers', labelNames: ['stream', 'partition'], registers: [this.registry] });
+  private readonly bytesOut = new Counter({ name: 'liftbridge_bytes_out_total', help: 'Stored bytes sent to subscribers', labelNames: ['stream', 'partition'], registers: [this.registry] });
+  private readonly lag = new Gauge({ name: 'liftbridge_subscription_lag_messages', help: 'Records between the last one sent to a subscriber and the high watermark (latest observation)', labelNames: ['stream', 'partition'], registers: [this.registry] });
+  private readonly ackLatency = new Histogram({ name: 'liftbridge_publish_ack_latency_seconds', help: 'From receiving a batch to sending its acks (includes the durable write)', buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry] });
+  private readonly durableWrite = new Histogram({ name: 'liftbridge_log_durable_write_seconds', help: 'From appending a batch to it being durable (write and fsync under the sync policy)', buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry] });
+  private readonly subscriptions = new Gauge({ name: 'liftbridge_subscriptions', help: 'Open Subscribe calls', registers: [this.registry] });
+  private readonly partitions = new Gauge({ name: 'liftbridge_partitions', help: 'Partitions running on this server', registers: [this.registry] });
+  private readonly leaders = new Gauge({ name: 'liftbridge_partition_leaders', help: 'Partitions this server leads', registers: [this.registry] });
+  private readonly nats = new Gauge({ name: 'liftbridge_nats_connected', help: '1 while the NATS connection is up', labelNames: ['connection'], registers: [this.registry] });
+
+  constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  partition(stream: string, partition: number): PartitionMetrics {
+    const labels = { stream, partition: String(partition) };
+    const messagesIn = this.messagesIn.labels(labels);
+    const bytesIn = this.bytesIn.labels(labels);
+    const messagesOut = this.messagesOut.labels(labels);
+    const bytesOut = this.bytesOut.labels(labels);
+    const lag = this.lag.labels(labels);
+    return {
+      appended: (records, bytes, durableSeconds) => {
+        messagesIn.inc(records);
+        bytesIn.inc(bytes);
+        this.durableWrite.observe(durableSeconds);
+      },
+      acked: (seconds) => this.ackLatency.observe(seconds),
+      delivered: (records, bytes, lagRecords) => {
+        messagesOut.inc(records);
+        bytesOut.inc(bytes);
+        lag.set(lagRecords);
+      },
+      release: () => {
+        for (const metric of [this.messagesIn, this.bytesIn, this.messagesOut, this.bytesOut, this.lag]) metric.remove(labels);
+      },
+    };
+  }
+
+  subscriptionOpened(): void {
+    this.subscriptions.inc();
+  }
+
+  subscriptionClosed(): void {
+    this.subscriptions.dec();
+  }
+
+  partitionsRunning(partitions: number, leaders: number): void {
+    this.partitions.set(partitions);
+    this.leaders.set(leaders);
+  }
+
+  natsConnection(name: string, connected: boolean): void {
+    this.nats.labels({ connection: name }).set(connected ? 1 : 0);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * What the server measures (issue 5 operability). Called once per batch, never per message, so
+ * the publish and subscribe paths stay cheap. The production adapter is Prometheus; tests and the
+ * simulator use the no-op one.
+ */
+export interface PartitionMetrics {
+  /** A leader batch became durable: records and payload bytes in, append-to-durable time. */
+  appended(records: number, bytes: number, durableSeconds: number): void;
+  /** Acks were sent for a batch received `seconds` before. */
+  acked(seconds: number): void;
+  /** Records sent to one subscriber, and how far that subscriber is behind the high watermark. */
+  delivered(records: number, bytes: number, lagRecords: number): void;
+  /** The partition stopped running here: its series go away. */
+  release(): void;
+}
+
+export interface Metrics {
+  partition(stream: string, partition: number): PartitionMetrics;
+  subscriptionOpened(): void;
+  subscriptionClosed(): void;
+  /** Partitions running on this server, and how many of them it leads. */
+  partitionsRunning(partitions: number, leaders: number): void;
+  natsConnection(name: string, connected: boolean): void;
+}
