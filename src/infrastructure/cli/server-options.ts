@@ -14,6 +14,7 @@ import { checkConfiguredFiles } from '../config/config-file-checks';
 import { formatIssues, type ConfigIssue, type RawSetting, type RawValue, type SettingLayer } from '../config/config-settings';
 import { splitList } from '../config/config-values';
 import { loadBrokerConfig, type Environment } from '../config/load-config';
+import { ADMIN_HELP_SUMMARY } from './admin/admin-summary';
 
 export type ServerInvocation =
   | { kind: 'run'; config: BrokerConfig }
@@ -101,6 +102,14 @@ const accumulateList = (value: string, previous: readonly string[] | undefined):
   ...splitList(value),
 ];
 
+/**
+ * Whether a server flag (`--port`, `-p`, ...) takes a value, so that the argument after it is not
+ * mistaken for a command name. Unknown flags: false.
+ */
+export function serverFlagTakesValue(flag: string): boolean {
+  return SERVER_FLAGS.some((spec) => spec.flags.includes('<') && spec.flags.split(/[ ,]+/).includes(flag));
+}
+
 /** Adds the server options (and their help text) to `command`. */
 export function registerServerOptions(command: Command): Command {
   for (const spec of SERVER_FLAGS) {
@@ -161,7 +170,8 @@ export function createServerProgram(version: string, output: ProgramOutput): Com
     .allowExcessArguments(false)
     .showHelpAfterError('(run liftbridge --help for the options)')
     .exitOverride()
-    .configureOutput({ writeOut: output.out, writeErr: output.err });
+    .configureOutput({ writeOut: output.out, writeErr: output.err })
+    .addHelpText('after', ADMIN_HELP_SUMMARY);
   return registerServerOptions(program);
 }
 

@@ -1,0 +1,15 @@
+/**
+ * The admin commands as listed in `liftbridge --help` (the server's help), kept free of imports so
+ * the server's command line can show it without loading the admin code.
+ */
+
+/** First arguments that select an admin command instead of the server. */
+export const ADMIN_COMMAND_NAMES: readonly string[] = ['stream', 'publish', 'subscribe', 'bench'];
+
+export const ADMIN_HELP_SUMMARY = `
+Admin commands (liftbridge <command> --help for their options):
+  stream create|list|describe|delete|pause|resume|readonly   manage streams
+  publish <stream> [value...]       publish values, or each line of stdin
+  subscribe <stream>                print a partition's messages
+  bench                             publish/subscribe load test with a summary
+Admin commands take --servers host:port (default localhost:9292) and --json.`;
