@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createApiClient, type ApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
-import { allCases } from './cases';
+import { allCases, roundOrder } from './cases';
 import { computeRatios, renderReport, summarize, writeResultsJson, type CaseResult } from './report';
 import { parseArgs, USAGE, UsageError } from './support/args';
 import { startCeilingServer } from './support/ceiling-server';
@@ -18,7 +18,7 @@ import { isServing, startLiftbridge } from './support/liftbridge-server';
 import { describeMachine } from './support/machine';
 import { OrphanGuard } from './support/orphan-guard';
 import { startNatsServer } from './support/nats-server';
-import type { BenchConfig, BenchContext } from './types';
+import type { BenchCase, BenchConfig, BenchContext } from './types';
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 const sizeLabel = (size: number): string => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
@@ -30,6 +30,8 @@ class Environment {
   readonly children = new ChildRegistry(this.guard);
   readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-bench-'));
   control: ApiClient | undefined;
+  controlOff: ApiClient | undefined;
+  controlTwin: ApiClient | undefined;
   private cleaning: Promise<void> | undefined;
 
   constructor() {
@@ -39,6 +41,8 @@ class Environment {
   cleanup(): Promise<void> {
     this.cleaning ??= (async () => {
       this.control?.close();
+      this.controlOff?.close();
+      this.controlTwin?.close();
       await this.children.stopAll();
       fs.rmSync(this.workDir, { recursive: true, force: true });
       this.guard.release();
@@ -73,11 +77,13 @@ async function warmUp(ctx: BenchContext): Promise<void> {
   progress(`bench: warm-up pass done in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s (untimed)`);
 }
 
-/** Why the liftbridge-ts server cannot serve the remaining cases (exited or not answering), or null. */
-type LiftbridgeCheck = () => Promise<string | null>;
+type LiftbridgeServer = NonNullable<BenchCase['liftbridge']>;
+
+/** Why a liftbridge-ts server cannot serve the remaining cases (exited or not answering), or null. */
+type LiftbridgeCheck = (server: LiftbridgeServer) => Promise<string | null>;
 
 async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): Promise<CaseResult[]> {
-  let liftbridgeDown: string | null = null;
+  const liftbridgeDown = new Map<LiftbridgeServer, string>();
   await warmUp(ctx);
   const { config } = ctx;
   const results: CaseResult[] = [];
@@ -85,13 +91,15 @@ async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): 
   // Rounds interleave the cases, so that slow drift of this noisy machine spreads over all of them.
   for (const size of config.sizes) {
     for (let run = 1; run <= config.runs; run++) {
-      for (const c of allCases) {
+      for (const c of roundOrder(run)) {
         const result = results.find((r) => r.id === c.id && r.size === size)!;
         if (result.error) continue;
         const label = `[${sizeLabel(size)} run ${run}/${config.runs}] ${c.title}`;
         const needsLiftbridge = c.id.startsWith('lb-');
-        if (needsLiftbridge && liftbridgeDown) {
-          result.error = `skipped: ${liftbridgeDown.split('\n')[0]}`;
+        const server: LiftbridgeServer = c.liftbridge ?? 'main';
+        const down = needsLiftbridge ? liftbridgeDown.get(server) : undefined;
+        if (down) {
+          result.error = `skipped: ${down.split('\n')[0]}`;
           progress(`${label}: ${result.error}`);
           continue;
         }
@@ -104,8 +112,11 @@ async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): 
           result.error = (error as Error).message;
           progress(`${label}: FAILED: ${result.error}`);
           if (needsLiftbridge) {
-            liftbridgeDown = await liftbridgeProblem();
-            if (liftbridgeDown) progress(`bench: ${liftbridgeDown}`);
+            const problem = await liftbridgeProblem(server);
+            if (problem) {
+              liftbridgeDown.set(server, problem);
+              progress(`bench: ${problem}`);
+            }
           }
         }
       }
@@ -121,10 +132,19 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
   const nats = await startNatsServer(env.children, env.workDir);
   progress(`bench: nats-server (JetStream) at ${nats.url}`);
   const liftbridge = await startLiftbridge(env.children, env.workDir, nats.url);
-  progress(`bench: liftbridge-ts at ${liftbridge.address} (pid ${liftbridge.child.process.pid})`);
+  progress(`bench: liftbridge-ts (metrics on) at ${liftbridge.address} (pid ${liftbridge.child.process.pid})`);
+  // Second server on the same nats-server with metrics off, for the metrics-overhead pair of cases.
+  const liftbridgeOff = await startLiftbridge(env.children, env.workDir, nats.url, { label: 'liftbridge-metrics-off', metricsEnabled: false });
+  progress(`bench: liftbridge-ts (metrics off) at ${liftbridgeOff.address} (pid ${liftbridgeOff.child.process.pid})`);
+  // Its twin with metrics on: same history as the metrics-off server (only the acked NATS publish
+  // case runs on either), so on/off between the two is not skewed by the main server's other load.
+  const liftbridgeTwin = await startLiftbridge(env.children, env.workDir, nats.url, { label: 'liftbridge-metrics-on-twin', metricsEnabled: true });
+  progress(`bench: liftbridge-ts (metrics on, twin) at ${liftbridgeTwin.address} (pid ${liftbridgeTwin.child.process.pid})`);
   const ceiling = await startCeilingServer(env.children);
   progress(`bench: gRPC ceiling server at ${ceiling.address} (pid ${ceiling.child.process.pid})`);
   env.control = createApiClient(liftbridge.address, grpc.credentials.createInsecure());
+  env.controlOff = createApiClient(liftbridgeOff.address, grpc.credentials.createInsecure());
+  env.controlTwin = createApiClient(liftbridgeTwin.address, grpc.credentials.createInsecure());
 
   const ctx: BenchContext = {
     config,
@@ -132,12 +152,16 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     liftbridgeAddress: liftbridge.address,
     ceilingAddress: ceiling.address,
     control: env.control,
+    metricsOff: { address: liftbridgeOff.address, control: env.controlOff },
+    metricsOnTwin: { address: liftbridgeTwin.address, control: env.controlTwin },
     progress,
   };
-  const liftbridgeProblem: LiftbridgeCheck = async () => {
-    if (!liftbridge.child.running) return `the liftbridge-ts server exited; its last output:\n${liftbridge.child.logs}`;
-    if (!(await isServing(liftbridge.address, 3_000))) {
-      return `the liftbridge-ts server (pid ${liftbridge.child.process.pid}) does not answer its health check within 3 s (hung?); its last output:\n${liftbridge.child.logs}`;
+  const liftbridgeProblem: LiftbridgeCheck = async (server) => {
+    const lb = server === 'main' ? liftbridge : server === 'metrics-off' ? liftbridgeOff : liftbridgeTwin;
+    const which = { main: 'the liftbridge-ts server', 'metrics-off': 'the liftbridge-ts server with metrics off', 'metrics-on-twin': 'the twin liftbridge-ts server with metrics on' }[server];
+    if (!lb.child.running) return `${which} exited; its last output:\n${lb.child.logs}`;
+    if (!(await isServing(lb.address, 3_000))) {
+      return `${which} (pid ${lb.child.process.pid}) does not answer its health check within 3 s (hung?); its last output:\n${lb.child.logs}`;
     }
     return null;
   };
@@ -148,7 +172,12 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
   const summaries = results.map(summarize);
   const ratios = computeRatios(summaries, config.sizes);
   process.stdout.write(`${renderReport(config, machine, allCases, summaries, ratios, elapsedSeconds)}\n`);
-  writeResultsJson(config.resultsPath, { startedAt: startedAt.toISOString(), elapsedSeconds, config, machine, results, summaries, ratios });
+  const servers = [
+    { label: 'main', address: liftbridge.address, metricsEnabled: liftbridge.metricsEnabled },
+    { label: 'metrics-off', address: liftbridgeOff.address, metricsEnabled: liftbridgeOff.metricsEnabled },
+    { label: 'metrics-on-twin', address: liftbridgeTwin.address, metricsEnabled: liftbridgeTwin.metricsEnabled },
+  ];
+  writeResultsJson(config.resultsPath, { startedAt: startedAt.toISOString(), elapsedSeconds, config, machine, servers, results, summaries, ratios });
   progress(`bench: results written to ${path.relative(process.cwd(), config.resultsPath) || config.resultsPath}`);
   const failed = results.filter((r) => r.error);
   for (const r of failed) progress(`bench: FAILED ${r.title} at ${sizeLabel(r.size)}: ${r.error!.split('\n')[0]}`);

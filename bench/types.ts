@@ -15,17 +15,31 @@ export interface BenchConfig {
   readonly catchupCount: number;
   /** Unacknowledged messages kept in flight by the pipelined publish cases. */
   readonly window: number;
+  /** maxInFlight of the client AsyncPublisher case (the client's default, as issue 5 asks). */
+  readonly clientWindow: number;
   readonly resultsPath: string;
+}
+
+/** A liftbridge-ts server process the bench started: its gRPC address and a typed control client. */
+export interface LiftbridgeTarget {
+  readonly address: string;
+  /** Typed client for CreateStream / DeleteStream (not used on hot paths). */
+  readonly control: ApiClient;
 }
 
 /** What the cases need: addresses of the servers the bench started and a typed control client. */
 export interface BenchContext {
   readonly config: BenchConfig;
   readonly natsUrl: string;
+  /** The main liftbridge-ts server (metrics on, the default). */
   readonly liftbridgeAddress: string;
   readonly ceilingAddress: string;
-  /** Typed client for CreateStream / DeleteStream (not used on hot paths). */
+  /** Typed client for CreateStream / DeleteStream on the main server (not used on hot paths). */
   readonly control: ApiClient;
+  /** The second liftbridge-ts server, same nats-server, started with LIFTBRIDGE_METRICS_ENABLED=false. */
+  readonly metricsOff: LiftbridgeTarget;
+  /** A third server with metrics on whose only load is the same as metricsOff's (a fair twin). */
+  readonly metricsOnTwin: LiftbridgeTarget;
   progress(line: string): void;
 }
 
@@ -44,12 +58,17 @@ export type CaseId =
   | 'jetstream-r1'
   | 'grpc-ceiling'
   | 'lb-nats-publish'
+  | 'lb-nats-publish-metrics-off'
+  | 'lb-nats-publish-metrics-on-twin'
   | 'lb-publish-async'
+  | 'lb-client-async-publisher'
   | 'lb-publish-unary'
   | 'lb-catchup-subscribe';
 
 export interface BenchCase {
   readonly id: CaseId;
   readonly title: string;
+  /** Which liftbridge-ts server an `lb-` case uses (default: the main one). */
+  readonly liftbridge?: 'main' | 'metrics-off' | 'metrics-on-twin';
   run(ctx: BenchContext, size: number, run: number): Promise<Sample>;
 }

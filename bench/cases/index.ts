@@ -3,17 +3,40 @@ import { coreNatsCase } from './core-nats';
 import { grpcCeilingCase } from './grpc-ceiling';
 import { jetStreamCase } from './jetstream';
 import { liftbridgeCatchupSubscribeCase } from './liftbridge-catchup-subscribe';
-import { liftbridgeNatsPublishCase } from './liftbridge-nats-publish';
+import { liftbridgeClientAsyncPublisherCase } from './liftbridge-client-async-publisher';
+import { liftbridgeNatsPublishCase, liftbridgeNatsPublishMetricsOffCase, liftbridgeNatsPublishMetricsOnTwinCase } from './liftbridge-nats-publish';
 import { liftbridgePublishAsyncCase } from './liftbridge-publish-async';
 import { liftbridgePublishUnaryCase } from './liftbridge-publish-unary';
 
-/** Every case, in the order each round runs them and the table lists them. */
+/**
+ * Every case, in the order the table lists them and each round runs them — except that
+ * `roundOrder` reverses the adjacent acked-NATS-publish trio (metrics on / off / on twin) every
+ * other round, to spread slow drift evenly.
+ */
 export const allCases: readonly BenchCase[] = [
   coreNatsCase,
   jetStreamCase,
   grpcCeilingCase,
   liftbridgeNatsPublishCase,
+  liftbridgeNatsPublishMetricsOffCase,
+  liftbridgeNatsPublishMetricsOnTwinCase,
   liftbridgePublishAsyncCase,
+  liftbridgeClientAsyncPublisherCase,
   liftbridgePublishUnaryCase,
   liftbridgeCatchupSubscribeCase,
 ];
+
+/**
+ * The order of round `run` (1-based): `allCases`, with the adjacent trio of acked NATS publish
+ * (main server metrics on, metrics off, twin metrics on) reversed in even rounds, so that neither
+ * side of an on/off comparison always runs first.
+ */
+export function roundOrder(run: number): readonly BenchCase[] {
+  const trio = [liftbridgeNatsPublishCase, liftbridgeNatsPublishMetricsOffCase, liftbridgeNatsPublishMetricsOnTwinCase];
+  const order = [...allCases];
+  if (run % 2 === 0) {
+    const first = order.indexOf(trio[0]!);
+    order.splice(first, trio.length, ...[...trio].reverse());
+  }
+  return order;
+}

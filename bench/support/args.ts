@@ -58,6 +58,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig | null {
     unaryCount: Math.max(100, Math.floor(n / 50)),
     catchupCount: 2 * n,
     window: 1_000,
+    clientWindow: 1_024,
     resultsPath: path.join(repoRoot, '.tmp', 'bench-results.json'),
   };
 }

@@ -9,18 +9,36 @@ const repoRoot = path.resolve(__dirname, '../..');
 
 export interface StartedLiftbridge {
   readonly address: string;
+  readonly metricsEnabled: boolean;
   readonly child: ManagedChild;
+}
+
+export interface LiftbridgeOptions {
+  /** Names the child, its data directory, server id and namespace suffix; default `liftbridge`. */
+  readonly label?: string;
+  /** `metrics.enabled` of this server; default true (the server's own default). */
+  readonly metricsEnabled?: boolean;
 }
 
 /**
  * Starts the built server (`node bin/liftbridge.js`) as a single-node cluster on `natsUrl`, with a
  * fresh data directory and default durability (fsync before ack), and waits until its health
- * service reports proto.API SERVING.
+ * service reports proto.API SERVING. Several can share one nats-server: each gets its own label,
+ * data directory, port, server id and namespace. `metrics.enabled` is always set explicitly
+ * (LIFTBRIDGE_METRICS_ENABLED), so an inherited environment cannot switch metrics off unnoticed.
  */
-export async function startLiftbridge(children: ChildRegistry, workDir: string, natsUrl: string): Promise<StartedLiftbridge> {
-  const dataDir = path.join(workDir, 'liftbridge');
+export async function startLiftbridge(
+  children: ChildRegistry,
+  workDir: string,
+  natsUrl: string,
+  options: LiftbridgeOptions = {},
+): Promise<StartedLiftbridge> {
+  const label = options.label ?? 'liftbridge';
+  const metricsEnabled = options.metricsEnabled ?? true;
+  const dataDir = path.join(workDir, label);
   fs.mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
+  const suffix = label === 'liftbridge' ? '' : label.replace(/[^A-Za-z0-9]/g, '');
   const args = [
     path.join(repoRoot, 'bin', 'liftbridge.js'),
     '--data-dir', dataDir,
@@ -28,21 +46,22 @@ export async function startLiftbridge(children: ChildRegistry, workDir: string, 
     '--host', '127.0.0.1',
     '--nats-servers', natsUrl,
     '--raft-bootstrap-seed',
-    '--id', 'bench',
-    '--namespace', `bench${process.pid}`,
+    '--id', `bench${suffix}`,
+    '--namespace', `bench${process.pid}${suffix}`,
     '--level', 'warn',
   ];
-  const child = children.spawn('liftbridge', process.execPath, args, { cwd: repoRoot });
+  const env = { ...process.env, LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled) };
+  const child = children.spawn(label, process.execPath, args, { cwd: repoRoot, env });
   const address = `127.0.0.1:${port}`;
   try {
     await pollUntil(async () => {
-      if (!child.running) throw new Error('liftbridge exited before serving');
+      if (!child.running) throw new Error(`${label} exited before serving`);
       return isServing(address);
-    }, 30_000, `liftbridge on ${address} to report SERVING`);
+    }, 30_000, `${label} on ${address} to report SERVING`);
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- liftbridge output ---\n${child.logs}`);
+    throw new Error(`${(error as Error).message}\n--- ${label} output ---\n${child.logs}`);
   }
-  return { address, child };
+  return { address, child, metricsEnabled };
 }
 
 /** True when the server's health service answers SERVING for proto.API within `timeoutMs`. */
