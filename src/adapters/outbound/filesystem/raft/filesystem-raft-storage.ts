@@ -1,0 +1,294 @@
+import { FileHandle, mkdir, open, readFile, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../../../domain/consensus/raft';
+import { EMPTY_HARD_STATE } from '../../../../domain/consensus/raft';
+import { Logger } from '../../../../application/ports/logger.port';
+import { RaftStorage, RaftStorageCorruptedError } from '../../../../application/ports/raft-storage.port';
+import { READ_WRITE_CREATE, writeFileAtomic, writeFully } from '../commit-log/file-io';
+import { decodeEntry, decodeHardState, decodeSnapshot, encodeEntry, encodeHardState, encodeSnapshot, readFrame, WAL_RECORD_BYTES_MAX } from './raft-records';
+
+export const WAL_FILE = 'raft.wal';
+export const HARD_STATE_FILE = 'hard-state.bin';
+export const SNAPSHOT_FILE = 'snapshot.bin';
+
+export interface FilesystemRaftStorageOptions {
+  /** The node's own directory; created if missing. */
+  readonly dir: string;
+  readonly logger: Logger;
+}
+
+/**
+ * `RaftStorage` on the local filesystem (style §4.4 "Storage"), three files in `dir`:
+ * - `raft.wal`: the entries after the snapshot, one CRC-32C framed record each (raft-records.ts),
+ *   appended and fsynced; a conflicting suffix is removed with ftruncate before the new entries are
+ *   written. A torn or corrupt tail is cut on `load`, with a warning.
+ * - `hard-state.bin` and `snapshot.bin`: one framed record each, replaced atomically (write a temp
+ *   file, fsync, rename, fsync the directory). Damage to either makes `load` throw
+ *   `RaftStorageCorruptedError`: they cannot be cut back to something safe.
+ * A snapshot rewrites the WAL (atomically, as above) with the entries it keeps; a crash between
+ * the snapshot and the WAL rewrite is reconciled on `load` by the same rule.
+ */
+export class FilesystemRaftStorage implements RaftStorage {
+  private readonly dir: string;
+  private readonly logger: Logger;
+  private wal: FileHandle | null = null;
+  private hardState: HardState = EMPTY_HARD_STATE;
+  private snapshot: Snapshot | null = null;
+  /** entries[i].index === snapshotIndex + 1 + i; offsets[i] is where its record starts in the WAL. */
+  private entries: Entry[] = [];
+  private offsets: number[] = [];
+  private walBytes = 0;
+  private state: 'new' | 'open' | 'closed' = 'new';
+  /** Set when a write failed half-way: the in-memory mirror may no longer match the files. */
+  private failure: unknown = null;
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(options: FilesystemRaftStorageOptions) {
+    this.dir = options.dir;
+    this.logger = options.logger.child({ component: 'raft-storage', dir: options.dir });
+  }
+
+  private file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  load(): Promise<PersistedRaftState> {
+    return this.enqueue(async () => {
+      try {
+        return await this.recover();
+      } catch (e) {
+        if (this.state === 'new') {
+          const wal = this.wal;
+          this.wal = null;
+          await wal?.close().catch(() => undefined);
+        }
+        throw e;
+      }
+    });
+  }
+
+  save(hardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.state !== 'open') throw new Error(this.state === 'new' ? 'raft storage: load() must be called before save()' : 'raft storage is closed');
+      if (this.failure !== null) throw new Error(`raft storage failed earlier and refuses writes: ${String(this.failure)}`);
+      const plan = this.plan(entries, snapshot); // throws on a contract breach, before any write
+      try {
+        await this.write(hardState, plan, snapshot);
+      } catch (e) {
+        this.failure = e;
+        throw e;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.enqueue(async () => {
+      this.state = 'closed';
+      const wal = this.wal;
+      this.wal = null;
+      await wal?.close();
+    });
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(task, task);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  private async recover(): Promise<PersistedRaftState> {
+    if (this.state === 'closed') throw new Error('raft storage is closed');
+    if (this.state === 'open') return this.current();
+    await mkdir(this.dir, { recursive: true });
+    for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await rm(this.file(`${name}.tmp`), { force: true });
+
+    const hardState = (await this.readSingleRecord(HARD_STATE_FILE, decodeHardState)) ?? EMPTY_HARD_STATE;
+    this.snapshot = await this.readSingleRecord(SNAPSHOT_FILE, decodeSnapshot);
+    const snapshotIndex = this.snapshot?.index ?? 0;
+
+    this.wal = await open(this.file(WAL_FILE), READ_WRITE_CREATE);
+    const scanned = await this.scanWal(this.wal);
+    const first = scanned[0];
+    if (first !== undefined && first.index > snapshotIndex + 1) {
+      throw new RaftStorageCorruptedError(this.file(WAL_FILE), `it starts at index ${first.index} but the snapshot ends at ${snapshotIndex}`);
+    }
+    if (first !== undefined && first.index <= snapshotIndex) {
+      // A crash after the snapshot was written and before the WAL was rewritten: finish the job.
+      await this.rewriteWal(keptAfterSnapshot(scanned, this.snapshot));
+    }
+
+    this.hardState = { ...hardState, commit: Math.max(hardState.commit, snapshotIndex) };
+    const lastIndex = snapshotIndex + this.entries.length;
+    if (this.hardState.commit > lastIndex) {
+      throw new RaftStorageCorruptedError(
+        this.file(WAL_FILE),
+        `the hard state commits index ${this.hardState.commit} but the log ends at ${lastIndex} (committed entries are lost)`,
+      );
+    }
+    this.state = 'open';
+    return this.current();
+  }
+
+  private current(): PersistedRaftState {
+    const snapshotIndex = this.snapshot?.index ?? 0;
+    return {
+      hardState: { ...this.hardState, commit: Math.max(this.hardState.commit, snapshotIndex) },
+      snapshot: this.snapshot,
+      entries: [...this.entries],
+      appliedIndex: snapshotIndex,
+    };
+  }
+
+  /** The decoded record of a single-record file, null when the file does not exist. */
+  private async readSingleRecord<T>(name: string, decode: (payload: Buffer) => T): Promise<T | null> {
+    const file = this.file(name);
+    let buf: Buffer;
+    try {
+      buf = await readFile(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    const framed = readFrame(buf, 0, buf.length);
+    if (typeof framed === 'string') throw new RaftStorageCorruptedError(file, framed);
+    if (framed.end !== buf.length) throw new RaftStorageCorruptedError(file, `${buf.length - framed.end} unexpected bytes after the record`);
+    try {
+      return decode(framed.payload);
+    } catch (e) {
+      throw new RaftStorageCorruptedError(file, (e as Error).message);
+    }
+  }
+
+  /** Reads the WAL into the mirror, cutting a torn or corrupt tail; returns the entries read. */
+  private async scanWal(wal: FileHandle): Promise<Entry[]> {
+    const buf = await wal.readFile();
+    const entries: Entry[] = [];
+    const offsets: number[] = [];
+    let position = 0;
+    let problem: string | null = null;
+    while (position < buf.length) {
+      const framed = readFrame(buf, position, WAL_RECORD_BYTES_MAX);
+      if (typeof framed === 'string') {
+        problem = framed;
+        break;
+      }
+      let entry: Entry;
+      try {
+        entry = decodeEntry(framed.payload);
+      } catch (e) {
+        problem = (e as Error).message;
+        break;
+      }
+      const previous = entries[entries.length - 1];
+      if (previous !== undefined && entry.index !== previous.index + 1) {
+        problem = `index ${entry.index} follows ${previous.index}`;
+        break;
+      }
+      entries.push(entry);
+      offsets.push(position);
+      position = framed.end;
+    }
+    if (problem !== null) {
+      this.logger.warn(
+        { file: this.file(WAL_FILE), position, bytesCut: buf.length - position, entriesKept: entries.length, problem },
+        'raft WAL has a torn or corrupt tail; cutting it',
+      );
+      await wal.truncate(position);
+      await wal.sync();
+    }
+    this.entries = entries;
+    this.offsets = offsets;
+    this.walBytes = position;
+    return entries;
+  }
+
+  /** Validates a save and works out the WAL change: keep `base[0..keep)`, then write `fresh`. */
+  private plan(entries: readonly Entry[], snapshot: Snapshot | undefined): WalPlan {
+    const currentSnapshotIndex = this.snapshot?.index ?? 0;
+    if (snapshot !== undefined && snapshot.index < currentSnapshotIndex) {
+      throw new Error(`snapshot at ${snapshot.index} is older than the stored one at ${currentSnapshotIndex}`);
+    }
+    const snapshotIndex = snapshot?.index ?? currentSnapshotIndex;
+    const base = snapshot === undefined ? this.entries : keptAfterSnapshot(this.entries, snapshot);
+    const fresh = entries.filter((e) => e.index > snapshotIndex);
+    for (let i = 1; i < fresh.length; i++) {
+      if ((fresh[i] as Entry).index !== (fresh[i - 1] as Entry).index + 1) {
+        throw new Error(`entries are not consecutive: ${(fresh[i] as Entry).index} follows ${(fresh[i - 1] as Entry).index}`);
+      }
+    }
+    const first = fresh[0];
+    const keep = first === undefined ? base.length : first.index - snapshotIndex - 1;
+    if (keep > base.length) throw new Error(`entry ${first?.index} leaves a gap after the last stored index ${snapshotIndex + base.length}`);
+    return { base, keep, fresh };
+  }
+
+  private async write(hardState: HardState | undefined, { base, keep, fresh }: WalPlan, snapshot: Snapshot | undefined): Promise<void> {
+    if (snapshot !== undefined) {
+      await writeFileAtomic(this.dir, this.file(SNAPSHOT_FILE), encodeSnapshot(snapshot));
+      this.snapshot = snapshot;
+      await this.rewriteWal([...base.slice(0, keep), ...fresh]);
+    } else if (fresh.length > 0) {
+      await this.appendWal(keep, fresh);
+    }
+    if (hardState !== undefined) {
+      await writeFileAtomic(this.dir, this.file(HARD_STATE_FILE), encodeHardState(hardState));
+      this.hardState = hardState;
+    }
+  }
+
+  /** Keeps the first `keep` entries (ftruncate), appends `fresh` and fsyncs. */
+  private async appendWal(keep: number, fresh: readonly Entry[]): Promise<void> {
+    const wal = this.requireWal();
+    if (keep < this.entries.length) {
+      this.walBytes = this.offsets[keep] as number;
+      await wal.truncate(this.walBytes);
+      this.entries.length = keep;
+      this.offsets.length = keep;
+    }
+    const records = fresh.map(encodeEntry);
+    await writeFully(wal, records, this.walBytes);
+    await wal.sync();
+    for (const [i, record] of records.entries()) {
+      this.entries.push(fresh[i] as Entry);
+      this.offsets.push(this.walBytes);
+      this.walBytes += record.length;
+    }
+  }
+
+  /** Replaces the WAL atomically with exactly `entries`. */
+  private async rewriteWal(entries: readonly Entry[]): Promise<void> {
+    const records = entries.map(encodeEntry);
+    await writeFileAtomic(this.dir, this.file(WAL_FILE), Buffer.concat(records));
+    const previous = this.wal;
+    this.wal = await open(this.file(WAL_FILE), READ_WRITE_CREATE);
+    await previous?.close();
+    this.entries = [...entries];
+    this.offsets = [];
+    this.walBytes = 0;
+    for (const record of records) {
+      this.offsets.push(this.walBytes);
+      this.walBytes += record.length;
+    }
+  }
+
+  private requireWal(): FileHandle {
+    if (this.wal === null) throw new Error('raft storage is not open');
+    return this.wal;
+  }
+}
+
+interface WalPlan {
+  readonly base: readonly Entry[];
+  readonly keep: number;
+  readonly fresh: readonly Entry[];
+}
+
+/** Raft §7: the entries after the snapshot survive only when the log holds the snapshot's own entry. */
+function keptAfterSnapshot(entries: readonly Entry[], snapshot: Snapshot | null): Entry[] {
+  if (snapshot === null) return [...entries];
+  const first = entries[0];
+  if (first === undefined) return [];
+  if (first.index === snapshot.index + 1) return [...entries];
+  const own = entries[snapshot.index - first.index];
+  return own !== undefined && own.index === snapshot.index && own.term === snapshot.term ? entries.slice(snapshot.index - first.index + 1) : [];
+}
