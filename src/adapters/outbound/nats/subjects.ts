@@ -11,6 +11,16 @@ export class Subjects {
   }
 
   /**
+   * The Raft transport inbox of one server: `<ns>.raft.node.<serverId>` (style §4.4). The `node`
+   * token keeps it disjoint from Liftbridge's `<ns>.raft.metadata.…` subjects (spec §3.5) whatever
+   * the server id is. The id must be a non-empty NATS token (no dots, wildcards or whitespace).
+   */
+  raftInbox(serverId: string): string {
+    if (serverId.length === 0 || /[.*>\s]/.test(serverId)) throw new RangeError(`server id ${JSON.stringify(serverId)} is not a valid NATS subject token`);
+    return `${this.namespace}.raft.node.${serverId}`;
+  }
+
+  /**
    * Whether the server may publish an ack to `subject`: a concrete subject (no wildcards) outside
    * our internal namespace, except our own ack inboxes (reliability plan B15).
    */
