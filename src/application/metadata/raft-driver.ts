@@ -1,0 +1,284 @@
+import { Subscription } from 'rxjs';
+import { RaftNode } from '../../domain/consensus/raft';
+import type { Entry, EntryData, PersistedRaftState, ProposalPosition, ProposeError, RaftConfig, RaftMessage, RaftStatus, Snapshot } from '../../domain/consensus/raft';
+import type { Result } from '../../domain/shared/result';
+import { BrokerError } from '../errors/broker-errors';
+import type { Cancellable, Scheduler } from '../ports/clock.port';
+import type { RaftStorage } from '../ports/raft-storage.port';
+import type { RaftTransport } from '../ports/raft-transport.port';
+
+/** The proposal queue is full: the caller should back off and retry. */
+export class RaftProposalQueueFullError extends BrokerError {
+  constructor(readonly proposalsQueuedMax: number) {
+    super(`raft proposal queue is full (${proposalsQueuedMax} queued)`, { retriable: true });
+  }
+}
+
+/** The driver is not running (not started yet, stopping, stopped, or failed). */
+export class RaftDriverStoppedError extends BrokerError {
+  constructor(state: string) {
+    super(`raft driver is ${state}`, { retriable: true });
+  }
+}
+
+export interface RaftDriverOptions {
+  /** Wall time of one Raft tick; `RaftConfig.electionTicks`/`heartbeatTicks` count these. */
+  readonly tickMs: number;
+  /** Bound on queued inbound messages; further messages are dropped (Raft tolerates loss) and counted. */
+  readonly messagesQueuedMax: number;
+  /** Bound on queued proposals; a further proposal is refused with `RaftProposalQueueFullError`. */
+  readonly proposalsQueuedMax: number;
+}
+
+export interface RaftDriverHandlers {
+  /**
+   * Committed entries, in index order, each exactly once per driver lifetime (noop and conf-change
+   * entries included: the callee skips what it does not apply). Called after they were persisted
+   * and before `advance`; must not throw (a throw fails the driver).
+   */
+  onCommitted(entries: readonly Entry[]): void;
+  /** A snapshot received from the leader: the state machine must restore it. Absent: the driver fails. */
+  onSnapshot?(snapshot: Snapshot): void;
+  /** The driver failed (storage error or a handler throw): it stopped and refuses further work. */
+  onFailure?(error: unknown): void;
+}
+
+type Input =
+  | { readonly kind: 'tick' }
+  | { readonly kind: 'message'; readonly message: RaftMessage }
+  | { readonly kind: 'campaign' }
+  | {
+      readonly kind: 'propose';
+      readonly data: EntryData;
+      /** Called synchronously inside the loop when the entry was appended, before the Ready is handled. */
+      readonly accepted: ((position: ProposalPosition) => void) | undefined;
+      readonly resolve: (result: Result<ProposalPosition, ProposeError>) => void;
+      readonly reject: (error: unknown) => void;
+    };
+
+type DriverState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/**
+ * Drives one `RaftNode` (style §4.4 "Driver", docs/raft.md): one logical thread over a bounded
+ * serial queue of inputs — ticks from the `Scheduler`, messages from `RaftTransport.inbound$`,
+ * proposals — and after every input it drains `ready()`: persist (`RaftStorage.save`), then send,
+ * then hand the committed entries to `onCommitted`, then `advance`.
+ */
+export class RaftDriver {
+  private node: RaftNode | null = null;
+  private stateValue: DriverState = 'new';
+  private readonly queue: Input[] = [];
+  private messagesQueued = 0;
+  private proposalsQueued = 0;
+  private tickQueued = false;
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  private ticker: Cancellable | null = null;
+  private inbound: Subscription | null = null;
+  private persistedValue: PersistedRaftState | null = null;
+  /** Inbound messages dropped because the queue was full. */
+  messagesDropped = 0;
+
+  constructor(
+    private readonly config: RaftConfig,
+    private readonly storage: RaftStorage,
+    private readonly transport: RaftTransport,
+    private readonly scheduler: Scheduler,
+    private readonly options: RaftDriverOptions,
+    private readonly handlers: RaftDriverHandlers,
+  ) {}
+
+  get state(): DriverState {
+    return this.stateValue;
+  }
+
+  /** What `storage.load()` returned at start (null before). */
+  get persisted(): PersistedRaftState | null {
+    return this.persistedValue;
+  }
+
+  /** The node's status, or null before start. */
+  status(): RaftStatus | null {
+    return this.node?.status() ?? null;
+  }
+
+  /**
+   * Loads the persisted state, builds the node, hands the entries already committed in the stored
+   * log to `onCommitted` (replay), then starts ticking and receiving. Resolves after the replay.
+   */
+  async start(): Promise<void> {
+    if (this.stateValue !== 'new') throw new Error(`raft driver cannot start: it is ${this.stateValue}`);
+    this.stateValue = 'starting';
+    const persisted = await this.storage.load();
+    this.persistedValue = persisted;
+    this.node = new RaftNode(this.config, persisted);
+    this.running = true;
+    try {
+      await this.drain();
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    } finally {
+      this.settle();
+    }
+    // stop() during the replay: stay stopped.
+    if (this.stateValue !== 'starting') return;
+    this.stateValue = 'running';
+    this.inbound = this.transport.inbound$.subscribe((message) => this.receive(message));
+    this.ticker = this.scheduler.setInterval(() => this.enqueueTick(), this.options.tickMs);
+    this.pump();
+  }
+
+  /**
+   * Queues `data` for `RaftNode.propose`. Resolves with the core's answer (the position, or why it
+   * was refused) once the resulting Ready was handled; `accepted` is called synchronously with the
+   * position before the entry can be committed, so the caller can wait for it. Rejects with
+   * `RaftProposalQueueFullError` when the queue is full and `RaftDriverStoppedError` when not running.
+   */
+  propose(data: EntryData, accepted?: (position: ProposalPosition) => void): Promise<Result<ProposalPosition, ProposeError>> {
+    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    if (this.proposalsQueued >= this.options.proposalsQueuedMax) return Promise.reject(new RaftProposalQueueFullError(this.options.proposalsQueuedMax));
+    return new Promise((resolve, reject) => {
+      this.proposalsQueued++;
+      this.queue.push({ kind: 'propose', data, accepted, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Starts an election now (tests, leadership hand-over); a no-op when not running. */
+  campaign(): void {
+    if (this.stateValue !== 'running') return;
+    this.queue.push({ kind: 'campaign' });
+    this.pump();
+  }
+
+  /** Cancels ticks, stops receiving, and waits for the queued inputs to be handled. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'running' || this.stateValue === 'new' || this.stateValue === 'starting') this.stateValue = 'stopping';
+    this.ticker?.cancel();
+    this.ticker = null;
+    this.inbound?.unsubscribe();
+    this.inbound = null;
+    await this.whenIdle();
+    if (this.stateValue === 'stopping') this.stateValue = 'stopped';
+  }
+
+  private receive(message: RaftMessage): void {
+    if (this.stateValue !== 'running') return;
+    if (this.messagesQueued >= this.options.messagesQueuedMax) {
+      this.messagesDropped++;
+      return;
+    }
+    this.messagesQueued++;
+    this.queue.push({ kind: 'message', message });
+    this.pump();
+  }
+
+  private enqueueTick(): void {
+    // One pending tick is enough: if the loop lags, logical time slows down rather than piling up.
+    if (this.stateValue !== 'running' || this.tickQueued) return;
+    this.tickQueued = true;
+    this.queue.push({ kind: 'tick' });
+    this.pump();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Starts the loop on a later microtask (never inside a caller's stack, e.g. a synchronous transport). */
+  private pump(): void {
+    if (this.running || this.node === null || this.stateValue === 'starting') return;
+    this.running = true;
+    void Promise.resolve().then(() => this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      for (let input = this.queue.shift(); input !== undefined; input = this.queue.shift()) {
+        await this.handle(input);
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.settle();
+    }
+  }
+
+  /** The loop stopped running: wake whoever waits for it (stop). */
+  private settle(): void {
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private async handle(input: Input): Promise<void> {
+    const node = this.node;
+    if (node === null) throw new Error('raft driver has no node');
+    switch (input.kind) {
+      case 'tick':
+        this.tickQueued = false;
+        if (this.stateValue === 'running') node.tick();
+        break;
+      case 'message':
+        this.messagesQueued--;
+        if (this.stateValue === 'running') node.step(input.message);
+        break;
+      case 'campaign':
+        if (this.stateValue === 'running') node.campaign();
+        break;
+      case 'propose': {
+        this.proposalsQueued--;
+        if (this.stateValue !== 'running' && this.stateValue !== 'stopping') {
+          input.reject(new RaftDriverStoppedError(this.stateValue));
+          return;
+        }
+        const result = node.propose(input.data);
+        if (result.ok) input.accepted?.(result.value);
+        try {
+          await this.drain();
+        } catch (error) {
+          input.reject(error);
+          throw error;
+        }
+        input.resolve(result);
+        return;
+      }
+    }
+    await this.drain();
+  }
+
+  /** The Ready contract (docs/raft.md): persist, send, apply, advance — until there is no work. */
+  private async drain(): Promise<void> {
+    const node = this.node;
+    if (node === null) return;
+    for (let ready = node.ready(); ready !== null; ready = node.ready()) {
+      if (ready.hardState !== undefined || ready.entries.length > 0 || ready.snapshot !== undefined) {
+        await this.storage.save(ready.hardState, ready.entries, ready.snapshot);
+      }
+      if (ready.messages.length > 0) this.transport.send(ready.messages);
+      if (ready.snapshot !== undefined) {
+        if (!this.handlers.onSnapshot) throw new Error(`raft snapshot at ${ready.snapshot.index} received but the state machine cannot restore snapshots`);
+        this.handlers.onSnapshot(ready.snapshot);
+      }
+      if (ready.committedEntries.length > 0) this.handlers.onCommitted(ready.committedEntries);
+      node.advance(ready);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.stateValue === 'failed') return;
+    this.stateValue = 'failed';
+    this.ticker?.cancel();
+    this.ticker = null;
+    this.inbound?.unsubscribe();
+    this.inbound = null;
+    for (const input of this.queue.splice(0)) if (input.kind === 'propose') input.reject(new RaftDriverStoppedError('failed'));
+    this.messagesQueued = 0;
+    this.proposalsQueued = 0;
+    this.tickQueued = false;
+    this.handlers.onFailure?.(error);
+  }
+}
