@@ -3,8 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findNatsServerBinary } from '../../src/infrastructure/nats/embedded-nats-server';
-import { freePort, waitFor } from './ports';
-import * as net from 'node:net';
+import { acceptsConnections, freePort, waitFor } from './ports';
 
 /** A real nats-server on a free loopback port, one per test file (nats.js `nst` model). */
 export class TestNatsServer {
@@ -30,7 +29,7 @@ export class TestNatsServer {
     const child = spawn(binary, args, { stdio: 'ignore' });
     const server = new TestNatsServer(child, port, storeDir);
     try {
-      await waitFor(() => canConnect(port), 10_000, `nats-server on port ${port}`);
+      await waitFor(() => acceptsConnections(port), 10_000, `nats-server on port ${port}`);
     } catch (error) {
       await server.stop();
       throw error;
@@ -46,15 +45,4 @@ export class TestNatsServer {
     }
     if (this.storeDir) fs.rmSync(this.storeDir, { recursive: true, force: true });
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as api from '../../../src/adapters/codec/api-types';
 import { call, connectClient, subscribe } from '../../support/api-calls';
 import { BrokerProcess } from '../../support/broker-process';
 import { TestNatsServer } from '../../support/nats-server';
-import { freePort, waitFor } from '../../support/ports';
+import { acceptsConnections, freePort, waitFor } from '../../support/ports';
 
 const root = path.resolve(__dirname, '../../..');
 const bin = path.join(root, 'bin', 'liftbridge.js');
@@ -143,7 +142,7 @@ describe('the liftbridge executable', () => {
     const args = ['--data-dir', dataDir, '--port', String(port), '--raft-bootstrap-seed'];
     const broker = track(BrokerProcess.spawn(args, port, { ...process.env, LIFTBRIDGE_NATS_EMBEDDED_PORT: String(natsPort) }));
     await broker.waitServing(20_000);
-    expect(await accepts(natsPort)).toBe(true);
+    expect(await acceptsConnections(natsPort)).toBe(true);
     const client = connectClient(broker.address);
     await call(client.createStream, client, { name: 'embedded', subject: 'embedded.subject' });
     const ack = await call(client.publish, client, { stream: 'embedded', value: Buffer.from('hello'), expectedOffset: -1n });
@@ -151,17 +150,6 @@ describe('the liftbridge executable', () => {
     client.close();
     const ended = await broker.stop('SIGTERM');
     expect(ended.code).toBe(0);
-    expect(await accepts(natsPort)).toBe(false);
+    expect(await acceptsConnections(natsPort)).toBe(false);
   });
 });
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
