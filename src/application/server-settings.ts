@@ -30,4 +30,8 @@ export interface ServerSettings {
   readonly metadataTimeoutMs: number;
   /** Bytes a subscriber reads from the log per step. */
   readonly subscribeReadBytesMax: number;
+  /** How often this server announces that it is alive (issue 3: failure detection). */
+  readonly heartbeatIntervalMs: number;
+  /** The controller marks a broker unreachable after this long without a heartbeat. */
+  readonly brokerTimeoutMs: number;
 }

@@ -1,4 +1,6 @@
 import { ServiceIdentifier } from 'inversify';
+import type { MetadataRaftGroup } from './cluster/metadata-raft-group';
+import { ClusterChannel } from './ports/cluster-channel.port';
 import { Clock, Scheduler } from './ports/clock.port';
 import { Logger } from './ports/logger.port';
 import { Metrics } from './ports/metrics.port';
@@ -19,4 +21,6 @@ export const TOKENS = {
   PartitionLogStore: Symbol.for('PartitionLogStore') as Id<PartitionLogStore>,
   MessageTransport: Symbol.for('MessageTransport') as Id<MessageTransport>,
   Metrics: Symbol.for('Metrics') as Id<Metrics>,
+  ClusterChannel: Symbol.for('ClusterChannel') as Id<ClusterChannel>,
+  MetadataRaftGroup: Symbol.for('MetadataRaftGroup') as Id<MetadataRaftGroup>,
 } as const;

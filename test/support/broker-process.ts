@@ -43,8 +43,8 @@ export class BrokerProcess {
   }
 
   /** Spawns and waits until the health service reports proto.API SERVING. */
-  static async start(args: readonly string[], port: number): Promise<BrokerProcess> {
-    const broker = BrokerProcess.spawn(args, port);
+  static async start(args: readonly string[], port: number, env: NodeJS.ProcessEnv = process.env): Promise<BrokerProcess> {
+    const broker = BrokerProcess.spawn(args, port, env);
     try {
       await broker.waitServing(20_000);
     } catch (error) {

@@ -27,6 +27,8 @@ export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerS
   replicationMaxBytes: 1024 * 1024,
   metadataTimeoutMs: 5000,
   subscribeReadBytesMax: 64 * 1024,
+  heartbeatIntervalMs: 1000,
+  brokerTimeoutMs: 5000,
   streamDefaults: {
     retentionMaxBytes: 0,
     retentionMaxMessages: 0,

@@ -7,6 +7,7 @@ import { MetadataError } from '../../domain/metadata/metadata-errors';
 import { MetadataEvent } from '../../domain/metadata/metadata-events';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
 import { emptyMetadataState, MetadataState } from '../../domain/metadata/metadata-state';
+import { assert } from '../../domain/shared/assert';
 import { ok, Result } from '../../domain/shared/result';
 import { BrokerError } from '../errors/broker-errors';
 import { Scheduler } from '../ports/clock.port';
@@ -15,13 +16,29 @@ import { MetadataLog, MetadataLogEntry } from '../ports/metadata-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 
-export interface AppliedEntry {
+/** A committed proposal was applied (or rejected by its expectations); `state` is the state after it. */
+export interface AppliedProposal {
+  readonly kind: 'proposal';
   readonly index: number;
   readonly proposal: MetadataProposal;
   readonly outcome: ApplyOutcome;
   readonly recovered: boolean;
   readonly state: MetadataState;
 }
+
+/**
+ * A snapshot replaced the whole state (restart from a compacted log, or a lagging follower brought
+ * up to date by the leader): there are no events, so subscribers compare `previous` with `state`.
+ */
+export interface AppliedSnapshot {
+  readonly kind: 'snapshot';
+  readonly index: number;
+  readonly recovered: boolean;
+  readonly previous: MetadataState;
+  readonly state: MetadataState;
+}
+
+export type AppliedEntry = AppliedProposal | AppliedSnapshot;
 
 export class MetadataTimeoutError extends BrokerError {
   constructor(ms: number) {
@@ -123,9 +140,17 @@ export class MetadataService {
   private apply(entry: MetadataLogEntry): void {
     // Applying an entry twice is harmless: it is skipped (style §4.6 step 6).
     if (entry.index <= this.current.lastAppliedIndex) return;
+    if (entry.kind === 'snapshot') {
+      // The snapshot holds everything up to its index: it replaces the state wholesale.
+      assert(entry.state.lastAppliedIndex <= entry.index, `snapshot at ${entry.index} holds entries up to ${entry.state.lastAppliedIndex}`);
+      const previous = this.current;
+      this.current = entry.state;
+      this.appliedSubject.next({ kind: 'snapshot', index: entry.index, recovered: entry.recovered, previous, state: entry.state });
+      return;
+    }
     const { state, outcome } = applyProposal(this.current, entry.proposal, entry.index);
     this.current = state;
-    this.appliedSubject.next({ index: entry.index, proposal: entry.proposal, outcome, recovered: entry.recovered, state });
+    this.appliedSubject.next({ kind: 'proposal', index: entry.index, proposal: entry.proposal, outcome, recovered: entry.recovered, state });
     const waiter = this.waiting.get(entry.proposal.proposalId);
     if (waiter) {
       this.waiting.delete(entry.proposal.proposalId);

@@ -1,6 +1,6 @@
 import { Subscription } from 'rxjs';
 import { RaftNode } from '../../domain/consensus/raft';
-import type { Entry, EntryData, PersistedRaftState, ProposalPosition, ProposeError, RaftConfig, RaftMessage, RaftStatus, Snapshot } from '../../domain/consensus/raft';
+import type { ConfChange, Entry, EntryData, PersistedRaftState, ProposalPosition, ProposeError, RaftConfig, RaftMessage, RaftStatus, Snapshot } from '../../domain/consensus/raft';
 import type { Result } from '../../domain/shared/result';
 import { BrokerError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
@@ -43,18 +43,43 @@ export interface RaftDriverHandlers {
   onFailure?(error: unknown): void;
 }
 
+/**
+ * What the state machine hands to `compactApplied`: its state serialized as of the node's applied
+ * index, or null to skip this compaction (e.g. the snapshot would be too large to send).
+ */
+export type SnapshotCapture = (appliedIndex: number) => EntryData | null;
+
+interface ProposeInput {
+  /** Called synchronously inside the loop when the entry was appended, before the Ready is handled. */
+  readonly accepted: ((position: ProposalPosition) => void) | undefined;
+  readonly resolve: (result: Result<ProposalPosition, ProposeError>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 type Input =
   | { readonly kind: 'tick' }
   | { readonly kind: 'message'; readonly message: RaftMessage }
   | { readonly kind: 'campaign' }
+  | (ProposeInput & { readonly kind: 'propose'; readonly data: EntryData })
+  | (ProposeInput & { readonly kind: 'conf-change'; readonly change: ConfChange })
   | {
-      readonly kind: 'propose';
-      readonly data: EntryData;
-      /** Called synchronously inside the loop when the entry was appended, before the Ready is handled. */
-      readonly accepted: ((position: ProposalPosition) => void) | undefined;
-      readonly resolve: (result: Result<ProposalPosition, ProposeError>) => void;
+      readonly kind: 'compact';
+      /** The index to compact at, or 'applied' (the applied index when the input is handled). */
+      readonly index: number | 'applied';
+      readonly capture: SnapshotCapture;
+      readonly resolve: (snapshot: Snapshot | null) => void;
       readonly reject: (error: unknown) => void;
     };
+
+/** `compact(index, …)` was handled when the node had applied a different index: nothing was compacted. */
+export class RaftCompactionIndexError extends BrokerError {
+  constructor(
+    readonly index: number,
+    readonly appliedIndex: number,
+  ) {
+    super(`cannot compact the raft log at ${index}: the applied index is ${appliedIndex}`, { retriable: true });
+  }
+}
 
 type DriverState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -76,6 +101,7 @@ export class RaftDriver {
   private ticker: Cancellable | null = null;
   private inbound: Subscription | null = null;
   private persistedValue: PersistedRaftState | null = null;
+  private snapshotIndexValue = 0;
   /** Inbound messages dropped because the queue was full. */
   messagesDropped = 0;
 
@@ -97,6 +123,11 @@ export class RaftDriver {
     return this.persistedValue;
   }
 
+  /** The index of the latest snapshot persisted (loaded, received from the leader, or taken by `compact`); 0 without one. */
+  get snapshotIndex(): number {
+    return this.snapshotIndexValue;
+  }
+
   /** The node's status, or null before start. */
   status(): RaftStatus | null {
     return this.node?.status() ?? null;
@@ -111,6 +142,7 @@ export class RaftDriver {
     this.stateValue = 'starting';
     const persisted = await this.storage.load();
     this.persistedValue = persisted;
+    this.snapshotIndexValue = persisted.snapshot?.index ?? 0;
     this.node = new RaftNode(this.config, persisted);
     this.running = true;
     try {
@@ -141,6 +173,51 @@ export class RaftDriver {
     return new Promise((resolve, reject) => {
       this.proposalsQueued++;
       this.queue.push({ kind: 'propose', data, accepted, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Queues `change` for `RaftNode.proposeConfChange` (one voter added or removed). Resolves and
+   * rejects like `propose`; the change takes effect on each node when its entry is applied.
+   */
+  proposeConfChange(change: ConfChange, accepted?: (position: ProposalPosition) => void): Promise<Result<ProposalPosition, ProposeError>> {
+    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    if (this.proposalsQueued >= this.options.proposalsQueuedMax) return Promise.reject(new RaftProposalQueueFullError(this.options.proposalsQueuedMax));
+    return new Promise((resolve, reject) => {
+      this.proposalsQueued++;
+      this.queue.push({ kind: 'conf-change', change, accepted, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Queues a local compaction: the state machine has applied up to `index` and serialized its state
+   * in `data`. When handled, calls `RaftNode.compact(index, data)` and persists the snapshot with
+   * `storage.save(undefined, [], snapshot)` (between Readies, so the Ready contract holds). The core
+   * only snapshots at its applied index: if the node has applied more by then, rejects with
+   * `RaftCompactionIndexError` (nothing compacted); prefer `compactApplied`, which cannot race.
+   * Resolves with null when a snapshot at or past `index` already exists.
+   */
+  compact(index: number, data: EntryData): Promise<Snapshot | null> {
+    return this.enqueueCompaction(index, () => data);
+  }
+
+  /**
+   * Queues a local compaction at whatever index the node has applied when the input is handled:
+   * `capture(appliedIndex)` runs inside the loop, when every entry up to that index has been handed
+   * to `onCommitted` and nothing else, so a state machine that applies synchronously in
+   * `onCommitted` serializes exactly the state at that index. Resolves with the snapshot taken, or
+   * null when `capture` declined or nothing was applied since the latest snapshot.
+   */
+  compactApplied(capture: SnapshotCapture): Promise<Snapshot | null> {
+    return this.enqueueCompaction('applied', capture);
+  }
+
+  private enqueueCompaction(index: number | 'applied', capture: SnapshotCapture): Promise<Snapshot | null> {
+    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'compact', index, capture, resolve, reject });
       this.pump();
     });
   }
@@ -229,13 +306,14 @@ export class RaftDriver {
       case 'campaign':
         if (this.stateValue === 'running') node.campaign();
         break;
-      case 'propose': {
+      case 'propose':
+      case 'conf-change': {
         this.proposalsQueued--;
         if (this.stateValue !== 'running' && this.stateValue !== 'stopping') {
           input.reject(new RaftDriverStoppedError(this.stateValue));
           return;
         }
-        const result = node.propose(input.data);
+        const result = input.kind === 'propose' ? node.propose(input.data) : node.proposeConfChange(input.change);
         if (result.ok) input.accepted?.(result.value);
         try {
           await this.drain();
@@ -246,8 +324,40 @@ export class RaftDriver {
         input.resolve(result);
         return;
       }
+      case 'compact': {
+        let snapshot: Snapshot | null;
+        try {
+          snapshot = await this.compactNow(node, input.index, input.capture);
+        } catch (error) {
+          input.reject(error);
+          // A refused index is the caller's race, not a failure; anything else (storage) fails the driver.
+          if (error instanceof RaftCompactionIndexError) return;
+          throw error;
+        }
+        input.resolve(snapshot);
+        return;
+      }
     }
     await this.drain();
+  }
+
+  /**
+   * Runs between Readies (the previous one was advanced, the next not taken yet): nothing is
+   * pending, every applied entry is durable, so the stored log holds the snapshot's own entry and
+   * `save` keeps the entries after it.
+   */
+  private async compactNow(node: RaftNode, index: number | 'applied', capture: SnapshotCapture): Promise<Snapshot | null> {
+    if (this.stateValue !== 'running' && this.stateValue !== 'stopping') throw new RaftDriverStoppedError(this.stateValue);
+    const applied = node.status().appliedIndex;
+    const at = index === 'applied' ? applied : index;
+    if (at <= this.snapshotIndexValue) return null;
+    if (at !== applied) throw new RaftCompactionIndexError(at, applied);
+    const data = capture(at);
+    if (data === null) return null;
+    const snapshot = node.compact(at, data);
+    await this.storage.save(undefined, [], snapshot);
+    this.snapshotIndexValue = snapshot.index;
+    return snapshot;
   }
 
   /** The Ready contract (docs/raft.md): persist, send, apply, advance — until there is no work. */
@@ -260,6 +370,7 @@ export class RaftDriver {
       }
       if (ready.messages.length > 0) this.transport.send(ready.messages);
       if (ready.snapshot !== undefined) {
+        this.snapshotIndexValue = ready.snapshot.index;
         if (!this.handlers.onSnapshot) throw new Error(`raft snapshot at ${ready.snapshot.index} received but the state machine cannot restore snapshots`);
         this.handlers.onSnapshot(ready.snapshot);
       }
@@ -275,7 +386,9 @@ export class RaftDriver {
     this.ticker = null;
     this.inbound?.unsubscribe();
     this.inbound = null;
-    for (const input of this.queue.splice(0)) if (input.kind === 'propose') input.reject(new RaftDriverStoppedError('failed'));
+    for (const input of this.queue.splice(0)) {
+      if (input.kind === 'propose' || input.kind === 'conf-change' || input.kind === 'compact') input.reject(new RaftDriverStoppedError('failed'));
+    }
     this.messagesQueued = 0;
     this.proposalsQueued = 0;
     this.tickQueued = false;

@@ -1,6 +1,10 @@
 import { Observable, Subject } from 'rxjs';
-import type { Entry, EntryData, NodeId, ProposeError, RaftConfig, RaftStatus } from '../../domain/consensus/raft';
+import type { ConfChange, Entry, EntryData, NodeId, ProposalPosition, ProposeError, RaftConfig, RaftStatus, Snapshot } from '../../domain/consensus/raft';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
+import { decodeMetadataSnapshot, encodeMetadataSnapshot } from '../../domain/metadata/metadata-snapshot';
+import { MetadataState } from '../../domain/metadata/metadata-state';
+import { assert } from '../../domain/shared/assert';
+import type { Result } from '../../domain/shared/result';
 import { BrokerError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
@@ -35,13 +39,35 @@ export class MetadataProposalDroppedError extends BrokerError {
 /** The core refused the proposal for a reason other than leadership (too large, too many uncommitted entries). */
 export class MetadataProposalRefusedError extends BrokerError {
   constructor(readonly reason: ProposeError) {
-    super(`metadata proposal refused by raft: ${reason.kind}`, { retriable: reason.kind === 'TooManyUncommittedEntries' });
+    super(`metadata proposal refused by raft: ${reason.kind}`, {
+      retriable: reason.kind === 'TooManyUncommittedEntries' || reason.kind === 'ConfChangeInProgress',
+    });
   }
 }
 
+/**
+ * A snapshot replaced the log up to `index` before this node saw its proposal's entry: whether the
+ * proposal was committed is unknown (check the state, or retry an idempotent command).
+ */
+export class MetadataProposalOutcomeUnknownError extends BrokerError {
+  constructor(index: number, snapshotIndex: number) {
+    super(`metadata proposal at index ${index} was overtaken by a snapshot at ${snapshotIndex}; its outcome is unknown`, { retriable: true });
+  }
+}
+
+/** The default bound on an encoded snapshot: it travels in one NATS message (1 MB by default), with room for the envelope. */
+export const SNAPSHOT_BYTES_MAX_DEFAULT = 900 * 1024;
+
 export interface RaftMetadataLogOptions extends RaftDriverOptions {
-  /** How long `propose` waits for its entry to be committed before rejecting. */
+  /** How long `propose` (and `addVoter`/`removeVoter`) waits for its entry to be committed before rejecting. */
   readonly proposeTimeoutMs: number;
+  /** Entries applied since the latest snapshot before a new one is taken (needs `setSnapshotSource`); 0 = never. */
+  readonly snapshotThreshold: number;
+  /**
+   * Bound on an encoded snapshot (UTF-8 bytes of the data as a JSON string, close to its size in an
+   * InstallSnapshot message); a larger one is not taken (logged as an error). Default `SNAPSHOT_BYTES_MAX_DEFAULT`.
+   */
+  readonly snapshotBytesMax?: number;
 }
 
 export interface RaftMetadataLogDeps {
@@ -57,6 +83,21 @@ interface Waiter {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
   readonly timer: Cancellable;
+}
+
+/** UTF-8 length of `text` without `Buffer` (the application layer stays platform-neutral). */
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 export const encodeMetadataProposal = (proposal: MetadataProposal): string => JSON.stringify({ v: SCHEMA_VERSION, p: proposal });
@@ -77,7 +118,14 @@ export function decodeMetadataProposal(data: EntryData): MetadataProposal | null
  * `MetadataLog` replicated with Raft (issue 3): proposals are JSON-encoded into Raft entries through
  * a `RaftDriver`; committed normal entries are decoded and emitted on `committed$` with their Raft
  * index (noop and conf-change entries are skipped, so indexes increase with gaps). At start the
- * entries the stored log already had committed are emitted with `recovered: true`.
+ * stored snapshot (if any) and then the entries the stored log already had committed are emitted
+ * with `recovered: true`; a snapshot received from the leader is emitted as a snapshot entry.
+ *
+ * Compaction: the log keeps no state. The state machine registers `setSnapshotSource`; every
+ * `snapshotThreshold` applied entries the log queues `RaftDriver.compactApplied`, which reads the
+ * source inside the driver loop (so the state is exactly the one at the driver's applied index:
+ * `committed$` subscribers must apply synchronously, as `MetadataService` does).
+ * Membership: `addVoter`/`removeVoter` (single-server changes, see docs/raft.md).
  */
 export class RaftMetadataLog implements MetadataLog {
   private readonly committed = new Subject<MetadataLogEntry>();
@@ -87,6 +135,12 @@ export class RaftMetadataLog implements MetadataLog {
   private readonly logger: Logger;
   private recoveredUpTo = 0;
   private closed = false;
+  private snapshotSource: (() => MetadataState) | null = null;
+  /** Index of the last entry handed over by the driver (or of the latest snapshot). */
+  private lastCommittedIndex = 0;
+  /** Applied index at the latest compaction attempt, taken or skipped (too large). */
+  private lastCompactionAttemptIndex = 0;
+  private compacting = false;
 
   constructor(
     private readonly deps: RaftMetadataLogDeps,
@@ -95,6 +149,7 @@ export class RaftMetadataLog implements MetadataLog {
     this.logger = deps.logger.child({ component: 'raft-metadata-log', raftId: deps.config.id });
     this.driver = new RaftDriver(deps.config, deps.storage, deps.transport, deps.scheduler, options, {
       onCommitted: (entries) => this.onCommitted(entries),
+      onSnapshot: (snapshot) => this.onSnapshot(snapshot),
       onFailure: (error) => this.onFailure(error),
     });
   }
@@ -107,19 +162,77 @@ export class RaftMetadataLog implements MetadataLog {
     return this.driver.status();
   }
 
+  /** The voters as this node applied them (empty before start). */
+  voters(): readonly NodeId[] {
+    return this.driver.status()?.voters ?? [];
+  }
+
+  /**
+   * Where snapshots come from: the state machine's state, read inside the driver loop when a
+   * compaction runs (it must have applied every entry emitted so far). Null stops compaction.
+   */
+  setSnapshotSource(source: (() => MetadataState) | null): void {
+    this.snapshotSource = source;
+  }
+
   async start(): Promise<void> {
     const persisted = await this.deps.storage.load();
     this.recoveredUpTo = persisted.hardState.commit;
+    if (persisted.snapshot !== null) {
+      // The core replays only the entries after the snapshot (appliedIndex = snapshot index).
+      const { index } = persisted.snapshot;
+      this.lastCommittedIndex = index;
+      this.lastCompactionAttemptIndex = index;
+      this.committed.next({ kind: 'snapshot', index, state: decodeMetadataSnapshot(persisted.snapshot.data), recovered: true });
+    }
     await this.driver.start();
-    this.logger.info({ recoveredUpTo: this.recoveredUpTo }, 'raft metadata log started');
+    this.logger.info({ recoveredUpTo: this.recoveredUpTo, snapshotIndex: persisted.snapshot?.index ?? 0 }, 'raft metadata log started');
+    this.maybeCompact();
   }
 
   async propose(proposal: MetadataProposal): Promise<void> {
     if (this.closed) throw new Error('metadata log is closed');
     const status = this.driver.status();
     if (status === null || status.role !== 'leader') throw new NotMetadataLeaderError(status?.leaderId ?? null);
+    await this.submit((accepted) => this.driver.propose(encodeMetadataProposal(proposal), accepted));
+  }
+
+  /**
+   * Makes `nodeId` a voter: proposes the change on the leader and resolves once it is committed and
+   * applied here. Resolves at once when it already is a voter; rejects with `NotMetadataLeaderError`
+   * on a follower and with `MetadataProposalRefusedError` (ConfChangeInProgress, retriable) while
+   * another change is pending.
+   */
+  addVoter(nodeId: NodeId): Promise<void> {
+    return this.changeVoters({ type: 'AddVoter', nodeId });
+  }
+
+  /** Removes `nodeId` from the voters; the mirror of `addVoter` (resolves at once when it is no voter). */
+  removeVoter(nodeId: NodeId): Promise<void> {
+    return this.changeVoters({ type: 'RemoveVoter', nodeId });
+  }
+
+  private async changeVoters(change: ConfChange): Promise<void> {
+    if (this.closed) throw new Error('metadata log is closed');
+    const status = this.driver.status();
+    if (status === null || status.role !== 'leader') throw new NotMetadataLeaderError(status?.leaderId ?? null);
+    const present = status.voters.includes(change.nodeId);
+    if (change.type === 'AddVoter' ? present : !present) return;
+    const result = await this.submit((accepted) => this.driver.proposeConfChange(change, accepted), true);
+    if (result === 'without-effect') return; // another change got there first
+    this.logger.info({ change, voters: this.voters() }, 'metadata group membership changed');
+  }
+
+  /**
+   * Hands an entry to the driver and waits until it is committed and emitted (or applied, for a
+   * conf change). `allowWithoutEffect`: a ConfChangeWithoutEffect refusal is an answer, not an error.
+   */
+  private async submit(
+    send: (accepted: (position: ProposalPosition) => void) => Promise<Result<ProposalPosition, ProposeError>>,
+    allowWithoutEffect = false,
+  ): Promise<'committed' | 'without-effect'> {
     const pending: { committed?: Promise<void> } = {};
-    const result = await this.driver.propose(encodeMetadataProposal(proposal), (position) => {
+    const result = await send((position) => {
       const committed = new Promise<void>((resolve, reject) => {
         const timeoutMs = this.options.proposeTimeoutMs;
         const timer = this.deps.scheduler.setTimeout(() => {
@@ -134,10 +247,15 @@ export class RaftMetadataLog implements MetadataLog {
     });
     if (!result.ok) {
       if (result.error.kind === 'NotLeader') throw new NotMetadataLeaderError(result.error.leaderId);
+      if (allowWithoutEffect && result.error.kind === 'ConfChangeWithoutEffect') {
+        // Removing the last voter is refused as "without effect" too: that one is an error.
+        if (this.voters().length > 1) return 'without-effect';
+      }
       throw new MetadataProposalRefusedError(result.error);
     }
     if (pending.committed === undefined) throw new Error('raft driver accepted a proposal without reporting its position');
     await pending.committed;
+    return 'committed';
   }
 
   async close(): Promise<void> {
@@ -156,19 +274,79 @@ export class RaftMetadataLog implements MetadataLog {
         waiter.timer.cancel();
         waiter.reject(new MetadataProposalDroppedError(entry.index));
       }
-      if (entry.type !== 'normal') continue;
-      const proposal = decodeMetadataProposal(entry.data);
-      if (proposal === null) {
-        this.logger.warn({ index: entry.index, term: entry.term }, 'committed raft entry is not a metadata proposal; skipped');
-        continue;
+      if (entry.type === 'normal') {
+        const proposal = decodeMetadataProposal(entry.data);
+        if (proposal === null) this.logger.warn({ index: entry.index, term: entry.term }, 'committed raft entry is not a metadata proposal; skipped');
+        else this.committed.next({ kind: 'proposal', index: entry.index, proposal, recovered: entry.index <= this.recoveredUpTo });
       }
-      this.committed.next({ index: entry.index, proposal, recovered: entry.index <= this.recoveredUpTo });
+      // A conf change's waiter resumes on a later microtask, after `advance` put the voters in force.
       if (waiter !== undefined && waiter.term === entry.term) {
         this.waiters.delete(entry.index);
         waiter.timer.cancel();
         waiter.resolve();
       }
     }
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.lastCommittedIndex = last.index;
+    this.maybeCompact();
+  }
+
+  /** A follower received the leader's snapshot (already persisted): the state machine restores it. */
+  private onSnapshot(snapshot: Snapshot): void {
+    // Undecodable data from the leader is corruption: throwing fails the driver (no silent divergence).
+    const state = decodeMetadataSnapshot(snapshot.data);
+    assert(state.lastAppliedIndex <= snapshot.index, `snapshot at ${snapshot.index} holds entries up to ${state.lastAppliedIndex}`);
+    for (const [index, waiter] of this.waiters) {
+      if (index > snapshot.index) continue;
+      this.waiters.delete(index);
+      waiter.timer.cancel();
+      waiter.reject(new MetadataProposalOutcomeUnknownError(index, snapshot.index));
+    }
+    this.lastCommittedIndex = snapshot.index;
+    this.lastCompactionAttemptIndex = Math.max(this.lastCompactionAttemptIndex, snapshot.index);
+    this.logger.info({ index: snapshot.index, term: snapshot.term, lastAppliedIndex: state.lastAppliedIndex }, 'restoring metadata from the leader snapshot');
+    this.committed.next({ kind: 'snapshot', index: snapshot.index, state, recovered: false });
+  }
+
+  /**
+   * Queues a compaction when `snapshotThreshold` entries were applied since the latest snapshot (or
+   * skipped attempt). Never runs inside the driver's call stack: `compactApplied` is a queued input.
+   */
+  private maybeCompact(): void {
+    const threshold = this.options.snapshotThreshold;
+    if (threshold <= 0 || this.snapshotSource === null || this.compacting || this.closed || this.driver.state !== 'running') return;
+    const since = Math.max(this.driver.snapshotIndex, this.lastCompactionAttemptIndex);
+    if (this.lastCommittedIndex - since < threshold) return;
+    this.compacting = true;
+    this.driver
+      .compactApplied((appliedIndex) => this.captureSnapshot(appliedIndex))
+      .then((snapshot) => {
+        if (snapshot !== null) this.logger.debug({ index: snapshot.index, term: snapshot.term }, 'metadata log compacted');
+      })
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'metadata log compaction failed'))
+      .finally(() => {
+        this.compacting = false;
+      });
+  }
+
+  /** Runs inside the driver loop, at `appliedIndex`: the encoded state, or null when it is too large to send. */
+  private captureSnapshot(appliedIndex: number): EntryData | null {
+    this.lastCompactionAttemptIndex = appliedIndex;
+    const source = this.snapshotSource;
+    if (source === null) return null;
+    const state = source();
+    assert(state.lastAppliedIndex <= appliedIndex, `state machine applied ${state.lastAppliedIndex}, past the raft applied index ${appliedIndex}`);
+    const data = encodeMetadataSnapshot(state);
+    const bytes = utf8Bytes(JSON.stringify(data));
+    const bytesMax = this.options.snapshotBytesMax ?? SNAPSHOT_BYTES_MAX_DEFAULT;
+    if (bytes > bytesMax) {
+      this.logger.error(
+        { index: appliedIndex, bytes, bytesMax },
+        'metadata snapshot exceeds snapshotBytesMax (it must fit one transport message); compaction skipped, the log keeps growing',
+      );
+      return null;
+    }
+    return data;
   }
 
   private onFailure(error: unknown): void {

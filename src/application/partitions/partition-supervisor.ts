@@ -3,7 +3,7 @@ import { Subscription } from 'rxjs';
 import { PartitionState } from '../../domain/partition/partition-state';
 import { partitionKey, PartitionRef } from '../../domain/shared/ids';
 import { StreamState } from '../../domain/stream/stream-state';
-import { AppliedEntry, MetadataService } from '../metadata/metadata-service';
+import { AppliedEntry, AppliedSnapshot, MetadataService } from '../metadata/metadata-service';
 import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { Metrics, PartitionMetrics } from '../ports/metrics.port';
@@ -43,6 +43,8 @@ export class PartitionSupervisor {
   /** Received timestamps survive pause/resume (spec §11.4: resuming keeps event timestamps). */
   private readonly receivedByPartition = new Map<string, ReceivedTimestamps>();
   private readonly deletedDuringRecovery = new Set<string>();
+  /** Recovery started from a snapshot: deletions before it are unknown (see onSnapshot). */
+  private recoveredFromSnapshot = false;
   private subscription: Subscription | null = null;
   private work: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -65,6 +67,10 @@ export class PartitionSupervisor {
 
   /** After replay: start everything the final state asks for and remove streams deleted while down. */
   async startRecovered(): Promise<void> {
+    if (this.recoveredFromSnapshot) {
+      for (const ref of await this.store.list()) this.deletedDuringRecovery.add(ref.stream);
+      this.recoveredFromSnapshot = false;
+    }
     for (const name of this.deletedDuringRecovery) {
       if (!this.metadata.state.streams.has(name)) await this.store.deleteStream(name);
     }
@@ -98,16 +104,36 @@ export class PartitionSupervisor {
   }
 
   private onApplied(entry: AppliedEntry): void {
+    if (entry.kind === 'snapshot') {
+      this.onSnapshot(entry);
+      return;
+    }
     if (entry.outcome.kind !== 'applied') return;
     const touched = new Set<string>();
     for (const event of entry.outcome.events) {
-      if (event.type === 'BrokerRegistered') continue;
+      if (event.type === 'BrokerRegistered' || event.type === 'BrokerReachabilityChanged') continue;
       const name = 'name' in event.data ? event.data.name : event.data.stream;
       touched.add(name);
       if (entry.recovered && event.type === 'StreamDeleted') this.deletedDuringRecovery.add(name);
     }
     if (entry.recovered) return; // roles start once replay has finished (startRecovered)
     for (const name of touched) this.enqueue(name);
+  }
+
+  /**
+   * A snapshot replaced the state: there are no events saying what changed, so every stream that
+   * existed before, exists now, or runs here is reconciled (started, restarted, stopped or deleted).
+   * During recovery nothing runs yet and the deletions the snapshot compacted away are unknown:
+   * `startRecovered` then removes the logs on disk of every stream the state no longer has.
+   */
+  private onSnapshot(entry: AppliedSnapshot): void {
+    if (entry.recovered) {
+      this.recoveredFromSnapshot = true;
+      return;
+    }
+    const names = new Set<string>([...entry.previous.streams.keys(), ...entry.state.streams.keys()]);
+    for (const r of this.running.values()) names.add(r.state.stream);
+    for (const name of names) this.enqueue(name);
   }
 
   private enqueue(streamName: string): void {

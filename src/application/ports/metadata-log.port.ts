@@ -1,7 +1,10 @@
 import { Observable } from 'rxjs';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
+import { MetadataState } from '../../domain/metadata/metadata-state';
 
-export interface MetadataLogEntry {
+/** A committed proposal, to be applied on top of the current state. */
+export interface MetadataProposalEntry {
+  readonly kind: 'proposal';
   readonly index: number;
   readonly proposal: MetadataProposal;
   /** True for entries replayed from storage at start-up. */
@@ -9,13 +12,30 @@ export interface MetadataLogEntry {
 }
 
 /**
+ * The whole state as of log index `index` (a Raft snapshot): it replaces the applied state when
+ * `index` is past the last applied one. Emitted when a node restarts from a compacted log (first,
+ * recovered: true) or, as a lagging follower, receives the leader's snapshot (recovered: false).
+ * `state.lastAppliedIndex` is the last proposal the state contains, which may be below `index`
+ * (entries that carry no proposal, such as Raft no-ops, are counted in `index` only).
+ */
+export interface MetadataSnapshotEntry {
+  readonly kind: 'snapshot';
+  readonly index: number;
+  readonly state: MetadataState;
+  readonly recovered: boolean;
+}
+
+export type MetadataLogEntry = MetadataProposalEntry | MetadataSnapshotEntry;
+
+/**
  * The durable, ordered log of metadata proposals. A single-node adapter appends to a local file;
  * the Raft adapter (cluster issue) replicates first. Either way every committed entry, ours or
- * another server's, arrives exactly once and in index order on `committed$`.
+ * another server's, arrives exactly once and in index order on `committed$`, except that a
+ * snapshot entry may stand for (replace) any number of earlier entries.
  */
 export interface MetadataLog {
   readonly committed$: Observable<MetadataLogEntry>;
-  /** Emits every stored entry (recovered: true) on `committed$`, then accepts proposals. */
+  /** Emits the stored snapshot if any, then every stored entry (recovered: true) on `committed$`, then accepts proposals. */
   start(): Promise<void>;
   /** Resolves once the entry is committed (durable) and has been emitted on `committed$`. */
   propose(proposal: MetadataProposal): Promise<void>;

@@ -51,7 +51,8 @@ export class FetchMetadataQuery {
   brokers(): BrokerView[] {
     const state = this.metadata.state;
     const loads = brokerLoads(state);
-    return [...state.brokers.values()].map((b) => ({
+    // Like Liftbridge (only brokers answering ServerInfo) and Kafka (live brokers): unreachable ones are left out.
+    return [...state.brokers.values()].filter((b) => b.reachable).map((b) => ({
       id: b.id,
       host: b.host,
       port: b.port,

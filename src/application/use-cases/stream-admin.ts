@@ -3,7 +3,7 @@ import { MetadataCommand } from '../../domain/metadata/metadata-commands';
 import { err, ok, Result } from '../../domain/shared/result';
 import { StreamConfig } from '../../domain/stream/stream-config';
 import { ApplicationError } from '../errors/application-errors';
-import { MetadataService } from '../metadata/metadata-service';
+import { MetadataGateway } from '../cluster/metadata-gateway';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { Clock } from '../ports/clock.port';
 import { ServerSettings } from '../server-settings';
@@ -20,13 +20,13 @@ export interface CreateStreamRequest {
 
 /**
  * CreateStream, DeleteStream, PauseStream and SetStreamReadonly (spec §2.2-2.5): build the command
- * with defaults and the controller's clock, execute it through the metadata log, and wait until this
+ * with defaults and the clock, execute it through the gateway (on the controller, or forwarded to it), and wait until this
  * server has acted on it (partitions open and subscribed), so a publish right after it is not lost.
  */
 @injectable()
 export class StreamAdminHandler {
   constructor(
-    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(MetadataGateway) private readonly metadata: MetadataGateway,
     @inject(PartitionSupervisor) private readonly supervisor: PartitionSupervisor,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,

@@ -3,4 +3,9 @@ export interface BrokerState {
   readonly id: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * False once the controller stopped hearing the broker's heartbeats (issue 3: failure detection);
+   * true again when they return. Unreachable brokers get no new replicas and are not listed to clients.
+   */
+  readonly reachable: boolean;
 }

@@ -40,4 +40,10 @@ export type SetStreamReadonly = {
   readonly data: { readonly name: string; readonly partitions: readonly number[]; readonly readonly: boolean; readonly atNs: string };
 };
 
-export type MetadataCommand = RegisterBroker | CreateStream | DeleteStream | PauseStream | ResumeStream | SetStreamReadonly;
+/** The controller's verdict on a broker's heartbeats. */
+export type SetBrokerReachable = {
+  readonly type: 'SetBrokerReachable';
+  readonly data: { readonly id: string; readonly reachable: boolean; readonly atNs: string };
+};
+
+export type MetadataCommand = RegisterBroker | SetBrokerReachable | CreateStream | DeleteStream | PauseStream | ResumeStream | SetStreamReadonly;

@@ -7,7 +7,7 @@ import { StreamState } from '../stream/stream-state';
 import { CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly } from './metadata-commands';
 import { MetadataError } from './metadata-errors';
 import { MetadataEvent, PartitionCreated } from './metadata-events';
-import { Decision, streamAggregate } from './metadata-proposal';
+import { brokerAggregate, Decision, streamAggregate } from './metadata-proposal';
 import { MetadataState } from './metadata-state';
 
 /** Upper bound on partitions per stream (reliability plan A5): each one is a NATS subscription and a directory. */
@@ -19,10 +19,18 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
     case 'RegisterBroker': {
       const { id } = command.data;
       const known = state.brokers.get(id);
-      const same = known && known.host === command.data.host && known.port === command.data.port;
+      const same = known && known.reachable && known.host === command.data.host && known.port === command.data.port;
       const events: MetadataEvent[] = same ? [] : [{ type: 'BrokerRegistered', data: { ...command.data } }];
       // Registration is last-writer-wins: a broker re-registering with a new address simply replaces it.
       return ok({ events, expectations: [] });
+    }
+    case 'SetBrokerReachable': {
+      const known = state.brokers.get(command.data.id);
+      if (!known || known.reachable === command.data.reachable) return ok({ events: [], expectations: [] });
+      return ok({
+        events: [{ type: 'BrokerReachabilityChanged', data: { ...command.data } }],
+        expectations: [{ aggregate: brokerAggregate(known.id), version: 0 }],
+      });
     }
     case 'CreateStream':
       return decideCreateStream(command, state);
@@ -54,7 +62,9 @@ function decideCreateStream(command: CreateStream, state: MetadataState): Result
     return err({ kind: 'InvalidSubject', subject: d.subject, reason: `Subject may not capture the internal namespace "${d.namespace}"` });
   if (!Number.isSafeInteger(d.partitions) || d.partitions < 1 || d.partitions > PARTITIONS_MAX)
     return err({ kind: 'InvalidPartitionCount', partitions: d.partitions, max: PARTITIONS_MAX });
-  const clusterSize = state.brokers.size;
+  // Only brokers the controller hears from get new replicas (Kafka places on live brokers too).
+  const loads = brokerLoads(state, { reachableOnly: true });
+  const clusterSize = loads.size;
   if (clusterSize === 0) return err({ kind: 'NoBrokers' });
   const rf = d.replicationFactor === -1 ? clusterSize : d.replicationFactor;
   if (!Number.isSafeInteger(rf) || rf < 1 || rf > clusterSize)
@@ -64,7 +74,6 @@ function decideCreateStream(command: CreateStream, state: MetadataState): Result
   if (state.streams.has(d.name)) return err({ kind: 'StreamAlreadyExists', stream: d.name });
 
   // Every partition is placed against the same load snapshot (spec §6.6), so they share replicas and leader.
-  const loads = brokerLoads(state);
   const replicas = selectReplicas(loads, rf);
   const leader = selectLeader(loads, replicas);
   const partitions: PartitionCreated[] = [];

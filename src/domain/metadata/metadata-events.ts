@@ -10,6 +10,11 @@ export type BrokerRegistered = {
   readonly data: { readonly id: string; readonly host: string; readonly port: number };
 };
 
+export type BrokerReachabilityChanged = {
+  readonly type: 'BrokerReachabilityChanged';
+  readonly data: { readonly id: string; readonly reachable: boolean; readonly atNs: string };
+};
+
 export type StreamCreated = {
   readonly type: 'StreamCreated';
   readonly data: {
@@ -52,6 +57,7 @@ export type PartitionReadonlyChanged = {
 
 export type MetadataEvent =
   | BrokerRegistered
+  | BrokerReachabilityChanged
   | StreamCreated
   | PartitionCreated
   | StreamDeleted

@@ -14,7 +14,15 @@ export function evolve(state: MetadataState, event: MetadataEvent, index: number
   switch (event.type) {
     case 'BrokerRegistered': {
       const brokers = new Map(state.brokers);
-      brokers.set(event.data.id, { ...event.data });
+      // (Re-)registering means the broker is running, so it is reachable.
+      brokers.set(event.data.id, { ...event.data, reachable: true });
+      return { ...state, brokers };
+    }
+    case 'BrokerReachabilityChanged': {
+      const broker = state.brokers.get(event.data.id);
+      assert(broker !== undefined, `event refers to unknown broker ${event.data.id}`);
+      const brokers = new Map(state.brokers);
+      brokers.set(broker.id, { ...broker, reachable: event.data.reachable });
       return { ...state, brokers };
     }
     case 'StreamCreated': {

@@ -8,9 +8,11 @@ export interface BrokerLoad {
 }
 
 /** Load per broker, in broker registration order (spec §6.6: counters follow applied entries). */
-export function brokerLoads(state: MetadataState): Map<string, BrokerLoad> {
+export function brokerLoads(state: MetadataState, options: { readonly reachableOnly?: boolean } = {}): Map<string, BrokerLoad> {
   const loads = new Map<string, BrokerLoad>();
-  for (const id of state.brokers.keys()) loads.set(id, { partitions: 0, leaders: 0 });
+  for (const broker of state.brokers.values()) {
+    if (!options.reachableOnly || broker.reachable) loads.set(broker.id, { partitions: 0, leaders: 0 });
+  }
   for (const stream of state.streams.values()) {
     for (const p of stream.partitions) {
       if (p.paused) continue;

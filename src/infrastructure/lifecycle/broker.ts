@@ -1,7 +1,13 @@
 import { Container } from 'inversify';
 import * as fs from 'node:fs/promises';
 import { NatsConnection } from 'nats';
+import * as path from 'node:path';
+import { BrokerLiveness } from '../../application/cluster/broker-liveness';
+import { ClusterMembership } from '../../application/cluster/cluster-membership';
+import { ControllerRole } from '../../application/cluster/controller-role';
+import { MetadataGateway } from '../../application/cluster/metadata-gateway';
 import { MetadataService } from '../../application/metadata/metadata-service';
+import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
 import { Logger } from '../../application/ports/logger.port';
 import { ServerSettings } from '../../application/server-settings';
@@ -15,14 +21,22 @@ import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
 import { OperabilityHttpServer } from '../../adapters/inbound/http/operability-http-server';
 import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
 import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
+import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/filesystem-raft-storage';
+import { NatsClusterChannel } from '../../adapters/outbound/nats/nats-cluster-channel';
 import { openNatsConnection } from '../../adapters/outbound/nats/nats-connection-factory';
+import { NatsRaftTransport } from '../../adapters/outbound/nats/nats-raft-transport';
+import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
+import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
 import { createContainer } from '../di/create-container';
+import { clusterModule } from '../di/modules/cluster.module';
 import { filesystemModule, PartitionLogStoreFactory } from '../di/modules/filesystem.module';
 import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
+import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
+import { metadataRaftSettings } from './raft-settings';
 import { resolveServerId } from './server-id';
 
 export interface BrokerExtensions {
@@ -36,6 +50,11 @@ const IN_FLIGHT_GRACE_MS = 1000;
 const SHUTDOWN_GRACE_MS = 5000;
 /** Bytes a subscription reads from the log per step. */
 const SUBSCRIBE_READ_BYTES = 1024 * 1024;
+/** Heartbeats between servers, and the silence after which the controller records a broker as unreachable. */
+const HEARTBEAT_INTERVAL_MS = 500;
+const BROKER_TIMEOUT_MS = 3000;
+/** How long start-up waits to register with a controller (a peer-bootstrapped group waits for its quorum). */
+const REGISTER_TIMEOUT_MS = 60_000;
 
 export function toServerSettings(config: BrokerConfig, serverId: string, advertisePort: number): ServerSettings {
   const s = config.streams;
@@ -48,6 +67,8 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
     replicationMaxBytes: config.clustering.replicationMaxBytes,
     metadataTimeoutMs: 5000,
     subscribeReadBytesMax: SUBSCRIBE_READ_BYTES,
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    brokerTimeoutMs: BROKER_TIMEOUT_MS,
     streamDefaults: {
       retentionMaxBytes: s.retentionMaxBytes,
       retentionMaxMessages: s.retentionMaxMessages,
@@ -80,6 +101,9 @@ export class Broker {
   private readonly natsUp = new Map<string, boolean>();
   private serving = false;
   private serverIdValue = '';
+  private raftLog: RaftMetadataLog | null = null;
+  private raftTransport: NatsRaftTransport | null = null;
+  private clusterChannel: NatsClusterChannel | null = null;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -158,6 +182,18 @@ export class Broker {
     this.connections.push(streams);
     const publishes = await openNatsConnection(natsSettings, 'publishes', this.logger, onConnected('publishes'));
     this.connections.push(publishes);
+    const raftConnection = await openNatsConnection(natsSettings, 'raft', this.logger, onConnected('raft'));
+    this.connections.push(raftConnection);
+
+    const raftDir = path.join(config.dataDir, 'raft');
+    const plan = await planRaftBootstrap(raftDir, this.serverIdValue, {
+      seed: config.clustering.raftBootstrapSeed,
+      peers: config.clustering.raftBootstrapPeers,
+    });
+    this.logger.info({ mode: plan.mode, voters: plan.voters }, 'metadata raft group');
+    const raftLog = await this.openRaftLog(raftDir, plan, raftConnection);
+    const clusterChannel = new NatsClusterChannel(raftConnection, config.clustering.namespace, this.logger.child({ component: 'cluster' }));
+    this.clusterChannel = clusterChannel;
 
     // The advertised port is known only after binding when it is 0, so bind first.
     const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
@@ -165,6 +201,7 @@ export class Broker {
       systemModule,
       filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
+      clusterModule(raftLog, clusterChannel),
     ], metrics);
     this.container = container;
 
@@ -185,16 +222,24 @@ export class Broker {
     const metadata = container.get(MetadataService);
     const supervisor = container.get(PartitionSupervisor);
     supervisor.watch();
+    raftLog.setSnapshotSource(() => metadata.state);
     await metadata.start();
+    const controller = container.get(ControllerRole);
+    controller.start();
+    // A group of one elects itself at once instead of after an election timeout.
+    const group = raftLog.voters();
+    if (group.length === 1 && group[0] === this.serverIdValue) raftLog.driver.campaign();
+    if (plan.mode === 'join') await container.get(ClusterMembership).join();
     // The advertised port must be registered; with port 0 it is known only once bound, so bind
     // first in that case. Otherwise everything is ready before the first call can arrive.
     this.grpc = grpc;
     const register = async (advertisePort: number): Promise<void> => {
-      const registered = await metadata.execute({
-        type: 'RegisterBroker',
-        data: { id: this.serverIdValue, host: config.advertise.host, port: advertisePort },
-      });
+      const registered = await container.get(MetadataGateway).execute(
+        { type: 'RegisterBroker', data: { id: this.serverIdValue, host: config.advertise.host, port: advertisePort } },
+        REGISTER_TIMEOUT_MS,
+      );
       if (!registered.ok) throw new Error(`could not register this broker: ${registered.error.kind}`);
+      container.get(BrokerLiveness).start();
       await supervisor.startRecovered();
     };
     let boundPort: number;
@@ -225,6 +270,33 @@ export class Broker {
     this.logger.info({ listen: `${config.listen.host}:${boundPort}`, advertise: `${config.advertise.host}:${advertisePort}` }, 'liftbridge-ts started');
   }
 
+  /** The metadata Raft group's log (null before start); tests inspect its status. */
+  get metadataLog(): RaftMetadataLog | null {
+    return this.raftLog;
+  }
+
+  private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: NatsConnection): Promise<RaftMetadataLog> {
+    const logger = this.logger.child({ component: 'raft' });
+    const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger);
+    this.raftTransport = transport;
+    await transport.ready();
+    const settings = metadataRaftSettings(this.serverIdValue, plan.voters, {
+      snapshotThreshold: this.config.clustering.raftSnapshotThreshold,
+      prng: seededPrng(Math.floor(Math.random() * 2 ** 31)),
+    });
+    this.raftLog = new RaftMetadataLog(
+      {
+        config: settings.config,
+        storage: new FilesystemRaftStorage({ dir: raftDir, logger }),
+        transport,
+        scheduler: new TimerScheduler(),
+        logger,
+      },
+      settings.options,
+    );
+    return this.raftLog;
+  }
+
   /** Idempotent; safe to call after a failed start. */
   stop(): Promise<void> {
     if (!this.stopped) this.stopped = this.stopInOrder();
@@ -247,11 +319,18 @@ export class Broker {
     await Promise.race([grpcStopped, new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS).unref())]);
     if (this.container) {
       const container = this.container;
+      container.get(BrokerLiveness).stop();
+      await step('controller', () => container.get(ControllerRole).stop());
       await step('partitions', () => container.get(PartitionSupervisor).stop());
       await step('grpc', () => grpcStopped);
       await step('metadata', () => container.get(MetadataService).stop());
       await step('metadata-log', () => container.get(TOKENS.MetadataLog).close());
+    } else if (this.raftLog) {
+      const log = this.raftLog;
+      await step('metadata-log', () => log.close());
     }
+    if (this.clusterChannel) await step('cluster-channel', () => this.clusterChannel!.close());
+    if (this.raftTransport) await step('raft-transport', () => this.raftTransport!.close());
     for (const nc of this.connections) await step('nats', () => nc.drain().catch(() => nc.close()));
     this.connections = [];
     if (this.embedded) await step('embedded-nats', () => this.embedded!.stop());

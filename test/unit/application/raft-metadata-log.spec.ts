@@ -30,7 +30,7 @@ const raftConfig = (id: string, seed: number): RaftConfig => ({
   committedEntriesPerReadyMax: 64,
 });
 
-const options: RaftMetadataLogOptions = { tickMs: 5, messagesQueuedMax: 4096, proposalsQueuedMax: 64, proposeTimeoutMs: 4000 };
+const options: RaftMetadataLogOptions = { tickMs: 5, messagesQueuedMax: 4096, proposalsQueuedMax: 64, proposeTimeoutMs: 4000, snapshotThreshold: 0 };
 
 /** Polls `predicate` on the real event loop until it holds, failing after a generous deadline. */
 async function eventually<T>(what: string, probe: () => T | undefined | null | false, deadlineMs = DEADLINE_MS): Promise<T> {
@@ -112,7 +112,7 @@ class Cluster {
   }
 }
 
-const ids = (entries: readonly MetadataLogEntry[]): string[] => entries.map((e) => e.proposal.proposalId);
+const ids = (entries: readonly MetadataLogEntry[]): string[] => entries.map((e) => (e.kind === 'proposal' ? e.proposal.proposalId : `snapshot@${e.index}`));
 
 describe('RaftMetadataLog over three in-memory nodes', () => {
   let cluster: Cluster;
@@ -174,7 +174,7 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
 
     const current = await cluster.leader();
     await current.log.propose(proposal('p3'));
-    await eventually('the restarted node to see p3', () => restarted.seen.some((e) => e.proposal.proposalId === 'p3'));
+    await eventually('the restarted node to see p3', () => ids(restarted.seen).includes('p3'));
     expect(ids(restarted.seen)).toEqual(['p1', 'p2', 'p3']);
     expect(restarted.seen.slice(0, 2).map((e) => e.index)).toEqual(before);
     expect(restarted.seen[2].recovered).toBe(false);

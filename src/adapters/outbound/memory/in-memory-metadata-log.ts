@@ -15,7 +15,7 @@ export class InMemoryMetadataLog implements MetadataLog {
   constructor(readonly stored: MetadataProposal[] = []) {}
 
   async start(): Promise<void> {
-    this.stored.forEach((proposal, i) => this.committed.next({ index: i + 1, proposal, recovered: true }));
+    this.stored.forEach((proposal, i) => this.committed.next({ kind: 'proposal', index: i + 1, proposal, recovered: true }));
   }
 
   async propose(proposal: MetadataProposal): Promise<void> {
@@ -24,7 +24,7 @@ export class InMemoryMetadataLog implements MetadataLog {
     const stored = JSON.parse(JSON.stringify(proposal)) as MetadataProposal;
     this.stored.push(stored);
     await Promise.resolve();
-    this.committed.next({ index: this.stored.length, proposal: stored, recovered: false });
+    this.committed.next({ kind: 'proposal', index: this.stored.length, proposal: stored, recovered: false });
   }
 
   async close(): Promise<void> {

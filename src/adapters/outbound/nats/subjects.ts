@@ -20,6 +20,21 @@ export class Subjects {
     return `${this.namespace}.raft.node.${serverId}`;
   }
 
+  /** Metadata commands forwarded to the controller (spec §3.5; only the controller subscribes). */
+  metadataPropagate(): string {
+    return `${this.namespace}.raft.metadata.propagate`;
+  }
+
+  /** Join requests of servers without Raft state (spec §3.5; only the controller subscribes). */
+  metadataJoin(): string {
+    return `${this.namespace}.raft.metadata.join`;
+  }
+
+  /** Every server's heartbeats (ours: Liftbridge has no such subject; docs/cluster.md). */
+  heartbeats(): string {
+    return `${this.namespace}.raft.heartbeat`;
+  }
+
   /**
    * Whether the server may publish an ack to `subject`: a concrete subject (no wildcards) outside
    * our internal namespace, except our own ack inboxes (reliability plan B15).

@@ -1,4 +1,8 @@
 import { ContainerModule } from 'inversify';
+import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
+import { ClusterMembership } from '../../../application/cluster/cluster-membership';
+import { ControllerRole } from '../../../application/cluster/controller-role';
+import { MetadataGateway } from '../../../application/cluster/metadata-gateway';
 import { MetadataService } from '../../../application/metadata/metadata-service';
 import { PartitionSupervisor } from '../../../application/partitions/partition-supervisor';
 import { FetchMetadataQuery } from '../../../application/use-cases/fetch-metadata';
@@ -9,6 +13,10 @@ import { SubscribeHandler } from '../../../application/use-cases/subscribe';
 /** The application services: one instance of each per broker (per container). */
 export const applicationModule = new ContainerModule(({ bind }) => {
   bind(MetadataService).toSelf().inSingletonScope();
+  bind(MetadataGateway).toSelf().inSingletonScope();
+  bind(BrokerLiveness).toSelf().inSingletonScope();
+  bind(ControllerRole).toSelf().inSingletonScope();
+  bind(ClusterMembership).toSelf().inSingletonScope();
   bind(PartitionSupervisor).toSelf().inSingletonScope();
   bind(StreamAdminHandler).toSelf().inSingletonScope();
   bind(PublishHandler).toSelf().inSingletonScope();

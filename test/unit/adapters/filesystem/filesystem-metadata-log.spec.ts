@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MetadataLogEntry } from '../../../../src/application/ports/metadata-log.port';
+import { MetadataProposalEntry } from '../../../../src/application/ports/metadata-log.port';
 import { FilesystemMetadataLog } from '../../../../src/adapters/outbound/filesystem/metadata/filesystem-metadata-log';
 import { MetadataProposal } from '../../../../src/domain/metadata/metadata-proposal';
 import { silentLogger } from '../../../support/memory-broker';
@@ -12,10 +12,14 @@ const proposal = (i: number): MetadataProposal => ({
   events: [{ type: 'BrokerRegistered', data: { id: `b${i}`, host: 'h', port: i } }],
 });
 
-async function openAndCollect(dir: string): Promise<{ log: FilesystemMetadataLog; entries: MetadataLogEntry[] }> {
+async function openAndCollect(dir: string): Promise<{ log: FilesystemMetadataLog; entries: MetadataProposalEntry[] }> {
   const log = new FilesystemMetadataLog(dir, silentLogger);
-  const entries: MetadataLogEntry[] = [];
-  log.committed$.subscribe((e) => entries.push(e));
+  const entries: MetadataProposalEntry[] = [];
+  log.committed$.subscribe((e) => {
+    // The single-node log never compacts: every entry is a proposal.
+    expect(e.kind).toBe('proposal');
+    if (e.kind === 'proposal') entries.push(e);
+  });
   await log.start();
   return { log, entries };
 }

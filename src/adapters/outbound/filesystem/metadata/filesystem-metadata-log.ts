@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Observable, Subject } from 'rxjs';
 import { Logger } from '../../../../application/ports/logger.port';
-import { MetadataLog, MetadataLogEntry } from '../../../../application/ports/metadata-log.port';
+import { MetadataLog, MetadataLogEntry, MetadataProposalEntry } from '../../../../application/ports/metadata-log.port';
 import { MetadataProposal } from '../../../../domain/metadata/metadata-proposal';
 
 const RECORD_HEADER_BYTES = 8;
@@ -39,11 +39,11 @@ export class FilesystemMetadataLog implements MetadataLog {
     this.handle = await fs.open(this.file, 'a+');
     const data = await this.handle.readFile();
     let position = 0;
-    const entries: MetadataLogEntry[] = [];
+    const entries: MetadataProposalEntry[] = [];
     while (position < data.length) {
       const record = readRecord(data, position);
       if (!record) break;
-      entries.push({ index: entries.length + 1, proposal: record.proposal, recovered: true });
+      entries.push({ kind: 'proposal', index: entries.length + 1, proposal: record.proposal, recovered: true });
       position = record.end;
     }
     if (position < data.length && validRecordAfter(data, position)) {
@@ -86,7 +86,7 @@ export class FilesystemMetadataLog implements MetadataLog {
     await handle.write(record, 0, record.length, this.size);
     await handle.datasync();
     this.size += record.length;
-    this.committed.next({ index: ++this.lastIndex, proposal, recovered: false });
+    this.committed.next({ kind: 'proposal', index: ++this.lastIndex, proposal, recovered: false });
   }
 
   async close(): Promise<void> {

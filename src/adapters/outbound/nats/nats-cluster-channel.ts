@@ -1,0 +1,137 @@
+import { ErrorCode, Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import { Observable, Subject } from 'rxjs';
+import type { Cancellable } from '../../../application/ports/clock.port';
+import { BrokerHeartbeat, ClusterChannel, ControllerUnreachableError, ForwardedAnswer } from '../../../application/ports/cluster-channel.port';
+import type { Logger } from '../../../application/ports/logger.port';
+import type { MetadataCommand } from '../../../domain/metadata/metadata-commands';
+import {
+  decodeForwardedAnswer,
+  decodeForwardedCommand,
+  decodeHeartbeat,
+  decodeJoinRequest,
+  decodeJoinResponse,
+  encodeForwardedAnswer,
+  encodeForwardedCommand,
+  encodeHeartbeat,
+  encodeJoinRequest,
+  encodeJoinResponse,
+} from '../../codec/cluster-control-codec';
+import { Subjects } from './subjects';
+
+/** NATS said nobody listens (no controller yet) or nobody answered in time. */
+const isUnreachable = (error: unknown): boolean =>
+  error instanceof NatsError && (error.code === ErrorCode.NoResponders || error.code === ErrorCode.Timeout);
+
+/**
+ * `ClusterChannel` over NATS request/reply (spec §3.5): commands on `<ns>.raft.metadata.propagate`,
+ * joins on `<ns>.raft.metadata.join` (both served by the controller alone), heartbeats published
+ * to `<ns>.raft.heartbeat`. Undecodable messages are dropped and logged, never thrown.
+ */
+export class NatsClusterChannel implements ClusterChannel {
+  private readonly subjects: Subjects;
+  private readonly beats = new Subject<BrokerHeartbeat>();
+  private readonly heartbeatSubscription: Subscription;
+  private readonly served = new Set<Subscription>();
+  readonly heartbeats$: Observable<BrokerHeartbeat> = this.beats.asObservable();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    namespace: string,
+    private readonly logger: Logger,
+  ) {
+    this.subjects = new Subjects(namespace);
+    this.heartbeatSubscription = nc.subscribe(this.subjects.heartbeats(), {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          this.beats.next(decodeHeartbeat(msg.data));
+        } catch (decodeError) {
+          this.logger.warn({ err: decodeError }, 'dropping malformed heartbeat');
+        }
+      },
+    });
+  }
+
+  async forward(command: MetadataCommand, timeoutMs: number): Promise<ForwardedAnswer> {
+    const reply = await this.request(this.subjects.metadataPropagate(), encodeForwardedCommand(command), timeoutMs);
+    return decodeForwardedAnswer(reply.data);
+  }
+
+  serveCommands(handler: (command: MetadataCommand) => Promise<ForwardedAnswer>): Promise<Cancellable> {
+    return this.serve(this.subjects.metadataPropagate(), async (data) => {
+      let command: MetadataCommand;
+      try {
+        command = decodeForwardedCommand(data);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'dropping malformed forwarded command');
+        return null;
+      }
+      return encodeForwardedAnswer(await handler(command));
+    });
+  }
+
+  async requestJoin(serverId: string, timeoutMs: number): Promise<string> {
+    const reply = await this.request(this.subjects.metadataJoin(), encodeJoinRequest(serverId), timeoutMs);
+    return decodeJoinResponse(reply.data);
+  }
+
+  serveJoins(handler: (serverId: string) => Promise<string>): Promise<Cancellable> {
+    return this.serve(this.subjects.metadataJoin(), async (data) => {
+      let serverId: string;
+      try {
+        serverId = decodeJoinRequest(data);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'dropping malformed join request');
+        return null;
+      }
+      return encodeJoinResponse(await handler(serverId));
+    });
+  }
+
+  announce(heartbeat: BrokerHeartbeat): void {
+    if (this.nc.isClosed() || this.nc.isDraining()) return;
+    try {
+      this.nc.publish(this.subjects.heartbeats(), encodeHeartbeat(heartbeat));
+    } catch (error) {
+      this.logger.debug({ err: error }, 'heartbeat not sent');
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.served) s.unsubscribe();
+    this.served.clear();
+    this.heartbeatSubscription.unsubscribe();
+    this.beats.complete();
+  }
+
+  private async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+    try {
+      return await this.nc.request(subject, data, { timeout: Math.max(1, Math.floor(timeoutMs)) });
+    } catch (error) {
+      if (isUnreachable(error)) throw new ControllerUnreachableError(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  /** Answers each request with what `answer` returns (null: no answer); registered on the server before resolving. */
+  private async serve(subject: string, answer: (data: Uint8Array) => Promise<Uint8Array | null>): Promise<Cancellable> {
+    const subscription = this.nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) return;
+        answer(msg.data)
+          .then((reply) => {
+            if (reply !== null && msg.reply) msg.respond(reply);
+          })
+          .catch((cause: unknown) => this.logger.error({ err: cause, subject }, 'control request handler failed'));
+      },
+    });
+    this.served.add(subscription);
+    await this.nc.flush();
+    return {
+      cancel: () => {
+        this.served.delete(subscription);
+        subscription.unsubscribe();
+      },
+    };
+  }
+}

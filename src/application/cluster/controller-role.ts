@@ -1,0 +1,100 @@
+import { inject, injectable } from 'inversify';
+import { MetadataCommand } from '../../domain/metadata/metadata-commands';
+import { MetadataService } from '../metadata/metadata-service';
+import { Cancellable, Scheduler } from '../ports/clock.port';
+import { ClusterChannel, ForwardedAnswer } from '../ports/cluster-channel.port';
+import { Logger } from '../ports/logger.port';
+import { TOKENS } from '../tokens';
+import { BrokerLiveness } from './broker-liveness';
+import { MetadataRaftGroup } from './metadata-raft-group';
+
+/** How often leadership of the metadata group is checked. */
+const LEADERSHIP_POLL_MS = 50;
+
+/**
+ * The controller's duties (spec §6.5), taken up while this server leads the metadata Raft group and
+ * dropped when it stops: answering forwarded metadata commands and join requests, and judging
+ * brokers' liveness.
+ */
+@injectable()
+export class ControllerRole {
+  private poller: Cancellable | null = null;
+  private serving: Cancellable[] = [];
+  private active = false;
+  private transition: Promise<void> = Promise.resolve();
+
+  constructor(
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(TOKENS.MetadataRaftGroup) private readonly group: MetadataRaftGroup,
+    @inject(TOKENS.ClusterChannel) private readonly channel: ClusterChannel,
+    @inject(BrokerLiveness) private readonly liveness: BrokerLiveness,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  start(): void {
+    if (this.poller) return;
+    this.poller = this.scheduler.setInterval(() => this.check(), LEADERSHIP_POLL_MS);
+    this.check();
+  }
+
+  async stop(): Promise<void> {
+    this.poller?.cancel();
+    this.poller = null;
+    await this.transition;
+    await this.deactivate();
+  }
+
+  private check(): void {
+    const leading = this.group.isLeader;
+    if (leading === this.active) return;
+    this.transition = this.transition.then(() => (leading ? this.activate() : this.deactivate())).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'controller role transition failed');
+    });
+  }
+
+  private async activate(): Promise<void> {
+    if (this.active || !this.group.isLeader || !this.poller) return;
+    this.active = true;
+    this.logger.info({ voters: this.group.voters() }, 'this server is now the controller');
+    this.serving.push(await this.channel.serveCommands((command) => this.handle(command)));
+    this.serving.push(await this.channel.serveJoins((serverId) => this.join(serverId)));
+    this.liveness.becomeController();
+  }
+
+  private async deactivate(): Promise<void> {
+    if (!this.active) return;
+    this.active = false;
+    this.liveness.resignController();
+    for (const s of this.serving.splice(0)) s.cancel();
+    this.logger.info({ leader: this.group.leaderId() }, 'this server is no longer the controller');
+  }
+
+  private async handle(command: MetadataCommand): Promise<ForwardedAnswer> {
+    if (!this.group.isLeader) return { kind: 'unavailable', reason: 'not the controller' };
+    try {
+      const result = await this.metadata.execute(command);
+      if (!result.ok) return { kind: 'refused', error: result.error };
+      return { kind: 'applied', events: result.value, index: this.metadata.state.lastAppliedIndex };
+    } catch (error) {
+      return { kind: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Spec §6.3: only the controller answers; adding a server that already votes is a success. */
+  private async join(serverId: string): Promise<string> {
+    if (!this.group.isLeader) return 'not the controller';
+    if (this.group.voters().includes(serverId)) return '';
+    try {
+      this.logger.info({ serverId }, 'adding server to the metadata group');
+      await this.group.addVoter(serverId);
+      return '';
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+}

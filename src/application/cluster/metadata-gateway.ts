@@ -1,0 +1,96 @@
+import { inject, injectable } from 'inversify';
+import { MetadataCommand } from '../../domain/metadata/metadata-commands';
+import { MetadataError } from '../../domain/metadata/metadata-errors';
+import { MetadataEvent } from '../../domain/metadata/metadata-events';
+import { err, ok, Result } from '../../domain/shared/result';
+import { MetadataService, MetadataTimeoutError } from '../metadata/metadata-service';
+import { NotMetadataLeaderError } from '../metadata/raft-metadata-log';
+import { Clock, Scheduler } from '../ports/clock.port';
+import { ClusterChannel, ControllerUnreachableError } from '../ports/cluster-channel.port';
+import { Logger } from '../ports/logger.port';
+import { MetadataLog } from '../ports/metadata-log.port';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+
+/** Pause between attempts while no controller answers (an election takes about a second). */
+const RETRY_DELAY_MS = 100;
+
+/**
+ * Where metadata commands enter (spec §2.1: any server accepts them): the controller decides and
+ * records them itself; any other server forwards them over the cluster channel and relays the
+ * answer, after waiting until its own state has applied the change (read-your-writes on every
+ * server). Retries while there is no controller, up to the metadata timeout.
+ */
+@injectable()
+export class MetadataGateway {
+  constructor(
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(TOKENS.MetadataLog) private readonly log: MetadataLog,
+    @inject(TOKENS.ClusterChannel) private readonly channel: ClusterChannel,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  async execute(command: MetadataCommand, timeoutMs = this.settings.metadataTimeoutMs): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+    const deadline = this.clock.nowMs() + timeoutMs;
+    let lastReason = 'no controller';
+    for (;;) {
+      const remaining = deadline - this.clock.nowMs();
+      if (remaining <= 0) break;
+      if (this.log.isLeader) {
+        try {
+          return await this.metadata.execute(command);
+        } catch (error) {
+          if (!(error instanceof NotMetadataLeaderError)) throw error;
+          lastReason = error.message;
+        }
+      } else {
+        try {
+          const answer = await this.channel.forward(command, remaining);
+          if (answer.kind === 'refused') return err(answer.error);
+          if (answer.kind === 'applied') {
+            await this.appliedUpTo(answer.index, deadline);
+            return ok(answer.events);
+          }
+          lastReason = answer.reason;
+        } catch (error) {
+          if (!(error instanceof ControllerUnreachableError)) throw error;
+          lastReason = error.message;
+        }
+      }
+      this.logger.debug({ command: command.type, reason: lastReason }, 'metadata command not accepted yet, retrying');
+      await this.delay(Math.min(RETRY_DELAY_MS, Math.max(deadline - this.clock.nowMs(), 0)));
+    }
+    this.logger.warn({ command: command.type, reason: lastReason, timeoutMs }, 'metadata command timed out');
+    throw new MetadataTimeoutError(timeoutMs);
+  }
+
+  /** Waits until this server applied `index` (the controller's change reached us), or the deadline. */
+  private appliedUpTo(index: number, deadline: number): Promise<void> {
+    if (this.metadata.state.lastAppliedIndex >= index) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = this.scheduler.setTimeout(() => {
+        subscription.unsubscribe();
+        reject(new MetadataTimeoutError(this.settings.metadataTimeoutMs));
+      }, Math.max(deadline - this.clock.nowMs(), 1));
+      const subscription = this.metadata.applied$.subscribe({
+        next: () => {
+          if (this.metadata.state.lastAppliedIndex < index) return;
+          timer.cancel();
+          subscription.unsubscribe();
+          resolve();
+        },
+        complete: () => {
+          timer.cancel();
+          reject(new MetadataTimeoutError(this.settings.metadataTimeoutMs));
+        },
+      });
+    });
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => this.scheduler.setTimeout(resolve, ms));
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * What the cluster services need from the metadata Raft group, beyond the `MetadataLog` port:
+ * leadership, membership and a way to start an election. `RaftMetadataLog` provides it.
+ */
+export interface MetadataRaftGroup {
+  /** This server leads the group: it is the controller. */
+  readonly isLeader: boolean;
+  /** The leader this server knows of, if any. */
+  leaderId(): string | null;
+  /** The voting members as this server knows them. */
+  voters(): readonly string[];
+  /** Adds a voter through the log; resolves once the change is committed. Idempotent. */
+  addVoter(serverId: string): Promise<void>;
+  /** Starts an election now (a one-voter group elects itself without waiting for a timeout). */
+  campaign(): void;
+}

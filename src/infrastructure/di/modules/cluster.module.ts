@@ -1,0 +1,26 @@
+import { ContainerModule } from 'inversify';
+import { MetadataRaftGroup } from '../../../application/cluster/metadata-raft-group';
+import { RaftMetadataLog } from '../../../application/metadata/raft-metadata-log';
+import { ClusterChannel } from '../../../application/ports/cluster-channel.port';
+import { TOKENS } from '../../../application/tokens';
+
+/** The metadata log replicated by Raft, seen as the `MetadataLog` port and as the group the cluster services steer. */
+export function raftGroupOf(log: RaftMetadataLog): MetadataRaftGroup {
+  return {
+    get isLeader() {
+      return log.isLeader;
+    },
+    leaderId: () => log.status()?.leaderId ?? null,
+    voters: () => log.voters(),
+    addVoter: (serverId) => log.addVoter(serverId),
+    campaign: () => log.driver.campaign(),
+  };
+}
+
+/** Clustered metadata: the Raft metadata log and the channel to the other servers. */
+export const clusterModule = (log: RaftMetadataLog, channel: ClusterChannel): ContainerModule =>
+  new ContainerModule(({ bind }) => {
+    bind(TOKENS.MetadataLog).toConstantValue(log);
+    bind(TOKENS.MetadataRaftGroup).toConstantValue(raftGroupOf(log));
+    bind(TOKENS.ClusterChannel).toConstantValue(channel);
+  });
