@@ -18,6 +18,8 @@ export interface LiftbridgeOptions {
   readonly label?: string;
   /** `metrics.enabled` of this server; default true (the server's own default). */
   readonly metricsEnabled?: boolean;
+  /** Cluster membership: default a single-node cluster (seed) with id and namespace from the label. */
+  readonly cluster?: { readonly serverId: string; readonly namespace: string; readonly seed: boolean };
 }
 
 /**
@@ -45,9 +47,9 @@ export async function startLiftbridge(
     '--port', String(port),
     '--host', '127.0.0.1',
     '--nats-servers', natsUrl,
-    '--raft-bootstrap-seed',
-    '--id', `bench${suffix}`,
-    '--namespace', `bench${process.pid}${suffix}`,
+    ...(options.cluster === undefined || options.cluster.seed ? ['--raft-bootstrap-seed'] : []),
+    '--id', options.cluster?.serverId ?? `bench${suffix}`,
+    '--namespace', options.cluster?.namespace ?? `bench${process.pid}${suffix}`,
     '--level', 'warn',
   ];
   const env = { ...process.env, LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled) };

@@ -4,6 +4,7 @@ import { MetadataService } from '../metadata/metadata-service';
 import { Cancellable, Scheduler } from '../ports/clock.port';
 import { ClusterChannel, ForwardedAnswer } from '../ports/cluster-channel.port';
 import { Logger } from '../ports/logger.port';
+import { Metrics } from '../ports/metrics.port';
 import { TOKENS } from '../tokens';
 import { BrokerLiveness } from './broker-liveness';
 import { MetadataRaftGroup } from './metadata-raft-group';
@@ -30,6 +31,7 @@ export class ControllerRole {
     @inject(BrokerLiveness) private readonly liveness: BrokerLiveness,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: Metrics,
   ) {}
 
   get isActive(): boolean {
@@ -38,6 +40,7 @@ export class ControllerRole {
 
   start(): void {
     if (this.poller) return;
+    this.metrics.controller(false);
     this.poller = this.scheduler.setInterval(() => this.check(), LEADERSHIP_POLL_MS);
     this.check();
   }
@@ -64,12 +67,14 @@ export class ControllerRole {
     this.serving.push(await this.channel.serveCommands((command) => this.handle(command)));
     this.serving.push(await this.channel.serveJoins((serverId) => this.join(serverId)));
     this.liveness.becomeController();
+    this.metrics.controller(true);
   }
 
   private async deactivate(): Promise<void> {
     if (!this.active) return;
     this.active = false;
     this.liveness.resignController();
+    this.metrics.controller(false);
     for (const s of this.serving.splice(0)) s.cancel();
     this.logger.info({ leader: this.group.leaderId() }, 'this server is no longer the controller');
   }

@@ -21,4 +21,6 @@ export interface Metrics {
   /** Partitions running on this server, and how many of them it leads. */
   partitionsRunning(partitions: number, leaders: number): void;
   natsConnection(name: string, connected: boolean): void;
+  /** Whether this server is the controller (the metadata Raft leader) now. */
+  controller(active: boolean): void;
 }

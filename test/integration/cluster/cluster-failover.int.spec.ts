@@ -11,11 +11,11 @@ import { freePort, waitFor } from '../../support/ports';
  * The controller is killed with SIGKILL ten times; each time a new controller must be elected,
  * metadata requests must work again, every stream must still be listed everywhere, and the killed
  * server must catch up after its restart — from a snapshot once the others compacted their logs
- * (the snapshot threshold is 16 entries here). Failover times are written to
+ * (the snapshot threshold is 8 entries here). Failover times are written to
  * .tmp/cluster-failover.json and reported in docs/cluster.md.
  */
 const KILLS = 10;
-const SNAPSHOT_THRESHOLD = 16;
+const SNAPSHOT_THRESHOLD = 8;
 const ids = ['a', 'b', 'c'] as const;
 type Id = (typeof ids)[number];
 
@@ -122,7 +122,7 @@ describe('three liftbridge processes', () => {
       availableMs.push(Date.now() - killedAt);
 
       // Enough entries that the survivors compact past what the victim has.
-      for (let i = 0; i < SNAPSHOT_THRESHOLD + 4; i++) await createStream(survivors[i % 2]!, `round-${round}-extra-${i}`, 10_000);
+      for (let i = 0; i < SNAPSHOT_THRESHOLD + 2; i++) await createStream(survivors[i % 2]!, `round-${round}-extra-${i}`, 10_000);
       // The server that took a request has applied it; the others apply it moments later.
       for (const id of survivors) await waitFor(async () => (await streamNames(id)).join() === created.join(), 5000, `${id} to list every stream`);
 

@@ -43,6 +43,7 @@ describe('operability HTTP endpoints', () => {
       expect(sample(metrics.body, 'liftbridge_partition_leaders')).toBe(1);
       expect(sample(metrics.body, 'liftbridge_publish_ack_latency_seconds_count')).toBe(5);
       expect(sample(metrics.body, 'liftbridge_nats_connected{connection="streams"}')).toBe(1);
+      expect(sample(metrics.body, 'liftbridge_metadata_controller')).toBe(1);
 
       sub.cancel();
       await sub.done;

@@ -16,4 +16,5 @@ export class NoMetrics implements Metrics {
   subscriptionClosed(): void {}
   partitionsRunning(): void {}
   natsConnection(): void {}
+  controller(): void {}
 }

@@ -20,6 +20,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly subscriptions = new Gauge({ name: 'liftbridge_subscriptions', help: 'Open Subscribe calls', registers: [this.registry] });
   private readonly partitions = new Gauge({ name: 'liftbridge_partitions', help: 'Partitions running on this server', registers: [this.registry] });
   private readonly leaders = new Gauge({ name: 'liftbridge_partition_leaders', help: 'Partitions this server leads', registers: [this.registry] });
+  private readonly controllerGauge = new Gauge({ name: 'liftbridge_metadata_controller', help: '1 while this server is the controller (metadata Raft leader)', registers: [this.registry] });
   private readonly nats = new Gauge({ name: 'liftbridge_nats_connected', help: '1 while the NATS connection is up', labelNames: ['connection'], registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
@@ -66,5 +67,9 @@ export class PrometheusMetrics implements Metrics {
 
   natsConnection(name: string, connected: boolean): void {
     this.nats.labels({ connection: name }).set(connected ? 1 : 0);
+  }
+
+  controller(active: boolean): void {
+    this.controllerGauge.set(active ? 1 : 0);
   }
 }
