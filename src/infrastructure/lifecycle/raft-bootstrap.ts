@@ -48,11 +48,17 @@ export async function planRaftBootstrap(
 }
 
 function parseVoters(text: string, file: string): string[] {
-  const parsed = JSON.parse(text) as { voters?: unknown };
-  if (!Array.isArray(parsed.voters) || !parsed.voters.every((v) => typeof v === 'string' && v.length > 0)) {
-    throw new Error(`${file} is damaged: expected {"voters": [server ids]}`);
+  const damaged = (cause?: unknown): Error =>
+    new Error(`${file} is damaged: expected {"voters": [server ids]}`, cause === undefined ? undefined : { cause });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw damaged(error);
   }
-  return parsed.voters as string[];
+  const voters = typeof parsed === 'object' && parsed !== null ? (parsed as { voters?: unknown }).voters : undefined;
+  if (!Array.isArray(voters) || !voters.every((v) => typeof v === 'string' && v.length > 0)) throw damaged();
+  return voters as string[];
 }
 
 async function writeAtomically(file: string, content: string): Promise<void> {
