@@ -25,6 +25,7 @@ import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/f
 import { NatsClusterChannel } from '../../adapters/outbound/nats/nats-cluster-channel';
 import { openNatsConnection } from '../../adapters/outbound/nats/nats-connection-factory';
 import { NatsRaftTransport } from '../../adapters/outbound/nats/nats-raft-transport';
+import { NatsSeedConflictDetector } from '../../adapters/outbound/nats/nats-seed-conflict-detector';
 import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
 import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
@@ -104,6 +105,13 @@ export class Broker {
   private raftLog: RaftMetadataLog | null = null;
   private raftTransport: NatsRaftTransport | null = null;
   private clusterChannel: NatsClusterChannel | null = null;
+  private seedDetector: NatsSeedConflictDetector | null = null;
+  private failedResolve: (error: Error) => void = () => undefined;
+  /**
+   * Resolves when the broker stopped itself because it cannot go on safely (another server was
+   * also started with the seed flag in this namespace); the executable then exits non-zero.
+   */
+  readonly failed: Promise<Error> = new Promise((resolve) => (this.failedResolve = resolve));
 
   constructor(
     private readonly config: BrokerConfig,
@@ -184,6 +192,13 @@ export class Broker {
     this.connections.push(publishes);
     const raftConnection = await openNatsConnection(natsSettings, 'raft', this.logger, onConnected('raft'));
     this.connections.push(raftConnection);
+    if (config.clustering.raftBootstrapSeed) {
+      this.seedDetector = new NatsSeedConflictDetector(raftConnection, config.clustering.namespace, this.serverIdValue, this.logger, (other) => {
+        const error = new Error(`server ${other} was also started with raft.bootstrap.seed in namespace ${config.clustering.namespace}`);
+        void this.stop().finally(() => this.failedResolve(error));
+      });
+      await this.seedDetector.start();
+    }
 
     const raftDir = path.join(config.dataDir, 'raft');
     const plan = await planRaftBootstrap(raftDir, this.serverIdValue, {
@@ -315,6 +330,7 @@ export class Broker {
     // finish before the partitions close, which also ends subscriptions (spec §2.6: Internal
     // "commit log was closed"); then the rest of the grace period applies.
     this.serving = false;
+    this.seedDetector?.stop();
     const grpcStopped = this.grpc ? this.grpc.stop(SHUTDOWN_GRACE_MS) : Promise.resolve();
     await Promise.race([grpcStopped, new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS).unref())]);
     if (this.container) {

@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
+import { Broker } from '../../../src/infrastructure/lifecycle/broker';
+import { createLogger } from '../../../src/infrastructure/logging/create-logger';
 import { ApiClient, call, connectClient } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
-import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
+import { LogCapture, StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /** Spec §6.3 bootstrap by named peers, and namespaces keeping clusters on one NATS apart. */
 let nats: TestNatsServer;
@@ -55,5 +58,23 @@ describe('cluster bootstrap', () => {
     expect(mx.brokers).toHaveLength(1);
     expect(my.brokers).toHaveLength(1);
     expect(x.server.broker.metadataLog!.isLeader && y.server.broker.metadataLog!.isLeader).toBe(true);
+  });
+});
+
+describe('seed misconfiguration (spec §6.3 step 5)', () => {
+  it('stops both servers when two are started with the seed flag in one namespace', async () => {
+    const namespace = `seeds${Math.floor(Math.random() * 1e9)}`;
+    const first = await start('s1', namespace, { raftBootstrapSeed: true });
+    const second = testBrokerConfig(nats.url, { clustering: { serverId: 's2', namespace, raftBootstrapSeed: true } });
+    const logs = new LogCapture();
+    const broker = new Broker(second, createLogger('info', 'json', logs));
+    const started = broker.start().catch((error: unknown) => error);
+    const [firstFailure, secondFailure] = await Promise.all([first.server.broker.failed, broker.failed]);
+    await started;
+    expect(firstFailure.message).toContain('s2 was also started with raft.bootstrap.seed');
+    expect(secondFailure.message).toContain('s1 was also started with raft.bootstrap.seed');
+    expect(logs.lines.some((l) => l['msg'] === 'Server s1 was also started with raft.bootstrap.seed')).toBe(true);
+    await broker.stop();
+    fs.rmSync(second.dataDir, { recursive: true, force: true });
   });
 });

@@ -30,6 +30,16 @@ export class Subjects {
     return `${this.namespace}.raft.metadata.join`;
   }
 
+  /** Seed servers announce themselves here (spec §3.5: raw server-id bytes, no envelope). */
+  bootstrapSeeds(): string {
+    return `${this.namespace}.raft.metadata.bootstrap`;
+  }
+
+  /** Where seed servers answer another seed's announcement. */
+  bootstrapSeedReplies(): string {
+    return `${this.namespace}.raft.metadata.bootstrap.reply`;
+  }
+
   /** Every server's heartbeats (ours: Liftbridge has no such subject; docs/cluster.md). */
   heartbeats(): string {
     return `${this.namespace}.raft.heartbeat`;
