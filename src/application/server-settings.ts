@@ -34,4 +34,11 @@ export interface ServerSettings {
   readonly heartbeatIntervalMs: number;
   /** The controller marks a broker unreachable after this long without a heartbeat. */
   readonly brokerTimeoutMs: number;
+  /** Partition replication (spec §5.6-5.7): ISR lag limit, follower request timeout, leader long-poll. */
+  readonly replication: {
+    readonly maxLagTimeMs: number;
+    readonly fetchTimeoutMs: number;
+    /** How long a leader holds a caught-up follower's fetch open waiting for new records. */
+    readonly fetchWaitMs: number;
+  };
 }

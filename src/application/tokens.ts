@@ -1,6 +1,7 @@
 import { ServiceIdentifier } from 'inversify';
 import type { MetadataRaftGroup } from './cluster/metadata-raft-group';
 import { ClusterChannel } from './ports/cluster-channel.port';
+import { ReplicationTransport } from './ports/replication-transport.port';
 import { Clock, Scheduler } from './ports/clock.port';
 import { Logger } from './ports/logger.port';
 import { Metrics } from './ports/metrics.port';
@@ -22,5 +23,6 @@ export const TOKENS = {
   MessageTransport: Symbol.for('MessageTransport') as Id<MessageTransport>,
   Metrics: Symbol.for('Metrics') as Id<Metrics>,
   ClusterChannel: Symbol.for('ClusterChannel') as Id<ClusterChannel>,
+  ReplicationTransport: Symbol.for('ReplicationTransport') as Id<ReplicationTransport>,
   MetadataRaftGroup: Symbol.for('MetadataRaftGroup') as Id<MetadataRaftGroup>,
 } as const;

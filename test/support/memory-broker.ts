@@ -29,6 +29,7 @@ export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerS
   subscribeReadBytesMax: 64 * 1024,
   heartbeatIntervalMs: 1000,
   brokerTimeoutMs: 5000,
+  replication: { maxLagTimeMs: 15_000, fetchTimeoutMs: 3000, fetchWaitMs: 500 },
   streamDefaults: {
     retentionMaxBytes: 0,
     retentionMaxMessages: 0,
@@ -54,7 +55,7 @@ export const freshAdapters = (): MemoryAdapters => ({
 
 /** A broker's application layer wired by the real composition root with in-memory adapters. */
 export async function startMemoryBroker(adapters: MemoryAdapters, settings = memorySettings()): Promise<Container> {
-  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters)]);
+  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters, settings.serverId)]);
   const metadata = container.get(MetadataService);
   const supervisor = container.get(PartitionSupervisor);
   supervisor.watch();

@@ -9,6 +9,8 @@ export interface AckBatchInput {
   readonly receptionTimestampNs: bigint;
   readonly commitTimestampNs: bigint;
   readonly messages: readonly AckedMessage[];
+  /** Only messages with this AckPolicy get their ack now (replicated partitions: LEADER first, ALL on commit). */
+  readonly onlyPolicy?: number;
 }
 
 export interface AckedMessage {
@@ -36,11 +38,12 @@ export function encodeAckBatch(batch: AckBatchInput, emit: (inbox: string, envel
   const suffix = Buffer.concat([int64Field(8, batch.receptionTimestampNs), int64Field(9, batch.commitTimestampNs)]);
   const subjects = new LastValueCache((s) => stringField(3, s));
   const inboxes = new LastValueCache((s) => stringField(5, s));
-  const { messages } = batch;
+  const { messages, onlyPolicy } = batch;
+  const acked = (m: AckedMessage): boolean => wantsAck(m) && (onlyPolicy === undefined || m.ackPolicy === onlyPolicy);
   let total = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
-    if (!wantsAck(m)) continue;
+    if (!acked(m)) continue;
     total += ENVELOPE_HEADER_BYTES + prefix.length + subjects.get(m.subject).length + offsetFieldSize(batch.firstOffset + i);
     total += inboxes.get(m.ackInbox).length + correlationFieldSize(m.correlationId) + policyFieldSize(m.ackPolicy) + suffix.length;
   }
@@ -49,7 +52,7 @@ export function encodeAckBatch(batch: AckBatchInput, emit: (inbox: string, envel
   let pos = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
-    if (!wantsAck(m)) continue;
+    if (!acked(m)) continue;
     const start = pos;
     pos = writeEnvelopeHeader(buf, pos, MsgType.Ack) + pos;
     pos += prefix.copy(buf, pos);

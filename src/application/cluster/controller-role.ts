@@ -8,6 +8,7 @@ import { Metrics } from '../ports/metrics.port';
 import { TOKENS } from '../tokens';
 import { BrokerLiveness } from './broker-liveness';
 import { MetadataRaftGroup } from './metadata-raft-group';
+import { PartitionFailover } from './partition-failover';
 
 /** How often leadership of the metadata group is checked. */
 const LEADERSHIP_POLL_MS = 50;
@@ -29,6 +30,7 @@ export class ControllerRole {
     @inject(TOKENS.MetadataRaftGroup) private readonly group: MetadataRaftGroup,
     @inject(TOKENS.ClusterChannel) private readonly channel: ClusterChannel,
     @inject(BrokerLiveness) private readonly liveness: BrokerLiveness,
+    @inject(PartitionFailover) private readonly failover: PartitionFailover,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
@@ -67,6 +69,7 @@ export class ControllerRole {
     this.serving.push(await this.channel.serveCommands((command) => this.handle(command)));
     this.serving.push(await this.channel.serveJoins((serverId) => this.join(serverId)));
     this.liveness.becomeController();
+    this.failover.becomeController();
     this.metrics.controller(true);
   }
 
@@ -74,6 +77,7 @@ export class ControllerRole {
     if (!this.active) return;
     this.active = false;
     this.liveness.resignController();
+    this.failover.resignController();
     this.metrics.controller(false);
     for (const s of this.serving.splice(0)) s.cancel();
     this.logger.info({ leader: this.group.leaderId() }, 'this server is no longer the controller');

@@ -22,3 +22,5 @@ export const cleanerIntervalMsFor = (stream: StreamState, defaults: StreamDefaul
 
 export const concurrencyControlFor = (stream: StreamState, defaults: StreamDefaults): boolean =>
   stream.config.optimisticConcurrencyControl ?? defaults.concurrencyControl;
+
+export const minIsrFor = (stream: StreamState, defaults: StreamDefaults): number => stream.config.minIsr ?? defaults.minIsr;

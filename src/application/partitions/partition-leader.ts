@@ -1,10 +1,12 @@
 import { partitionSubject } from '../../domain/stream/stream-names';
 import { Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
-import { AckError, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
+import { AckError, AckPolicy, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
 import { LogClosedError, LogReadonlyError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
 import { PartitionMetrics } from '../ports/metrics.port';
+import { ReplicationTransport } from '../ports/replication-transport.port';
+import { LeaderReplication } from './leader-replication';
 import { ReceivedTimestamps } from './partition-runtime';
 
 export interface PartitionLeaderOptions {
@@ -17,6 +19,15 @@ export interface PartitionLeaderOptions {
   readonly batchMaxMessages: number;
   readonly replicationMaxBytes: number;
   readonly concurrencyControl: boolean;
+  /** Present when the partition has other replicas (spec §5): they fetch from this leader. */
+  readonly replicated?: {
+    readonly self: string;
+    readonly replicas: readonly string[];
+    readonly isr: readonly string[];
+    readonly minIsr: number;
+    readonly maxLagTimeMs: number;
+    readonly fetchWaitMs: number;
+  };
 }
 
 export interface PartitionLeaderDeps {
@@ -27,14 +38,26 @@ export interface PartitionLeaderDeps {
   readonly logger: Logger;
   readonly received: ReceivedTimestamps;
   readonly metrics: PartitionMetrics;
+  /** Needed with `options.replicated`. */
+  readonly replication?: ReplicationTransport;
+  readonly requestIsrChange?: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<void>;
+}
+
+/** Acks of one append that wait for the commit (policy ALL on a replicated partition). */
+interface PendingCommit {
+  readonly messages: InboundMessage[];
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly receptionNs: bigint;
 }
 
 /**
- * The leader's ingest role (spec §5.4/5.5) for a partition replicated on this server alone:
- * everything that arrives on the partition subject in one event-loop turn becomes one append
- * (one write, and under the default policy one fsync shared with whatever else is in flight);
- * the high watermark moves and acks go out once the batch is durable. No per-message timers,
- * promises or awaits: the hot path is a push into an array.
+ * The leader's ingest role (spec §5.4/5.5): everything that arrives on the partition subject in one
+ * event-loop turn becomes one append (one write, and under the default policy one fsync shared with
+ * whatever else is in flight). With a single replica the high watermark moves and acks go out once
+ * the batch is durable. With followers (`LeaderReplication`), LEADER acks go out once the batch is
+ * durable here and ALL acks once the high watermark (durable on every ISR member) covers it. No
+ * per-message timers, promises or awaits: the hot path is a push into an array.
  */
 export class PartitionLeader {
   private queue: InboundMessage[] = [];
@@ -42,25 +65,65 @@ export class PartitionLeader {
   private listener: Listener | null = null;
   private stopped = false;
   private readonly natsSubject: string;
+  private readonly replication: LeaderReplication | null = null;
+  private pendingCommits: PendingCommit[] = [];
 
   constructor(
     private readonly options: PartitionLeaderOptions,
     private readonly deps: PartitionLeaderDeps,
   ) {
     this.natsSubject = partitionSubject(options.subject, options.partition);
+    const r = options.replicated;
+    if (r) {
+      if (!deps.replication || !deps.requestIsrChange) throw new Error('a replicated partition leader needs a replication transport');
+      this.replication = new LeaderReplication(
+        {
+          self: r.self,
+          ref: { stream: options.stream, partition: options.partition },
+          leaderEpoch: options.leaderEpoch,
+          replicas: r.replicas,
+          isr: r.isr,
+          minIsr: r.minIsr,
+          maxLagTimeMs: r.maxLagTimeMs,
+          fetchWaitMs: r.fetchWaitMs,
+          replyBytesMax: options.replicationMaxBytes,
+        },
+        {
+          log: deps.log,
+          transport: deps.replication,
+          clock: deps.clock,
+          scheduler: deps.scheduler,
+          logger: deps.logger,
+          requestIsrChange: deps.requestIsrChange,
+          onCommitted: (offset) => this.onCommitted(offset),
+        },
+      );
+    }
+  }
+
+  /** The ISR as the metadata now records it (replicated partitions). */
+  updateIsr(isr: readonly string[]): void {
+    this.replication?.updateIsr(isr);
   }
 
   async start(): Promise<void> {
     // The leader owns its epoch in the log before it accepts anything (spec §5.2).
     this.deps.log.beginLeaderEpoch(this.options.leaderEpoch);
-    // A single-replica partition commits whatever survived on disk (recovery cut any torn tail).
-    if (this.deps.log.durableOffset > this.deps.log.highWatermark) this.deps.log.setHighWatermark(this.deps.log.durableOffset);
+    if (this.replication) {
+      // Records above the high watermark commit once the ISR has them (followers truncate to our log).
+      await this.replication.start();
+    } else if (this.deps.log.durableOffset > this.deps.log.highWatermark) {
+      // A single-replica partition commits whatever survived on disk (recovery cut any torn tail).
+      this.deps.log.setHighWatermark(this.deps.log.durableOffset);
+    }
     this.listener = await this.deps.transport.listen(this.natsSubject, this.options.group, this.onMessage);
     if (this.stopped) await this.stop();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.replication?.stop();
+    this.pendingCommits = [];
     const listener = this.listener;
     this.listener = null;
     if (listener) await listener.close();
@@ -135,6 +198,10 @@ export class PartitionLeader {
   private commit(messages: InboundMessage[], firstOffset: number, lastOffset: number, receptionNs: bigint): void {
     const { log } = this.deps;
     if (log.closedReason !== null) return;
+    if (this.replication) {
+      this.replicatedDurable(messages, firstOffset, lastOffset, receptionNs);
+      return;
+    }
     if (lastOffset > log.highWatermark) log.setHighWatermark(lastOffset);
     const commitNs = this.deps.clock.nowNs();
     let bytes = 0;
@@ -150,6 +217,50 @@ export class PartitionLeader {
       commitTimestampNs: commitNs,
       messages,
     });
+  }
+
+  /** Durable here: LEADER acks now; ALL acks wait for the high watermark (spec §5.5). */
+  private replicatedDurable(messages: InboundMessage[], firstOffset: number, lastOffset: number, receptionNs: bigint): void {
+    const nowNs = this.deps.clock.nowNs();
+    let bytes = 0;
+    let waitsForCommit = false;
+    for (let i = 0; i < messages.length; i++) {
+      bytes += messages[i]!.sizeBytes;
+      if (messages[i]!.ackPolicy === AckPolicy.All) waitsForCommit = true;
+    }
+    this.deps.metrics.appended(messages.length, bytes, Number(nowNs - receptionNs) / 1e9);
+    this.deps.transport.sendAcks({
+      stream: this.options.stream,
+      partitionSubject: this.options.subject,
+      firstOffset,
+      receptionTimestampNs: receptionNs,
+      commitTimestampNs: nowNs,
+      messages,
+      onlyPolicy: AckPolicy.Leader,
+    });
+    if (waitsForCommit) this.pendingCommits.push({ messages, firstOffset, lastOffset, receptionNs });
+    this.replication!.localAppended();
+  }
+
+  /** The high watermark reached `offset`: ALL acks for every batch it covers. */
+  private onCommitted(offset: number): void {
+    let covered = 0;
+    while (covered < this.pendingCommits.length && this.pendingCommits[covered]!.lastOffset <= offset) covered++;
+    if (covered === 0) return;
+    const done = this.pendingCommits.splice(0, covered);
+    const commitNs = this.deps.clock.nowNs();
+    for (const batch of done) {
+      this.deps.metrics.acked(Number(commitNs - batch.receptionNs) / 1e9);
+      this.deps.transport.sendAcks({
+        stream: this.options.stream,
+        partitionSubject: this.options.subject,
+        firstOffset: batch.firstOffset,
+        receptionTimestampNs: batch.receptionNs,
+        commitTimestampNs: commitNs,
+        messages: batch.messages,
+        onlyPolicy: AckPolicy.All,
+      });
+    }
   }
 
   private sendAck(m: InboundMessage, offset: number, receptionNs: bigint, commitNs: bigint, ackError: AckError): void {

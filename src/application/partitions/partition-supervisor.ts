@@ -11,7 +11,10 @@ import { MessageTransport } from '../ports/message-transport.port';
 import { PartitionLog, PartitionLogStore } from '../ports/partition-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
-import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor } from './log-options';
+import { MetadataGateway } from '../cluster/metadata-gateway';
+import { ReplicationTransport } from '../ports/replication-transport.port';
+import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
+import { PartitionFollower } from './partition-follower';
 import { PartitionLeader } from './partition-leader';
 import { PartitionRuntime, ReceivedTimestamps } from './partition-runtime';
 
@@ -27,6 +30,7 @@ interface Running {
   state: PartitionState;
   log: PartitionLog;
   leader: PartitionLeader | null;
+  follower: PartitionFollower | null;
   cleaner: Cancellable;
   received: ReceivedTimestamps;
 }
@@ -58,6 +62,8 @@ export class PartitionSupervisor {
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
+    @inject(TOKENS.ReplicationTransport) private readonly replication: ReplicationTransport,
+    @inject(MetadataGateway) private readonly gateway: MetadataGateway,
   ) {}
 
   /** Subscribe before the metadata replays, so recovery can record deletions (tombstones). */
@@ -155,6 +161,7 @@ export class PartitionSupervisor {
         // Read-only and event timestamps change in place: subscribers keep their stream.
         r.state = desired;
         r.log.setReadonly(desired.readonly);
+        r.leader?.updateIsr(desired.isr);
       }
     }
     if (!stream) {
@@ -189,7 +196,7 @@ export class PartitionSupervisor {
       log.enforceRetention(this.clock.nowNs()).catch((error: unknown) => this.logger.error({ err: error, ...ref }, 'retention failed'));
     }, cleanerIntervalMsFor(stream, this.settings.streamDefaults));
     const metrics = this.metrics.partition(stream.name, partition.id);
-    const running: Running = { state: partition, log, leader: null, cleaner, received, metrics };
+    const running: Running = { state: partition, log, leader: null, follower: null, cleaner, received, metrics };
     this.running.set(key, running);
     if (partition.leader === this.settings.serverId) {
       const leader = new PartitionLeader(
@@ -202,14 +209,53 @@ export class PartitionSupervisor {
           batchMaxMessages: this.settings.batchMaxMessages,
           replicationMaxBytes: this.settings.replicationMaxBytes,
           concurrencyControl: concurrencyControlFor(stream, this.settings.streamDefaults),
+          ...(partition.replicas.length > 1
+            ? {
+                replicated: {
+                  self: this.settings.serverId,
+                  replicas: partition.replicas,
+                  isr: partition.isr,
+                  minIsr: minIsrFor(stream, this.settings.streamDefaults),
+                  maxLagTimeMs: this.settings.replication.maxLagTimeMs,
+                  fetchWaitMs: this.settings.replication.fetchWaitMs,
+                },
+              }
+            : {}),
         },
-        { log, transport: this.transport, clock: this.clock, scheduler: this.scheduler, logger: this.logger.child(ref), received, metrics },
+        {
+          log,
+          transport: this.transport,
+          clock: this.clock,
+          scheduler: this.scheduler,
+          logger: this.logger.child(ref),
+          received,
+          metrics,
+          replication: this.replication,
+          requestIsrChange: (type, replica) => this.requestIsrChange(type, partition, replica),
+        },
       );
-      running.leader = leader;
+      // Counted as leader (FetchPartitionMetadata answers) only once it listens on the subject.
       await leader.start();
+      running.leader = leader;
+    } else {
+      const follower = new PartitionFollower(
+        { self: this.settings.serverId, ref, leaderEpoch: partition.leaderEpoch, fetchTimeoutMs: this.settings.replication.fetchTimeoutMs },
+        { log, transport: this.replication, scheduler: this.scheduler, logger: this.logger.child({ ...ref, role: 'follower' }) },
+      );
+      running.follower = follower;
+      follower.start();
     }
     this.reportCounts();
     this.logger.debug({ ...ref, leader: partition.leader === this.settings.serverId }, 'partition started');
+  }
+
+  /** Spec §5.9: the leader asks the controller; the new ISR comes back through the metadata. */
+  private async requestIsrChange(type: 'ShrinkIsr' | 'ExpandIsr', partition: PartitionState, replica: string): Promise<void> {
+    const result = await this.gateway.execute({
+      type,
+      data: { stream: partition.stream, partition: partition.id, replica, leader: this.settings.serverId, leaderEpoch: partition.leaderEpoch },
+    });
+    if (!result.ok) throw new Error(`ISR change refused: ${result.error.kind}`);
   }
 
   private async stopPartition(key: string, reason: 'closed' | 'deleted'): Promise<void> {
@@ -220,6 +266,7 @@ export class PartitionSupervisor {
     r.metrics.release();
     this.reportCounts();
     if (r.leader) await r.leader.stop();
+    if (r.follower) await r.follower.stop();
     // Closing wakes subscribers; they read the reason (and the metadata) to choose their status.
     if (reason === 'deleted') await this.store.delete({ stream: r.state.stream, partition: r.state.id });
     else await r.log.close('closed');

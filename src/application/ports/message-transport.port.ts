@@ -58,6 +58,8 @@ export interface AckBatch {
   readonly receptionTimestampNs: bigint;
   readonly commitTimestampNs: bigint;
   readonly messages: readonly InboundMessage[];
+  /** Only messages with this policy are acked now (a replicated partition acks LEADER on append, ALL on commit). */
+  readonly onlyPolicy?: AckPolicy;
 }
 
 /** A publish the server itself makes (Publish RPCs) in the Liftbridge envelope. */

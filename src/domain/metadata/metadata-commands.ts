@@ -46,4 +46,16 @@ export type SetBrokerReachable = {
   readonly data: { readonly id: string; readonly reachable: boolean; readonly atNs: string };
 };
 
-export type MetadataCommand = RegisterBroker | SetBrokerReachable | CreateStream | DeleteStream | PauseStream | ResumeStream | SetStreamReadonly;
+/** A partition leader reports that `replica` fell behind (shrink) or caught up (expand), spec §5.9. */
+export type ChangeIsr = {
+  readonly type: 'ShrinkIsr' | 'ExpandIsr';
+  readonly data: { readonly stream: string; readonly partition: number; readonly replica: string; readonly leader: string; readonly leaderEpoch: number };
+};
+
+/** The controller replaces a failed partition leader by an in-sync replica (spec §5.8). */
+export type ChangePartitionLeader = {
+  readonly type: 'ChangePartitionLeader';
+  readonly data: { readonly stream: string; readonly partition: number; readonly failedLeader: string };
+};
+
+export type MetadataCommand = RegisterBroker | SetBrokerReachable | ChangeIsr | ChangePartitionLeader | CreateStream | DeleteStream | PauseStream | ResumeStream | SetStreamReadonly;

@@ -4,7 +4,7 @@ import { brokerLoads, selectLeader, selectReplicas } from '../partition/replica-
 import { streamConfigProblem } from '../stream/stream-config-rules';
 import { isValidSubject, RESERVED_STREAM_PREFIX, streamNameProblem } from '../stream/stream-names';
 import { StreamState } from '../stream/stream-state';
-import { CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly } from './metadata-commands';
+import { ChangeIsr, ChangePartitionLeader, CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly } from './metadata-commands';
 import { MetadataError } from './metadata-errors';
 import { MetadataEvent, PartitionCreated } from './metadata-events';
 import { brokerAggregate, Decision, streamAggregate } from './metadata-proposal';
@@ -46,6 +46,11 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
     case 'ResumeStream':
     case 'SetStreamReadonly':
       return decidePartitionFlags(command, state);
+    case 'ShrinkIsr':
+    case 'ExpandIsr':
+      return decideIsrChange(command, state);
+    case 'ChangePartitionLeader':
+      return decideLeaderChange(command, state);
     default:
       return unreachable(command);
   }
@@ -133,4 +138,43 @@ function flagEvents(command: PauseStream | ResumeStream | SetStreamReadonly, str
     default:
       return unreachable(command);
   }
+}
+
+/** Spec §5.9: only the current leader (same epoch) changes the ISR; the leader itself never leaves it. */
+function decideIsrChange(command: ChangeIsr, state: MetadataState): Result<Decision, MetadataError> {
+  const d = command.data;
+  const stream = state.streams.get(d.stream);
+  const p = stream?.partitions[d.partition];
+  if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
+  if (p.leader !== d.leader || p.leaderEpoch !== d.leaderEpoch)
+    return err({ kind: 'LeaderGenerationMismatch', stream: d.stream, partition: d.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
+  if (!p.replicas.includes(d.replica) || d.replica === p.leader) return err({ kind: 'NotAReplica', stream: d.stream, partition: d.partition, replica: d.replica });
+  const inIsr = p.isr.includes(d.replica);
+  const shrink = command.type === 'ShrinkIsr';
+  if (shrink !== inIsr) return ok({ events: [], expectations: [] });
+  const data = { stream: d.stream, partition: d.partition, replica: d.replica };
+  return ok({
+    events: [shrink ? { type: 'IsrShrunk', data } : { type: 'IsrExpanded', data }],
+    expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
+  });
+}
+
+/**
+ * Spec §5.8: the new leader is an in-sync replica other than the failed one, on a reachable broker,
+ * least leader-loaded first; never a replica outside the ISR (no unclean election). Nothing to do
+ * when the leader already changed.
+ */
+function decideLeaderChange(command: ChangePartitionLeader, state: MetadataState): Result<Decision, MetadataError> {
+  const d = command.data;
+  const stream = state.streams.get(d.stream);
+  const p = stream?.partitions[d.partition];
+  if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
+  if (p.leader !== d.failedLeader) return ok({ events: [], expectations: [] });
+  const candidates = p.isr.filter((r) => r !== d.failedLeader && state.brokers.get(r)?.reachable === true);
+  if (candidates.length === 0) return err({ kind: 'NoIsrCandidates', stream: d.stream, partition: d.partition });
+  const leader = selectLeader(brokerLoads(state), candidates);
+  return ok({
+    events: [{ type: 'PartitionLeaderChanged', data: { stream: d.stream, partition: d.partition, leader, isr: p.isr.filter((r) => r !== d.failedLeader) } }],
+    expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
+  });
 }

@@ -9,4 +9,9 @@ export type MetadataError =
   | { readonly kind: 'StreamAlreadyExists'; readonly stream: string }
   | { readonly kind: 'StreamNotFound'; readonly stream: string }
   | { readonly kind: 'PartitionNotFound'; readonly stream: string; readonly partition: number }
-  | { readonly kind: 'NoBrokers' };
+  | { readonly kind: 'NoBrokers' }
+  /** An ISR change from a leader that is no longer the partition's leader (spec §5.9). */
+  | { readonly kind: 'LeaderGenerationMismatch'; readonly stream: string; readonly partition: number; readonly leader: string; readonly leaderEpoch: number }
+  /** No in-sync replica can take over (spec §5.8: no unclean election). */
+  | { readonly kind: 'NoIsrCandidates'; readonly stream: string; readonly partition: number }
+  | { readonly kind: 'NotAReplica'; readonly stream: string; readonly partition: number; readonly replica: string };

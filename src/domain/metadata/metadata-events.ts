@@ -55,6 +55,22 @@ export type PartitionReadonlyChanged = {
   readonly data: { readonly stream: string; readonly partition: number; readonly readonly: boolean; readonly atNs: string };
 };
 
+export type IsrShrunk = {
+  readonly type: 'IsrShrunk';
+  readonly data: { readonly stream: string; readonly partition: number; readonly replica: string };
+};
+
+export type IsrExpanded = {
+  readonly type: 'IsrExpanded';
+  readonly data: { readonly stream: string; readonly partition: number; readonly replica: string };
+};
+
+/** A new leader from the ISR; the failed one leaves the ISR (Kafka's controller does the same). */
+export type PartitionLeaderChanged = {
+  readonly type: 'PartitionLeaderChanged';
+  readonly data: { readonly stream: string; readonly partition: number; readonly leader: string; readonly isr: readonly string[] };
+};
+
 export type MetadataEvent =
   | BrokerRegistered
   | BrokerReachabilityChanged
@@ -63,6 +79,9 @@ export type MetadataEvent =
   | StreamDeleted
   | PartitionPaused
   | PartitionResumed
-  | PartitionReadonlyChanged;
+  | PartitionReadonlyChanged
+  | IsrShrunk
+  | IsrExpanded
+  | PartitionLeaderChanged;
 
 export type MetadataEventType = MetadataEvent['type'];

@@ -93,6 +93,19 @@ export function evolve(state: MetadataState, event: MetadataEvent, index: number
         readonlyTimestamps: touch(p.readonlyTimestamps, d.atNs),
       }));
     }
+    case 'IsrShrunk': {
+      const d = event.data;
+      return updatePartition(state, d.stream, d.partition, index, (p) => ({ ...p, isr: p.isr.filter((r) => r !== d.replica) }));
+    }
+    case 'IsrExpanded': {
+      const d = event.data;
+      // Kept in replica order, so every server lists the ISR the same way.
+      return updatePartition(state, d.stream, d.partition, index, (p) => ({ ...p, isr: p.replicas.filter((r) => r === d.replica || p.isr.includes(r)) }));
+    }
+    case 'PartitionLeaderChanged': {
+      const d = event.data;
+      return updatePartition(state, d.stream, d.partition, index, (p) => ({ ...p, leader: d.leader, isr: [...d.isr], leaderEpoch: index }));
+    }
     default:
       return unreachable(event);
   }

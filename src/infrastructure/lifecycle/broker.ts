@@ -25,6 +25,7 @@ import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/f
 import { NatsClusterChannel } from '../../adapters/outbound/nats/nats-cluster-channel';
 import { openNatsConnection } from '../../adapters/outbound/nats/nats-connection-factory';
 import { NatsRaftTransport } from '../../adapters/outbound/nats/nats-raft-transport';
+import { NatsReplicationTransport } from '../../adapters/outbound/nats/nats-replication-transport';
 import { NatsSeedConflictDetector } from '../../adapters/outbound/nats/nats-seed-conflict-detector';
 import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
 import { seededPrng } from '../../domain/shared/prng';
@@ -56,6 +57,8 @@ const HEARTBEAT_INTERVAL_MS = 500;
 const BROKER_TIMEOUT_MS = 3000;
 /** How long start-up waits to register with a controller (a peer-bootstrapped group waits for its quorum). */
 const REGISTER_TIMEOUT_MS = 60_000;
+/** A caught-up follower's fetch waits this long at most at the leader for new records (long poll). */
+const FETCH_WAIT_MS = 500;
 
 export function toServerSettings(config: BrokerConfig, serverId: string, advertisePort: number): ServerSettings {
   const s = config.streams;
@@ -70,6 +73,11 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
     subscribeReadBytesMax: SUBSCRIBE_READ_BYTES,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     brokerTimeoutMs: BROKER_TIMEOUT_MS,
+    replication: {
+      maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
+      fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
+      fetchWaitMs: Math.min(FETCH_WAIT_MS, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
+    },
     streamDefaults: {
       retentionMaxBytes: s.retentionMaxBytes,
       retentionMaxMessages: s.retentionMaxMessages,
@@ -106,6 +114,7 @@ export class Broker {
   private raftTransport: NatsRaftTransport | null = null;
   private clusterChannel: NatsClusterChannel | null = null;
   private seedDetector: NatsSeedConflictDetector | null = null;
+  private replication: NatsReplicationTransport | null = null;
   private failedResolve: (error: Error) => void = () => undefined;
   /**
    * Resolves when the broker stopped itself because it cannot go on safely (another server was
@@ -209,6 +218,15 @@ export class Broker {
     const raftLog = await this.openRaftLog(raftDir, plan, raftConnection);
     const clusterChannel = new NatsClusterChannel(raftConnection, config.clustering.namespace, this.logger.child({ component: 'cluster' }));
     this.clusterChannel = clusterChannel;
+    const replicationConnection = await openNatsConnection(natsSettings, 'replication', this.logger, onConnected('replication'));
+    this.connections.push(replicationConnection);
+    const replication = new NatsReplicationTransport(
+      replicationConnection,
+      config.clustering.namespace,
+      this.serverIdValue,
+      this.logger.child({ component: 'replication' }),
+    );
+    this.replication = replication;
 
     // The advertised port is known only after binding when it is 0, so bind first.
     const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
@@ -216,7 +234,7 @@ export class Broker {
       systemModule,
       filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
-      clusterModule(raftLog, clusterChannel),
+      clusterModule(raftLog, clusterChannel, replication),
     ], metrics);
     this.container = container;
 
@@ -346,6 +364,7 @@ export class Broker {
       await step('metadata-log', () => log.close());
     }
     if (this.clusterChannel) await step('cluster-channel', () => this.clusterChannel!.close());
+    if (this.replication) await step('replication', () => this.replication!.close());
     if (this.raftTransport) await step('raft-transport', () => this.raftTransport!.close());
     for (const nc of this.connections) await step('nats', () => nc.drain().catch(() => nc.close()));
     this.connections = [];

@@ -1,4 +1,6 @@
 import { Observable, Subject } from 'rxjs';
+import type { MetadataGateway } from '../../../src/application/cluster/metadata-gateway';
+import type { ReplicationTransport } from '../../../src/application/ports/replication-transport.port';
 import { MetadataService } from '../../../src/application/metadata/metadata-service';
 import { PartitionSupervisor } from '../../../src/application/partitions/partition-supervisor';
 import { MetadataLog, MetadataLogEntry } from '../../../src/application/ports/metadata-log.port';
@@ -46,7 +48,12 @@ const settings = memorySettings({ serverId: 'a' });
 
 function serverOver(log: MetadataLog, store: InMemoryPartitionLogStore): { service: MetadataService; supervisor: PartitionSupervisor } {
   const service = new MetadataService(log, settings, scheduler, silentLogger);
-  const supervisor = new PartitionSupervisor(service, store, new InMemoryMessageTransport(), settings, new SystemClock(), scheduler, silentLogger, new NoMetrics());
+  // Single-replica streams only: replication and ISR changes are never used here.
+  const unusedReplication = {} as ReplicationTransport;
+  const unusedGateway = {} as MetadataGateway;
+  const supervisor = new PartitionSupervisor(
+    service, store, new InMemoryMessageTransport(), settings, new SystemClock(), scheduler, silentLogger, new NoMetrics(), unusedReplication, unusedGateway,
+  );
   return { service, supervisor };
 }
 

@@ -34,6 +34,12 @@ export function toStatus(error: ApplicationError): StatusAnswer {
       return { code: status.NOT_FOUND, message: 'partition does not exist' };
     case 'NoBrokers':
       return { code: status.INTERNAL, message: 'no known brokers' };
+    case 'LeaderGenerationMismatch':
+      return { code: status.FAILED_PRECONDITION, message: `Leader generation mismatch, current leader: ${error.leader} epoch: ${error.leaderEpoch}` };
+    case 'NoIsrCandidates':
+      return { code: status.FAILED_PRECONDITION, message: 'No ISR candidates' };
+    case 'NotAReplica':
+      return { code: status.FAILED_PRECONDITION, message: `${error.replica} is not a replica of ${error.stream}/${error.partition}` };
     case 'NoStreamProvided':
       return { code: status.INVALID_ARGUMENT, message: 'no stream provided' };
     case 'NoSuchStream':

@@ -58,7 +58,7 @@ export class InMemoryMessageTransport implements MessageTransport {
 
   sendAcks(batch: AckBatch): void {
     batch.messages.forEach((m, i) => {
-      if (m.ackInbox === '' || m.ackPolicy === AckPolicy.None) return;
+      if (m.ackInbox === '' || m.ackPolicy === AckPolicy.None || (batch.onlyPolicy !== undefined && m.ackPolicy !== batch.onlyPolicy)) return;
       this.sendAck({
         stream: batch.stream,
         partitionSubject: batch.partitionSubject,

@@ -1,3 +1,5 @@
+import type { PartitionRef } from '../../../domain/shared/ids';
+
 /**
  * Every NATS subject the server uses, built in one place (style §4.3). Spec §3.5.
  * Partition subjects (`S`, `S.<i>`) come from the domain's `partitionSubject`.
@@ -43,6 +45,36 @@ export class Subjects {
   /** Every server's heartbeats (ours: Liftbridge has no such subject; docs/cluster.md). */
   heartbeats(): string {
     return `${this.namespace}.raft.heartbeat`;
+  }
+
+  /** Follower fetches of one partition, answered by its leader: `<ns>.<stream>.<partition>.replicate` (spec §3.5). */
+  replicate(ref: PartitionRef): string {
+    return `${this.partitionPrefix(ref)}.replicate`;
+  }
+
+  /** Leader-epoch end-offset requests of one partition: `<ns>.<stream>.<partition>.offset` (spec §3.5). */
+  leaderEpochOffset(ref: PartitionRef): string {
+    return `${this.partitionPrefix(ref)}.offset`;
+  }
+
+  /** Partition notifications to one idle follower: `<ns>.notify.<serverId>` (spec §3.5); the id must be one token. */
+  notify(serverId: string): string {
+    if (serverId.length === 0 || /[.*>\s]/.test(serverId)) throw new RangeError(`server id ${JSON.stringify(serverId)} is not a valid NATS subject token`);
+    return `${this.namespace}.notify.${serverId}`;
+  }
+
+  /**
+   * `<ns>.<stream>.<partition>`. Go embeds the stream name unchecked (spec §3.5); we refuse names
+   * that would make an invalid or wildcard subject (empty tokens, `*`, `>`, whitespace) with a
+   * RangeError rather than subscribe to the wrong thing. Dotted names stay allowed, as in Go.
+   */
+  private partitionPrefix(ref: PartitionRef): string {
+    const { stream, partition } = ref;
+    if (stream.length === 0 || /[*>\s]/.test(stream) || stream.split('.').some((token) => token.length === 0)) {
+      throw new RangeError(`stream name ${JSON.stringify(stream)} cannot be embedded in a NATS subject`);
+    }
+    if (!Number.isSafeInteger(partition) || partition < 0) throw new RangeError(`partition ${partition} is not a partition index`);
+    return `${this.namespace}.${stream}.${partition}`;
   }
 
   /**

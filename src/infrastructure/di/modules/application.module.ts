@@ -3,6 +3,7 @@ import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../application/cluster/cluster-membership';
 import { ControllerRole } from '../../../application/cluster/controller-role';
 import { MetadataGateway } from '../../../application/cluster/metadata-gateway';
+import { PartitionFailover } from '../../../application/cluster/partition-failover';
 import { MetadataService } from '../../../application/metadata/metadata-service';
 import { PartitionSupervisor } from '../../../application/partitions/partition-supervisor';
 import { FetchMetadataQuery } from '../../../application/use-cases/fetch-metadata';
@@ -16,6 +17,7 @@ export const applicationModule = new ContainerModule(({ bind }) => {
   bind(MetadataGateway).toSelf().inSingletonScope();
   bind(BrokerLiveness).toSelf().inSingletonScope();
   bind(ControllerRole).toSelf().inSingletonScope();
+  bind(PartitionFailover).toSelf().inSingletonScope();
   bind(ClusterMembership).toSelf().inSingletonScope();
   bind(PartitionSupervisor).toSelf().inSingletonScope();
   bind(StreamAdminHandler).toSelf().inSingletonScope();

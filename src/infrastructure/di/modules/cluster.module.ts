@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { MetadataRaftGroup } from '../../../application/cluster/metadata-raft-group';
 import { RaftMetadataLog } from '../../../application/metadata/raft-metadata-log';
 import { ClusterChannel } from '../../../application/ports/cluster-channel.port';
+import { ReplicationTransport } from '../../../application/ports/replication-transport.port';
 import { TOKENS } from '../../../application/tokens';
 
 /** The metadata log replicated by Raft, seen as the `MetadataLog` port and as the group the cluster services steer. */
@@ -17,9 +18,10 @@ export function raftGroupOf(log: RaftMetadataLog): MetadataRaftGroup {
   };
 }
 
-/** Clustered metadata: the Raft metadata log and the channel to the other servers. */
-export const clusterModule = (log: RaftMetadataLog, channel: ClusterChannel): ContainerModule =>
+/** Clustered metadata and partition replication: the Raft metadata log and the channels to the other servers. */
+export const clusterModule = (log: RaftMetadataLog, channel: ClusterChannel, replication: ReplicationTransport): ContainerModule =>
   new ContainerModule(({ bind }) => {
+    bind(TOKENS.ReplicationTransport).toConstantValue(replication);
     bind(TOKENS.MetadataLog).toConstantValue(log);
     bind(TOKENS.MetadataRaftGroup).toConstantValue(raftGroupOf(log));
     bind(TOKENS.ClusterChannel).toConstantValue(channel);

@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { TOKENS } from '../../../application/tokens';
 import { InMemoryClusterHub } from '../../../adapters/outbound/memory/in-memory-cluster-channel';
+import { InMemoryReplicationHub } from '../../../adapters/outbound/memory/in-memory-replication-transport';
 import { InMemoryMessageTransport } from '../../../adapters/outbound/memory/in-memory-message-transport';
 import { InMemoryMetadataLog } from '../../../adapters/outbound/memory/in-memory-metadata-log';
 import { InMemoryPartitionLogStore } from '../../../adapters/outbound/memory/in-memory-partition-log-store';
@@ -12,10 +13,13 @@ export interface MemoryAdapters {
   readonly transport: InMemoryMessageTransport;
   /** Shared by the servers of one in-memory cluster; a fresh hub when absent. */
   readonly clusterHub?: InMemoryClusterHub;
+  /** Shared by the servers of one in-memory cluster; a fresh hub when absent. */
+  readonly replicationHub?: InMemoryReplicationHub;
 }
 
-export const memoryModule = (adapters: MemoryAdapters): ContainerModule =>
+export const memoryModule = (adapters: MemoryAdapters, serverId = 'a'): ContainerModule =>
   new ContainerModule(({ bind }) => {
+    bind(TOKENS.ReplicationTransport).toConstantValue((adapters.replicationHub ?? new InMemoryReplicationHub()).connect(serverId));
     bind(TOKENS.MetadataLog).toConstantValue(adapters.metadataLog);
     bind(TOKENS.PartitionLogStore).toConstantValue(adapters.partitionLogs);
     bind(TOKENS.MessageTransport).toConstantValue(adapters.transport);

@@ -44,6 +44,9 @@ function thrown(decode: () => unknown): unknown {
 const COMMANDS: MetadataCommand[] = [
   { type: 'RegisterBroker', data: { id: 'a', host: 'a.local', port: 9292 } },
   { type: 'SetBrokerReachable', data: { id: 'b', reachable: false, atNs: '1700000000000000001' } },
+  { type: 'ShrinkIsr', data: { stream: 'orders', partition: 0, replica: 'c', leader: 'a', leaderEpoch: 7 } },
+  { type: 'ExpandIsr', data: { stream: 'orders', partition: 0, replica: 'c', leader: 'a', leaderEpoch: 7 } },
+  { type: 'ChangePartitionLeader', data: { stream: 'orders', partition: 1, failedLeader: 'a' } },
   createStream('orders', { replicationFactor: -1, partitions: 3, config: { retentionMaxBytes: 1024 } }),
   { type: 'DeleteStream', data: { name: 'orders' } },
   { type: 'PauseStream', data: { name: 'orders', partitions: [0, 2], resumeAll: true, atNs: '17' } },
@@ -181,7 +184,7 @@ describe('cluster control codec (docs/cluster.md "Wire")', () => {
       ['no command', { v: 1 }],
       ['a null command', { v: 1, command: null }],
       ['a string command', { v: 1, command: 'CreateStream' }],
-      ['an unknown command type', { v: 1, command: { type: 'ShrinkIsr', data: {} } }],
+      ['an unknown command type', { v: 1, command: { type: 'ReassignPartition', data: {} } }],
       ['a command type inherited from Object', { v: 1, command: { type: 'toString', data: {} } }],
       ['a numeric command type', { v: 1, command: { type: 3, data: {} } }],
       ['no data', { v: 1, command: { type: 'DeleteStream' } }],

@@ -1,0 +1,187 @@
+import { PartitionRef } from '../../domain/shared/ids';
+import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
+import { Logger } from '../ports/logger.port';
+import { PartitionLog } from '../ports/partition-log.port';
+import { ReplicationFetch, ReplicationReply, ReplicationTransport } from '../ports/replication-transport.port';
+
+export interface LeaderReplicationOptions {
+  readonly self: string;
+  readonly ref: PartitionRef;
+  readonly leaderEpoch: number;
+  readonly replicas: readonly string[];
+  readonly isr: readonly string[];
+  readonly minIsr: number;
+  readonly maxLagTimeMs: number;
+  readonly fetchWaitMs: number;
+  /** Bytes of records in one reply (the reply header comes on top). */
+  readonly replyBytesMax: number;
+}
+
+export interface LeaderReplicationDeps {
+  readonly log: PartitionLog;
+  readonly transport: ReplicationTransport;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  /** Asks the controller to record an ISR change (spec §5.9); the new ISR arrives through `updateIsr`. */
+  readonly requestIsrChange: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<void>;
+  /** The high watermark moved to `offset`: acknowledge what it covers. */
+  readonly onCommitted: (offset: number) => void;
+}
+
+interface Follower {
+  /** Newest offset the follower reported durable (-1 before its first fetch in this epoch). */
+  offset: number;
+  lastSeenMs: number;
+  lastCaughtUpMs: number;
+  /** Our newest offset when its previous fetch arrived (Kafka's caught-up rule). */
+  newestAtPreviousFetch: number;
+}
+
+/**
+ * The leader's side of partition replication (spec §5.5-5.6, Kafka's ISR protocol): answers
+ * followers' fetches (holding a caught-up follower's fetch open until new records arrive), tracks
+ * the offset each follower has durably stored, moves the high watermark to the smallest of those
+ * over the ISR (only while the ISR has at least minIsr members), and asks the controller to drop a
+ * follower that stopped fetching or fell behind for `maxLagTimeMs`, and to re-add it once caught up.
+ * The ISR used for commits is the one committed in the metadata (`updateIsr`): a shrink takes
+ * effect only once it is recorded.
+ */
+export class LeaderReplication {
+  private isr: ReadonlySet<string>;
+  private readonly followers = new Map<string, Follower>();
+  private readonly waiting = new Set<() => void>();
+  private serving: Cancellable[] = [];
+  private health: Cancellable | null = null;
+  private pendingIsrChange = new Set<string>();
+  private stopped = false;
+  private belowMinIsrLogged = false;
+
+  constructor(
+    private readonly options: LeaderReplicationOptions,
+    private readonly deps: LeaderReplicationDeps,
+  ) {
+    this.isr = new Set(options.isr);
+    const now = deps.clock.nowMs();
+    for (const id of options.replicas) {
+      if (id !== options.self) this.followers.set(id, { offset: -1, lastSeenMs: now, lastCaughtUpMs: now, newestAtPreviousFetch: -1 });
+    }
+  }
+
+  async start(): Promise<void> {
+    const { transport, log } = this.deps;
+    this.serving.push(await transport.serveFetches(this.options.ref, (request) => this.onFetch(request)));
+    this.serving.push(await transport.serveLeaderEpochEndOffsets(this.options.ref, (epoch) => log.endOffsetForLeaderEpoch(epoch)));
+    this.health = this.deps.scheduler.setInterval(() => this.checkHealth(), Math.max(50, Math.floor(this.options.maxLagTimeMs / 4)));
+    this.commitCheck();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.serving.splice(0)) s.cancel();
+    this.health?.cancel();
+    this.health = null;
+    this.wakeFetches();
+  }
+
+  /** The ISR as the metadata now records it. */
+  updateIsr(isr: readonly string[]): void {
+    this.isr = new Set(isr);
+    for (const id of isr) this.pendingIsrChange.delete(id);
+    this.commitCheck();
+  }
+
+  /** New records are durable on the leader: commit what the ISR already has, wake waiting fetches. */
+  localAppended(): void {
+    this.commitCheck();
+    this.wakeFetches();
+  }
+
+  private wakeFetches(): void {
+    if (this.waiting.size === 0) return;
+    const waiters = [...this.waiting];
+    this.waiting.clear();
+    for (const wake of waiters) wake();
+  }
+
+  private async onFetch(request: ReplicationFetch): Promise<ReplicationReply | null> {
+    const follower = this.followers.get(request.replicaId);
+    // Spec §5.6: not a follower of ours, or following another leader epoch: no answer.
+    if (this.stopped || follower === undefined || request.leaderEpoch !== this.options.leaderEpoch) return null;
+    const { log, clock } = this.deps;
+    const now = clock.nowMs();
+    follower.lastSeenMs = now;
+    if (request.offset >= follower.newestAtPreviousFetch) follower.lastCaughtUpMs = now;
+    follower.newestAtPreviousFetch = log.newestOffset;
+    if (request.offset > follower.offset) {
+      follower.offset = request.offset;
+      this.commitCheck();
+    }
+    if (request.offset >= log.newestOffset) {
+      follower.lastCaughtUpMs = now;
+      await this.waitForRecords(request.offset);
+      if (this.stopped) return null;
+    }
+    const records = log.newestOffset > request.offset ? await log.read(request.offset + 1, log.newestOffset, this.options.replyBytesMax) : null;
+    return { leaderEpoch: this.options.leaderEpoch, highWatermark: log.highWatermark, records };
+  }
+
+  /** Long poll: resolves when the log grows past `offset`, or after `fetchWaitMs`. */
+  private waitForRecords(offset: number): Promise<void> {
+    if (this.deps.log.newestOffset > offset) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        timer.cancel();
+        this.waiting.delete(wake);
+        resolve();
+      };
+      const timer = this.deps.scheduler.setTimeout(wake, this.options.fetchWaitMs);
+      this.waiting.add(wake);
+    });
+  }
+
+  /** Spec §5.5: HW = min over the ISR (leader included) of durable offsets, if |ISR| >= minIsr. */
+  private commitCheck(): void {
+    if (this.stopped) return;
+    const { log } = this.deps;
+    if (log.closedReason !== null) return;
+    if (this.isr.size < this.options.minIsr) {
+      if (!this.belowMinIsrLogged) {
+        this.belowMinIsrLogged = true;
+        this.deps.logger.error({ isr: [...this.isr], minIsr: this.options.minIsr }, 'ISR below minIsr: nothing commits');
+      }
+      return;
+    }
+    this.belowMinIsrLogged = false;
+    let committed = log.durableOffset;
+    for (const id of this.isr) {
+      if (id === this.options.self) continue;
+      const follower = this.followers.get(id);
+      committed = Math.min(committed, follower ? follower.offset : -1);
+    }
+    if (committed > log.highWatermark) {
+      log.setHighWatermark(committed);
+      this.deps.onCommitted(committed);
+    }
+  }
+
+  /** Spec §5.6 health ticker: shrink a lagging ISR member, expand a caught-up outsider. */
+  private checkHealth(): void {
+    if (this.stopped) return;
+    const now = this.deps.clock.nowMs();
+    for (const [id, follower] of this.followers) {
+      const lagging = now - follower.lastSeenMs > this.options.maxLagTimeMs || now - follower.lastCaughtUpMs > this.options.maxLagTimeMs;
+      const inIsr = this.isr.has(id);
+      // Re-adding needs the follower to hold everything committed, so that it can never lead without it.
+      const caughtUp = !lagging && follower.offset >= this.deps.log.highWatermark;
+      if (inIsr === !lagging || (!inIsr && !caughtUp) || this.pendingIsrChange.has(id)) continue;
+      const type = inIsr ? 'ShrinkIsr' : 'ExpandIsr';
+      this.pendingIsrChange.add(id);
+      this.deps.logger.warn({ replica: id, type, lastSeenMsAgo: now - follower.lastSeenMs, lastCaughtUpMsAgo: now - follower.lastCaughtUpMs }, 'changing the ISR');
+      this.deps
+        .requestIsrChange(type, id)
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, replica: id, type }, 'ISR change not recorded; will retry'))
+        .finally(() => this.pendingIsrChange.delete(id));
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { PartitionRef } from '../../domain/shared/ids';
+import { Scheduler } from '../ports/clock.port';
+import { Logger } from '../ports/logger.port';
+import { LogClosedError } from '../ports/partition-log.errors';
+import { PartitionLog } from '../ports/partition-log.port';
+import { ReplicationTransport, ReplicationUnavailableError } from '../ports/replication-transport.port';
+
+export interface PartitionFollowerOptions {
+  readonly self: string;
+  readonly ref: PartitionRef;
+  /** The leader epoch this follower follows; replies of other epochs are ignored. */
+  readonly leaderEpoch: number;
+  readonly fetchTimeoutMs: number;
+}
+
+export interface PartitionFollowerDeps {
+  readonly log: PartitionLog;
+  readonly transport: ReplicationTransport;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+}
+
+/** Pause after a failed fetch (leader not there yet, or gone): the controller is choosing another. */
+const RETRY_DELAY_MS = 50;
+/** Spec §5.3: the end-offset request is tried 3 times. */
+const END_OFFSET_ATTEMPTS = 3;
+
+/**
+ * The follower's side of partition replication (spec §5.3, §5.7, Kafka KIP-101): first truncate
+ * whatever the leader does not have (the end offset of our last leader epoch in the leader's log),
+ * then fetch in a loop — each request reports our newest *durable* offset, so the leader counts a
+ * record as replicated only once it is on our disk — append the leader's entries verbatim, and take
+ * the leader's high watermark (never beyond what we hold).
+ */
+export class PartitionFollower {
+  private stopped = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly options: PartitionFollowerOptions,
+    private readonly deps: PartitionFollowerDeps,
+  ) {}
+
+  start(): void {
+    this.loop = this.run().catch((error: unknown) => {
+      if (error instanceof LogClosedError) return;
+      this.deps.logger.error({ err: error }, 'follower stopped replicating');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    await this.truncateDivergentTail();
+    const { log, transport } = this.deps;
+    const { ref, self, leaderEpoch, fetchTimeoutMs } = this.options;
+    while (!this.stopped) {
+      let reply;
+      try {
+        reply = await transport.fetch(ref, { replicaId: self, offset: log.durableOffset, leaderEpoch }, fetchTimeoutMs);
+      } catch (error) {
+        if (!(error instanceof ReplicationUnavailableError)) throw error;
+        await this.delay(RETRY_DELAY_MS);
+        continue;
+      }
+      if (this.stopped || log.closedReason !== null) return;
+      if (reply.leaderEpoch !== leaderEpoch) {
+        await this.delay(RETRY_DELAY_MS);
+        continue;
+      }
+      const records = reply.records;
+      if (records !== null && records.firstOffset === log.newestOffset + 1) {
+        await log.appendReplicated(records);
+      } else if (records !== null && records.firstOffset > log.newestOffset + 1) {
+        this.deps.logger.warn({ firstOffset: records.firstOffset, newestOffset: log.newestOffset }, 'leader sent records past our end; fetching again');
+      }
+      const committed = Math.min(reply.highWatermark, log.durableOffset);
+      if (committed > log.highWatermark) log.setHighWatermark(committed);
+    }
+  }
+
+  /**
+   * KIP-101: ask the leader where our last epoch ends in its log and cut everything from there.
+   * Without an answer, cut back to our high watermark (spec §5.3): what is above it may not be the
+   * leader's.
+   */
+  private async truncateDivergentTail(): Promise<void> {
+    const { log, transport } = this.deps;
+    let endOffset: number | null = null;
+    for (let attempt = 1; attempt <= END_OFFSET_ATTEMPTS && endOffset === null && !this.stopped; attempt++) {
+      try {
+        endOffset = await transport.leaderEpochEndOffset(this.options.ref, log.lastLeaderEpoch, 1000);
+      } catch (error) {
+        if (!(error instanceof ReplicationUnavailableError)) throw error;
+        await this.delay(RETRY_DELAY_MS);
+      }
+    }
+    let cutAt = endOffset ?? log.highWatermark + 1;
+    if (cutAt <= log.highWatermark) {
+      // Committed records are on every ISR member, the leader included: never cut them.
+      this.deps.logger.error({ endOffset, highWatermark: log.highWatermark }, 'leader reports an epoch end below our high watermark; keeping committed records');
+      cutAt = log.highWatermark + 1;
+    }
+    if (cutAt <= log.newestOffset) {
+      this.deps.logger.info({ cutAt, newestOffset: log.newestOffset, lastLeaderEpoch: log.lastLeaderEpoch, fromLeader: endOffset !== null }, 'truncating records the leader does not have');
+      await log.truncateFrom(cutAt);
+    }
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => this.deps.scheduler.setTimeout(resolve, ms));
+  }
+}

@@ -1,0 +1,49 @@
+import type { Observable } from 'rxjs';
+import type { PartitionRef } from '../../domain/shared/ids';
+import type { Cancellable } from './clock.port';
+import type { RecordBatch } from './partition-log.port';
+
+/** A follower's fetch (spec §3.7 ReplicationRequest, §5.7). */
+export interface ReplicationFetch {
+  readonly replicaId: string;
+  /** The follower's newest durable offset (-1 when empty): it has everything up to here on disk. */
+  readonly offset: number;
+  /** The leader epoch the follower follows; a leader of another epoch does not answer. */
+  readonly leaderEpoch: number;
+}
+
+/** The leader's answer (spec §3.6 ReplicationResponse). */
+export interface ReplicationReply {
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  /** Entries from `fetch.offset + 1`, exactly as stored; null when the follower is caught up. */
+  readonly records: RecordBatch | null;
+}
+
+/** The leader did not answer in time (none subscribed, stale epoch, or it is down): retry later. */
+export class ReplicationUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`partition leader did not answer: ${reason}`);
+  }
+}
+
+/**
+ * The data plane between partition replicas (spec §3.5, §5.6-5.7): fetches on
+ * `<ns>.<stream>.<p>.replicate`, leader-epoch end offsets on `<ns>.<stream>.<p>.offset`, and
+ * wake-up notifications on `<ns>.notify.<serverId>`.
+ */
+export interface ReplicationTransport {
+  /** Follower → leader. Rejects with `ReplicationUnavailableError` on timeout or no responders. */
+  fetch(ref: PartitionRef, request: ReplicationFetch, timeoutMs: number): Promise<ReplicationReply>;
+  /** Leader: answers fetches until cancelled; `null` from the handler means "do not answer". */
+  serveFetches(ref: PartitionRef, handler: (request: ReplicationFetch) => Promise<ReplicationReply | null>): Promise<Cancellable>;
+  /** Follower → leader (KIP-101): the end offset (exclusive) of `leaderEpoch` in the leader's log. */
+  leaderEpochEndOffset(ref: PartitionRef, leaderEpoch: number, timeoutMs: number): Promise<number>;
+  /** Leader: answers end-offset requests until cancelled. */
+  serveLeaderEpochEndOffsets(ref: PartitionRef, handler: (leaderEpoch: number) => number): Promise<Cancellable>;
+  /** Leader → idle follower: new data in `ref` (fire and forget). */
+  notify(followerId: string, ref: PartitionRef): void;
+  /** Notifications addressed to this server. */
+  readonly notifications$: Observable<PartitionRef>;
+  close(): Promise<void>;
+}

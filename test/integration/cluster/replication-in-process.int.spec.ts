@@ -1,0 +1,109 @@
+import * as api from '../../../src/adapters/codec/api-types';
+import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
+import { TestNatsServer } from '../../support/nats-server';
+import { waitFor } from '../../support/ports';
+import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
+
+/**
+ * Partition replication between three in-process servers on a real nats-server (issue 4): a
+ * stream with replicationFactor 3 and minIsr 2, publishes acknowledged with AckPolicy ALL, reads
+ * from followers (readISRReplica), a leader that stops, failover to an in-sync replica, and the
+ * old leader catching up as a follower. (kill -9 cycles run against processes elsewhere.)
+ */
+let nats: TestNatsServer;
+const namespace = `repl${Math.floor(Math.random() * 1e9)}`;
+const ids = ['a', 'b', 'c'];
+const servers = new Map<string, StartedTestBroker>();
+const clients = new Map<string, ApiClient>();
+const stopped = new Set<string>();
+
+async function start(id: string, dataDir?: string): Promise<void> {
+  const config = testBrokerConfig(nats.url, {
+    clustering: { serverId: id, namespace, raftBootstrapSeed: id === 'a', replicaMaxLagTimeMs: 2000 },
+  });
+  const server = await startTestBroker(dataDir ? { ...config, dataDir } : config);
+  servers.set(id, server);
+  stopped.delete(id);
+  clients.get(id)?.close();
+  clients.set(id, connectClient(server.address));
+}
+
+const client = (id: string): ApiClient => clients.get(id)!;
+const partitionMeta = async (via: string): Promise<api.PartitionMetadata> =>
+  (await call(client(via).fetchMetadata, client(via), { streams: ['r'] })).streamMetadata[0]!.partitions[0]!;
+
+async function publishAll(via: string, values: string[]): Promise<bigint[]> {
+  const offsets: bigint[] = [];
+  for (const value of values) {
+    const response = await call(client(via).publish, client(via), {
+      stream: 'r',
+      value: Buffer.from(value),
+      ackPolicy: api.AckPolicy.ALL,
+      expectedOffset: -1n,
+    });
+    offsets.push(response.ack!.offset);
+  }
+  return offsets;
+}
+
+async function readAll(via: string, count: number): Promise<string[]> {
+  const sub = subscribe(client(via), { stream: 'r', startPosition: api.StartPosition.EARLIEST, readISRReplica: true });
+  try {
+    const messages = await sub.waitFor(count, 10_000);
+    return messages.slice(0, count).map((m) => Buffer.from(m.value).toString());
+  } finally {
+    sub.cancel();
+    await sub.done;
+  }
+}
+
+beforeAll(async () => {
+  nats = await TestNatsServer.start();
+  for (const id of ids) await start(id);
+  await waitFor(async () => (await call(client('c').fetchMetadata, client('c'), {})).brokers.length === 3, 10_000, 'three brokers');
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of clients.values()) c.close();
+  for (const s of servers.values()) await s.destroy();
+  await nats?.stop();
+});
+
+describe('a partition replicated on three servers', () => {
+  const first = Array.from({ length: 100 }, (_, i) => `m${i}`);
+  let leader = '';
+
+  it('acknowledges ALL publishes at consecutive offsets and every follower holds the same records', async () => {
+    await call(client('b').createStream, client('b'), { name: 'r', subject: 'r', replicationFactor: 3, minIsr: { value: 2 } });
+    leader = (await partitionMeta('b')).leader;
+    const offsets = await publishAll(leader, first);
+    expect(offsets).toEqual(first.map((_, i) => BigInt(i)));
+    for (const id of ids) expect(await readAll(id, first.length)).toEqual(first);
+    const meta = await partitionMeta(leader);
+    expect([...meta.isr].sort()).toEqual(ids);
+  });
+
+  it('fails over to an in-sync replica when the leader stops, keeping every acknowledged record', async () => {
+    const old = leader;
+    const dataDir = servers.get(old)!.config.dataDir;
+    stopped.add(old);
+    await servers.get(old)!.stop();
+    const survivor = ids.find((id) => id !== old)!;
+    await waitFor(async () => {
+      const meta = await partitionMeta(survivor);
+      return meta.leader !== old && !meta.isr.includes(old);
+    }, 15_000, 'a new partition leader');
+    leader = (await partitionMeta(survivor)).leader;
+    // The new leader answers FetchPartitionMetadata once its leader role runs (it listens then).
+    await waitFor(() => call(client(leader).fetchPartitionMetadata, client(leader), { stream: 'r', partition: 0 }).then(() => true, () => false), 10_000, 'the new leader to serve');
+    const more = Array.from({ length: 50 }, (_, i) => `n${i}`);
+    const offsets = await publishAll(leader, more);
+    expect(offsets).toEqual(more.map((_, i) => BigInt(first.length + i)));
+    for (const id of ids.filter((i) => i !== old)) expect(await readAll(id, 150)).toEqual([...first, ...more]);
+
+    // The old leader comes back as a follower, catches up and rejoins the ISR.
+    await start(old, dataDir);
+    expect(await readAll(old, 150)).toEqual([...first, ...more]);
+    await waitFor(async () => (await partitionMeta(leader)).isr.length === 3, 15_000, 'the old leader back in the ISR');
+  });
+});
