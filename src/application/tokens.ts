@@ -1,4 +1,5 @@
 import { ServiceIdentifier } from 'inversify';
+import type { AckLease } from './cluster/ack-lease';
 import type { MetadataRaftGroup } from './cluster/metadata-raft-group';
 import { ClusterChannel } from './ports/cluster-channel.port';
 import { ReplicationTransport } from './ports/replication-transport.port';
@@ -25,4 +26,5 @@ export const TOKENS = {
   ClusterChannel: Symbol.for('ClusterChannel') as Id<ClusterChannel>,
   ReplicationTransport: Symbol.for('ReplicationTransport') as Id<ReplicationTransport>,
   MetadataRaftGroup: Symbol.for('MetadataRaftGroup') as Id<MetadataRaftGroup>,
+  AckLease: Symbol.for('AckLease') as Id<AckLease>,
 } as const;

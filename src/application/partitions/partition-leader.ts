@@ -6,6 +6,7 @@ import { LogClosedError, LogReadonlyError } from '../ports/partition-log.errors'
 import { PartitionLog } from '../ports/partition-log.port';
 import { PartitionMetrics } from '../ports/metrics.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
+import { AckLease } from '../cluster/ack-lease';
 import { LeaderReplication } from './leader-replication';
 import { ReceivedTimestamps } from './partition-runtime';
 
@@ -41,6 +42,8 @@ export interface PartitionLeaderDeps {
   /** Needed with `options.replicated`. */
   readonly replication?: ReplicationTransport;
   readonly requestIsrChange?: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<void>;
+  /** A replicated leader acknowledges only while it holds the lease (it may have been replaced while paused). */
+  readonly ackLease?: AckLease;
 }
 
 /** Acks of one append that wait for the commit (policy ALL on a replicated partition). */
@@ -67,6 +70,7 @@ export class PartitionLeader {
   private readonly natsSubject: string;
   private readonly replication: LeaderReplication | null = null;
   private pendingCommits: PendingCommit[] = [];
+  private leaseLostLogged = false;
 
   constructor(
     private readonly options: PartitionLeaderOptions,
@@ -229,7 +233,8 @@ export class PartitionLeader {
       if (messages[i]!.ackPolicy === AckPolicy.All) waitsForCommit = true;
     }
     this.deps.metrics.appended(messages.length, bytes, Number(nowNs - receptionNs) / 1e9);
-    this.deps.transport.sendAcks({
+    if (waitsForCommit) this.pendingCommits.push({ messages, firstOffset, lastOffset, receptionNs });
+    if (this.leaseHeld()) this.deps.transport.sendAcks({
       stream: this.options.stream,
       partitionSubject: this.options.subject,
       firstOffset,
@@ -238,7 +243,6 @@ export class PartitionLeader {
       messages,
       onlyPolicy: AckPolicy.Leader,
     });
-    if (waitsForCommit) this.pendingCommits.push({ messages, firstOffset, lastOffset, receptionNs });
     this.replication!.localAppended();
   }
 
@@ -248,6 +252,7 @@ export class PartitionLeader {
     while (covered < this.pendingCommits.length && this.pendingCommits[covered]!.lastOffset <= offset) covered++;
     if (covered === 0) return;
     const done = this.pendingCommits.splice(0, covered);
+    if (!this.leaseHeld()) return;
     const commitNs = this.deps.clock.nowNs();
     for (const batch of done) {
       this.deps.metrics.acked(Number(commitNs - batch.receptionNs) / 1e9);
@@ -261,6 +266,20 @@ export class PartitionLeader {
         onlyPolicy: AckPolicy.All,
       });
     }
+  }
+
+  /** False while this leader may have been replaced (no recent contact with the metadata group). */
+  private leaseHeld(): boolean {
+    const lease = this.deps.ackLease;
+    if (lease === undefined || lease.holds()) {
+      this.leaseLostLogged = false;
+      return true;
+    }
+    if (!this.leaseLostLogged) {
+      this.leaseLostLogged = true;
+      this.deps.logger.warn({ stream: this.options.stream, partition: this.options.partition }, 'no recent contact with the metadata group: not acknowledging');
+    }
+    return false;
   }
 
   private sendAck(m: InboundMessage, offset: number, receptionNs: bigint, commitNs: bigint, ackError: AckError): void {

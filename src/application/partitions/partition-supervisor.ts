@@ -12,6 +12,7 @@ import { PartitionLog, PartitionLogStore } from '../ports/partition-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { MetadataGateway } from '../cluster/metadata-gateway';
+import { AckLease } from '../cluster/ack-lease';
 import { ReplicationTransport } from '../ports/replication-transport.port';
 import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
 import { PartitionFollower } from './partition-follower';
@@ -64,6 +65,7 @@ export class PartitionSupervisor {
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
     @inject(TOKENS.ReplicationTransport) private readonly replication: ReplicationTransport,
     @inject(MetadataGateway) private readonly gateway: MetadataGateway,
+    @inject(TOKENS.AckLease) private readonly ackLease: AckLease,
   ) {}
 
   /** Subscribe before the metadata replays, so recovery can record deletions (tombstones). */
@@ -232,6 +234,7 @@ export class PartitionSupervisor {
           metrics,
           replication: this.replication,
           requestIsrChange: (type, replica) => this.requestIsrChange(type, partition, replica),
+          ackLease: this.ackLease,
         },
       );
       // Counted as leader (FetchPartitionMetadata answers) only once it listens on the subject.

@@ -87,6 +87,9 @@ export interface BrokerConfig {
     /** 0 = no limit. */
     readonly raftMaxQuorumSize: number;
     readonly replicaMaxLagTimeMs: number;
+    /** Our additions: failure detection by heartbeats (docs/cluster.md). */
+    readonly brokerHeartbeatIntervalMs: number;
+    readonly brokerTimeoutMs: number;
     readonly replicaMaxLeaderTimeoutMs: number;
     readonly replicaMaxIdleWaitMs: number;
     readonly replicaFetchTimeoutMs: number;
@@ -177,6 +180,8 @@ export function defaultBrokerConfig(): BrokerConfig {
       raftBootstrapPeers: [],
       raftMaxQuorumSize: 0,
       replicaMaxLagTimeMs: 15 * SECOND_MS,
+      brokerHeartbeatIntervalMs: 500,
+      brokerTimeoutMs: 3 * SECOND_MS,
       replicaMaxLeaderTimeoutMs: 15 * SECOND_MS,
       replicaMaxIdleWaitMs: 10 * SECOND_MS,
       replicaFetchTimeoutMs: 3 * SECOND_MS,

@@ -165,6 +165,8 @@ function resolveClustering(s: Settings, d: BrokerConfig, namespace: string): Bro
     raftBootstrapPeers: s.list('clustering.raft.bootstrap.peers') ?? [],
     raftMaxQuorumSize: s.num('clustering.raft.max.quorum.size') ?? d.clustering.raftMaxQuorumSize,
     replicaMaxLagTimeMs: s.num('clustering.replica.max.lag.time') ?? d.clustering.replicaMaxLagTimeMs,
+    brokerHeartbeatIntervalMs: s.num('clustering.broker.heartbeat.interval') ?? d.clustering.brokerHeartbeatIntervalMs,
+    brokerTimeoutMs: s.num('clustering.broker.timeout') ?? d.clustering.brokerTimeoutMs,
     replicaMaxLeaderTimeoutMs: s.num('clustering.replica.max.leader.timeout') ?? d.clustering.replicaMaxLeaderTimeoutMs,
     replicaMaxIdleWaitMs: s.num('clustering.replica.max.idle.wait') ?? d.clustering.replicaMaxIdleWaitMs,
     replicaFetchTimeoutMs: s.num('clustering.replica.fetch.timeout') ?? d.clustering.replicaFetchTimeoutMs,
@@ -224,6 +226,9 @@ function segmentMaxAge(configuredMs: number, retentionMaxAgeMs: number): number 
   return ms > 0 && ms < SEGMENT_MAX_AGE_FLOOR_MS ? SEGMENT_MAX_AGE_FLOOR_MS : ms;
 }
 
+/** The acknowledgement lease of partition leaders (docs/cluster.md): failure detection must be slower. */
+export const BROKER_TIMEOUT_MIN_MS = 1000;
+
 function crossCheck(c: BrokerConfig, s: Settings, env: Readonly<Record<string, string | undefined>>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add: AddIssue = (message, ...keys) => {
@@ -238,6 +243,14 @@ function crossCheck(c: BrokerConfig, s: Settings, env: Readonly<Record<string, s
         `"clustering.replica.max.lag.time" (${formatDurationMs(cl.replicaMaxLagTimeMs)}), or idle followers leave the ISR`,
       'clustering.replica.max.idle.wait',
       'clustering.replica.max.lag.time',
+    );
+  }
+  if (cl.brokerTimeoutMs <= BROKER_TIMEOUT_MIN_MS || cl.brokerHeartbeatIntervalMs >= cl.brokerTimeoutMs) {
+    add(
+      `"clustering.broker.timeout" (${formatDurationMs(cl.brokerTimeoutMs)}) must exceed ${formatDurationMs(BROKER_TIMEOUT_MIN_MS)} (the partition leaders' ` +
+        `acknowledgement lease) and "clustering.broker.heartbeat.interval" (${formatDurationMs(cl.brokerHeartbeatIntervalMs)})`,
+      'clustering.broker.timeout',
+      'clustering.broker.heartbeat.interval',
     );
   }
   if (cl.raftBootstrapSeed && cl.raftBootstrapPeers.length > 0) {

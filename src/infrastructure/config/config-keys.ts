@@ -109,6 +109,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   key('clustering.replica.max.leader.timeout', duration(true), '15s', 'report a silent partition leader after this long'),
   key('clustering.replica.max.idle.wait', duration(true), '10s', 'max sleep of a caught-up follower (< replica.max.lag.time)'),
   key('clustering.replica.fetch.timeout', duration(true), '3s', 'follower replication request timeout'),
+  key('clustering.broker.heartbeat.interval', duration(true), '500ms', 'how often a server tells the others it is alive', 'addition'),
+  key('clustering.broker.timeout', duration(true), '3s', 'the controller marks a silent server unreachable (and moves its partition leaders) after this long', 'addition'),
   key('clustering.min.insync.replicas', int(1), '1', 'default minimum ISR size for a commit'),
   key('clustering.replication.max.bytes', int(1), '1048576', 'max replication response and accepted message size'),
   key('activity.stream.enabled', bool, 'false', 'publish metadata events to the __activity stream'),

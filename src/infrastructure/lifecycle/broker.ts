@@ -6,6 +6,9 @@ import { BrokerLiveness } from '../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../application/cluster/cluster-membership';
 import { ControllerRole } from '../../application/cluster/controller-role';
 import { MetadataGateway } from '../../application/cluster/metadata-gateway';
+import { RaftAckLease } from '../../application/cluster/ack-lease';
+import { ContactTrackingRaftTransport } from '../../application/cluster/contact-tracking-raft-transport';
+import { SystemClock } from '../../adapters/outbound/system/system-clock';
 import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
@@ -30,6 +33,7 @@ import { NatsSeedConflictDetector } from '../../adapters/outbound/nats/nats-seed
 import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
 import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
+import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
 import { createContainer } from '../di/create-container';
 import { clusterModule } from '../di/modules/cluster.module';
 import { filesystemModule, PartitionLogStoreFactory } from '../di/modules/filesystem.module';
@@ -52,11 +56,13 @@ const IN_FLIGHT_GRACE_MS = 1000;
 const SHUTDOWN_GRACE_MS = 5000;
 /** Bytes a subscription reads from the log per step. */
 const SUBSCRIBE_READ_BYTES = 1024 * 1024;
-/** Heartbeats between servers, and the silence after which the controller records a broker as unreachable. */
-const HEARTBEAT_INTERVAL_MS = 500;
-const BROKER_TIMEOUT_MS = 3000;
 /** How long start-up waits to register with a controller (a peer-bootstrapped group waits for its quorum). */
 const REGISTER_TIMEOUT_MS = 60_000;
+/**
+ * A partition leader acknowledges only while it heard the metadata group this recently (the Raft
+ * election timeout); `clustering.broker.timeout` must be longer (checked at start).
+ */
+const ACK_LEASE_MS = BROKER_TIMEOUT_MIN_MS;
 /** A caught-up follower's fetch waits this long at most at the leader for new records (long poll). */
 const FETCH_WAIT_MS = 500;
 
@@ -71,8 +77,8 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
     replicationMaxBytes: config.clustering.replicationMaxBytes,
     metadataTimeoutMs: 5000,
     subscribeReadBytesMax: SUBSCRIBE_READ_BYTES,
-    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-    brokerTimeoutMs: BROKER_TIMEOUT_MS,
+    heartbeatIntervalMs: config.clustering.brokerHeartbeatIntervalMs,
+    brokerTimeoutMs: config.clustering.brokerTimeoutMs,
     replication: {
       maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
       fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
@@ -115,6 +121,7 @@ export class Broker {
   private clusterChannel: NatsClusterChannel | null = null;
   private seedDetector: NatsSeedConflictDetector | null = null;
   private replication: NatsReplicationTransport | null = null;
+  private raftContacts: ContactTrackingRaftTransport | null = null;
   private failedResolve: (error: Error) => void = () => undefined;
   /**
    * Resolves when the broker stopped itself because it cannot go on safely (another server was
@@ -234,7 +241,10 @@ export class Broker {
       systemModule,
       filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
-      clusterModule(raftLog, clusterChannel, replication),
+      clusterModule(raftLog, clusterChannel, replication, (group) => {
+        const tracking = this.raftContacts!;
+        return new RaftAckLease(this.serverIdValue, group, (peer) => tracking.silenceMs(peer), ACK_LEASE_MS);
+      }),
     ], metrics);
     this.container = container;
 
@@ -313,6 +323,8 @@ export class Broker {
     const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger);
     this.raftTransport = transport;
     await transport.ready();
+    const tracked = new ContactTrackingRaftTransport(transport, new SystemClock());
+    this.raftContacts = tracked;
     const settings = metadataRaftSettings(this.serverIdValue, plan.voters, {
       snapshotThreshold: this.config.clustering.raftSnapshotThreshold,
       prng: seededPrng(Math.floor(Math.random() * 2 ** 31)),
@@ -321,7 +333,7 @@ export class Broker {
       {
         config: settings.config,
         storage: new FilesystemRaftStorage({ dir: raftDir, logger }),
-        transport,
+        transport: tracked,
         scheduler: new TimerScheduler(),
         logger,
       },

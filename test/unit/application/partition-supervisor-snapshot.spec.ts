@@ -1,4 +1,5 @@
 import { Observable, Subject } from 'rxjs';
+import { ALWAYS_HELD } from '../../../src/application/cluster/ack-lease';
 import type { MetadataGateway } from '../../../src/application/cluster/metadata-gateway';
 import type { ReplicationTransport } from '../../../src/application/ports/replication-transport.port';
 import { MetadataService } from '../../../src/application/metadata/metadata-service';
@@ -52,7 +53,7 @@ function serverOver(log: MetadataLog, store: InMemoryPartitionLogStore): { servi
   const unusedReplication = {} as ReplicationTransport;
   const unusedGateway = {} as MetadataGateway;
   const supervisor = new PartitionSupervisor(
-    service, store, new InMemoryMessageTransport(), settings, new SystemClock(), scheduler, silentLogger, new NoMetrics(), unusedReplication, unusedGateway,
+    service, store, new InMemoryMessageTransport(), settings, new SystemClock(), scheduler, silentLogger, new NoMetrics(), unusedReplication, unusedGateway, ALWAYS_HELD,
   );
   return { service, supervisor };
 }

@@ -1,4 +1,5 @@
 import { ContainerModule } from 'inversify';
+import { AckLease } from '../../../application/cluster/ack-lease';
 import { MetadataRaftGroup } from '../../../application/cluster/metadata-raft-group';
 import { RaftMetadataLog } from '../../../application/metadata/raft-metadata-log';
 import { ClusterChannel } from '../../../application/ports/cluster-channel.port';
@@ -19,8 +20,14 @@ export function raftGroupOf(log: RaftMetadataLog): MetadataRaftGroup {
 }
 
 /** Clustered metadata and partition replication: the Raft metadata log and the channels to the other servers. */
-export const clusterModule = (log: RaftMetadataLog, channel: ClusterChannel, replication: ReplicationTransport): ContainerModule =>
+export const clusterModule = (
+  log: RaftMetadataLog,
+  channel: ClusterChannel,
+  replication: ReplicationTransport,
+  ackLease: (group: MetadataRaftGroup) => AckLease,
+): ContainerModule =>
   new ContainerModule(({ bind }) => {
+    bind(TOKENS.AckLease).toConstantValue(ackLease(raftGroupOf(log)));
     bind(TOKENS.ReplicationTransport).toConstantValue(replication);
     bind(TOKENS.MetadataLog).toConstantValue(log);
     bind(TOKENS.MetadataRaftGroup).toConstantValue(raftGroupOf(log));

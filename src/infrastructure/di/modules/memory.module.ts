@@ -1,4 +1,5 @@
 import { ContainerModule } from 'inversify';
+import { ALWAYS_HELD } from '../../../application/cluster/ack-lease';
 import { TOKENS } from '../../../application/tokens';
 import { InMemoryClusterHub } from '../../../adapters/outbound/memory/in-memory-cluster-channel';
 import { InMemoryReplicationHub } from '../../../adapters/outbound/memory/in-memory-replication-transport';
@@ -23,5 +24,6 @@ export const memoryModule = (adapters: MemoryAdapters, serverId = 'a'): Containe
     bind(TOKENS.MetadataLog).toConstantValue(adapters.metadataLog);
     bind(TOKENS.PartitionLogStore).toConstantValue(adapters.partitionLogs);
     bind(TOKENS.MessageTransport).toConstantValue(adapters.transport);
+    bind(TOKENS.AckLease).toConstantValue(ALWAYS_HELD);
     bind(TOKENS.ClusterChannel).toConstantValue((adapters.clusterHub ?? new InMemoryClusterHub()).connect());
   });

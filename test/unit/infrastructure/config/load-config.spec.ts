@@ -101,6 +101,8 @@ describe('resolving the broker configuration', () => {
         replicaMaxLeaderTimeoutMs: 30_000,
         replicaMaxIdleWaitMs: 2000,
         replicaFetchTimeoutMs: 3000,
+        brokerHeartbeatIntervalMs: 500,
+        brokerTimeoutMs: 3000,
         minInsyncReplicas: 1,
         replicationMaxBytes: 1024,
       });
