@@ -112,23 +112,26 @@ export class LeaderReplication {
     const now = clock.nowMs();
     follower.lastSeenMs = now;
     if (request.offset >= follower.newestAtPreviousFetch) follower.lastCaughtUpMs = now;
-    follower.newestAtPreviousFetch = log.newestOffset;
+    follower.newestAtPreviousFetch = log.durableOffset;
     if (request.offset > follower.offset) {
       follower.offset = request.offset;
       this.commitCheck();
     }
-    if (request.offset >= log.newestOffset) {
+    // Only durable records are served: a follower never holds what a crashed leader could lose,
+    // so a leader restarting in the same epoch never contradicts its followers.
+    if (request.offset >= log.durableOffset) {
       follower.lastCaughtUpMs = now;
       await this.waitForRecords(request.offset);
       if (this.stopped) return null;
     }
-    const records = log.newestOffset > request.offset ? await log.read(request.offset + 1, log.newestOffset, this.options.replyBytesMax) : null;
+    const durable = log.durableOffset;
+    const records = durable > request.offset ? await log.read(request.offset + 1, durable, this.options.replyBytesMax) : null;
     return { leaderEpoch: this.options.leaderEpoch, highWatermark: log.highWatermark, records };
   }
 
-  /** Long poll: resolves when the log grows past `offset`, or after `fetchWaitMs`. */
+  /** Long poll: resolves when durable records exist past `offset`, or after `fetchWaitMs`. */
   private waitForRecords(offset: number): Promise<void> {
-    if (this.deps.log.newestOffset > offset) return Promise.resolve();
+    if (this.deps.log.durableOffset > offset) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         timer.cancel();

@@ -35,11 +35,16 @@ const END_OFFSET_ATTEMPTS = 3;
 export class PartitionFollower {
   private stopped = false;
   private loop: Promise<void> = Promise.resolve();
+  /** Resolves on stop, so a fetch held open by a dead leader does not delay the next role. */
+  private readonly stopping: Promise<null>;
+  private stopNow: () => void = () => undefined;
 
   constructor(
     private readonly options: PartitionFollowerOptions,
     private readonly deps: PartitionFollowerDeps,
-  ) {}
+  ) {
+    this.stopping = new Promise((resolve) => (this.stopNow = () => resolve(null)));
+  }
 
   start(): void {
     this.loop = this.run().catch((error: unknown) => {
@@ -50,6 +55,7 @@ export class PartitionFollower {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopNow();
     await this.loop;
   }
 
@@ -60,13 +66,13 @@ export class PartitionFollower {
     while (!this.stopped) {
       let reply;
       try {
-        reply = await transport.fetch(ref, { replicaId: self, offset: log.durableOffset, leaderEpoch }, fetchTimeoutMs);
+        reply = await this.unlessStopped(transport.fetch(ref, { replicaId: self, offset: log.durableOffset, leaderEpoch }, fetchTimeoutMs));
       } catch (error) {
         if (!(error instanceof ReplicationUnavailableError)) throw error;
         await this.delay(RETRY_DELAY_MS);
         continue;
       }
-      if (this.stopped || log.closedReason !== null) return;
+      if (reply === null || this.stopped || log.closedReason !== null) return;
       if (reply.leaderEpoch !== leaderEpoch) {
         await this.delay(RETRY_DELAY_MS);
         continue;
@@ -92,12 +98,13 @@ export class PartitionFollower {
     let endOffset: number | null = null;
     for (let attempt = 1; attempt <= END_OFFSET_ATTEMPTS && endOffset === null && !this.stopped; attempt++) {
       try {
-        endOffset = await transport.leaderEpochEndOffset(this.options.ref, log.lastLeaderEpoch, 1000);
+        endOffset = await this.unlessStopped(transport.leaderEpochEndOffset(this.options.ref, log.lastLeaderEpoch, 1000));
       } catch (error) {
         if (!(error instanceof ReplicationUnavailableError)) throw error;
         await this.delay(RETRY_DELAY_MS);
       }
     }
+    if (this.stopped) return;
     let cutAt = endOffset ?? log.highWatermark + 1;
     if (cutAt <= log.highWatermark) {
       // Committed records are on every ISR member, the leader included: never cut them.
@@ -108,6 +115,12 @@ export class PartitionFollower {
       this.deps.logger.info({ cutAt, newestOffset: log.newestOffset, lastLeaderEpoch: log.lastLeaderEpoch, fromLeader: endOffset !== null }, 'truncating records the leader does not have');
       await log.truncateFrom(cutAt);
     }
+  }
+
+  /** The request's answer, or null once stopped (the request itself finishes unobserved). */
+  private unlessStopped<T>(request: Promise<T>): Promise<T | null> {
+    request.catch(() => undefined);
+    return Promise.race([request, this.stopping]);
   }
 
   private delay(ms: number): Promise<void> {
