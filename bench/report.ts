@@ -60,6 +60,13 @@ const RATIOS: readonly RatioDefinition[] = [
   // servers with the same history, differing only in metrics.enabled: the main server carries every
   // other case, and an A/A run (both with metrics) showed that history alone is worth 1.14-1.30x.
   { name: 'acked NATS publish on / off (twin servers)', numerator: 'lb-nats-publish-metrics-on-twin', denominator: 'lb-nats-publish-metrics-off', target: 0.95 },
+  // Issue 4: replicated publishes. AckPolicy ALL on R3 (minIsr 2) against JetStream R3 (each on its
+  // own three-node cluster), and against single-replica figures: ALL on an R1 stream of the same
+  // cluster (same servers, same ack policy), and the single-node LEADER case.
+  { name: 'replicated ALL R3 / JetStream R3', numerator: 'lb-nats-publish-all-r3', denominator: 'jetstream-r3', target: 1.0 },
+  { name: 'replicated ALL R3 / ALL R1 (same cluster)', numerator: 'lb-nats-publish-all-r3', denominator: 'lb-nats-publish-all-r1' },
+  { name: 'replicated ALL R3 / acked NATS publish', numerator: 'lb-nats-publish-all-r3', denominator: 'lb-nats-publish' },
+  { name: 'JetStream R3 / JetStream R1', numerator: 'jetstream-r3', denominator: 'jetstream-r1' },
 ];
 
 const appliesTo = (r: { target?: number; targetSize?: number }, size: number): boolean =>
@@ -140,6 +147,7 @@ export function renderReport(
     `counts per run: core NATS ${int(config.coreCount)}, pipelined publishes ${int(config.publishCount)} (window ${config.window}), ` +
       `client AsyncPublisher maxInFlight ${config.clientWindow}, unary Publish ${int(config.unaryCount)}, catch-up/ceiling ${int(config.catchupCount)}; MB/s = payload 10^6 bytes/s`,
     `liftbridge-ts servers: main (metrics on, the default); "(metrics off)": LIFTBRIDGE_METRICS_ENABLED=false; "(on, twin)": metrics on, same load as "(metrics off)"`,
+    `replicated cases: "ALL, R3"/"ALL, R1 (cluster)" on a 3-server liftbridge-ts cluster (same nats-server); JetStream R3 on its own 3-node nats-server cluster`,
     '',
   );
   const header = `${pad('case', CASE_COLUMN)} ${pad('size', 7)} ${lpad('msgs/s median', 14)} ${pad('(min-max)', 25)} ${lpad('MB/s', 8)}  notes`;

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: starts its own nats-server (JetStream, temp store), liftbridge-ts server and gRPC
- * ceiling server, runs every case in bench/cases for each message size several times, prints
+ * `npm run bench`: starts its own nats-server (JetStream, temp store), liftbridge-ts servers, a
+ * three-server liftbridge-ts cluster, a three-node JetStream cluster and a gRPC ceiling server, runs every case in bench/cases for each message size several times, prints
  * progress to stderr and the table to stdout, writes .tmp/bench-results.json, and stops every
  * child it started (also on error and SIGINT/SIGTERM). Not a test: it measures and reports.
  */
@@ -14,6 +14,8 @@ import { computeRatios, renderReport, summarize, writeResultsJson, type CaseResu
 import { parseArgs, USAGE, UsageError } from './support/args';
 import { startCeilingServer } from './support/ceiling-server';
 import { ChildRegistry } from './support/children';
+import { startJetStreamCluster } from './support/jetstream-cluster';
+import { startLiftbridgeCluster } from './support/liftbridge-cluster';
 import { isServing, startLiftbridge } from './support/liftbridge-server';
 import { describeMachine } from './support/machine';
 import { OrphanGuard } from './support/orphan-guard';
@@ -32,6 +34,7 @@ class Environment {
   control: ApiClient | undefined;
   controlOff: ApiClient | undefined;
   controlTwin: ApiClient | undefined;
+  controlCluster: ApiClient | undefined;
   private cleaning: Promise<void> | undefined;
 
   constructor() {
@@ -43,6 +46,7 @@ class Environment {
       this.control?.close();
       this.controlOff?.close();
       this.controlTwin?.close();
+      this.controlCluster?.close();
       await this.children.stopAll();
       fs.rmSync(this.workDir, { recursive: true, force: true });
       this.guard.release();
@@ -140,11 +144,19 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
   // case runs on either), so on/off between the two is not skewed by the main server's other load.
   const liftbridgeTwin = await startLiftbridge(env.children, env.workDir, nats.url, { label: 'liftbridge-metrics-on-twin', metricsEnabled: true });
   progress(`bench: liftbridge-ts (metrics on, twin) at ${liftbridgeTwin.address} (pid ${liftbridgeTwin.child.process.pid})`);
+  // Issue 4: a three-server liftbridge-ts cluster on the same nats-server, and JetStream's own
+  // three-node cluster, each started once for the whole run.
+  const cluster = await startLiftbridgeCluster(env.children, env.workDir, nats.url);
+  const seed = cluster.servers[0]!;
+  progress(`bench: liftbridge-ts cluster of ${cluster.servers.length} at ${cluster.servers.map((s) => `${s.address} (pid ${s.child.process.pid})`).join(', ')}`);
+  const jetStreamCluster = await startJetStreamCluster(env.children, env.workDir);
+  progress(`bench: nats-server JetStream cluster at ${jetStreamCluster.servers.map((s) => `${s.name} ${s.url}`).join(', ')}`);
   const ceiling = await startCeilingServer(env.children);
   progress(`bench: gRPC ceiling server at ${ceiling.address} (pid ${ceiling.child.process.pid})`);
   env.control = createApiClient(liftbridge.address, grpc.credentials.createInsecure());
   env.controlOff = createApiClient(liftbridgeOff.address, grpc.credentials.createInsecure());
   env.controlTwin = createApiClient(liftbridgeTwin.address, grpc.credentials.createInsecure());
+  env.controlCluster = createApiClient(seed.address, grpc.credentials.createInsecure());
 
   const ctx: BenchContext = {
     config,
@@ -154,9 +166,20 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     control: env.control,
     metricsOff: { address: liftbridgeOff.address, control: env.controlOff },
     metricsOnTwin: { address: liftbridgeTwin.address, control: env.controlTwin },
+    cluster: { address: seed.address, control: env.controlCluster },
+    jetStreamCluster: { servers: jetStreamCluster.servers },
     progress,
   };
   const liftbridgeProblem: LiftbridgeCheck = async (server) => {
+    if (server === 'cluster') {
+      for (const node of cluster.servers) {
+        if (!node.child.running) return `liftbridge-ts cluster server ${node.child.name} exited; its last output:\n${node.child.logs}`;
+        if (!(await isServing(node.address, 3_000))) {
+          return `liftbridge-ts cluster server ${node.child.name} (pid ${node.child.process.pid}) does not answer its health check within 3 s (hung?); its last output:\n${node.child.logs}`;
+        }
+      }
+      return null;
+    }
     const lb = server === 'main' ? liftbridge : server === 'metrics-off' ? liftbridgeOff : liftbridgeTwin;
     const which = { main: 'the liftbridge-ts server', 'metrics-off': 'the liftbridge-ts server with metrics off', 'metrics-on-twin': 'the twin liftbridge-ts server with metrics on' }[server];
     if (!lb.child.running) return `${which} exited; its last output:\n${lb.child.logs}`;
@@ -176,6 +199,7 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     { label: 'main', address: liftbridge.address, metricsEnabled: liftbridge.metricsEnabled },
     { label: 'metrics-off', address: liftbridgeOff.address, metricsEnabled: liftbridgeOff.metricsEnabled },
     { label: 'metrics-on-twin', address: liftbridgeTwin.address, metricsEnabled: liftbridgeTwin.metricsEnabled },
+    ...cluster.servers.map((s) => ({ label: s.child.name, address: s.address, metricsEnabled: s.metricsEnabled })),
   ];
   writeResultsJson(config.resultsPath, { startedAt: startedAt.toISOString(), elapsedSeconds, config, machine, servers, results, summaries, ratios });
   progress(`bench: results written to ${path.relative(process.cwd(), config.resultsPath) || config.resultsPath}`);

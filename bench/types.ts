@@ -27,6 +27,11 @@ export interface LiftbridgeTarget {
   readonly control: ApiClient;
 }
 
+/** The three-node nats-server cluster with JetStream the bench started: each node's server name and client URL. */
+export interface JetStreamClusterTarget {
+  readonly servers: readonly { readonly name: string; readonly url: string }[];
+}
+
 /** What the cases need: addresses of the servers the bench started and a typed control client. */
 export interface BenchContext {
   readonly config: BenchConfig;
@@ -40,6 +45,13 @@ export interface BenchContext {
   readonly metricsOff: LiftbridgeTarget;
   /** A third server with metrics on whose only load is the same as metricsOff's (a fair twin). */
   readonly metricsOnTwin: LiftbridgeTarget;
+  /**
+   * A three-server liftbridge-ts cluster (seed + two auto-joined) on the same nats-server, for the
+   * replicated cases; `address` and `control` are the seed's.
+   */
+  readonly cluster: LiftbridgeTarget;
+  /** Three nats-servers with JetStream routed into one cluster, for the JetStream R3 case. */
+  readonly jetStreamCluster: JetStreamClusterTarget;
   progress(line: string): void;
 }
 
@@ -63,12 +75,15 @@ export type CaseId =
   | 'lb-publish-async'
   | 'lb-client-async-publisher'
   | 'lb-publish-unary'
-  | 'lb-catchup-subscribe';
+  | 'lb-catchup-subscribe'
+  | 'jetstream-r3'
+  | 'lb-nats-publish-all-r3'
+  | 'lb-nats-publish-all-r1';
 
 export interface BenchCase {
   readonly id: CaseId;
   readonly title: string;
   /** Which liftbridge-ts server an `lb-` case uses (default: the main one). */
-  readonly liftbridge?: 'main' | 'metrics-off' | 'metrics-on-twin';
+  readonly liftbridge?: 'main' | 'metrics-off' | 'metrics-on-twin' | 'cluster';
   run(ctx: BenchContext, size: number, run: number): Promise<Sample>;
 }

@@ -2,11 +2,13 @@ import type { BenchCase } from '../types';
 import { coreNatsCase } from './core-nats';
 import { grpcCeilingCase } from './grpc-ceiling';
 import { jetStreamCase } from './jetstream';
+import { jetStreamR3Case } from './jetstream-r3';
 import { liftbridgeCatchupSubscribeCase } from './liftbridge-catchup-subscribe';
 import { liftbridgeClientAsyncPublisherCase } from './liftbridge-client-async-publisher';
 import { liftbridgeNatsPublishCase, liftbridgeNatsPublishMetricsOffCase, liftbridgeNatsPublishMetricsOnTwinCase } from './liftbridge-nats-publish';
 import { liftbridgePublishAsyncCase } from './liftbridge-publish-async';
 import { liftbridgePublishUnaryCase } from './liftbridge-publish-unary';
+import { liftbridgeReplicatedAllR1Case, liftbridgeReplicatedAllR3Case } from './liftbridge-replicated-publish';
 
 /**
  * Every case, in the order the table lists them and each round runs them — except that
@@ -24,6 +26,10 @@ export const allCases: readonly BenchCase[] = [
   liftbridgeClientAsyncPublisherCase,
   liftbridgePublishUnaryCase,
   liftbridgeCatchupSubscribeCase,
+  // Issue 4: replicated publishes, each on its own three-node cluster (started once per bench run).
+  jetStreamR3Case,
+  liftbridgeReplicatedAllR3Case,
+  liftbridgeReplicatedAllR1Case,
 ];
 
 /**

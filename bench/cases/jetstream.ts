@@ -12,6 +12,29 @@ const S = 0x73;
 const isPubAck = (data: Uint8Array): boolean => data[1] === QUOTE && data[2] === S;
 
 /**
+ * Plain core publishes of `data` to a JetStream stream's `subject` with one shared reply subject,
+ * up to `window` unacknowledged, counted when the PubAck arrives; resolves with the elapsed
+ * nanoseconds. Shared by the R1 and R3 cases so that both load JetStream the same way.
+ */
+export async function publishPipelined(nc: NatsConnection, subject: string, data: Uint8Array, total: number, window: number): Promise<bigint> {
+  const reply = createInbox();
+  const pipeline = new AckWindow('JetStream publish', total, window, () => nc.publish(subject, data, { reply }));
+  const sub = nc.subscribe(reply, {
+    callback: (error, msg) => {
+      if (error) return pipeline.fail(new Error(`JetStream reply subscription failed: ${error.message}`));
+      if (!isPubAck(msg.data)) return pipeline.fail(new Error(`JetStream refused a publish: ${msg.string()}`));
+      pipeline.ack();
+    },
+  });
+  try {
+    await nc.flush();
+    return await pipeline.run();
+  } finally {
+    sub.unsubscribe();
+  }
+}
+
+/**
  * Baseline 2: NATS JetStream, one file-storage stream with 1 replica (nats-server defaults, so no
  * fsync per message). Plain core publishes to the stream subject with one shared reply subject,
  * up to `window` unacknowledged, counted when the PubAck arrives.
@@ -34,18 +57,7 @@ export const jetStreamCase: BenchCase = {
         `JetStream stream ${name}`,
       );
       try {
-        const conn = nc;
-        const reply = createInbox();
-        const pipeline = new AckWindow('JetStream publish', total, ctx.config.window, () => conn.publish(subject, data, { reply }));
-        nc.subscribe(reply, {
-          callback: (error, msg) => {
-            if (error) return pipeline.fail(new Error(`JetStream reply subscription failed: ${error.message}`));
-            if (!isPubAck(msg.data)) return pipeline.fail(new Error(`JetStream refused a publish: ${msg.string()}`));
-            pipeline.ack();
-          },
-        });
-        await nc.flush();
-        const elapsedNs = await pipeline.run();
+        const elapsedNs = await publishPipelined(nc, subject, data, total, ctx.config.window);
         return { messages: total, seconds: Number(elapsedNs) / 1e9 };
       } finally {
         await withDeadline(jsm.streams.delete(name), 10_000, `deleting JetStream stream ${name}`).catch((error: Error) =>

@@ -20,12 +20,13 @@ export function isAckEnvelope(data: Uint8Array): boolean {
 
 /**
  * Publishes one enveloped message on `subject` and waits for its ack, re-publishing with growing
- * pauses until `timeoutMs`: proves the partition leader is subscribed before anything is timed.
+ * pauses until `timeoutMs`: proves the partition leader is subscribed before anything is timed
+ * (with AckPolicy ALL on a replicated partition: that the ISR replicates and commits, too).
  * Returns how many messages were published (a slow first ack can cause one extra).
  */
-export async function warmUpPartition(nc: NatsConnection, subject: string, timeoutMs = 20_000): Promise<number> {
+export async function warmUpPartition(nc: NatsConnection, subject: string, timeoutMs = 20_000, ackPolicy = AckPolicy.LEADER): Promise<number> {
   const inbox = createInbox();
-  const envelope = encodePublishEnvelope({ value: Buffer.from('warm-up'), ackInbox: inbox, ackPolicy: AckPolicy.LEADER, expectedOffset: -1 });
+  const envelope = encodePublishEnvelope({ value: Buffer.from('warm-up'), ackInbox: inbox, ackPolicy, expectedOffset: -1 });
   let published = 0;
   let timer: NodeJS.Timeout | undefined;
   const sub = nc.subscribe(inbox);
@@ -56,7 +57,7 @@ export interface EnvelopedPublishResult {
 }
 
 /**
- * Pipelined enveloped NATS publishes with one shared ack inbox (ackPolicy LEADER), `window` in
+ * Pipelined enveloped NATS publishes with one shared ack inbox (`ackPolicy`, LEADER unless given), `window` in
  * flight, counted on ack arrival. The envelope is encoded once; every ack is checked for the
  * envelope magic and type, and the last one is decoded for its offset and error code.
  */
@@ -67,9 +68,10 @@ export async function publishEnveloped(
   total: number,
   window: number,
   what: string,
+  ackPolicy = AckPolicy.LEADER,
 ): Promise<EnvelopedPublishResult> {
   const inbox = createInbox();
-  const envelope = encodePublishEnvelope({ value, ackInbox: inbox, ackPolicy: AckPolicy.LEADER, expectedOffset: -1 });
+  const envelope = encodePublishEnvelope({ value, ackInbox: inbox, ackPolicy, expectedOffset: -1 });
   const last = { data: Buffer.alloc(0) as Uint8Array };
   const pipeline = new AckWindow(what, total, window, () => nc.publish(subject, envelope));
   const sub = nc.subscribe(inbox, {

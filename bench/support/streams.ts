@@ -3,11 +3,21 @@ import type { ApiClient } from '../../src/adapters/inbound/grpc/api-service-defi
 
 const CALL_TIMEOUT_MS = 15_000;
 
-/** CreateStream (one partition, replication factor 1) through the gRPC API. */
-export function createStream(client: ApiClient, name: string, subject: string): Promise<void> {
+export interface StreamReplication {
+  readonly replicationFactor: number;
+  /** Minimum ISR size for AckPolicy ALL; absent: the server's default. */
+  readonly minIsr?: number;
+}
+
+/** CreateStream (one partition; replication factor 1 unless `replication` says otherwise) through the gRPC API. */
+export function createStream(client: ApiClient, name: string, subject: string, replication: StreamReplication = { replicationFactor: 1 }): Promise<void> {
+  const minIsr = replication.minIsr === undefined ? {} : { minIsr: { value: replication.minIsr } };
   return new Promise((resolve, reject) => {
-    client.createStream({ name, subject, partitions: 1, replicationFactor: 1 }, { deadline: Date.now() + CALL_TIMEOUT_MS }, (error) =>
-      error ? reject(new Error(`CreateStream ${name} failed: ${grpc.status[error.code]} ${error.details}`)) : resolve(),
+    client.createStream(
+      { name, subject, partitions: 1, replicationFactor: replication.replicationFactor, ...minIsr },
+      { deadline: Date.now() + CALL_TIMEOUT_MS },
+      (error) =>
+        error ? reject(new Error(`CreateStream ${name} failed: ${grpc.status[error.code]} ${error.details}`)) : resolve(),
     );
   });
 }

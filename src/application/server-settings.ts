@@ -34,6 +34,8 @@ export interface ServerSettings {
   readonly heartbeatIntervalMs: number;
   /** The controller marks a broker unreachable after this long without a heartbeat. */
   readonly brokerTimeoutMs: number;
+  /** A partition leader acknowledges only within this long of hearing the metadata group (< brokerTimeoutMs). */
+  readonly ackLeaseMs: number;
   /** Partition replication (spec §5.6-5.7): ISR lag limit, follower request timeout, leader long-poll. */
   readonly replication: {
     readonly maxLagTimeMs: number;

@@ -1,5 +1,6 @@
 import { ServiceIdentifier } from 'inversify';
-import type { AckLease } from './cluster/ack-lease';
+import type { AckLease } from './ports/ack-lease.port';
+import type { PeerContact } from './cluster/contact-tracking-raft-transport';
 import type { MetadataRaftGroup } from './cluster/metadata-raft-group';
 import { ClusterChannel } from './ports/cluster-channel.port';
 import { ReplicationTransport } from './ports/replication-transport.port';
@@ -27,4 +28,5 @@ export const TOKENS = {
   ReplicationTransport: Symbol.for('ReplicationTransport') as Id<ReplicationTransport>,
   MetadataRaftGroup: Symbol.for('MetadataRaftGroup') as Id<MetadataRaftGroup>,
   AckLease: Symbol.for('AckLease') as Id<AckLease>,
+  PeerContact: Symbol.for('PeerContact') as Id<PeerContact>,
 } as const;

@@ -29,6 +29,7 @@ export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerS
   subscribeReadBytesMax: 64 * 1024,
   heartbeatIntervalMs: 1000,
   brokerTimeoutMs: 5000,
+  ackLeaseMs: 1000,
   replication: { maxLagTimeMs: 15_000, fetchTimeoutMs: 3000, fetchWaitMs: 500 },
   streamDefaults: {
     retentionMaxBytes: 0,

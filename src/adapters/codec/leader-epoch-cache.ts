@@ -38,6 +38,13 @@ export class LeaderEpochCache {
     return true;
   }
 
+  /** KIP-279: the largest recorded epoch <= `epoch`, or -1 when there is none. */
+  epochAtOrBefore(epoch: number): number {
+    let found = -1;
+    for (const entry of this.entries) if (entry.epoch <= epoch) found = entry.epoch;
+    return found;
+  }
+
   /** KIP-101: start of the first epoch greater than `epoch`, else `logEndOffset`. */
   endOffsetFor(epoch: number, logEndOffset: number): number {
     for (const entry of this.entries) if (entry.epoch > epoch) return entry.startOffset;

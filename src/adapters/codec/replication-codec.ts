@@ -1,5 +1,5 @@
 import type { RecordBatch } from '../../application/ports/partition-log.port';
-import type { ReplicationFetch, ReplicationReply } from '../../application/ports/replication-transport.port';
+import type { EpochEnd, EpochEndRequest, ReplicationFetch, ReplicationReply } from '../../application/ports/replication-transport.port';
 import type { PartitionRef } from '../../domain/shared/ids';
 import { CodecError, MessageEntryCorruptError, ProtobufEncodeError } from './codec-errors';
 import { encodeReplicationResponseHeader, MsgType, parseReplicationResponse, unwrapEnvelope, wrapEnvelope } from './envelope';
@@ -88,25 +88,43 @@ export function decodeReplicationResponse(bytes: Uint8Array): ReplicationReply {
 // ---------------------------------------------------------------------------------------------
 // LeaderEpochOffsetRequest/Response (MsgType 6/7, KIP-101)
 
-export function encodeLeaderEpochOffsetRequest(leaderEpoch: number): Buffer {
-  requireEncodable(isSafeAtLeast(leaderEpoch, 0), `leader epoch ${leaderEpoch} is not an epoch`);
-  return wrapEnvelope(MsgType.LeaderEpochOffsetRequest, encodeInternalMessage('LeaderEpochOffsetRequest', { leaderEpoch }));
+/** Field 2 (`currentLeaderEpoch`, ours: KIP-320 fencing) is 0 from Go followers. */
+export function encodeLeaderEpochOffsetRequest(request: EpochEndRequest): Buffer {
+  requireEncodable(isSafeAtLeast(request.leaderEpoch, 0), `leader epoch ${request.leaderEpoch} is not an epoch`);
+  requireEncodable(isSafeAtLeast(request.currentLeaderEpoch, 0), `leader epoch ${request.currentLeaderEpoch} is not an epoch`);
+  return wrapEnvelope(
+    MsgType.LeaderEpochOffsetRequest,
+    encodeInternalMessage('LeaderEpochOffsetRequest', { leaderEpoch: request.leaderEpoch, currentLeaderEpoch: request.currentLeaderEpoch }),
+  );
 }
 
-export function decodeLeaderEpochOffsetRequest(bytes: Uint8Array): number {
+export function decodeLeaderEpochOffsetRequest(bytes: Uint8Array): EpochEndRequest {
   const m = decodeInternalMessage('LeaderEpochOffsetRequest', unwrapEnvelope(bytes, MsgType.LeaderEpochOffsetRequest));
-  return safeInteger(m['leaderEpoch'], 0, 'leader epoch offset request epoch');
+  return {
+    leaderEpoch: safeInteger(m['leaderEpoch'], 0, 'leader epoch offset request epoch'),
+    currentLeaderEpoch: safeInteger(m['currentLeaderEpoch'] ?? 0n, 0, 'leader epoch offset request current epoch'),
+  };
 }
 
-/** `endOffset` is exclusive; -1 (Kafka's UNDEFINED_EPOCH_OFFSET, which Go servers may send) is allowed. */
-export function encodeLeaderEpochOffsetResponse(endOffset: number): Buffer {
-  requireEncodable(isSafeAtLeast(endOffset, -1), `leader epoch end offset ${endOffset} is not an offset`);
-  return wrapEnvelope(MsgType.LeaderEpochOffsetResponse, encodeInternalMessage('LeaderEpochOffsetResponse', { endOffset }));
+/**
+ * `endOffset` is exclusive; -1 (Kafka's UNDEFINED_EPOCH_OFFSET, which Go servers may send) is
+ * allowed. `leaderEpoch` (field 2, ours: KIP-279) is the epoch it ends; -1 = none.
+ */
+export function encodeLeaderEpochOffsetResponse(answer: EpochEnd): Buffer {
+  requireEncodable(isSafeAtLeast(answer.endOffset, -1), `leader epoch end offset ${answer.endOffset} is not an offset`);
+  requireEncodable(isSafeAtLeast(answer.leaderEpoch, -1), `leader epoch ${answer.leaderEpoch} is not an epoch`);
+  return wrapEnvelope(
+    MsgType.LeaderEpochOffsetResponse,
+    encodeInternalMessage('LeaderEpochOffsetResponse', { endOffset: answer.endOffset, leaderEpoch: answer.leaderEpoch }),
+  );
 }
 
-export function decodeLeaderEpochOffsetResponse(bytes: Uint8Array): number {
+export function decodeLeaderEpochOffsetResponse(bytes: Uint8Array): EpochEnd {
   const m = decodeInternalMessage('LeaderEpochOffsetResponse', unwrapEnvelope(bytes, MsgType.LeaderEpochOffsetResponse));
-  return safeInteger(m['endOffset'], -1, 'leader epoch end offset');
+  return {
+    endOffset: safeInteger(m['endOffset'], -1, 'leader epoch end offset'),
+    leaderEpoch: safeInteger(m['leaderEpoch'] ?? 0n, -1, 'leader epoch of the end offset'),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

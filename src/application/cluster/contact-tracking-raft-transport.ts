@@ -3,16 +3,39 @@ import type { RaftMessage } from '../../domain/consensus/raft';
 import type { Clock } from '../ports/clock.port';
 import type { RaftTransport } from '../ports/raft-transport.port';
 
-/** A `RaftTransport` that remembers when each peer was last heard from (for `RaftAckLease`). */
-export class ContactTrackingRaftTransport implements RaftTransport {
+/** When peers were last heard from, and when contact resumed after a silence (for `RaftAckLease`). */
+export interface PeerContact {
+  /** Wall-clock ms since `peer` was last heard from; Infinity when never. */
+  silenceMs(peer: string): number;
+  /** When contact with some peer last resumed after a silence longer than `gapMs` (0 when never). */
+  lastGapEndMs(): number;
+}
+
+/** A `RaftTransport` that remembers when each peer was last heard from. */
+export class ContactTrackingRaftTransport implements RaftTransport, PeerContact {
   private readonly lastHeardMs = new Map<string, number>();
+  private gapEndMs = 0;
   readonly inbound$: Observable<RaftMessage>;
 
   constructor(
     private readonly inner: RaftTransport,
     private readonly clock: Clock,
+    /** A silence longer than this counts as a gap (the ack lease). */
+    private readonly gapMs: number,
   ) {
-    this.inbound$ = inner.inbound$.pipe(tap((message) => this.lastHeardMs.set(message.from, clock.nowMs())));
+    this.inbound$ = inner.inbound$.pipe(tap((message) => this.heard(message.from)));
+  }
+
+  private heard(peer: string): void {
+    const now = this.clock.nowMs();
+    const previous = this.lastHeardMs.get(peer);
+    // Our own pause shows the same way: the messages that queued up meanwhile arrive late.
+    if (previous !== undefined && now - previous > this.gapMs) this.gapEndMs = now;
+    this.lastHeardMs.set(peer, now);
+  }
+
+  lastGapEndMs(): number {
+    return this.gapEndMs;
   }
 
   /** Wall-clock ms since `peer` was last heard from; Infinity when never. */

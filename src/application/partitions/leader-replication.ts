@@ -23,8 +23,11 @@ export interface LeaderReplicationDeps {
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
-  /** Asks the controller to record an ISR change (spec §5.9); the new ISR arrives through `updateIsr`. */
-  readonly requestIsrChange: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<void>;
+  /**
+   * Asks the controller to record an ISR change (spec §5.9); the new ISR arrives through `updateIsr`.
+   * Resolves true when recorded (or already so), false when refused; rejects when the outcome is unknown.
+   */
+  readonly requestIsrChange: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<boolean>;
   /** The high watermark moved to `offset`: acknowledge what it covers. */
   readonly onCommitted: (offset: number) => void;
 }
@@ -54,8 +57,16 @@ export class LeaderReplication {
   private serving: Cancellable[] = [];
   private health: Cancellable | null = null;
   private pendingIsrChange = new Set<string>();
+  /**
+   * Followers whose addition to the ISR we requested and have not seen recorded or refused: they
+   * count for commits at once (Kafka's "maximal ISR", KIP-497), because the controller may already
+   * have recorded them — and could elect one — before `updateIsr` tells us.
+   */
+  private readonly expanding = new Set<string>();
   private stopped = false;
   private belowMinIsrLogged = false;
+  /** Where our epoch starts in the log: a follower rejoins the ISR only once it holds everything before it. */
+  private epochStartOffset = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly options: LeaderReplicationOptions,
@@ -71,7 +82,16 @@ export class LeaderReplication {
   async start(): Promise<void> {
     const { transport, log } = this.deps;
     this.serving.push(await transport.serveFetches(this.options.ref, (request) => this.onFetch(request)));
-    this.serving.push(await transport.serveLeaderEpochEndOffsets(this.options.ref, (epoch) => log.endOffsetForLeaderEpoch(epoch)));
+    // KIP-279: answer with our largest epoch <= the one asked for, and where it ends in our log.
+    this.serving.push(
+      await transport.serveLeaderEpochEndOffsets(this.options.ref, (request) => {
+        // KIP-320: only followers of our epoch get an answer (a replaced leader still listening must not).
+        if (this.stopped || request.currentLeaderEpoch !== this.options.leaderEpoch) return null;
+        const leaderEpoch = log.leaderEpochAtOrBefore(request.leaderEpoch);
+        return { leaderEpoch, endOffset: log.endOffsetForLeaderEpoch(leaderEpoch) };
+      }),
+    );
+    this.epochStartOffset = log.endOffsetForLeaderEpoch(this.options.leaderEpoch - 1);
     this.health = this.deps.scheduler.setInterval(() => this.checkHealth(), Math.max(50, Math.floor(this.options.maxLagTimeMs / 4)));
     this.commitCheck();
   }
@@ -87,7 +107,7 @@ export class LeaderReplication {
   /** The ISR as the metadata now records it. */
   updateIsr(isr: readonly string[]): void {
     this.isr = new Set(isr);
-    for (const id of isr) this.pendingIsrChange.delete(id);
+    for (const id of isr) this.expanding.delete(id);
     this.commitCheck();
   }
 
@@ -157,11 +177,13 @@ export class LeaderReplication {
     }
     this.belowMinIsrLogged = false;
     let committed = log.durableOffset;
-    for (const id of this.isr) {
-      if (id === this.options.self) continue;
+    const counted = (id: string): void => {
+      if (id === this.options.self) return;
       const follower = this.followers.get(id);
       committed = Math.min(committed, follower ? follower.offset : -1);
-    }
+    };
+    for (const id of this.isr) counted(id);
+    for (const id of this.expanding) counted(id);
     if (committed > log.highWatermark) {
       log.setHighWatermark(committed);
       this.deps.onCommitted(committed);
@@ -173,18 +195,31 @@ export class LeaderReplication {
     if (this.stopped) return;
     const now = this.deps.clock.nowMs();
     for (const [id, follower] of this.followers) {
+      if (this.pendingIsrChange.has(id)) continue;
       const lagging = now - follower.lastSeenMs > this.options.maxLagTimeMs || now - follower.lastCaughtUpMs > this.options.maxLagTimeMs;
       const inIsr = this.isr.has(id);
-      // Re-adding needs the follower to hold everything committed, so that it can never lead without it.
-      const caughtUp = !lagging && follower.offset >= this.deps.log.highWatermark;
-      if (inIsr === !lagging || (!inIsr && !caughtUp) || this.pendingIsrChange.has(id)) continue;
-      const type = inIsr ? 'ShrinkIsr' : 'ExpandIsr';
-      this.pendingIsrChange.add(id);
-      this.deps.logger.warn({ replica: id, type, lastSeenMsAgo: now - follower.lastSeenMs, lastCaughtUpMsAgo: now - follower.lastCaughtUpMs }, 'changing the ISR');
-      this.deps
-        .requestIsrChange(type, id)
-        .catch((error: unknown) => this.deps.logger.warn({ err: error, replica: id, type }, 'ISR change not recorded; will retry'))
-        .finally(() => this.pendingIsrChange.delete(id));
+      const mayBeInIsr = inIsr || this.expanding.has(id);
+      // Re-adding needs the follower to hold everything committed, so that it can never lead without
+      // it: our high watermark may lag the previous leader's, so also everything before our epoch
+      // (Kafka KAFKA-7128: the follower reached the leader epoch's start offset).
+      const caughtUp = !lagging && follower.offset >= this.deps.log.highWatermark && follower.offset + 1 >= this.epochStartOffset;
+      if (mayBeInIsr && lagging) this.requestIsrChange('ShrinkIsr', id, follower, now);
+      else if (!inIsr && caughtUp) this.requestIsrChange('ExpandIsr', id, follower, now);
     }
+  }
+
+  private requestIsrChange(type: 'ShrinkIsr' | 'ExpandIsr', id: string, follower: Follower, now: number): void {
+    this.pendingIsrChange.add(id);
+    if (type === 'ExpandIsr') this.expanding.add(id);
+    this.deps.logger.warn({ replica: id, type, lastSeenMsAgo: now - follower.lastSeenMs, lastCaughtUpMsAgo: now - follower.lastCaughtUpMs }, 'changing the ISR');
+    this.deps
+      .requestIsrChange(type, id)
+      .then((recorded) => {
+        // A refused expansion, or a recorded shrink, settles that the follower is out.
+        if (recorded === (type === 'ShrinkIsr')) this.expanding.delete(id);
+      })
+      // Outcome unknown: an expansion keeps counting (it may be recorded); the request is retried.
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, replica: id, type }, 'ISR change outcome unknown; will retry'))
+      .finally(() => this.pendingIsrChange.delete(id));
   }
 }

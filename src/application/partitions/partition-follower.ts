@@ -3,7 +3,7 @@ import { Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { LogClosedError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
-import { ReplicationTransport, ReplicationUnavailableError } from '../ports/replication-transport.port';
+import { EpochEnd, ReplicationTransport, ReplicationUnavailableError } from '../ports/replication-transport.port';
 
 export interface PartitionFollowerOptions {
   readonly self: string;
@@ -22,8 +22,8 @@ export interface PartitionFollowerDeps {
 
 /** Pause after a failed fetch (leader not there yet, or gone): the controller is choosing another. */
 const RETRY_DELAY_MS = 50;
-/** Spec §5.3: the end-offset request is tried 3 times. */
-const END_OFFSET_ATTEMPTS = 3;
+/** KIP-279 rounds: each one moves our last epoch back; a log has few epochs, so this bound is never reached in practice. */
+const TRUNCATION_ROUNDS_MAX = 64;
 
 /**
  * The follower's side of partition replication (spec §5.3, §5.7, Kafka KIP-101): first truncate
@@ -89,30 +89,53 @@ export class PartitionFollower {
   }
 
   /**
-   * KIP-101: ask the leader where our last epoch ends in its log and cut everything from there.
-   * Without an answer, cut back to our high watermark (spec §5.3): what is above it may not be the
-   * leader's.
+   * Kafka KIP-101 with KIP-279: find the latest epoch both logs have and cut where either log's copy
+   * of it ends. Ask the leader for its largest epoch <= ours; if we have that epoch too, we agree up
+   * to the smaller of its end in each log, and cut there. If we do not have it, ask again about our
+   * largest epoch below it, and so on. Without an answer we keep asking and cut nothing: the spec's
+   * fallback (cut back to our high watermark, §5.3) loses committed records whenever our high
+   * watermark lags the leader's (found by the simulation; Kafka dropped it in KIP-101 for that reason).
    */
   private async truncateDivergentTail(): Promise<void> {
-    const { log, transport } = this.deps;
-    let endOffset: number | null = null;
-    for (let attempt = 1; attempt <= END_OFFSET_ATTEMPTS && endOffset === null && !this.stopped; attempt++) {
+    const { log } = this.deps;
+    let asked = log.lastLeaderEpoch;
+    for (let round = 0; round < TRUNCATION_ROUNDS_MAX && !this.stopped; round++) {
+      const answer = await this.askEpochEnd(asked);
+      if (answer === null) return; // stopped
+      const ours = log.leaderEpochAtOrBefore(answer.leaderEpoch);
+      if (ours === answer.leaderEpoch) return this.truncateTo(Math.min(answer.endOffset, log.endOffsetForLeaderEpoch(ours)));
+      // We never had the leader's epoch: our records from `ours` on may not be the leader's either.
+      if (ours < 0) return this.truncateTo(log.endOffsetForLeaderEpoch(-1));
+      asked = ours;
+    }
+  }
+
+  /** The leader's answer for `epoch`, asked until there is one; null once stopped. */
+  private async askEpochEnd(epoch: number): Promise<EpochEnd | null> {
+    const request = { leaderEpoch: epoch, currentLeaderEpoch: this.options.leaderEpoch };
+    while (!this.stopped) {
       try {
-        endOffset = await this.unlessStopped(transport.leaderEpochEndOffset(this.options.ref, log.lastLeaderEpoch, 1000));
+        const answer = await this.unlessStopped(this.deps.transport.leaderEpochEndOffset(this.options.ref, request, 1000));
+        if (answer !== null) return answer;
       } catch (error) {
         if (!(error instanceof ReplicationUnavailableError)) throw error;
         await this.delay(RETRY_DELAY_MS);
       }
     }
-    if (this.stopped) return;
-    let cutAt = endOffset ?? log.highWatermark + 1;
+    return null;
+  }
+
+  /** Cuts the log from `endOffset`, never below the high watermark. */
+  private async truncateTo(endOffset: number): Promise<void> {
+    const { log } = this.deps;
+    let cutAt = endOffset;
     if (cutAt <= log.highWatermark) {
       // Committed records are on every ISR member, the leader included: never cut them.
       this.deps.logger.error({ endOffset, highWatermark: log.highWatermark }, 'leader reports an epoch end below our high watermark; keeping committed records');
       cutAt = log.highWatermark + 1;
     }
     if (cutAt <= log.newestOffset) {
-      this.deps.logger.info({ cutAt, newestOffset: log.newestOffset, lastLeaderEpoch: log.lastLeaderEpoch, fromLeader: endOffset !== null }, 'truncating records the leader does not have');
+      this.deps.logger.info({ cutAt, newestOffset: log.newestOffset, lastLeaderEpoch: log.lastLeaderEpoch }, 'truncating records the leader does not have');
       await log.truncateFrom(cutAt);
     }
   }

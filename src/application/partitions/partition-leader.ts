@@ -1,12 +1,12 @@
 import { partitionSubject } from '../../domain/stream/stream-names';
 import { Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
-import { AckError, AckPolicy, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
+import { AckBatch, AckError, AckPolicy, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
 import { LogClosedError, LogReadonlyError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
 import { PartitionMetrics } from '../ports/metrics.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
-import { AckLease } from '../cluster/ack-lease';
+import { AckLease } from '../ports/ack-lease.port';
 import { LeaderReplication } from './leader-replication';
 import { ReceivedTimestamps } from './partition-runtime';
 
@@ -41,7 +41,7 @@ export interface PartitionLeaderDeps {
   readonly metrics: PartitionMetrics;
   /** Needed with `options.replicated`. */
   readonly replication?: ReplicationTransport;
-  readonly requestIsrChange?: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<void>;
+  readonly requestIsrChange?: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<boolean>;
   /** A replicated leader acknowledges only while it holds the lease (it may have been replaced while paused). */
   readonly ackLease?: AckLease;
 }
@@ -70,7 +70,7 @@ export class PartitionLeader {
   private readonly natsSubject: string;
   private readonly replication: LeaderReplication | null = null;
   private pendingCommits: PendingCommit[] = [];
-  private leaseLostLogged = false;
+  private deferredAcks: AckBatch[] = [];
 
   constructor(
     private readonly options: PartitionLeaderOptions,
@@ -128,6 +128,7 @@ export class PartitionLeader {
     this.stopped = true;
     this.replication?.stop();
     this.pendingCommits = [];
+    this.deferredAcks = [];
     const listener = this.listener;
     this.listener = null;
     if (listener) await listener.close();
@@ -234,7 +235,7 @@ export class PartitionLeader {
     }
     this.deps.metrics.appended(messages.length, bytes, Number(nowNs - receptionNs) / 1e9);
     if (waitsForCommit) this.pendingCommits.push({ messages, firstOffset, lastOffset, receptionNs });
-    if (this.leaseHeld()) this.deps.transport.sendAcks({
+    this.sendAcksLeased({
       stream: this.options.stream,
       partitionSubject: this.options.subject,
       firstOffset,
@@ -252,11 +253,10 @@ export class PartitionLeader {
     while (covered < this.pendingCommits.length && this.pendingCommits[covered]!.lastOffset <= offset) covered++;
     if (covered === 0) return;
     const done = this.pendingCommits.splice(0, covered);
-    if (!this.leaseHeld()) return;
     const commitNs = this.deps.clock.nowNs();
     for (const batch of done) {
       this.deps.metrics.acked(Number(commitNs - batch.receptionNs) / 1e9);
-      this.deps.transport.sendAcks({
+      this.sendAcksLeased({
         stream: this.options.stream,
         partitionSubject: this.options.subject,
         firstOffset: batch.firstOffset,
@@ -268,18 +268,36 @@ export class PartitionLeader {
     }
   }
 
-  /** False while this leader may have been replaced (no recent contact with the metadata group). */
-  private leaseHeld(): boolean {
+  /**
+   * Sends acks while the lease holds; otherwise keeps them (in order) until it holds again — a
+   * replaced leader is stopped first, and what it kept is dropped unsent.
+   */
+  private sendAcksLeased(batch: AckBatch): void {
     const lease = this.deps.ackLease;
-    if (lease === undefined || lease.holds()) {
-      this.leaseLostLogged = false;
-      return true;
+    if (this.deferredAcks.length === 0 && (lease === undefined || lease.holds())) {
+      this.deps.transport.sendAcks(batch);
+      return;
     }
-    if (!this.leaseLostLogged) {
-      this.leaseLostLogged = true;
-      this.deps.logger.warn({ stream: this.options.stream, partition: this.options.partition }, 'no recent contact with the metadata group: not acknowledging');
+    this.deferredAcks.push(batch);
+    if (this.deferredAcks.length === 1 && lease !== undefined) {
+      this.deps.logger.warn({ stream: this.options.stream, partition: this.options.partition }, 'metadata contact not confirmed: holding acknowledgements');
+      void lease.whenHeld().then(() => this.flushDeferredAcks());
     }
-    return false;
+  }
+
+  private flushDeferredAcks(): void {
+    if (this.stopped) {
+      this.deferredAcks = [];
+      return;
+    }
+    const lease = this.deps.ackLease;
+    if (lease !== undefined && !lease.holds()) {
+      void lease.whenHeld().then(() => this.flushDeferredAcks());
+      return;
+    }
+    const batches = this.deferredAcks;
+    this.deferredAcks = [];
+    for (const batch of batches) this.deps.transport.sendAcks(batch);
   }
 
   private sendAck(m: InboundMessage, offset: number, receptionNs: bigint, commitNs: bigint, ackError: AckError): void {

@@ -12,7 +12,7 @@ import { PartitionLog, PartitionLogStore } from '../ports/partition-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { MetadataGateway } from '../cluster/metadata-gateway';
-import { AckLease } from '../cluster/ack-lease';
+import { AckLease } from '../ports/ack-lease.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
 import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
 import { PartitionFollower } from './partition-follower';
@@ -253,12 +253,13 @@ export class PartitionSupervisor {
   }
 
   /** Spec §5.9: the leader asks the controller; the new ISR comes back through the metadata. */
-  private async requestIsrChange(type: 'ShrinkIsr' | 'ExpandIsr', partition: PartitionState, replica: string): Promise<void> {
+  private async requestIsrChange(type: 'ShrinkIsr' | 'ExpandIsr', partition: PartitionState, replica: string): Promise<boolean> {
     const result = await this.gateway.execute({
       type,
       data: { stream: partition.stream, partition: partition.id, replica, leader: this.settings.serverId, leaderEpoch: partition.leaderEpoch },
     });
-    if (!result.ok) throw new Error(`ISR change refused: ${result.error.kind}`);
+    if (!result.ok) this.logger.warn({ stream: partition.stream, partition: partition.id, replica, type, refused: result.error.kind }, 'ISR change refused');
+    return result.ok;
   }
 
   private async stopPartition(key: string, reason: 'closed' | 'deleted'): Promise<void> {

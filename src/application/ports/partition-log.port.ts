@@ -83,6 +83,8 @@ export interface PartitionLog {
   endOffsetForLeaderEpoch(epoch: number): number;
   /** The newest epoch recorded, 0 when none. */
   readonly lastLeaderEpoch: number;
+  /** Kafka KIP-279: the largest recorded epoch <= `epoch`, -1 when none (a follower asks the leader). */
+  leaderEpochAtOrBefore(epoch: number): number;
   /** Removes every record with offset >= `offset` and the epochs that start there. */
   truncateFrom(offset: number): Promise<void>;
 

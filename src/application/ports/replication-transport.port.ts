@@ -20,6 +20,20 @@ export interface ReplicationReply {
   readonly records: RecordBatch | null;
 }
 
+/** A follower's question (KIP-101/279), fenced by the epoch it follows (KIP-320). */
+export interface EpochEndRequest {
+  /** The follower's last epoch. */
+  readonly leaderEpoch: number;
+  /** The leader epoch the follower follows: a leader of another epoch does not answer. */
+  readonly currentLeaderEpoch: number;
+}
+
+/** Kafka KIP-279: the leader's largest epoch <= the one asked for (-1: none) and its end offset (exclusive). */
+export interface EpochEnd {
+  readonly leaderEpoch: number;
+  readonly endOffset: number;
+}
+
 /** The leader did not answer in time (none subscribed, stale epoch, or it is down): retry later. */
 export class ReplicationUnavailableError extends Error {
   constructor(reason: string) {
@@ -37,10 +51,10 @@ export interface ReplicationTransport {
   fetch(ref: PartitionRef, request: ReplicationFetch, timeoutMs: number): Promise<ReplicationReply>;
   /** Leader: answers fetches until cancelled; `null` from the handler means "do not answer". */
   serveFetches(ref: PartitionRef, handler: (request: ReplicationFetch) => Promise<ReplicationReply | null>): Promise<Cancellable>;
-  /** Follower → leader (KIP-101): the end offset (exclusive) of `leaderEpoch` in the leader's log. */
-  leaderEpochEndOffset(ref: PartitionRef, leaderEpoch: number, timeoutMs: number): Promise<number>;
-  /** Leader: answers end-offset requests until cancelled. */
-  serveLeaderEpochEndOffsets(ref: PartitionRef, handler: (leaderEpoch: number) => number): Promise<Cancellable>;
+  /** Follower → leader (KIP-101/279): where the leader's log diverges from ours at the latest. */
+  leaderEpochEndOffset(ref: PartitionRef, request: EpochEndRequest, timeoutMs: number): Promise<EpochEnd>;
+  /** Leader: answers end-offset requests until cancelled; `null` from the handler means "do not answer". */
+  serveLeaderEpochEndOffsets(ref: PartitionRef, handler: (request: EpochEndRequest) => EpochEnd | null): Promise<Cancellable>;
   /** Leader → idle follower: new data in `ref` (fire and forget). */
   notify(followerId: string, ref: PartitionRef): void;
   /** Notifications addressed to this server. */

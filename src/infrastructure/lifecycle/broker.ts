@@ -6,7 +6,6 @@ import { BrokerLiveness } from '../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../application/cluster/cluster-membership';
 import { ControllerRole } from '../../application/cluster/controller-role';
 import { MetadataGateway } from '../../application/cluster/metadata-gateway';
-import { RaftAckLease } from '../../application/cluster/ack-lease';
 import { ContactTrackingRaftTransport } from '../../application/cluster/contact-tracking-raft-transport';
 import { SystemClock } from '../../adapters/outbound/system/system-clock';
 import { MetadataService } from '../../application/metadata/metadata-service';
@@ -79,6 +78,7 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
     subscribeReadBytesMax: SUBSCRIBE_READ_BYTES,
     heartbeatIntervalMs: config.clustering.brokerHeartbeatIntervalMs,
     brokerTimeoutMs: config.clustering.brokerTimeoutMs,
+    ackLeaseMs: ACK_LEASE_MS,
     replication: {
       maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
       fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
@@ -241,10 +241,7 @@ export class Broker {
       systemModule,
       filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
-      clusterModule(raftLog, clusterChannel, replication, (group) => {
-        const tracking = this.raftContacts!;
-        return new RaftAckLease(this.serverIdValue, group, (peer) => tracking.silenceMs(peer), ACK_LEASE_MS);
-      }),
+      clusterModule(raftLog, clusterChannel, replication, this.raftContacts!),
     ], metrics);
     this.container = container;
 
@@ -323,7 +320,7 @@ export class Broker {
     const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger);
     this.raftTransport = transport;
     await transport.ready();
-    const tracked = new ContactTrackingRaftTransport(transport, new SystemClock());
+    const tracked = new ContactTrackingRaftTransport(transport, new SystemClock(), ACK_LEASE_MS);
     this.raftContacts = tracked;
     const settings = metadataRaftSettings(this.serverIdValue, plan.voters, {
       snapshotThreshold: this.config.clustering.raftSnapshotThreshold,

@@ -107,7 +107,7 @@ describe('NatsReplicationTransport', () => {
     const { follower } = await pair();
     const started = Date.now();
     await expect(follower.fetch(orders, fetchFrom(0), 5000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
-    await expect(follower.leaderEpochEndOffset(orders, 1, 5000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
+    await expect(follower.leaderEpochEndOffset(orders, { leaderEpoch: 1, currentLeaderEpoch: 2 }, 5000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
     expect(Date.now() - started).toBeLessThan(2500);
   });
 
@@ -122,13 +122,15 @@ describe('NatsReplicationTransport', () => {
   it('answers leader-epoch end-offset requests', async () => {
     const { leader, follower } = await pair();
     const asked: number[] = [];
-    await leader.serveLeaderEpochEndOffsets(orders, (epoch) => {
+    await leader.serveLeaderEpochEndOffsets(orders, ({ leaderEpoch: epoch, currentLeaderEpoch }) => {
       asked.push(epoch);
-      return epoch === 1 ? 42 : 100;
+      if (currentLeaderEpoch !== 3) return null; // fenced: only followers of epoch 3 get an answer
+      return epoch === 1 ? { leaderEpoch: 1, endOffset: 42 } : { leaderEpoch: -1, endOffset: 100 };
     });
-    expect(await follower.leaderEpochEndOffset(orders, 1, 2000)).toBe(42);
-    expect(await follower.leaderEpochEndOffset(orders, 2, 2000)).toBe(100);
-    expect(asked).toEqual([1, 2]);
+    expect(await follower.leaderEpochEndOffset(orders, { leaderEpoch: 1, currentLeaderEpoch: 3 }, 2000)).toEqual({ leaderEpoch: 1, endOffset: 42 });
+    expect(await follower.leaderEpochEndOffset(orders, { leaderEpoch: 2, currentLeaderEpoch: 3 }, 2000)).toEqual({ leaderEpoch: -1, endOffset: 100 });
+    await expect(follower.leaderEpochEndOffset(orders, { leaderEpoch: 2, currentLeaderEpoch: 4 }, 300)).rejects.toBeInstanceOf(ReplicationUnavailableError);
+    expect(asked).toEqual([1, 2, 2]);
   });
 
   it('delivers notifications to the named server only', async () => {
@@ -157,7 +159,7 @@ describe('NatsReplicationTransport', () => {
       asked++;
       return { leaderEpoch: 2, highWatermark: 0, records: null };
     });
-    await leader.serveLeaderEpochEndOffsets(orders, () => 1);
+    await leader.serveLeaderEpochEndOffsets(orders, () => ({ leaderEpoch: 1, endOffset: 1 }));
 
     await expect(raw.request(subjects.replicate(orders), new Uint8Array([1, 2, 3]), { timeout: 300 })).rejects.toThrow();
     await expect(raw.request(subjects.replicate(orders), wrapEnvelope(MsgType.ReplicationRequest, Buffer.from([0x0a, 0x00])), { timeout: 300 })).rejects.toThrow();

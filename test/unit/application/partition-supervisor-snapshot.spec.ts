@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { ALWAYS_HELD } from '../../../src/application/cluster/ack-lease';
+import { ALWAYS_HELD } from '../../../src/application/ports/ack-lease.port';
 import type { MetadataGateway } from '../../../src/application/cluster/metadata-gateway';
 import type { ReplicationTransport } from '../../../src/application/ports/replication-transport.port';
 import { MetadataService } from '../../../src/application/metadata/metadata-service';

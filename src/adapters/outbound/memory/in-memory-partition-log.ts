@@ -201,6 +201,11 @@ export class InMemoryPartitionLog implements PartitionLog {
     this.recordEpoch(epoch, this.newestOffset + 1);
   }
 
+  leaderEpochAtOrBefore(epoch: number): number {
+    this.checkOpen();
+    return this.epochs.epochAtOrBefore(epoch);
+  }
+
   endOffsetForLeaderEpoch(epoch: number): number {
     this.checkOpen();
     return this.epochs.endOffsetFor(epoch, this.newestOffset + 1);

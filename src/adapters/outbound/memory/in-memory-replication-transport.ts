@@ -2,6 +2,8 @@ import { Observable, Subject } from 'rxjs';
 import type { Cancellable, Scheduler } from '../../../application/ports/clock.port';
 import type { RecordBatch } from '../../../application/ports/partition-log.port';
 import {
+  EpochEnd,
+  EpochEndRequest,
   ReplicationFetch,
   ReplicationReply,
   ReplicationTransport,
@@ -10,7 +12,7 @@ import {
 import { partitionKey, type PartitionRef } from '../../../domain/shared/ids';
 
 type FetchHandler = (request: ReplicationFetch) => Promise<ReplicationReply | null>;
-type EndOffsetHandler = (leaderEpoch: number) => number;
+type EndOffsetHandler = (request: EpochEndRequest) => EpochEnd | null;
 
 interface Server<H> {
   readonly serverId: string;
@@ -78,15 +80,17 @@ export class InMemoryReplicationHub {
   }
 
   /** @internal */
-  async leaderEpochEndOffset(from: string, ref: PartitionRef, leaderEpoch: number, timeoutMs: number): Promise<number> {
+  async leaderEpochEndOffset(from: string, ref: PartitionRef, request: EpochEndRequest, timeoutMs: number): Promise<EpochEnd> {
     const server = this.pick(this.endOffsetServers, ref);
     if (server === undefined) throw new ReplicationUnavailableError('no responders');
     if (!this.reachable(from, server.serverId)) return this.unanswered(timeoutMs, 'server unreachable');
+    let answer: EpochEnd | null;
     try {
-      return server.handler(leaderEpoch);
+      answer = server.handler({ ...request });
     } catch {
       return this.unanswered(timeoutMs, 'handler failed');
     }
+    return answer === null ? this.unanswered(timeoutMs, 'no answer') : answer;
   }
 
   /** @internal */
@@ -174,9 +178,9 @@ class InMemoryReplicationTransport implements ReplicationTransport {
     return this.track(this.hub.serveFetches(this.serverId, { ...ref }, handler));
   }
 
-  async leaderEpochEndOffset(ref: PartitionRef, leaderEpoch: number, timeoutMs: number): Promise<number> {
+  async leaderEpochEndOffset(ref: PartitionRef, request: EpochEndRequest, timeoutMs: number): Promise<EpochEnd> {
     if (this.closed) throw new ReplicationUnavailableError('replication transport is closed');
-    return this.hub.leaderEpochEndOffset(this.serverId, ref, leaderEpoch, timeoutMs);
+    return this.hub.leaderEpochEndOffset(this.serverId, ref, request, timeoutMs);
   }
 
   async serveLeaderEpochEndOffsets(ref: PartitionRef, handler: EndOffsetHandler): Promise<Cancellable> {

@@ -2,12 +2,7 @@ import { ErrorCode, Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import { Observable, Subject } from 'rxjs';
 import type { Cancellable } from '../../../application/ports/clock.port';
 import type { Logger } from '../../../application/ports/logger.port';
-import {
-  ReplicationFetch,
-  ReplicationReply,
-  ReplicationTransport,
-  ReplicationUnavailableError,
-} from '../../../application/ports/replication-transport.port';
+import { EpochEnd, EpochEndRequest, ReplicationFetch, ReplicationReply, ReplicationTransport, ReplicationUnavailableError } from '../../../application/ports/replication-transport.port';
 import type { PartitionRef } from '../../../domain/shared/ids';
 import {
   decodeLeaderEpochOffsetRequest,
@@ -104,8 +99,8 @@ export class NatsReplicationTransport implements ReplicationTransport {
     });
   }
 
-  async leaderEpochEndOffset(ref: PartitionRef, leaderEpoch: number, timeoutMs: number): Promise<number> {
-    const reply = await this.request(this.subjects.leaderEpochOffset(ref), encodeLeaderEpochOffsetRequest(leaderEpoch), timeoutMs);
+  async leaderEpochEndOffset(ref: PartitionRef, request: EpochEndRequest, timeoutMs: number): Promise<EpochEnd> {
+    const reply = await this.request(this.subjects.leaderEpochOffset(ref), encodeLeaderEpochOffsetRequest(request), timeoutMs);
     try {
       return decodeLeaderEpochOffsetResponse(reply.data);
     } catch (error) {
@@ -113,16 +108,17 @@ export class NatsReplicationTransport implements ReplicationTransport {
     }
   }
 
-  serveLeaderEpochEndOffsets(ref: PartitionRef, handler: (leaderEpoch: number) => number): Promise<Cancellable> {
+  serveLeaderEpochEndOffsets(ref: PartitionRef, handler: (request: EpochEndRequest) => EpochEnd | null): Promise<Cancellable> {
     return this.serve(ref, this.subjects.leaderEpochOffset(ref), async (data) => {
-      let leaderEpoch: number;
+      let request: EpochEndRequest;
       try {
-        leaderEpoch = decodeLeaderEpochOffsetRequest(data);
+        request = decodeLeaderEpochOffsetRequest(data);
       } catch (error) {
         this.countMalformedRequest(ref, 'leader epoch offset request', error);
         return null;
       }
-      return encodeLeaderEpochOffsetResponse(handler(leaderEpoch));
+      const answer = handler(request);
+      return answer === null ? null : encodeLeaderEpochOffsetResponse(answer);
     });
   }
 

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
-import { AckLease } from '../../../application/cluster/ack-lease';
+import { RaftAckLease } from '../../../application/cluster/ack-lease';
+import type { PeerContact } from '../../../application/cluster/contact-tracking-raft-transport';
 import { MetadataRaftGroup } from '../../../application/cluster/metadata-raft-group';
 import { RaftMetadataLog } from '../../../application/metadata/raft-metadata-log';
 import { ClusterChannel } from '../../../application/ports/cluster-channel.port';
@@ -24,10 +25,11 @@ export const clusterModule = (
   log: RaftMetadataLog,
   channel: ClusterChannel,
   replication: ReplicationTransport,
-  ackLease: (group: MetadataRaftGroup) => AckLease,
+  contact: PeerContact,
 ): ContainerModule =>
   new ContainerModule(({ bind }) => {
-    bind(TOKENS.AckLease).toConstantValue(ackLease(raftGroupOf(log)));
+    bind(TOKENS.PeerContact).toConstantValue(contact);
+    bind(TOKENS.AckLease).to(RaftAckLease).inSingletonScope();
     bind(TOKENS.ReplicationTransport).toConstantValue(replication);
     bind(TOKENS.MetadataLog).toConstantValue(log);
     bind(TOKENS.MetadataRaftGroup).toConstantValue(raftGroupOf(log));

@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { ALWAYS_HELD } from '../../../application/cluster/ack-lease';
+import { ALWAYS_HELD } from '../../../application/ports/ack-lease.port';
 import { TOKENS } from '../../../application/tokens';
 import { InMemoryClusterHub } from '../../../adapters/outbound/memory/in-memory-cluster-channel';
 import { InMemoryReplicationHub } from '../../../adapters/outbound/memory/in-memory-replication-transport';

@@ -97,8 +97,9 @@ describe('envelope (spec §3.1, Go server/protocol/envelope_test.go, spec §12.7
     });
 
     it('TestMarshalUnmarshalLeaderEpochOffsetRequest / Response (types 6/7)', () => {
-      expect(roundTripInternal(MsgType.LeaderEpochOffsetRequest, { leaderEpoch: 2n })).toEqual({ leaderEpoch: 2n });
-      expect(roundTripInternal(MsgType.LeaderEpochOffsetResponse, { endOffset: 100n })).toEqual({ endOffset: 100n });
+      // Field 2 of each is ours (KIP-320 fencing, KIP-279 epoch); absent from a Go peer, it decodes as 0.
+      expect(roundTripInternal(MsgType.LeaderEpochOffsetRequest, { leaderEpoch: 2n })).toEqual({ leaderEpoch: 2n, currentLeaderEpoch: 0n });
+      expect(roundTripInternal(MsgType.LeaderEpochOffsetResponse, { endOffset: 100n })).toEqual({ endOffset: 100n, leaderEpoch: 0n });
     });
 
     it('TestMarshalUnmarshalPartitionNotification (type 14)', () => {

@@ -174,13 +174,20 @@ describe('replication codec', () => {
 
   describe('LeaderEpochOffsetRequest/Response (MsgType 6/7)', () => {
     it('round-trip', () => {
-      for (const epoch of [0, 1, Number.MAX_SAFE_INTEGER]) expect(decodeLeaderEpochOffsetRequest(encodeLeaderEpochOffsetRequest(epoch))).toBe(epoch);
-      for (const end of [-1, 0, 123456789012]) expect(decodeLeaderEpochOffsetResponse(encodeLeaderEpochOffsetResponse(end))).toBe(end);
+      for (const epoch of [0, 1, Number.MAX_SAFE_INTEGER]) {
+        const request = { leaderEpoch: epoch, currentLeaderEpoch: 7 };
+        expect(decodeLeaderEpochOffsetRequest(encodeLeaderEpochOffsetRequest(request))).toEqual(request);
+      }
+      for (const end of [-1, 0, 123456789012]) {
+        for (const epoch of [-1, 0, 7]) {
+          expect(decodeLeaderEpochOffsetResponse(encodeLeaderEpochOffsetResponse({ leaderEpoch: epoch, endOffset: end }))).toEqual({ leaderEpoch: epoch, endOffset: end });
+        }
+      }
     });
 
     it('carry MsgType 6 and 7 and refuse each other', () => {
-      const request = encodeLeaderEpochOffsetRequest(3);
-      const response = encodeLeaderEpochOffsetResponse(3);
+      const request = encodeLeaderEpochOffsetRequest({ leaderEpoch: 3, currentLeaderEpoch: 4 });
+      const response = encodeLeaderEpochOffsetResponse({ leaderEpoch: 1, endOffset: 3 });
       expect(request[7]).toBe(6);
       expect(response[7]).toBe(7);
       expect(() => decodeLeaderEpochOffsetResponse(request)).toThrow(EnvelopeError);
@@ -192,8 +199,9 @@ describe('replication codec', () => {
       expect(() => decodeLeaderEpochOffsetRequest(epochTooBig)).toThrow(ReplicationDecodeError);
       const endBelow = wrapEnvelope(MsgType.LeaderEpochOffsetResponse, encodeInternalMessage('LeaderEpochOffsetResponse', { endOffset: -5 }));
       expect(() => decodeLeaderEpochOffsetResponse(endBelow)).toThrow(ReplicationDecodeError);
-      expect(() => encodeLeaderEpochOffsetRequest(-1)).toThrow(ProtobufEncodeError);
-      expect(() => encodeLeaderEpochOffsetResponse(-2)).toThrow(ProtobufEncodeError);
+      expect(() => encodeLeaderEpochOffsetRequest({ leaderEpoch: -1, currentLeaderEpoch: 0 })).toThrow(ProtobufEncodeError);
+      expect(() => encodeLeaderEpochOffsetResponse({ leaderEpoch: 0, endOffset: -2 })).toThrow(ProtobufEncodeError);
+      expect(() => encodeLeaderEpochOffsetResponse({ leaderEpoch: -2, endOffset: 0 })).toThrow(ProtobufEncodeError);
     });
   });
 
@@ -224,8 +232,8 @@ describe('replication codec', () => {
     const valids: readonly Buffer[] = [
       encodeReplicationRequest({ replicaId: 'server-1', offset: 99, leaderEpoch: 3 }),
       encodeReplicationResponse({ leaderEpoch: 4, highWatermark: 11, records: threeRecords() }),
-      encodeLeaderEpochOffsetRequest(5),
-      encodeLeaderEpochOffsetResponse(17),
+      encodeLeaderEpochOffsetRequest({ leaderEpoch: 5, currentLeaderEpoch: 6 }),
+      encodeLeaderEpochOffsetResponse({ leaderEpoch: 2, endOffset: 17 }),
       encodePartitionNotification({ stream: 'orders', partition: 1 }),
     ];
 

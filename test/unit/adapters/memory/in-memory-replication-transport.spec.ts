@@ -80,7 +80,7 @@ describe('InMemoryReplicationHub', () => {
     const b = hub.connect('b');
     await a.serveFetches(other, leader(null));
     await expect(b.fetch(orders, fetchFrom(0), 1000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
-    await expect(b.leaderEpochEndOffset(orders, 1, 1000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
+    await expect(b.leaderEpochEndOffset(orders, { leaderEpoch: 1, currentLeaderEpoch: 1 }, 1000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
   });
 
   it('routes to the most recent server, and back to the previous one when it stops serving', async () => {
@@ -130,11 +130,11 @@ describe('InMemoryReplicationHub', () => {
     const a = hub.connect('a');
     const b = hub.connect('b');
     const asked: number[] = [];
-    await a.serveLeaderEpochEndOffsets(orders, (epoch) => {
+    await a.serveLeaderEpochEndOffsets(orders, ({ leaderEpoch: epoch }) => {
       asked.push(epoch);
-      return epoch * 10;
+      return { leaderEpoch: epoch - 1, endOffset: epoch * 10 };
     });
-    expect(await b.leaderEpochEndOffset(orders, 3, 1000)).toBe(30);
+    expect(await b.leaderEpochEndOffset(orders, { leaderEpoch: 3, currentLeaderEpoch: 4 }, 1000)).toEqual({ leaderEpoch: 2, endOffset: 30 });
     expect(asked).toEqual([3]);
   });
 
@@ -162,14 +162,14 @@ describe('InMemoryReplicationHub', () => {
     const a = hub.connect('a');
     const b = hub.connect('b');
     await a.serveFetches(orders, leader(null));
-    await a.serveLeaderEpochEndOffsets(orders, () => 5);
+    await a.serveLeaderEpochEndOffsets(orders, () => ({ leaderEpoch: 0, endOffset: 5 }));
     await b.serveFetches(other, leader(null));
     const atB: PartitionRef[] = [];
     b.notifications$.subscribe((ref) => atB.push(ref));
 
     hub.setReachable('a', false);
     await expect(b.fetch(orders, fetchFrom(0), 1000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
-    await expect(b.leaderEpochEndOffset(orders, 1, 1000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
+    await expect(b.leaderEpochEndOffset(orders, { leaderEpoch: 1, currentLeaderEpoch: 1 }, 1000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
     await expect(a.fetch(other, fetchFrom(0), 1000)).rejects.toBeInstanceOf(ReplicationUnavailableError);
     a.notify('b', orders);
     expect(atB).toEqual([]);

@@ -248,6 +248,11 @@ export class FilesystemPartitionLog implements PartitionLog {
     if (this.recordEpoch(epoch, this.newestOffset + 1)) void this.writer.submit(null);
   }
 
+  leaderEpochAtOrBefore(epoch: number): number {
+    this.checkOpen();
+    return this.epochs.epochAtOrBefore(epoch);
+  }
+
   endOffsetForLeaderEpoch(epoch: number): number {
     this.checkOpen();
     return this.epochs.endOffsetFor(epoch, this.newestOffset + 1);
