@@ -168,7 +168,13 @@ describe('a replicated partition under load', () => {
     // Every replica back in the ISR and holding everything committed.
     await waitFor(async () => (await partitionMeta())?.isr.length === 3, 30_000, 'a full ISR at the end');
     const leader = (await partitionMeta())!.leader as Id;
-    const hw = Number((await call(clients.get(leader)!.fetchPartitionMetadata, clients.get(leader)!, { stream: 'load', partition: 0 })).metadata!.highWatermark);
+    // A new leader's high watermark catches up once every ISR member has reported what it holds.
+    const positions = async () => (await call(clients.get(leader)!.fetchPartitionMetadata, clients.get(leader)!, { stream: 'load', partition: 0 })).metadata!;
+    await waitFor(async () => {
+      const m = await positions();
+      return m.highWatermark === m.newestOffset;
+    }, 30_000, 'everything on the leader to be committed');
+    const hw = Number((await positions()).highWatermark);
     expect(hw + 1).toBeGreaterThanOrEqual(acked.length);
 
     const byOffset = new Map(acked.map((a) => [a.offset, a.value]));
