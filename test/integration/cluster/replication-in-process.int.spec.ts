@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import * as api from '../../../src/adapters/codec/api-types';
 import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
@@ -105,5 +106,54 @@ describe('a partition replicated on three servers', () => {
     await start(old, dataDir);
     expect(await readAll(old, 150)).toEqual([...first, ...more]);
     await waitFor(async () => (await partitionMeta(leader)).isr.length === 3, 15_000, 'the old leader back in the ISR');
+  });
+
+  it('applies read-only, pause and retention on every replica', async () => {
+    await call(client('a').createStream, client('a'), {
+      name: 'flags',
+      subject: 'flags',
+      replicationFactor: 3,
+      minIsr: { value: 2 },
+      retentionMaxMessages: { value: 5n },
+      segmentMaxBytes: { value: 1n }, // one message per segment, so whole segments can go
+      cleanerInterval: { value: 50n },
+    });
+    const flagsLeader = (await call(client('a').fetchMetadata, client('a'), { streams: ['flags'] })).streamMetadata[0]!.partitions[0]!.leader;
+    for (let i = 0; i < 10; i++) {
+      await call(client(flagsLeader).publish, client(flagsLeader), { stream: 'flags', value: Buffer.from(`f${i}`), ackPolicy: api.AckPolicy.ALL, expectedOffset: -1n });
+    }
+    const live = ids.filter((id) => !stopped.has(id));
+    // Retention: every replica deletes the same old segments, so EARLIEST starts at 5 everywhere.
+    for (const id of live) {
+      await waitFor(async () => {
+        const sub = subscribe(client(id), { stream: 'flags', startPosition: api.StartPosition.EARLIEST, readISRReplica: true });
+        const first = (await sub.waitFor(1, 5000))[0]!.offset;
+        sub.cancel();
+        await sub.done;
+        return first === 5n;
+      }, 10_000, `retention on ${id}`);
+    }
+    // Read-only: a subscriber on every replica ends at the end with the spec's status.
+    const readers = live.map((id) => subscribe(client(id), { stream: 'flags', startPosition: api.StartPosition.EARLIEST, readISRReplica: true }));
+    for (const r of readers) await r.waitFor(5, 5000);
+    await call(client('b').setStreamReadonly, client('b'), { name: 'flags', readonly: true });
+    for (const r of readers) {
+      const status = await r.done;
+      expect(status.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(status.details).toBe('End of readonly partition');
+    }
+    await call(client('b').setStreamReadonly, client('b'), { name: 'flags', readonly: false });
+    // The server that took the call has applied it; the others do moments later.
+    for (const id of live) {
+      await waitFor(async () => {
+        const p = (await call(client(id).fetchMetadata, client(id), { streams: ['flags'] })).streamMetadata[0]!.partitions[0]!;
+        return !p.readonly;
+      }, 5000, `read-only cleared on ${id}`);
+    }
+    // Pause: the partition closes on every replica; subscribers end with FAILED_PRECONDITION.
+    const pausedReaders = live.map((id) => subscribe(client(id), { stream: 'flags', startPosition: api.StartPosition.EARLIEST, readISRReplica: true }));
+    for (const r of pausedReaders) await r.waitFor(5, 5000);
+    await call(client('c').pauseStream, client('c'), { name: 'flags' });
+    for (const r of pausedReaders) expect((await r.done).code).toBe(grpc.status.FAILED_PRECONDITION);
   });
 });
