@@ -274,12 +274,13 @@ export class Broker {
     // first in that case. Otherwise everything is ready before the first call can arrive.
     this.grpc = grpc;
     const register = async (advertisePort: number): Promise<void> => {
+      // Heartbeats first: the controller must not judge us silent right after we registered.
+      container.get(BrokerLiveness).start();
       const registered = await container.get(MetadataGateway).execute(
         { type: 'RegisterBroker', data: { id: this.serverIdValue, host: config.advertise.host, port: advertisePort } },
         REGISTER_TIMEOUT_MS,
       );
       if (!registered.ok) throw new Error(`could not register this broker: ${registered.error.kind}`);
-      container.get(BrokerLiveness).start();
       await supervisor.startRecovered();
     };
     let boundPort: number;

