@@ -176,18 +176,21 @@ export class LeaderReplication {
       return;
     }
     this.belowMinIsrLogged = false;
-    let committed = log.durableOffset;
-    const counted = (id: string): void => {
-      if (id === this.options.self) return;
-      const follower = this.followers.get(id);
-      committed = Math.min(committed, follower ? follower.offset : -1);
-    };
-    for (const id of this.isr) counted(id);
-    for (const id of this.expanding) counted(id);
+    const committed = Math.min(log.durableOffset, this.lowestOffset(this.isr), this.lowestOffset(this.expanding));
     if (committed > log.highWatermark) {
       log.setHighWatermark(committed);
       this.deps.onCommitted(committed);
     }
+  }
+
+  /** The smallest durable offset reported by the followers among `ids` (the leader itself excluded). */
+  private lowestOffset(ids: ReadonlySet<string>): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const id of ids) {
+      if (id === this.options.self) continue;
+      lowest = Math.min(lowest, this.followers.get(id)?.offset ?? -1);
+    }
+    return lowest;
   }
 
   /** Spec §5.6 health ticker: shrink a lagging ISR member, expand a caught-up outsider. */

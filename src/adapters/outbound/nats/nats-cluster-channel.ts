@@ -1,4 +1,4 @@
-import { ErrorCode, Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import { Msg, NatsConnection, Subscription } from 'nats';
 import { Observable, Subject } from 'rxjs';
 import type { Cancellable } from '../../../application/ports/clock.port';
 import { BrokerHeartbeat, ClusterChannel, ControllerUnreachableError, ForwardedAnswer } from '../../../application/ports/cluster-channel.port';
@@ -16,11 +16,8 @@ import {
   encodeJoinRequest,
   encodeJoinResponse,
 } from '../../codec/cluster-control-codec';
+import { requestOrUnavailable, serveRequests } from './request-reply';
 import { Subjects } from './subjects';
-
-/** NATS said nobody listens (no controller yet) or nobody answered in time. */
-const isUnreachable = (error: unknown): boolean =>
-  error instanceof NatsError && (error.code === ErrorCode.NoResponders || error.code === ErrorCode.Timeout);
 
 /**
  * `ClusterChannel` over NATS request/reply (spec §3.5): commands on `<ns>.raft.metadata.propagate`,
@@ -104,29 +101,17 @@ export class NatsClusterChannel implements ClusterChannel {
     this.beats.complete();
   }
 
-  private async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
-    try {
-      return await this.nc.request(subject, data, { timeout: Math.max(1, Math.floor(timeoutMs)) });
-    } catch (error) {
-      if (isUnreachable(error)) throw new ControllerUnreachableError(error instanceof Error ? error.message : String(error));
-      throw error;
-    }
+  private request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+    return requestOrUnavailable(this.nc, subject, data, timeoutMs, (reason) => new ControllerUnreachableError(reason));
   }
 
   /** Answers each request with what `answer` returns (null: no answer); registered on the server before resolving. */
   private async serve(subject: string, answer: (data: Uint8Array) => Promise<Uint8Array | null>): Promise<Cancellable> {
-    const subscription = this.nc.subscribe(subject, {
-      callback: (error, msg) => {
-        if (error) return;
-        answer(msg.data)
-          .then((reply) => {
-            if (reply !== null && msg.reply) msg.respond(reply);
-          })
-          .catch((cause: unknown) => this.logger.error({ err: cause, subject }, 'control request handler failed'));
-      },
+    const subscription = await serveRequests(this.nc, subject, answer, {
+      replyFailed: (cause) => this.logger.warn({ err: cause, subject }, 'control reply not sent'),
+      handlerFailed: (cause) => this.logger.error({ err: cause, subject }, 'control request handler failed'),
     });
     this.served.add(subscription);
-    await this.nc.flush();
     return {
       cancel: () => {
         this.served.delete(subscription);

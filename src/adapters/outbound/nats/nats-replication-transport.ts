@@ -1,4 +1,4 @@
-import { ErrorCode, Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import { Msg, NatsConnection, Subscription } from 'nats';
 import { Observable, Subject } from 'rxjs';
 import type { Cancellable } from '../../../application/ports/clock.port';
 import type { Logger } from '../../../application/ports/logger.port';
@@ -16,6 +16,7 @@ import {
   encodeReplicationRequest,
   encodeReplicationResponse,
 } from '../../codec/replication-codec';
+import { requestOrUnavailable, serveRequests } from './request-reply';
 import { Subjects } from './subjects';
 
 /** What the transport dropped; exposed for logs now and metrics later. */
@@ -34,10 +35,6 @@ export interface ReplicationTransportCounters {
 
 /** Log the first failure of each kind, then one in this many (a hostile peer must not flood the log). */
 const LOG_EVERY = 1000;
-
-/** NATS said nobody listens (no leader serving) or nobody answered in time. */
-const isUnavailable = (error: unknown): boolean =>
-  error instanceof NatsError && (error.code === ErrorCode.NoResponders || error.code === ErrorCode.Timeout);
 
 const detail = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -140,44 +137,29 @@ export class NatsReplicationTransport implements ReplicationTransport {
     this.notifications.complete();
   }
 
-  private async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
-    if (this.closed) throw new ReplicationUnavailableError('replication transport is closed');
-    try {
-      return await this.nc.request(subject, data, { timeout: Math.max(1, Math.floor(timeoutMs)) });
-    } catch (error) {
-      if (isUnavailable(error)) throw new ReplicationUnavailableError(detail(error));
-      throw error;
-    }
+  private request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+    if (this.closed) return Promise.reject(new ReplicationUnavailableError('replication transport is closed'));
+    return requestOrUnavailable(this.nc, subject, data, timeoutMs, (reason) => new ReplicationUnavailableError(reason));
   }
 
-  /**
-   * Answers each request on `subject` with what `answer` returns (null: no answer). Resolves once
-   * the subscription is registered on the server, so a request sent afterwards reaches it.
-   */
+  /** Answers each request on `subject` (null from `answer`: no answer); registered on the server before resolving. */
   private async serve(ref: PartitionRef, subject: string, answer: (data: Uint8Array) => Promise<Uint8Array | null>): Promise<Cancellable> {
     if (this.closed) throw new Error('replication transport is closed');
-    const subscription = this.nc.subscribe(subject, {
-      callback: (error, msg) => {
-        if (error || this.closed) return;
-        answer(msg.data).then(
-          (reply) => {
-            if (reply === null || !msg.reply) return;
-            try {
-              msg.respond(reply);
-            } catch (cause) {
-              this.countPublishFailure({ subject, bytes: reply.length }, 'replication reply not sent', cause);
-            }
-          },
-          (cause: unknown) => {
-            if (this.counters.handlerFailures++ % LOG_EVERY === 0) {
-              this.logger.error({ err: cause, stream: ref.stream, partition: ref.partition, subject, total: this.counters.handlerFailures }, 'replication request handler failed');
-            }
-          },
-        );
+    const subscription = await serveRequests(
+      this.nc,
+      subject,
+      answer,
+      {
+        replyFailed: (cause, bytes) => this.countPublishFailure({ subject, bytes }, 'replication reply not sent', cause),
+        handlerFailed: (cause) => {
+          if (this.counters.handlerFailures++ % LOG_EVERY === 0) {
+            this.logger.error({ err: cause, stream: ref.stream, partition: ref.partition, subject, total: this.counters.handlerFailures }, 'replication request handler failed');
+          }
+        },
       },
-    });
+      () => !this.closed,
+    );
     this.served.add(subscription);
-    await this.nc.flush();
     return {
       cancel: () => {
         this.served.delete(subscription);
