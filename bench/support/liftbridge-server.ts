@@ -42,6 +42,7 @@ export async function startLiftbridge(
   const port = await freePort();
   const suffix = label === 'liftbridge' ? '' : label.replace(/[^A-Za-z0-9]/g, '');
   const args = [
+    ...serverNodeArgs(),
     path.join(repoRoot, 'bin', 'liftbridge.js'),
     '--data-dir', dataDir,
     '--port', String(port),
@@ -64,6 +65,15 @@ export async function startLiftbridge(
     throw new Error(`${(error as Error).message}\n--- ${label} output ---\n${child.logs}`);
   }
   return { address, child, metricsEnabled };
+}
+
+/**
+ * Extra node options for every server the bench starts, from BENCH_SERVER_NODE_ARGS (split on
+ * spaces), e.g. `--cpu-prof --cpu-prof-dir=.tmp/prof`: NODE_OPTIONS refuses --cpu-prof, and the
+ * profile is written when the server exits on the bench's SIGTERM.
+ */
+function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
 }
 
 /** True when the server's health service answers SERVING for proto.API within `timeoutMs`. */

@@ -42,7 +42,8 @@ export interface PartitionLog {
   /**
    * Follower append: raw entries as received from the leader, keeping their offsets, timestamps and
    * epochs. The first entry must be `newestOffset + 1`; CRCs and continuity are validated before
-   * anything is written. Allowed when read-only (as Liftbridge's AppendMessageSet is).
+   * anything is written. Allowed when read-only (as Liftbridge's AppendMessageSet is). The log may
+   * keep `batch.bytes` (no copy): the caller must not change them afterwards.
    */
   appendReplicated(batch: RecordBatch): Promise<void>;
 
@@ -50,7 +51,8 @@ export interface PartitionLog {
    * Reads entries starting at `fromOffset` (clamped up to `oldestOffset`) and not past `maxOffset`
    * (inclusive; pass `highWatermark` for committed reads), stopping before `maxBytes` is exceeded but
    * always returning at least one entry when one is available. Resolves null when no entry in range
-   * exists yet. Entries are verified (CRC) before they are returned.
+   * exists yet. Entries read from storage are verified (CRC) before they are returned; entries the
+   * log still holds in memory from their append were validated then. The bytes must not be changed.
    */
   read(fromOffset: number, maxOffset: number, maxBytes: number): Promise<RecordBatch | null>;
 

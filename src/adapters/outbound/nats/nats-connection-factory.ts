@@ -1,5 +1,6 @@
 import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { Logger } from '../../../application/ports/logger.port';
+import { installNatsLargeMessageBuffer } from './nats-large-message-buffer';
 
 export interface NatsConnectionSettings {
   readonly servers: readonly string[];
@@ -36,6 +37,7 @@ export async function openNatsConnection(
   if (settings.tls && settings.tls.certFile && settings.tls.keyFile) {
     options.tls = { certFile: settings.tls.certFile, keyFile: settings.tls.keyFile, ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}) };
   }
+  if (!installNatsLargeMessageBuffer()) logger.debug({}, 'NATS client internals not as expected: large messages are received without pre-sized buffers');
   const nc = await connect(options);
   onConnected(true);
   void nc.closed().then(() => onConnected(false));

@@ -37,6 +37,7 @@ import { writeHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LogFlusher, LogJob } from './log-flush';
 import { assertOptions, lastSegmentAtOrBefore, oldestOf, verifiedBatch } from './log-reads';
 import { recoverSegments } from './recovery';
+import { RecentWrites } from './recent-writes';
 import { expiredSegments } from './retention';
 import { Segment } from './segment';
 import { SegmentIndex } from './segment-index';
@@ -65,9 +66,15 @@ export interface FilesystemPartitionLogContext {
  * 4 → 240 MB/s for 100 KB O_DSYNC writes (a disk does more with a queue than with one write).
  */
 const WRITES_IN_FLIGHT_MAX = 4;
+/**
+ * Newest appended bytes kept in memory per log for tail reads: a replication reply's worth (1 MiB
+ * by default) plus what arrives while followers fetch it.
+ */
+const RECENT_WRITES_BYTES = 2 * 1024 * 1024;
 
 export class FilesystemPartitionLog implements PartitionLog {
   private readonly waiters = new CommitWaiters();
+  private readonly recent = new RecentWrites(RECENT_WRITES_BYTES);
   private readonly writer: GroupCommit<LogJob>;
   private readonly hwTimer: NodeJS.Timeout;
   private syncTimer: NodeJS.Timeout | null = null;
@@ -106,7 +113,10 @@ export class FilesystemPartitionLog implements PartitionLog {
       (jobs) => flusher.canOverlap(jobs, this.epochsDirty),
       WRITES_IN_FLIGHT_MAX,
     );
-    this.hwTimer = setInterval(() => void this.checkpointHighWatermark(), context.highWatermarkCheckpointIntervalMs);
+    this.hwTimer = setInterval(() => {
+      this.recent.evictIfIdle();
+      void this.checkpointHighWatermark();
+    }, context.highWatermarkCheckpointIntervalMs);
     this.hwTimer.unref();
     if (this.epochsDirty) void this.writer.submit(null);
   }
@@ -180,8 +190,8 @@ export class FilesystemPartitionLog implements PartitionLog {
         `replicated batch ${batch.firstOffset}-${batch.lastOffset} rejected: ${scan.defect ?? 'count mismatch'} at byte ${scan.validBytes}`,
       );
     }
-    // Copied: the log holds the bytes until they are written and the caller may reuse its buffer.
-    const bytes = Buffer.from(batch.bytes);
+    // Kept, not copied (the port's contract): the log writes these bytes and serves tail reads from them.
+    const bytes = batch.bytes;
     for (const e of epochStarts) this.recordEpoch(e.epoch, e.startOffset);
     await this.accept(bytes, expected, scan.lastOffset, (pos) => readEntryTimestampNs(bytes, pos));
   }
@@ -202,6 +212,8 @@ export class FilesystemPartitionLog implements PartitionLog {
     let bytes = segment.index.sizeAt(first);
     while (end < servable && bytes + segment.index.sizeAt(end) <= maxBytes) bytes += segment.index.sizeAt(end++);
     const position = segment.index.positionAt(first);
+    const held = this.recent.slice(segment, position, bytes);
+    if (held !== null) return { bytes: held, firstOffset: from, lastOffset: segment.baseOffset + end - 1, count: end - first };
     segment.acquire();
     let buf: Buffer;
     try {
@@ -264,6 +276,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     let job: LogJob | null = null;
     if (offset <= this.newestOffset) job = offset <= this.oldestOffset ? this.truncateAll(offset) : this.truncateWithin(offset);
     for (const pending of this.writer.pending()) if (pending.kind === 'append' && pending.lastOffset >= offset) pending.cap = offset - 1;
+    this.recent.truncateFrom(offset);
     this.writtenOffset = Math.min(this.writtenOffset, offset - 1);
     this.durable = Math.min(this.durable, offset - 1);
     this.epochsDirty = this.epochs.clearLatest(offset) || this.epochsDirty;
@@ -290,6 +303,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     if (this.closing !== null) return this.closing;
     this.closed = reason;
     clearInterval(this.hwTimer);
+    this.recent.clear();
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     this.waiters.wakeAll();
     this.closing = this.shutDown(reason);
@@ -337,6 +351,7 @@ export class FilesystemPartitionLog implements PartitionLog {
       pos += size;
     }
     segment.bytes += bytes.length;
+    this.recent.add(segment, position, firstOffset, lastOffset, bytes);
     const job: LogJob = { kind: 'append', segment, bytes, position, indexEnd: segment.index.count, lastOffset, cap: Number.MAX_SAFE_INTEGER };
     return this.writer.submit(job);
   }
