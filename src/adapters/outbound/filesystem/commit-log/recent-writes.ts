@@ -4,7 +4,6 @@ import type { Segment } from './segment';
 interface Chunk {
   readonly segment: Segment;
   readonly position: number;
-  readonly firstOffset: number;
   readonly lastOffset: number;
   readonly bytes: Buffer;
 }
@@ -27,7 +26,7 @@ export class RecentWrites {
   add(segment: Segment, position: number, firstOffset: number, lastOffset: number, bytes: Buffer): void {
     const newest = this.chunks[this.chunks.length - 1];
     if (newest !== undefined && newest.lastOffset + 1 !== firstOffset) this.clear();
-    this.chunks.push({ segment, position, firstOffset, lastOffset, bytes });
+    this.chunks.push({ segment, position, lastOffset, bytes });
     this.heldBytes += bytes.length;
     this.addedSinceEviction = true;
     let drop = 0;
