@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createApiClient, type ApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
-import { allCases, roundOrder } from './cases';
+import { allCases as everyCase, roundOrder } from './cases';
 import { computeRatios, renderReport, summarize, writeResultsJson, type CaseResult } from './report';
 import { parseArgs, USAGE, UsageError } from './support/args';
 import { startCeilingServer } from './support/ceiling-server';
@@ -71,7 +71,7 @@ async function warmUp(ctx: BenchContext): Promise<void> {
   };
   const warmCtx: BenchContext = { ...ctx, config: small, progress: () => undefined };
   const t0 = process.hrtime.bigint();
-  for (const benchCase of allCases) {
+  for (const benchCase of selectedCases(c)) {
     try {
       await benchCase.run(warmCtx, c.sizes[0]!, 0);
     } catch (error) {
@@ -79,6 +79,14 @@ async function warmUp(ctx: BenchContext): Promise<void> {
     }
   }
   progress(`bench: warm-up pass done in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s (untimed)`);
+}
+
+/** The cases this run measures (`--cases`), in table order. */
+function selectedCases(config: BenchConfig): readonly BenchCase[] {
+  if (config.cases === undefined) return everyCase;
+  const unknown = config.cases.filter((id) => !everyCase.some((c) => c.id === id));
+  if (unknown.length > 0) throw new UsageError(`unknown case id ${unknown.join(', ')}; ids: ${everyCase.map((c) => c.id).join(', ')}`);
+  return everyCase.filter((c) => config.cases!.includes(c.id));
 }
 
 type LiftbridgeServer = NonNullable<BenchCase['liftbridge']>;
@@ -90,12 +98,13 @@ async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): 
   const liftbridgeDown = new Map<LiftbridgeServer, string>();
   await warmUp(ctx);
   const { config } = ctx;
+  const allCases = selectedCases(config);
   const results: CaseResult[] = [];
   for (const size of config.sizes) for (const c of allCases) results.push({ id: c.id, title: c.title, size, samples: [] });
   // Rounds interleave the cases, so that slow drift of this noisy machine spreads over all of them.
   for (const size of config.sizes) {
     for (let run = 1; run <= config.runs; run++) {
-      for (const c of roundOrder(run)) {
+      for (const c of roundOrder(run).filter((c) => allCases.includes(c))) {
         const result = results.find((r) => r.id === c.id && r.size === size)!;
         if (result.error) continue;
         const label = `[${sizeLabel(size)} run ${run}/${config.runs}] ${c.title}`;
@@ -194,7 +203,7 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
   const machine = describeMachine(nats.version);
   const summaries = results.map(summarize);
   const ratios = computeRatios(summaries, config.sizes);
-  process.stdout.write(`${renderReport(config, machine, allCases, summaries, ratios, elapsedSeconds)}\n`);
+  process.stdout.write(`${renderReport(config, machine, selectedCases(config), summaries, ratios, elapsedSeconds)}\n`);
   const servers = [
     { label: 'main', address: liftbridge.address, metricsEnabled: liftbridge.metricsEnabled },
     { label: 'metrics-off', address: liftbridgeOff.address, metricsEnabled: liftbridgeOff.metricsEnabled },
@@ -212,6 +221,7 @@ function start(): void {
   let config: BenchConfig | null;
   try {
     config = parseArgs(process.argv.slice(2));
+    if (config) selectedCases(config);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);

@@ -17,6 +17,8 @@ export interface BenchConfig {
   readonly window: number;
   /** maxInFlight of the client AsyncPublisher case (the client's default, as issue 5 asks). */
   readonly clientWindow: number;
+  /** Only these case ids (`--cases`); all when absent. */
+  readonly cases?: readonly string[];
   readonly resultsPath: string;
 }
 

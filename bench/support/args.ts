@@ -10,6 +10,8 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--messages N
   --messages N   messages per run of the pipelined publish cases (default 100000; --quick: 5000);
                  core NATS sends 4N, catch-up Subscribe and the gRPC ceiling stream 2N,
                  unary Publish sends N/50 (at least 100)
+  --cases A,B    only the cases with these ids (e.g. jetstream-r1,lb-nats-publish); the table
+                 then lists only them (ratios need both of their cases)
   --help         this text
 
 Progress goes to stderr, the table to stdout, the results to .tmp/bench-results.json.`;
@@ -27,6 +29,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig | null {
   let quick = false;
   let runs: number | undefined;
   let messages: number | undefined;
+  let cases: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -41,6 +44,12 @@ export function parseArgs(argv: readonly string[]): BenchConfig | null {
       case '--messages':
         messages = positiveInteger('--messages', value());
         break;
+      case '--cases': {
+        const list = (value() ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
+        if (list.length === 0) throw new UsageError('--cases needs a comma-separated list of case ids');
+        cases = list;
+        break;
+      }
       case '--help':
       case '-h':
         return null;
@@ -59,6 +68,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig | null {
     catchupCount: 2 * n,
     window: 1_000,
     clientWindow: 1_024,
+    cases,
     resultsPath: path.join(repoRoot, '.tmp', 'bench-results.json'),
   };
 }

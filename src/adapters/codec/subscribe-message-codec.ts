@@ -32,6 +32,8 @@ import {
  */
 
 export const MESSAGE_SET_ENTRY_HEADER_BYTES = 28;
+/** gRPC's length prefix before each message on an HTTP/2 stream: compressed flag, uint32 BE length. */
+export const GRPC_FRAME_PREFIX_BYTES = 5;
 const ENTRY_SIZE_AT = 24;
 const MESSAGE_KEY_LENGTH_AT = 6; // after CRC (4), magic (1), attributes (1)
 
@@ -116,20 +118,61 @@ export class SubscribeMessageEncoder {
     return out;
   }
 
-  private write(entries: Buffer, l: EntryLayout): Buffer {
-    const hasOffset = l.offsetHi !== 0 || l.offsetLo !== 0;
-    const hasTimestamp = l.timestampHi !== 0 || l.timestampLo !== 0;
-    const size =
-      (hasOffset ? 1 + varint64Size(l.offsetHi, l.offsetLo) : 0) +
+  /**
+   * Encodes `count` consecutive entries as gRPC length-prefixed messages in one buffer: per
+   * message a compressed flag (0) and a uint32 BE length, then the `proto.Message` bytes — the
+   * bytes a gRPC server writes to the HTTP/2 stream for these messages, ready for one write.
+   */
+  encodeFrames(entries: Buffer, count: number, start = 0): Buffer {
+    assert(Number.isSafeInteger(count) && count >= 0, 'entry count must be a non-negative integer');
+    const layout = new EntryLayout();
+    let total = 0;
+    let at = start;
+    for (let i = 0; i < count; i++) {
+      scanEntry(entries, at, layout);
+      total += GRPC_FRAME_PREFIX_BYTES + this.size(layout);
+      at = layout.entryEnd;
+    }
+    const out = Buffer.allocUnsafe(total);
+    let pos = 0;
+    at = start;
+    for (let i = 0; i < count; i++) {
+      scanEntry(entries, at, layout);
+      const size = this.size(layout);
+      out[pos] = 0;
+      out.writeUInt32BE(size, pos + 1);
+      pos = this.writeAt(entries, layout, out, pos + GRPC_FRAME_PREFIX_BYTES, size);
+      at = layout.entryEnd;
+    }
+    assert(pos === total, 'Subscribe frames sized wrongly');
+    return out;
+  }
+
+  private size(l: EntryLayout): number {
+    return (
+      (l.offsetHi !== 0 || l.offsetLo !== 0 ? 1 + varint64Size(l.offsetHi, l.offsetLo) : 0) +
       (l.keyLength > 0 ? lengthDelimitedFieldSize(l.keyLength) : 0) +
       (l.valueLength > 0 ? lengthDelimitedFieldSize(l.valueLength) : 0) +
-      (hasTimestamp ? 1 + varint64Size(l.timestampHi, l.timestampLo) : 0) +
+      (l.timestampHi !== 0 || l.timestampLo !== 0 ? 1 + varint64Size(l.timestampHi, l.timestampLo) : 0) +
       this.constantFields.length +
       (l.subjectLength > 0 ? lengthDelimitedFieldSize(l.subjectLength) : 0) +
       (l.replyLength > 0 ? lengthDelimitedFieldSize(l.replyLength) : 0) +
-      l.headersSize;
+      l.headersSize
+    );
+  }
+
+  private write(entries: Buffer, l: EntryLayout): Buffer {
+    const size = this.size(l);
     const out = Buffer.allocUnsafe(size);
-    let pos = 0;
+    this.writeAt(entries, l, out, 0, size);
+    return out;
+  }
+
+  /** Writes the message at `out[start]`; returns the position after it (asserted to be start + size). */
+  private writeAt(entries: Buffer, l: EntryLayout, out: Buffer, start: number, size: number): number {
+    const hasOffset = l.offsetHi !== 0 || l.offsetLo !== 0;
+    const hasTimestamp = l.timestampHi !== 0 || l.timestampLo !== 0;
+    let pos = start;
     if (hasOffset) {
       out[pos++] = fieldKey(F_OFFSET, WIRE_VARINT);
       pos = writeVarint64(out, pos, l.offsetHi, l.offsetLo);
@@ -148,8 +191,8 @@ export class SubscribeMessageEncoder {
       pos = writeBytesField(out, pos, F_REPLY_SUBJECT, entries, l.replyStart, l.replyStart + l.replyLength);
     }
     pos = writeHeaders(entries, l, out, pos);
-    assert(pos === size, 'Subscribe message sized wrongly');
-    return out;
+    assert(pos === start + size, 'Subscribe message sized wrongly');
+    return pos;
   }
 }
 
@@ -161,6 +204,11 @@ export function encodeSubscribeMessage(entries: Buffer, entryStart: number, stre
 /** Encodes `count` consecutive entries starting at `entries[start]` (constant fields encoded once). */
 export function encodeSubscribeBatch(entries: Buffer, count: number, stream: string, partition: number, start = 0): Buffer[] {
   return new SubscribeMessageEncoder(stream, partition).encodeBatch(entries, count, start);
+}
+
+/** `SubscribeMessageEncoder.encodeFrames` with a one-off encoder. */
+export function encodeSubscribeFrames(entries: Buffer, count: number, stream: string, partition: number, start = 0): Buffer {
+  return new SubscribeMessageEncoder(stream, partition).encodeFrames(entries, count, start);
 }
 
 /** The position right after the entry starting at `entryStart` (validated like `encode`). */

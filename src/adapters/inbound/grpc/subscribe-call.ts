@@ -3,15 +3,22 @@ import { once } from 'node:events';
 import { RecordBatch } from '../../../application/ports/partition-log.port';
 import { SubscribeHandler, SubscriptionEnd, SubscriptionSink } from '../../../application/use-cases/subscribe';
 import { SubscribeRequest } from '../../codec/api-types';
-import { encodeSubscribeBatch } from '../../codec/subscribe-message-codec';
+import { GRPC_FRAME_PREFIX_BYTES, SubscribeMessageEncoder } from '../../codec/subscribe-message-codec';
+import { rawFrameWriter } from './grpc-raw-frames';
 import { toStatus } from './grpc-error-mapping';
 import { int64ToOffset } from './request-mapping';
 
 /** The empty `Message` Liftbridge sends first to tell the client the subscription is set up (spec §2.6). */
 const HANDSHAKE = Buffer.alloc(0);
 
+/** The handshake as a framed message: flag 0, length 0. */
+const HANDSHAKE_FRAME = Buffer.alloc(GRPC_FRAME_PREFIX_BYTES);
+
 /** Messages a subscription may queue in grpc-js before it waits for the client to read. */
 const QUEUED_MESSAGES_MAX = 4096;
+
+/** Bytes a subscription may queue on its HTTP/2 stream (raw frames) before it waits for 'drain'. */
+const QUEUED_BYTES_MAX = 2 * 1024 * 1024;
 
 const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled'>, { code: status; details: string }> = {
   StopOffsetReached: { code: status.RESOURCE_EXHAUSTED, details: 'Stop offset reached' },
@@ -23,8 +30,10 @@ const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled'>, { code: 
 
 /**
  * Serves one Subscribe call: stored entries are turned into `Message` bytes without decoding them
- * into objects, written in a burst, and the loop waits for the HTTP/2 stream to drain only when
- * grpc-js says its buffer is full (backpressure instead of unbounded buffering).
+ * into objects. Each batch read from the log goes out as one buffer of length-prefixed messages in
+ * one HTTP/2 write (`rawFrameWriter`), or message by message through grpc-js if its internals are
+ * not as expected. The loop waits for the stream to drain only beyond a bounded queue
+ * (backpressure instead of unbounded buffering).
  */
 export async function serveSubscribe(call: ServerWritableStream<SubscribeRequest, Buffer>, handler: SubscribeHandler): Promise<void> {
   const req = call.request;
@@ -50,21 +59,37 @@ export async function serveSubscribe(call: ServerWritableStream<SubscribeRequest
     call.emit('error', { code: answer.code, details: answer.message });
     return;
   }
-  call.write(HANDSHAKE);
-  const sink: SubscriptionSink = {
+  const encoder = new SubscribeMessageEncoder(req.stream, req.partition);
+  const raw = rawFrameWriter(call);
+  const sink: SubscriptionSink = raw
+    ? {
+        write: (batch: RecordBatch) => {
+          raw.write(encoder.encodeFrames(batch.bytes, batch.count));
+          if (raw.bufferedBytes <= QUEUED_BYTES_MAX || abort.signal.aborted) return;
+          return raw.drained(abort.signal);
+        },
+      }
+    : messageByMessage(call, encoder, abort.signal);
+  if (raw) raw.write(HANDSHAKE_FRAME);
+  else call.write(HANDSHAKE);
+  const end = await opened.value.pump(sink, abort.signal);
+  if (end.kind === 'Cancelled' || abort.signal.aborted) return;
+  call.emit('error', END_STATUS[end.kind]);
+}
+
+/** The fallback sink: each message through grpc-js's own write. */
+function messageByMessage(call: ServerWritableStream<SubscribeRequest, Buffer>, encoder: SubscribeMessageEncoder, signal: AbortSignal): SubscriptionSink {
+  return {
     write: (batch: RecordBatch) => {
-      const messages = encodeSubscribeBatch(batch.bytes, batch.count, req.stream, req.partition);
+      const messages = encoder.encodeBatch(batch.bytes, batch.count);
       for (let i = 0; i < messages.length; i++) call.write(messages[i]);
       // Keep up to a few batches queued so the HTTP/2 stream never runs dry between reads; wait for
       // 'drain' only beyond that (bounded memory per subscriber).
-      if (call.writableLength <= QUEUED_MESSAGES_MAX || abort.signal.aborted) return;
-      return once(call, 'drain', { signal: abort.signal }).then(
+      if (call.writableLength <= QUEUED_MESSAGES_MAX || signal.aborted) return;
+      return once(call, 'drain', { signal }).then(
         () => undefined,
         () => undefined,
       );
     },
   };
-  const end = await opened.value.pump(sink, abort.signal);
-  if (end.kind === 'Cancelled' || abort.signal.aborted) return;
-  call.emit('error', END_STATUS[end.kind]);
 }

@@ -117,6 +117,22 @@ describe('encodeSubscribeMessage (stored entry → proto.Message bytes, spec §7
     expect(() => encoder.encodeBatch(entries, 4)).toThrow(MessageEntryCorruptError);
   });
 
+  it('encodes a batch as gRPC length-prefixed frames: the same messages, each behind flag 0 and its length', () => {
+    const entries = Buffer.concat([
+      buildEntry({ offset: 0n, timestamp: 0n, key: null, value: null }),
+      buildEntry({ offset: 11n, timestamp: NS + 1n, key: Buffer.from('k'), value: Buffer.alloc(300, 7), headers: [['subject', Buffer.from('x')], ['reply', null]] }),
+      buildEntry({ offset: 2n ** 62n, timestamp: NS + 2n, key: null, value: Buffer.from('ccc') }),
+    ]);
+    const encoder = new SubscribeMessageEncoder('foo', 3);
+    const messages = encoder.encodeBatch(entries, 3);
+    const frames = encoder.encodeFrames(entries, 3);
+    const expected = Buffer.concat(messages.flatMap((m) => { const prefix = Buffer.alloc(5); prefix.writeUInt32BE(m.length, 1); return [prefix, m]; }));
+    expect(frames.equals(expected)).toBe(true);
+    expect(encoder.encodeFrames(entries, 2, messageSetEntryEnd(entries, 0)).equals(expected.subarray(5 + messages[0]!.length))).toBe(true);
+    expect(encoder.encodeFrames(entries, 0).length).toBe(0);
+    expect(() => encoder.encodeFrames(entries, 4)).toThrow(MessageEntryCorruptError);
+  });
+
   describe('corrupt entries throw MessageEntryCorruptError', () => {
     const good = buildEntry({ offset: 1n, timestamp: 1n, key: Buffer.from('key'), value: Buffer.from('value'), headers: [['h', Buffer.from('v')]] });
     const corrupt = (mutate: (b: Buffer) => void): Buffer => { const b = Buffer.from(good); mutate(b); return b; };
