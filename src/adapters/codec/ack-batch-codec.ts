@@ -34,25 +34,86 @@ const OFFSET_FIELD = (4 << 3) | 0;
  * `encodeAckEnvelope`'s for the same values.
  */
 export function encodeAckBatch(batch: AckBatchInput, emit: (inbox: string, envelope: Buffer) => void): void {
+  const encoded = writeAcks(batch, false);
+  if (encoded === null) return;
+  for (let i = 0; i < encoded.inboxes.length; i++) emit(encoded.inboxes[i]!, encoded.bytes.subarray(encoded.starts[i]!, encoded.starts[i + 1]!));
+}
+
+/** The acks of one append as NATS protocol: `PUB <inbox> <size>\r\n<envelope>\r\n` each, back to back. */
+export interface AckPublishes {
+  readonly bytes: Buffer;
+  readonly messages: number;
+  /** Envelope bytes (without the protocol lines). */
+  readonly payloadBytes: number;
+}
+
+/**
+ * Encodes the OK acks of one append as NATS PUB commands in one buffer (the envelopes are those of
+ * `encodeAckBatch`), ready to be written to a NATS connection as they are; null when no message of
+ * the batch gets an ack now. Inboxes must be valid NATS subjects (the transport checks them).
+ */
+export function encodeAckBatchAsPublishes(batch: AckBatchInput): AckPublishes | null {
+  const encoded = writeAcks(batch, true);
+  return encoded === null ? null : { bytes: encoded.bytes, messages: encoded.inboxes.length, payloadBytes: encoded.payloadBytes };
+}
+
+interface EncodedAcks {
+  readonly bytes: Buffer;
+  /** The inbox of each ack, in order. */
+  readonly inboxes: string[];
+  /** Envelope start of each ack, then the end of the last (plain encoding; empty for publishes). */
+  readonly starts: number[];
+  readonly payloadBytes: number;
+}
+
+const PUB = Buffer.from('PUB ', 'latin1');
+const SPACE = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;
+
+function writeAcks(batch: AckBatchInput, asPublishes: boolean): EncodedAcks | null {
   const prefix = Buffer.concat([stringField(1, batch.stream), stringField(2, batch.partitionSubject)]);
   const suffix = Buffer.concat([int64Field(8, batch.receptionTimestampNs), int64Field(9, batch.commitTimestampNs)]);
   const subjects = new LastValueCache((s) => stringField(3, s));
   const inboxes = new LastValueCache((s) => stringField(5, s));
+  const inboxNames = new LastValueCache((s) => {
+    // A subject with white space would break the protocol line (the transport refuses such inboxes).
+    if (/\s/.test(s) || s === '') throw new Error(`ack inbox ${JSON.stringify(s)} is not a NATS subject`);
+    return Buffer.from(s, 'utf8');
+  });
   const { messages, onlyPolicy } = batch;
   const acked = (m: AckedMessage): boolean => wantsAck(m) && (onlyPolicy === undefined || m.ackPolicy === onlyPolicy);
   let total = 0;
+  let payloadBytes = 0;
+  const sizes: number[] = [];
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     if (!acked(m)) continue;
-    total += ENVELOPE_HEADER_BYTES + prefix.length + subjects.get(m.subject).length + offsetFieldSize(batch.firstOffset + i);
-    total += inboxes.get(m.ackInbox).length + correlationFieldSize(m.correlationId) + policyFieldSize(m.ackPolicy) + suffix.length;
+    const size =
+      ENVELOPE_HEADER_BYTES + prefix.length + subjects.get(m.subject).length + offsetFieldSize(batch.firstOffset + i) +
+      inboxes.get(m.ackInbox).length + correlationFieldSize(m.correlationId) + policyFieldSize(m.ackPolicy) + suffix.length;
+    sizes.push(size);
+    payloadBytes += size;
+    total += size;
+    if (asPublishes) total += PUB.length + inboxNames.get(m.ackInbox).length + 1 + decimalDigits(size) + 4;
   }
-  if (total === 0) return;
+  if (total === 0) return null;
   const buf = Buffer.allocUnsafe(total);
+  const names: string[] = [];
+  const starts: number[] = [];
   let pos = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     if (!acked(m)) continue;
+    if (asPublishes) {
+      pos += PUB.copy(buf, pos);
+      pos += inboxNames.get(m.ackInbox).copy(buf, pos);
+      buf[pos++] = SPACE;
+      pos = writeDecimal(buf, pos, sizes[names.length]!);
+      buf[pos++] = CR;
+      buf[pos++] = LF;
+    }
+    names.push(m.ackInbox);
     const start = pos;
     pos = writeEnvelopeHeader(buf, pos, MsgType.Ack) + pos;
     pos += prefix.copy(buf, pos);
@@ -74,9 +135,15 @@ export function encodeAckBatch(batch: AckBatchInput, emit: (inbox: string, envel
       pos = writeVarint32(buf, pos, m.ackPolicy);
     }
     pos += suffix.copy(buf, pos);
-    emit(m.ackInbox, buf.subarray(start, pos));
+    if (pos - start !== sizes[names.length - 1]) throw new Error('ack envelope sized wrongly');
+    if (asPublishes) {
+      buf[pos++] = CR;
+      buf[pos++] = LF;
+    } else starts.push(start);
   }
+  if (!asPublishes) starts.push(pos);
   if (pos !== total) throw new Error(`encodeAckBatch wrote ${pos} of ${total} bytes`);
+  return { bytes: buf, inboxes: names, starts, payloadBytes };
 }
 
 class LastValueCache {
@@ -121,3 +188,22 @@ function correlationFieldSize(id: string): number {
 }
 
 const policyFieldSize = (policy: number): number => (policy === 0 ? 0 : 1 + varint32Size(policy));
+
+/** Writes `n` (a non-negative integer) in ASCII decimal; returns the position after it. */
+function writeDecimal(buf: Buffer, pos: number, n: number): number {
+  const end = pos + decimalDigits(n);
+  for (let p = end - 1; p >= pos; p--) {
+    buf[p] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return end;
+}
+
+function decimalDigits(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
+}

@@ -12,11 +12,15 @@ import {
   OutboundPublish,
 } from '../../../application/ports/message-transport.port';
 import { PayloadTooLargeError } from '../../../application/errors/broker-errors';
-import { encodeAckBatch } from '../../codec/ack-batch-codec';
+import { AckPublishes, encodeAckBatch, encodeAckBatchAsPublishes } from '../../codec/ack-batch-codec';
 import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
 import { MsgType, parseEnvelope } from '../../codec/envelope';
 import { decodePublishMessage, encodePublishEnvelope } from '../../codec/publish-message-codec';
+import { RawPublisher, rawPublisher } from './nats-raw-publish';
 import { Subjects } from './subjects';
+
+/** Marks an `outgoing` entry whose second slot is ready-made PUB commands (no real subject is empty). */
+const RAW_COMMANDS = '';
 
 /** Counters for what the transport refused; exposed for logs now and metrics later. */
 export interface TransportCounters {
@@ -34,9 +38,12 @@ export class NatsMessageTransport implements MessageTransport {
   /**
    * Outgoing publishes wait for the end of the event-loop turn and go out together: nats.js writes
    * to its socket once per microtask checkpoint, so publishes made from separate promise callbacks
-   * would otherwise each cost a syscall. Flat array of (subject, payload) pairs.
+   * would otherwise each cost a syscall. Flat array of (subject, payload) pairs, or
+   * (RAW_COMMANDS, acks encoded as PUB commands).
    */
-  private outgoing: (string | Uint8Array)[] = [];
+  private outgoing: (string | Uint8Array | AckPublishes)[] = [];
+  /** Writes the acks of one append as one buffer of PUB commands (null: nats.js internals differ). */
+  private readonly raw: RawPublisher | null;
   private readonly sharedPrefix: string;
   private readonly sharedInboxes = new Map<string, Subject<AckMessage>>();
   private sharedSequence = 0;
@@ -51,6 +58,7 @@ export class NatsMessageTransport implements MessageTransport {
   ) {
     this.subjects = new Subjects(namespace);
     this.sharedPrefix = this.subjects.ackInbox(nuid.next());
+    this.raw = rawPublisher(publishes);
   }
 
   async listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener> {
@@ -126,7 +134,7 @@ export class NatsMessageTransport implements MessageTransport {
     return false;
   }
 
-  private enqueue(subject: string, payload: Uint8Array): void {
+  private enqueue(subject: string, payload: Uint8Array | AckPublishes): void {
     this.outgoing.push(subject, payload);
     if (!this.outgoingScheduled) {
       this.outgoingScheduled = true;
@@ -139,7 +147,15 @@ export class NatsMessageTransport implements MessageTransport {
     const batch = this.outgoing;
     this.outgoing = [];
     if (this.publishes.isClosed()) return;
-    for (let i = 0; i < batch.length; i += 2) this.publishes.publish(batch[i] as string, batch[i + 1] as Uint8Array);
+    for (let i = 0; i < batch.length; i += 2) {
+      const subject = batch[i] as string;
+      if (subject !== RAW_COMMANDS) {
+        this.publishes.publish(subject, batch[i + 1] as Uint8Array);
+        continue;
+      }
+      const acks = batch[i + 1] as AckPublishes;
+      this.raw!.send(acks.bytes, acks.messages, acks.payloadBytes);
+    }
   };
 
   sendAck(ack: AckMessage): void {
@@ -161,7 +177,12 @@ export class NatsMessageTransport implements MessageTransport {
   }
 
   sendAcks(batch: AckBatch): void {
-    encodeAckBatch(batch, this.enqueueBound);
+    if (this.raw === null) {
+      encodeAckBatch(batch, this.enqueueBound);
+      return;
+    }
+    const acks = encodeAckBatchAsPublishes(batch);
+    if (acks !== null) this.enqueue(RAW_COMMANDS, acks);
   }
 
   private readonly enqueueBound = (subject: string, payload: Uint8Array): void => this.enqueue(subject, payload);
