@@ -54,32 +54,39 @@ export interface AckPublishes {
  */
 export function encodeAckBatchAsPublishes(batch: AckBatchInput): AckPublishes | null {
   const encoded = writeAcks(batch, true);
-  return encoded === null ? null : { bytes: encoded.bytes, messages: encoded.inboxes.length, payloadBytes: encoded.payloadBytes };
+  return encoded === null ? null : { bytes: encoded.bytes, messages: encoded.messages, payloadBytes: encoded.payloadBytes };
 }
 
 interface EncodedAcks {
   readonly bytes: Buffer;
-  /** The inbox of each ack, in order. */
+  /** The inbox of each ack, in order (plain encoding; empty for publishes). */
   readonly inboxes: string[];
+  readonly messages: number;
   /** Envelope start of each ack, then the end of the last (plain encoding; empty for publishes). */
   readonly starts: number[];
   readonly payloadBytes: number;
 }
 
-const PUB = Buffer.from('PUB ', 'latin1');
-const SPACE = 0x20;
+const ACK_ENVELOPE_HEADER = (() => {
+  const header = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES);
+  writeEnvelopeHeader(header, 0, MsgType.Ack);
+  return header;
+})();
 const CR = 0x0d;
 const LF = 0x0a;
 
 function writeAcks(batch: AckBatchInput, asPublishes: boolean): EncodedAcks | null {
   const prefix = Buffer.concat([stringField(1, batch.stream), stringField(2, batch.partitionSubject)]);
   const suffix = Buffer.concat([int64Field(8, batch.receptionTimestampNs), int64Field(9, batch.commitTimestampNs)]);
-  const subjects = new LastValueCache((s) => stringField(3, s));
-  const inboxes = new LastValueCache((s) => stringField(5, s));
-  const inboxNames = new LastValueCache((s) => {
+  // Every ack is a few cached segments around its offset (and correlation id): envelope header,
+  // stream, partition subject and message subject; the inbox field; the policy and timestamps.
+  const heads = new LastValueCache((subject) => Buffer.concat([ACK_ENVELOPE_HEADER, prefix, stringField(3, subject)]));
+  const inboxes = new LastValueCache((inbox) => stringField(5, inbox));
+  const tails = new LastValueCache((policy: number) => Buffer.concat([policyField(policy), suffix]));
+  const pubLines = new LastValueCache((inbox) => {
     // A subject with white space would break the protocol line (the transport refuses such inboxes).
-    if (/\s/.test(s) || s === '') throw new Error(`ack inbox ${JSON.stringify(s)} is not a NATS subject`);
-    return Buffer.from(s, 'utf8');
+    if (/\s/.test(inbox) || inbox === '') throw new Error(`ack inbox ${JSON.stringify(inbox)} is not a NATS subject`);
+    return Buffer.from(`PUB ${inbox} `, 'utf8');
   });
   const { messages, onlyPolicy } = batch;
   const acked = (m: AckedMessage): boolean => wantsAck(m) && (onlyPolicy === undefined || m.ackPolicy === onlyPolicy);
@@ -90,52 +97,54 @@ function writeAcks(batch: AckBatchInput, asPublishes: boolean): EncodedAcks | nu
     const m = messages[i]!;
     if (!acked(m)) continue;
     const size =
-      ENVELOPE_HEADER_BYTES + prefix.length + subjects.get(m.subject).length + offsetFieldSize(batch.firstOffset + i) +
-      inboxes.get(m.ackInbox).length + correlationFieldSize(m.correlationId) + policyFieldSize(m.ackPolicy) + suffix.length;
+      heads.get(m.subject).length + offsetFieldSize(batch.firstOffset + i) + inboxes.get(m.ackInbox).length +
+      correlationFieldSize(m.correlationId) + tails.get(m.ackPolicy).length;
     sizes.push(size);
     payloadBytes += size;
     total += size;
-    if (asPublishes) total += PUB.length + inboxNames.get(m.ackInbox).length + 1 + decimalDigits(size) + 4;
+    if (asPublishes) total += pubLines.get(m.ackInbox).length + decimalDigits(size) + 4;
   }
   if (total === 0) return null;
   const buf = Buffer.allocUnsafe(total);
   const names: string[] = [];
   const starts: number[] = [];
+  let count = 0;
   let pos = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     if (!acked(m)) continue;
     if (asPublishes) {
-      pos += PUB.copy(buf, pos);
-      pos += inboxNames.get(m.ackInbox).copy(buf, pos);
-      buf[pos++] = SPACE;
-      pos = writeDecimal(buf, pos, sizes[names.length]!);
+      const line = pubLines.get(m.ackInbox);
+      buf.set(line, pos);
+      pos = writeDecimal(buf, pos + line.length, sizes[count]!);
       buf[pos++] = CR;
       buf[pos++] = LF;
+    } else {
+      names.push(m.ackInbox);
     }
-    names.push(m.ackInbox);
     const start = pos;
-    pos = writeEnvelopeHeader(buf, pos, MsgType.Ack) + pos;
-    pos += prefix.copy(buf, pos);
-    pos += subjects.get(m.subject).copy(buf, pos);
+    const head = heads.get(m.subject);
+    buf.set(head, pos);
+    pos += head.length;
     const offset = batch.firstOffset + i;
     if (offset !== 0) {
       buf[pos++] = OFFSET_FIELD;
       pos = writeVarint64(buf, pos, hiWord(offset), loWord(offset));
     }
-    pos += inboxes.get(m.ackInbox).copy(buf, pos);
+    const inbox = inboxes.get(m.ackInbox);
+    buf.set(inbox, pos);
+    pos += inbox.length;
     if (m.correlationId !== '') {
-      const length = Buffer.byteLength(m.correlationId);
+      const length = utf8Length(m.correlationId);
       buf[pos++] = (6 << 3) | 2;
       pos = writeVarint32(buf, pos, length);
-      pos += buf.write(m.correlationId, pos, 'utf8');
+      pos = writeUtf8(buf, pos, m.correlationId, length);
     }
-    if (m.ackPolicy !== 0) {
-      buf[pos++] = ACK_POLICY_FIELD;
-      pos = writeVarint32(buf, pos, m.ackPolicy);
-    }
-    pos += suffix.copy(buf, pos);
-    if (pos - start !== sizes[names.length - 1]) throw new Error('ack envelope sized wrongly');
+    const tail = tails.get(m.ackPolicy);
+    buf.set(tail, pos);
+    pos += tail.length;
+    if (pos - start !== sizes[count]) throw new Error('ack envelope sized wrongly');
+    count++;
     if (asPublishes) {
       buf[pos++] = CR;
       buf[pos++] = LF;
@@ -143,14 +152,14 @@ function writeAcks(batch: AckBatchInput, asPublishes: boolean): EncodedAcks | nu
   }
   if (!asPublishes) starts.push(pos);
   if (pos !== total) throw new Error(`encodeAckBatch wrote ${pos} of ${total} bytes`);
-  return { bytes: buf, inboxes: names, starts, payloadBytes };
+  return { bytes: buf, inboxes: names, messages: count, starts, payloadBytes };
 }
 
-class LastValueCache {
-  private key: string | null = null;
+class LastValueCache<K extends string | number = string> {
+  private key: K | null = null;
   private value: Buffer = Buffer.alloc(0);
-  constructor(private readonly encode: (key: string) => Buffer) {}
-  get(key: string): Buffer {
+  constructor(private readonly encode: (key: K) => Buffer) {}
+  get(key: K): Buffer {
     if (key !== this.key) {
       this.key = key;
       this.value = this.encode(key);
@@ -183,11 +192,17 @@ const offsetFieldSize = (offset: number): number => (offset === 0 ? 0 : 1 + vari
 
 function correlationFieldSize(id: string): number {
   if (id === '') return 0;
-  const length = Buffer.byteLength(id);
+  const length = utf8Length(id);
   return 1 + varint32Size(length) + length;
 }
 
-const policyFieldSize = (policy: number): number => (policy === 0 ? 0 : 1 + varint32Size(policy));
+function policyField(policy: number): Buffer {
+  if (policy === 0) return Buffer.alloc(0);
+  const buf = Buffer.allocUnsafe(1 + varint32Size(policy));
+  buf[0] = ACK_POLICY_FIELD;
+  writeVarint32(buf, 1, policy);
+  return buf;
+}
 
 /** Writes `n` (a non-negative integer) in ASCII decimal; returns the position after it. */
 function writeDecimal(buf: Buffer, pos: number, n: number): number {
@@ -206,4 +221,17 @@ function decimalDigits(n: number): number {
     digits++;
   }
   return digits;
+}
+
+/** UTF-8 length of `s`; its length when it is ASCII (correlation ids usually are), checked without a native call. */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+/** Writes `s` whose UTF-8 length is `length`; ASCII byte by byte (cheaper than a native call for short ids). */
+function writeUtf8(buf: Buffer, pos: number, s: string, length: number): number {
+  if (length !== s.length) return pos + buf.write(s, pos, 'utf8');
+  for (let i = 0; i < length; i++) buf[pos + i] = s.charCodeAt(i);
+  return pos + length;
 }

@@ -68,7 +68,7 @@ export interface PublishMessage {
  * field or an unterminated/over-nested group; a huge length prefix is compared with the bytes left
  * before anything is read, so it never causes an allocation.
  */
-export function decodePublishMessage(buf: Buffer, start: number, end: number): PublishMessage {
+export function decodePublishMessage(buf: Buffer, start: number, end: number, inboxes?: RepeatedUtf8Decoder): PublishMessage {
   const r = new WireReader(buf, start, end);
   let expectedOffset = 0;
   let hasExpectedOffset = false;
@@ -99,7 +99,12 @@ export function decodePublishMessage(buf: Buffer, start: number, end: number): P
         readHeaderEntry(r, headers);
         break;
       case F_ACK_INBOX:
-        ackInbox = readString(r, tag);
+        if (inboxes === undefined) ackInbox = readString(r, tag);
+        else {
+          r.expectWireType(tag, WIRE_LENGTH_DELIMITED);
+          const inboxStart = r.readLengthDelimited();
+          ackInbox = inboxes.decode(buf, inboxStart, r.pos);
+        }
         break;
       case F_CORRELATION_ID:
         correlationId = readString(r, tag);
@@ -124,6 +129,34 @@ export function decodePublishMessage(buf: Buffer, start: number, end: number): P
     }
   }
   return { expectedOffset, hasExpectedOffset, key, value, headers, ackInbox, correlationId, ackPolicy };
+}
+
+/**
+ * Decodes UTF-8 byte ranges, returning the previous string when the bytes repeat: a producer sends
+ * the same ack inbox with every message, so the ingest path compares a few bytes instead of
+ * decoding a string per message (and downstream checks can compare by identity).
+ */
+export class RepeatedUtf8Decoder {
+  private last: Buffer = Buffer.alloc(0);
+  private lastString = '';
+
+  decode(buf: Buffer, start: number, end: number): string {
+    const last = this.last;
+    const length = end - start;
+    if (length === last.length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (buf[start + i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastString;
+    }
+    this.last = Buffer.from(buf.subarray(start, end));
+    this.lastString = buf.toString('utf8', start, end);
+    return this.lastString;
+  }
 }
 
 /** A bytes field as a view into the input; the key has been read. Shared with publish-request-codec.ts. */

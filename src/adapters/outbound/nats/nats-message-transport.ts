@@ -15,9 +15,18 @@ import { PayloadTooLargeError } from '../../../application/errors/broker-errors'
 import { AckPublishes, encodeAckBatch, encodeAckBatchAsPublishes } from '../../codec/ack-batch-codec';
 import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
 import { MsgType, parseEnvelope } from '../../codec/envelope';
-import { decodePublishMessage, encodePublishEnvelope } from '../../codec/publish-message-codec';
+import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../codec/publish-message-codec';
 import { RawPublisher, rawPublisher } from './nats-raw-publish';
 import { Subjects } from './subjects';
+
+/** Per-subscription decoding state: what repeats from one message to the next is decoded or checked once. */
+interface ListenerContext {
+  /** The subscription's subject when it has no wildcards (then every message has it). */
+  readonly literalSubject: string | null;
+  readonly inboxes: RepeatedUtf8Decoder;
+  /** The last ack inbox that passed `acceptAckInbox` (a refused one is checked again each time). */
+  acceptedInbox: string | null;
+}
 
 /** Marks an `outgoing` entry whose second slot is ready-made PUB commands (no real subject is empty). */
 const RAW_COMMANDS = '';
@@ -62,12 +71,18 @@ export class NatsMessageTransport implements MessageTransport {
   }
 
   async listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener> {
+    const context: ListenerContext = {
+      // Every message on a subscription without wildcards has exactly its subject: no decode per message.
+      literalSubject: subject.includes('*') || subject.includes('>') ? null : subject,
+      inboxes: new RepeatedUtf8Decoder(),
+      acceptedInbox: null,
+    };
     const handle = (error: Error | null, msg: Msg): void => {
       if (error) {
         this.logger.warn({ err: error, subject }, 'partition subscription error');
         return;
       }
-      const message = this.decodeInbound(msg);
+      const message = this.decodeInbound(msg, context);
       if (message) onMessage(message);
     };
     const sub = this.streams.subscribe(subject, queueGroup === '' ? { callback: handle } : { queue: queueGroup, callback: handle });
@@ -81,16 +96,17 @@ export class NatsMessageTransport implements MessageTransport {
   }
 
   /** Envelope → fields; no magic → the raw payload is the value (spec §3.1 ingest rule). */
-  private decodeInbound(msg: Msg): InboundMessage | null {
+  private decodeInbound(msg: Msg, context: ListenerContext): InboundMessage | null {
     const data = msg.data;
     const reply = msg.reply ?? '';
+    const subject = context.literalSubject ?? msg.subject;
     const parsed = parseEnvelope(data, MsgType.Publish);
     if (parsed.kind === 'not-an-envelope') {
       return {
         key: null,
         value: data,
         headers: null,
-        subject: msg.subject,
+        subject,
         reply,
         ackInbox: '',
         correlationId: '',
@@ -99,24 +115,29 @@ export class NatsMessageTransport implements MessageTransport {
         sizeBytes: data.length,
       };
     }
-    if (parsed.kind === 'malformed') return this.dropMalformed(msg.subject, parsed.detail);
+    if (parsed.kind === 'malformed') return this.dropMalformed(subject, parsed.detail);
     try {
       const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const m = decodePublishMessage(buf, parsed.payloadStart, parsed.payloadEnd);
+      const m = decodePublishMessage(buf, parsed.payloadStart, parsed.payloadEnd, context.inboxes);
+      let ackInbox = m.ackInbox;
+      if (ackInbox !== '' && ackInbox !== context.acceptedInbox) {
+        if (this.acceptAckInbox(ackInbox)) context.acceptedInbox = ackInbox;
+        else ackInbox = '';
+      }
       return {
         key: m.key,
         value: m.value,
         headers: m.headers,
-        subject: msg.subject,
+        subject,
         reply,
-        ackInbox: m.ackInbox !== '' && this.acceptAckInbox(m.ackInbox) ? m.ackInbox : '',
+        ackInbox,
         correlationId: m.correlationId,
         ackPolicy: m.ackPolicy as AckPolicy,
         expectedOffset: m.expectedOffset,
         sizeBytes: data.length,
       };
     } catch (error) {
-      return this.dropMalformed(msg.subject, error instanceof Error ? error.message : String(error));
+      return this.dropMalformed(subject, error instanceof Error ? error.message : String(error));
     }
   }
 

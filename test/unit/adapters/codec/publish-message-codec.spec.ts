@@ -1,7 +1,7 @@
 import { AckPolicy, apiProtoRoot, decodeMessage } from '../../../../src/adapters/codec/api-proto';
 import { ProtobufDecodeError } from '../../../../src/adapters/codec/codec-errors';
 import { MsgType, parseEnvelope, unwrapEnvelope } from '../../../../src/adapters/codec/envelope';
-import { decodePublishMessage, encodePublishEnvelope } from '../../../../src/adapters/codec/publish-message-codec';
+import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../../../src/adapters/codec/publish-message-codec';
 
 /** protobufjs is the oracle: it encodes the inputs and decodes our outputs. */
 const MessageType = () => apiProtoRoot().lookupType('proto.Message');
@@ -117,6 +117,39 @@ describe('decodePublishMessage (payload of a MsgType-0 envelope, spec §3.3)', (
       expect(() => decodePublishMessage(buf, 0, 5)).toThrow(ProtobufDecodeError);
       expect(() => decodePublishMessage(buf, -1, 2)).toThrow(ProtobufDecodeError);
     });
+  });
+});
+
+describe('RepeatedUtf8Decoder (ack inboxes decoded once per producer)', () => {
+  it('returns the same string object while the bytes repeat, and decodes anew when they change', () => {
+    const decoder = new RepeatedUtf8Decoder();
+    const a1 = Buffer.from('xx_INBOX.abcxx');
+    const a2 = Buffer.from('__INBOX.abc');
+    const first = decoder.decode(a1, 2, 12);
+    expect(first).toBe('_INBOX.abc');
+    expect(decoder.decode(a2, 1, 11)).toBe(first);
+    expect(decoder.decode(Buffer.from('_INBOX.abd'), 0, 10)).toBe('_INBOX.abd'); // same length, last byte differs
+    expect(decoder.decode(Buffer.from('_INBOX.ab'), 0, 9)).toBe('_INBOX.ab');
+    expect(decoder.decode(Buffer.from('ïnböx'), 0, Buffer.byteLength('ïnböx'))).toBe('ïnböx');
+    expect(decoder.decode(Buffer.alloc(0), 0, 0)).toBe('');
+  });
+
+  it('does not keep a view of the input: changing the input afterwards does not fool it', () => {
+    const decoder = new RepeatedUtf8Decoder();
+    const input = Buffer.from('inbox.1');
+    expect(decoder.decode(input, 0, 7)).toBe('inbox.1');
+    input.write('2', 6);
+    expect(decoder.decode(input, 0, 7)).toBe('inbox.2');
+  });
+
+  it('gives decodePublishMessage the same ack inbox as the plain decode', () => {
+    const envelope = encodePublishEnvelope({ value: Buffer.from('v'), ackInbox: 'acks.ï', correlationId: 'c', expectedOffset: -1 });
+    const parsed = parseEnvelope(envelope, MsgType.Publish);
+    if (parsed.kind !== 'ok') throw new Error('not an envelope');
+    const decoder = new RepeatedUtf8Decoder();
+    for (let i = 0; i < 2; i++) {
+      expect(decodePublishMessage(envelope, parsed.payloadStart, parsed.payloadEnd, decoder)).toEqual(decodePublishMessage(envelope, parsed.payloadStart, parsed.payloadEnd));
+    }
   });
 });
 

@@ -103,11 +103,13 @@ export class SegmentIndex {
   /** On-disk bytes of entries [from, to). */
   encode(from: number, to: number): Buffer {
     const buf = Buffer.allocUnsafe((to - from) * INDEX_ENTRY_BYTES);
+    // DataView writes big-endian int64s without the bigint arithmetic of Buffer.writeBigInt64BE.
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (let i = from, p = 0; i < to; i++, p += INDEX_ENTRY_BYTES) {
-      buf.writeInt32BE(this.relOffsets[i]!, p);
-      buf.writeBigInt64BE(this.timestamps[i]!, p + 4);
-      buf.writeInt32BE(this.positions[i]!, p + 12);
-      buf.writeInt32BE(this.sizes[i]!, p + 16);
+      view.setInt32(p, this.relOffsets[i]!);
+      view.setBigInt64(p + 4, this.timestamps[i]!);
+      view.setInt32(p + 12, this.positions[i]!);
+      view.setInt32(p + 16, this.sizes[i]!);
     }
     return buf;
   }
