@@ -1,5 +1,6 @@
 import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { Logger } from '../../../application/ports/logger.port';
+import { installNatsFastMsgParse } from './nats-fast-msg-parse';
 import { installNatsLargeMessageBuffer } from './nats-large-message-buffer';
 
 export interface NatsConnectionSettings {
@@ -38,6 +39,8 @@ export async function openNatsConnection(
     options.tls = { certFile: settings.tls.certFile, keyFile: settings.tls.keyFile, ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}) };
   }
   if (!installNatsLargeMessageBuffer()) logger.debug({}, 'NATS client internals not as expected: large messages are received without pre-sized buffers');
+  // After the pre-sizing patch: frames cut by the end of a read go through it.
+  if (!installNatsFastMsgParse()) logger.debug({}, 'NATS client internals not as expected: MSG frames are parsed byte by byte');
   const nc = await connect(options);
   onConnected(true);
   void nc.closed().then(() => onConnected(false));
