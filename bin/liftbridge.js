@@ -1,5 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-heap-size=128
 'use strict';
+// --initial-heap-size: without it V8 starts a full (mark-compact) GC every few hundred ms under
+// ingest load, only because the Buffers that pass through count against a small initial heap
+// limit; 128 MB removes those GCs at the same peak RSS (docs/benchmarks.md, session 4).
+// scripts/node-flags.js gives the same node flags to the bench and the tests that start this file.
 // The liftbridge executable runs the compiled server. On a fresh clone (nothing compiled yet) it
 // first installs and builds what is missing, as `npm start` does.
 const fs = require('node:fs');

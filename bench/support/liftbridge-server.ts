@@ -6,6 +6,7 @@ import { ChildRegistry, ManagedChild } from './children';
 import { freePort, pollUntil } from './deadline';
 
 const repoRoot = path.resolve(__dirname, '../..');
+const { liftbridgeNodeFlags } = require('../../scripts/node-flags.js') as { liftbridgeNodeFlags(): string[] };
 
 export interface StartedLiftbridge {
   readonly address: string;
@@ -68,12 +69,13 @@ export async function startLiftbridge(
 }
 
 /**
- * Extra node options for every server the bench starts, from BENCH_SERVER_NODE_ARGS (split on
- * spaces), e.g. `--cpu-prof --cpu-prof-dir=.tmp/prof`: NODE_OPTIONS refuses --cpu-prof, and the
- * profile is written when the server exits on the bench's SIGTERM.
+ * Node options for every server the bench starts: those of the `liftbridge` executable (its
+ * shebang, so the bench runs the server as `npx liftbridge` does), then BENCH_SERVER_NODE_ARGS
+ * (split on spaces), e.g. `--cpu-prof --cpu-prof-dir=.tmp/prof`: NODE_OPTIONS refuses --cpu-prof,
+ * and the profile is written when the server exits on the bench's SIGTERM.
  */
 function serverNodeArgs(): string[] {
-  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
+  return [...liftbridgeNodeFlags(), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0)];
 }
 
 /** True when the server's health service answers SERVING for proto.API within `timeoutMs`. */

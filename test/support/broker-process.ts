@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { createHealthClient } from '../../src/adapters/inbound/grpc/health-service-definition';
 import { waitFor } from './ports';
 
+const { liftbridgeNodeFlags } = require('../../scripts/node-flags.js') as { liftbridgeNodeFlags(): string[] };
 const root = path.resolve(__dirname, '../..');
 
 /** The built `liftbridge` executable as a child process (the integration tests' real server). */
@@ -34,7 +35,8 @@ export class BrokerProcess {
 
   /** Spawns `bin/liftbridge.js` with `args`; does not wait for it to serve. */
   static spawn(args: readonly string[], port: number, env: NodeJS.ProcessEnv = process.env): BrokerProcess {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'liftbridge.js'), ...args], {
+    // The executable's own node flags (its shebang), as `npx liftbridge` would run it.
+    const child = spawn(process.execPath, [...liftbridgeNodeFlags(), path.join(root, 'bin', 'liftbridge.js'), ...args], {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
