@@ -81,6 +81,11 @@ async function warmUp(ctx: BenchContext): Promise<void> {
   progress(`bench: warm-up round done in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s (untimed)`);
 }
 
+/** A full GC of the bench process (node --expose-gc, as `npm run bench` starts it); nothing without it. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** The cases this run measures (`--cases`), in table order. */
 function selectedCases(config: BenchConfig): readonly BenchCase[] {
   if (config.cases === undefined) return everyCase;
@@ -117,6 +122,9 @@ async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): 
           continue;
         }
         try {
+          // The bench process is every case's client: collect the previous cases' garbage now, so
+          // that its GC work is not charged to whichever case runs next.
+          collectGarbage();
           const sample = await c.run(ctx, size, run);
           result.samples.push(sample);
           const extra = sample.p50Ms !== undefined ? `, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms!.toFixed(2)} ms` : '';
