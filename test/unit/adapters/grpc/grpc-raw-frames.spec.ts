@@ -1,4 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { rawFrameWriter } from '../../../../src/adapters/inbound/grpc/grpc-raw-frames';
 
 /** A server-streaming method with identity (de)serializers: messages are raw bytes both ways. */
@@ -109,6 +111,35 @@ describe('rawFrameWriter (framed messages straight to the HTTP/2 stream, against
     call.on('error', () => undefined);
     call.once('data', () => call.cancel()); // the client never reads past the first message
     expect(await woke).toBe(true);
+  });
+
+  it('works the same over TLS (the HTTP/2 stream of a secure server)', async () => {
+    const fixtures = path.join(__dirname, '../../infrastructure/config/fixtures/tls');
+    const cert = fs.readFileSync(path.join(fixtures, 'server.crt'));
+    const key = fs.readFileSync(path.join(fixtures, 'server.key'));
+    const secure = new grpc.Server();
+    secure.addService(definition, {
+      Stream: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+        const raw = rawFrameWriter(call);
+        if (!raw) return call.emit('error', { code: grpc.status.INTERNAL, details: 'no raw frame writer' });
+        raw.write(frames(Array.from({ length: 2000 }, (_, i) => message(i, 700))));
+        call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'End of readonly partition' });
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      secure.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createSsl(null, [{ private_key: key, cert_chain: cert }]), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    const tlsClient = new RawClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(cert), { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as typeof client;
+    try {
+      const { messages, status } = await readAll(tlsClient.Stream(Buffer.alloc(0)));
+      expect(status.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(status.details).toBe('End of readonly partition');
+      expect(messages.length).toBe(2000);
+      expect(messages.every((m, i) => m.equals(message(i, 700)))).toBe(true);
+    } finally {
+      tlsClient.close();
+      secure.forceShutdown();
+    }
   });
 
   it('returns null (use call.write) when grpc-js is not shaped as expected', () => {
