@@ -64,13 +64,13 @@ class Environment {
  * ceiling and core NATS get the same pass. Failures are only reported here: the timed runs fail on
  * their own.
  */
-async function warmUp(ctx: BenchContext): Promise<void> {
+async function warmUp(ctx: BenchContext, cases: readonly BenchCase[]): Promise<void> {
   const c = ctx.config;
   const warm: BenchConfig = { ...c, unaryCount: Math.min(c.unaryCount, 100) };
   const warmCtx: BenchContext = { ...ctx, config: warm, progress: () => undefined };
   const t0 = process.hrtime.bigint();
   for (const size of c.sizes) {
-    for (const benchCase of selectedCases(c)) {
+    for (const benchCase of cases) {
       try {
         await benchCase.run(warmCtx, size, 0);
       } catch (error) {
@@ -78,7 +78,7 @@ async function warmUp(ctx: BenchContext): Promise<void> {
       }
     }
   }
-  progress(`bench: warm-up round done in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s (untimed)`);
+  progress(`bench: warm-up round of ${cases.length} case(s) done in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s (untimed)`);
 }
 
 /** A full GC of the bench process (node --expose-gc, as `npm run bench` starts it); nothing without it. */
@@ -101,42 +101,47 @@ type LiftbridgeCheck = (server: LiftbridgeServer) => Promise<string | null>;
 
 async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): Promise<CaseResult[]> {
   const liftbridgeDown = new Map<LiftbridgeServer, string>();
-  await warmUp(ctx);
   const { config } = ctx;
   const allCases = selectedCases(config);
   const results: CaseResult[] = [];
   for (const size of config.sizes) for (const c of allCases) results.push({ id: c.id, title: c.title, size, samples: [] });
-  // Rounds interleave the cases, so that slow drift of this noisy machine spreads over all of them.
-  for (const size of config.sizes) {
-    for (let run = 1; run <= config.runs; run++) {
-      for (const c of roundOrder(run).filter((c) => allCases.includes(c))) {
-        const result = results.find((r) => r.id === c.id && r.size === size)!;
-        if (result.error) continue;
-        const label = `[${sizeLabel(size)} run ${run}/${config.runs}] ${c.title}`;
-        const needsLiftbridge = c.id.startsWith('lb-');
-        const server: LiftbridgeServer = c.liftbridge ?? 'main';
-        const down = needsLiftbridge ? liftbridgeDown.get(server) : undefined;
-        if (down) {
-          result.error = `skipped: ${down.split('\n')[0]}`;
-          progress(`${label}: ${result.error}`);
-          continue;
-        }
-        try {
-          // The bench process is every case's client: collect the previous cases' garbage now, so
-          // that its GC work is not charged to whichever case runs next.
-          collectGarbage();
-          const sample = await c.run(ctx, size, run);
-          result.samples.push(sample);
-          const extra = sample.p50Ms !== undefined ? `, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms!.toFixed(2)} ms` : '';
-          progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra})`);
-        } catch (error) {
-          result.error = (error as Error).message;
-          progress(`${label}: FAILED: ${result.error}`);
-          if (needsLiftbridge) {
-            const problem = await liftbridgeProblem(server);
-            if (problem) {
-              liftbridgeDown.set(server, problem);
-              progress(`bench: ${problem}`);
+  // Single-node cases first, then the cluster cases (see BenchCase.phase); each phase warmed up.
+  for (const phase of [undefined, 'clusters'] as const) {
+    const cases = allCases.filter((c) => c.phase === phase);
+    if (cases.length === 0) continue;
+    await warmUp(ctx, cases);
+    // Rounds interleave the cases, so that slow drift of this noisy machine spreads over all of them.
+    for (const size of config.sizes) {
+      for (let run = 1; run <= config.runs; run++) {
+        for (const c of roundOrder(run).filter((c) => cases.includes(c))) {
+          const result = results.find((r) => r.id === c.id && r.size === size)!;
+          if (result.error) continue;
+          const label = `[${sizeLabel(size)} run ${run}/${config.runs}] ${c.title}`;
+          const needsLiftbridge = c.id.startsWith('lb-');
+          const server: LiftbridgeServer = c.liftbridge ?? 'main';
+          const down = needsLiftbridge ? liftbridgeDown.get(server) : undefined;
+          if (down) {
+            result.error = `skipped: ${down.split('\n')[0]}`;
+            progress(`${label}: ${result.error}`);
+            continue;
+          }
+          try {
+            // The bench process is every case's client: collect the previous cases' garbage now, so
+            // that its GC work is not charged to whichever case runs next.
+            collectGarbage();
+            const sample = await c.run(ctx, size, run);
+            result.samples.push(sample);
+            const extra = sample.p50Ms !== undefined ? `, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms!.toFixed(2)} ms` : '';
+            progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra})`);
+          } catch (error) {
+            result.error = (error as Error).message;
+            progress(`${label}: FAILED: ${result.error}`);
+            if (needsLiftbridge) {
+              const problem = await liftbridgeProblem(server);
+              if (problem) {
+                liftbridgeDown.set(server, problem);
+                progress(`bench: ${problem}`);
+              }
             }
           }
         }

@@ -87,5 +87,11 @@ export interface BenchCase {
   readonly title: string;
   /** Which liftbridge-ts server an `lb-` case uses (default: the main one). */
   readonly liftbridge?: 'main' | 'metrics-off' | 'metrics-on-twin' | 'cluster';
+  /**
+   * 'clusters' for the cases on the three-node clusters: they are warmed up and timed in a phase of
+   * their own after every single-node case, so that what they leave running (busy followers, a
+   * JetStream cluster's unsynced writes) does not weigh on the single-node comparisons.
+   */
+  readonly phase?: 'clusters';
   run(ctx: BenchContext, size: number, run: number): Promise<Sample>;
 }

@@ -19,6 +19,7 @@ const STREAM_ADMIN_MS = 30_000;
 export const jetStreamR3Case: BenchCase = {
   id: 'jetstream-r3',
   title: 'JetStream R3 file, pipelined (3 nodes)',
+  phase: 'clusters',
   async run(ctx, size, run) {
     const total = ctx.config.publishCount;
     const name = `BENCH_JS3_${size}_R${run}`;

@@ -26,6 +26,7 @@ function replicatedPublishCase(id: CaseId, title: string, tag: string, replicati
     id,
     title,
     liftbridge: 'cluster',
+    phase: 'clusters',
     async run(ctx, size, run) {
       const total = ctx.config.publishCount;
       const name = `bench-${tag}-${size}-r${run}`;
