@@ -206,11 +206,6 @@ export function encodeSubscribeBatch(entries: Buffer, count: number, stream: str
   return new SubscribeMessageEncoder(stream, partition).encodeBatch(entries, count, start);
 }
 
-/** `SubscribeMessageEncoder.encodeFrames` with a one-off encoder. */
-export function encodeSubscribeFrames(entries: Buffer, count: number, stream: string, partition: number, start = 0): Buffer {
-  return new SubscribeMessageEncoder(stream, partition).encodeFrames(entries, count, start);
-}
-
 /** The position right after the entry starting at `entryStart` (validated like `encode`). */
 export function messageSetEntryEnd(entries: Buffer, entryStart: number): number {
   const layout = new EntryLayout();
