@@ -19,6 +19,7 @@ import { startLiftbridgeCluster } from './support/liftbridge-cluster';
 import { isServing, startLiftbridge } from './support/liftbridge-server';
 import { describeMachine } from './support/machine';
 import { OrphanGuard } from './support/orphan-guard';
+import { CpuMeter } from './support/process-cpu';
 import { startNatsServer } from './support/nats-server';
 import type { BenchCase, BenchConfig, BenchContext } from './types';
 
@@ -99,7 +100,13 @@ type LiftbridgeServer = NonNullable<BenchCase['liftbridge']>;
 /** Why a liftbridge-ts server cannot serve the remaining cases (exited or not answering), or null. */
 type LiftbridgeCheck = (server: LiftbridgeServer) => Promise<string | null>;
 
-async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): Promise<CaseResult[]> {
+/** "bench 5.1, nats-server 5.8, idle 3.0 µs/msg": where a run's CPU went, per message. */
+function describeCpu(cpuMs: Readonly<Record<string, number>>, messages: number): string {
+  const perMessage = Object.entries(cpuMs).map(([label, ms]) => `${label} ${((ms * 1000) / messages).toFixed(1)}`);
+  return `cpu µs/msg: ${perMessage.join(', ')}`;
+}
+
+async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck, cpu: CpuMeter): Promise<CaseResult[]> {
   const liftbridgeDown = new Map<LiftbridgeServer, string>();
   const { config } = ctx;
   const allCases = selectedCases(config);
@@ -129,10 +136,11 @@ async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck): 
             // The bench process is every case's client: collect the previous cases' garbage now, so
             // that its GC work is not charged to whichever case runs next.
             collectGarbage();
-            const sample = await c.run(ctx, size, run);
+            const before = cpu.snapshot();
+            const sample = { ...(await c.run(ctx, size, run)), cpuMs: cpu.since(before) };
             result.samples.push(sample);
             const extra = sample.p50Ms !== undefined ? `, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms!.toFixed(2)} ms` : '';
-            progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra})`);
+            progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra}; ${describeCpu(sample.cpuMs, sample.messages)})`);
           } catch (error) {
             result.error = (error as Error).message;
             progress(`${label}: FAILED: ${result.error}`);
@@ -210,7 +218,19 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     }
     return null;
   };
-  const results = await runCases(ctx, liftbridgeProblem);
+  // CPU per process group for every timed run (includes each case's setup, e.g. stream creation).
+  const pidsOf = (children: readonly { child: { process: { pid?: number } } }[]): number[] =>
+    children.map((c) => c.child.process.pid).filter((pid): pid is number => pid !== undefined);
+  const cpu = new CpuMeter([
+    { label: 'nats-server', pids: nats.pid === undefined ? [] : [nats.pid] },
+    { label: 'lb', pids: pidsOf([liftbridge]) },
+    { label: 'lb-off', pids: pidsOf([liftbridgeOff]) },
+    { label: 'lb-twin', pids: pidsOf([liftbridgeTwin]) },
+    { label: 'lb-cluster', pids: pidsOf(cluster.servers) },
+    { label: 'js-cluster', pids: jetStreamCluster.children.map((c) => c.process.pid).filter((pid): pid is number => pid !== undefined) },
+    { label: 'ceiling', pids: pidsOf([ceiling]) },
+  ]);
+  const results = await runCases(ctx, liftbridgeProblem, cpu);
 
   const elapsedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const machine = describeMachine(nats.version);

@@ -65,6 +65,11 @@ export interface Sample {
   readonly wireBytesPerMessage?: number;
   readonly p50Ms?: number;
   readonly p99Ms?: number;
+  /**
+   * CPU milliseconds used during the run per process group ("bench" is this process, the client;
+   * "idle" the machine's idle time over all CPUs), filled in by the runner on Linux.
+   */
+  readonly cpuMs?: Readonly<Record<string, number>>;
 }
 
 export type CaseId =

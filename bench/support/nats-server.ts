@@ -8,6 +8,8 @@ import { canConnect, freePort, pollUntil } from './deadline';
 export interface StartedNatsServer {
   readonly url: string;
   readonly version: string;
+  /** Process id, for CPU accounting. */
+  readonly pid: number | undefined;
 }
 
 /** Starts nats-server with JetStream (store under `workDir`) on a free loopback port. */
@@ -25,7 +27,7 @@ export async function startNatsServer(children: ChildRegistry, workDir: string):
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- nats-server output ---\n${child.logs}`);
   }
-  return { url: `nats://127.0.0.1:${port}`, version: natsServerVersion(binary) };
+  return { url: `nats://127.0.0.1:${port}`, version: natsServerVersion(binary), pid: child.process.pid };
 }
 
 function natsServerVersion(binary: string): string {

@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+
+/** Linux reports CPU times in /proc in clock ticks; USER_HZ is 100 on every mainstream build. */
+const MS_PER_TICK = 10;
+
+/**
+ * CPU time (user + system, all threads) of process `pid` in milliseconds, from /proc/<pid>/stat;
+ * null when it cannot be read (not Linux, or the process is gone).
+ */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) may contain spaces; fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK; // utime, stime (fields 14, 15)
+  } catch {
+    return null;
+  }
+}
+
+/** Idle time (idle + iowait) summed over all CPUs of the machine, in milliseconds, from /proc/stat. */
+export function machineIdleMs(): number | null {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.split(/\s+/);
+    return (Number(cpu[4]) + Number(cpu[5])) * MS_PER_TICK;
+  } catch {
+    return null;
+  }
+}
+
+/** A labelled group of processes whose CPU time is summed (e.g. the three nodes of a cluster). */
+export interface MeteredProcesses {
+  readonly label: string;
+  readonly pids: readonly number[];
+}
+
+export type CpuSnapshot = ReadonlyMap<string, number>;
+
+/**
+ * CPU time per labelled group of child processes, plus this process ("bench", the client of every
+ * case), and the machine's idle time (all CPUs), between two snapshots: tells which process a case's time went to, and whether a case is
+ * slower in one run because a process worked harder or because it got less of the machine.
+ */
+export class CpuMeter {
+  constructor(private readonly groups: readonly MeteredProcesses[]) {}
+
+  snapshot(): CpuSnapshot {
+    const snap = new Map<string, number>();
+    const own = process.cpuUsage();
+    snap.set('bench', (own.user + own.system) / 1000);
+    snap.set('idle', machineIdleMs() ?? 0);
+    for (const group of this.groups) {
+      let total = 0;
+      for (const pid of group.pids) total += processCpuMs(pid) ?? 0;
+      snap.set(group.label, total);
+    }
+    return snap;
+  }
+
+  /** Milliseconds of CPU per group since `before`, in meter order, groups that used under 20 ms left out. */
+  since(before: CpuSnapshot): Record<string, number> {
+    const after = this.snapshot();
+    const used: Record<string, number> = {};
+    for (const [label, ms] of after) {
+      const delta = Math.round(ms - (before.get(label) ?? ms));
+      if (delta >= 20) used[label] = delta;
+    }
+    return used;
+  }
+}
