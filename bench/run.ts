@@ -137,10 +137,10 @@ async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck, c
             // that its GC work is not charged to whichever case runs next.
             collectGarbage();
             const before = cpu.snapshot();
-            const sample = { ...(await c.run(ctx, size, run)), cpuMs: cpu.since(before) };
+            const sample = { ...(await c.run(ctx, size, run)), ...cpu.since(before) };
             result.samples.push(sample);
             const extra = sample.p50Ms !== undefined ? `, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms!.toFixed(2)} ms` : '';
-            progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra}; ${describeCpu(sample.cpuMs, sample.messages)})`);
+            progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra}; ${describeCpu(sample.cpuMs, sample.messages)}; disk ${int(sample.diskWrittenMB)} MB written)`);
           } catch (error) {
             result.error = (error as Error).message;
             progress(`${label}: FAILED: ${result.error}`);

@@ -70,6 +70,8 @@ export interface Sample {
    * "idle" the machine's idle time over all CPUs), filled in by the runner on Linux.
    */
   readonly cpuMs?: Readonly<Record<string, number>>;
+  /** Megabytes (10^6 bytes) written to the machine's disks during the run (any process). */
+  readonly diskWrittenMB?: number;
 }
 
 export type CaseId =
