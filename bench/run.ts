@@ -13,7 +13,7 @@ import { allCases as everyCase, roundOrder } from './cases';
 import { computeRatios, renderReport, summarize, writeResultsJson, type CaseResult } from './report';
 import { parseArgs, USAGE, UsageError } from './support/args';
 import { startCeilingServer } from './support/ceiling-server';
-import { ChildRegistry } from './support/children';
+import { ChildRegistry, type ManagedChild } from './support/children';
 import { startJetStreamCluster } from './support/jetstream-cluster';
 import { startLiftbridgeCluster } from './support/liftbridge-cluster';
 import { isServing, startLiftbridge } from './support/liftbridge-server';
@@ -219,16 +219,16 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     return null;
   };
   // CPU per process group for every timed run (includes each case's setup, e.g. stream creation).
-  const pidsOf = (children: readonly { child: { process: { pid?: number } } }[]): number[] =>
-    children.map((c) => c.child.process.pid).filter((pid): pid is number => pid !== undefined);
+  const pidsOf = (children: readonly ManagedChild[]): number[] =>
+    children.map((c) => c.process.pid).filter((pid): pid is number => pid !== undefined);
   const cpu = new CpuMeter([
     { label: 'nats-server', pids: nats.pid === undefined ? [] : [nats.pid] },
-    { label: 'lb', pids: pidsOf([liftbridge]) },
-    { label: 'lb-off', pids: pidsOf([liftbridgeOff]) },
-    { label: 'lb-twin', pids: pidsOf([liftbridgeTwin]) },
-    { label: 'lb-cluster', pids: pidsOf(cluster.servers) },
-    { label: 'js-cluster', pids: jetStreamCluster.children.map((c) => c.process.pid).filter((pid): pid is number => pid !== undefined) },
-    { label: 'ceiling', pids: pidsOf([ceiling]) },
+    { label: 'lb', pids: pidsOf([liftbridge.child]) },
+    { label: 'lb-off', pids: pidsOf([liftbridgeOff.child]) },
+    { label: 'lb-twin', pids: pidsOf([liftbridgeTwin.child]) },
+    { label: 'lb-cluster', pids: pidsOf(cluster.servers.map((s) => s.child)) },
+    { label: 'js-cluster', pids: pidsOf(jetStreamCluster.children) },
+    { label: 'ceiling', pids: pidsOf([ceiling.child]) },
   ]);
   const results = await runCases(ctx, liftbridgeProblem, cpu);
 

@@ -58,9 +58,10 @@ const DISK = 'disk-written-bytes';
 export type CpuSnapshot = ReadonlyMap<string, number>;
 
 /**
- * CPU time per labelled group of child processes, plus this process ("bench", the client of every
- * case), and the machine's idle time (all CPUs), between two snapshots: tells which process a case's time went to, and whether a case is
- * slower in one run because a process worked harder or because it got less of the machine.
+ * CPU time per labelled group of child processes, of this process ("bench", the client of every
+ * case) and the machine's idle time (all CPUs) between two snapshots: tells which process a case's
+ * time went to, and whether a run was slower because a process worked harder or because the
+ * pipeline left the machine idle.
  */
 export class CpuMeter {
   constructor(private readonly groups: readonly MeteredProcesses[]) {}
