@@ -52,32 +52,32 @@ export interface MeteredProcesses {
   readonly pids: readonly number[];
 }
 
-/** Snapshot key of the disk bytes written (not a CPU time: reported apart). */
-const DISK = 'disk-written-bytes';
-
-export type CpuSnapshot = ReadonlyMap<string, number>;
+/** CPU milliseconds per label, and the disk bytes written so far, at one moment. */
+export interface CpuSnapshot {
+  readonly cpuMs: ReadonlyMap<string, number>;
+  readonly diskBytes: number;
+}
 
 /**
  * CPU time per labelled group of child processes, of this process ("bench", the client of every
- * case) and the machine's idle time (all CPUs) between two snapshots: tells which process a case's
- * time went to, and whether a run was slower because a process worked harder or because the
- * pipeline left the machine idle.
+ * case) and the machine's idle time (all CPUs) between two snapshots, and the disk bytes written
+ * meanwhile: tells which process a case's time went to, and whether a run was slower because a
+ * process worked harder or because the pipeline left the machine idle.
  */
 export class CpuMeter {
   constructor(private readonly groups: readonly MeteredProcesses[]) {}
 
   snapshot(): CpuSnapshot {
-    const snap = new Map<string, number>();
+    const cpuMs = new Map<string, number>();
     const own = process.cpuUsage();
-    snap.set('bench', (own.user + own.system) / 1000);
-    snap.set('idle', machineIdleMs() ?? 0);
-    snap.set(DISK, diskWrittenBytes() ?? 0);
+    cpuMs.set('bench', (own.user + own.system) / 1000);
+    cpuMs.set('idle', machineIdleMs() ?? 0);
     for (const group of this.groups) {
       let total = 0;
       for (const pid of group.pids) total += processCpuMs(pid) ?? 0;
-      snap.set(group.label, total);
+      cpuMs.set(group.label, total);
     }
-    return snap;
+    return { cpuMs, diskBytes: diskWrittenBytes() ?? 0 };
   }
 
   /**
@@ -87,11 +87,10 @@ export class CpuMeter {
   since(before: CpuSnapshot): { cpuMs: Record<string, number>; diskWrittenMB: number } {
     const after = this.snapshot();
     const used: Record<string, number> = {};
-    for (const [label, ms] of after) {
-      if (label === DISK) continue;
-      const delta = Math.round(ms - (before.get(label) ?? ms));
+    for (const [label, ms] of after.cpuMs) {
+      const delta = Math.round(ms - (before.cpuMs.get(label) ?? ms));
       if (delta >= 20) used[label] = delta;
     }
-    return { cpuMs: used, diskWrittenMB: ((after.get(DISK) ?? 0) - (before.get(DISK) ?? 0)) / 1e6 };
+    return { cpuMs: used, diskWrittenMB: (after.diskBytes - before.diskBytes) / 1e6 };
   }
 }
