@@ -22,6 +22,9 @@ import { ackErrorStatus, toStatus } from './grpc-error-mapping';
 import { CreateStreamDto, dtoProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
 import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from './request-mapping';
 import { serveSubscribe } from './subscribe-call';
+import { GrpcFrameBatch } from './grpc-frame-batch';
+import { rawFrameWriter } from './grpc-raw-frames';
+import { encodePublishResponse } from '../../codec/publish-response-codec';
 
 export interface ApiServiceDeps {
   readonly admin: StreamAdminHandler;
@@ -234,18 +237,25 @@ const EMPTY_ACK = {} as api.Ack;
 
 function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.PublishResponse>, deps: ApiServiceDeps): void {
   let closed = false;
+  // Responses of one synchronous run go out in one HTTP/2 write; through grpc-js one by one if its internals differ.
+  const raw = rawFrameWriter(call as unknown as ServerWritableStream<unknown, unknown>);
+  const batch = raw === null ? null : new GrpcFrameBatch(raw);
+  const send = (response: api.PublishResponse): void => {
+    if (batch === null) call.write(response);
+    else batch.add(encodePublishResponse(response));
+  };
   const respond = (response: PublishAsyncResponse): void => {
     if (closed) return;
     if (response.kind === 'ack') {
       const ack = response.ack;
-      call.write(
+      send(
         ack.ackError === 0
           ? ({ ack: toApiAck(ack), correlationId: ack.correlationId } as api.PublishResponse)
           : ({ ack: EMPTY_ACK, asyncError: asyncAckError(ack), correlationId: ack.correlationId } as api.PublishResponse),
       );
     } else {
       // Error responses carry an empty non-nil ack for older clients (spec §2.9).
-      call.write({ ack: EMPTY_ACK, asyncError: asyncErrorOf(response.error), correlationId: response.correlationId } as api.PublishResponse);
+      send({ ack: EMPTY_ACK, asyncError: asyncErrorOf(response.error), correlationId: response.correlationId } as api.PublishResponse);
     }
   };
   const session = new PublishAsyncSession(deps.publisher, deps.transport, deps.scheduler, respond);
@@ -281,6 +291,7 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
       .then(() => {
         if (!closed) {
           closed = true;
+          batch?.flush();
           call.end();
         }
       })

@@ -1,0 +1,40 @@
+import { GRPC_FRAME_PREFIX_BYTES } from '../../codec/subscribe-message-codec';
+import { RawFrameWriter } from './grpc-raw-frames';
+
+/**
+ * Collects the encoded messages a streaming call sends during one synchronous run and writes them
+ * as one buffer of gRPC frames (`RawFrameWriter`): the PublishAsync acks of one append arrive
+ * together, and grpc-js would otherwise make one HTTP/2 write per ack.
+ */
+export class GrpcFrameBatch {
+  private messages: Buffer[] = [];
+  private bytes = 0;
+  private scheduled = false;
+
+  constructor(private readonly raw: RawFrameWriter) {}
+
+  add(message: Buffer): void {
+    this.messages.push(message);
+    this.bytes += GRPC_FRAME_PREFIX_BYTES + message.length;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.flush);
+  }
+
+  /** Writes what was added (also called before the call ends, so nothing is left behind). */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.messages.length === 0) return;
+    const frames = Buffer.allocUnsafe(this.bytes);
+    let at = 0;
+    for (const message of this.messages) {
+      frames[at] = 0; // not compressed
+      frames.writeUInt32BE(message.length, at + 1);
+      message.copy(frames, at + GRPC_FRAME_PREFIX_BYTES);
+      at += GRPC_FRAME_PREFIX_BYTES + message.length;
+    }
+    this.messages = [];
+    this.bytes = 0;
+    this.raw.write(frames);
+  };
+}
