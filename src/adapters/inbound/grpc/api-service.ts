@@ -18,13 +18,13 @@ import { StreamAdminHandler } from '../../../application/use-cases/stream-admin'
 import { SubscribeHandler } from '../../../application/use-cases/subscribe';
 import { Result } from '../../../domain/shared/result';
 import * as api from '../../codec/api-types';
+import { encodePublishResponse } from '../../codec/publish-response-codec';
 import { ackErrorStatus, toStatus } from './grpc-error-mapping';
+import { GrpcFrameBatch } from './grpc-frame-batch';
+import { rawFrameWriter } from './grpc-raw-frames';
 import { CreateStreamDto, dtoProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
 import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from './request-mapping';
 import { serveSubscribe } from './subscribe-call';
-import { GrpcFrameBatch } from './grpc-frame-batch';
-import { rawFrameWriter } from './grpc-raw-frames';
-import { encodePublishResponse } from '../../codec/publish-response-codec';
 
 export interface ApiServiceDeps {
   readonly admin: StreamAdminHandler;
