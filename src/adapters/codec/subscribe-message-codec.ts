@@ -34,6 +34,13 @@ import {
 export const MESSAGE_SET_ENTRY_HEADER_BYTES = 28;
 /** gRPC's length prefix before each message on an HTTP/2 stream: compressed flag, uint32 BE length. */
 export const GRPC_FRAME_PREFIX_BYTES = 5;
+
+/** Writes the prefix of an uncompressed message of `length` bytes at `pos`; returns where the message goes. */
+export function writeGrpcFramePrefix(out: Buffer, pos: number, length: number): number {
+  out[pos] = 0;
+  out.writeUInt32BE(length, pos + 1);
+  return pos + GRPC_FRAME_PREFIX_BYTES;
+}
 const ENTRY_SIZE_AT = 24;
 const MESSAGE_KEY_LENGTH_AT = 6; // after CRC (4), magic (1), attributes (1)
 
@@ -139,9 +146,7 @@ export class SubscribeMessageEncoder {
     for (let i = 0; i < count; i++) {
       scanEntry(entries, at, layout);
       const size = this.size(layout);
-      out[pos] = 0;
-      out.writeUInt32BE(size, pos + 1);
-      pos = this.writeAt(entries, layout, out, pos + GRPC_FRAME_PREFIX_BYTES, size);
+      pos = this.writeAt(entries, layout, out, writeGrpcFramePrefix(out, pos, size), size);
       at = layout.entryEnd;
     }
     assert(pos === total, 'Subscribe frames sized wrongly');

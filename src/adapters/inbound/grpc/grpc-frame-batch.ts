@@ -1,4 +1,4 @@
-import { GRPC_FRAME_PREFIX_BYTES } from '../../codec/subscribe-message-codec';
+import { GRPC_FRAME_PREFIX_BYTES, writeGrpcFramePrefix } from '../../codec/subscribe-message-codec';
 import { RawFrameWriter } from './grpc-raw-frames';
 
 /**
@@ -28,10 +28,8 @@ export class GrpcFrameBatch {
     const frames = Buffer.allocUnsafe(this.bytes);
     let at = 0;
     for (const message of this.messages) {
-      frames[at] = 0; // not compressed
-      frames.writeUInt32BE(message.length, at + 1);
-      message.copy(frames, at + GRPC_FRAME_PREFIX_BYTES);
-      at += GRPC_FRAME_PREFIX_BYTES + message.length;
+      at = writeGrpcFramePrefix(frames, at, message.length);
+      at += message.copy(frames, at);
     }
     this.messages = [];
     this.bytes = 0;
