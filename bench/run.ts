@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: starts its own nats-server (JetStream, temp store), liftbridge-ts servers, a
- * three-server liftbridge-ts cluster, a three-node JetStream cluster and a gRPC ceiling server, runs every case in bench/cases for each message size several times, prints
+ * `npm run bench`: starts its own nats-server (JetStream, temp store), liftbridge-ts servers and a
+ * gRPC ceiling server (and, for the cluster phase only, a three-server liftbridge-ts cluster and a
+ * three-node JetStream cluster), runs every case in bench/cases for each message size several times, prints
  * progress to stderr and the table to stdout, writes .tmp/bench-results.json, and stops every
  * child it started (also on error and SIGINT/SIGTERM). Not a test: it measures and reports.
  */
@@ -16,7 +17,7 @@ import { startCeilingServer } from './support/ceiling-server';
 import { ChildRegistry, type ManagedChild } from './support/children';
 import { startJetStreamCluster } from './support/jetstream-cluster';
 import { startLiftbridgeCluster } from './support/liftbridge-cluster';
-import { isServing, startLiftbridge } from './support/liftbridge-server';
+import { isServing, startLiftbridge, type StartedLiftbridge } from './support/liftbridge-server';
 import { describeMachine } from './support/machine';
 import { OrphanGuard } from './support/orphan-guard';
 import { CpuMeter } from './support/process-cpu';
@@ -106,9 +107,14 @@ function describeCpu(cpuMs: Readonly<Record<string, number>>, messages: number):
   return `cpu µs/msg: ${perMessage.join(', ')}`;
 }
 
-async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck, cpu: CpuMeter): Promise<CaseResult[]> {
+async function runCases(
+  singleNodeCtx: BenchContext,
+  startClusters: () => Promise<BenchContext>,
+  liftbridgeProblem: LiftbridgeCheck,
+  cpu: CpuMeter,
+): Promise<CaseResult[]> {
   const liftbridgeDown = new Map<LiftbridgeServer, string>();
-  const { config } = ctx;
+  const { config } = singleNodeCtx;
   const allCases = selectedCases(config);
   const results: CaseResult[] = [];
   for (const size of config.sizes) for (const c of allCases) results.push({ id: c.id, title: c.title, size, samples: [] });
@@ -116,6 +122,7 @@ async function runCases(ctx: BenchContext, liftbridgeProblem: LiftbridgeCheck, c
   for (const phase of [undefined, 'clusters'] as const) {
     const cases = allCases.filter((c) => c.phase === phase);
     if (cases.length === 0) continue;
+    const ctx = phase === 'clusters' ? await startClusters() : singleNodeCtx;
     await warmUp(ctx, cases);
     // Rounds interleave the cases, so that slow drift of this noisy machine spreads over all of them.
     for (const size of config.sizes) {
@@ -174,19 +181,11 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
   // case runs on either), so on/off between the two is not skewed by the main server's other load.
   const liftbridgeTwin = await startLiftbridge(env.children, env.workDir, nats.url, { label: 'liftbridge-metrics-on-twin', metricsEnabled: true });
   progress(`bench: liftbridge-ts (metrics on, twin) at ${liftbridgeTwin.address} (pid ${liftbridgeTwin.child.process.pid})`);
-  // Issue 4: a three-server liftbridge-ts cluster on the same nats-server, and JetStream's own
-  // three-node cluster, each started once for the whole run.
-  const cluster = await startLiftbridgeCluster(env.children, env.workDir, nats.url);
-  const seed = cluster.servers[0]!;
-  progress(`bench: liftbridge-ts cluster of ${cluster.servers.length} at ${cluster.servers.map((s) => `${s.address} (pid ${s.child.process.pid})`).join(', ')}`);
-  const jetStreamCluster = await startJetStreamCluster(env.children, env.workDir);
-  progress(`bench: nats-server JetStream cluster at ${jetStreamCluster.servers.map((s) => `${s.name} ${s.url}`).join(', ')}`);
   const ceiling = await startCeilingServer(env.children);
   progress(`bench: gRPC ceiling server at ${ceiling.address} (pid ${ceiling.child.process.pid})`);
   env.control = createApiClient(liftbridge.address, grpc.credentials.createInsecure());
   env.controlOff = createApiClient(liftbridgeOff.address, grpc.credentials.createInsecure());
   env.controlTwin = createApiClient(liftbridgeTwin.address, grpc.credentials.createInsecure());
-  env.controlCluster = createApiClient(seed.address, grpc.credentials.createInsecure());
 
   const ctx: BenchContext = {
     config,
@@ -196,13 +195,36 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     control: env.control,
     metricsOff: { address: liftbridgeOff.address, control: env.controlOff },
     metricsOnTwin: { address: liftbridgeTwin.address, control: env.controlTwin },
-    cluster: { address: seed.address, control: env.controlCluster },
-    jetStreamCluster: { servers: jetStreamCluster.servers },
+    cluster: null,
+    jetStreamCluster: null,
     progress,
+  };
+  // CPU per process group for every timed run (includes each case's setup, e.g. stream creation).
+  const pidsOf = (children: readonly ManagedChild[]): number[] =>
+    children.map((c) => c.process.pid).filter((pid): pid is number => pid !== undefined);
+  const clusterPids: number[] = [];
+  const jetStreamClusterPids: number[] = [];
+  const clusterServers: StartedLiftbridge[] = [];
+  /**
+   * Issue 4: a three-server liftbridge-ts cluster on the same nats-server, and JetStream's own
+   * three-node cluster, started when the cluster phase begins: idle, they would still take CPU
+   * (heartbeats, timers) from every single-node run.
+   */
+  const startClusters = async (): Promise<BenchContext> => {
+    const cluster = await startLiftbridgeCluster(env.children, env.workDir, nats.url);
+    clusterServers.push(...cluster.servers);
+    const seed = cluster.servers[0]!;
+    progress(`bench: liftbridge-ts cluster of ${cluster.servers.length} at ${cluster.servers.map((s) => `${s.address} (pid ${s.child.process.pid})`).join(', ')}`);
+    const jetStreamCluster = await startJetStreamCluster(env.children, env.workDir);
+    progress(`bench: nats-server JetStream cluster at ${jetStreamCluster.servers.map((s) => `${s.name} ${s.url}`).join(', ')}`);
+    clusterPids.push(...pidsOf(cluster.servers.map((s) => s.child)));
+    jetStreamClusterPids.push(...pidsOf(jetStreamCluster.children));
+    env.controlCluster = createApiClient(seed.address, grpc.credentials.createInsecure());
+    return { ...ctx, cluster: { address: seed.address, control: env.controlCluster }, jetStreamCluster: { servers: jetStreamCluster.servers } };
   };
   const liftbridgeProblem: LiftbridgeCheck = async (server) => {
     if (server === 'cluster') {
-      for (const node of cluster.servers) {
+      for (const node of clusterServers) {
         if (!node.child.running) return `liftbridge-ts cluster server ${node.child.name} exited; its last output:\n${node.child.logs}`;
         if (!(await isServing(node.address, 3_000))) {
           return `liftbridge-ts cluster server ${node.child.name} (pid ${node.child.process.pid}) does not answer its health check within 3 s (hung?); its last output:\n${node.child.logs}`;
@@ -218,19 +240,16 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     }
     return null;
   };
-  // CPU per process group for every timed run (includes each case's setup, e.g. stream creation).
-  const pidsOf = (children: readonly ManagedChild[]): number[] =>
-    children.map((c) => c.process.pid).filter((pid): pid is number => pid !== undefined);
   const cpu = new CpuMeter([
     { label: 'nats-server', pids: nats.pid === undefined ? [] : [nats.pid] },
     { label: 'lb', pids: pidsOf([liftbridge.child]) },
     { label: 'lb-off', pids: pidsOf([liftbridgeOff.child]) },
     { label: 'lb-twin', pids: pidsOf([liftbridgeTwin.child]) },
-    { label: 'lb-cluster', pids: pidsOf(cluster.servers.map((s) => s.child)) },
-    { label: 'js-cluster', pids: pidsOf(jetStreamCluster.children) },
+    { label: 'lb-cluster', pids: clusterPids },
+    { label: 'js-cluster', pids: jetStreamClusterPids },
     { label: 'ceiling', pids: pidsOf([ceiling.child]) },
   ]);
-  const results = await runCases(ctx, liftbridgeProblem, cpu);
+  const results = await runCases(ctx, startClusters, liftbridgeProblem, cpu);
 
   const elapsedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const machine = describeMachine(nats.version);
@@ -241,7 +260,7 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     { label: 'main', address: liftbridge.address, metricsEnabled: liftbridge.metricsEnabled },
     { label: 'metrics-off', address: liftbridgeOff.address, metricsEnabled: liftbridgeOff.metricsEnabled },
     { label: 'metrics-on-twin', address: liftbridgeTwin.address, metricsEnabled: liftbridgeTwin.metricsEnabled },
-    ...cluster.servers.map((s) => ({ label: s.child.name, address: s.address, metricsEnabled: s.metricsEnabled })),
+    ...clusterServers.map((s) => ({ label: s.child.name, address: s.address, metricsEnabled: s.metricsEnabled })),
   ];
   writeResultsJson(config.resultsPath, { startedAt: startedAt.toISOString(), elapsedSeconds, config, machine, servers, results, summaries, ratios });
   progress(`bench: results written to ${path.relative(process.cwd(), config.resultsPath) || config.resultsPath}`);

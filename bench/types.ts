@@ -49,11 +49,12 @@ export interface BenchContext {
   readonly metricsOnTwin: LiftbridgeTarget;
   /**
    * A three-server liftbridge-ts cluster (seed + two auto-joined) on the same nats-server, for the
-   * replicated cases; `address` and `control` are the seed's.
+   * replicated cases; `address` and `control` are the seed's. Null outside the cluster phase (the
+   * clusters are started when it begins).
    */
-  readonly cluster: LiftbridgeTarget;
-  /** Three nats-servers with JetStream routed into one cluster, for the JetStream R3 case. */
-  readonly jetStreamCluster: JetStreamClusterTarget;
+  readonly cluster: LiftbridgeTarget | null;
+  /** Three nats-servers with JetStream routed into one cluster, for the JetStream R3 case; null outside the cluster phase. */
+  readonly jetStreamCluster: JetStreamClusterTarget | null;
   progress(line: string): void;
 }
 

@@ -25,6 +25,7 @@ export const jetStreamR3Case: BenchCase = {
     const name = `BENCH_JS3_${size}_R${run}`;
     const subject = `bench.js3.${size}.r${run}`;
     const data = payload(size);
+    if (ctx.jetStreamCluster === null) throw new Error('the JetStream cluster runs in the cluster phase only');
     const { servers } = ctx.jetStreamCluster;
     let admin: NatsConnection | undefined;
     let publisher: NatsConnection | undefined;

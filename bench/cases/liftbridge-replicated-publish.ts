@@ -31,6 +31,7 @@ function replicatedPublishCase(id: CaseId, title: string, tag: string, replicati
       const total = ctx.config.publishCount;
       const name = `bench-${tag}-${size}-r${run}`;
       const subject = `bench.${tag}.${size}.r${run}`;
+      if (ctx.cluster === null) throw new Error('the liftbridge-ts cluster runs in the cluster phase only');
       const { control } = ctx.cluster;
       let nc: NatsConnection | undefined;
       await createStream(control, name, subject, replication);
