@@ -1,9 +1,11 @@
 import { assert } from '../../domain/shared/assert';
 import { ProtobufEncodeError } from './codec-errors';
-import { apiCodec, type Ack } from './api-proto';
+import type { Ack, AckError, AckPolicy } from './api-proto';
 import { ENVELOPE_HEADER_BYTES, MsgType, unwrapEnvelope, writeEnvelopeHeader } from './envelope';
+import { readString } from './publish-message-codec';
 import {
   WIRE_VARINT,
+  WireReader,
   assertInt64,
   fieldKey,
   hiWord,
@@ -77,9 +79,84 @@ export function encodeAckEnvelope(ack: AckInput): Buffer {
   return out;
 }
 
-/** Decodes a `proto.Ack` payload (protobufjs); throws ProtobufDecodeError on malformed bytes. */
+/**
+ * Decodes a `proto.Ack` payload into the values the reflection codec (api-proto.ts) gives for the
+ * same bytes: absent fields are proto3 defaults, 64-bit fields bigints, enums numbers, unknown
+ * fields skipped. Throws ProtobufDecodeError on truncated or overlong fields and on a known field
+ * with the wrong wire type. Clients decode one per acknowledged message, hence no reflection here.
+ */
 export function decodeAck(bytes: Uint8Array): Ack {
-  return apiCodec('Ack').decode(bytes);
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return readAck(new WireReader(buf, 0, buf.length));
+}
+
+/** Reads `r` to its end as a `proto.Ack` (a whole payload, or a nested one given its own reader). */
+export function readAck(r: WireReader): Ack {
+  let stream = '';
+  let partitionSubject = '';
+  let msgSubject = '';
+  let offset = 0n;
+  let ackInbox = '';
+  let correlationId = '';
+  let ackPolicy = 0;
+  let receptionTimestamp = 0n;
+  let commitTimestamp = 0n;
+  let ackError = 0;
+  while (!r.done) {
+    const tag = r.readKey();
+    const field = tag >>> 3;
+    switch (field) {
+      case F_STREAM:
+        stream = readString(r, tag);
+        break;
+      case F_PARTITION_SUBJECT:
+        partitionSubject = readString(r, tag);
+        break;
+      case F_MSG_SUBJECT:
+        msgSubject = readString(r, tag);
+        break;
+      case F_OFFSET:
+        r.expectWireType(tag, WIRE_VARINT);
+        offset = r.readInt64();
+        break;
+      case F_ACK_INBOX:
+        ackInbox = readString(r, tag);
+        break;
+      case F_CORRELATION_ID:
+        correlationId = readString(r, tag);
+        break;
+      case F_ACK_POLICY:
+        r.expectWireType(tag, WIRE_VARINT);
+        ackPolicy = r.readInt32();
+        break;
+      case F_RECEPTION_TIMESTAMP:
+        r.expectWireType(tag, WIRE_VARINT);
+        receptionTimestamp = r.readInt64();
+        break;
+      case F_COMMIT_TIMESTAMP:
+        r.expectWireType(tag, WIRE_VARINT);
+        commitTimestamp = r.readInt64();
+        break;
+      case F_ACK_ERROR:
+        r.expectWireType(tag, WIRE_VARINT);
+        ackError = r.readInt32();
+        break;
+      default:
+        r.skip(tag & 7, field);
+    }
+  }
+  return {
+    stream,
+    partitionSubject,
+    msgSubject,
+    offset,
+    ackInbox,
+    correlationId,
+    ackPolicy: ackPolicy as AckPolicy,
+    receptionTimestamp,
+    commitTimestamp,
+    ackError: ackError as AckError,
+  };
 }
 
 /** Unwraps a MsgType-1 envelope and decodes its Ack; throws EnvelopeError or ProtobufDecodeError. */

@@ -102,6 +102,18 @@ export class WireReader {
     return value;
   }
 
+  /**
+   * A varint as a signed int64 bigint (two's complement). The usual values (-1, offsets, Unix
+   * nanoseconds) go through a number, which is exact whenever the result is a safe integer; only
+   * the rest pay for bigint shifts.
+   */
+  readInt64(): bigint {
+    this.readVarint64();
+    const n = (this.hi | 0) * TWO_POW_32 + this.lo;
+    if (Number.isSafeInteger(n)) return BigInt(n);
+    return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo));
+  }
+
   /** Reads a length prefix and returns the start of the payload; the payload ends at `pos`. */
   readLengthDelimited(): number {
     this.readVarint64();

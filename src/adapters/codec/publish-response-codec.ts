@@ -1,9 +1,12 @@
 import { assert } from '../../domain/shared/assert';
-import { planAck, writeAck, type AckInput, type AckPlan } from './ack-codec';
+import { planAck, readAck, writeAck, type AckInput, type AckPlan } from './ack-codec';
+import type { Ack, PublishAsyncError, PublishAsyncErrorCode, PublishResponse } from './api-types';
 import { ProtobufEncodeError } from './codec-errors';
+import { readString } from './publish-message-codec';
 import {
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
+  WireReader,
   fieldKey,
   int32Size,
   lengthDelimitedFieldSize,
@@ -13,9 +16,11 @@ import {
 } from './protobuf-wire';
 
 /**
- * Hand-written encoder for `proto.PublishResponse` (spec §1.4), the response of Publish and of
- * every PublishAsync frame. One allocation: the nested Ack and PublishAsyncError are sized first
- * and written in place. The bytes equal the reflection codec's (and Go's) for the same values.
+ * Hand-written codec for `proto.PublishResponse` (spec §1.4), the response of Publish and of every
+ * PublishAsync frame: the server encodes one per message, a client decodes one per message. The
+ * encoder makes one allocation (the nested Ack and PublishAsyncError are sized first and written
+ * in place) and its bytes equal the reflection codec's (and Go's) for the same values; the decoder
+ * gives what the reflection codec gives for the same bytes.
  */
 
 /** `proto.PublishResponse` field numbers. */
@@ -104,3 +109,50 @@ export function encodePublishResponse(response: PublishResponseInput): Buffer {
 
 const isObject = (value: unknown): value is object =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+
+/**
+ * Decodes a `proto.PublishResponse`: `ack` and `asyncError` are undefined when absent (as the
+ * reflection codec gives them), a present one has every field (proto3 defaults filled in).
+ * Throws ProtobufDecodeError on malformed bytes or a known field with the wrong wire type.
+ */
+export function decodePublishResponse(bytes: Uint8Array): PublishResponse {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new WireReader(buf, 0, buf.length);
+  let ack: Ack | undefined;
+  let asyncError: PublishAsyncError | undefined;
+  let correlationId = '';
+  while (!r.done) {
+    const tag = r.readKey();
+    const field = tag >>> 3;
+    if (field === F_ACK || field === F_ASYNC_ERROR) {
+      r.expectWireType(tag, WIRE_LENGTH_DELIMITED);
+      const start = r.readLengthDelimited();
+      const nested = new WireReader(buf, start, r.pos);
+      if (field === F_ACK) ack = readAck(nested);
+      else asyncError = readAsyncError(nested);
+    } else if (field === F_CORRELATION_ID) {
+      correlationId = readString(r, tag);
+    } else {
+      r.skip(tag & 7, field);
+    }
+  }
+  return { ack, asyncError, correlationId };
+}
+
+function readAsyncError(r: WireReader): PublishAsyncError {
+  let code = 0;
+  let message = '';
+  while (!r.done) {
+    const tag = r.readKey();
+    const field = tag >>> 3;
+    if (field === F_ERROR_CODE) {
+      r.expectWireType(tag, WIRE_VARINT);
+      code = r.readInt32();
+    } else if (field === F_ERROR_MESSAGE) {
+      message = readString(r, tag);
+    } else {
+      r.skip(tag & 7, field);
+    }
+  }
+  return { code: code as PublishAsyncErrorCode, message };
+}

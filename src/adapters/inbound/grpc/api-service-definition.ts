@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as api from '../../codec/api-proto';
 import type { ProtoInit } from '../../codec/proto-schema';
-import { decodePublishRequest } from '../../codec/publish-request-codec';
-import { encodePublishResponse } from '../../codec/publish-response-codec';
+import { decodePublishRequest, encodePublishRequest } from '../../codec/publish-request-codec';
+import { decodePublishResponse, encodePublishResponse } from '../../codec/publish-response-codec';
 
 /**
  * The `proto.API` service (spec §1.2) as a grpc-js ServiceDefinition whose (de)serializers are our
@@ -78,14 +78,15 @@ export const apiServiceDefinition: grpc.ServiceDefinition = Object.freeze({
     FetchPartitionMetadata: method('FetchPartitionMetadata', UNARY,
       { encode: api.encodeFetchPartitionMetadataRequest, decode: api.decodeFetchPartitionMetadataRequest },
       { encode: api.encodeFetchPartitionMetadataResponse, decode: api.decodeFetchPartitionMetadataResponse }),
-    // The publish path is hot: the server's directions (request decode, response encode) use the
-    // hand-written codecs; the client's directions (tests and tools) stay on the reflection codec.
+    // The publish path is hot in both directions (a client encodes a request and decodes a response
+    // per message, the server the reverse): hand-written codecs, checked against the reflection
+    // codec in test/unit/adapters/codec.
     Publish: method('Publish', UNARY,
-      { encode: api.encodePublishRequest, decode: decodePublishRequest },
-      { encode: encodePublishResponse, decode: api.decodePublishResponse }),
+      { encode: encodePublishRequest, decode: decodePublishRequest },
+      { encode: encodePublishResponse, decode: decodePublishResponse }),
     PublishAsync: method('PublishAsync', BIDI_STREAM,
-      { encode: api.encodePublishRequest, decode: decodePublishRequest },
-      { encode: encodePublishResponse, decode: api.decodePublishResponse }),
+      { encode: encodePublishRequest, decode: decodePublishRequest },
+      { encode: encodePublishResponse, decode: decodePublishResponse }),
     PublishToSubject: method('PublishToSubject', UNARY,
       { encode: api.encodePublishToSubjectRequest, decode: api.decodePublishToSubjectRequest },
       { encode: api.encodePublishToSubjectResponse, decode: api.decodePublishToSubjectResponse }),

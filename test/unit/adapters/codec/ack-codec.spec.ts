@@ -1,6 +1,7 @@
+import * as fc from 'fast-check';
 import { decodeAck, decodeAckEnvelope, encodeAck, encodeAckEnvelope } from '../../../../src/adapters/codec/ack-codec';
-import { AckError, AckPolicy, apiProtoRoot } from '../../../../src/adapters/codec/api-proto';
-import { ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
+import { AckError, AckPolicy, apiCodec, apiProtoRoot, type Ack } from '../../../../src/adapters/codec/api-proto';
+import { CodecError, ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
 import { EnvelopeError, MsgType, wrapEnvelope } from '../../../../src/adapters/codec/envelope';
 
 const NS = 1700000000123456789n;
@@ -64,5 +65,165 @@ describe('Ack codec (spec §1.4 Ack table, §3.3)', () => {
     expect(() => decodeAckEnvelope(wrapEnvelope(MsgType.Publish, encodeAck(fullAck)))).toThrow(EnvelopeError);
     expect(() => decodeAckEnvelope(Buffer.from('plain'))).toThrow(EnvelopeError);
     expect(() => decodeAckEnvelope(wrapEnvelope(MsgType.Ack, Buffer.from([0x0a, 0x09, 0x41])))).toThrow(ProtobufDecodeError);
+  });
+});
+
+describe('decodeAck against the reflection codec (spec §1.4 Ack table)', () => {
+  /** The reflection codec (protobufjs underneath) is the oracle decodeAck must agree with. */
+  const oracle = () => apiCodec('Ack');
+  const SEED = 0x9b13;
+  const RUNS = 300;
+  const INT64_MIN = -(2n ** 63n);
+  const INT64_MAX = 2n ** 63n - 1n;
+  const INT32_MIN = -0x80000000;
+  const INT32_MAX = 0x7fffffff;
+  const hex = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
+  const DEFAULT_ACK: Ack = {
+    stream: '', partitionSubject: '', msgSubject: '', offset: 0n, ackInbox: '', correlationId: '',
+    ackPolicy: AckPolicy.LEADER, receptionTimestamp: 0n, commitTimestamp: 0n, ackError: AckError.OK,
+  };
+
+  /** Our outcome on `bytes`: the ack, or 'rejected' on a CodecError; any other exception fails the test. */
+  const decodeOrReject = (decode: (bytes: Buffer) => Ack, bytes: Buffer): Ack | 'rejected' => {
+    try {
+      return decode(bytes);
+    } catch (error) {
+      if (error instanceof CodecError) return 'rejected';
+      throw error;
+    }
+  };
+
+  // UTF-16 code units include lone surrogates: the oracle writes them as invalid UTF-8, which both
+  // decoders must turn into the same replacement characters.
+  const codeUnit = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.integer({ min: 0, max: 0xffff }))
+    .map((c) => String.fromCharCode(c));
+  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 16 }), fc.string({ unit: codeUnit, maxLength: 8 }));
+  const int64 = fc.oneof(fc.constantFrom(0n, -1n, NS, INT64_MIN, INT64_MAX, 2n ** 53n + 1n), fc.bigInt({ min: INT64_MIN, max: INT64_MAX }));
+  const int32 = fc.oneof(fc.constantFrom(0, -1, INT32_MIN, INT32_MAX), fc.integer({ min: INT32_MIN, max: INT32_MAX }));
+  /** Acks with any subset of fields set (absent = proto3 default). */
+  const ackArb = fc.record({
+    stream: text, partitionSubject: text, msgSubject: text, offset: int64, ackInbox: text, correlationId: text,
+    ackPolicy: int32, receptionTimestamp: int64, commitTimestamp: int64, ackError: int32,
+  }, { requiredKeys: [] }) as fc.Arbitrary<Partial<Ack>>;
+
+  it('agrees with the oracle on seeded random acks: int64 extremes, negative int32 enums, unicode strings', () => {
+    fc.assert(fc.property(ackArb, (ack) => {
+      const bytes = oracle().encode(ack);
+      const mine = decodeAck(bytes);
+      expect(mine).toStrictEqual(oracle().decode(bytes));
+      // A lone surrogate does not survive UTF-8 (the oracle writes it as 3 invalid bytes, read back as
+      // 3 U+FFFD); every other ack comes back as it was sent, defaults filled in.
+      const wellFormed = Object.values(ack).every((v) => typeof v !== 'string' || Buffer.from(v, 'utf8').toString('utf8') === v);
+      if (wellFormed) expect(mine).toEqual({ ...DEFAULT_ACK, ...ack });
+      expect(decodeAckEnvelope(wrapEnvelope(MsgType.Ack, bytes))).toStrictEqual(mine); // the envelope path reads the same
+    }), { seed: SEED, numRuns: RUNS });
+  });
+
+  it('keeps int64 extremes and negative int32 enums exactly', () => {
+    const ack: Ack = {
+      ...fullAck, stream: 'ストリーム', offset: INT64_MIN, receptionTimestamp: INT64_MAX, commitTimestamp: -1n,
+      ackPolicy: -1 as AckPolicy, ackError: INT32_MIN as AckError,
+    };
+    const bytes = oracle().encode(ack);
+    expect(decodeAck(bytes)).toStrictEqual(ack);
+    expect(decodeAck(bytes)).toStrictEqual(oracle().decode(bytes));
+  });
+
+  it('fills every default for empty bytes and replaces invalid UTF-8 as the oracle does', () => {
+    expect(decodeAck(Buffer.alloc(0))).toStrictEqual(DEFAULT_ACK);
+    expect(decodeAck(Buffer.alloc(0))).toStrictEqual(oracle().decode(Buffer.alloc(0)));
+    const bytes = hex('0a02 fffe 1203 eda080 1a02 c328'); // stray bytes, an encoded surrogate, a cut 2-byte sequence
+    const mine = decodeAck(bytes);
+    expect(mine).toStrictEqual(oracle().decode(bytes));
+    expect(mine.stream).toBe('\uFFFD\uFFFD');
+  });
+
+  it('skips unknown fields and groups, and keeps the last of a repeated field', () => {
+    const bytes = Buffer.concat([
+      oracle().encode({ stream: 'a', offset: 5n }),
+      hex('a81f01 b31f0801b41f 5901020304050607 08 6501020304'), // 501 varint; group 502; 11 fixed64; 12 fixed32
+      oracle().encode({ stream: 'b', ackError: AckError.TOO_LARGE }),
+    ]);
+    const mine = decodeAck(bytes);
+    expect(mine).toStrictEqual({ ...DEFAULT_ACK, stream: 'b', offset: 5n, ackError: AckError.TOO_LARGE });
+    expect(mine).toStrictEqual(oracle().decode(bytes));
+  });
+
+  describe('malformed input', () => {
+    const rejects = (bytes: Buffer, pattern?: RegExp): void => {
+      expect(() => decodeAck(bytes)).toThrow(ProtobufDecodeError);
+      if (pattern) expect(() => decodeAck(bytes)).toThrow(pattern);
+    };
+
+    it('rejects truncated varints, lengths past the end and overlong varints', () => {
+      rejects(hex('20'), /truncated varint/);
+      rejects(hex('40 959a97ece39fe7'), /truncated varint/); // receptionTimestamp cut short
+      rejects(hex('0a05 61'), /past the end/);
+      rejects(hex('2a80808080 08'), /past the end/); // a 2^31 length allocates nothing
+      rejects(hex('20 ffffffffffffffffffff01'), /longer than 10 bytes/);
+      rejects(hex('59 01020304'), /truncated fixed-width field/); // unknown field 11, fixed64 cut short
+    });
+
+    it('rejects a wrong wire type on every known field', () => {
+      // The oracle would misread these (a varint read as a length, or the reverse); we refuse instead.
+      rejects(hex('0801'), /field 1 has wire type 0, expected 2/); // stream
+      rejects(hex('1001'), /field 2 has wire type 0, expected 2/); // partitionSubject
+      rejects(hex('1801'), /field 3 has wire type 0, expected 2/); // msgSubject
+      rejects(hex('2200'), /field 4 has wire type 2, expected 0/); // offset
+      rejects(hex('2d00000000'), /field 5 has wire type 5, expected 2/); // ackInbox
+      rejects(hex('3001'), /field 6 has wire type 0, expected 2/); // correlationId
+      rejects(hex('3a00'), /field 7 has wire type 2, expected 0/); // ackPolicy
+      rejects(hex('410000000000000000'), /field 8 has wire type 1, expected 0/); // receptionTimestamp
+      rejects(hex('4d00000000'), /field 9 has wire type 5, expected 0/); // commitTimestamp
+      rejects(hex('5200'), /field 10 has wire type 2, expected 0/); // ackError
+    });
+
+    it('rejects invalid keys, wire types 6/7, and stray or unterminated groups', () => {
+      rejects(hex('0001'), /invalid field key/);
+      rejects(hex('fe01'));
+      rejects(hex('b41f'), /unexpected wire type 4/);
+      rejects(hex('b31f0801'), /unterminated group/);
+    });
+
+    const valid = oracle().encode(fullAck);
+    /** Random bytes, or the valid ack with a few bytes overwritten and possibly truncated. */
+    const fuzzBytes = fc.oneof(
+      fc.uint8Array({ maxLength: 96 }).map((a) => Buffer.from(a)),
+      fc.tuple(
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.oneof(fc.constant(valid.length), fc.nat(valid.length)), // half whole, so edits alone are tried too
+      ).map(([edits, cut]) => {
+        const b = Buffer.from(valid);
+        for (const [at, byte] of edits) b[at] = byte;
+        return b.subarray(0, cut);
+      }),
+    );
+
+    it('on random and mutated bytes only ever throws ProtobufDecodeError, and agrees with the oracle when it accepts (seeded)', () => {
+      let compared = 0;
+      let rejected = 0;
+      fc.assert(fc.property(fuzzBytes, (bytes) => {
+        const mine = decodeOrReject(decodeAck, bytes);
+        if (mine === 'rejected') {
+          expect(() => decodeAck(bytes)).toThrow(ProtobufDecodeError);
+          rejected++;
+          return;
+        }
+        // We are at most as lenient as the oracle: anything we accept it accepts, with the same meaning.
+        expect(decodeOrReject((b) => oracle().decode(b), bytes)).toStrictEqual(mine);
+        compared++;
+      }), { seed: SEED, numRuns: RUNS });
+      expect(compared).toBeGreaterThan(30);
+      expect(rejected).toBeGreaterThan(30);
+    });
+
+    it('reads a varint padded to up to 10 bytes at its real value (where protobufjs misreads 32-bit ones)', () => {
+      // Padding with 0x80 continuation bytes is valid protobuf; Go reads it so. protobufjs reads a
+      // 32-bit varint's first 5 bytes and skips 5 more unread: the oracle is not a reference here.
+      expect(decodeAck(hex('0a 828080808000 6162 2000 2000')).stream).toBe('ab'); // length 2 in 6 bytes
+      expect(decodeAck(hex('38 818080808000')).ackPolicy).toBe(1); // ackPolicy 1 in 6 bytes
+      expect(decodeAck(hex('38 818080808000 2000 2000 2000')).ackPolicy).toBe(1);
+      expect(decodeAck(hex('8a8080808000 00')).stream).toBe(''); // key in 6 bytes, empty value
+    });
   });
 });

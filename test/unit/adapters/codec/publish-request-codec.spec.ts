@@ -1,7 +1,8 @@
 import * as fc from 'fast-check';
 import { AckPolicy, apiCodec, type PublishRequest } from '../../../../src/adapters/codec/api-proto';
-import { CodecError, ProtobufDecodeError } from '../../../../src/adapters/codec/codec-errors';
-import { decodePublishRequest } from '../../../../src/adapters/codec/publish-request-codec';
+import { CodecError, ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
+import { decodePublishRequest, encodePublishRequest } from '../../../../src/adapters/codec/publish-request-codec';
+import type { ProtoInit } from '../../../../src/adapters/codec/proto-schema';
 import { apiServiceDefinition } from '../../../../src/adapters/inbound/grpc/api-service-definition';
 
 /** The reflection codec (protobufjs underneath) is the oracle: it encodes inputs and decodes them too. */
@@ -34,6 +35,23 @@ const requestArb = fc.record({
   expectedOffset: fc.oneof(fc.constantFrom(-1n, 0n, 1n, INT64_MIN, INT64_MAX), fc.bigInt({ min: INT64_MIN, max: INT64_MAX })),
 }) as fc.Arbitrary<PublishRequest>;
 
+/** A small request with every field set, as protobufjs (and Go) write it. */
+const GOLDEN_BYTES = Buffer.from([
+  '0a016b', // 1 key 'k'
+  '12026869', // 2 value 'hi'
+  '1a03666f6f', // 3 stream 'foo'
+  '2001', // 4 partition 1
+  '2a060a01611201 78'.replace(/ /g, ''), // 5 headers { a: 'x' }
+  '3202696e', // 6 ackInbox 'in'
+  '3a026331', // 7 correlationId 'c1'
+  '4001', // 8 ackPolicy ALL
+  '48ffffffffffffffffff01', // 9 expectedOffset -1
+].join(''), 'hex');
+const GOLDEN_REQUEST: PublishRequest = {
+  key: Buffer.from('k'), value: Buffer.from('hi'), stream: 'foo', partition: 1, headers: { a: Buffer.from('x') },
+  ackInbox: 'in', correlationId: 'c1', ackPolicy: AckPolicy.ALL, expectedOffset: -1n,
+};
+
 /** Our outcome on `bytes`: the decoded request, or 'rejected'; any other exception fails the test. */
 function decodeOrReject(decode: (bytes: Buffer) => PublishRequest, bytes: Buffer): PublishRequest | 'rejected' {
   try {
@@ -46,23 +64,9 @@ function decodeOrReject(decode: (bytes: Buffer) => PublishRequest, bytes: Buffer
 
 describe('decodePublishRequest (spec §1.4 PublishRequest)', () => {
   it('decodes golden bytes of a small request', () => {
-    const bytes = Buffer.from([
-      '0a016b', // 1 key 'k'
-      '12026869', // 2 value 'hi'
-      '1a03666f6f', // 3 stream 'foo'
-      '2001', // 4 partition 1
-      '2a060a01611201 78'.replace(/ /g, ''), // 5 headers { a: 'x' }
-      '3202696e', // 6 ackInbox 'in'
-      '3a026331', // 7 correlationId 'c1'
-      '4001', // 8 ackPolicy ALL
-      '48ffffffffffffffffff01', // 9 expectedOffset -1
-    ].join(''), 'hex');
-    const request = decodePublishRequest(bytes);
-    expect(request).toEqual({
-      key: Buffer.from('k'), value: Buffer.from('hi'), stream: 'foo', partition: 1, headers: { a: Buffer.from('x') },
-      ackInbox: 'in', correlationId: 'c1', ackPolicy: AckPolicy.ALL, expectedOffset: -1n,
-    });
-    expect(oracle().encode(request)).toEqual(bytes); // the golden bytes are what protobufjs writes
+    const request = decodePublishRequest(GOLDEN_BYTES);
+    expect(request).toEqual(GOLDEN_REQUEST);
+    expect(oracle().encode(request)).toEqual(GOLDEN_BYTES); // the golden bytes are what protobufjs writes
   });
 
   it('agrees with the oracle on every request the oracle encodes (seeded)', () => {
@@ -213,5 +217,169 @@ describe('decodePublishRequest (spec §1.4 PublishRequest)', () => {
       expect(compared).toBeGreaterThan(50);
       expect(rejected).toBeGreaterThan(50);
     });
+  });
+});
+
+describe('encodePublishRequest (spec §1.4 PublishRequest)', () => {
+  const INT32_MIN = -0x80000000;
+  const INT32_MAX = 0x7fffffff;
+  const encode = (request: unknown): Buffer => encodePublishRequest(request as ProtoInit<PublishRequest>);
+  const oracleEncode = (request: unknown): Buffer => oracle().encode(request as ProtoInit<PublishRequest>);
+
+  it('writes the golden bytes for the golden request', () => {
+    expect(encodePublishRequest(GOLDEN_REQUEST)).toEqual(GOLDEN_BYTES);
+    // Encoding what we decode gives the bytes back: the two directions are inverses on canonical bytes.
+    expect(encodePublishRequest(decodePublishRequest(GOLDEN_BYTES))).toEqual(GOLDEN_BYTES);
+  });
+
+  it('produces the oracle\'s bytes, which decodePublishRequest reads back to the input (seeded)', () => {
+    fc.assert(fc.property(requestArb, (request) => {
+      const mine = encodePublishRequest(request);
+      expect(mine).toEqual(oracle().encode(request));
+      expect(decodePublishRequest(mine)).toEqual(request);
+    }), { seed: SEED, numRuns: RUNS });
+  });
+
+  it('omits absent, null and proto3-default fields: an empty request is zero bytes', () => {
+    expect(encodePublishRequest({})).toHaveLength(0);
+    const defaults = {
+      key: Buffer.alloc(0), value: new Uint8Array(0), stream: '', partition: 0, headers: {}, ackInbox: '',
+      correlationId: '', ackPolicy: AckPolicy.LEADER, expectedOffset: 0n,
+    };
+    expect(encodePublishRequest(defaults)).toHaveLength(0);
+    expect(encodePublishRequest({ ...defaults, partition: -0, expectedOffset: 0 })).toHaveLength(0);
+    const nulls = Object.fromEntries(Object.keys(defaults).map((name) => [name, null]));
+    expect(encode(nulls)).toHaveLength(0);
+    expect(oracleEncode(nulls)).toHaveLength(0); // the oracle skips nulls too
+    expect(encodePublishRequest({ stream: 'foo', key: undefined, partition: 0 }).toString('hex')).toBe('1a03666f6f');
+  });
+
+  it('writes every header with both its name and its value, even when empty', () => {
+    // protobufjs (and Go) write map entries in full; a reader that skipped empty ones would still agree,
+    // but the bytes would not be the oracle's.
+    const request = { headers: { a: Buffer.alloc(0), '': Buffer.from('x') } };
+    expect(encodePublishRequest(request).toString('hex')).toBe('2a050a01611200' + '2a050a00120178');
+    expect(encodePublishRequest(request)).toEqual(oracle().encode(request));
+    const proto = { headers: { ['__proto__']: Buffer.from('q') } as Record<string, Buffer> };
+    expect(encodePublishRequest(proto)).toEqual(oracle().encode(proto));
+    expect(Object.keys(decodePublishRequest(encodePublishRequest(proto)).headers)).toEqual(['__proto__']);
+  });
+
+  it('writes negative int32s sign-extended to ten bytes and int64 extremes exactly', () => {
+    const cases: [ProtoInit<PublishRequest>, string][] = [
+      [{ partition: -1 }, '20ffffffffffffffffff01'],
+      [{ partition: INT32_MIN }, '2080808080f8ffffffff01'],
+      [{ partition: INT32_MAX }, '20ffffffff07'],
+      [{ ackPolicy: -7 as AckPolicy }, '40f9ffffffffffffffff01'],
+      [{ expectedOffset: -1n }, '48ffffffffffffffffff01'],
+      [{ expectedOffset: -1 }, '48ffffffffffffffffff01'], // a safe-integer number is accepted for int64
+      [{ expectedOffset: INT64_MIN }, '4880808080808080808001'],
+      [{ expectedOffset: INT64_MAX }, '48ffffffffffffffff7f'],
+      [{ expectedOffset: Number.MAX_SAFE_INTEGER }, '48ffffffffffffff0f'],
+      [{ expectedOffset: -Number.MAX_SAFE_INTEGER }, '4881808080808080f0ff01'],
+      [{ expectedOffset: 2n ** 32n }, '488080808010'],
+    ];
+    for (const [request, hex] of cases) {
+      const mine = encodePublishRequest(request);
+      expect([request, mine.toString('hex')]).toEqual([request, hex]); // the request names the failing case
+      expect(mine).toEqual(oracle().encode(request));
+    }
+    expect(decodePublishRequest(encodePublishRequest({ expectedOffset: INT64_MIN })).expectedOffset).toBe(INT64_MIN);
+    expect(decodePublishRequest(encodePublishRequest({ partition: INT32_MIN })).partition).toBe(INT32_MIN);
+  });
+
+  it('refuses, with ProtobufEncodeError, every value the oracle refuses', () => {
+    const refused: unknown[] = [
+      null, undefined, 'request', 42, [], Buffer.from('k'),
+      { key: 'k' }, { value: [1, 2] }, { key: 1 },
+      { stream: 5 }, { ackInbox: Buffer.from('in') }, { correlationId: 1n },
+      { partition: 1.5 }, { partition: INT32_MAX + 1 }, { partition: INT32_MIN - 1 }, { partition: '1' },
+      { partition: NaN }, { partition: 1n }, { ackPolicy: Infinity }, { ackPolicy: true },
+      { expectedOffset: 2 ** 53 }, { expectedOffset: 1.5 }, { expectedOffset: INT64_MAX + 1n },
+      { expectedOffset: INT64_MIN - 1n }, { expectedOffset: '5' }, { expectedOffset: NaN },
+      { headers: 'h' }, { headers: [] }, { headers: 7 }, { headers: { a: 'x' } }, { headers: { a: null } },
+      { headers: { a: [1] } }, { headers: { a: Buffer.from('x'), b: 2 } },
+    ];
+    for (const request of refused) {
+      expect(() => oracleEncode(request)).toThrow(ProtobufEncodeError); // the case is a real refusal
+      expect(() => encode(request)).toThrow(ProtobufEncodeError);
+    }
+  });
+
+  it('refuses with ProtobufEncodeError, not TypeError, a number field holding an object String() cannot print', () => {
+    // A null-prototype object (what decoded maps are) has no toString: an error message built with
+    // String(value) throws TypeError instead of reporting the bad field. The oracle refuses these too.
+    const refused: unknown[] = [
+      { partition: Object.create(null) }, { ackPolicy: Object.create(null) }, { expectedOffset: Object.create(null) },
+    ];
+    for (const request of refused) {
+      expect(() => oracleEncode(request)).toThrow();
+      expect(() => encode(request)).toThrow(ProtobufEncodeError);
+    }
+  });
+
+  it('on arbitrary values throws ProtobufEncodeError exactly when the oracle throws, and otherwise writes its bytes (seeded)', () => {
+    // Well-formed strings only: a lone surrogate is where the oracle is not a reference (next test).
+    const anyString = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 8 }));
+    const loose = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+      fc.oneof({ weight: 12, arbitrary: arb }, { weight: 2, arbitrary: fc.constantFrom(undefined, null) }, { weight: 1, arbitrary: fc.anything() });
+    const bytes = fc.uint8Array({ maxLength: 8 }).map((a) => (a.length % 2 === 0 ? Buffer.from(a) : a));
+    const int32ish = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: INT32_MIN, max: INT32_MAX }) },
+      { weight: 1, arbitrary: fc.constantFrom(0, -0, INT32_MIN - 1, INT32_MAX + 1, 0.5, NaN, Infinity, 2 ** 53) },
+      { weight: 1, arbitrary: fc.double() },
+    );
+    const int64ish = fc.oneof(
+      { weight: 3, arbitrary: fc.bigInt({ min: INT64_MIN - 2n, max: INT64_MAX + 2n }) },
+      { weight: 3, arbitrary: fc.integer() },
+      { weight: 1, arbitrary: fc.constantFrom(INT64_MIN, INT64_MAX, INT64_MIN - 1n, INT64_MAX + 1n, 2 ** 53, -(2 ** 53), Number.MAX_SAFE_INTEGER, -0, 1.5) },
+      { weight: 1, arbitrary: fc.double() },
+    );
+    const headers = fc.oneof(
+      fc.dictionary(anyString, fc.oneof({ weight: 4, arbitrary: bytes }, { weight: 1, arbitrary: fc.anything() }), { maxKeys: 3 }),
+      fc.anything(),
+    );
+    const request = fc.record({
+      key: loose(bytes), value: loose(bytes), stream: loose(anyString), partition: loose(int32ish), headers: loose(headers),
+      ackInbox: loose(anyString), correlationId: loose(anyString), ackPolicy: loose(int32ish), expectedOffset: loose(int64ish),
+    }, { requiredKeys: [] });
+    const input = fc.oneof({ weight: 9, arbitrary: request }, { weight: 1, arbitrary: fc.anything() });
+
+    /** Hex of the bytes, or 'refused'; ours must refuse with ProtobufEncodeError and nothing else. */
+    const outcome = (encoder: (value: unknown) => Buffer, value: unknown, errorType: abstract new (...args: never[]) => Error): string => {
+      try {
+        return encoder(value).toString('hex');
+      } catch (error) {
+        expect(error).toBeInstanceOf(errorType);
+        return 'refused';
+      }
+    };
+    let encoded = 0;
+    let refused = 0;
+    fc.assert(fc.property(input, (value) => {
+      const theirs = outcome(oracleEncode, value, Error);
+      const mine = outcome(encode, value, ProtobufEncodeError);
+      expect(mine).toBe(theirs);
+      if (mine === 'refused') refused++;
+      else encoded++;
+    }), { seed: SEED, numRuns: RUNS });
+    // Both branches are exercised, so neither direction of "exactly when" is vacuous.
+    expect(encoded).toBeGreaterThan(20);
+    expect(refused).toBeGreaterThan(50);
+  });
+
+  it('writes a lone surrogate as U+FFFD (well-formed UTF-8, as Node and Go write it), where protobufjs writes ED A0 80', () => {
+    // JS strings may hold lone surrogates (a sliced pair, String.fromCharCode). protobufjs's own
+    // UTF-8 writer, used for strings under 40 code units, emits the surrogate's bytes, which no
+    // decoder accepts as UTF-8; our encoders (and encodeAck, encodePublishResponse) replace it.
+    expect(encodePublishRequest({ correlationId: '\ud800' }).toString('hex')).toBe('3a03efbfbd');
+    expect(oracleEncode({ correlationId: '\ud800' }).toString('hex')).toBe('3a03eda080');
+    expect(encodePublishRequest({ stream: 'a\udc00b' })).toEqual(encodePublishRequest({ stream: 'a\ufffdb' }));
+    expect(encodePublishRequest({ headers: { '\ud800': Buffer.from('v') } })).toEqual(encodePublishRequest({ headers: { '\ufffd': Buffer.from('v') } }));
+  });
+
+  it('is the client-side serializer of Publish and PublishAsync (the hot path skips the reflection codec)', () => {
+    expect(apiServiceDefinition['Publish']!.requestSerialize).toBe(encodePublishRequest);
+    expect(apiServiceDefinition['PublishAsync']!.requestSerialize).toBe(encodePublishRequest);
   });
 });

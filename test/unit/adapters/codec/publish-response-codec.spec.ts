@@ -3,8 +3,10 @@ import {
   AckError, AckPolicy, PublishAsyncErrorCode, apiCodec, type Ack, type PublishResponse,
 } from '../../../../src/adapters/codec/api-proto';
 import { encodeAck } from '../../../../src/adapters/codec/ack-codec';
-import { CodecError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
-import { encodePublishResponse, type PublishResponseInput } from '../../../../src/adapters/codec/publish-response-codec';
+import { CodecError, ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
+import {
+  decodePublishResponse, encodePublishResponse, type PublishResponseInput,
+} from '../../../../src/adapters/codec/publish-response-codec';
 import { apiServiceDefinition } from '../../../../src/adapters/inbound/grpc/api-service-definition';
 
 /** The reflection codec (protobufjs underneath) is the oracle: it encodes the inputs and decodes our output. */
@@ -131,5 +133,173 @@ describe('encodePublishResponse (spec §1.4 PublishResponse, §2.9)', () => {
   it('is the server-side serializer of Publish and PublishAsync (the hot path skips the reflection codec)', () => {
     expect(apiServiceDefinition['Publish']!.responseSerialize).toBe(encodePublishResponse);
     expect(apiServiceDefinition['PublishAsync']!.responseSerialize).toBe(encodePublishResponse);
+  });
+});
+
+/** The outcome of decoding `bytes`: the response, or 'rejected' on a CodecError; anything else fails the test. */
+function decodeOrReject(decode: (bytes: Buffer) => PublishResponse, bytes: Buffer): PublishResponse | 'rejected' {
+  try {
+    return decode(bytes);
+  } catch (error) {
+    if (error instanceof CodecError) return 'rejected';
+    throw error;
+  }
+}
+
+const DEFAULT_ACK: Ack = {
+  stream: '', partitionSubject: '', msgSubject: '', offset: 0n, ackInbox: '', correlationId: '',
+  ackPolicy: AckPolicy.LEADER, receptionTimestamp: 0n, commitTimestamp: 0n, ackError: AckError.OK,
+};
+
+describe('decodePublishResponse (spec §1.4 PublishResponse)', () => {
+  const hex = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
+
+  it('decodes the oracle\'s bytes to what the oracle decodes (seeded)', () => {
+    fc.assert(fc.property(responseArb, (response) => {
+      const bytes = oracle().encode(response);
+      const mine = decodePublishResponse(bytes);
+      // toStrictEqual: an absent sub-message must be an own `undefined`, as the oracle gives it.
+      expect(mine).toStrictEqual(oracle().decode(bytes));
+      expect(mine).toEqual(response); // toEqual: fast-check may build the input with a null prototype
+    }), { seed: SEED, numRuns: RUNS });
+  });
+
+  it('leaves an absent ack and asyncError undefined', () => {
+    for (const bytes of [Buffer.alloc(0), hex('1a026331')]) {
+      const mine = decodePublishResponse(bytes);
+      expect(mine.ack).toBeUndefined();
+      expect(mine.asyncError).toBeUndefined();
+      expect(mine).toStrictEqual(oracle().decode(bytes));
+    }
+    expect(decodePublishResponse(hex('1a026331')).correlationId).toBe('c1');
+  });
+
+  it('fills every default in a present but empty ack or asyncError (an error response\'s empty ack, spec §2.9)', () => {
+    const bytes = hex('0a00 1200');
+    const mine = decodePublishResponse(bytes);
+    expect(mine).toStrictEqual({ ack: DEFAULT_ACK, asyncError: { code: 0, message: '' }, correlationId: '' });
+    expect(mine).toStrictEqual(oracle().decode(bytes));
+  });
+
+  it('keeps int64 extremes and negative int32 enums exactly', () => {
+    const response: PublishResponse = {
+      ack: { ...fullAck, offset: INT64_MIN, receptionTimestamp: INT64_MAX, commitTimestamp: -1n, ackPolicy: -1 as AckPolicy, ackError: -0x80000000 as AckError },
+      asyncError: { code: -5 as PublishAsyncErrorCode, message: 'ünïcødé 🚀' },
+      correlationId: '関連',
+    };
+    const bytes = oracle().encode(response);
+    expect(decodePublishResponse(bytes)).toStrictEqual(response);
+    expect(decodePublishResponse(bytes)).toStrictEqual(oracle().decode(bytes));
+  });
+
+  it('skips unknown fields at every level, and a repeated sub-message replaces the earlier one as in the oracle', () => {
+    const unknown = 'a81f01 b31f0801b41f 5901020304050607 08 6501020304'; // 501 varint; group 502; 11 fixed64; 12 fixed32
+    const bytes = Buffer.concat([
+      hex(unknown),
+      oracle().encode({ ack: { stream: 'a', offset: 1n } }),
+      hex(`0a0e 3201 63 ${unknown.replace(/ /g, '').slice(0, 6)} 6501020304 c00c07`), // ack { correlationId 'c', unknowns }
+      hex('1207 0802 b80101 2a00'), // asyncError { code 2, field 23, field 5 }
+      oracle().encode({ correlationId: 'c1' }),
+      hex(unknown),
+    ]);
+    const mine = decodePublishResponse(bytes);
+    expect(mine).toStrictEqual({ ack: { ...DEFAULT_ACK, correlationId: 'c' }, asyncError: { code: 2, message: '' }, correlationId: 'c1' });
+    expect(mine).toStrictEqual(oracle().decode(bytes));
+  });
+
+  it('accepts a plain Uint8Array at an offset', () => {
+    const bytes = oracle().encode({ ack: fullAck, correlationId: 'c1' });
+    const plain = new Uint8Array(bytes.length + 5).subarray(5);
+    plain.set(bytes);
+    expect(decodePublishResponse(plain)).toStrictEqual(oracle().decode(bytes));
+  });
+
+  it('is the client-side deserializer of Publish and PublishAsync (the hot path skips the reflection codec)', () => {
+    expect(apiServiceDefinition['Publish']!.responseDeserialize).toBe(decodePublishResponse);
+    expect(apiServiceDefinition['PublishAsync']!.responseDeserialize).toBe(decodePublishResponse);
+  });
+
+  describe('malformed input', () => {
+    const rejects = (bytes: Buffer, pattern?: RegExp): void => {
+      expect(() => decodePublishResponse(bytes)).toThrow(ProtobufDecodeError);
+      if (pattern) expect(() => decodePublishResponse(bytes)).toThrow(pattern);
+    };
+
+    it('rejects truncated varints and lengths past the end, at both levels', () => {
+      rejects(hex('0a'), /truncated varint/);
+      rejects(hex('0a05 00'), /past the end/);
+      rejects(hex('1a80808080 08'), /past the end/); // a 2^31 length allocates nothing
+      rejects(hex('0a02 0a03 616263'), /past the end/); // the ack's string runs past the ack, not past the buffer
+      rejects(hex('0a01 20'), /truncated varint/); // the ack's offset runs past the ack
+      rejects(hex('1202 08ff'), /truncated varint/);
+      rejects(hex('0a0b 20ffffffffffffffffffff01'), /longer than 10 bytes/);
+    });
+
+    it('rejects a wrong wire type on fields 1, 2 and 3, and on known fields of the ack and asyncError', () => {
+      // The oracle would read a varint as a length here and misread the rest; we refuse instead.
+      rejects(hex('0801'), /field 1 has wire type 0, expected 2/); // ack as varint
+      rejects(hex('0d00000000'), /field 1 has wire type 5, expected 2/); // ack as fixed32
+      rejects(hex('1001'), /field 2 has wire type 0, expected 2/); // asyncError as varint
+      rejects(hex('110000000000000000'), /field 2 has wire type 1, expected 2/); // asyncError as fixed64
+      rejects(hex('1801'), /field 3 has wire type 0, expected 2/); // correlationId as varint
+      rejects(hex('1b1c'), /field 3 has wire type 3, expected 2/); // correlationId as a group
+      rejects(hex('0a02 2200'), /field 4 has wire type 2, expected 0/); // ack.offset as bytes
+      rejects(hex('0a02 0801'), /field 1 has wire type 0, expected 2/); // ack.stream as varint
+      rejects(hex('1202 0a00'), /field 1 has wire type 2, expected 0/); // asyncError.code as bytes
+    });
+
+    it('rejects invalid keys, wire types 6/7, and stray or unterminated groups', () => {
+      rejects(hex('0001'), /invalid field key/);
+      rejects(hex('0a01 00'), /invalid field key/);
+      rejects(hex('fe01'));
+      rejects(hex('b41f'), /unexpected wire type 4/);
+      rejects(hex('b31f0801'), /unterminated group/);
+    });
+
+    const valid = oracle().encode({
+      ack: fullAck, asyncError: { code: PublishAsyncErrorCode.NOT_FOUND, message: 'no such stream' }, correlationId: 'c1',
+    });
+    /** Random bytes, or the valid response with a few bytes overwritten and possibly truncated. */
+    const fuzzBytes = fc.oneof(
+      fc.uint8Array({ maxLength: 96 }).map((a) => Buffer.from(a)),
+      fc.tuple(
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.oneof(fc.constant(valid.length), fc.nat(valid.length)), // half whole, so edits alone are tried too
+      )
+        .map(([edits, cut]) => {
+          const b = Buffer.from(valid);
+          for (const [at, byte] of edits) b[at] = byte;
+          return b.subarray(0, cut);
+        }),
+    );
+
+    it('on random and mutated bytes only ever throws ProtobufDecodeError, and agrees with the oracle when it accepts (seeded)', () => {
+      let compared = 0;
+      let rejected = 0;
+      fc.assert(fc.property(fuzzBytes, (bytes) => {
+        const mine = decodeOrReject(decodePublishResponse, bytes);
+        const theirs = decodeOrReject((b) => oracle().decode(b), bytes);
+        if (mine === 'rejected') {
+          expect(() => decodePublishResponse(bytes)).toThrow(ProtobufDecodeError);
+          rejected++;
+          return;
+        }
+        // We are at most as lenient as the oracle: anything we accept it accepts, with the same meaning.
+        expect(theirs).toStrictEqual(mine);
+        compared++;
+      }), { seed: SEED, numRuns: RUNS });
+      expect(compared).toBeGreaterThan(30);
+      expect(rejected).toBeGreaterThan(30);
+    });
+
+    it('reads a varint padded to up to 10 bytes at its real value (where protobufjs misreads 32-bit ones)', () => {
+      // Padding with 0x80 continuation bytes is valid protobuf; Go reads it so. protobufjs reads a
+      // 32-bit varint's first 5 bytes and skips 5 more unread, so it decodes these differently or
+      // not at all: the oracle is not a reference here, the spec is.
+      expect(decodePublishResponse(hex('1a 828080808000 6162 2000 2000')).correlationId).toBe('ab'); // length 2 in 6 bytes
+      expect(decodePublishResponse(hex('0a0d 0a 828080808000 6162 2000 2000')).ack!.stream).toBe('ab'); // the same in the ack
+      expect(decodePublishResponse(hex('0a07 38 818080808000')).ack!.ackPolicy).toBe(1); // ackPolicy 1 in 6 bytes
+      expect(decodePublishResponse(hex('9a8080808000 00'))).toEqual({ ack: undefined, asyncError: undefined, correlationId: '' }); // key in 6 bytes
+    });
   });
 });
