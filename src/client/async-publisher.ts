@@ -24,12 +24,17 @@ export interface PublishTicket {
 
 interface Pending {
   readonly address: string;
+  readonly ack: Promise<api.Ack | undefined>;
   readonly resolve: (ack: api.Ack | undefined) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** Date.now() after which the ack counts as lost. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
 }
 
 type PublishCall = grpc.ClientDuplexStream<ProtoInit<api.PublishRequest>, api.PublishResponse>;
+
+const ignore = (): void => undefined;
 
 /**
  * A pipelined publisher on PublishAsync (spec §2.9): one bidi stream per broker, at most
@@ -40,17 +45,25 @@ type PublishCall = grpc.ClientDuplexStream<ProtoInit<api.PublishRequest>, api.Pu
  * Errors reported in `asyncError` reject that message's ack with a typed error; a broken stream
  * rejects every message in flight on it (retriable BrokerUnavailableError for UNAVAILABLE) and the
  * next message opens a new stream. Messages are not resent automatically (that could duplicate).
+ *
+ * The per-message path is kept lean, since a client sends thousands of messages a second through
+ * it: with room in the window and the route known, `send` writes at once; ack timeouts share one
+ * timer armed for the earliest deadline instead of a timer per message.
  */
 export class AsyncPublisher {
   private readonly maxInFlight: number;
   private readonly ackWaitTimeMs: number;
   private readonly ids = new CorrelationIds();
   private readonly calls = new Map<string, PublishCall>();
+  /** In send order, which is deadline order unless per-message timeouts differ. */
   private readonly pending = new Map<string, Pending>();
   private readonly slotWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private reserved = 0;
   private closed = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  /** When `sweepTimer` fires (Infinity: not armed). */
+  private sweepAt = Infinity;
 
   constructor(
     private readonly router: ClientRouter,
@@ -78,12 +91,28 @@ export class AsyncPublisher {
    * with the ack or a typed error (AckTimeoutError, NoSuchPartitionError, ReadonlyPartitionError,
    * IncorrectOffsetError, ...). Messages sent without awaiting go out in call order.
    */
-  async send(stream: string, value: Bytes, options: PublishOptions = {}): Promise<PublishTicket> {
-    if (this.closed) throw new ClientClosedError('publisher closed', undefined);
-    const key = toBuffer(options.key);
-    const body = toBuffer(value);
-    const correlationId = options.correlationId ?? this.ids.next();
-    if (this.pending.has(correlationId)) throw new InvalidArgumentError(`correlation id ${correlationId} already in flight`, undefined);
+  send(stream: string, value: Bytes, options: PublishOptions = {}): Promise<PublishTicket> {
+    try {
+      if (this.closed) throw new ClientClosedError('publisher closed', undefined);
+      const key = toBuffer(options.key);
+      const body = toBuffer(value);
+      const correlationId = options.correlationId ?? this.ids.next();
+      if (this.pending.has(correlationId)) throw new InvalidArgumentError(`correlation id ${correlationId} already in flight`, undefined);
+      if (this.reserved < this.maxInFlight && this.slotWaiters.length === 0) {
+        const target = this.router.tryPublishTarget(stream, key, body, options);
+        if (target !== undefined) {
+          this.reserved += 1;
+          return Promise.resolve(this.write(stream, key, body, correlationId, options, target));
+        }
+      }
+      return this.sendWhenReady(stream, key, body, correlationId, options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** `send` when the window is full or the partition's leader is not known yet. */
+  private async sendWhenReady(stream: string, key: Buffer, body: Buffer, correlationId: string, options: PublishOptions): Promise<PublishTicket> {
     // Reserve the slot first (synchronously when there is room) so concurrent sends keep their order.
     const slot = this.acquireSlot();
     if (slot) await slot;
@@ -95,6 +124,11 @@ export class AsyncPublisher {
       this.releaseSlot();
       throw error;
     }
+    return this.write(stream, key, body, correlationId, options, target);
+  }
+
+  /** Writes the request on the broker's stream; the caller holds a window slot for it. */
+  private write(stream: string, key: Buffer, body: Buffer, correlationId: string, options: PublishOptions, target: PublishTarget): PublishTicket {
     const request = toPublishRequest(stream, target.partition, key, body, correlationId, options);
     let call: PublishCall;
     try {
@@ -108,16 +142,16 @@ export class AsyncPublisher {
       this.releaseSlot();
       return { correlationId, partition: target.partition, ack: Promise.resolve(undefined) };
     }
-    const ack = new Promise<api.Ack | undefined>((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? this.ackWaitTimeMs;
-      const timer = setTimeout(
-        () => this.settle(correlationId, undefined, new AckTimeoutError(`no ack for ${correlationId} within ${timeoutMs} ms`, undefined, true)),
-        timeoutMs,
-      );
-      timer.unref();
-      this.pending.set(correlationId, { address: target.address, resolve, reject, timer });
+    const timeoutMs = options.timeoutMs ?? this.ackWaitTimeMs;
+    const deadline = Date.now() + timeoutMs;
+    let resolve!: (ack: api.Ack | undefined) => void;
+    let reject!: (error: Error) => void;
+    const ack = new Promise<api.Ack | undefined>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
-    ack.catch(() => undefined); // the caller may only await `send`; never an unhandled rejection
+    this.pending.set(correlationId, { address: target.address, ack, resolve, reject, deadline, timeoutMs });
+    if (deadline < this.sweepAt) this.armSweep(deadline);
     call.write(request);
     return { correlationId, partition: target.partition, ack };
   }
@@ -168,10 +202,41 @@ export class AsyncPublisher {
     const entry = this.pending.get(correlationId);
     if (!entry) return;
     this.pending.delete(correlationId);
-    clearTimeout(entry.timer);
-    if (error) entry.reject(error);
-    else entry.resolve(ack);
+    if (this.pending.size === 0) this.disarmSweep();
+    if (error) {
+      // The caller may only have awaited `send`: a handler here keeps the rejection from being unhandled.
+      entry.ack.catch(ignore);
+      entry.reject(error);
+    } else {
+      entry.resolve(ack);
+    }
     this.releaseSlot();
+  }
+
+  /** Fails every ack whose deadline passed, then waits for the next deadline. */
+  private sweep(): void {
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [id, entry] of this.pending) {
+      if (entry.deadline <= now) this.settle(id, undefined, new AckTimeoutError(`no ack for ${id} within ${entry.timeoutMs} ms`, undefined, true));
+      else if (entry.deadline < next) next = entry.deadline;
+    }
+    if (next !== Infinity) this.armSweep(next);
+  }
+
+  private armSweep(deadline: number): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, deadline - Date.now()));
+    this.sweepTimer.unref();
+  }
+
+  private disarmSweep(): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
   }
 
   private callFor(address: string): PublishCall {

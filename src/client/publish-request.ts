@@ -2,6 +2,9 @@ import type * as api from '../adapters/codec/api-types';
 import { AckPolicy } from '../adapters/codec/api-types';
 import { Bytes, PublishOptions, toBuffer } from './types';
 
+/** Shared by every request without headers (the encoder only reads it). */
+const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
+
 /** Builds the wire PublishRequest (expectedOffset defaults to -1, ackPolicy to LEADER). */
 export function toPublishRequest(
   stream: string,
@@ -11,8 +14,12 @@ export function toPublishRequest(
   correlationId: string,
   options: PublishOptions,
 ): api.PublishRequest {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, v] of Object.entries(options.headers ?? {})) headers[name] = toBuffer(v as Bytes);
+  let headers = NO_HEADERS;
+  if (options.headers !== undefined) {
+    const converted: Record<string, Buffer> = {};
+    for (const [name, v] of Object.entries(options.headers)) converted[name] = toBuffer(v as Bytes);
+    headers = converted;
+  }
   return {
     stream,
     partition,
@@ -22,6 +29,6 @@ export function toPublishRequest(
     ackInbox: '',
     correlationId,
     ackPolicy: options.ackPolicy ?? AckPolicy.LEADER,
-    expectedOffset: BigInt(options.expectedOffset ?? -1),
+    expectedOffset: options.expectedOffset === undefined ? -1n : BigInt(options.expectedOffset),
   };
 }

@@ -8,8 +8,11 @@ export type { Ack, Broker, PartitionMetadata, StreamMetadata, FetchMetadataRespo
 /** Bytes accepted wherever the client takes a key, value or header value. */
 export type Bytes = Buffer | Uint8Array | string;
 
+/** Shared: an empty Buffer cannot be changed, and most messages have no key. */
+const EMPTY = Buffer.alloc(0);
+
 export function toBuffer(bytes: Bytes | undefined): Buffer {
-  if (bytes === undefined) return Buffer.alloc(0);
+  if (bytes === undefined) return EMPTY;
   if (typeof bytes === 'string') return Buffer.from(bytes, 'utf8');
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
