@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as api from '../adapters/codec/api-types';
 import { AckPolicy } from '../adapters/codec/api-types';
-import type { ProtoInit } from '../adapters/codec/proto-schema';
 import { CorrelationIds } from './correlation-id';
 import { AckTimeoutError, ClientClosedError, InvalidArgumentError, mapAsyncError, mapServiceError } from './errors';
 import { toPublishRequest } from './publish-request';
+import { PublishStream } from './publish-stream';
 import type { ClientRouter, PublishTarget } from './router';
 import { Bytes, PublishOptions, toBuffer } from './types';
 
@@ -32,8 +32,6 @@ interface Pending {
   readonly timeoutMs: number;
 }
 
-type PublishCall = grpc.ClientDuplexStream<ProtoInit<api.PublishRequest>, api.PublishResponse>;
-
 const ignore = (): void => undefined;
 
 /**
@@ -54,7 +52,7 @@ export class AsyncPublisher {
   private readonly maxInFlight: number;
   private readonly ackWaitTimeMs: number;
   private readonly ids = new CorrelationIds();
-  private readonly calls = new Map<string, PublishCall>();
+  private readonly calls = new Map<string, PublishStream>();
   /** In send order, which is deadline order unless per-message timeouts differ. */
   private readonly pending = new Map<string, Pending>();
   private readonly slotWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -130,7 +128,7 @@ export class AsyncPublisher {
   /** Writes the request on the broker's stream; the caller holds a window slot for it. */
   private write(stream: string, key: Buffer, body: Buffer, correlationId: string, options: PublishOptions, target: PublishTarget): PublishTicket {
     const request = toPublishRequest(stream, target.partition, key, body, correlationId, options);
-    let call: PublishCall;
+    let call: PublishStream;
     try {
       call = this.callFor(target.address);
     } catch (error) {
@@ -239,22 +237,24 @@ export class AsyncPublisher {
     this.sweepAt = Infinity;
   }
 
-  private callFor(address: string): PublishCall {
+  private callFor(address: string): PublishStream {
     const existing = this.calls.get(address);
     if (existing) return existing;
     const call = this.router.connection(address).publishAsync();
-    this.calls.set(address, call);
+    const stream = new PublishStream(call);
+    this.calls.set(address, stream);
     call.on('data', (response: api.PublishResponse) => {
+      stream.onResponse();
       const id = response.correlationId || response.ack?.correlationId || '';
       if (response.asyncError) this.settle(id, undefined, mapAsyncError(response.asyncError.code, response.asyncError.message));
       else this.settle(id, response.ack, null);
     });
     const broken = (error: Error): void => {
-      if (this.calls.get(address) === call) this.calls.delete(address);
+      if (this.calls.get(address) === stream) this.calls.delete(address);
       for (const [id, entry] of [...this.pending]) if (entry.address === address) this.settle(id, undefined, error);
     };
     call.on('error', (error: unknown) => broken(mapServiceError(error, 'publish')));
     call.on('end', () => broken(new ClientClosedError('PublishAsync stream ended', grpc.status.OK)));
-    return call;
+    return stream;
   }
 }
