@@ -1,10 +1,12 @@
 import type * as grpc from '@grpc/grpc-js';
-import { once } from 'node:events';
 import type * as api from '../adapters/codec/api-types';
 import type { ProtoInit } from '../adapters/codec/proto-schema';
 import { encodePublishRequest } from '../adapters/codec/publish-request-codec';
 import { GrpcFrameBatch } from '../adapters/inbound/grpc/grpc-frame-batch';
 import type { RawFrameWriter } from '../adapters/inbound/grpc/grpc-raw-frames';
+
+/** What the batch needs of the HTTP/2 stream: one write per batch of framed messages. */
+type FrameWriter = Pick<RawFrameWriter, 'write'>;
 
 export type PublishCall = grpc.ClientDuplexStream<ProtoInit<api.PublishRequest>, api.PublishResponse>;
 
@@ -108,7 +110,6 @@ const PROBES_MAX = 10_000;
 
 interface Http2StreamLike {
   write(chunk: Buffer, callback: (error?: Error | null) => void): boolean;
-  readonly writableLength: number;
   readonly destroyed: boolean;
 }
 
@@ -130,11 +131,11 @@ interface RetryingCallLike {
 const ignoreWriteError = (): void => undefined;
 
 /**
- * The call's HTTP/2 stream as a RawFrameWriter when requests may bypass grpc-js now; 'not-yet'
+ * A writer to the call's HTTP/2 stream when requests may bypass grpc-js now; 'not-yet'
  * while grpc-js still holds a request or has not committed the call; 'unsupported' when grpc-js is
  * not shaped as expected.
  */
-export function probeRawWriter(call: PublishCall): RawFrameWriter | 'not-yet' | 'unsupported' {
+export function probeRawWriter(call: PublishCall): FrameWriter | 'not-yet' | 'unsupported' {
   const resolving = (call as unknown as { call?: { call?: ResolvingCallLike } }).call?.call;
   if (resolving === undefined || resolving === null || typeof resolving !== 'object' || !('writeFilterPending' in resolving)) return 'unsupported';
   const compression = resolving.filterStack?.filters?.find((f) => f.currentCompressionAlgorithm !== undefined)?.currentCompressionAlgorithm;
@@ -150,22 +151,12 @@ export function probeRawWriter(call: PublishCall): RawFrameWriter | 'not-yet' | 
   if (call.writableLength !== 0 || resolving.writeFilterPending !== false) return 'not-yet';
   if (attempt.nextMessageToSend !== retrying.writeBufferOffset + retrying.writeBuffer.length) return 'not-yet';
   const stream = attempt.call?.child?.http2Stream;
-  if (stream === undefined || typeof stream.write !== 'function' || typeof stream.writableLength !== 'number') return 'unsupported';
+  if (stream === undefined || typeof stream.write !== 'function' || typeof stream.destroyed !== 'boolean') return 'unsupported';
   const http2 = stream as Http2StreamLike;
   if (http2.destroyed) return 'not-yet';
   return {
     write(frames: Buffer): void {
       if (!http2.destroyed) http2.write(frames, ignoreWriteError);
-    },
-    get bufferedBytes(): number {
-      return http2.writableLength;
-    },
-    drained(signal: AbortSignal): Promise<void> {
-      if (http2.destroyed || signal.aborted) return Promise.resolve();
-      return once(http2 as unknown as NodeJS.EventEmitter, 'drain', { signal }).then(
-        () => undefined,
-        () => undefined,
-      );
     },
   };
 }

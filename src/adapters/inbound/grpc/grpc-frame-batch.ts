@@ -11,7 +11,7 @@ export class GrpcFrameBatch {
   private bytes = 0;
   private scheduled = false;
 
-  constructor(private readonly raw: RawFrameWriter) {}
+  constructor(private readonly raw: Pick<RawFrameWriter, 'write'>) {}
 
   add(message: Buffer): void {
     this.messages.push(message);
