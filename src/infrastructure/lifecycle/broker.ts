@@ -117,6 +117,8 @@ export class Broker {
   private serving = false;
   private serverIdValue = '';
   private raftLog: RaftMetadataLog | null = null;
+  /** Created here, so closed here (after the metadata log): the log may be reopened on the same storage in tests. */
+  private raftStorage: FilesystemRaftStorage | null = null;
   private raftTransport: NatsRaftTransport | null = null;
   private clusterChannel: NatsClusterChannel | null = null;
   private seedDetector: NatsSeedConflictDetector | null = null;
@@ -327,10 +329,11 @@ export class Broker {
       snapshotThreshold: this.config.clustering.raftSnapshotThreshold,
       prng: seededPrng(Math.floor(Math.random() * 2 ** 31)),
     });
+    this.raftStorage = new FilesystemRaftStorage({ dir: raftDir, logger });
     this.raftLog = new RaftMetadataLog(
       {
         config: settings.config,
-        storage: new FilesystemRaftStorage({ dir: raftDir, logger }),
+        storage: this.raftStorage,
         transport: tracked,
         scheduler: new TimerScheduler(),
         logger,
@@ -373,6 +376,7 @@ export class Broker {
       const log = this.raftLog;
       await step('metadata-log', () => log.close());
     }
+    if (this.raftStorage) await step('raft-storage', () => this.raftStorage!.close());
     if (this.clusterChannel) await step('cluster-channel', () => this.clusterChannel!.close());
     if (this.replication) await step('replication', () => this.replication!.close());
     if (this.raftTransport) await step('raft-transport', () => this.raftTransport!.close());

@@ -4,7 +4,7 @@
  * fast-check shrinks a failure to a minimal sequence and prints its seed for replay.
  */
 import fc from 'fast-check';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../../src/application/ports/logger.port';
@@ -12,6 +12,7 @@ import { PartitionLog, PartitionLogOptions, PartitionLogStore, SyncPolicy } from
 import { decodeMessageSet } from '../../../src/adapters/codec/message-set';
 import { FilesystemPartitionLogStore } from '../../../src/adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
 import { InMemoryPartitionLogStore } from '../../../src/adapters/outbound/memory/in-memory-partition-log-store';
+import { openDescriptorsUnder } from '../../support/open-descriptors';
 
 type Command =
   | { kind: 'append'; batches: number[] }
@@ -178,6 +179,8 @@ describe('PartitionLog adapters against an array model', () => {
             policy,
             commands,
           );
+          // Closed means closed: no handle left for the garbage collector (a replaced one would be).
+          expect(openDescriptorsUnder(await realpath(dataDir))).toEqual([]);
         } finally {
           await rm(dataDir, { recursive: true, force: true });
         }

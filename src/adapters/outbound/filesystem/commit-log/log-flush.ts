@@ -142,6 +142,9 @@ export class LogFlusher {
         return;
       case 'sync':
         for (const segment of this.hooks.segments()) {
+          // A segment rolled in memory whose 'roll' job is still queued has no files yet: creating
+          // its index here would leave a handle that the roll's create() then replaces.
+          if (segment.logFile === null) continue;
           await writeIndex(segment, segment.index.count);
           await syncSegment(segment);
         }

@@ -53,6 +53,8 @@ export class Segment implements TimestampedSegment {
   corruptFrom: number | null = null;
   private readers = 0;
   private onIdle: (() => void) | null = null;
+  private syncWriteOpening: Promise<FileHandle> | null = null;
+  private indexOpening: Promise<FileHandle> | null = null;
 
   constructor(
     readonly dir: string,
@@ -82,13 +84,41 @@ export class Segment implements TimestampedSegment {
     this.indexFile = await open(this.indexPath, 'w+');
   }
 
+  /**
+   * Overlapping flushes may ask at once: they share one open, so no handle is opened twice and
+   * lost (a FileHandle left to the garbage collector keeps its descriptor until then).
+   */
   async openSyncWrites(): Promise<FileHandle> {
-    if (this.syncWriteFile === null) this.syncWriteFile = await open(this.logPath, constants.O_WRONLY | constants.O_DSYNC);
-    return this.syncWriteFile;
+    if (this.syncWriteFile !== null) return this.syncWriteFile;
+    this.syncWriteOpening ??= open(this.logPath, constants.O_WRONLY | constants.O_DSYNC).then(
+      (handle) => {
+        // Stored here, not by the caller: whoever sees no open in flight also sees the handle.
+        this.syncWriteFile = handle;
+        this.syncWriteOpening = null;
+        return handle;
+      },
+      (error: unknown) => {
+        this.syncWriteOpening = null;
+        throw error;
+      },
+    );
+    return this.syncWriteOpening;
   }
 
   async openIndexForWrites(): Promise<void> {
-    if (this.indexFile === null) this.indexFile = await open(this.indexPath, READ_WRITE_CREATE);
+    if (this.indexFile !== null) return;
+    this.indexOpening ??= open(this.indexPath, READ_WRITE_CREATE).then(
+      (handle) => {
+        this.indexFile = handle;
+        this.indexOpening = null;
+        return handle;
+      },
+      (error: unknown) => {
+        this.indexOpening = null;
+        throw error;
+      },
+    );
+    await this.indexOpening;
   }
 
   /** Marks a read in flight so that closing waits for it. */
@@ -105,6 +135,7 @@ export class Segment implements TimestampedSegment {
   async close(): Promise<void> {
     if (this.readers > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     this.onIdle = null;
+    await this.opensSettled();
     const handles = [this.logFile, this.indexFile, this.syncWriteFile];
     this.logFile = null;
     this.indexFile = null;
@@ -114,10 +145,20 @@ export class Segment implements TimestampedSegment {
 
   /** The segment stops being active: its write-only handles are released. */
   async closeIndex(): Promise<void> {
+    await this.opensSettled();
     const handles = [this.indexFile, this.syncWriteFile];
     this.indexFile = null;
     this.syncWriteFile = null;
     for (const h of handles) await h?.close();
+  }
+
+  /**
+   * Lets an open still in flight land first (its caller stores the handle before this resumes), so
+   * that closing takes that handle too instead of leaving it to the garbage collector.
+   */
+  private async opensSettled(): Promise<void> {
+    const opening = [this.syncWriteOpening, this.indexOpening].filter((p): p is Promise<FileHandle> => p !== null);
+    if (opening.length > 0) await Promise.allSettled(opening);
   }
 
   /** Closes and removes both files (retention, truncation). */
