@@ -127,9 +127,10 @@ export class AsyncPublisher {
 
   /** Writes the request on the broker's stream; the caller holds a window slot for it. */
   private write(stream: string, key: Buffer, body: Buffer, correlationId: string, options: PublishOptions, target: PublishTarget): PublishTicket {
-    const request = toPublishRequest(stream, target.partition, key, body, correlationId, options);
+    let request: ReturnType<typeof toPublishRequest>;
     let call: PublishStream;
     try {
+      request = toPublishRequest(stream, target.partition, key, body, correlationId, options);
       call = this.callFor(target.address);
     } catch (error) {
       this.releaseSlot();

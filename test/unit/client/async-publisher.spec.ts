@@ -98,6 +98,17 @@ describe('AsyncPublisher', () => {
     expect((await c.ack)!.offset).toBe(2n);
   });
 
+  it('gives the window slot back when a request cannot be built', async () => {
+    const router = new FakeRouter();
+    const publisher = new AsyncPublisher(router, { maxInFlight: 1 });
+    await expect(publisher.send('s', 'a', { expectedOffset: 1.5 })).rejects.toThrow(RangeError); // BigInt(1.5)
+    const next = publisher.send('s', 'b');
+    expect(await settled(next)).toBe(true); // not waiting for a slot that nobody gives back
+    const ticket = await next;
+    router.publishCalls[0]!.ack(router.publishCalls[0]!.written[0]!, 0n);
+    expect((await ticket.ack)!.offset).toBe(0n);
+  });
+
   it('refuses a correlation id already in flight', async () => {
     const publisher = new AsyncPublisher(new FakeRouter());
     await publisher.send('s', 'a', { correlationId: 'x' });
