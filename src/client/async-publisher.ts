@@ -137,8 +137,11 @@ export class AsyncPublisher {
       throw error;
     }
     if (request.ackPolicy === AckPolicy.NONE) {
-      call.write(request);
-      this.releaseSlot();
+      try {
+        call.write(request);
+      } finally {
+        this.releaseSlot();
+      }
       return { correlationId, partition: target.partition, ack: Promise.resolve(undefined) };
     }
     const timeoutMs = options.timeoutMs ?? this.ackWaitTimeMs;
@@ -149,9 +152,15 @@ export class AsyncPublisher {
       resolve = res;
       reject = rej;
     });
+    try {
+      call.write(request);
+    } catch (error) {
+      this.releaseSlot(); // nothing was written (an encoding error): no ack to wait for
+      throw error;
+    }
+    // Set after the write: its response cannot arrive before this synchronous run ends.
     this.pending.set(correlationId, { address: target.address, ack, resolve, reject, deadline, timeoutMs });
     if (deadline < this.sweepAt) this.armSweep(deadline);
-    call.write(request);
     return { correlationId, partition: target.partition, ack };
   }
 

@@ -32,8 +32,11 @@ export type PublishCall = grpc.ClientDuplexStream<ProtoInit<api.PublishRequest>,
 export class PublishStream {
   private mode: 'grpc-js' | 'switching' | 'batched' = 'grpc-js';
   private batch: GrpcFrameBatch | null = null;
-  /** Requests written while switching: held until grpc-js has sent everything it was given. */
-  private held: ProtoInit<api.PublishRequest>[] = [];
+  /**
+   * Requests written while switching, held until grpc-js has sent everything it was given; encoded
+   * when written, so that a request that cannot be encoded fails its own write and nothing later.
+   */
+  private held: { readonly request: ProtoInit<api.PublishRequest>; readonly bytes: Buffer }[] = [];
   private probes = 0;
   private probeScheduled = false;
 
@@ -44,11 +47,12 @@ export class PublishStream {
     return this.mode === 'batched';
   }
 
+  /** Throws ProtobufEncodeError, having written nothing, when the request cannot be encoded (batched or switching). */
   write(request: ProtoInit<api.PublishRequest>): void {
     if (this.mode === 'batched') this.batch!.add(encodePublishRequest(request));
     else if (this.mode === 'grpc-js') this.call.write(request);
     else {
-      this.held.push(request);
+      this.held.push({ request, bytes: encodePublishRequest(request) });
       this.scheduleProbe();
     }
   }
@@ -83,14 +87,14 @@ export class PublishStream {
     }
     this.batch = new GrpcFrameBatch(probe);
     this.mode = 'batched';
-    for (const request of this.held) this.batch.add(encodePublishRequest(request));
+    for (const { bytes } of this.held) this.batch.add(bytes);
     this.held = [];
   }
 
   /** Nothing was written around grpc-js yet, so handing it the held requests keeps the order. */
   private stayOnGrpcJs(): void {
     this.mode = 'grpc-js';
-    for (const request of this.held) this.call.write(request);
+    for (const { request } of this.held) this.call.write(request);
     this.held = [];
   }
 

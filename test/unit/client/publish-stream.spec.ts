@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { PublishRequest, PublishResponse } from '../../../src/adapters/codec/api-types';
+import { ProtobufEncodeError } from '../../../src/adapters/codec/codec-errors';
 import type { ProtoInit } from '../../../src/adapters/codec/proto-schema';
 import { apiServiceDefinition, createApiClient, type ApiClient } from '../../../src/adapters/inbound/grpc/api-service-definition';
 import { probeRawWriter, PublishStream, type PublishCall } from '../../../src/client/publish-stream';
@@ -104,6 +105,34 @@ describe('PublishStream (PublishAsync requests many per HTTP/2 write, against th
     await ended;
     expect(batchingWhenEnded).toBe(true);
     expect(received[received.length - 1]!.map((r) => r.correlationId)).toEqual(Array.from({ length: 150 }, (_, i) => `c${i}`));
+  });
+
+  it('refuses a request it cannot encode without writing anything, and goes on with the next ones', async () => {
+    const stream = new PublishStream(client.publishAsync());
+    let answered = 0;
+    const refusals: unknown[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.call.on('data', () => {
+        stream.onResponse();
+        if (++answered !== 20) return;
+        for (const ackPolicy of [1.5, 2 ** 40]) {
+          try {
+            stream.write({ ...request(20), ackPolicy });
+          } catch (error) {
+            refusals.push(error);
+          }
+        }
+        for (let i = 20; i < 30; i++) stream.write(request(i));
+        stream.end();
+      });
+      stream.call.on('error', reject);
+      stream.call.on('end', () => resolve());
+    });
+    for (let i = 0; i < 20; i++) stream.write(request(i));
+    await ended;
+    expect(refusals).toHaveLength(2);
+    for (const error of refusals) expect(error).toBeInstanceOf(ProtobufEncodeError);
+    expect(received[received.length - 1]!.map((r) => r.correlationId)).toEqual(Array.from({ length: 30 }, (_, i) => `c${i}`));
   });
 
   it('is not-yet before the call is committed, and unsupported for anything grpc-js did not make', () => {
