@@ -53,8 +53,7 @@ export class Segment implements TimestampedSegment {
   corruptFrom: number | null = null;
   private readers = 0;
   private onIdle: (() => void) | null = null;
-  private syncWriteOpening: Promise<FileHandle> | null = null;
-  private indexOpening: Promise<FileHandle> | null = null;
+  private readonly opening: Record<'syncWrites' | 'index', Promise<FileHandle> | null> = { syncWrites: null, index: null };
 
   constructor(
     readonly dir: string,
@@ -84,41 +83,37 @@ export class Segment implements TimestampedSegment {
     this.indexFile = await open(this.indexPath, 'w+');
   }
 
-  /**
-   * Overlapping flushes may ask at once: they share one open, so no handle is opened twice and
-   * lost (a FileHandle left to the garbage collector keeps its descriptor until then).
-   */
   async openSyncWrites(): Promise<FileHandle> {
-    if (this.syncWriteFile !== null) return this.syncWriteFile;
-    this.syncWriteOpening ??= open(this.logPath, constants.O_WRONLY | constants.O_DSYNC).then(
-      (handle) => {
-        // Stored here, not by the caller: whoever sees no open in flight also sees the handle.
-        this.syncWriteFile = handle;
-        this.syncWriteOpening = null;
-        return handle;
-      },
-      (error: unknown) => {
-        this.syncWriteOpening = null;
-        throw error;
-      },
-    );
-    return this.syncWriteOpening;
+    return this.syncWriteFile ?? this.openShared('syncWrites');
   }
 
   async openIndexForWrites(): Promise<void> {
-    if (this.indexFile !== null) return;
-    this.indexOpening ??= open(this.indexPath, READ_WRITE_CREATE).then(
+    if (this.indexFile === null) await this.openShared('index');
+  }
+
+  /**
+   * Overlapping flushes may ask for a handle at once: they share one open, so none is opened twice
+   * and lost (a FileHandle left to the garbage collector keeps its descriptor until then). The
+   * handle is stored by the open itself: whoever sees no open in flight also sees the handle.
+   */
+  private openShared(kind: 'syncWrites' | 'index'): Promise<FileHandle> {
+    const inFlight = this.opening[kind];
+    if (inFlight !== null) return inFlight;
+    const opened = kind === 'syncWrites' ? open(this.logPath, constants.O_WRONLY | constants.O_DSYNC) : open(this.indexPath, READ_WRITE_CREATE);
+    const opening = opened.then(
       (handle) => {
-        this.indexFile = handle;
-        this.indexOpening = null;
+        if (kind === 'syncWrites') this.syncWriteFile = handle;
+        else this.indexFile = handle;
+        this.opening[kind] = null;
         return handle;
       },
       (error: unknown) => {
-        this.indexOpening = null;
+        this.opening[kind] = null;
         throw error;
       },
     );
-    await this.indexOpening;
+    this.opening[kind] = opening;
+    return opening;
   }
 
   /** Marks a read in flight so that closing waits for it. */
@@ -157,8 +152,8 @@ export class Segment implements TimestampedSegment {
    * that closing takes that handle too instead of leaving it to the garbage collector.
    */
   private async opensSettled(): Promise<void> {
-    const opening = [this.syncWriteOpening, this.indexOpening].filter((p): p is Promise<FileHandle> => p !== null);
-    if (opening.length > 0) await Promise.allSettled(opening);
+    const inFlight = Object.values(this.opening).filter((p): p is Promise<FileHandle> => p !== null);
+    if (inFlight.length > 0) await Promise.allSettled(inFlight);
   }
 
   /** Closes and removes both files (retention, truncation). */
