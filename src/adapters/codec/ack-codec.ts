@@ -116,8 +116,7 @@ export function readAck(r: WireReader): Ack {
         msgSubject = readString(r, tag);
         break;
       case F_OFFSET:
-        r.expectWireType(tag, WIRE_VARINT);
-        offset = r.readInt64();
+        offset = r.readInt64Field(tag);
         break;
       case F_ACK_INBOX:
         ackInbox = readString(r, tag);
@@ -126,20 +125,16 @@ export function readAck(r: WireReader): Ack {
         correlationId = readString(r, tag);
         break;
       case F_ACK_POLICY:
-        r.expectWireType(tag, WIRE_VARINT);
-        ackPolicy = r.readInt32();
+        ackPolicy = r.readInt32Field(tag);
         break;
       case F_RECEPTION_TIMESTAMP:
-        r.expectWireType(tag, WIRE_VARINT);
-        receptionTimestamp = r.readInt64();
+        receptionTimestamp = r.readInt64Field(tag);
         break;
       case F_COMMIT_TIMESTAMP:
-        r.expectWireType(tag, WIRE_VARINT);
-        commitTimestamp = r.readInt64();
+        commitTimestamp = r.readInt64Field(tag);
         break;
       case F_ACK_ERROR:
-        r.expectWireType(tag, WIRE_VARINT);
-        ackError = r.readInt32();
+        ackError = r.readInt32Field(tag);
         break;
       default:
         r.skip(tag & 7, field);

@@ -114,6 +114,18 @@ export class WireReader {
     return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo));
   }
 
+  /** An int32 field whose key `tag` was just read: checks that it is a varint, then reads it. */
+  readInt32Field(tag: number): number {
+    this.expectWireType(tag, WIRE_VARINT);
+    return this.readInt32();
+  }
+
+  /** An int64 field whose key `tag` was just read, as a bigint: checks that it is a varint, then reads it. */
+  readInt64Field(tag: number): bigint {
+    this.expectWireType(tag, WIRE_VARINT);
+    return this.readInt64();
+  }
+
   /** Reads a length prefix and returns the start of the payload; the payload ends at `pos`. */
   readLengthDelimited(): number {
     this.readVarint64();

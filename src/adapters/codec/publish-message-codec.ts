@@ -110,8 +110,7 @@ export function decodePublishMessage(buf: Buffer, start: number, end: number, in
         correlationId = readString(r, tag);
         break;
       case F_ACK_POLICY:
-        r.expectWireType(tag, WIRE_VARINT);
-        ackPolicy = r.readInt32();
+        ackPolicy = r.readInt32Field(tag);
         break;
       case F_TIMESTAMP:
       case F_PARTITION:

@@ -75,8 +75,7 @@ export function decodePublishRequest(bytes: Uint8Array): PublishRequest {
         stream = readString(r, tag);
         break;
       case F_PARTITION:
-        r.expectWireType(tag, WIRE_VARINT);
-        partition = r.readInt32();
+        partition = r.readInt32Field(tag);
         break;
       case F_HEADERS:
         r.expectWireType(tag, WIRE_LENGTH_DELIMITED);
@@ -89,12 +88,10 @@ export function decodePublishRequest(bytes: Uint8Array): PublishRequest {
         correlationId = readString(r, tag);
         break;
       case F_ACK_POLICY:
-        r.expectWireType(tag, WIRE_VARINT);
-        ackPolicy = r.readInt32();
+        ackPolicy = r.readInt32Field(tag);
         break;
       case F_EXPECTED_OFFSET:
-        r.expectWireType(tag, WIRE_VARINT);
-        expectedOffset = r.readInt64();
+        expectedOffset = r.readInt64Field(tag);
         break;
       default:
         r.skip(tag & 7, field);

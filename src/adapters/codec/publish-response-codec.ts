@@ -146,8 +146,7 @@ function readAsyncError(r: WireReader): PublishAsyncError {
     const tag = r.readKey();
     const field = tag >>> 3;
     if (field === F_ERROR_CODE) {
-      r.expectWireType(tag, WIRE_VARINT);
-      code = r.readInt32();
+      code = r.readInt32Field(tag);
     } else if (field === F_ERROR_MESSAGE) {
       message = readString(r, tag);
     } else {
