@@ -23,4 +23,8 @@ export interface Metrics {
   natsConnection(name: string, connected: boolean): void;
   /** Whether this server is the controller (the metadata Raft leader) now. */
   controller(active: boolean): void;
+  /** A message was dropped (refused input or not sent); `kind` and `reason` are fixed words. */
+  messageDropped(kind: string, reason: string): void;
+  /** Whether another server announces itself as a bootstrap seed in our namespace (docs/cluster.md). */
+  seedConflict(active: boolean): void;
 }

@@ -21,6 +21,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly partitions = new Gauge({ name: 'liftbridge_partitions', help: 'Partitions running on this server', registers: [this.registry] });
   private readonly leaders = new Gauge({ name: 'liftbridge_partition_leaders', help: 'Partitions this server leads', registers: [this.registry] });
   private readonly controllerGauge = new Gauge({ name: 'liftbridge_metadata_controller', help: '1 while this server is the controller (metadata Raft leader)', registers: [this.registry] });
+  private readonly dropped = new Counter({ name: 'liftbridge_dropped_messages_total', help: 'Messages dropped: refused input (bad signature, malformed, misaddressed) or not sent', labelNames: ['kind', 'reason'], registers: [this.registry] });
+  private readonly seedConflictGauge = new Gauge({ name: 'liftbridge_bootstrap_seed_conflict', help: '1 while another server announces itself as a bootstrap seed in this namespace', registers: [this.registry] });
   private readonly nats = new Gauge({ name: 'liftbridge_nats_connected', help: '1 while the NATS connection is up', labelNames: ['connection'], registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
@@ -71,5 +73,13 @@ export class PrometheusMetrics implements Metrics {
 
   controller(active: boolean): void {
     this.controllerGauge.set(active ? 1 : 0);
+  }
+
+  messageDropped(kind: string, reason: string): void {
+    this.dropped.labels({ kind, reason }).inc();
+  }
+
+  seedConflict(active: boolean): void {
+    this.seedConflictGauge.set(active ? 1 : 0);
   }
 }
