@@ -1,5 +1,6 @@
-import { Msg, NatsConnection, Subscription } from 'nats';
+import { Msg, Subscription } from 'nats';
 import { Observable, Subject } from 'rxjs';
+import { DroppedMessageLog, errorDetail } from '../../../application/diagnostics/dropped-message-log';
 import type { Cancellable } from '../../../application/ports/clock.port';
 import { BrokerHeartbeat, ClusterChannel, ControllerUnreachableError, ForwardedAnswer } from '../../../application/ports/cluster-channel.port';
 import type { Logger } from '../../../application/ports/logger.port';
@@ -16,13 +17,15 @@ import {
   encodeJoinRequest,
   encodeJoinResponse,
 } from '../../codec/cluster-control-codec';
+import { InternalNatsConnection, loggingOnlyDropLog } from './internal-connection';
 import { requestOrUnavailable, serveRequests } from './request-reply';
-import { Subjects } from './subjects';
+import { MessageKind, Subjects } from './subjects';
 
 /**
  * `ClusterChannel` over NATS request/reply (spec §3.5): commands on `<ns>.raft.metadata.propagate`,
  * joins on `<ns>.raft.metadata.join` (both served by the controller alone), heartbeats published
- * to `<ns>.raft.heartbeat`. Undecodable messages are dropped and logged, never thrown.
+ * to `<ns>.raft.heartbeat`. Undecodable messages are dropped and counted (`DroppedMessageLog`:
+ * rate-limited log lines), never thrown and never answered.
  */
 export class NatsClusterChannel implements ClusterChannel {
   private readonly subjects: Subjects;
@@ -32,9 +35,10 @@ export class NatsClusterChannel implements ClusterChannel {
   readonly heartbeats$: Observable<BrokerHeartbeat> = this.beats.asObservable();
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly nc: InternalNatsConnection,
     namespace: string,
     private readonly logger: Logger,
+    private readonly drops: DroppedMessageLog = loggingOnlyDropLog(logger),
   ) {
     this.subjects = new Subjects(namespace);
     this.heartbeatSubscription = nc.subscribe(this.subjects.heartbeats(), {
@@ -43,7 +47,7 @@ export class NatsClusterChannel implements ClusterChannel {
         try {
           this.beats.next(decodeHeartbeat(msg.data));
         } catch (decodeError) {
-          this.logger.warn({ err: decodeError }, 'dropping malformed heartbeat');
+          this.drops.drop(MessageKind.heartbeat, 'malformed', 'dropping malformed heartbeat', { detail: errorDetail(decodeError), bytes: msg.data.length });
         }
       },
     });
@@ -55,12 +59,12 @@ export class NatsClusterChannel implements ClusterChannel {
   }
 
   serveCommands(handler: (command: MetadataCommand) => Promise<ForwardedAnswer>): Promise<Cancellable> {
-    return this.serve(this.subjects.metadataPropagate(), async (data) => {
+    return this.serve(MessageKind.forwardedCommand, this.subjects.metadataPropagate(), async (data) => {
       let command: MetadataCommand;
       try {
         command = decodeForwardedCommand(data);
       } catch (error) {
-        this.logger.warn({ err: error }, 'dropping malformed forwarded command');
+        this.drops.drop(MessageKind.forwardedCommand, 'malformed', 'dropping malformed forwarded command', { detail: errorDetail(error), bytes: data.length });
         return null;
       }
       return encodeForwardedAnswer(await handler(command));
@@ -73,12 +77,12 @@ export class NatsClusterChannel implements ClusterChannel {
   }
 
   serveJoins(handler: (serverId: string) => Promise<string>): Promise<Cancellable> {
-    return this.serve(this.subjects.metadataJoin(), async (data) => {
+    return this.serve(MessageKind.join, this.subjects.metadataJoin(), async (data) => {
       let serverId: string;
       try {
         serverId = decodeJoinRequest(data);
       } catch (error) {
-        this.logger.warn({ err: error }, 'dropping malformed join request');
+        this.drops.drop(MessageKind.join, 'malformed', 'dropping malformed join request', { detail: errorDetail(error), bytes: data.length });
         return null;
       }
       return encodeJoinResponse(await handler(serverId));
@@ -106,10 +110,10 @@ export class NatsClusterChannel implements ClusterChannel {
   }
 
   /** Answers each request with what `answer` returns (null: no answer); registered on the server before resolving. */
-  private async serve(subject: string, answer: (data: Uint8Array) => Promise<Uint8Array | null>): Promise<Cancellable> {
+  private async serve(kind: MessageKind, subject: string, answer: (data: Uint8Array) => Promise<Uint8Array | null>): Promise<Cancellable> {
     const subscription = await serveRequests(this.nc, subject, answer, {
-      replyFailed: (cause) => this.logger.warn({ err: cause, subject }, 'control reply not sent'),
-      handlerFailed: (cause) => this.logger.error({ err: cause, subject }, 'control request handler failed'),
+      replyFailed: (cause) => this.drops.drop(kind, 'not-sent', 'control reply not sent', { subject, detail: errorDetail(cause) }),
+      handlerFailed: (cause) => this.drops.drop(kind, 'handler-failed', 'control request handler failed', { subject, err: cause }, 'error'),
     });
     this.served.add(subscription);
     return {

@@ -1,10 +1,12 @@
-import { Msg, NatsConnection, Subscription } from 'nats';
+import { Msg, Subscription } from 'nats';
 import { Observable, Subject } from 'rxjs';
+import { DroppedMessageLog, errorDetail } from '../../../application/diagnostics/dropped-message-log';
 import type { Logger } from '../../../application/ports/logger.port';
 import type { RaftTransport } from '../../../application/ports/raft-transport.port';
 import type { RaftMessage } from '../../../domain/consensus/raft';
 import { decodeRaftMessage, encodeRaftMessage } from '../../codec/raft-message-codec';
-import { Subjects } from './subjects';
+import { InternalNatsConnection, loggingOnlyDropLog } from './internal-connection';
+import { MessageKind, Subjects } from './subjects';
 
 /** What the transport dropped; exposed for logs now and metrics later. */
 export interface RaftTransportCounters {
@@ -22,9 +24,9 @@ export interface RaftTransportCounters {
  * Raft over NATS (style §4.4): one subject per server (`Subjects.raftInbox`), a fire-and-forget
  * publish of each encoded message to its destination's subject, one subscription on our own
  * subject exposed as `inbound$`. Raft tolerates loss, so anything that cannot be delivered or
- * decoded is dropped and counted; a message to a server nobody listens for is simply lost.
- * Whether metadata snapshots fit the max payload is the caller's assertion; here an oversized
- * message is dropped, counted and logged.
+ * decoded is dropped and counted (`DroppedMessageLog`: a counter per drop, rate-limited log lines);
+ * a message to a server nobody listens for is simply lost. Whether metadata snapshots fit the max
+ * payload is the caller's assertion; here an oversized message is dropped, counted and logged.
  */
 export class NatsRaftTransport implements RaftTransport {
   readonly counters: RaftTransportCounters = { decodeFailures: 0, oversizedDropped: 0, publishFailures: 0, misaddressed: 0 };
@@ -35,10 +37,11 @@ export class NatsRaftTransport implements RaftTransport {
   readonly inbound$: Observable<RaftMessage> = this.inbound.asObservable();
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly nc: InternalNatsConnection,
     subjects: Subjects | string,
     private readonly serverId: string,
     private readonly logger: Logger,
+    private readonly drops: DroppedMessageLog = loggingOnlyDropLog(logger),
   ) {
     this.subjects = typeof subjects === 'string' ? new Subjects(subjects) : subjects;
     const subject = this.subjects.raftInbox(serverId);
@@ -57,9 +60,12 @@ export class NatsRaftTransport implements RaftTransport {
       const bytes = encodeRaftMessage(message);
       if (bytes.length > max) {
         this.counters.oversizedDropped++;
-        this.logger.error(
-          { type: message.type, to: message.to, bytes: bytes.length, maxPayloadBytes: max, total: this.counters.oversizedDropped },
+        this.drops.drop(
+          MessageKind.raft,
+          'oversized',
           'dropping raft message larger than the NATS max payload',
+          { type: message.type, to: message.to, bytes: bytes.length, maxPayloadBytes: max },
+          'error',
         );
         continue;
       }
@@ -95,21 +101,24 @@ export class NatsRaftTransport implements RaftTransport {
     try {
       message = decodeRaftMessage(msg.data);
     } catch (e) {
-      if (this.counters.decodeFailures++ % 1000 === 0) {
-        this.logger.warn({ detail: e instanceof Error ? e.message : String(e), total: this.counters.decodeFailures }, 'dropping undecodable raft message');
-      }
+      this.counters.decodeFailures++;
+      this.drops.drop(MessageKind.raft, 'malformed', 'dropping undecodable raft message', { detail: errorDetail(e), bytes: msg.data.length });
       return;
     }
     if (message.to !== this.serverId) {
       this.counters.misaddressed++;
+      this.drops.drop(MessageKind.raft, 'misaddressed', 'dropping raft message addressed to another server', { type: message.type });
       return;
     }
     this.inbound.next(message);
   }
 
   private countPublishFailure(message: RaftMessage, error: unknown): void {
-    if (this.counters.publishFailures++ % 1000 === 0) {
-      this.logger.warn({ type: message.type, to: message.to, detail: error instanceof Error ? error.message : String(error), total: this.counters.publishFailures }, 'dropping raft message that could not be published');
-    }
+    this.counters.publishFailures++;
+    this.drops.drop(MessageKind.raft, 'not-sent', 'dropping raft message that could not be published', {
+      type: message.type,
+      to: message.to,
+      detail: errorDetail(error),
+    });
   }
 }

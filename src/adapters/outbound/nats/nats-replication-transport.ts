@@ -1,5 +1,6 @@
-import { Msg, NatsConnection, Subscription } from 'nats';
+import { Msg, Subscription } from 'nats';
 import { Observable, Subject } from 'rxjs';
+import { DroppedMessageLog, errorDetail } from '../../../application/diagnostics/dropped-message-log';
 import type { Cancellable } from '../../../application/ports/clock.port';
 import type { Logger } from '../../../application/ports/logger.port';
 import { EpochEnd, EpochEndRequest, ReplicationFetch, ReplicationReply, ReplicationTransport, ReplicationUnavailableError } from '../../../application/ports/replication-transport.port';
@@ -16,8 +17,9 @@ import {
   encodeReplicationRequest,
   encodeReplicationResponse,
 } from '../../codec/replication-codec';
+import { InternalNatsConnection, loggingOnlyDropLog } from './internal-connection';
 import { requestOrUnavailable, serveRequests } from './request-reply';
-import { Subjects } from './subjects';
+import { MessageKind, Subjects } from './subjects';
 
 /** What the transport dropped; exposed for logs now and metrics later. */
 export interface ReplicationTransportCounters {
@@ -32,11 +34,6 @@ export interface ReplicationTransportCounters {
   /** Replies or notifications the NATS client refused (closed connection, payload too large). */
   publishFailures: number;
 }
-
-/** Log the first failure of each kind, then one in this many (a hostile peer must not flood the log). */
-const LOG_EVERY = 1000;
-
-const detail = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * `ReplicationTransport` over NATS (spec §3.5, §5.6-5.7), wire-compatible with Liftbridge:
@@ -62,10 +59,12 @@ export class NatsReplicationTransport implements ReplicationTransport {
   readonly notifications$: Observable<PartitionRef> = this.notifications.asObservable();
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly nc: InternalNatsConnection,
     namespace: string,
     private readonly serverId: string,
     private readonly logger: Logger,
+    /** Counts drops and rate-limits their log lines (a hostile peer must not flood the log). */
+    private readonly drops: DroppedMessageLog = loggingOnlyDropLog(logger),
   ) {
     this.subjects = new Subjects(namespace);
     this.notificationSubscription = nc.subscribe(this.subjects.notify(serverId), {
@@ -88,7 +87,7 @@ export class NatsReplicationTransport implements ReplicationTransport {
       try {
         request = decodeReplicationRequest(data);
       } catch (error) {
-        this.countMalformedRequest(ref, 'replication request', error);
+        this.countMalformedRequest(ref, MessageKind.replicationRequest, 'replication request', error);
         return null;
       }
       const reply = await handler(request);
@@ -111,7 +110,7 @@ export class NatsReplicationTransport implements ReplicationTransport {
       try {
         request = decodeLeaderEpochOffsetRequest(data);
       } catch (error) {
-        this.countMalformedRequest(ref, 'leader epoch offset request', error);
+        this.countMalformedRequest(ref, MessageKind.epochOffsetRequest, 'leader epoch offset request', error);
         return null;
       }
       const answer = handler(request);
@@ -124,7 +123,7 @@ export class NatsReplicationTransport implements ReplicationTransport {
     try {
       this.nc.publish(this.subjects.notify(followerId), encodePartitionNotification(ref));
     } catch (error) {
-      this.countPublishFailure({ followerId, stream: ref.stream, partition: ref.partition }, 'partition notification not sent', error);
+      this.countPublishFailure(MessageKind.notification, { followerId, stream: ref.stream, partition: ref.partition }, 'partition notification not sent', error);
     }
   }
 
@@ -150,11 +149,10 @@ export class NatsReplicationTransport implements ReplicationTransport {
       subject,
       answer,
       {
-        replyFailed: (cause, bytes) => this.countPublishFailure({ subject, bytes }, 'replication reply not sent', cause),
+        replyFailed: (cause, bytes) => this.countPublishFailure(MessageKind.reply, { subject, bytes }, 'replication reply not sent', cause),
         handlerFailed: (cause) => {
-          if (this.counters.handlerFailures++ % LOG_EVERY === 0) {
-            this.logger.error({ err: cause, stream: ref.stream, partition: ref.partition, subject, total: this.counters.handlerFailures }, 'replication request handler failed');
-          }
+          this.counters.handlerFailures++;
+          this.drops.drop(this.subjects.kindOf(subject), 'handler-failed', 'replication request handler failed', { err: cause, stream: ref.stream, partition: ref.partition, subject }, 'error');
         },
       },
       () => !this.closed,
@@ -178,31 +176,27 @@ export class NatsReplicationTransport implements ReplicationTransport {
     try {
       ref = decodePartitionNotification(msg.data);
     } catch (decodeError) {
-      if (this.counters.malformedNotifications++ % LOG_EVERY === 0) {
-        this.logger.warn({ detail: detail(decodeError), total: this.counters.malformedNotifications }, 'dropping malformed partition notification');
-      }
+      this.counters.malformedNotifications++;
+      this.drops.drop(MessageKind.notification, 'malformed', 'dropping malformed partition notification', { detail: errorDetail(decodeError) });
       return;
     }
     this.notifications.next(ref);
   }
 
-  private countMalformedRequest(ref: PartitionRef, what: string, error: unknown): void {
-    if (this.counters.malformedRequests++ % LOG_EVERY === 0) {
-      this.logger.warn({ stream: ref.stream, partition: ref.partition, detail: detail(error), total: this.counters.malformedRequests }, `dropping malformed ${what}`);
-    }
+  private countMalformedRequest(ref: PartitionRef, kind: MessageKind, what: string, error: unknown): void {
+    this.counters.malformedRequests++;
+    this.drops.drop(kind, 'malformed', `dropping malformed ${what}`, { stream: ref.stream, partition: ref.partition, detail: errorDetail(error) });
   }
 
   /** A reply we cannot read is, for the follower, no reply: it retries later (logged, rate-limited). */
   private malformedReply(ref: PartitionRef, error: unknown): ReplicationUnavailableError {
-    if (this.counters.malformedReplies++ % LOG_EVERY === 0) {
-      this.logger.warn({ stream: ref.stream, partition: ref.partition, detail: detail(error), total: this.counters.malformedReplies }, 'malformed replication reply');
-    }
-    return new ReplicationUnavailableError(`malformed reply: ${detail(error)}`);
+    this.counters.malformedReplies++;
+    this.drops.drop(MessageKind.reply, 'malformed', 'malformed replication reply', { stream: ref.stream, partition: ref.partition, detail: errorDetail(error) });
+    return new ReplicationUnavailableError(`malformed reply: ${errorDetail(error)}`);
   }
 
-  private countPublishFailure(fields: Record<string, unknown>, message: string, error: unknown): void {
-    if (this.counters.publishFailures++ % LOG_EVERY === 0) {
-      this.logger.warn({ ...fields, detail: detail(error), total: this.counters.publishFailures }, message);
-    }
+  private countPublishFailure(kind: MessageKind, fields: Record<string, unknown>, message: string, error: unknown): void {
+    this.counters.publishFailures++;
+    this.drops.drop(kind, 'not-sent', message, { ...fields, detail: errorDetail(error) });
   }
 }

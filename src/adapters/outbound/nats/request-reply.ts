@@ -1,4 +1,5 @@
-import { ErrorCode, Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import { ErrorCode, Msg, NatsError, Subscription } from 'nats';
+import type { InternalNatsConnection } from './internal-connection';
 
 /** NATS said nobody listens, or nobody answered in time: the caller should retry later. */
 export const isNoAnswer = (error: unknown): boolean =>
@@ -8,7 +9,7 @@ const detail = (error: unknown): string => (error instanceof Error ? error.messa
 
 /** A NATS request; "no answer" becomes the caller's retriable error (`unavailable`), anything else is rethrown. */
 export async function requestOrUnavailable(
-  nc: NatsConnection,
+  nc: InternalNatsConnection,
   subject: string,
   data: Uint8Array,
   timeoutMs: number,
@@ -34,7 +35,7 @@ export interface ServeFailures {
  * the subscription is registered on the server, so a request sent afterwards reaches it.
  */
 export async function serveRequests(
-  nc: NatsConnection,
+  nc: InternalNatsConnection,
   subject: string,
   answer: (data: Uint8Array) => Promise<Uint8Array | null>,
   failures: ServeFailures,

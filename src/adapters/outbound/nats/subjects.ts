@@ -1,6 +1,26 @@
 import type { PartitionRef } from '../../../domain/shared/ids';
 
 /**
+ * What an internal message is, by subject: the `kind` label of dropped-message counts and logs
+ * (docs/operability.md). Replies to our requests arrive on inboxes and are `reply`.
+ */
+export const MessageKind = {
+  raft: 'raft',
+  forwardedCommand: 'forwarded-command',
+  join: 'join',
+  heartbeat: 'heartbeat',
+  seedAnnouncement: 'seed-announcement',
+  replicationRequest: 'replication-request',
+  epochOffsetRequest: 'epoch-offset-request',
+  notification: 'notification',
+  reply: 'reply',
+} as const;
+export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
+
+/** Server ids are one NATS token: non-empty, no dots, wildcards or whitespace. */
+export const isServerIdToken = (id: string): boolean => id.length > 0 && !/[.*>\s]/.test(id);
+
+/**
  * Every NATS subject the server uses, built in one place (style §4.3). Spec §3.5.
  * Partition subjects (`S`, `S.<i>`) come from the domain's `partitionSubject`.
  */
@@ -18,7 +38,7 @@ export class Subjects {
    * the server id is. The id must be a non-empty NATS token (no dots, wildcards or whitespace).
    */
   raftInbox(serverId: string): string {
-    if (serverId.length === 0 || /[.*>\s]/.test(serverId)) throw new RangeError(`server id ${JSON.stringify(serverId)} is not a valid NATS subject token`);
+    if (!isServerIdToken(serverId)) throw new RangeError(`server id ${JSON.stringify(serverId)} is not a valid NATS subject token`);
     return `${this.namespace}.raft.node.${serverId}`;
   }
 
@@ -59,7 +79,7 @@ export class Subjects {
 
   /** Partition notifications to one idle follower: `<ns>.notify.<serverId>` (spec §3.5); the id must be one token. */
   notify(serverId: string): string {
-    if (serverId.length === 0 || /[.*>\s]/.test(serverId)) throw new RangeError(`server id ${JSON.stringify(serverId)} is not a valid NATS subject token`);
+    if (!isServerIdToken(serverId)) throw new RangeError(`server id ${JSON.stringify(serverId)} is not a valid NATS subject token`);
     return `${this.namespace}.notify.${serverId}`;
   }
 
@@ -75,6 +95,20 @@ export class Subjects {
     }
     if (!Number.isSafeInteger(partition) || partition < 0) throw new RangeError(`partition ${partition} is not a partition index`);
     return `${this.namespace}.${stream}.${partition}`;
+  }
+
+  /** The kind of an internal message received on `subject` (only called for dropped messages). */
+  kindOf(subject: string): MessageKind {
+    const ns = this.namespace;
+    if (subject.startsWith(`${ns}.raft.node.`)) return MessageKind.raft;
+    if (subject === this.metadataPropagate()) return MessageKind.forwardedCommand;
+    if (subject === this.metadataJoin()) return MessageKind.join;
+    if (subject === this.heartbeats()) return MessageKind.heartbeat;
+    if (subject === this.bootstrapSeeds() || subject === this.bootstrapSeedReplies()) return MessageKind.seedAnnouncement;
+    if (subject.startsWith(`${ns}.notify.`)) return MessageKind.notification;
+    if (subject.startsWith(`${ns}.`) && subject.endsWith('.replicate')) return MessageKind.replicationRequest;
+    if (subject.startsWith(`${ns}.`) && subject.endsWith('.offset')) return MessageKind.epochOffsetRequest;
+    return MessageKind.reply;
   }
 
   /**
