@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { connect, NatsConnection } from 'nats';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +8,8 @@ import { acceptsConnections, freePort, waitFor } from './ports';
 
 /** A real nats-server on a free loopback port, one per test file (nats.js `nst` model). */
 export class TestNatsServer {
+  private readonly clients: NatsConnection[] = [];
+
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
@@ -37,7 +40,15 @@ export class TestNatsServer {
     return server;
   }
 
+  /** A plain client connection, closed by `stop()`. */
+  async connect(): Promise<NatsConnection> {
+    const nc = await connect({ servers: this.url });
+    this.clients.push(nc);
+    return nc;
+  }
+
   async stop(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((nc) => nc.close()));
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
       this.child.kill('SIGKILL');
