@@ -95,6 +95,12 @@ export interface BrokerConfig {
     readonly replicaFetchTimeoutMs: number;
     readonly minInsyncReplicas: number;
     readonly replicationMaxBytes: number;
+    /**
+     * Our addition: the secret that signs internal NATS messages, given inline or as a file (at
+     * most one of the two; docs/cluster.md "Authentication"). Neither = unauthenticated.
+     */
+    readonly authSecret?: string;
+    readonly authSecretFile?: string;
   };
   readonly activity: {
     readonly streamEnabled: boolean;

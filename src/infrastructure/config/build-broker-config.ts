@@ -22,6 +22,7 @@ import {
   type LogLevel,
   type SyncPolicy,
 } from './broker-config';
+import { clusterSecretProblem } from './cluster-secret';
 import { ENCRYPTION_KEY_ENV, NATS_SERVER_BIN_ENV } from './config-keys';
 import type { ConfigIssue, SettingSource } from './config-settings';
 import { IGNORED_LISTEN, type CoercedValue } from './config-values';
@@ -172,6 +173,8 @@ function resolveClustering(s: Settings, d: BrokerConfig, namespace: string): Bro
     replicaFetchTimeoutMs: s.num('clustering.replica.fetch.timeout') ?? d.clustering.replicaFetchTimeoutMs,
     minInsyncReplicas: s.num('clustering.min.insync.replicas') ?? d.clustering.minInsyncReplicas,
     replicationMaxBytes: s.num('clustering.replication.max.bytes') ?? d.clustering.replicationMaxBytes,
+    ...optional('authSecret', s.str('clustering.auth.secret')),
+    ...optional('authSecretFile', s.str('clustering.auth.secret.file')),
   };
 }
 
@@ -258,6 +261,13 @@ function crossCheck(c: BrokerConfig, s: Settings, env: Readonly<Record<string, s
       '"clustering.raft.bootstrap.seed" and "clustering.raft.bootstrap.peers" cannot both be set: choose one way to bootstrap',
       'clustering.raft.bootstrap.peers',
     );
+  }
+  if (cl.authSecret !== undefined && cl.authSecretFile !== undefined) {
+    add('"clustering.auth.secret" and "clustering.auth.secret.file" cannot both be set: give the secret one way', 'clustering.auth.secret.file');
+  }
+  if (cl.authSecret !== undefined) {
+    const problem = clusterSecretProblem('clustering.auth.secret', Buffer.byteLength(cl.authSecret, 'utf8'));
+    if (problem !== null) add(problem, 'clustering.auth.secret');
   }
   checkTls(c.tls, add);
   const nats = c.nats;

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { access, constants, readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { BrokerConfig } from './broker-config';
+import { ClusterSecretError, readClusterSecret } from './cluster-secret';
 import type { ConfigIssue } from './config-settings';
 
 /** PEM files, policies and nats-server configs are small; a huge file is a wrong path. */
@@ -51,6 +52,15 @@ export async function checkConfiguredFiles(config: BrokerConfig): Promise<readon
   ]);
   checkKeyPair(issues, 'nats.tls.key', 'nats.tls.cert', natsKey, natsCert);
   checkCa(issues, 'nats.tls.ca', natsCa);
+
+  if (config.clustering.authSecretFile !== undefined) {
+    try {
+      await readClusterSecret(config.clustering);
+    } catch (e) {
+      if (!(e instanceof ClusterSecretError)) throw e;
+      issues.push({ key: e.key, message: e.message });
+    }
+  }
 
   if (nats.embedded && nats.embeddedBinary !== undefined) {
     try {

@@ -9,7 +9,8 @@ export type KeyType =
   /** `positive`: zero would mean a busy loop or an immediate timeout, so it is rejected. */
   | { readonly type: 'duration'; readonly positive: boolean }
   | { readonly type: 'bool' }
-  | { readonly type: 'string'; readonly format?: 'identifier' | 'host' }
+  /** `secret`: the value never appears in a message. */
+  | { readonly type: 'string'; readonly format?: 'identifier' | 'host'; readonly secret?: boolean }
   | { readonly type: 'list'; readonly format: 'identifier' | 'natsUrl' }
   | { readonly type: 'enum'; readonly values: readonly string[]; readonly invalid?: (value: string) => string }
   /** `host:port`; a bare integer is accepted and ignored, as in Liftbridge (spec §9.1). */
@@ -113,6 +114,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   key('clustering.broker.timeout', duration(true), '3s', 'the controller marks a silent server unreachable (and moves its partition leaders) after this long', 'addition'),
   key('clustering.min.insync.replicas', int(1), '1', 'default minimum ISR size for a commit'),
   key('clustering.replication.max.bytes', int(1), '1048576', 'max replication response and accepted message size'),
+  key('clustering.auth.secret', { type: 'string', secret: true }, '(unset)', 'shared secret that signs the cluster\'s internal NATS messages (at least 32 bytes; unset = unauthenticated)', 'addition'),
+  key('clustering.auth.secret.file', path, '(unset)', 'file holding clustering.auth.secret (trailing newlines dropped)', 'addition'),
   key('activity.stream.enabled', bool, 'false', 'publish metadata events to the __activity stream'),
   key('activity.stream.publish.timeout', duration(true), '5s', 'activity publish acknowledgement timeout'),
   key(

@@ -23,8 +23,8 @@ const NATS_SCHEMES = new Set(['nats:', 'tls:', 'ws:', 'wss:']);
 
 export function coerceSetting(spec: ConfigKeySpec, value: RawValue): Result<CoercedValue, string> {
   const t = spec.type;
-  const invalid = (expected: string): Result<never, string> =>
-    err(`Invalid value for ${JSON.stringify(spec.key)}: ${showValue(value)} (expected ${expected})`);
+  const shown = t.type === 'string' && t.secret ? '(value not shown)' : showValue(value);
+  const invalid = (expected: string): Result<never, string> => err(`Invalid value for ${JSON.stringify(spec.key)}: ${shown} (expected ${expected})`);
   if (t.type === 'list') return coerceList(spec.key, t, value);
   if (Array.isArray(value)) return invalid(describeType(t));
   const scalar = value as RawScalar;
