@@ -88,11 +88,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => logger.info({}, 'SIGHUP ignored: nothing to reload yet'));
-  void broker.failed.then((error) => {
-    stopping = true;
-    process.stderr.write(`liftbridge: stopped: ${error.message}\n`);
-    logger.flush(() => process.exit(1));
-  });
   try {
     await broker.start();
   } catch (error) {

@@ -25,6 +25,8 @@ import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
 import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
 import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/filesystem-raft-storage';
 import { NatsClusterChannel } from '../../adapters/outbound/nats/nats-cluster-channel';
+import type { InternalNatsConnection } from '../../adapters/outbound/nats/internal-connection';
+import type { DroppedMessageLog } from '../../application/diagnostics/dropped-message-log';
 import { openNatsConnection } from '../../adapters/outbound/nats/nats-connection-factory';
 import { NatsRaftTransport } from '../../adapters/outbound/nats/nats-raft-transport';
 import { NatsReplicationTransport } from '../../adapters/outbound/nats/nats-replication-transport';
@@ -33,6 +35,7 @@ import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
 import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
 import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
+import { readClusterSecret } from '../config/cluster-secret';
 import { createContainer } from '../di/create-container';
 import { clusterModule } from '../di/modules/cluster.module';
 import { filesystemModule, PartitionLogStoreFactory } from '../di/modules/filesystem.module';
@@ -40,6 +43,7 @@ import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
+import { InternalTraffic } from './internal-traffic';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
 import { resolveServerId } from './server-id';
@@ -122,14 +126,10 @@ export class Broker {
   private raftTransport: NatsRaftTransport | null = null;
   private clusterChannel: NatsClusterChannel | null = null;
   private seedDetector: NatsSeedConflictDetector | null = null;
+  /** Another server announcing itself as a bootstrap seed in our namespace (docs/cluster.md), if any. */
+  private seedConflict: string | null = null;
   private replication: NatsReplicationTransport | null = null;
   private raftContacts: ContactTrackingRaftTransport | null = null;
-  private failedResolve: (error: Error) => void = () => undefined;
-  /**
-   * Resolves when the broker stopped itself because it cannot go on safely (another server was
-   * also started with the seed flag in this namespace); the executable then exits non-zero.
-   */
-  readonly failed: Promise<Error> = new Promise((resolve) => (this.failedResolve = resolve));
 
   constructor(
     private readonly config: BrokerConfig,
@@ -151,11 +151,17 @@ export class Broker {
     return this.http?.port ?? 0;
   }
 
-  /** /readyz: connected to NATS, metadata loaded, gRPC serving. */
+  /** /readyz: connected to NATS, metadata loaded, gRPC serving, no other bootstrap seed heard. */
   readiness(): Record<string, boolean> {
     const natsUp = this.natsUp.size > 0 && [...this.natsUp.values()].every(Boolean);
     const metadataLoaded = this.container !== null && this.container.get(MetadataService).state.brokers.has(this.serverIdValue);
-    return { nats: natsUp, metadata: metadataLoaded, grpc: this.serving && this.stopped === null };
+    return { nats: natsUp, metadata: metadataLoaded, grpc: this.serving && this.stopped === null, bootstrap: this.seedConflict === null };
+  }
+
+  /** Why failing /readyz checks fail, where a check has more to say than false. */
+  readinessReasons(): Record<string, string> {
+    if (this.seedConflict === null) return {};
+    return { bootstrap: `server ${this.seedConflict} also announces itself as a bootstrap seed in namespace ${this.config.clustering.namespace}` };
   }
 
   async start(): Promise<void> {
@@ -169,6 +175,7 @@ export class Broker {
 
   private async startInOrder(): Promise<void> {
     const config = this.config;
+    const secret = await readClusterSecret(config.clustering); // fail closed before anything starts
     await fs.mkdir(config.dataDir, { recursive: true });
     this.lock = await DataDirLock.acquire(config.dataDir);
     this.serverIdValue = await resolveServerId(config.dataDir, config.clustering.serverId);
@@ -210,11 +217,15 @@ export class Broker {
     this.connections.push(publishes);
     const raftConnection = await openNatsConnection(natsSettings, 'raft', this.logger, onConnected('raft'));
     this.connections.push(raftConnection);
+    const internal = new InternalTraffic(secret, config.clustering.namespace, metrics, this.logger);
+    const raftInternal = internal.connection(raftConnection, 'raft');
     if (config.clustering.raftBootstrapSeed) {
-      this.seedDetector = new NatsSeedConflictDetector(raftConnection, config.clustering.namespace, this.serverIdValue, this.logger, (other) => {
-        const error = new Error(`server ${other} was also started with raft.bootstrap.seed in namespace ${config.clustering.namespace}`);
-        void this.stop().finally(() => this.failedResolve(error));
-      });
+      const onChange = (other: string | null): void => {
+        this.seedConflict = other;
+        metrics.seedConflict(other !== null);
+      };
+      const logger = this.logger.child({ component: 'bootstrap' });
+      this.seedDetector = new NatsSeedConflictDetector(raftInternal, config.clustering.namespace, this.serverIdValue, logger, internal.drops('bootstrap'), onChange);
       await this.seedDetector.start();
     }
 
@@ -224,16 +235,17 @@ export class Broker {
       peers: config.clustering.raftBootstrapPeers,
     });
     this.logger.info({ mode: plan.mode, voters: plan.voters }, 'metadata raft group');
-    const raftLog = await this.openRaftLog(raftDir, plan, raftConnection);
-    const clusterChannel = new NatsClusterChannel(raftConnection, config.clustering.namespace, this.logger.child({ component: 'cluster' }));
+    const raftLog = await this.openRaftLog(raftDir, plan, raftInternal, internal.drops('raft'));
+    const clusterChannel = new NatsClusterChannel(raftInternal, config.clustering.namespace, this.logger.child({ component: 'cluster' }), internal.drops('cluster'));
     this.clusterChannel = clusterChannel;
     const replicationConnection = await openNatsConnection(natsSettings, 'replication', this.logger, onConnected('replication'));
     this.connections.push(replicationConnection);
     const replication = new NatsReplicationTransport(
-      replicationConnection,
+      internal.connection(replicationConnection, 'replication'),
       config.clustering.namespace,
       this.serverIdValue,
       this.logger.child({ component: 'replication' }),
+      internal.drops('replication'),
     );
     this.replication = replication;
 
@@ -303,7 +315,7 @@ export class Broker {
           ...(metrics instanceof PrometheusMetrics
             ? { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }
             : {}),
-          readiness: { checks: () => this.readiness() },
+          readiness: { checks: () => this.readiness(), reasons: () => this.readinessReasons() },
         },
         this.logger.child({ component: 'http' }),
       );
@@ -318,9 +330,9 @@ export class Broker {
     return this.raftLog;
   }
 
-  private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: NatsConnection): Promise<RaftMetadataLog> {
+  private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: InternalNatsConnection, drops: DroppedMessageLog): Promise<RaftMetadataLog> {
     const logger = this.logger.child({ component: 'raft' });
-    const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger);
+    const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger, drops);
     this.raftTransport = transport;
     await transport.ready();
     const tracked = new ContactTrackingRaftTransport(transport, new SystemClock(), ACK_LEASE_MS);

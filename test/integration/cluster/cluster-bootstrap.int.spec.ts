@@ -1,17 +1,14 @@
-import * as fs from 'node:fs';
-import { Broker } from '../../../src/infrastructure/lifecycle/broker';
-import { createLogger } from '../../../src/infrastructure/logging/create-logger';
 import { ApiClient, call, connectClient } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
-import { LogCapture, StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
+import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /** Spec §6.3 bootstrap by named peers, and namespaces keeping clusters on one NATS apart. */
 let nats: TestNatsServer;
 const started: StartedTestBroker[] = [];
 const clients: ApiClient[] = [];
 
-const start = async (id: string, namespace: string, clustering: { raftBootstrapSeed?: boolean; raftBootstrapPeers?: string[] }) => {
+const start = async (id: string, namespace: string, clustering: { raftBootstrapSeed?: boolean; raftBootstrapPeers?: string[]; authSecret?: string }) => {
   const server = await startTestBroker(testBrokerConfig(nats.url, { clustering: { serverId: id, namespace, raftBootstrapSeed: false, ...clustering } }));
   started.push(server);
   const client = connectClient(server.address);
@@ -61,20 +58,37 @@ describe('cluster bootstrap', () => {
   });
 });
 
-describe('seed misconfiguration (spec §6.3 step 5)', () => {
-  it('stops both servers when two are started with the seed flag in one namespace', async () => {
+describe('seed misconfiguration (docs/cluster.md "Start-up")', () => {
+  const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==';
+
+  it('keeps both servers serving and reports the other seed in readiness when two are started with the seed flag in one namespace', async () => {
     const namespace = `seeds${Math.floor(Math.random() * 1e9)}`;
     const first = await start('s1', namespace, { raftBootstrapSeed: true });
-    const second = testBrokerConfig(nats.url, { clustering: { serverId: 's2', namespace, raftBootstrapSeed: true } });
-    const logs = new LogCapture();
-    const broker = new Broker(second, createLogger('info', 'json', logs));
-    const started = broker.start().catch((error: unknown) => error);
-    const [firstFailure, secondFailure] = await Promise.all([first.server.broker.failed, broker.failed]);
-    await started;
-    expect(firstFailure.message).toContain('s2 was also started with raft.bootstrap.seed');
-    expect(secondFailure.message).toContain('s1 was also started with raft.bootstrap.seed');
-    expect(logs.lines.some((l) => l['msg'] === 'Server s1 was also started with raft.bootstrap.seed')).toBe(true);
-    await broker.stop();
-    fs.rmSync(second.dataDir, { recursive: true, force: true });
+    const second = await start('s2', namespace, { raftBootstrapSeed: true });
+    await waitFor(() => !first.server.broker.readiness()['bootstrap'] && !second.server.broker.readiness()['bootstrap'], 5000, 'both seeds to report the conflict');
+    expect(first.server.broker.readinessReasons()['bootstrap']).toBe(`server s2 also announces itself as a bootstrap seed in namespace ${namespace}`);
+    expect(second.server.broker.readinessReasons()['bootstrap']).toBe(`server s1 also announces itself as a bootstrap seed in namespace ${namespace}`);
+    expect(first.server.logs.lines.filter((l) => l['msg'] === 'Server s2 was also started with raft.bootstrap.seed')).toHaveLength(1);
+    expect(second.server.logs.lines.filter((l) => l['msg'] === 'Server s1 was also started with raft.bootstrap.seed')).toHaveLength(1);
+    // Neither stopped: each still answers requests (its own cluster of one).
+    for (const [{ client }, name] of [[first, 'still-s1'], [second, 'still-s2']] as const) {
+      await call(client.createStream, client, { name, subject: name });
+    }
+  });
+
+  it('with a cluster secret, hears a seed signed with the same secret and refuses one signed with another', async () => {
+    const namespace = `signedseeds${Math.floor(Math.random() * 1e9)}`;
+    const first = await start('s1', namespace, { raftBootstrapSeed: true, authSecret: SECRET });
+    const stranger = await start('s3', namespace, { raftBootstrapSeed: true, authSecret: `${SECRET}-other` });
+    await waitFor(
+      () => first.server.logs.lines.some((l) => l['kind'] === 'seed-announcement' && l['reason'] === 'bad-signature'),
+      5000,
+      'the stranger\'s announcement refused',
+    );
+    expect(first.server.broker.readiness()['bootstrap']).toBe(true);
+    expect(stranger.server.broker.readiness()['bootstrap']).toBe(true);
+    const second = await start('s2', namespace, { raftBootstrapSeed: true, authSecret: SECRET });
+    await waitFor(() => !first.server.broker.readiness()['bootstrap'] && !second.server.broker.readiness()['bootstrap'], 5000, 'the signed seeds to hear each other');
+    expect(first.server.broker.readinessReasons()['bootstrap']).toContain('server s2');
   });
 });
