@@ -29,6 +29,11 @@ export class BrokerProcess {
     return this.output;
   }
 
+  /** Whether the process has not exited yet. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get address(): string {
     return `127.0.0.1:${this.port}`;
   }

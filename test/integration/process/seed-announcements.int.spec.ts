@@ -81,12 +81,14 @@ describe('a server started with --raft-bootstrap-seed', () => {
     const { broker, httpPort, subjects } = await startSeed();
     await announceJunk(subjects);
     await waitFor(async () => (await get(httpPort, '/readyz')).status === 503, 5000, '/readyz to report the conflict');
+    expect(broker.running).toBe(true);
     const ready = JSON.parse((await get(httpPort, '/readyz')).body) as { checks: Record<string, boolean>; reasons: Record<string, string> };
     expect(ready.checks['bootstrap']).toBe(false);
     expect(ready.reasons['bootstrap']).toContain('server intruder also announces itself as a bootstrap seed');
     await waitFor(async () => (await droppedAnnouncements(httpPort)) === 2, 5000, 'the two invalid announcements counted');
     expect((await get(httpPort, '/metrics')).body).toContain('liftbridge_bootstrap_seed_conflict 1');
     await stillServes(broker, 'after-junk');
+    expect(broker.running).toBe(true);
     expect(broker.logs).toContain('Server intruder was also started with raft.bootstrap.seed');
     expect(broker.logs).not.toContain('\x1b');
     expect(broker.logs).not.toContain('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');

@@ -103,7 +103,12 @@ export class AuthenticatedNatsConnection implements InternalNatsConnection {
 
   request(subject: string, payload?: Payload, opts?: RequestOptions): Promise<Msg> {
     if (opts?.headers) return Promise.reject(new TypeError('headers of internal messages are not signed'));
-    const inbox = this.ensureInbox();
+    let inbox: string;
+    try {
+      inbox = this.ensureInbox();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error))); // e.g. the connection is closed
+    }
     const token = String(++this.sequence);
     return new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => {
