@@ -33,11 +33,13 @@ import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
 import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
 import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
+import { unimplementedSettingIssues } from '../config/setting-support';
 import { createContainer } from '../di/create-container';
 import { clusterModule } from '../di/modules/cluster.module';
 import { filesystemModule, PartitionLogStoreFactory } from '../di/modules/filesystem.module';
 import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
+import { logReplayedMetadata, raftLogger } from '../logging/optional-log-lines';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
@@ -82,7 +84,8 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
     replication: {
       maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
       fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
-      fetchWaitMs: Math.min(FETCH_WAIT_MS, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
+      // clustering.replica.max.idle.wait bounds how long a caught-up follower waits for new records.
+      fetchWaitMs: Math.min(FETCH_WAIT_MS, config.clustering.replicaMaxIdleWaitMs, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
     },
     streamDefaults: {
       retentionMaxBytes: s.retentionMaxBytes,
@@ -169,6 +172,8 @@ export class Broker {
 
   private async startInOrder(): Promise<void> {
     const config = this.config;
+    const refused = unimplementedSettingIssues(config);
+    if (refused.length > 0) throw new Error(`configuration refused: ${refused.map((i) => i.message).join('; ')}`);
     await fs.mkdir(config.dataDir, { recursive: true });
     this.lock = await DataDirLock.acquire(config.dataDir);
     this.serverIdValue = await resolveServerId(config.dataDir, config.clustering.serverId);
@@ -265,6 +270,7 @@ export class Broker {
     const supervisor = container.get(PartitionSupervisor);
     supervisor.watch();
     raftLog.setSnapshotSource(() => metadata.state);
+    if (config.logging.recovery) logReplayedMetadata(metadata.applied$, this.logger.child({ component: 'recovery' }));
     await metadata.start();
     const controller = container.get(ControllerRole);
     controller.start();
@@ -319,7 +325,7 @@ export class Broker {
   }
 
   private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: NatsConnection): Promise<RaftMetadataLog> {
-    const logger = this.logger.child({ component: 'raft' });
+    const logger = raftLogger(this.logger.child({ component: 'raft' }), this.config.logging.raft);
     const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger);
     this.raftTransport = transport;
     await transport.ready();
