@@ -81,6 +81,7 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'nats.embedded.config': applied,
   'nats.embedded.port': applied,
   'nats.embedded.binary': applied,
+  'nats.connect.timeout': applied,
   'streams.retention.max.bytes': applied,
   'streams.retention.max.messages': applied,
   'streams.retention.max.age': applied,

@@ -11,6 +11,7 @@ import { SystemClock } from '../../adapters/outbound/system/system-clock';
 import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
+import { NatsUnavailableError } from '../../application/errors/broker-errors';
 import { Logger } from '../../application/ports/logger.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
@@ -42,6 +43,7 @@ import { systemModule } from '../di/modules/system.module';
 import { logReplayedMetadata, raftLogger } from '../logging/optional-log-lines';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
+import { startOperabilityHttp } from './operability-http';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
 import { resolveServerId } from './server-id';
@@ -128,6 +130,10 @@ export class Broker {
   private replication: NatsReplicationTransport | null = null;
   private raftContacts: ContactTrackingRaftTransport | null = null;
   private failedResolve: (error: Error) => void = () => undefined;
+  /** Aborted by stop(): ends a start that is still waiting for NATS. */
+  private readonly startAbort = new AbortController();
+  /** Why the last attempt to reach NATS at start-up failed; null once reached (readiness detail). */
+  private natsUnreachable: string | null = null;
   /**
    * Resolves when the broker stopped itself because it cannot go on safely (another server was
    * also started with the seed flag in this namespace); the executable then exits non-zero.
@@ -161,6 +167,11 @@ export class Broker {
     return { nats: natsUp, metadata: metadataLoaded, grpc: this.serving && this.stopped === null };
   }
 
+  /** /readyz details: why a check fails, where there is more to say than false. */
+  readinessDetails(): Record<string, string> {
+    return this.natsUnreachable === null ? {} : { nats: this.natsUnreachable };
+  }
+
   async start(): Promise<void> {
     try {
       await this.startInOrder();
@@ -178,6 +189,9 @@ export class Broker {
     this.lock = await DataDirLock.acquire(config.dataDir);
     this.serverIdValue = await resolveServerId(config.dataDir, config.clustering.serverId);
     this.logger.info({ serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir }, 'starting liftbridge-ts');
+    const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
+    // Before NATS: /healthz answers and /readyz says why not ready while start-up waits for NATS.
+    this.http = await startOperabilityHttp(config.http, metrics, { checks: () => this.readiness(), details: () => this.readinessDetails() }, this.logger);
 
     let servers = config.nats.servers;
     if (config.nats.embedded) {
@@ -204,17 +218,28 @@ export class Broker {
       ...(config.nats.password !== undefined ? { password: config.nats.password } : {}),
       ...(config.nats.tlsCert ? { tls: { certFile: config.nats.tlsCert, keyFile: config.nats.tlsKey, caFile: config.nats.tlsCa } } : {}),
     };
-    const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
     const onConnected = (name: string) => (connected: boolean) => {
       this.natsUp.set(name, connected);
       metrics.natsConnection(name, connected);
     };
-    const streams = await openNatsConnection(natsSettings, 'streams', this.logger, onConnected('streams'));
-    this.connections.push(streams);
-    const publishes = await openNatsConnection(natsSettings, 'publishes', this.logger, onConnected('publishes'));
-    this.connections.push(publishes);
-    const raftConnection = await openNatsConnection(natsSettings, 'raft', this.logger, onConnected('raft'));
-    this.connections.push(raftConnection);
+    const retry = {
+      timeoutMs: config.nats.connectTimeoutMs,
+      signal: this.startAbort.signal,
+      onUnreachable: (reason: string | null) => (this.natsUnreachable = reason),
+    };
+    const openNats = async (name: string): Promise<NatsConnection> => {
+      const nc = await openNatsConnection(natsSettings, name, this.logger, onConnected(name), retry);
+      // Stopped while this connection was being opened: stop() may already have closed the others.
+      if (this.startAbort.signal.aborted) {
+        await nc.close();
+        throw new NatsUnavailableError(`stopped while connecting to NATS (${name})`);
+      }
+      this.connections.push(nc);
+      return nc;
+    };
+    const streams = await openNats('streams');
+    const publishes = await openNats('publishes');
+    const raftConnection = await openNats('raft');
     if (config.clustering.raftBootstrapSeed) {
       this.seedDetector = new NatsSeedConflictDetector(raftConnection, config.clustering.namespace, this.serverIdValue, this.logger, (other) => {
         const error = new Error(`server ${other} was also started with raft.bootstrap.seed in namespace ${config.clustering.namespace}`);
@@ -232,8 +257,7 @@ export class Broker {
     const raftLog = await this.openRaftLog(raftDir, plan, raftConnection);
     const clusterChannel = new NatsClusterChannel(raftConnection, config.clustering.namespace, this.logger.child({ component: 'cluster' }));
     this.clusterChannel = clusterChannel;
-    const replicationConnection = await openNatsConnection(natsSettings, 'replication', this.logger, onConnected('replication'));
-    this.connections.push(replicationConnection);
+    const replicationConnection = await openNats('replication');
     const replication = new NatsReplicationTransport(
       replicationConnection,
       config.clustering.namespace,
@@ -301,20 +325,6 @@ export class Broker {
     }
     grpc.markServing();
     this.serving = true;
-    if (config.http.port > 0) {
-      this.http = new OperabilityHttpServer(
-        {
-          host: config.http.host,
-          port: config.http.port,
-          ...(metrics instanceof PrometheusMetrics
-            ? { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }
-            : {}),
-          readiness: { checks: () => this.readiness() },
-        },
-        this.logger.child({ component: 'http' }),
-      );
-      await this.http.start();
-    }
     const advertisePort = config.advertise.port === 0 ? boundPort : config.advertise.port;
     this.logger.info({ listen: `${config.listen.host}:${boundPort}`, advertise: `${config.advertise.host}:${advertisePort}` }, 'liftbridge-ts started');
   }
@@ -351,6 +361,7 @@ export class Broker {
 
   /** Idempotent; safe to call after a failed start. */
   stop(): Promise<void> {
+    this.startAbort.abort();
     if (!this.stopped) this.stopped = this.stopInOrder();
     return this.stopped;
   }

@@ -5,6 +5,8 @@ import { Logger } from '../../../application/ports/logger.port';
 export interface ReadinessChecks {
   /** Every check must pass for /readyz to answer 200. */
   readonly checks: () => Record<string, boolean>;
+  /** Why a check fails, where there is more to say (e.g. `nats`: the last connection error). */
+  readonly details?: () => Record<string, string>;
 }
 
 export interface OperabilityHttpSettings {
@@ -62,7 +64,9 @@ export class OperabilityHttpServer {
       if (path === '/readyz') {
         const checks = this.settings.readiness.checks();
         const ready = Object.values(checks).every(Boolean);
-        return send(res, ready ? 200 : 503, 'application/json', `${JSON.stringify({ ready, checks })}\n`);
+        const details = this.settings.readiness.details?.() ?? {};
+        const body = Object.keys(details).length > 0 ? { ready, checks, details } : { ready, checks };
+        return send(res, ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
       }
       if (path === '/metrics' && this.settings.metrics) {
         return send(res, 200, this.settings.metrics.contentType, await this.settings.metrics.render());
