@@ -5,6 +5,7 @@ import { call, connectClient } from '../../support/api-calls';
 import { BrokerProcess } from '../../support/broker-process';
 import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
+import { startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
  * A server started while NATS is down stays up and not ready, retries with back-off, and finishes
@@ -40,7 +41,7 @@ async function spawnWithoutNats(extraEnv: Record<string, string> = {}): Promise<
   return { broker, natsPort, httpPort };
 }
 
-describe('starting while NATS is down', () => {
+describe('reaching NATS at start-up', () => {
   it('stays alive and not ready, says why, and finishes starting once NATS is reachable', async () => {
     const { broker, natsPort, httpPort } = await spawnWithoutNats();
     let exited = false;
@@ -94,5 +95,39 @@ describe('starting while NATS is down', () => {
     const { broker, httpPort } = await spawnWithoutNats();
     await waitFor(async () => (await get(httpPort, '/readyz'))?.status === 503, 15_000, '/readyz to answer');
     expect(await broker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it('uses nats.user and nats.password, and fails at once when NATS refuses them (waiting cannot cure it)', async () => {
+    const nats = await TestNatsServer.start({ args: ['--user', 'lb', '--pass', 'secret'] });
+    natsServers.push(nats);
+    const good = await startTestBroker(testBrokerConfig(nats.url, { nats: { user: 'lb', password: 'secret' } }));
+    try {
+      expect(good.broker.readiness().nats).toBe(true);
+    } finally {
+      await good.destroy();
+    }
+    const bad = testBrokerConfig(nats.url, { nats: { user: 'lb', password: 'wrong' } });
+    dirs.push(bad.dataDir);
+    const startedAt = Date.now();
+    await expect(startTestBroker(bad)).rejects.toThrow(/cannot connect to NATS .*AUTHORIZATION_VIOLATION/);
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+  }, 30_000);
+
+  it('uses nats.tls.cert, nats.tls.key and nats.tls.ca for mutual TLS', async () => {
+    const tls = (name: string): string => path.join(__dirname, '..', '..', 'unit', 'infrastructure', 'config', 'fixtures', 'tls', name);
+    // The fixture certificate is self-signed for "localhost": the server's certificate, its CA and our client certificate.
+    const nats = await TestNatsServer.start({
+      args: ['--tls', '--tlscert', tls('server.crt'), '--tlskey', tls('server.key'), '--tlsverify', '--tlscacert', tls('server.crt')],
+    });
+    natsServers.push(nats);
+    const config = testBrokerConfig(`tls://localhost:${nats.port}`, {
+      nats: { tlsCert: tls('server.crt'), tlsKey: tls('server.key'), tlsCa: tls('server.crt') },
+    });
+    const broker = await startTestBroker(config);
+    try {
+      expect(broker.broker.readiness().nats).toBe(true);
+    } finally {
+      await broker.destroy();
+    }
   }, 30_000);
 });
