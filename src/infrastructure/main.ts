@@ -91,6 +91,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await broker.start();
   } catch (error) {
+    if (stopping) return; // a signal ended the start (e.g. while waiting for NATS): shutdown() exits
     logger.error({ err: error }, 'failed to start');
     process.stderr.write(`liftbridge: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     logger.flush(() => process.exit(1));

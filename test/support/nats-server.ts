@@ -20,10 +20,14 @@ export class TestNatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { jetstream?: boolean } = {}): Promise<TestNatsServer> {
+  /**
+   * `port`: a given port (e.g. one a broker already tries to reach) instead of a free one;
+   * `args`: extra nats-server arguments (e.g. `--user u --pass p`).
+   */
+  static async start(options: { jetstream?: boolean; port?: number; args?: readonly string[] } = {}): Promise<TestNatsServer> {
     const binary = findNatsServerBinary(undefined, process.env);
-    const port = await freePort();
-    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    const port = options.port ?? (await freePort());
+    const args = ['-a', '127.0.0.1', '-p', String(port), ...(options.args ?? [])];
     let storeDir: string | null = null;
     if (options.jetstream) {
       storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nats-js-'));

@@ -28,4 +28,6 @@ export type ApplicationError =
   | { readonly kind: 'AckTimeout' }
   | { readonly kind: 'AckRejected'; readonly ackError: AckError }
   | { readonly kind: 'MetadataTimeout' }
-  | { readonly kind: 'InvalidRequest'; readonly reason: string };
+  | { readonly kind: 'InvalidRequest'; readonly reason: string }
+  /** A CreateStream option asks for a feature this server does not have yet (stream-option-support.ts). */
+  | { readonly kind: 'StreamOptionNotImplemented'; readonly option: string; readonly feature: string };

@@ -17,3 +17,6 @@ export class PayloadTooLargeError extends BrokerError {
     super(`message exceeds max replication size (${sizeBytes} > ${maxBytes} bytes)`);
   }
 }
+
+/** NATS could not be reached (start-up gave up, or the failure is not one that waiting cures). */
+export class NatsUnavailableError extends BrokerError {}

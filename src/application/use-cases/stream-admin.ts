@@ -8,6 +8,7 @@ import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { Clock } from '../ports/clock.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
+import { unimplementedStreamOption } from './stream-option-support';
 
 export interface CreateStreamRequest {
   readonly name: string;
@@ -33,6 +34,8 @@ export class StreamAdminHandler {
   ) {}
 
   createStream(request: CreateStreamRequest): Promise<Result<void, ApplicationError>> {
+    const missing = unimplementedStreamOption(request.config);
+    if (missing) return Promise.resolve(err({ kind: 'StreamOptionNotImplemented', ...missing }));
     return this.run({
       type: 'CreateStream',
       data: {

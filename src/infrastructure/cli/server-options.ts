@@ -14,6 +14,7 @@ import { checkConfiguredFiles } from '../config/config-file-checks';
 import { formatIssues, type ConfigIssue, type RawSetting, type RawValue, type SettingLayer } from '../config/config-settings';
 import { splitList } from '../config/config-values';
 import { loadBrokerConfig, type Environment } from '../config/load-config';
+import { unimplementedSettingIssues } from '../config/setting-support';
 import { ADMIN_HELP_SUMMARY } from './admin/admin-summary';
 
 export type ServerInvocation =
@@ -145,8 +146,9 @@ export async function resolveServerInvocation(flags: ServerFlags, env: Environme
     ...(flags.config === undefined ? {} : { configFile: flags.config }),
   });
   if (!loaded.ok) return configError(loaded.error);
-  const fileIssues = await checkConfiguredFiles(loaded.value);
-  if (fileIssues.length > 0) return configError(fileIssues);
+  // Everything at once: what this server does not implement, and files that cannot be used.
+  const issues = [...unimplementedSettingIssues(loaded.value), ...(await checkConfiguredFiles(loaded.value))];
+  if (issues.length > 0) return configError(issues);
   return { kind: 'run', config: loaded.value };
 }
 

@@ -55,6 +55,8 @@ export interface BrokerConfig {
     readonly embeddedPort: number;
     /** Path of the nats-server binary; undefined = search PATH for `nats-server`. */
     readonly embeddedBinary?: string;
+    /** Our addition: how long start-up retries the NATS connections; 0 = until NATS is reached. */
+    readonly connectTimeoutMs: number;
   };
   readonly streams: {
     readonly retentionMaxBytes: number;
@@ -159,6 +161,7 @@ export function defaultBrokerConfig(): BrokerConfig {
       servers: [embeddedNatsUrl(DEFAULT_EMBEDDED_NATS_PORT)],
       embedded: true,
       embeddedPort: DEFAULT_EMBEDDED_NATS_PORT,
+      connectTimeoutMs: 0,
     },
     streams: {
       retentionMaxBytes: 0,

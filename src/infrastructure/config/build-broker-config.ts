@@ -220,6 +220,7 @@ function resolveNats(s: Settings, env: Readonly<Record<string, string | undefine
     ...optional('embeddedConfig', embeddedConfig),
     embeddedPort,
     ...optional('embeddedBinary', binary),
+    connectTimeoutMs: s.num('nats.connect.timeout') ?? defaultBrokerConfig().nats.connectTimeoutMs,
   };
 }
 

@@ -11,6 +11,7 @@ import { SystemClock } from '../../adapters/outbound/system/system-clock';
 import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
+import { NatsUnavailableError } from '../../application/errors/broker-errors';
 import { Logger } from '../../application/ports/logger.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
@@ -36,14 +37,17 @@ import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
 import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
 import { readClusterSecret } from '../config/cluster-secret';
+import { unimplementedSettingIssues } from '../config/setting-support';
 import { createContainer } from '../di/create-container';
 import { clusterModule } from '../di/modules/cluster.module';
 import { filesystemModule, PartitionLogStoreFactory } from '../di/modules/filesystem.module';
 import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
+import { logReplayedMetadata, raftLogger } from '../logging/optional-log-lines';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
 import { InternalTraffic } from './internal-traffic';
+import { startOperabilityHttp } from './operability-http';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
 import { resolveServerId } from './server-id';
@@ -86,7 +90,8 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
     replication: {
       maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
       fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
-      fetchWaitMs: Math.min(FETCH_WAIT_MS, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
+      // clustering.replica.max.idle.wait bounds how long a caught-up follower waits for new records.
+      fetchWaitMs: Math.min(FETCH_WAIT_MS, config.clustering.replicaMaxIdleWaitMs, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
     },
     streamDefaults: {
       retentionMaxBytes: s.retentionMaxBytes,
@@ -130,6 +135,10 @@ export class Broker {
   private seedConflict: string | null = null;
   private replication: NatsReplicationTransport | null = null;
   private raftContacts: ContactTrackingRaftTransport | null = null;
+  /** Aborted by stop(): ends a start that is still waiting for NATS. */
+  private readonly startAbort = new AbortController();
+  /** Why the last attempt to reach NATS at start-up failed; null once reached (readiness reason). */
+  private natsUnreachable: string | null = null;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -160,8 +169,12 @@ export class Broker {
 
   /** Why failing /readyz checks fail, where a check has more to say than false. */
   readinessReasons(): Record<string, string> {
-    if (this.seedConflict === null) return {};
-    return { bootstrap: `server ${this.seedConflict} also announces itself as a bootstrap seed in namespace ${this.config.clustering.namespace}` };
+    const reasons: Record<string, string> = {};
+    if (this.natsUnreachable !== null) reasons['nats'] = this.natsUnreachable;
+    if (this.seedConflict !== null) {
+      reasons['bootstrap'] = `server ${this.seedConflict} also announces itself as a bootstrap seed in namespace ${this.config.clustering.namespace}`;
+    }
+    return reasons;
   }
 
   async start(): Promise<void> {
@@ -176,10 +189,15 @@ export class Broker {
   private async startInOrder(): Promise<void> {
     const config = this.config;
     const secret = await readClusterSecret(config.clustering); // fail closed before anything starts
+    const refused = unimplementedSettingIssues(config);
+    if (refused.length > 0) throw new Error(`configuration refused: ${refused.map((i) => i.message).join('; ')}`);
     await fs.mkdir(config.dataDir, { recursive: true });
     this.lock = await DataDirLock.acquire(config.dataDir);
     this.serverIdValue = await resolveServerId(config.dataDir, config.clustering.serverId);
     this.logger.info({ serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir }, 'starting liftbridge-ts');
+    const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
+    // Before NATS: /healthz answers and /readyz says why not ready while start-up waits for NATS.
+    this.http = await startOperabilityHttp(config.http, metrics, { checks: () => this.readiness(), reasons: () => this.readinessReasons() }, this.logger);
 
     let servers = config.nats.servers;
     if (config.nats.embedded) {
@@ -206,17 +224,28 @@ export class Broker {
       ...(config.nats.password !== undefined ? { password: config.nats.password } : {}),
       ...(config.nats.tlsCert ? { tls: { certFile: config.nats.tlsCert, keyFile: config.nats.tlsKey, caFile: config.nats.tlsCa } } : {}),
     };
-    const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
     const onConnected = (name: string) => (connected: boolean) => {
       this.natsUp.set(name, connected);
       metrics.natsConnection(name, connected);
     };
-    const streams = await openNatsConnection(natsSettings, 'streams', this.logger, onConnected('streams'));
-    this.connections.push(streams);
-    const publishes = await openNatsConnection(natsSettings, 'publishes', this.logger, onConnected('publishes'));
-    this.connections.push(publishes);
-    const raftConnection = await openNatsConnection(natsSettings, 'raft', this.logger, onConnected('raft'));
-    this.connections.push(raftConnection);
+    const retry = {
+      timeoutMs: config.nats.connectTimeoutMs,
+      signal: this.startAbort.signal,
+      onUnreachable: (reason: string | null) => (this.natsUnreachable = reason),
+    };
+    const openNats = async (name: string): Promise<NatsConnection> => {
+      const nc = await openNatsConnection(natsSettings, name, this.logger, onConnected(name), retry);
+      // Stopped while this connection was being opened: stop() may already have closed the others.
+      if (this.startAbort.signal.aborted) {
+        await nc.close();
+        throw new NatsUnavailableError(`stopped while connecting to NATS (${name})`);
+      }
+      this.connections.push(nc);
+      return nc;
+    };
+    const streams = await openNats('streams');
+    const publishes = await openNats('publishes');
+    const raftConnection = await openNats('raft');
     const internal = new InternalTraffic(secret, config.clustering.namespace, metrics, this.logger);
     const raftInternal = internal.connection(raftConnection, 'raft');
     if (config.clustering.raftBootstrapSeed) {
@@ -238,8 +267,7 @@ export class Broker {
     const raftLog = await this.openRaftLog(raftDir, plan, raftInternal, internal.drops('raft'));
     const clusterChannel = new NatsClusterChannel(raftInternal, config.clustering.namespace, this.logger.child({ component: 'cluster' }), internal.drops('cluster'));
     this.clusterChannel = clusterChannel;
-    const replicationConnection = await openNatsConnection(natsSettings, 'replication', this.logger, onConnected('replication'));
-    this.connections.push(replicationConnection);
+    const replicationConnection = await openNats('replication');
     const replication = new NatsReplicationTransport(
       internal.connection(replicationConnection, 'replication'),
       config.clustering.namespace,
@@ -277,6 +305,7 @@ export class Broker {
     const supervisor = container.get(PartitionSupervisor);
     supervisor.watch();
     raftLog.setSnapshotSource(() => metadata.state);
+    if (config.logging.recovery) logReplayedMetadata(metadata.applied$, this.logger.child({ component: 'recovery' }));
     await metadata.start();
     const controller = container.get(ControllerRole);
     controller.start();
@@ -307,20 +336,6 @@ export class Broker {
     }
     grpc.markServing();
     this.serving = true;
-    if (config.http.port > 0) {
-      this.http = new OperabilityHttpServer(
-        {
-          host: config.http.host,
-          port: config.http.port,
-          ...(metrics instanceof PrometheusMetrics
-            ? { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }
-            : {}),
-          readiness: { checks: () => this.readiness(), reasons: () => this.readinessReasons() },
-        },
-        this.logger.child({ component: 'http' }),
-      );
-      await this.http.start();
-    }
     const advertisePort = config.advertise.port === 0 ? boundPort : config.advertise.port;
     this.logger.info({ listen: `${config.listen.host}:${boundPort}`, advertise: `${config.advertise.host}:${advertisePort}` }, 'liftbridge-ts started');
   }
@@ -331,7 +346,7 @@ export class Broker {
   }
 
   private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: InternalNatsConnection, drops: DroppedMessageLog): Promise<RaftMetadataLog> {
-    const logger = this.logger.child({ component: 'raft' });
+    const logger = raftLogger(this.logger.child({ component: 'raft' }), this.config.logging.raft);
     const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger, drops);
     this.raftTransport = transport;
     await transport.ready();
@@ -357,6 +372,7 @@ export class Broker {
 
   /** Idempotent; safe to call after a failed start. */
   stop(): Promise<void> {
+    this.startAbort.abort();
     if (!this.stopped) this.stopped = this.stopInOrder();
     return this.stopped;
   }

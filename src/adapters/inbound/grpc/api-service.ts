@@ -67,7 +67,6 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
     CreateStream: unary<api.CreateStreamRequest, api.CreateStreamResponse>('CreateStream', async (req) => {
       const problem = dtoProblem(CreateStreamDto, req);
       if (problem) return invalid(problem);
-      if (req.encryption?.value) return { code: status.FAILED_PRECONDITION, details: "Failed on preconditions for stream's encryption handler: encryption at rest is not supported by this server yet" };
       return mapOk(await deps.admin.createStream(toCreateStreamData(req)), {});
     }),
     DeleteStream: unary<api.DeleteStreamRequest, api.DeleteStreamResponse>('DeleteStream', async (req) => mapOk(await deps.admin.deleteStream(req.name), {})),

@@ -84,6 +84,12 @@ export function toStatus(error: ApplicationError): StatusAnswer {
       return { code: status.INTERNAL, message: 'raft operation timed out' };
     case 'InvalidRequest':
       return { code: status.INVALID_ARGUMENT, message: error.reason };
+    case 'StreamOptionNotImplemented':
+      // Encryption keeps the answer of a Go server whose encryption handler cannot be built (spec §2.2 step 6).
+      if (error.option === 'encryption') {
+        return { code: status.FAILED_PRECONDITION, message: "Failed on preconditions for stream's encryption handler: encryption at rest is not implemented yet" };
+      }
+      return { code: status.INVALID_ARGUMENT, message: `${error.option}: ${error.feature} is not implemented yet` };
     default:
       return unreachable(error);
   }

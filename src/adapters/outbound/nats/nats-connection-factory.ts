@@ -1,5 +1,6 @@
-import { connect, ConnectionOptions, NatsConnection } from 'nats';
+import { ConnectionOptions, NatsConnection } from 'nats';
 import { Logger } from '../../../application/ports/logger.port';
+import { connectWithRetry, NatsConnectRetry } from './nats-connect-retry';
 import { installNatsFastMsgParse } from './nats-fast-msg-parse';
 import { installNatsLargeMessageBuffer } from './nats-large-message-buffer';
 
@@ -15,14 +16,16 @@ export interface NatsConnectionSettings {
 
 /**
  * Opens NATS connections the way Liftbridge does (spec §3.4): named per purpose, reconnecting
- * forever every 250 ms.
+ * forever every 250 ms once connected. The first connection is retried as `retry` says (Liftbridge
+ * gives up after 5 attempts 5 ms apart; docs/compatibility.md).
  */
 export async function openNatsConnection(
   settings: NatsConnectionSettings,
   name: string,
   logger: Logger,
   /** Told when the connection goes down or comes back (metrics, readiness). */
-  onConnected: (connected: boolean) => void = () => undefined,
+  onConnected: (connected: boolean) => void,
+  retry: NatsConnectRetry,
 ): Promise<NatsConnection> {
   const options: ConnectionOptions = {
     servers: [...settings.servers],
@@ -41,7 +44,7 @@ export async function openNatsConnection(
   if (!installNatsLargeMessageBuffer()) logger.debug({}, 'NATS client internals not as expected: large messages are received without pre-sized buffers');
   // After the pre-sizing patch: frames cut by the end of a read go through it.
   if (!installNatsFastMsgParse()) logger.debug({}, 'NATS client internals not as expected: MSG frames are parsed byte by byte');
-  const nc = await connect(options);
+  const nc = await connectWithRetry(options, name, logger, retry);
   onConnected(true);
   void nc.closed().then(() => onConnected(false));
   void (async () => {

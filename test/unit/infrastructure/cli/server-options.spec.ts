@@ -92,8 +92,6 @@ describe('the server command line', () => {
         '--embedded-nats',
         '--raft-bootstrap-peers', 'a,b, c',
         '-l', 'DEBUG',
-        '--tls-key', fixture('tls', 'server.key'),
-        '--tls-cert', fixture('tls', 'server.crt'),
       ]);
       expect(c.clustering.serverId).toBe('a');
       expect(c.clustering.namespace).toBe('prod');
@@ -103,7 +101,20 @@ describe('the server command line', () => {
       expect(c.nats).toMatchObject({ servers: ['nats://n1:4222'], embedded: true });
       expect(c.clustering.raftBootstrapPeers).toEqual(['a', 'b', 'c']);
       expect(c.logging.level).toBe('debug');
-      expect(c.tls).toMatchObject({ key: fixture('tls', 'server.key'), cert: fixture('tls', 'server.crt') });
+    });
+
+    it('refuses --tls-key and --tls-cert, naming them: TLS for the client API is not implemented yet', async () => {
+      const { code, output } = await exit(['--tls-key', fixture('tls', 'server.key'), '--tls-cert', fixture('tls', 'server.crt')]);
+      expect(code).toBe(2);
+      expect(output).toContain(`"tls.key" is ${JSON.stringify(fixture('tls', 'server.key'))}, but TLS for the client API is not implemented yet`);
+      expect(output).toContain(`"tls.cert" is ${JSON.stringify(fixture('tls', 'server.crt'))}, but TLS for the client API is not implemented yet`);
+    });
+
+    it('refuses a setting that needs a missing feature, and still runs with its "off" value', async () => {
+      const { code, output } = await exit([], { LIFTBRIDGE_STREAMS_COMPACT_ENABLED: 'true' });
+      expect(code).toBe(2);
+      expect(output).toContain('"streams.compact.enabled" is true, but log compaction is not implemented yet; accepted: false');
+      expect((await run([], { LIFTBRIDGE_STREAMS_COMPACT_ENABLED: 'false' })).streams.compactEnabled).toBe(false);
     });
 
     it('accepts the long aliases', async () => {

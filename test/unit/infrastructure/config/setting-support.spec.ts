@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrokerConfig } from '../../../../src/infrastructure/config/broker-config';
+import { parseConfigText } from '../../../../src/infrastructure/config/config-file';
+import { CONFIG_KEYS } from '../../../../src/infrastructure/config/config-keys';
+import { resolveBrokerConfig } from '../../../../src/infrastructure/config/load-config';
+import { SETTING_SUPPORT, unimplementedSettingIssues } from '../../../../src/infrastructure/config/setting-support';
+
+/** Parses and resolves a YAML or brace file; throws on anything but a loaded configuration. */
+function load(text: string, fileName = 'liftbridge.yaml'): BrokerConfig {
+  const parsed = parseConfigText(text, fileName);
+  if (!parsed.ok) throw new Error(parsed.error.map((i) => i.message).join('\n'));
+  // A usable master key, so that `streams.encryption: true` gets as far as the refusal.
+  const resolved = resolveBrokerConfig({ file: parsed.value.settings, env: { LIFTBRIDGE_ENCRYPTION_KEY: '0123456789abcdef' } });
+  if (!resolved.ok) throw new Error(resolved.error.map((i) => i.message).join('\n'));
+  return resolved.value;
+}
+
+const refusals = (text: string): string[] => unimplementedSettingIssues(load(text)).map((i) => i.message);
+
+/**
+ * For every refused key: a setting that asks for what is missing (refused, with its message) and
+ * the values that still load. A refused key without a row here fails the first test.
+ */
+const REFUSED: Record<string, { readonly asks: string; readonly message: string; readonly loads: readonly string[] }> = {
+  'batch.max.time': { asks: 'batch.max.time: 10ms', message: '"batch.max.time" is 10ms, but waiting to fill a batch is not implemented yet', loads: ['batch.max.time: 0'] },
+  'tls.key': { asks: 'tls.key: k.pem\ntls.cert: c.pem', message: '"tls.key" is "k.pem", but TLS for the client API is not implemented yet', loads: ['tls.key: ""'] },
+  'tls.cert': { asks: 'tls.key: k.pem\ntls.cert: c.pem', message: '"tls.cert" is "c.pem", but TLS for the client API is not implemented yet', loads: [] },
+  'tls.client.auth.enabled': {
+    asks: 'tls.key: k.pem\ntls.cert: c.pem\ntls.client.auth.enabled: true',
+    message: '"tls.client.auth.enabled" is true, but client certificates is not implemented yet',
+    loads: ['tls.client.auth.enabled: false'],
+  },
+  'tls.client.auth.ca': { asks: 'tls.client.auth.ca: ca.pem', message: '"tls.client.auth.ca" is "ca.pem", but client certificates is not implemented yet', loads: [] },
+  'tls.client.authz.enabled': {
+    asks: 'tls:\n  key: k.pem\n  cert: c.pem\n  client.auth.enabled: true\n  client.authz: {enabled: true, model: m.conf, policy: p.csv}',
+    message: '"tls.client.authz.enabled" is true, but client authorization is not implemented yet',
+    loads: ['tls.client.authz.enabled: false'],
+  },
+  'tls.client.authz.model': { asks: 'tls.client.authz.model: m.conf', message: '"tls.client.authz.model" is "m.conf", but client authorization', loads: [] },
+  'tls.client.authz.policy': { asks: 'tls.client.authz.policy: p.csv', message: '"tls.client.authz.policy" is "p.csv", but client authorization', loads: [] },
+  'nats.tls.ca': {
+    asks: 'nats.tls.ca: ca.pem',
+    message: '"nats.tls.ca" is "ca.pem", but TLS to NATS without a client certificate is not implemented yet',
+    loads: ['nats.tls: {ca: ca.pem, cert: c.pem, key: k.pem}'],
+  },
+  'streams.compact.enabled': { asks: 'streams.compact.enabled: true', message: '"streams.compact.enabled" is true, but log compaction is not implemented yet; accepted: false', loads: ['streams.compact.enabled: false'] },
+  'streams.auto.pause.time': { asks: 'streams.auto.pause.time: 30s', message: '"streams.auto.pause.time" is 30s, but auto-pausing idle partitions is not implemented yet; accepted: 0', loads: ['streams.auto.pause.time: 0'] },
+  'streams.encryption': { asks: 'streams.encryption: true', message: '"streams.encryption" is true, but encryption at rest is not implemented yet', loads: ['streams.encryption: false'] },
+  'clustering.raft.snapshot.retain': {
+    asks: 'clustering.raft.snapshot.retain: 10',
+    message: '"clustering.raft.snapshot.retain" is 10, but keeping more than one Raft snapshot is not implemented yet',
+    loads: ['clustering.raft.snapshot.retain: 1', 'clustering.raft.snapshot.retain: 2'],
+  },
+  'clustering.raft.max.quorum.size': { asks: 'clustering.raft.max.quorum.size: 3', message: '"clustering.raft.max.quorum.size" is 3, but non-voting Raft members is not implemented yet', loads: ['clustering.raft.max.quorum.size: 0'] },
+  'clustering.replica.max.leader.timeout': {
+    asks: 'clustering.replica.max.leader.timeout: 30s',
+    message: '"clustering.replica.max.leader.timeout" is 30s, but a partition-leader timeout is not implemented yet (leaders fail over when their broker is silent for "clustering.broker.timeout")',
+    loads: ['clustering.replica.max.leader.timeout: 15s'],
+  },
+  'activity.stream.enabled': { asks: 'activity.stream.enabled: true', message: '"activity.stream.enabled" is true, but the activity stream is not implemented yet', loads: ['activity.stream.enabled: false'] },
+  'cursors.stream.partitions': { asks: 'cursors.stream.partitions: 2', message: '"cursors.stream.partitions" is 2, but cursors is not implemented yet', loads: ['cursors.stream.partitions: 0'] },
+};
+
+describe('what the server does with each configuration key', () => {
+  it('classifies every key, and has a case below for every refusal', () => {
+    expect(Object.keys(SETTING_SUPPORT).sort()).toEqual(CONFIG_KEYS.map((k) => k.key).sort());
+    const refused = Object.entries(SETTING_SUPPORT).filter(([, s]) => s.kind === 'refused').map(([k]) => k);
+    expect(refused.sort()).toEqual(Object.keys(REFUSED).sort());
+  });
+
+  it('accepts the defaults', () => {
+    expect(refusals('')).toEqual([]);
+  });
+
+  it.each(Object.entries(REFUSED))('%s: refuses what would need a missing feature, naming the key', (key, { asks, message, loads }) => {
+    const issues = unimplementedSettingIssues(load(asks));
+    expect(issues.map((i) => i.key)).toContain(key);
+    expect(issues.find((i) => i.key === key)!.message).toContain(message);
+    for (const text of loads) expect(refusals(text)).toEqual([]);
+  });
+
+  it('accepts, with any value, the keys that change nothing here', () => {
+    const inert = Object.entries(SETTING_SUPPORT).filter(([, s]) => s.kind === 'accepted').map(([k]) => k);
+    expect(inert.sort()).toEqual(
+      [
+        'metadata.cache.max.age',
+        'clustering.raft.cache.size',
+        'streams.compact.max.goroutines',
+        'streams.auto.pause.disable.if.subscribers',
+        'activity.stream.publish.timeout',
+        'activity.stream.publish.ack.policy',
+        'cursors.stream.replication.factor',
+        'cursors.stream.auto.pause.time',
+        'groups.consumer.timeout',
+        'groups.coordinator.timeout',
+        'telemetry.enabled',
+        'telemetry.interval.seconds',
+      ].sort(),
+    );
+    const text = [
+      'metadata.cache.max.age: 1m',
+      'clustering.raft.cache.size: 5',
+      'streams.compact.max.goroutines: 2',
+      'streams.auto.pause.disable.if.subscribers: true',
+      'activity.stream: {publish.timeout: 1m, publish.ack.policy: leader}',
+      'cursors.stream: {replication.factor: 3, auto.pause.time: 1m}',
+      'groups: {consumer.timeout: 1m, coordinator.timeout: 2m}',
+      'telemetry: {enabled: true, interval.seconds: 60}',
+    ].join('\n');
+    expect(refusals(text)).toEqual([]);
+  });
+
+  it('loads the configuration files Liftbridge ships (docker dev-standalone, Kubernetes, the README example)', () => {
+    const readme = readFileSync(join(__dirname, 'fixtures', 'seed-readme.conf'), 'utf8');
+    expect(unimplementedSettingIssues(load(readme, 'liftbridge.conf'))).toEqual([]);
+    expect(refusals('host: 0.0.0.0\nclustering.raft.bootstrap.seed: true\nnats.embedded.config: nats-server.conf\nlogging.nats: true\n')).toEqual([]);
+    expect(unimplementedSettingIssues(load('listen: 0.0.0.0:9292\n\nclustering {\n  min.insync.replicas: 1\n}\n', 'liftbridge.conf'))).toEqual([]);
+  });
+
+  it('lists each refusal of Liftbridge\'s full test file (TestNewConfigFromFile)', () => {
+    const full = readFileSync(join(__dirname, 'fixtures', 'full.yaml'), 'utf8');
+    expect(unimplementedSettingIssues(load(full)).map((i) => i.key)).toEqual([
+      'batch.max.time',
+      'streams.compact.enabled',
+      'clustering.raft.snapshot.retain',
+      'clustering.replica.max.leader.timeout',
+      'activity.stream.enabled',
+      'cursors.stream.partitions',
+    ]);
+  });
+});
