@@ -11,6 +11,7 @@ import { SystemClock } from '../../adapters/outbound/system/system-clock';
 import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
+import { DamagedPartitionReport } from '../../application/partitions/damage-monitor';
 import { Logger } from '../../application/ports/logger.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
@@ -149,6 +150,14 @@ export class Broker {
   /** The bound port of the operability HTTP server (0 when it is off). */
   get httpPort(): number {
     return this.http?.port ?? 0;
+  }
+
+  /**
+   * Partitions with damaged records on this server (GET /partitions/damaged; docs/operability.md).
+   * Kept out of `readiness`: damage on one partition does not stop this server serving the others.
+   */
+  damagedPartitions(): DamagedPartitionReport[] {
+    return this.container === null ? [] : this.container.get(PartitionSupervisor).damagedPartitions();
   }
 
   /** /readyz: connected to NATS, metadata loaded, gRPC serving. */
@@ -304,6 +313,7 @@ export class Broker {
             ? { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }
             : {}),
           readiness: { checks: () => this.readiness() },
+          damagedPartitions: () => this.damagedPartitions(),
         },
         this.logger.child({ component: 'http' }),
       );
