@@ -197,6 +197,11 @@ describe('damaged records are kept and reported; only torn tails are cut', () =>
     expect([after?.firstOffset, after?.lastOffset]).toEqual([8, 19]);
     expect(lines.filter((l) => l.msg.includes('damaged record found on read'))).toHaveLength(1);
     await reopened.close();
+    // The damaged-records checkpoint keeps it known across a reopen (a restart, or a role change).
+    const again = await openAt(dataDir);
+    expect(again.damaged).toEqual([{ firstOffset: 7, lastOffset: 7 }]);
+    expect(await valueAt(again, 7)).toBe('damaged');
+    await again.close();
   });
 
   it('repairDamaged rewrites a damaged record in place from another replica copy: the file becomes byte-identical', async () => {
@@ -220,6 +225,18 @@ describe('damaged records are kept and reported; only torn tails are cut', () =>
     expect(again.damaged).toEqual([]);
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
     await again.close();
+    expect(await readFile(join(partitionDir(killed.root), 'damaged-records'), 'utf8')).toBe('0\n0\n');
+  });
+
+  it('a stale damaged-records checkpoint is checked on open: ranges that read back intact are dropped', async () => {
+    const log = await openAt(dataDir);
+    for (let i = 0; i < 5; i++) await log.append([{ key: null, value: Buffer.from(value(i)), headers: null, subject: 's', reply: '' }], BigInt(i), 1).durable;
+    await log.close();
+    await writeFile(join(partitionDir(dataDir), 'damaged-records'), '0\n2\n1 2\n40 41\n');
+    const reopened = await openAt(dataDir);
+    expect(reopened.damaged).toEqual([]);
+    await expectServed(reopened, 0, 4);
+    await reopened.close();
   });
 
   it('repairDamaged leaves ranges it does not cover whole, and truncation forgets damage it cuts', async () => {

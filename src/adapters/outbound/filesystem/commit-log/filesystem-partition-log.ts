@@ -36,6 +36,7 @@ import { GroupCommit } from './group-commit';
 import { loadCheckpoints } from './checkpoints';
 import { writeHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LogFlusher, LogJob } from './log-flush';
+import { loadDamagedRecords } from './damaged-records-checkpoint';
 import { LogDamage } from './log-damage';
 import { assertOptions, lastSegmentAtOrBefore, oldestOf } from './log-reads';
 import { recoverSegments } from './recovery';
@@ -98,9 +99,9 @@ export class FilesystemPartitionLog implements PartitionLog {
     private segments: Segment[],
     private readonly epochs: LeaderEpochCache,
     state: { highWatermark: number; hwCheckpointed: number; epochsDirty: boolean },
-    damaged: readonly OffsetRange[],
+    damage: LogDamage,
   ) {
-    this.damage = new LogDamage(context.logger, damaged);
+    this.damage = damage;
     this.writtenOffset = this.newestOffset;
     this.durable = this.newestOffset;
     this.hw = state.highWatermark;
@@ -132,7 +133,8 @@ export class FilesystemPartitionLog implements PartitionLog {
     const { segments, epochStarts, damaged } = await recoverSegments(context.dir, context.logger);
     const newest = segments[segments.length - 1]!.nextOffset - 1;
     const state = await loadCheckpoints(context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts });
-    return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state, damaged);
+    const damage = new LogDamage(context.dir, context.logger, damaged, await loadDamagedRecords(context.dir, segments, context.logger));
+    return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state, damage);
   }
 
   get oldestOffset(): number {
@@ -308,7 +310,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     const removed = expiredSegments(this.segments, this.options, nowNs, this.hw);
     if (removed.length > 0) {
       this.segments = this.segments.slice(removed.length);
-      this.damage.records.dropBelow(this.segments[0]!.baseOffset);
+      this.damage.retained(this.segments[0]!.baseOffset);
       this.epochsDirty = this.epochs.clearEarliest(this.segments[0]!.baseOffset) || this.epochsDirty;
     }
     await this.writer.submit(removed.length > 0 ? { kind: 'delete', removed } : null);
@@ -337,6 +339,7 @@ export class FilesystemPartitionLog implements PartitionLog {
       this.context.logger.error({ err: e, dir: this.context.dir }, 'could not flush the partition log while closing');
     }
     await this.hwWriting;
+    await this.damage.saved();
     for (const segment of this.segments) await segment.close();
     this.context.onClosed(this);
   }

@@ -4,6 +4,7 @@ import { RecordDamagedError, SegmentCorruptedError } from '../../../../applicati
 import { OffsetRange, RecordBatch } from '../../../../application/ports/partition-log.port';
 import { readEntryTimestampNs, scanMessageSet } from '../../../codec/message-set';
 import { DamagedRecords } from './damaged-records';
+import { writeDamagedRecords } from './damaged-records-checkpoint';
 import { writeFully } from './file-io';
 import { verifiedRead } from './log-reads';
 import { Segment } from './segment';
@@ -30,12 +31,30 @@ export class LogDamage {
   readonly records = new DamagedRecords();
   /** Counts truncations, so a read or repair that raced one does not mistake moved bytes for damage. */
   generation = 0;
+  /** The list the checkpoint holds (or is being written with); null when there is no file. */
+  private persisted: readonly OffsetRange[] | null;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
+    private readonly dir: string,
     private readonly logger: Logger,
     found: readonly OffsetRange[],
+    checkpointed: readonly OffsetRange[],
   ) {
-    for (const r of found) this.records.add(r.firstOffset, r.lastOffset);
+    for (const r of [...found, ...checkpointed]) this.records.add(r.firstOffset, r.lastOffset);
+    this.persisted = checkpointed.length === 0 ? null : checkpointed;
+    this.persist();
+  }
+
+  /** Resolves once the checkpoint holds the current list (close waits for it). */
+  async saved(): Promise<void> {
+    await this.saving;
+  }
+
+  /** Records below `offset` were deleted by retention. */
+  retained(offset: number): void {
+    this.records.dropBelow(offset);
+    this.persist();
   }
 
   /** Throws `RecordDamagedError` when `offset` cannot be served from `segment`. */
@@ -50,6 +69,7 @@ export class LogDamage {
   truncated(offset: number): void {
     this.generation++;
     this.records.truncateFrom(offset);
+    this.persist();
   }
 
   /**
@@ -64,6 +84,7 @@ export class LogDamage {
     if (bad === null) return read.batch;
     if (generation !== this.generation) return null;
     if (this.records.add(bad.offset, bad.offset)) {
+      this.persist();
       this.logger.error(
         { file: segment.logPath, position: bad.position, offset: bad.offset, defect: bad.defect },
         'damaged record found on read: not served; later records still are (repaired from an in-sync replica where there is one)',
@@ -124,12 +145,26 @@ export class LogDamage {
     return steps;
   }
 
+  /**
+   * Writes the damaged-records checkpoint when the list changed since it was last written (never
+   * creates one for a sound log). Failures are logged: it is a hint, checked on open.
+   */
+  private persist(): void {
+    const ranges = this.records.all;
+    if (ranges === this.persisted || (this.persisted === null && ranges.length === 0)) return;
+    this.persisted = ranges;
+    this.saving = this.saving
+      .then(() => writeDamagedRecords(this.dir, ranges))
+      .catch((error: unknown) => this.logger.warn({ err: error, dir: this.dir }, 'could not checkpoint the damaged records'));
+  }
+
   /** The rewrite is durable: the index takes the real entries and the range leaves the damaged set. */
   private repaired(step: RepairStep): void {
     for (let i = 0; i < step.index.count; i++) {
       step.segment.index.set(step.firstIndex + i, step.index.timestampAt(i), step.index.positionAt(i), step.index.sizeAt(i));
     }
     this.records.remove(step.range.firstOffset, step.range.lastOffset);
+    this.persist();
     this.logger.info({ file: step.segment.logPath, ...step.range, position: step.position, bytes: step.bytes.length }, 'damaged records repaired in place from another replica');
   }
 }
