@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as api from '../../../src/adapters/codec/api-types';
-import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
+import { ApiClient, call, connectClient, readValues, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
@@ -80,15 +80,8 @@ async function publishAll(stream: string, leader: string): Promise<void> {
 }
 
 /** Every value from EARLIEST as `id` serves them (readISRReplica); the stream must not end early. */
-async function readAll(id: string, stream: string): Promise<string[]> {
-  const sub = subscribe(client(id), { stream, startPosition: api.StartPosition.EARLIEST, readISRReplica: true });
-  try {
-    return (await sub.waitFor(RECORDS, 15_000)).slice(0, RECORDS).map((m) => Buffer.from(m.value).toString());
-  } finally {
-    sub.cancel();
-    await sub.done;
-  }
-}
+const readAll = (id: string, stream: string): Promise<string[]> =>
+  readValues(client(id), { stream, startPosition: api.StartPosition.EARLIEST, readISRReplica: true }, RECORDS, 15_000);
 
 const activeLog = (id: string, stream: string) => path.join(dataDirs.get(id)!, 'streams', stream, '0', `${'0'.repeat(20)}.log`);
 

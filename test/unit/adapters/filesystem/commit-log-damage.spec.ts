@@ -10,20 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../../../src/application/ports/logger.port';
 import { RecordDamagedError } from '../../../../src/application/ports/partition-log.errors';
-import { PartitionLog, PartitionLogOptions } from '../../../../src/application/ports/partition-log.port';
+import { PartitionLog } from '../../../../src/application/ports/partition-log.port';
 import { decodeMessageSet } from '../../../../src/adapters/codec/message-set';
 import { FilesystemPartitionLogStore } from '../../../../src/adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
+import { contractOptions } from '../../../contract/partition-log-contract-support';
 
 const ref = { stream: 'damage', partition: 0 };
-const options: PartitionLogOptions = {
-  segmentMaxBytes: 1 << 20,
-  segmentMaxAgeMs: 0,
-  retentionMaxBytes: 0,
-  retentionMaxMessages: 0,
-  retentionMaxAgeMs: 0,
-  syncPolicy: 'always',
-  syncIntervalMs: 1,
-};
+const options = contractOptions();
 const RECORDS = 300;
 const logName = (base: number) => `${String(base).padStart(20, '0')}.log`;
 const value = (i: number) => `value-${String(i).padStart(4, '0')}`;
