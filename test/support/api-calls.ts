@@ -78,3 +78,14 @@ export function subscribe(client: ApiClient, request: ProtoInit<api.SubscribeReq
       }),
   };
 }
+
+/** Subscribes, waits for `count` messages and returns their values as text; the subscription is then cancelled. */
+export async function readValues(client: ApiClient, request: ProtoInit<api.SubscribeRequest>, count: number, timeoutMs = 10_000): Promise<string[]> {
+  const sub = subscribe(client, request);
+  try {
+    return (await sub.waitFor(count, timeoutMs)).slice(0, count).map((m) => Buffer.from(m.value).toString());
+  } finally {
+    sub.cancel();
+    await sub.done;
+  }
+}

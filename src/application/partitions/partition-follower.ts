@@ -4,6 +4,7 @@ import { Logger } from '../ports/logger.port';
 import { LogClosedError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
 import { EpochEnd, ReplicationTransport, ReplicationUnavailableError } from '../ports/replication-transport.port';
+import { FollowerRepair } from './follower-repair';
 
 export interface PartitionFollowerOptions {
   readonly self: string;
@@ -18,19 +19,24 @@ export interface PartitionFollowerDeps {
   readonly transport: ReplicationTransport;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
+  /** Whether the metadata has this replica in the partition's ISR now (damage repair, `FollowerRepair`). */
+  readonly inIsr: () => boolean;
 }
 
 /** Pause after a failed fetch (leader not there yet, or gone): the controller is choosing another. */
 const RETRY_DELAY_MS = 50;
 /** KIP-279 rounds: each one moves our last epoch back; a log has few epochs, so this bound is never reached in practice. */
 const TRUNCATION_ROUNDS_MAX = 64;
+/** Pause between repair attempts that could not get a good copy (the leader may be handing over). */
+const REPAIR_RETRY_MS = 1000;
 
 /**
  * The follower's side of partition replication (spec §5.3, §5.7, Kafka KIP-101): first truncate
  * whatever the leader does not have (the end offset of our last leader epoch in the leader's log),
  * then fetch in a loop — each request reports our newest *durable* offset, so the leader counts a
  * record as replicated only once it is on our disk — append the leader's entries verbatim, and take
- * the leader's high watermark (never beyond what we hold).
+ * the leader's high watermark (never beyond what we hold). Records of its log found damaged are
+ * repaired from the leader first (`FollowerRepair`).
  */
 export class PartitionFollower {
   private stopped = false;
@@ -38,12 +44,20 @@ export class PartitionFollower {
   /** Resolves on stop, so a fetch held open by a dead leader does not delay the next role. */
   private readonly stopping: Promise<null>;
   private stopNow: () => void = () => undefined;
+  private readonly repair: FollowerRepair;
+  private repairDue = true;
 
   constructor(
     private readonly options: PartitionFollowerOptions,
     private readonly deps: PartitionFollowerDeps,
   ) {
     this.stopping = new Promise((resolve) => (this.stopNow = () => resolve(null)));
+    this.repair = new FollowerRepair(options, deps);
+  }
+
+  /** True while damaged records of this replica could not be repaired from the leader for a while. */
+  get repairBlocked(): boolean {
+    return this.repair.blocked;
   }
 
   start(): void {
@@ -64,6 +78,7 @@ export class PartitionFollower {
     const { log, transport } = this.deps;
     const { ref, self, leaderEpoch, fetchTimeoutMs } = this.options;
     while (!this.stopped) {
+      if (log.damaged.length > 0 && this.repairDue && (await this.repairStalls())) continue;
       let reply;
       try {
         reply = await this.unlessStopped(transport.fetch(ref, { replicaId: self, offset: log.durableOffset, leaderEpoch }, fetchTimeoutMs));
@@ -138,6 +153,22 @@ export class PartitionFollower {
       this.deps.logger.info({ cutAt, newestOffset: log.newestOffset, lastLeaderEpoch: log.lastLeaderEpoch }, 'truncating records the leader does not have');
       await log.truncateFrom(cutAt);
     }
+  }
+
+  /**
+   * One repair attempt. True when the loop must not fetch now (this replica is leaving the ISR to
+   * truncate); after a failed attempt the next waits REPAIR_RETRY_MS while fetching goes on.
+   */
+  private async repairStalls(): Promise<boolean> {
+    const outcome = await this.repair.attempt();
+    if (outcome === 'repaired' || outcome === 'none') return false;
+    if (outcome === 'stall') {
+      await this.delay(RETRY_DELAY_MS * 10);
+      return true;
+    }
+    this.repairDue = false;
+    this.deps.scheduler.setTimeout(() => (this.repairDue = true), REPAIR_RETRY_MS);
+    return false;
   }
 
   /** The request's answer, or null once stopped (the request itself finishes unobserved). */

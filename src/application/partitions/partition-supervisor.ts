@@ -14,6 +14,7 @@ import { TOKENS } from '../tokens';
 import { MetadataGateway } from '../cluster/metadata-gateway';
 import { AckLease } from '../ports/ack-lease.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
+import { DamagedPartitionReport, DamageMonitor, MonitoredPartition } from './damage-monitor';
 import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
 import { PartitionFollower } from './partition-follower';
 import { PartitionLeader } from './partition-leader';
@@ -53,6 +54,7 @@ export class PartitionSupervisor {
   private subscription: Subscription | null = null;
   private work: Promise<void> = Promise.resolve();
   private stopping = false;
+  private readonly damage: DamageMonitor;
 
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,
@@ -66,11 +68,20 @@ export class PartitionSupervisor {
     @inject(TOKENS.ReplicationTransport) private readonly replication: ReplicationTransport,
     @inject(MetadataGateway) private readonly gateway: MetadataGateway,
     @inject(TOKENS.AckLease) private readonly ackLease: AckLease,
-  ) {}
+  ) {
+    this.damage = new DamageMonitor({
+      self: settings.serverId,
+      scheduler,
+      logger,
+      partitions: () => this.monitored(),
+      handOverLeadership: (state) => this.handOverLeadership(state),
+    });
+  }
 
   /** Subscribe before the metadata replays, so recovery can record deletions (tombstones). */
   watch(): void {
     this.subscription = this.metadata.applied$.subscribe((entry) => this.onApplied(entry));
+    this.damage.start();
   }
 
   /** After replay: start everything the final state asks for and remove streams deleted while down. */
@@ -85,10 +96,12 @@ export class PartitionSupervisor {
     this.deletedDuringRecovery.clear();
     for (const name of this.metadata.state.streams.keys()) this.enqueue(name);
     await this.work;
+    this.damage.check(); // damage recovery found is reported (and a leader hands over) at once
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.damage.stop();
     this.subscription?.unsubscribe();
     await this.work;
     await Promise.all([...this.running.keys()].map((key) => this.stopPartition(key, 'closed')));
@@ -99,6 +112,20 @@ export class PartitionSupervisor {
     const r = this.running.get(partitionKey(ref));
     if (!r) return undefined;
     return { state: r.state, log: r.log, received: r.received, isLeader: r.leader !== null, metrics: r.metrics };
+  }
+
+  /**
+   * Whether a reader that reached a damaged record of this partition should wait for its repair
+   * (an in-sync replica holds a good copy), rather than end with DATA_LOSS (docs/storage.md §4.1).
+   */
+  repairable(ref: PartitionRef): boolean {
+    const r = this.running.get(partitionKey(ref));
+    return r !== undefined && this.damage.repairable(monitoredOf(r));
+  }
+
+  /** Partitions with damaged records on this server: for operators (GET /partitions/damaged). */
+  damagedPartitions(): DamagedPartitionReport[] {
+    return this.damage.report();
   }
 
   /** Received timestamps, also for paused partitions. */
@@ -243,7 +270,13 @@ export class PartitionSupervisor {
     } else {
       const follower = new PartitionFollower(
         { self: this.settings.serverId, ref, leaderEpoch: partition.leaderEpoch, fetchTimeoutMs: this.settings.replication.fetchTimeoutMs },
-        { log, transport: this.replication, scheduler: this.scheduler, logger: this.logger.child({ ...ref, role: 'follower' }) },
+        {
+          log,
+          transport: this.replication,
+          scheduler: this.scheduler,
+          logger: this.logger.child({ ...ref, role: 'follower' }),
+          inIsr: () => running.state.isr.includes(this.settings.serverId),
+        },
       );
       running.follower = follower;
       follower.start();
@@ -262,6 +295,20 @@ export class PartitionSupervisor {
     return result.ok;
   }
 
+  /** Damage repair (DamageMonitor): this leader asks the controller to be replaced by an in-sync replica. */
+  private async handOverLeadership(partition: PartitionState): Promise<boolean> {
+    const result = await this.gateway.execute({
+      type: 'ChangePartitionLeader',
+      data: { stream: partition.stream, partition: partition.id, failedLeader: this.settings.serverId },
+    });
+    if (!result.ok) this.logger.warn({ stream: partition.stream, partition: partition.id, refused: result.error.kind }, 'leadership hand-over refused');
+    return result.ok;
+  }
+
+  private *monitored(): Iterable<MonitoredPartition> {
+    for (const r of this.running.values()) yield monitoredOf(r);
+  }
+
   private async stopPartition(key: string, reason: 'closed' | 'deleted'): Promise<void> {
     const r = this.running.get(key);
     if (!r) return;
@@ -276,3 +323,11 @@ export class PartitionSupervisor {
     else await r.log.close('closed');
   }
 }
+
+const monitoredOf = (r: Running): MonitoredPartition => ({
+  state: r.state,
+  log: r.log,
+  isLeader: r.leader !== null,
+  metrics: r.metrics,
+  followerRepairBlocked: r.follower?.repairBlocked ?? false,
+});

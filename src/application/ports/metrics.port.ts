@@ -10,6 +10,8 @@ export interface PartitionMetrics {
   acked(seconds: number): void;
   /** Records sent to one subscriber, and how far that subscriber is behind the high watermark. */
   delivered(records: number, bytes: number, lagRecords: number): void;
+  /** Records this replica holds damaged (not served until repaired), now; 0 when sound. */
+  damagedRecords(count: number): void;
   /** The partition stopped running here: its series go away. */
   release(): void;
 }

@@ -19,5 +19,19 @@ export class OffsetOutOfRangeError extends BrokerError {}
 /** Stored bytes failed validation (CRC, size, offset continuity). Never retried, never served. */
 export class SegmentCorruptedError extends BrokerError {}
 
+/**
+ * A read reached a record this replica holds but cannot serve: damaged on disk (CRC or layout) or
+ * missing between segments. The log keeps it listed in `PartitionLog.damaged` until it is repaired
+ * or truncated; records after it stay readable (docs/storage.md §4.1).
+ */
+export class RecordDamagedError extends SegmentCorruptedError {
+  constructor(
+    readonly offset: number,
+    detail: string,
+  ) {
+    super(`record at offset ${offset} is damaged on this server: ${detail}`);
+  }
+}
+
 /** A write or fsync failed; the log refuses further appends instead of acknowledging unsynced data. */
 export class StorageIoError extends BrokerError {}

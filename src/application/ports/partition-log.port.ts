@@ -13,7 +13,8 @@ import { PartitionRef } from '../../domain/shared/ids';
  * CRC-32C. The same bytes travel in replication responses, so reads hand them out without decoding.
  *
  * Errors thrown (see `partition-log.errors.ts`): `LogClosedError`, `LogReadonlyError`,
- * `OffsetOutOfRangeError`, `SegmentCorruptedError` (not retriable), `StorageIoError` (I/O failure;
+ * `OffsetOutOfRangeError`, `SegmentCorruptedError` (not retriable; `RecordDamagedError` when a read
+ * reaches a damaged record), `StorageIoError` (I/O failure;
  * the log goes offline and refuses further appends rather than acknowledging what it could not sync).
  */
 export interface PartitionLog {
@@ -29,6 +30,13 @@ export interface PartitionLog {
   readonly isReadonly: boolean;
   /** Why the log stopped serving, or null while it is open. */
   readonly closedReason: LogClosedReason | null;
+  /**
+   * Records this replica holds but cannot serve (damaged on disk, or missing between segments), in
+   * offset order; empty when the log is sound. Found by recovery or by a read that failed
+   * verification; reads of them throw `RecordDamagedError`, reads of other records are unaffected.
+   * A new array whenever it changes, so callers may keep the one they saw and compare identity.
+   */
+  readonly damaged: readonly OffsetRange[];
 
   /**
    * Leader append. Assigns consecutive offsets from `newestOffset + 1` synchronously (the returned
@@ -89,6 +97,15 @@ export interface PartitionLog {
   leaderEpochAtOrBefore(epoch: number): number;
   /** Removes every record with offset >= `offset` and the epochs that start there. */
   truncateFrom(offset: number): Promise<void>;
+  /**
+   * Replaces damaged records by another replica's copies (entries as `read` returns them, so
+   * verified): every range of `damaged` that `batch` covers whole and whose stored span has the
+   * same length is rewritten in place, durably, and leaves `damaged`. Nothing else changes, so no
+   * intact record is ever removed to repair one. Resolves with the number of records repaired;
+   * ranges it cannot rewrite in place (missing records, a different length) stay damaged. Throws
+   * `SegmentCorruptedError` when `batch` fails validation.
+   */
+  repairDamaged(batch: RecordBatch): Promise<number>;
 
   /**
    * Periodic maintenance (the "cleaner"): rolls the active segment when it is older than the segment
@@ -121,6 +138,12 @@ export interface RecordBatch {
   readonly firstOffset: number;
   readonly lastOffset: number;
   readonly count: number;
+}
+
+/** Offsets `firstOffset` to `lastOffset`, both included. */
+export interface OffsetRange {
+  readonly firstOffset: number;
+  readonly lastOffset: number;
 }
 
 /** Offsets assigned by `append`, known at once; `durable` settles when they are durable. */

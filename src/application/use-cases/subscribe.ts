@@ -3,8 +3,9 @@ import { err, ok, Result } from '../../domain/shared/result';
 import { ApplicationError } from '../errors/application-errors';
 import { MetadataService } from '../metadata/metadata-service';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
+import { Scheduler } from '../ports/clock.port';
 import { Metrics, PartitionMetrics } from '../ports/metrics.port';
-import { LogClosedError } from '../ports/partition-log.errors';
+import { LogClosedError, RecordDamagedError } from '../ports/partition-log.errors';
 import { PartitionLog, RecordBatch } from '../ports/partition-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
@@ -52,7 +53,12 @@ export type SubscriptionEnd =
   | { readonly kind: 'ReadonlyEnd' }
   | { readonly kind: 'Deleted' }
   | { readonly kind: 'Paused' }
-  | { readonly kind: 'Closed' };
+  | { readonly kind: 'Closed' }
+  /** The record at `offset` is damaged here and no in-sync replica can restore it (docs/storage.md §4.1). */
+  | { readonly kind: 'DataLoss'; readonly offset: number };
+
+/** How often a reader stopped at a damaged record looks again while it is being repaired. */
+const REPAIR_POLL_MS = 200;
 
 /** A validated subscription, ready to stream from `startOffset`. */
 export interface OpenSubscription {
@@ -71,6 +77,7 @@ export class SubscribeHandler {
     @inject(StreamAdminHandler) private readonly admin: StreamAdminHandler,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
   ) {}
 
   async open(query: SubscribeQuery): Promise<Result<OpenSubscription, ApplicationError>> {
@@ -195,7 +202,12 @@ export class SubscribeHandler {
           batch = await read(next, limit);
         } catch (error) {
           if (error instanceof LogClosedError) continue;
-          throw error;
+          if (!(error instanceof RecordDamagedError)) throw error;
+          // A damaged record is never served: wait while an in-sync replica can restore it (a leader
+          // hands over, which ends this stream with Closed; a follower repairs in place), else end.
+          if (!this.partitions.repairable({ stream: query.stream, partition: query.partition })) return { kind: 'DataLoss', offset: error.offset };
+          await this.pause(REPAIR_POLL_MS, signal);
+          continue;
         }
         if (batch) {
           if (batch.lastOffset < limit) {
@@ -214,6 +226,18 @@ export class SubscribeHandler {
       // A start beyond the end means "the next committed message" (spec §2.6, TestSubscribeOffsetOverflow).
       if (next > hw + 1 && log.highWatermark > hw) next = hw + 1;
     }
+  }
+
+  private pause(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        timer.cancel();
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.scheduler.setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+    });
   }
 
   private closedEnd(query: SubscribeQuery, log: PartitionLog): SubscriptionEnd {

@@ -12,6 +12,7 @@ import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
 import { NatsUnavailableError } from '../../application/errors/broker-errors';
+import { DamagedPartitionReport } from '../../application/partitions/damage-monitor';
 import { Logger } from '../../application/ports/logger.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
@@ -160,6 +161,14 @@ export class Broker {
     return this.http?.port ?? 0;
   }
 
+  /**
+   * Partitions with damaged records on this server (GET /partitions/damaged; docs/operability.md).
+   * Kept out of `readiness`: damage on one partition does not stop this server serving the others.
+   */
+  damagedPartitions(): DamagedPartitionReport[] {
+    return this.container === null ? [] : this.container.get(PartitionSupervisor).damagedPartitions();
+  }
+
   /** /readyz: connected to NATS, metadata loaded, gRPC serving, no other bootstrap seed heard. */
   readiness(): Record<string, boolean> {
     const natsUp = this.natsUp.size > 0 && [...this.natsUp.values()].every(Boolean);
@@ -197,7 +206,13 @@ export class Broker {
     this.logger.info({ serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir }, 'starting liftbridge-ts');
     const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
     // Before NATS: /healthz answers and /readyz says why not ready while start-up waits for NATS.
-    this.http = await startOperabilityHttp(config.http, metrics, { checks: () => this.readiness(), reasons: () => this.readinessReasons() }, this.logger);
+    this.http = await startOperabilityHttp(
+      config.http,
+      metrics,
+      { checks: () => this.readiness(), reasons: () => this.readinessReasons() },
+      () => this.damagedPartitions(),
+      this.logger,
+    );
 
     let servers = config.nats.servers;
     if (config.nats.embedded) {

@@ -9,6 +9,7 @@ export async function startOperabilityHttp(
   settings: BrokerConfig['http'],
   metrics: PrometheusMetrics | NoMetrics,
   readiness: ReadinessChecks,
+  damagedPartitions: () => readonly object[],
   logger: Logger,
 ): Promise<OperabilityHttpServer | null> {
   if (settings.port === 0) return null;
@@ -18,6 +19,7 @@ export async function startOperabilityHttp(
       port: settings.port,
       ...(metrics instanceof PrometheusMetrics ? { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } } : {}),
       readiness,
+      damagedPartitions,
     },
     logger.child({ component: 'http' }),
   );

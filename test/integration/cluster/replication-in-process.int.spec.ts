@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as api from '../../../src/adapters/codec/api-types';
-import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
+import { ApiClient, call, connectClient, readValues, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
@@ -58,16 +58,8 @@ async function publishAll(via: string, values: string[]): Promise<bigint[]> {
   return offsets;
 }
 
-async function readAll(via: string, count: number): Promise<string[]> {
-  const sub = subscribe(client(via), { stream: 'r', startPosition: api.StartPosition.EARLIEST, readISRReplica: true });
-  try {
-    const messages = await sub.waitFor(count, 10_000);
-    return messages.slice(0, count).map((m) => Buffer.from(m.value).toString());
-  } finally {
-    sub.cancel();
-    await sub.done;
-  }
-}
+const readAll = (via: string, count: number): Promise<string[]> =>
+  readValues(client(via), { stream: 'r', startPosition: api.StartPosition.EARLIEST, readISRReplica: true }, count);
 
 beforeAll(async () => {
   nats = await TestNatsServer.start();

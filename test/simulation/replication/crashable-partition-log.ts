@@ -113,6 +113,13 @@ export class CrashablePartitionLog implements PartitionLog {
   get closedReason(): LogClosedReason | null {
     return this.crashed ? 'closed' : this.inner.closedReason;
   }
+  get damaged(): PartitionLog['damaged'] {
+    return this.inner.damaged;
+  }
+  repairDamaged(batch: RecordBatch): Promise<number> {
+    this.checkUsable();
+    return this.inner.repairDamaged(batch);
+  }
   get lastLeaderEpoch(): number {
     return this.inner.lastLeaderEpoch;
   }

@@ -308,7 +308,7 @@ export class ReplicationCluster {
     if (this.invariants.currentLeader === replica.id) this.invariants.currentLeader = null;
     const follower = new PartitionFollower(
       { self: replica.id, ref: REF, leaderEpoch: epoch, fetchTimeoutMs: this.options.fetchTimeoutMs },
-      { log: inc.log, transport: inc.transport, scheduler: inc.scheduler, logger: this.logger(replica.id) },
+      { log: inc.log, transport: inc.transport, scheduler: inc.scheduler, logger: this.logger(replica.id), inIsr: () => this.metadata.isr.includes(replica.id) },
     );
     inc.role = { kind: 'follower', epoch, follower };
     follower.start();

@@ -20,7 +20,7 @@ const QUEUED_MESSAGES_MAX = 4096;
 /** Bytes a subscription may queue on its HTTP/2 stream (raw frames) before it waits for 'drain'. */
 const QUEUED_BYTES_MAX = 2 * 1024 * 1024;
 
-const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled'>, { code: status; details: string }> = {
+const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled' | 'DataLoss'>, { code: status; details: string }> = {
   StopOffsetReached: { code: status.RESOURCE_EXHAUSTED, details: 'Stop offset reached' },
   ReadonlyEnd: { code: status.RESOURCE_EXHAUSTED, details: 'End of readonly partition' },
   Deleted: { code: status.NOT_FOUND, details: 'commit log was deleted' },
@@ -74,7 +74,19 @@ export async function serveSubscribe(call: ServerWritableStream<SubscribeRequest
   else call.write(HANDSHAKE);
   const end = await opened.value.pump(sink, abort.signal);
   if (end.kind === 'Cancelled' || abort.signal.aborted) return;
-  call.emit('error', END_STATUS[end.kind]);
+  call.emit('error', end.kind === 'DataLoss' ? dataLossStatus(end.offset) : END_STATUS[end.kind]);
+}
+
+/**
+ * A damaged record no in-sync replica can restore (docs/storage.md §4.1): DATA_LOSS, the gRPC code
+ * for unrecoverable data loss, naming the offset, so a client can subscribe again past it. (Go
+ * Liftbridge ends such a stream with INTERNAL and the CRC error; docs/compatibility.md.)
+ */
+export function dataLossStatus(offset: number): { code: status; details: string } {
+  return {
+    code: status.DATA_LOSS,
+    details: `record at offset ${offset} is damaged on this server and no in-sync replica can restore it; subscribe from offset ${offset + 1} to read past it`,
+  };
 }
 
 /** The fallback sink: each message through grpc-js's own write. */

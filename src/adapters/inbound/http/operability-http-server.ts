@@ -15,12 +15,15 @@ export interface OperabilityHttpSettings {
   /** Prometheus text exposition; absent when metrics are disabled (/metrics answers 404). */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
   readonly readiness: ReadinessChecks;
+  /** Partitions holding damaged records here, as JSON-ready objects (GET /partitions/damaged). */
+  readonly damagedPartitions?: () => readonly object[];
 }
 
 /**
  * The operability endpoints: `/healthz` (the process is alive), `/readyz` (connected to NATS,
- * metadata loaded, gRPC serving: 200, else 503, with the checks as JSON) and `/metrics`
- * (Prometheus). Nothing else is served.
+ * metadata loaded, gRPC serving: 200, else 503, with the checks as JSON), `/metrics`
+ * (Prometheus) and `/partitions/damaged` (partitions holding damaged records, as JSON). Nothing
+ * else is served.
  */
 export class OperabilityHttpServer {
   private readonly server: http.Server;
@@ -67,6 +70,9 @@ export class OperabilityHttpServer {
         const reasons = this.settings.readiness.reasons?.() ?? {};
         const body = Object.keys(reasons).length > 0 ? { ready, checks, reasons } : { ready, checks };
         return send(res, ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
+      }
+      if (path === '/partitions/damaged' && this.settings.damagedPartitions) {
+        return send(res, 200, 'application/json', `${JSON.stringify({ partitions: this.settings.damagedPartitions() })}\n`);
       }
       if (path === '/metrics' && this.settings.metrics) {
         return send(res, 200, this.settings.metrics.contentType, await this.settings.metrics.render());

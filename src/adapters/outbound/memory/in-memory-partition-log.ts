@@ -7,6 +7,7 @@ import {
 import {
   LogClosedReason,
   NewRecord,
+  OffsetRange,
   PartitionLog,
   PartitionLogOptions,
   PendingAppend,
@@ -45,6 +46,8 @@ export interface InMemoryPartitionData {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+const NO_DAMAGE: readonly OffsetRange[] = Object.freeze([]);
 
 /**
  * `PartitionLog` in memory: same message-set bytes, offsets, retention, epochs, truncation,
@@ -105,6 +108,20 @@ export class InMemoryPartitionLog implements PartitionLog {
 
   get lastLeaderEpoch(): number {
     return this.epochs.lastEpoch;
+  }
+
+  /** Memory does not rot: nothing is ever damaged here. */
+  get damaged(): readonly OffsetRange[] {
+    return NO_DAMAGE;
+  }
+
+  async repairDamaged(batch: RecordBatch): Promise<number> {
+    this.checkOpen();
+    const scan = scanMessageSet(batch.bytes, batch.firstOffset);
+    if (scan.defect !== null || scan.count === 0 || scan.count !== batch.count) {
+      throw new SegmentCorruptedError(`repair batch ${batch.firstOffset}-${batch.lastOffset} rejected: ${scan.defect ?? 'count mismatch'} at byte ${scan.validBytes}`);
+    }
+    return 0;
   }
 
   append(records: readonly NewRecord[], timestampNs: bigint, leaderEpoch: number): PendingAppend {

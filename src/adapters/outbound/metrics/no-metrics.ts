@@ -4,6 +4,7 @@ const NO_PARTITION_METRICS: PartitionMetrics = {
   appended: () => undefined,
   acked: () => undefined,
   delivered: () => undefined,
+  damagedRecords: () => undefined,
   release: () => undefined,
 };
 

@@ -17,6 +17,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly lag = new Gauge({ name: 'liftbridge_subscription_lag_messages', help: 'Records between the last one sent to a subscriber and the high watermark (latest observation)', labelNames: ['stream', 'partition'], registers: [this.registry] });
   private readonly ackLatency = new Histogram({ name: 'liftbridge_publish_ack_latency_seconds', help: 'From receiving a batch to sending its acks (includes the durable write)', buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry] });
   private readonly durableWrite = new Histogram({ name: 'liftbridge_log_durable_write_seconds', help: 'From appending a batch to it being durable (write and fsync under the sync policy)', buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry] });
+  private readonly damaged = new Gauge({ name: 'liftbridge_partition_damaged_records', help: 'Records this replica holds damaged on disk (not served until repaired from an in-sync replica)', labelNames: ['stream', 'partition'], registers: [this.registry] });
   private readonly subscriptions = new Gauge({ name: 'liftbridge_subscriptions', help: 'Open Subscribe calls', registers: [this.registry] });
   private readonly partitions = new Gauge({ name: 'liftbridge_partitions', help: 'Partitions running on this server', registers: [this.registry] });
   private readonly leaders = new Gauge({ name: 'liftbridge_partition_leaders', help: 'Partitions this server leads', registers: [this.registry] });
@@ -36,6 +37,7 @@ export class PrometheusMetrics implements Metrics {
     const messagesOut = this.messagesOut.labels(labels);
     const bytesOut = this.bytesOut.labels(labels);
     const lag = this.lag.labels(labels);
+    const damaged = this.damaged.labels(labels);
     return {
       appended: (records, bytes, durableSeconds) => {
         messagesIn.inc(records);
@@ -48,8 +50,9 @@ export class PrometheusMetrics implements Metrics {
         bytesOut.inc(bytes);
         lag.set(lagRecords);
       },
+      damagedRecords: (count) => damaged.set(count),
       release: () => {
-        for (const metric of [this.messagesIn, this.bytesIn, this.messagesOut, this.bytesOut, this.lag]) metric.remove(labels);
+        for (const metric of [this.messagesIn, this.bytesIn, this.messagesOut, this.bytesOut, this.lag, this.damaged]) metric.remove(labels);
       },
     };
   }

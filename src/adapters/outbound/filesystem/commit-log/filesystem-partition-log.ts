@@ -9,6 +9,7 @@ import {
 import {
   LogClosedReason,
   NewRecord,
+  OffsetRange,
   PartitionLog,
   PartitionLogOptions,
   PendingAppend,
@@ -35,7 +36,9 @@ import { GroupCommit } from './group-commit';
 import { loadCheckpoints } from './checkpoints';
 import { writeHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LogFlusher, LogJob } from './log-flush';
-import { assertOptions, lastSegmentAtOrBefore, oldestOf, verifiedBatch } from './log-reads';
+import { loadDamagedRecords } from './damaged-records-checkpoint';
+import { LogDamage } from './log-damage';
+import { assertOptions, lastSegmentAtOrBefore, oldestOf } from './log-reads';
 import { recoverSegments } from './recovery';
 import { RecentWrites } from './recent-writes';
 import { expiredSegments } from './retention';
@@ -87,6 +90,7 @@ export class FilesystemPartitionLog implements PartitionLog {
   private readonlyFlag = false;
   private closed: LogClosedReason | null = null;
   private closing: Promise<void> | null = null;
+  private readonly damage: LogDamage;
 
   private constructor(
     readonly ref: PartitionRef,
@@ -95,7 +99,9 @@ export class FilesystemPartitionLog implements PartitionLog {
     private segments: Segment[],
     private readonly epochs: LeaderEpochCache,
     state: { highWatermark: number; hwCheckpointed: number; epochsDirty: boolean },
+    damage: LogDamage,
   ) {
+    this.damage = damage;
     this.writtenOffset = this.newestOffset;
     this.durable = this.newestOffset;
     this.hw = state.highWatermark;
@@ -124,10 +130,11 @@ export class FilesystemPartitionLog implements PartitionLog {
   /** Opens and recovers the log in `context.dir` (created when missing). */
   static async open(ref: PartitionRef, options: PartitionLogOptions, context: FilesystemPartitionLogContext): Promise<FilesystemPartitionLog> {
     assertOptions(options);
-    const { segments, epochStarts } = await recoverSegments(context.dir, context.logger);
+    const { segments, epochStarts, damaged } = await recoverSegments(context.dir, context.logger);
     const newest = segments[segments.length - 1]!.nextOffset - 1;
     const state = await loadCheckpoints(context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts });
-    return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state);
+    const damage = new LogDamage(context.dir, context.logger, damaged, await loadDamagedRecords(context.dir, segments, context.logger));
+    return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state, damage);
   }
 
   get oldestOffset(): number {
@@ -156,6 +163,10 @@ export class FilesystemPartitionLog implements PartitionLog {
 
   get lastLeaderEpoch(): number {
     return this.epochs.lastEpoch;
+  }
+
+  get damaged(): readonly OffsetRange[] {
+    return this.damage.records.all;
   }
 
   append(records: readonly NewRecord[], timestampNs: bigint, leaderEpoch: number): PendingAppend {
@@ -204,16 +215,15 @@ export class FilesystemPartitionLog implements PartitionLog {
     if (oldest < 0 || from > limit) return null;
     const segment = this.segmentFor(from);
     const first = from - segment.baseOffset;
-    if (first >= segment.index.count || (segment.corruptFrom !== null && from >= segment.corruptFrom)) {
-      throw new SegmentCorruptedError(`offset ${from} cannot be served from ${segment.logPath}: the segment is corrupt or incomplete there`);
-    }
-    const servable = Math.min(segment.index.count, (segment.corruptFrom ?? Number.MAX_SAFE_INTEGER) - segment.baseOffset, limit - segment.baseOffset + 1);
+    this.damage.checkServable(from, segment);
+    const servable = Math.min(segment.index.count, this.damage.records.nextAtOrAfter(from) - segment.baseOffset, limit - segment.baseOffset + 1);
     let end = first + 1;
     let bytes = segment.index.sizeAt(first);
     while (end < servable && bytes + segment.index.sizeAt(end) <= maxBytes) bytes += segment.index.sizeAt(end++);
     const position = segment.index.positionAt(first);
     const held = this.recent.slice(segment, position, bytes);
     if (held !== null) return { bytes: held, firstOffset: from, lastOffset: segment.baseOffset + end - 1, count: end - first };
+    const generation = this.damage.generation;
     segment.acquire();
     let buf: Buffer;
     try {
@@ -221,7 +231,8 @@ export class FilesystemPartitionLog implements PartitionLog {
     } finally {
       segment.release();
     }
-    return verifiedBatch(buf, from, end - first, segment.logPath, position);
+    // Null: a truncation moved the bytes under this read, which is then simply done again.
+    return this.damage.verify(buf, from, end - first, position, segment, generation) ?? this.read(fromOffset, maxOffset, maxBytes);
   }
 
   earliestOffsetAtOrAfter(timestampNs: bigint): number {
@@ -273,6 +284,7 @@ export class FilesystemPartitionLog implements PartitionLog {
   async truncateFrom(offset: number): Promise<void> {
     this.checkWritable();
     assertOffset(offset, 'truncation offset');
+    this.damage.truncated(offset);
     let job: LogJob | null = null;
     if (offset <= this.newestOffset) job = offset <= this.oldestOffset ? this.truncateAll(offset) : this.truncateWithin(offset);
     for (const pending of this.writer.pending()) if (pending.kind === 'append' && pending.lastOffset >= offset) pending.cap = offset - 1;
@@ -287,12 +299,18 @@ export class FilesystemPartitionLog implements PartitionLog {
     if (hwLowered) await this.checkpointHighWatermark();
   }
 
+  repairDamaged(batch: RecordBatch): Promise<number> {
+    this.checkWritable();
+    return this.damage.repair(batch, (offset) => this.segmentFor(offset), (step) => this.writer.submit({ kind: 'rewrite', step }));
+  }
+
   async enforceRetention(nowNs: bigint): Promise<RetentionOutcome> {
     this.checkWritable();
     const rolled = this.rollIfDue(nowNs, 0, false);
     const removed = expiredSegments(this.segments, this.options, nowNs, this.hw);
     if (removed.length > 0) {
       this.segments = this.segments.slice(removed.length);
+      this.damage.retained(this.segments[0]!.baseOffset);
       this.epochsDirty = this.epochs.clearEarliest(this.segments[0]!.baseOffset) || this.epochsDirty;
     }
     await this.writer.submit(removed.length > 0 ? { kind: 'delete', removed } : null);
@@ -321,6 +339,7 @@ export class FilesystemPartitionLog implements PartitionLog {
       this.context.logger.error({ err: e, dir: this.context.dir }, 'could not flush the partition log while closing');
     }
     await this.hwWriting;
+    await this.damage.saved();
     for (const segment of this.segments) await segment.close();
     this.context.onClosed(this);
   }
@@ -384,7 +403,6 @@ export class FilesystemPartitionLog implements PartitionLog {
     const position = count === segment.index.count ? segment.index.endPosition : segment.index.positionAt(count);
     segment.index.truncate(count);
     segment.bytes = position;
-    if (segment.corruptFrom !== null && segment.corruptFrom >= segment.nextOffset) segment.corruptFrom = null;
     return { kind: 'truncate', segment, count, position, removed, fresh: false };
   }
 

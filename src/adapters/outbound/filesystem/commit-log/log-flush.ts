@@ -3,6 +3,7 @@ import { assert } from '../../../../domain/shared/assert';
 import { EpochEntry } from '../../../codec/leader-epoch-cache';
 import { fsyncDir, writeFully } from './file-io';
 import { writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
+import { RepairStep, rewriteInPlace } from './log-damage';
 import { Segment } from './segment';
 import { INDEX_ENTRY_BYTES } from './segment-index';
 
@@ -17,6 +18,7 @@ export type LogJob =
   | { kind: 'roll'; sealed: Segment; created: Segment }
   | { kind: 'truncate'; segment: Segment; count: number; position: number; removed: Segment[]; fresh: boolean }
   | { kind: 'delete'; removed: Segment[] }
+  | { kind: 'rewrite'; step: RepairStep }
   | { kind: 'sync' };
 
 export interface FlushHooks {
@@ -139,6 +141,9 @@ export class LogFlusher {
       case 'delete':
         for (const segment of job.removed) await segment.remove();
         await fsyncDir(this.dir);
+        return;
+      case 'rewrite':
+        await rewriteInPlace(job.step);
         return;
       case 'sync':
         for (const segment of this.hooks.segments()) {

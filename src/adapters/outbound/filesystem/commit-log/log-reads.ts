@@ -1,5 +1,4 @@
 /** Lookups and checks for FilesystemPartitionLog reads and options, kept apart to keep the log class small. */
-import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
 import { PartitionLogOptions, RecordBatch } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
 import { scanMessageSet } from '../../../codec/message-set';
@@ -23,21 +22,38 @@ export function lastSegmentAtOrBefore(segments: readonly Segment[], offset: numb
   return lo - 1;
 }
 
+/** A read from the file, verified: the good entries, and the offset of the first bad one if any. */
+export interface VerifiedRead {
+  /** Null when the first entry read is bad. */
+  readonly batch: RecordBatch | null;
+  /** The entry that failed verification, or null. */
+  readonly bad: { readonly offset: number; readonly position: number; readonly defect: string } | null;
+}
+
 /**
  * Validates what a read returned (CRC, sizes, offsets from `from`): pair assertion with the index.
- * Good entries before a bad one are still served; a read that starts at a bad one throws.
+ * Good entries before a bad one are still served; the bad one is named so the log can list it as
+ * damaged. `position` is where `buf` starts in the file.
  */
-export function verifiedBatch(buf: Buffer, from: number, expectedCount: number, file: string, position: number): RecordBatch {
-  const scan = scanMessageSet(buf, from);
-  if (scan.defect === null && scan.count === expectedCount) {
-    return { bytes: buf, firstOffset: from, lastOffset: scan.lastOffset, count: scan.count };
+export function verifiedRead(buf: Buffer, from: number, expectedCount: number, position: number): VerifiedRead {
+  let validBytes = 0;
+  let good = 0;
+  const scan = scanMessageSet(buf, from, {
+    maxEntries: expectedCount,
+    visit: (_offset, pos, entryBytes) => {
+      // The last entry must also end where the index says the read ends.
+      if (good + 1 === expectedCount && pos + entryBytes !== buf.length) return;
+      good++;
+      validBytes = pos + entryBytes;
+    },
+  });
+  if (scan.defect === null && good === expectedCount) {
+    return { batch: { bytes: buf, firstOffset: from, lastOffset: from + good - 1, count: good }, bad: null };
   }
-  if (scan.count > 0 && scan.defect !== null) {
-    return { bytes: buf.subarray(0, scan.validBytes), firstOffset: from, lastOffset: scan.lastOffset, count: scan.count };
-  }
-  throw new SegmentCorruptedError(
-    `${file}: entry at byte ${position + scan.validBytes} (offset ${from + scan.count}) failed validation: ${scan.defect ?? 'size mismatch with the index'}`,
-  );
+  // The first entry that is invalid, or that does not end where the index says the read ends.
+  const bad = { offset: from + good, position: position + validBytes, defect: scan.defect ?? 'size mismatch with the index' };
+  if (good === 0) return { batch: null, bad };
+  return { batch: { bytes: buf.subarray(0, validBytes), firstOffset: from, lastOffset: from + good - 1, count: good }, bad };
 }
 
 export function assertOptions(o: PartitionLogOptions): void {

@@ -2,6 +2,7 @@ import { FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises
 import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
 import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
+import { OffsetRange } from '../../../../application/ports/partition-log.port';
 import { EpochEntry } from '../../../codec/leader-epoch-cache';
 import {
   ENTRY_HEADER_BYTES,
@@ -11,8 +12,8 @@ import {
   readEntryTimestampNs,
   scanMessageSet,
 } from '../../../codec/message-set';
+import { DamagedSpan, scanSegmentLog, SegmentScanSink } from './damage-scan';
 import { fsyncDir, readFully, writeFully, READ_WRITE_CREATE } from './file-io';
-import { scanLogFile } from './log-scan';
 import { Segment, parseSegmentFileName } from './segment';
 import { INDEX_ENTRY_BYTES, SegmentIndex } from './segment-index';
 
@@ -21,6 +22,8 @@ export interface RecoveredSegments {
   readonly segments: Segment[];
   /** Epoch changes seen in the records recovery re-validated (the active segment's tail). */
   readonly epochStarts: EpochEntry[];
+  /** Records found damaged or missing, kept and not served (docs/storage.md §4.1). */
+  readonly damaged: OffsetRange[];
 }
 
 /**
@@ -28,11 +31,12 @@ export interface RecoveredSegments {
  * D1-D13). The `.log` files are the truth; indexes and checkpoints are hints:
  * - leftover `*.tmp` files and `.index` files without a `.log` are removed;
  * - sealed segments keep their index when it is consistent with the log (cheap checks), else it is
- *   rebuilt by scanning the log; a corrupt record there is never cut: the segment stops serving at
- *   that offset and the file stays as it is;
- * - the active segment is re-validated from its last index entry that matches the log, and a torn
- *   or corrupt tail is cut (log and index), with one warning naming the file, the byte position,
- *   the bytes cut and the last valid offset.
+ *   rebuilt by scanning the log; a damaged record there is never cut: it is listed as damaged, the
+ *   records after it stay servable, and the file stays as it is;
+ * - the active segment is re-validated from its last index entry that matches the log; only a torn
+ *   tail (nothing intact after the defect) is cut (log and index), with one warning naming the file,
+ *   the byte position, the bytes cut and the last valid offset. A damaged record followed by intact
+ *   ones is kept and listed as damaged, like in a sealed segment (`scanSegmentLog`).
  */
 export async function recoverSegments(dir: string, logger: Logger): Promise<RecoveredSegments> {
   await mkdir(dir, { recursive: true });
@@ -59,17 +63,37 @@ export async function recoverSegments(dir: string, logger: Logger): Promise<Reco
     const segment = new Segment(dir, 0, new SegmentIndex());
     await segment.create();
     await fsyncDir(dir);
-    return { segments: [segment], epochStarts: [] };
+    return { segments: [segment], epochStarts: [], damaged: [] };
   }
   const segments: Segment[] = [];
-  for (const base of bases.slice(0, -1)) segments.push(await openSealed(dir, base, indexes.has(base), logger));
+  const damaged: OffsetRange[] = [];
+  for (const base of bases.slice(0, -1)) {
+    const sealed = await openSealed(dir, base, indexes.has(base), logger);
+    segments.push(sealed.segment);
+    damaged.push(...sealed.damaged);
+  }
   const active = await openActive(dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
   segments.push(active.segment);
-  checkContinuity(segments, logger);
-  return { segments, epochStarts: active.epochStarts };
+  damaged.push(...active.damaged);
+  damaged.push(...missingBetween(segments, logger));
+  return { segments, epochStarts: active.epochStarts, damaged: damaged.map(({ firstOffset, lastOffset }) => ({ firstOffset, lastOffset })) };
 }
 
-async function openSealed(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<Segment> {
+/** Index entries for the records of a damaged span: they keep their offsets, and reads refuse them. */
+function placeholderInto(index: SegmentIndex, base: number): SegmentScanSink['damaged'] {
+  return (offset, position, entryBytes, timestampNs) => index.append(offset - base, timestampNs, position, entryBytes);
+}
+
+function reportDamaged(logger: Logger, file: string, damaged: readonly DamagedSpan[]): void {
+  for (const d of damaged) {
+    logger.error(
+      { file, position: d.position, bytes: d.bytes, firstOffset: d.firstOffset, lastOffset: d.lastOffset, defect: d.defect },
+      'damaged record kept and not served: intact records follow it, so it is not a torn tail (repaired from an in-sync replica where there is one)',
+    );
+  }
+}
+
+async function openSealed(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; damaged: readonly DamagedSpan[] }> {
   const probe = new Segment(dir, base, new SegmentIndex());
   const logFile = await open(probe.logPath, 'r+');
   try {
@@ -77,19 +101,24 @@ async function openSealed(dir: string, base: number, hasIndex: boolean, logger: 
     const stored = hasIndex ? await readFile(probe.indexPath) : null;
     const problem = await sealedIndexProblem(logFile, size, base, stored);
     let index: SegmentIndex;
-    let corruptFrom: number | null = null;
+    let damaged: readonly DamagedSpan[] = [];
     if (problem === null) {
       index = SegmentIndex.decode(stored!);
     } else {
       index = new SegmentIndex();
-      const scan = await scanLogFile(logFile, size, 0, base, (buf, bufPos, filePos, offset, entryBytes) =>
-        index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes),
-      );
-      if (scan.defect !== null) {
-        corruptFrom = base + scan.count;
+      const sink: SegmentScanSink = {
+        entry: (buf, bufPos, filePos, offset, entryBytes) => index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes),
+        damaged: placeholderInto(index, base),
+      };
+      const scan = await scanSegmentLog(logFile, size, 0, base, sink);
+      damaged = scan.damaged;
+      reportDamaged(logger, probe.logPath, damaged);
+      if (scan.tornTail !== null) {
+        // A sealed segment is never cut: what follows its last intact record is not served, and the
+        // offsets it should have held are reported missing by checkContinuity.
         logger.error(
-          { file: probe.logPath, position: scan.validEnd, offset: corruptFrom, defect: scan.defect, bytesAfter: size - scan.validEnd },
-          'sealed segment is corrupt: records from this offset are not served; the file is kept as it is',
+          { file: probe.logPath, position: scan.validEnd, offset: base + index.count, defect: scan.tornTail, bytesAfter: size - scan.validEnd },
+          'sealed segment ends in bytes that are not a record: they are not served; the file is kept as it is',
         );
       }
       await writeIndexFile(probe.indexPath, index);
@@ -101,8 +130,7 @@ async function openSealed(dir: string, base: number, hasIndex: boolean, logger: 
     segment.writtenBytes = size;
     segment.submittedBytes = size;
     segment.indexWrittenCount = index.count;
-    segment.corruptFrom = corruptFrom;
-    return segment;
+    return { segment, damaged };
   } catch (e) {
     await logFile.close();
     throw e;
@@ -133,7 +161,12 @@ async function entryMatchesIndex(logFile: FileHandle, base: number, index: Segme
   );
 }
 
-async function openActive(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; epochStarts: EpochEntry[] }> {
+async function openActive(
+  dir: string,
+  base: number,
+  hasIndex: boolean,
+  logger: Logger,
+): Promise<{ segment: Segment; epochStarts: EpochEntry[]; damaged: readonly DamagedSpan[] }> {
   const probe = new Segment(dir, base, new SegmentIndex());
   const logFile = await open(probe.logPath, 'r+');
   try {
@@ -148,13 +181,17 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
     index.truncate(resumeAt);
     const epochStarts: EpochEntry[] = [];
     let lastEpoch = -1;
-    const scan = await scanLogFile(logFile, size, startPos, base + resumeAt, (buf, bufPos, filePos, offset, entryBytes) => {
-      index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes);
-      const epoch = readEntryLeaderEpoch(buf, bufPos);
-      if (epoch > lastEpoch) epochStarts.push({ epoch, startOffset: offset });
-      lastEpoch = Math.max(lastEpoch, epoch);
+    if (resumeAt === 0) await refuseMisnamedSegment(logFile, size, probe.logPath, base);
+    const scan = await scanSegmentLog(logFile, size, startPos, base + resumeAt, {
+      entry: (buf, bufPos, filePos, offset, entryBytes) => {
+        index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes);
+        const epoch = readEntryLeaderEpoch(buf, bufPos);
+        if (epoch > lastEpoch) epochStarts.push({ epoch, startOffset: offset });
+        lastEpoch = Math.max(lastEpoch, epoch);
+      },
+      damaged: placeholderInto(index, base),
     });
-    if (scan.defect === 'bad-offset' && index.count === 0) await refuseMisnamedSegment(logFile, size, probe.logPath, base);
+    reportDamaged(logger, probe.logPath, scan.damaged);
     if (scan.validEnd < size) {
       await logFile.truncate(scan.validEnd);
       await logFile.datasync();
@@ -164,9 +201,9 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
           position: scan.validEnd,
           bytesCut: size - scan.validEnd,
           lastValidOffset: base + index.count - 1,
-          defect: scan.defect,
+          defect: scan.tornTail,
         },
-        'cut the torn or corrupt tail of the active segment',
+        'cut the torn tail of the active segment',
       );
     }
     const segment = new Segment(dir, base, index);
@@ -185,7 +222,7 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
     }
     segment.indexWrittenCount = index.count;
     await segment.openIndexForWrites();
-    return { segment, epochStarts };
+    return { segment, epochStarts, damaged: scan.damaged };
   } catch (e) {
     await logFile.close();
     throw e;
@@ -195,13 +232,14 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
 /**
  * Reliability plan D12: an active segment whose records are valid and contiguous but do not start
  * at the offset in its name was renamed or misplaced, not torn. Cutting it would destroy good data,
- * so the partition refuses to open instead. (A single record whose offset field flipped cannot be
- * told apart from this; it is treated as a torn tail.)
+ * so the partition refuses to open instead. Checked before the scan, which would otherwise take the
+ * records for damaged ones. (A single record whose offset field flipped cannot be told apart from
+ * this; the scan treats it as damaged when intact records follow, else as a torn tail.)
  */
 async function refuseMisnamedSegment(logFile: FileHandle, size: number, path: string, base: number): Promise<void> {
   const head = await readFully(logFile, 0, Math.min(size, 1 << 16));
   const scan = scanMessageSet(head, -1, { maxEntries: 2 });
-  if (scan.count < 2) return;
+  if (scan.count < 2 || scan.firstOffset === base) return;
   throw new SegmentCorruptedError(
     `${path}: records start at offset ${scan.firstOffset}, not at ${base} as the file name says; refusing to open (data kept)`,
   );
@@ -219,21 +257,24 @@ async function writeIndexFile(path: string, index: SegmentIndex): Promise<void> 
 
 /**
  * Segments must follow each other: a gap (a missing segment, records lost in a sealed one) is
- * refused on read rather than renumbered (D11); an overlap keeps the later segment's records (D12).
+ * refused on read rather than renumbered (D11) and returned as missing; an overlap keeps the later
+ * segment's records (D12).
  */
-function checkContinuity(segments: readonly Segment[], logger: Logger): void {
+function missingBetween(segments: readonly Segment[], logger: Logger): OffsetRange[] {
+  const missing: OffsetRange[] = [];
   for (let i = 0; i + 1 < segments.length; i++) {
     const segment = segments[i]!;
     const nextBase = segments[i + 1]!.baseOffset;
     if (segment.nextOffset > nextBase) {
       logger.error({ file: segment.logPath, nextSegmentBase: nextBase }, 'segments overlap: records past the next segment base are not served');
       segment.index.truncate(nextBase - segment.baseOffset);
-    } else if (segment.nextOffset < nextBase && segment.corruptFrom === null) {
-      segment.corruptFrom = segment.nextOffset;
+    } else if (segment.nextOffset < nextBase) {
+      missing.push({ firstOffset: segment.nextOffset, lastOffset: nextBase - 1 });
       logger.error(
         { file: segment.logPath, missingFrom: segment.nextOffset, missingTo: nextBase - 1 },
         'offsets are missing between segments: they are not served',
       );
     }
   }
+  return missing;
 }

@@ -69,6 +69,13 @@ export class SegmentIndex {
     this.sizes[i] = size;
   }
 
+  /** Replaces entry `i` (a damaged record's placeholder by the real entry, after a repair). */
+  set(i: number, timestampNs: bigint, position: number, size: number): void {
+    this.timestamps[i] = timestampNs;
+    this.positions[i] = position;
+    this.sizes[i] = size;
+  }
+
   truncate(count: number): void {
     if (count < this.length) this.length = Math.max(count, 0);
   }

@@ -49,8 +49,6 @@ export class Segment implements TimestampedSegment {
   indexWrittenCount = 0;
   /** Written since the last fsync. */
   unsynced = false;
-  /** First offset of this segment that cannot be served (corrupt record, missing records); null when sound. */
-  corruptFrom: number | null = null;
   private readers = 0;
   private onIdle: (() => void) | null = null;
   private readonly opening: Record<'syncWrites' | 'index', Promise<FileHandle> | null> = { syncWrites: null, index: null };
