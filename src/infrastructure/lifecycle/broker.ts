@@ -42,6 +42,7 @@ import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
+import { replicationMaxBytesProblem } from './replication-size-check';
 import { resolveServerId } from './server-id';
 
 export interface BrokerExtensions {
@@ -208,6 +209,8 @@ export class Broker {
     this.connections.push(streams);
     const publishes = await openNatsConnection(natsSettings, 'publishes', this.logger, onConnected('publishes'));
     this.connections.push(publishes);
+    const sizeProblem = replicationMaxBytesProblem(config.clustering.replicationMaxBytes, [streams.info?.max_payload, publishes.info?.max_payload]);
+    if (sizeProblem !== null) throw new Error(sizeProblem);
     const raftConnection = await openNatsConnection(natsSettings, 'raft', this.logger, onConnected('raft'));
     this.connections.push(raftConnection);
     if (config.clustering.raftBootstrapSeed) {
@@ -234,6 +237,7 @@ export class Broker {
       config.clustering.namespace,
       this.serverIdValue,
       this.logger.child({ component: 'replication' }),
+      () => metrics.replicationPublishFailed(),
     );
     this.replication = replication;
 

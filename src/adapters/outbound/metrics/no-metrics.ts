@@ -2,6 +2,7 @@ import { Metrics, PartitionMetrics } from '../../../application/ports/metrics.po
 
 const NO_PARTITION_METRICS: PartitionMetrics = {
   appended: () => undefined,
+  refused: () => undefined,
   acked: () => undefined,
   delivered: () => undefined,
   release: () => undefined,
@@ -16,5 +17,6 @@ export class NoMetrics implements Metrics {
   subscriptionClosed(): void {}
   partitionsRunning(): void {}
   natsConnection(): void {}
+  replicationPublishFailed(): void {}
   controller(): void {}
 }

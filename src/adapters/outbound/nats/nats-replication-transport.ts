@@ -35,6 +35,10 @@ export interface ReplicationTransportCounters {
 
 /** Log the first failure of each kind, then one in this many (a hostile peer must not flood the log). */
 const LOG_EVERY = 1000;
+/** Failed publishes are our own replies going missing: logged by time, at most once per this long. */
+const PUBLISH_FAILURE_LOG_INTERVAL_MS = 10_000;
+/** NATS's default `max_payload`, assumed until the connection has the server's INFO. */
+const NATS_DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 const detail = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -59,6 +63,8 @@ export class NatsReplicationTransport implements ReplicationTransport {
   private readonly notificationSubscription: Subscription;
   private readonly served = new Set<Subscription>();
   private closed = false;
+  private publishFailureLoggedAtMs = Number.NEGATIVE_INFINITY;
+  private publishFailuresUnlogged = 0;
   readonly notifications$: Observable<PartitionRef> = this.notifications.asObservable();
 
   constructor(
@@ -66,11 +72,18 @@ export class NatsReplicationTransport implements ReplicationTransport {
     namespace: string,
     private readonly serverId: string,
     private readonly logger: Logger,
+    /** Called on every reply or notification the client refused (a metric). */
+    private readonly onPublishFailure: () => void = () => undefined,
   ) {
     this.subjects = new Subjects(namespace);
     this.notificationSubscription = nc.subscribe(this.subjects.notify(serverId), {
       callback: (error, msg) => this.onNotification(error, msg),
     });
+  }
+
+  /** The server's `max_payload` as of its latest INFO (it can change after a reconnect to another server). */
+  get payloadBytesMax(): number {
+    return this.nc.info?.max_payload ?? NATS_DEFAULT_MAX_PAYLOAD_BYTES;
   }
 
   async fetch(ref: PartitionRef, request: ReplicationFetch, timeoutMs: number): Promise<ReplicationReply> {
@@ -201,8 +214,15 @@ export class NatsReplicationTransport implements ReplicationTransport {
   }
 
   private countPublishFailure(fields: Record<string, unknown>, message: string, error: unknown): void {
-    if (this.counters.publishFailures++ % LOG_EVERY === 0) {
-      this.logger.warn({ ...fields, detail: detail(error), total: this.counters.publishFailures }, message);
+    this.counters.publishFailures++;
+    this.onPublishFailure();
+    const now = Date.now();
+    if (now - this.publishFailureLoggedAtMs < PUBLISH_FAILURE_LOG_INTERVAL_MS) {
+      this.publishFailuresUnlogged++;
+      return;
     }
+    this.logger.warn({ ...fields, detail: detail(error), total: this.counters.publishFailures, notLoggedSinceLast: this.publishFailuresUnlogged }, message);
+    this.publishFailureLoggedAtMs = now;
+    this.publishFailuresUnlogged = 0;
   }
 }
