@@ -15,7 +15,7 @@ import { PayloadTooLargeError } from '../../../application/errors/broker-errors'
 import { AckPublishes, encodeAckBatch, encodeAckBatchAsPublishes } from '../../codec/ack-batch-codec';
 import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
 import { MsgType, parseEnvelope } from '../../codec/envelope';
-import { newRecordEntryBytes } from '../../codec/message-set-limits';
+import { NEW_RECORD_ENTRY_MIN_BYTES, newRecordEntryBytes } from '../../codec/message-set-limits';
 import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../codec/publish-message-codec';
 import { RawPublisher, rawPublisher } from './nats-raw-publish';
 import { Subjects } from './subjects';
@@ -121,7 +121,8 @@ export class NatsMessageTransport implements MessageTransport {
         correlationId: '',
         ackPolicy: AckPolicy.None,
         expectedOffset: -1, // appendix B #14: no envelope means no concurrency check
-        entryBytes: newRecordEntryBytes(null, data, null, otherBytes, 0),
+        // No key or headers, and a NATS payload (64 MB at most) is always within the format's 100 MiB.
+        entryBytes: NEW_RECORD_ENTRY_MIN_BYTES + data.length + otherBytes,
       };
     }
     if (parsed.kind === 'malformed') return this.dropMalformed(subject, parsed.detail);
