@@ -3,10 +3,10 @@ import { connect, NatsConnection } from 'nats';
 import * as api from '../../../src/adapters/codec/api-types';
 import { decodeAckEnvelope } from '../../../src/adapters/codec/ack-codec';
 import { encodePublishEnvelope } from '../../../src/adapters/codec/publish-message-codec';
-import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
+import { ApiClient, call, subscribe } from '../../support/api-calls';
+import { InProcessCluster } from '../../support/in-process-cluster';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
-import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
  * Issue 14 item 1 on three in-process servers and a real nats-server (max_payload 1 MiB, the
@@ -21,21 +21,10 @@ const ids = ['a', 'b', 'c'];
 const namespace = `lim${Math.floor(Math.random() * 1e9)}`;
 let nats: TestNatsServer;
 let nc: NatsConnection;
-const servers = new Map<string, StartedTestBroker>();
-const clients = new Map<string, ApiClient>();
-const stopped = new Set<string>();
+let cluster: InProcessCluster;
 
-async function start(id: string, dataDir?: string): Promise<void> {
-  const config = testBrokerConfig(nats.url, { clustering: { serverId: id, namespace, raftBootstrapSeed: id === 'a', replicaMaxLagTimeMs: 2000 } });
-  const server = await startTestBroker(dataDir ? { ...config, dataDir } : config);
-  servers.set(id, server);
-  stopped.delete(id);
-  clients.get(id)?.close();
-  clients.set(id, connectClient(server.address));
-}
-
-const client = (id: string): ApiClient => clients.get(id)!;
-const live = (): string[] => ids.filter((id) => !stopped.has(id));
+const client = (id: string): ApiClient => cluster.client(id);
+const live = (): string[] => cluster.live();
 
 async function partition(stream: string): Promise<api.PartitionMetadata> {
   const via = live()[0]!;
@@ -47,7 +36,7 @@ async function leaderOf(stream: string): Promise<string> {
   let leader = '';
   await waitFor(async () => {
     leader = (await partition(stream)).leader;
-    if (leader === '' || stopped.has(leader)) return false;
+    if (leader === '' || cluster.isStopped(leader)) return false;
     return call(client(leader).fetchPartitionMetadata, client(leader), { stream, partition: 0 }).then(() => true, () => false);
   }, 10_000, `the leader of ${stream}`);
   return leader;
@@ -68,14 +57,14 @@ const statusOf = (promise: Promise<unknown>): Promise<grpc.ServiceError | null> 
 beforeAll(async () => {
   nats = await TestNatsServer.start();
   nc = await connect({ servers: nats.url });
-  for (const id of ids) await start(id);
+  cluster = new InProcessCluster(nats.url, ids, namespace);
+  await cluster.startAll();
   await waitFor(async () => (await call(client('c').fetchMetadata, client('c'), {})).brokers.length === 3, 10_000, 'three brokers');
 }, 60_000);
 
 afterAll(async () => {
   await nc?.close();
-  for (const c of clients.values()) c.close();
-  for (const s of servers.values()) await s.destroy();
+  await cluster?.destroy();
   await nats?.stop();
 });
 
@@ -90,9 +79,7 @@ describe('replication replies within NATS max_payload', () => {
     for (const s of streams) await call(client('a').createStream, client('a'), { name: s.name, subject: s.name, replicationFactor: 3, minIsr: { value: 2 } });
     const leaders = new Set(await Promise.all(streams.map((s) => leaderOf(s.name))));
     const follower = ids.find((id) => !leaders.has(id))!;
-    const dataDir = servers.get(follower)!.config.dataDir;
-    stopped.add(follower);
-    await servers.get(follower)!.stop();
+    await cluster.stop(follower);
 
     for (const s of streams) {
       const value = Buffer.alloc(s.entryBytes - 68 - s.name.length, 0x61);
@@ -103,7 +90,7 @@ describe('replication replies within NATS max_payload', () => {
     expect(streams.every((s) => s.entryBytes * s.count > MiB)).toBe(true);
     for (const s of streams) await waitFor(async () => !(await partition(s.name)).isr.includes(follower), 20_000, `${follower} out of the ISR of ${s.name}`);
 
-    await start(follower, dataDir);
+    await cluster.start(follower);
     for (const s of streams) {
       await waitFor(async () => (await partition(s.name)).isr.includes(follower), 30_000, `${follower} back in the ISR of ${s.name}`);
       // Everything is on the follower: it serves the whole backlog itself (readISRReplica).

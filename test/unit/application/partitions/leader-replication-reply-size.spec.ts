@@ -3,8 +3,9 @@ import { InMemoryReplicationHub } from '../../../../src/adapters/outbound/memory
 import { LeaderReplication } from '../../../../src/application/partitions/leader-replication';
 import { PartitionFollower } from '../../../../src/application/partitions/partition-follower';
 import type { Logger } from '../../../../src/application/ports/logger.port';
-import type { PartitionLog, PartitionLogOptions } from '../../../../src/application/ports/partition-log.port';
+import type { PartitionLog } from '../../../../src/application/ports/partition-log.port';
 import { silentLogger } from '../../../support/memory-broker';
+import { keepEverythingLogOptions } from '../../../support/partition-log-options';
 import { VirtualTime } from '../cluster/virtual-time';
 
 /**
@@ -15,15 +16,7 @@ import { VirtualTime } from '../cluster/virtual-time';
  */
 const MiB = 1024 * 1024;
 const REF = { stream: 's', partition: 0 };
-const LOG_OPTIONS: PartitionLogOptions = {
-  segmentMaxBytes: 64 * MiB,
-  segmentMaxAgeMs: 0,
-  retentionMaxBytes: 0,
-  retentionMaxMessages: 0,
-  retentionMaxAgeMs: 0,
-  syncPolicy: 'always',
-  syncIntervalMs: 0,
-};
+const LOG_OPTIONS = keepEverythingLogOptions(64 * MiB);
 /** Leader records get the server headers subject "s" and reply "": entry = 68 + 1 + value bytes. */
 const valueForEntry = (entryBytes: number): Buffer => Buffer.alloc(entryBytes - 69, 0x61);
 

@@ -6,9 +6,10 @@ import { ReceivedTimestamps } from '../../../../src/application/partitions/parti
 import { AckError, AckMessage, AckPolicy, InboundMessage } from '../../../../src/application/ports/message-transport.port';
 import type { PartitionMetrics, RefusalReason } from '../../../../src/application/ports/metrics.port';
 import { StorageIoError } from '../../../../src/application/ports/partition-log.errors';
-import type { NewRecord, PartitionLog, PartitionLogOptions, PendingAppend } from '../../../../src/application/ports/partition-log.port';
+import type { NewRecord, PartitionLog, PendingAppend } from '../../../../src/application/ports/partition-log.port';
 import type { ReplicationTransport } from '../../../../src/application/ports/replication-transport.port';
 import { silentLogger } from '../../../support/memory-broker';
+import { keepEverythingLogOptions } from '../../../support/partition-log-options';
 import { VirtualTime } from '../cluster/virtual-time';
 
 /**
@@ -16,15 +17,7 @@ import { VirtualTime } from '../cluster/virtual-time';
  * refused alone with an error ack, and when an append fails the publishers are answered.
  */
 const REF = { stream: 'orders', partition: 0 };
-const LOG_OPTIONS: PartitionLogOptions = {
-  segmentMaxBytes: 1 << 26,
-  segmentMaxAgeMs: 0,
-  retentionMaxBytes: 0,
-  retentionMaxMessages: 0,
-  retentionMaxAgeMs: 0,
-  syncPolicy: 'always',
-  syncIntervalMs: 0,
-};
+const LOG_OPTIONS = keepEverythingLogOptions(1 << 26);
 
 class RecordingMetrics implements PartitionMetrics {
   readonly refusals: Record<string, number> = {};
