@@ -16,6 +16,7 @@ import {
   SERVER_HEADER_SUBJECT,
   writeUint53,
 } from './message-set-layout';
+import { newRecordFieldProblem, UNSTORABLE_ENTRY_BYTES, userHeadersBytes } from './message-set-limits';
 
 /**
  * The Liftbridge message-set codec (spec §7.3, §7.4): the bytes stored in segments, sent in
@@ -25,6 +26,7 @@ import {
 export * from './message-set-layout';
 export * from './message-set-scan';
 export * from './message-set-decode';
+export * from './message-set-limits';
 
 /** A record as the leader receives it (structurally the port's `NewRecord`). */
 export interface NewRecordFields {
@@ -137,19 +139,14 @@ export function encodeEntries(entries: readonly EntryFields[]): Buffer {
   return buf;
 }
 
-/** Encoded message length (without the 28-byte entry header) of a leader record. */
+/**
+ * Encoded message length (without the 28-byte entry header) of a leader record. Throws RangeError
+ * for a record the format cannot hold (message-set-limits.ts): edges refuse those before they get here.
+ */
 export function newRecordMessageBytes(record: NewRecordFields, serverHeaders: ServerHeaderCache = new ServerHeaderCache()): number {
-  let bytes = MESSAGE_MIN_BYTES + bytesOrNull(record.key) + bytesOrNull(record.value);
-  let count = 2;
-  if (record.headers !== null) {
-    for (const name in record.headers) {
-      if (isServerHeader(name)) continue;
-      bytes += headerBytes(name, record.headers[name]!);
-      count++;
-    }
-  }
-  bytes += serverHeaders.block(record.subject, record.reply).length;
-  if (count > HEADER_COUNT_MAX) throw new RangeError(`too many headers: ${count}`);
+  const headerBytes = userHeadersBytes(record.headers);
+  if (headerBytes === UNSTORABLE_ENTRY_BYTES) throw new RangeError(newRecordFieldProblem(record.key, record.value, record.headers) ?? 'record cannot be stored');
+  const bytes = MESSAGE_MIN_BYTES + bytesOrNull(record.key) + bytesOrNull(record.value) + headerBytes + serverHeaders.block(record.subject, record.reply).length;
   if (bytes > MESSAGE_MAX_BYTES) throw new RangeError(`message of ${bytes} bytes exceeds ${MESSAGE_MAX_BYTES}`);
   return bytes;
 }

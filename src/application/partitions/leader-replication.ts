@@ -1,8 +1,9 @@
 import { PartitionRef } from '../../domain/shared/ids';
 import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
-import { PartitionLog } from '../ports/partition-log.port';
+import { PartitionLog, RecordBatch } from '../ports/partition-log.port';
 import { ReplicationFetch, ReplicationReply, ReplicationTransport } from '../ports/replication-transport.port';
+import { entryBytesMax } from './record-limits';
 
 export interface LeaderReplicationOptions {
   readonly self: string;
@@ -13,7 +14,7 @@ export interface LeaderReplicationOptions {
   readonly minIsr: number;
   readonly maxLagTimeMs: number;
   readonly fetchWaitMs: number;
-  /** Bytes of records in one reply (the reply header comes on top). */
+  /** `clustering.replication.max.bytes`: the largest reply, its 24-byte header included (as in Go). */
   readonly replyBytesMax: number;
 }
 
@@ -31,6 +32,9 @@ export interface LeaderReplicationDeps {
   /** The high watermark moved to `offset`: acknowledge what it covers. */
   readonly onCommitted: (offset: number) => void;
 }
+
+/** At most one log line per this long about records too large to replicate. */
+const UNREPLICABLE_LOG_INTERVAL_MS = 10_000;
 
 interface Follower {
   /** Newest offset the follower reported durable (-1 before its first fetch in this epoch). */
@@ -65,6 +69,8 @@ export class LeaderReplication {
   private readonly expanding = new Set<string>();
   private stopped = false;
   private belowMinIsrLogged = false;
+  private unreplicableReplies = 0;
+  private unreplicableLoggedMs = Number.NEGATIVE_INFINITY;
   /** Where our epoch starts in the log: a follower rejoins the ISR only once it holds everything before it. */
   private epochStartOffset = Number.POSITIVE_INFINITY;
 
@@ -145,8 +151,30 @@ export class LeaderReplication {
       if (this.stopped) return null;
     }
     const durable = log.durableOffset;
-    const records = durable > request.offset ? await log.read(request.offset + 1, durable, this.options.replyBytesMax) : null;
+    // Sized per reply: the transport's limit (NATS max_payload) can change after a reconnect.
+    const recordBytesMax = entryBytesMax(this.options.replyBytesMax, this.deps.transport.payloadBytesMax);
+    const records = durable > request.offset ? await log.read(request.offset + 1, durable, recordBytesMax) : null;
+    // `read` returns one whole entry even when it alone is larger: such a reply could not be sent.
+    if (records !== null && records.bytes.length > recordBytesMax) return this.unreplicable(records, recordBytesMax);
     return { leaderEpoch: this.options.leaderEpoch, highWatermark: log.highWatermark, records };
+  }
+
+  /**
+   * An entry larger than any reply can be (stored under a larger limit, or NATS max_payload shrank
+   * after a reconnect): no answer, so the follower retries after its fetch timeout instead of
+   * spinning, and leaves the ISR when it lags too long. Logged loudly, at most every 10 s.
+   */
+  private unreplicable(records: RecordBatch, recordBytesMax: number): null {
+    const now = this.deps.clock.nowMs();
+    this.unreplicableReplies++;
+    if (now - this.unreplicableLoggedMs >= UNREPLICABLE_LOG_INTERVAL_MS) {
+      this.unreplicableLoggedMs = now;
+      this.deps.logger.error(
+        { offset: records.firstOffset, entryBytes: records.bytes.length, recordBytesMax, payloadBytesMax: this.deps.transport.payloadBytesMax, total: this.unreplicableReplies },
+        'a record is larger than a replication reply can carry: followers cannot copy it',
+      );
+    }
+    return null;
   }
 
   /** Long poll: resolves when durable records exist past `offset`, or after `fetchWaitMs`. */

@@ -3,11 +3,12 @@ import { Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { AckBatch, AckError, AckPolicy, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
 import { LogClosedError, LogReadonlyError } from '../ports/partition-log.errors';
-import { PartitionLog } from '../ports/partition-log.port';
+import { PartitionLog, PendingAppend } from '../ports/partition-log.port';
 import { PartitionMetrics } from '../ports/metrics.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
 import { AckLease } from '../ports/ack-lease.port';
 import { LeaderReplication } from './leader-replication';
+import { entryBytesMax } from './record-limits';
 import { ReceivedTimestamps } from './partition-runtime';
 
 export interface PartitionLeaderOptions {
@@ -165,29 +166,88 @@ export class PartitionLeader {
     }
     const accepted = this.screen(messages, nowNs);
     if (accepted.length === 0) return;
-    let pending;
+    let pending: PendingAppend;
     try {
       pending = log.append(accepted, nowNs, this.options.leaderEpoch);
     } catch (error) {
-      this.logAppendFailure(error, accepted.length);
+      this.appendOneByOne(error, accepted, nowNs);
       return;
     }
+    this.whenDurable(accepted, pending, nowNs);
+  }
+
+  private whenDurable(messages: InboundMessage[], pending: PendingAppend, receptionNs: bigint): void {
     const firstOffset = pending.firstOffset;
     pending.durable.then(
-      () => this.commit(accepted, firstOffset, pending.lastOffset, nowNs),
-      (error: unknown) => this.logAppendFailure(error, accepted.length),
+      () => this.commit(messages, firstOffset, pending.lastOffset, receptionNs),
+      (error: unknown) => this.refuseFailed(error, messages, messages.length, receptionNs),
     );
   }
 
-  /** Drops what must not be written (too large, wrong expected offset) with an error ack; keeps the rest. */
+  /**
+   * The append threw before writing anything (the port's contract): one record the log could not
+   * take must fail only itself, so each record is tried alone, and those that still fail get an
+   * error ack. The edges refuse such records first; this is the safety net, off the hot path.
+   */
+  private appendOneByOne(error: unknown, messages: InboundMessage[], nowNs: bigint): void {
+    if (messages.length === 1 || error instanceof LogClosedError || error instanceof LogReadonlyError) {
+      this.refuseFailed(error, messages, messages.length, nowNs);
+      return;
+    }
+    const { log } = this.deps;
+    const failed: InboundMessage[] = [];
+    let lastError = error;
+    for (const m of messages) {
+      // Offsets shift when a record fails: expected offsets are checked against the log again.
+      if (this.options.concurrencyControl && m.expectedOffset !== -1 && m.expectedOffset !== log.newestOffset + 1) {
+        this.deps.metrics.refused('incorrect_offset', 1);
+        this.sendAck(m, 0, nowNs, this.deps.clock.nowNs(), AckError.IncorrectOffset);
+        continue;
+      }
+      const one = [m];
+      let pending: PendingAppend;
+      try {
+        pending = log.append(one, nowNs, this.options.leaderEpoch);
+      } catch (oneError) {
+        lastError = oneError;
+        failed.push(m);
+        continue;
+      }
+      this.whenDurable(one, pending, nowNs);
+    }
+    if (failed.length > 0) this.refuseFailed(lastError, failed, messages.length, nowNs);
+  }
+
+  /**
+   * Records that were not stored, or whose write failed (I/O error, log offline): every one with an
+   * AckInbox gets Ack.Error UNKNOWN (the protocol's only fitting code; the write may or may not have
+   * reached the disk), so publishers are answered instead of waiting for a timeout.
+   */
+  private refuseFailed(error: unknown, messages: InboundMessage[], batchSize: number, receptionNs: bigint): void {
+    const readonly = error instanceof LogReadonlyError;
+    if (!readonly) {
+      this.deps.metrics.refused('append_failed', messages.length);
+      for (const m of messages) this.sendAck(m, 0, receptionNs, 0n, AckError.Unknown);
+    }
+    if (error instanceof LogClosedError) return; // paused, deleted or replaced meanwhile: an expected end
+    this.deps.logger[readonly ? 'warn' : 'error'](
+      { err: error, count: messages.length, batchSize, stream: this.options.stream, partition: this.options.partition },
+      readonly ? 'append refused: partition is read-only' : 'append failed: error acks sent',
+    );
+  }
+
+  /** Drops what must not be written (too large to replicate, wrong expected offset) with an error ack; keeps the rest. */
   private screen(messages: InboundMessage[], nowNs: bigint): InboundMessage[] {
-    const { replicationMaxBytes, concurrencyControl } = this.options;
+    const { concurrencyControl } = this.options;
+    // Once per batch: the transport's limit can change after a NATS reconnect (docs/replication.md "Message size").
+    const entryMax = entryBytesMax(this.options.replicationMaxBytes, this.deps.replication?.payloadBytesMax ?? Number.MAX_SAFE_INTEGER);
     let accepted: InboundMessage[] | null = null;
     let nextOffset = this.deps.log.newestOffset + 1;
+    let tooLarge = 0;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       let rejection = AckError.Ok;
-      if (m.sizeBytes > replicationMaxBytes) rejection = AckError.TooLarge;
+      if (m.entryBytes > entryMax) rejection = AckError.TooLarge;
       else if (concurrencyControl && m.expectedOffset !== -1 && m.expectedOffset !== nextOffset) rejection = AckError.IncorrectOffset;
       if (rejection === AckError.Ok) {
         nextOffset++;
@@ -195,9 +255,14 @@ export class PartitionLeader {
         continue;
       }
       if (!accepted) accepted = messages.slice(0, i);
+      if (rejection === AckError.TooLarge) tooLarge++;
       this.sendAck(m, 0, nowNs, rejection === AckError.TooLarge ? 0n : this.deps.clock.nowNs(), rejection);
     }
-    return accepted ?? messages;
+    if (accepted === null) return messages;
+    const wrongOffset = messages.length - accepted.length - tooLarge;
+    if (tooLarge > 0) this.deps.metrics.refused('too_large', tooLarge);
+    if (wrongOffset > 0) this.deps.metrics.refused('incorrect_offset', wrongOffset);
+    return accepted;
   }
 
   private commit(messages: InboundMessage[], firstOffset: number, lastOffset: number, receptionNs: bigint): void {
@@ -210,7 +275,7 @@ export class PartitionLeader {
     if (lastOffset > log.highWatermark) log.setHighWatermark(lastOffset);
     const commitNs = this.deps.clock.nowNs();
     let bytes = 0;
-    for (let i = 0; i < messages.length; i++) bytes += messages[i]!.sizeBytes;
+    for (let i = 0; i < messages.length; i++) bytes += messages[i]!.entryBytes;
     const seconds = Number(commitNs - receptionNs) / 1e9;
     this.deps.metrics.appended(messages.length, bytes, seconds);
     this.deps.metrics.acked(seconds);
@@ -230,7 +295,7 @@ export class PartitionLeader {
     let bytes = 0;
     let waitsForCommit = false;
     for (let i = 0; i < messages.length; i++) {
-      bytes += messages[i]!.sizeBytes;
+      bytes += messages[i]!.entryBytes;
       if (messages[i]!.ackPolicy === AckPolicy.All) waitsForCommit = true;
     }
     this.deps.metrics.appended(messages.length, bytes, Number(nowNs - receptionNs) / 1e9);
@@ -314,11 +379,5 @@ export class PartitionLeader {
       commitTimestampNs: commitNs,
       ackError,
     });
-  }
-
-  private logAppendFailure(error: unknown, count: number): void {
-    if (error instanceof LogClosedError) return; // paused or deleted meanwhile: nothing was acknowledged
-    const level = error instanceof LogReadonlyError ? 'warn' : 'error';
-    this.deps.logger[level]({ err: error, count, stream: this.options.stream, partition: this.options.partition }, 'append failed, messages not acknowledged');
   }
 }

@@ -27,8 +27,14 @@ export interface InboundMessage {
   readonly ackPolicy: AckPolicy;
   /** Optimistic concurrency: -1 = no check. */
   readonly expectedOffset: number;
-  /** Size of the NATS payload, checked against replication.max.bytes. */
-  readonly sizeBytes: number;
+  /**
+   * Bytes of the entry the leader would store for it (28-byte entry header + encoded message with
+   * the server headers `subject` and `reply`, docs/storage.md), computed by the transport as it
+   * decodes; larger than any limit (Number.MAX_SAFE_INTEGER) when the storage format cannot hold a
+   * field (a header name over 32,767 bytes, too many headers). The leader compares it with the
+   * replication limit (docs/replication.md "Message size"): one integer compare per message.
+   */
+  readonly entryBytes: number;
 }
 
 /** The Ack the partition leader sends to an AckInbox (spec §1.4 Ack). */
@@ -87,11 +93,14 @@ export interface AckInbox {
 export interface MessageTransport {
   /** Delivers every message published on `subject` (shared with `queueGroup` when non-empty). */
   listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener>;
-  /** One ack (error acks: TOO_LARGE, INCORRECT_OFFSET). */
+  /** One ack (error acks: TOO_LARGE, INCORRECT_OFFSET, UNKNOWN when an append failed). */
   sendAck(ack: AckMessage): void;
   sendAcks(batch: AckBatch): void;
-  /** Throws PayloadTooLargeError when the encoded message exceeds what NATS accepts. */
-  publish(subject: string, message: OutboundPublish): void;
+  /**
+   * Throws PayloadTooLargeError when the encoded message exceeds what NATS accepts, or when the entry
+   * the leader would store for it (see `InboundMessage.entryBytes`) is larger than `entryBytesMax`.
+   */
+  publish(subject: string, message: OutboundPublish, entryBytesMax: number): void;
   /** Subscribes `subject` (default: a fresh `<ns>.ack.<id>`) for acks before it is returned. */
   openAckInbox(subject?: string): Promise<AckInbox>;
   /** Waits until everything published so far reached the NATS server. */

@@ -1,3 +1,6 @@
+/** Why a leader refused records: too large to replicate, wrong expected offset, or the append failed. */
+export type RefusalReason = 'too_large' | 'incorrect_offset' | 'append_failed';
+
 /**
  * What the server measures (issue 5 operability). Called once per batch, never per message, so
  * the publish and subscribe paths stay cheap. The production adapter is Prometheus; tests and the
@@ -6,6 +9,8 @@
 export interface PartitionMetrics {
   /** A leader batch became durable: records and payload bytes in, append-to-durable time. */
   appended(records: number, bytes: number, durableSeconds: number): void;
+  /** The leader refused `records` records of one batch (each with an error ack when it had an AckInbox). */
+  refused(reason: RefusalReason, records: number): void;
   /** Acks were sent for a batch received `seconds` before. */
   acked(seconds: number): void;
   /** Records sent to one subscriber, and how far that subscriber is behind the high watermark. */
@@ -23,6 +28,8 @@ export interface Metrics {
   /** Partitions running on this server, and how many of them it leads. */
   partitionsRunning(partitions: number, leaders: number): void;
   natsConnection(name: string, connected: boolean): void;
+  /** A replication reply or notification the transport could not send (closed connection, payload too large). */
+  replicationPublishFailed(): void;
   /** Whether this server is the controller (the metadata Raft leader) now. */
   controller(active: boolean): void;
   /** A message was dropped (refused input or not sent); `kind` and `reason` are fixed words. */

@@ -43,7 +43,9 @@ export interface PartitionLog {
    * range is known before the promise settles, via `range`), stamps every record with `timestampNs`
    * and `leaderEpoch`, and resolves once the records are durable under the sync policy ("always":
    * written and fsynced, one fsync covering every append that arrived while the previous one ran;
-   * "interval"/"never": written to the OS). Throws `LogReadonlyError` when read-only.
+   * "interval"/"never": written to the OS). Throws `LogReadonlyError` when read-only. Any throw
+   * happens before anything changes (offsets, epochs, bytes): the leader then retries the records
+   * one by one, so that one record the log cannot take fails alone (docs/storage.md §1.5).
    */
   append(records: readonly NewRecord[], timestampNs: bigint, leaderEpoch: number): PendingAppend;
 

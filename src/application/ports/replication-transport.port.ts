@@ -34,6 +34,12 @@ export interface EpochEnd {
   readonly endOffset: number;
 }
 
+/**
+ * Fixed bytes in front of a reply's records: envelope header 8 + leader epoch 8 + high watermark 8
+ * (docs/replication.md "Message size"). Like Go, `clustering.replication.max.bytes` counts them.
+ */
+export const REPLICATION_REPLY_HEADER_BYTES = 24;
+
 /** The leader did not answer in time (none subscribed, stale epoch, or it is down): retry later. */
 export class ReplicationUnavailableError extends Error {
   constructor(reason: string) {
@@ -55,6 +61,11 @@ export interface ReplicationTransport {
   leaderEpochEndOffset(ref: PartitionRef, request: EpochEndRequest, timeoutMs: number): Promise<EpochEnd>;
   /** Leader: answers end-offset requests until cancelled; `null` from the handler means "do not answer". */
   serveLeaderEpochEndOffsets(ref: PartitionRef, handler: (request: EpochEndRequest) => EpochEnd | null): Promise<Cancellable>;
+  /**
+   * The largest reply (header included) the transport can deliver now: for NATS the server's
+   * `max_payload` from the connection's INFO, which can change after a reconnect to another server.
+   */
+  readonly payloadBytesMax: number;
   /** Leader → idle follower: new data in `ref` (fire and forget). */
   notify(followerId: string, ref: PartitionRef): void;
   /** Notifications addressed to this server. */

@@ -1,11 +1,13 @@
 import { inject, injectable } from 'inversify';
 import { err, ok, Result } from '../../domain/shared/result';
-import { isValidSubject, partitionSubject } from '../../domain/stream/stream-names';
+import { ackInboxProblem, clientSubjectProblem } from '../../domain/cluster/internal-subjects';
+import { partitionSubject } from '../../domain/stream/stream-names';
 import { ApplicationError } from '../errors/application-errors';
 import { PayloadTooLargeError } from '../errors/broker-errors';
 import { MetadataService } from '../metadata/metadata-service';
 import { Scheduler } from '../ports/clock.port';
 import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport, OutboundPublish } from '../ports/message-transport.port';
+import { entryBytesMax } from '../partitions/record-limits';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { StreamAdminHandler } from './stream-admin';
@@ -44,13 +46,21 @@ const NOTHING_TO_RESUME: readonly number[] = [];
  */
 @injectable()
 export class PublishHandler {
+  /**
+   * Largest entry a leader accepts (docs/replication.md "Message size"). The start-up check keeps
+   * replication.max.bytes within NATS max_payload; leaders re-check against the current max_payload.
+   */
+  private readonly entryBytesMax: number;
+
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,
     @inject(StreamAdminHandler) private readonly admin: StreamAdminHandler,
     @inject(TOKENS.MessageTransport) private readonly transport: MessageTransport,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
-  ) {}
+  ) {
+    this.entryBytesMax = entryBytesMax(settings.replicationMaxBytes, Number.MAX_SAFE_INTEGER);
+  }
 
   /**
    * Checks a request without side effects: the NATS subject to publish on, and the paused
@@ -87,6 +97,8 @@ export class PublishHandler {
 
   /** Unary Publish: resolves with the first ack, or null when the policy is NONE. */
   async publish(request: PublishRequestData, deadlineMs: number | null): Promise<Result<AckMessage | null, ApplicationError>> {
+    const inboxRefused = this.ackInboxRefusal(request.ackInbox);
+    if (inboxRefused) return inboxRefused;
     const subject = await this.prepare(request);
     if (!subject.ok) return subject;
     const result = await this.publishAndWait(subject.value, request, deadlineMs);
@@ -94,25 +106,34 @@ export class PublishHandler {
     return err({ kind: 'AckRejected', ackError: result.value.ackError });
   }
 
-  /** PublishToSubject: no stream lookup; ack errors are returned in the ack as they are. */
+  /**
+   * PublishToSubject: no stream lookup; ack errors are returned in the ack as they are. Subjects of
+   * the server namespace are refused: a client must not talk on the servers' own protocol.
+   */
   async publishToSubject(request: PublishToSubjectData, deadlineMs: number | null): Promise<Result<AckMessage | null, ApplicationError>> {
-    if (!isValidSubject(request.subject) || request.subject.includes('*') || request.subject.includes('>'))
-      return err({ kind: 'InvalidRequest', reason: `invalid subject "${request.subject}"` });
+    const subjectProblem = clientSubjectProblem(this.settings.namespace, request.subject);
+    if (subjectProblem) return err({ kind: 'InvalidRequest', reason: `invalid subject ${JSON.stringify(request.subject)}: ${subjectProblem}` });
     if (request.ackPolicy !== AckPolicy.Leader && request.ackPolicy !== AckPolicy.All && request.ackPolicy !== AckPolicy.None)
       return err({ kind: 'InvalidAckPolicy', value: request.ackPolicy });
+    const inboxRefused = this.ackInboxRefusal(request.ackInbox);
+    if (inboxRefused) return inboxRefused;
     return this.publishAndWait(request.subject, { ...request, expectedOffset: -1 }, deadlineMs);
   }
 
-  /** The payload alone already exceeds the limit: refuse before publishing (spec §2.9 TOO_LARGE). */
-  private tooLarge(request: { key: Uint8Array | null; value: Uint8Array | null }): boolean {
-    return (request.key?.length ?? 0) + (request.value?.length ?? 0) > this.settings.replicationMaxBytes;
+  /** A client-chosen ack inbox the leaders would never answer on (reliability plan B15): refused now, not after a timeout. */
+  private ackInboxRefusal(inbox: string): Result<never, ApplicationError> | null {
+    if (inbox === '') return null;
+    const problem = ackInboxProblem(this.settings.namespace, inbox);
+    return problem === null ? null : err({ kind: 'InvalidRequest', reason: `invalid ackInbox ${JSON.stringify(inbox)}: ${problem}` });
   }
 
-  /** Publishes unless the message is too large; false = refused as TOO_LARGE. */
+  /**
+   * Publishes unless the leader would refuse the message as too large (the entry it would store
+   * does not fit a replication reply; the envelope does not fit NATS): false = refused as TOO_LARGE.
+   */
   publishOrTooLarge(subject: string, message: OutboundPublish): boolean {
-    if (this.tooLarge(message)) return false;
     try {
-      this.transport.publish(subject, message);
+      this.transport.publish(subject, message, this.entryBytesMax);
       return true;
     } catch (error) {
       if (error instanceof PayloadTooLargeError) return false;
@@ -127,7 +148,6 @@ export class PublishHandler {
   ): Promise<Result<AckMessage | null, ApplicationError>> {
     const tooLarge = err<ApplicationError>({ kind: 'AckRejected', ackError: AckError.TooLarge });
     if (request.ackPolicy === AckPolicy.None) return this.publishOrTooLarge(subject, request) ? ok(null) : tooLarge;
-    if (this.tooLarge(request)) return tooLarge;
     const inbox = await this.transport.openAckInbox(request.ackInbox === '' ? undefined : request.ackInbox);
     try {
       const ack = this.firstAck(inbox, deadlineMs ?? DEFAULT_ACK_WAIT_MS);

@@ -18,10 +18,11 @@ export function streamNameProblem(name: string): string | null {
 
 /**
  * NATS subject rules (spec §2.2 plus the wildcard rules of NATS itself): non-empty, no whitespace,
- * no empty token, `*` and `>` only as whole tokens and `>` only last.
+ * no empty token, `*` and `>` only as whole tokens and `>` only last. U+FFFD is refused too: it is
+ * what invalid UTF-8 from the wire decodes to, and the subject would not be the one the client sent.
  */
 export function isValidSubject(subject: string): boolean {
-  if (subject.length === 0 || subject.length > 4096 || /[\s\u0000]/u.test(subject)) return false;
+  if (subject.length === 0 || subject.length > 4096 || /[\s\u0000\ufffd]/u.test(subject)) return false;
   const tokens = subject.split('.');
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;

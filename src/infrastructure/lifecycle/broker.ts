@@ -51,6 +51,7 @@ import { InternalTraffic } from './internal-traffic';
 import { startOperabilityHttp } from './operability-http';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
+import { replicationMaxBytesProblem } from './replication-size-check';
 import { resolveServerId } from './server-id';
 
 export interface BrokerExtensions {
@@ -260,6 +261,8 @@ export class Broker {
     };
     const streams = await openNats('streams');
     const publishes = await openNats('publishes');
+    const sizeProblem = replicationMaxBytesProblem(config.clustering.replicationMaxBytes, [streams.info?.max_payload, publishes.info?.max_payload]);
+    if (sizeProblem !== null) throw new Error(sizeProblem);
     const raftConnection = await openNats('raft');
     const internal = new InternalTraffic(secret, config.clustering.namespace, metrics, this.logger);
     const raftInternal = internal.connection(raftConnection, 'raft');
@@ -289,6 +292,7 @@ export class Broker {
       this.serverIdValue,
       this.logger.child({ component: 'replication' }),
       internal.drops('replication'),
+      () => metrics.replicationPublishFailed(),
     );
     this.replication = replication;
 

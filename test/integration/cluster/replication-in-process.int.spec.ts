@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import * as api from '../../../src/adapters/codec/api-types';
-import { ApiClient, call, connectClient, readValues, subscribe } from '../../support/api-calls';
+import { ApiClient, call, readValues, subscribe } from '../../support/api-calls';
+import { InProcessCluster } from '../../support/in-process-cluster';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
-import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
  * Partition replication between three in-process servers on a real nats-server (issue 4): a
@@ -14,22 +14,9 @@ import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../supp
 let nats: TestNatsServer;
 const namespace = `repl${Math.floor(Math.random() * 1e9)}`;
 const ids = ['a', 'b', 'c'];
-const servers = new Map<string, StartedTestBroker>();
-const clients = new Map<string, ApiClient>();
-const stopped = new Set<string>();
+let cluster: InProcessCluster;
 
-async function start(id: string, dataDir?: string): Promise<void> {
-  const config = testBrokerConfig(nats.url, {
-    clustering: { serverId: id, namespace, raftBootstrapSeed: id === 'a', replicaMaxLagTimeMs: 2000 },
-  });
-  const server = await startTestBroker(dataDir ? { ...config, dataDir } : config);
-  servers.set(id, server);
-  stopped.delete(id);
-  clients.get(id)?.close();
-  clients.set(id, connectClient(server.address));
-}
-
-const client = (id: string): ApiClient => clients.get(id)!;
+const client = (id: string): ApiClient => cluster.client(id);
 const partitionMeta = async (via: string): Promise<api.PartitionMetadata> =>
   (await call(client(via).fetchMetadata, client(via), { streams: ['r'] })).streamMetadata[0]!.partitions[0]!;
 
@@ -38,7 +25,7 @@ async function readyLeader(stream: string): Promise<string> {
   let leader = '';
   await waitFor(async () => {
     leader = (await call(client('a').fetchMetadata, client('a'), { streams: [stream] })).streamMetadata[0]?.partitions[0]?.leader ?? '';
-    if (leader === '' || stopped.has(leader)) return false;
+    if (leader === '' || cluster.isStopped(leader)) return false;
     return call(client(leader).fetchPartitionMetadata, client(leader), { stream, partition: 0 }).then(() => true, () => false);
   }, 10_000, `the leader of ${stream} to serve`);
   return leader;
@@ -63,13 +50,13 @@ const readAll = (via: string, count: number): Promise<string[]> =>
 
 beforeAll(async () => {
   nats = await TestNatsServer.start();
-  for (const id of ids) await start(id);
+  cluster = new InProcessCluster(nats.url, ids, namespace);
+  await cluster.startAll();
   await waitFor(async () => (await call(client('c').fetchMetadata, client('c'), {})).brokers.length === 3, 10_000, 'three brokers');
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of clients.values()) c.close();
-  for (const s of servers.values()) await s.destroy();
+  await cluster?.destroy();
   await nats?.stop();
 });
 
@@ -89,9 +76,7 @@ describe('a partition replicated on three servers', () => {
 
   it('fails over to an in-sync replica when the leader stops, keeping every acknowledged record', async () => {
     const old = leader;
-    const dataDir = servers.get(old)!.config.dataDir;
-    stopped.add(old);
-    await servers.get(old)!.stop();
+    await cluster.stop(old);
     const survivor = ids.find((id) => id !== old)!;
     await waitFor(async () => {
       const meta = await partitionMeta(survivor);
@@ -106,7 +91,7 @@ describe('a partition replicated on three servers', () => {
     for (const id of ids.filter((i) => i !== old)) expect(await readAll(id, 150)).toEqual([...first, ...more]);
 
     // The old leader comes back as a follower, catches up and rejoins the ISR.
-    await start(old, dataDir);
+    await cluster.start(old);
     expect(await readAll(old, 150)).toEqual([...first, ...more]);
     await waitFor(async () => (await partitionMeta(leader)).isr.length === 3, 15_000, 'the old leader back in the ISR');
   });
@@ -127,7 +112,7 @@ describe('a partition replicated on three servers', () => {
     for (let i = 0; i < 10; i++) {
       await call(client(flagsLeader).publish, client(flagsLeader), { stream: 'flags', value: Buffer.from(`f${i}`), ackPolicy: api.AckPolicy.ALL, expectedOffset: -1n });
     }
-    const live = ids.filter((id) => !stopped.has(id));
+    const live = cluster.live();
     // Retention: every replica deletes the same old segments, so EARLIEST starts at 5 everywhere.
     for (const id of live) {
       await waitFor(async () => {

@@ -194,6 +194,28 @@ describe('NatsReplicationTransport', () => {
     await waitFor(() => leader.counters.handlerFailures === 1, 2000, 'handler failure counted');
   });
 
+  it('reports the NATS server max_payload, which bounds the replies (issue 14)', async () => {
+    const { leader } = await pair();
+    expect(leader.payloadBytesMax).toBe(1024 * 1024);
+  });
+
+  it('a reply the NATS client refuses is counted, reported as a metric, and logged at most once per interval', async () => {
+    const namespace = `replication-test-${++namespaceCounter}`;
+    let metric = 0;
+    const leader = new NatsReplicationTransport(await newConnection(), namespace, 'a', logger, undefined, () => metric++);
+    const follower = new NatsReplicationTransport(await newConnection(), namespace, 'b', logger);
+    transports.push(leader, follower);
+    const value = Buffer.alloc(leader.payloadBytesMax, 1); // the entry alone is larger than any message
+    const records: RecordBatch = { bytes: encodeNewRecords([{ key: null, value, headers: null, subject: 'orders.1', reply: '' }], 0, 1n, 2), firstOffset: 0, lastOffset: 0, count: 1 };
+    await leader.serveFetches(orders, async () => ({ leaderEpoch: 2, highWatermark: -1, records }));
+    const logged = (): number => logLines.filter((l) => l.msg === 'replication reply not sent').length;
+    const before = logged();
+    for (let i = 0; i < 3; i++) await expect(follower.fetch(orders, fetchFrom(-1), 300)).rejects.toBeInstanceOf(ReplicationUnavailableError);
+    await waitFor(() => leader.counters.publishFailures === 3, 2000, 'three refused replies');
+    expect(metric).toBe(3);
+    expect(logged() - before).toBe(1);
+  });
+
   it('two namespaces are isolated', async () => {
     const one = await pair();
     const two = await pair();

@@ -12,18 +12,11 @@ import type {
   RetentionOutcome,
 } from '../../../src/application/ports/partition-log.port';
 import type { PartitionRef } from '../../../src/domain/shared/ids';
+import { keepEverythingLogOptions } from '../../support/partition-log-options';
 import type { SimulatedScheduler } from '../virtual-scheduler';
 
 /** Segments never roll by age and nothing is retained away: the checkers compare whole logs. */
-export const SIM_LOG_OPTIONS: PartitionLogOptions = {
-  segmentMaxBytes: 4096,
-  segmentMaxAgeMs: 0,
-  retentionMaxBytes: 0,
-  retentionMaxMessages: 0,
-  retentionMaxAgeMs: 0,
-  syncPolicy: 'always',
-  syncIntervalMs: 0,
-};
+export const SIM_LOG_OPTIONS: PartitionLogOptions = keepEverythingLogOptions(4096);
 
 /** Sees what a log does that the checkers must judge at once (not only after the instant). */
 export interface LogObserver {

@@ -63,6 +63,10 @@ export class FaultyReplicationTransport implements ReplicationTransport {
     this.notifications$ = inner.notifications$;
   }
 
+  get payloadBytesMax(): number {
+    return this.inner.payloadBytesMax;
+  }
+
   fetch(ref: PartitionRef, request: ReplicationFetch, timeoutMs: number): Promise<ReplicationReply> {
     return this.faulty(timeoutMs, () => this.inner.fetch(ref, request, timeoutMs));
   }

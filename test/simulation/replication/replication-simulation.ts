@@ -41,7 +41,8 @@ function drawOptions(prng: Prng): ReplicationOptions {
     maxLagTimeMs: 80 + prng.nextInt(300),
     fetchWaitMs,
     fetchTimeoutMs: fetchWaitMs + 20 + prng.nextInt(100),
-    replyBytesMax: 60 + prng.nextInt(400),
+    // Header included (docs/replication.md): one ~90-byte entry always fits, as the publish screen guarantees.
+    replyBytesMax: 24 + 128 + prng.nextInt(400),
     syncLatencyMaxMs: prng.nextInt(12),
   };
 }

@@ -59,7 +59,7 @@ describe('the application wired with in-memory adapters', () => {
     for (const v of ['a', 'b', 'c']) {
       adapters.transport.publishInbound('orders', {
         key: null, value: Buffer.from(v), headers: null, reply: '', ackInbox: 'acks.here', correlationId: v,
-        ackPolicy: AckPolicy.Leader, expectedOffset: -1, sizeBytes: 1,
+        ackPolicy: AckPolicy.Leader, expectedOffset: -1,
       });
     }
     expect((await acks).map((a) => [a.correlationId, a.offset])).toEqual([['a', 0], ['b', 1], ['c', 2]]);

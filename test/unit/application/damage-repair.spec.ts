@@ -138,6 +138,7 @@ describe('the damage monitor', () => {
     appended: () => undefined,
     acked: () => undefined,
     delivered: () => undefined,
+    refused: () => undefined,
     damagedRecords: (count) => gauges.set(name, count),
     release: () => undefined,
   });

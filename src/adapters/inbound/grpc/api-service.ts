@@ -22,7 +22,7 @@ import { encodePublishResponse } from '../../codec/publish-response-codec';
 import { ackErrorStatus, toStatus } from './grpc-error-mapping';
 import { GrpcFrameBatch } from './grpc-frame-batch';
 import { rawFrameWriter } from './grpc-raw-frames';
-import { CreateStreamDto, dtoProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
+import { CreateStreamDto, dtoProblem, publishedFieldsProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
 import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from './request-mapping';
 import { serveSubscribe } from './subscribe-call';
 
@@ -118,6 +118,8 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
     }),
     PublishAsync: (call: ServerDuplexStream<api.PublishRequest, api.PublishResponse>) => servePublishAsync(call, deps),
     PublishToSubject: unary<api.PublishToSubjectRequest, api.PublishToSubjectResponse>('PublishToSubject', async (req, call) => {
+      const problem = publishedFieldsProblem(req);
+      if (problem) return invalid(problem);
       const result = await deps.publisher.publishToSubject(
         {
           key: bytesOrNull(req.key),

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, validateSync, ValidationError } from 'class-validator';
+import { newRecordFieldProblem } from '../../codec/message-set-limits';
 
 const INT32_MAX = 2 ** 31 - 1;
 const NAME_BYTES_MAX = 1024;
@@ -13,16 +14,32 @@ export class CreateStreamDto {
   @IsInt() @Min(0) @Max(INT32_MAX) partitions!: number;
 }
 
+/** What both publish requests carry and the storage format limits (docs/storage.md §1.5). */
+interface PublishedFields {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly headers: Readonly<Record<string, Uint8Array>>;
+  readonly correlationId: string;
+}
+
 /**
  * Publish requests are checked by hand: PublishAsync is the hot path and a class-validator pass
- * per message would cost more than the rest of the request handling.
+ * per message would cost more than the rest of the request handling. Everything the storage
+ * format cannot hold is refused here, naming the field, before anything reaches NATS.
  */
-export function publishRequestProblem(req: { partition: number; ackPolicy: number; stream: string; correlationId: string }): string | null {
+export function publishRequestProblem(req: PublishedFields & { partition: number; ackPolicy: number; stream: string; expectedOffset: bigint }): string | null {
   if (!Number.isInteger(req.partition) || req.partition < 0) return `invalid partition: ${req.partition}`;
   if (req.ackPolicy !== 0 && req.ackPolicy !== 1 && req.ackPolicy !== 2) return `invalid ackPolicy: ${req.ackPolicy}`;
   if (req.stream.length > NAME_BYTES_MAX) return 'invalid stream: longer than 1024 characters';
+  // -1 = no optimistic-concurrency check; anything lower is no offset at all (docs/compatibility.md).
+  if (req.expectedOffset < -1n) return `invalid expectedOffset: ${req.expectedOffset} (-1 for no check, else an offset >= 0)`;
+  return publishedFieldsProblem(req);
+}
+
+/** PublishToSubject: its subject and ack inbox are checked by the use case (namespace rules). */
+export function publishedFieldsProblem(req: PublishedFields): string | null {
   if (req.correlationId.length > NAME_BYTES_MAX) return 'invalid correlationId: longer than 1024 characters';
-  return null;
+  return newRecordFieldProblem(req.key, req.value, req.headers);
 }
 
 export class SubscribeDto {

@@ -10,6 +10,11 @@ import {
   MessageTransport,
   OutboundPublish,
 } from '../../../application/ports/message-transport.port';
+import { PayloadTooLargeError } from '../../../application/errors/broker-errors';
+import { newRecordEntryBytes } from '../../codec/message-set-limits';
+
+const entryBytesOf = (m: Pick<OutboundPublish, 'key' | 'value' | 'headers'>, subject: string, reply: string): number =>
+  newRecordEntryBytes(m.key, m.value, m.headers, Buffer.byteLength(subject), Buffer.byteLength(reply));
 
 interface Subscription {
   readonly pattern: string[];
@@ -47,9 +52,9 @@ export class InMemoryMessageTransport implements MessageTransport {
     return { close: async () => this.remove(sub) };
   }
 
-  /** What a plain NATS client publishing `message` on `subject` would cause. */
-  publishInbound(subject: string, message: Omit<InboundMessage, 'subject'>): void {
-    this.route(subject, { ...message, subject });
+  /** What a plain NATS client publishing `message` on `subject` would cause (`entryBytes` computed as NATS ingest does). */
+  publishInbound(subject: string, message: Omit<InboundMessage, 'subject' | 'entryBytes'>): void {
+    this.route(subject, { ...message, subject, entryBytes: entryBytesOf(message, subject, message.reply) });
   }
 
   sendAck(ack: AckMessage): void {
@@ -74,7 +79,9 @@ export class InMemoryMessageTransport implements MessageTransport {
     });
   }
 
-  publish(subject: string, message: OutboundPublish): void {
+  publish(subject: string, message: OutboundPublish, entryBytesMax: number): void {
+    const entryBytes = entryBytesOf(message, subject, '');
+    if (entryBytes > entryBytesMax) throw new PayloadTooLargeError(entryBytes, entryBytesMax);
     this.route(subject, {
       key: message.key,
       value: message.value,
@@ -85,7 +92,7 @@ export class InMemoryMessageTransport implements MessageTransport {
       correlationId: message.correlationId,
       ackPolicy: message.ackPolicy as AckPolicy,
       expectedOffset: message.expectedOffset,
-      sizeBytes: (message.key?.length ?? 0) + (message.value?.length ?? 0),
+      entryBytes,
     });
   }
 

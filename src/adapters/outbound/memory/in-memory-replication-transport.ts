@@ -8,6 +8,7 @@ import {
   ReplicationReply,
   ReplicationTransport,
   ReplicationUnavailableError,
+  REPLICATION_REPLY_HEADER_BYTES,
 } from '../../../application/ports/replication-transport.port';
 import { partitionKey, type PartitionRef } from '../../../domain/shared/ids';
 
@@ -27,6 +28,12 @@ export interface InMemoryReplicationHubOptions {
    * A request nobody serves always rejects at once (NATS "no responders").
    */
   readonly scheduler?: Scheduler;
+  /**
+   * The largest reply (header included) the hub delivers, as NATS `max_payload` limits a message:
+   * a larger reply is lost like a publish the NATS client refuses (counted in `oversizedReplies`).
+   * Unlimited by default.
+   */
+  readonly payloadBytesMax?: number;
 }
 
 /**
@@ -43,10 +50,14 @@ export class InMemoryReplicationHub {
   private readonly endOffsetServers = new Map<string, Server<EndOffsetHandler>[]>();
   private readonly cut = new Set<string>();
   private readonly scheduler: Scheduler | undefined;
+  /** See the option; a test may change it, as a reconnect to a server with another `max_payload` does. */
+  payloadBytesMax: number;
   lostNotifications = 0;
+  oversizedReplies = 0;
 
   constructor(options: InMemoryReplicationHubOptions = {}) {
     this.scheduler = options.scheduler;
+    this.payloadBytesMax = options.payloadBytesMax ?? Number.MAX_SAFE_INTEGER;
   }
 
   /** A transport for `serverId`; throws if one is already open under that id. */
@@ -74,6 +85,10 @@ export class InMemoryReplicationHub {
       return this.unanswered(timeoutMs, 'handler failed');
     }
     if (reply === null) return this.unanswered(timeoutMs, 'no answer');
+    if (REPLICATION_REPLY_HEADER_BYTES + (reply.records?.bytes.length ?? 0) > this.payloadBytesMax) {
+      this.oversizedReplies++;
+      return this.unanswered(timeoutMs, 'reply larger than the payload limit');
+    }
     // The reply may have been computed while the link went down: then it is lost in transit.
     if (!this.reachable(from, server.serverId)) return this.unanswered(timeoutMs, 'server unreachable');
     return { leaderEpoch: reply.leaderEpoch, highWatermark: reply.highWatermark, records: copyBatch(reply.records) };
@@ -168,6 +183,10 @@ class InMemoryReplicationTransport implements ReplicationTransport {
     private readonly hub: InMemoryReplicationHub,
     private readonly serverId: string,
   ) {}
+
+  get payloadBytesMax(): number {
+    return this.hub.payloadBytesMax;
+  }
 
   async fetch(ref: PartitionRef, request: ReplicationFetch, timeoutMs: number): Promise<ReplicationReply> {
     if (this.closed) throw new ReplicationUnavailableError('replication transport is closed');

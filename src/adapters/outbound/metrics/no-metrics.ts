@@ -2,6 +2,7 @@ import { Metrics, PartitionMetrics } from '../../../application/ports/metrics.po
 
 const NO_PARTITION_METRICS: PartitionMetrics = {
   appended: () => undefined,
+  refused: () => undefined,
   acked: () => undefined,
   delivered: () => undefined,
   damagedRecords: () => undefined,
@@ -17,6 +18,7 @@ export class NoMetrics implements Metrics {
   subscriptionClosed(): void {}
   partitionsRunning(): void {}
   natsConnection(): void {}
+  replicationPublishFailed(): void {}
   controller(): void {}
   messageDropped(): void {}
   seedConflict(): void {}

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Metrics, PartitionMetrics } from '../../../application/ports/metrics.port';
+import { Metrics, PartitionMetrics, RefusalReason } from '../../../application/ports/metrics.port';
 
+const REFUSAL_REASONS: readonly RefusalReason[] = ['too_large', 'incorrect_offset', 'append_failed'];
 const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /**
@@ -12,6 +13,8 @@ export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly messagesIn = new Counter({ name: 'liftbridge_messages_in_total', help: 'Records appended by partition leaders', labelNames: ['stream', 'partition'], registers: [this.registry] });
   private readonly bytesIn = new Counter({ name: 'liftbridge_bytes_in_total', help: 'Payload bytes appended by partition leaders', labelNames: ['stream', 'partition'], registers: [this.registry] });
+  private readonly messagesRefused = new Counter({ name: 'liftbridge_messages_refused_total', help: 'Records a partition leader refused (each with an error ack when it had an AckInbox)', labelNames: ['stream', 'partition', 'reason'], registers: [this.registry] });
+  private readonly replicationPublishFailures = new Counter({ name: 'liftbridge_replication_publish_failures_total', help: 'Replication replies or notifications the NATS client could not send', registers: [this.registry] });
   private readonly messagesOut = new Counter({ name: 'liftbridge_messages_out_total', help: 'Records sent to subscribers', labelNames: ['stream', 'partition'], registers: [this.registry] });
   private readonly bytesOut = new Counter({ name: 'liftbridge_bytes_out_total', help: 'Stored bytes sent to subscribers', labelNames: ['stream', 'partition'], registers: [this.registry] });
   private readonly lag = new Gauge({ name: 'liftbridge_subscription_lag_messages', help: 'Records between the last one sent to a subscriber and the high watermark (latest observation)', labelNames: ['stream', 'partition'], registers: [this.registry] });
@@ -44,6 +47,7 @@ export class PrometheusMetrics implements Metrics {
         bytesIn.inc(bytes);
         this.durableWrite.observe(durableSeconds);
       },
+      refused: (reason, records) => this.messagesRefused.labels({ ...labels, reason }).inc(records),
       acked: (seconds) => this.ackLatency.observe(seconds),
       delivered: (records, bytes, lagRecords) => {
         messagesOut.inc(records);
@@ -53,6 +57,7 @@ export class PrometheusMetrics implements Metrics {
       damagedRecords: (count) => damaged.set(count),
       release: () => {
         for (const metric of [this.messagesIn, this.bytesIn, this.messagesOut, this.bytesOut, this.lag, this.damaged]) metric.remove(labels);
+        for (const reason of REFUSAL_REASONS) this.messagesRefused.remove({ ...labels, reason });
       },
     };
   }
@@ -72,6 +77,10 @@ export class PrometheusMetrics implements Metrics {
 
   natsConnection(name: string, connected: boolean): void {
     this.nats.labels({ connection: name }).set(connected ? 1 : 0);
+  }
+
+  replicationPublishFailed(): void {
+    this.replicationPublishFailures.inc();
   }
 
   controller(active: boolean): void {

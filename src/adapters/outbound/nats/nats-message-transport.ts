@@ -15,6 +15,7 @@ import { PayloadTooLargeError } from '../../../application/errors/broker-errors'
 import { AckPublishes, encodeAckBatch, encodeAckBatchAsPublishes } from '../../codec/ack-batch-codec';
 import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
 import { MsgType, parseEnvelope } from '../../codec/envelope';
+import { NEW_RECORD_ENTRY_MIN_BYTES, newRecordEntryBytes } from '../../codec/message-set-limits';
 import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../codec/publish-message-codec';
 import { RawPublisher, rawPublisher } from './nats-raw-publish';
 import { Subjects } from './subjects';
@@ -23,6 +24,8 @@ import { Subjects } from './subjects';
 interface ListenerContext {
   /** The subscription's subject when it has no wildcards (then every message has it). */
   readonly literalSubject: string | null;
+  /** Its UTF-8 length, for the stored entry's size. */
+  readonly literalSubjectBytes: number;
   readonly inboxes: RepeatedUtf8Decoder;
   /** The last ack inbox that passed `acceptAckInbox` (a refused one is checked again each time). */
   acceptedInbox: string | null;
@@ -71,9 +74,11 @@ export class NatsMessageTransport implements MessageTransport {
   }
 
   async listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener> {
+    const literalSubject = subject.includes('*') || subject.includes('>') ? null : subject;
     const context: ListenerContext = {
       // Every message on a subscription without wildcards has exactly its subject: no decode per message.
-      literalSubject: subject.includes('*') || subject.includes('>') ? null : subject,
+      literalSubject,
+      literalSubjectBytes: literalSubject === null ? 0 : Buffer.byteLength(literalSubject),
       inboxes: new RepeatedUtf8Decoder(),
       acceptedInbox: null,
     };
@@ -95,11 +100,15 @@ export class NatsMessageTransport implements MessageTransport {
     };
   }
 
-  /** Envelope → fields; no magic → the raw payload is the value (spec §3.1 ingest rule). */
+  /**
+   * Envelope → fields; no magic → the raw payload is the value (spec §3.1 ingest rule). The size of
+   * the entry the leader would store is computed here, where subject and reply lengths are at hand.
+   */
   private decodeInbound(msg: Msg, context: ListenerContext): InboundMessage | null {
     const data = msg.data;
     const reply = msg.reply ?? '';
     const subject = context.literalSubject ?? msg.subject;
+    const otherBytes = (context.literalSubject === null ? Buffer.byteLength(subject) : context.literalSubjectBytes) + (reply === '' ? 0 : Buffer.byteLength(reply));
     const parsed = parseEnvelope(data, MsgType.Publish);
     if (parsed.kind === 'not-an-envelope') {
       return {
@@ -112,7 +121,8 @@ export class NatsMessageTransport implements MessageTransport {
         correlationId: '',
         ackPolicy: AckPolicy.None,
         expectedOffset: -1, // appendix B #14: no envelope means no concurrency check
-        sizeBytes: data.length,
+        // No key or headers, and a NATS payload (64 MB at most) is always within the format's 100 MiB.
+        entryBytes: NEW_RECORD_ENTRY_MIN_BYTES + data.length + otherBytes,
       };
     }
     if (parsed.kind === 'malformed') return this.dropMalformed(subject, parsed.detail);
@@ -134,7 +144,7 @@ export class NatsMessageTransport implements MessageTransport {
         correlationId: m.correlationId,
         ackPolicy: m.ackPolicy as AckPolicy,
         expectedOffset: m.expectedOffset,
-        sizeBytes: data.length,
+        entryBytes: newRecordEntryBytes(m.key, m.value, m.headers, otherBytes, 0),
       };
     } catch (error) {
       return this.dropMalformed(subject, error instanceof Error ? error.message : String(error));
@@ -208,7 +218,10 @@ export class NatsMessageTransport implements MessageTransport {
 
   private readonly enqueueBound = (subject: string, payload: Uint8Array): void => this.enqueue(subject, payload);
 
-  publish(subject: string, message: OutboundPublish): void {
+  publish(subject: string, message: OutboundPublish, entryBytesMax: number): void {
+    // What the leader would store: NATS subject as the `subject` header, no reply subject.
+    const entryBytes = newRecordEntryBytes(message.key, message.value, message.headers, Buffer.byteLength(subject), 0);
+    if (entryBytes > entryBytesMax) throw new PayloadTooLargeError(entryBytes, entryBytesMax);
     const envelope = encodePublishEnvelope({
       key: message.key,
       value: message.value,

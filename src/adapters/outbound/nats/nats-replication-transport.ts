@@ -35,6 +35,9 @@ export interface ReplicationTransportCounters {
   publishFailures: number;
 }
 
+/** NATS's default `max_payload`, assumed until the connection has the server's INFO. */
+const NATS_DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
 /**
  * `ReplicationTransport` over NATS (spec §3.5, §5.6-5.7), wire-compatible with Liftbridge:
  * fetches are requests on `<ns>.<stream>.<p>.replicate`, end offsets on `<ns>.<stream>.<p>.offset`,
@@ -65,11 +68,18 @@ export class NatsReplicationTransport implements ReplicationTransport {
     private readonly logger: Logger,
     /** Counts drops and rate-limits their log lines (a hostile peer must not flood the log). */
     private readonly drops: DroppedMessageLog = loggingOnlyDropLog(logger),
+    /** Called on every reply or notification the client refused (a metric). */
+    private readonly onPublishFailure: () => void = () => undefined,
   ) {
     this.subjects = new Subjects(namespace);
     this.notificationSubscription = nc.subscribe(this.subjects.notify(serverId), {
       callback: (error, msg) => this.onNotification(error, msg),
     });
+  }
+
+  /** The server's `max_payload` as of its latest INFO (it can change after a reconnect to another server). */
+  get payloadBytesMax(): number {
+    return this.nc.info?.max_payload ?? NATS_DEFAULT_MAX_PAYLOAD_BYTES;
   }
 
   async fetch(ref: PartitionRef, request: ReplicationFetch, timeoutMs: number): Promise<ReplicationReply> {
@@ -198,5 +208,6 @@ export class NatsReplicationTransport implements ReplicationTransport {
   private countPublishFailure(kind: MessageKind, fields: Record<string, unknown>, message: string, error: unknown): void {
     this.counters.publishFailures++;
     this.drops.drop(kind, 'not-sent', message, { ...fields, detail: errorDetail(error) });
+    this.onPublishFailure();
   }
 }

@@ -1,3 +1,4 @@
+import { ackInboxProblem } from '../../../domain/cluster/internal-subjects';
 import type { PartitionRef } from '../../../domain/shared/ids';
 
 /**
@@ -111,13 +112,8 @@ export class Subjects {
     return MessageKind.reply;
   }
 
-  /**
-   * Whether the server may publish an ack to `subject`: a concrete subject (no wildcards) outside
-   * our internal namespace, except our own ack inboxes (reliability plan B15).
-   */
+  /** Whether the server may publish an ack to `subject` (the domain's rule, reliability plan B15). */
   isAcceptableAckInbox(subject: string): boolean {
-    if (subject.length === 0 || subject.includes('*') || subject.includes('>') || /\s/.test(subject)) return false;
-    if (subject.startsWith(`${this.namespace}.`)) return subject.startsWith(`${this.namespace}.ack.`);
-    return true;
+    return ackInboxProblem(this.namespace, subject) === null;
   }
 }
