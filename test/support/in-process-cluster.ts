@@ -16,13 +16,21 @@ export class InProcessCluster {
     readonly ids: readonly string[],
     readonly namespace: string,
     private readonly replicaMaxLagTimeMs = 2000,
+    /** `clustering.auth.secret` of every server (docs/cluster.md); none by default. */
+    private readonly authSecret?: string,
   ) {}
 
   /** Starts (or restarts, on its data directory) server `id`. */
   async start(id: string): Promise<void> {
     const previous = this.servers.get(id);
     const config = testBrokerConfig(this.natsUrl, {
-      clustering: { serverId: id, namespace: this.namespace, raftBootstrapSeed: id === this.ids[0], replicaMaxLagTimeMs: this.replicaMaxLagTimeMs },
+      clustering: {
+        serverId: id,
+        namespace: this.namespace,
+        raftBootstrapSeed: id === this.ids[0],
+        replicaMaxLagTimeMs: this.replicaMaxLagTimeMs,
+        ...(this.authSecret !== undefined ? { authSecret: this.authSecret } : {}),
+      },
     });
     const server = await startTestBroker(previous ? { ...config, dataDir: previous.config.dataDir } : config);
     this.servers.set(id, server);
