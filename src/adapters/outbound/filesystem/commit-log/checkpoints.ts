@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
 import { EpochEntry, LeaderEpochCache } from '../../../codec/leader-epoch-cache';
+import { FileSystem } from '../file-system';
 import { parseHighWatermarkCheckpoint, readHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LEADER_EPOCH_CHECKPOINT, parseLeaderEpochCheckpoint, readLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
 
@@ -20,11 +21,12 @@ export interface CheckpointState {
  * open, epochs past the log end and before its start are trimmed.
  */
 export async function loadCheckpoints(
+  fs: FileSystem,
   dir: string,
   logger: Logger,
   log: { readonly newest: number; readonly oldest: number; readonly epochStarts: readonly EpochEntry[] },
 ): Promise<CheckpointState> {
-  const epochText = await readLeaderEpochCheckpoint(dir);
+  const epochText = await readLeaderEpochCheckpoint(fs, dir);
   const parsed = epochText === null ? { entries: [], problem: null } : parseLeaderEpochCheckpoint(epochText, log.newest + 1);
   if (parsed.problem !== null) {
     logger.warn(
@@ -38,7 +40,7 @@ export async function loadCheckpoints(
   epochsDirty = epochs.clearLatest(log.newest + 1) || epochsDirty;
   if (log.oldest >= 0) epochsDirty = epochs.clearEarliest(log.oldest) || epochsDirty;
 
-  const hwText = await readHighWatermarkCheckpoint(dir);
+  const hwText = await readHighWatermarkCheckpoint(fs, dir);
   const hw = hwText === null ? { highWatermark: -1, problem: null } : parseHighWatermarkCheckpoint(hwText, log.newest);
   if (hw.problem !== null) logger.warn({ dir, problem: hw.problem, highWatermark: hw.highWatermark }, 'high-watermark checkpoint not trusted');
   return {

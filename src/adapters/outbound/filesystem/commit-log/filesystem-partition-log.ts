@@ -30,6 +30,7 @@ import {
 } from '../../../codec/message-set';
 import { rollDue } from '../../../codec/retention-plan';
 import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore } from '../../../codec/timestamp-search';
+import { FileSystem } from '../file-system';
 import { readFully } from './file-io';
 import { GroupCommit } from './group-commit';
 import { loadCheckpoints } from './checkpoints';
@@ -43,6 +44,7 @@ import { Segment } from './segment';
 import { SegmentIndex } from './segment-index';
 
 export interface FilesystemPartitionLogContext {
+  readonly fs: FileSystem;
   readonly dir: string;
   readonly logger: Logger;
   /** How often the high watermark is checkpointed while it changes (Liftbridge: 5 s). */
@@ -101,7 +103,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     this.hw = state.highWatermark;
     this.hwCheckpointed = state.hwCheckpointed;
     this.epochsDirty = state.epochsDirty;
-    const flusher = new LogFlusher(context.dir, options.syncPolicy, {
+    const flusher = new LogFlusher(context.fs, context.dir, options.syncPolicy, {
       onWritten: (offset) => (this.writtenOffset = Math.max(this.writtenOffset, offset)),
       onDurable: (offset) => this.onDurable(offset),
       takeDirtyEpochs: () => this.takeDirtyEpochs(),
@@ -124,9 +126,9 @@ export class FilesystemPartitionLog implements PartitionLog {
   /** Opens and recovers the log in `context.dir` (created when missing). */
   static async open(ref: PartitionRef, options: PartitionLogOptions, context: FilesystemPartitionLogContext): Promise<FilesystemPartitionLog> {
     assertOptions(options);
-    const { segments, epochStarts } = await recoverSegments(context.dir, context.logger);
+    const { segments, epochStarts } = await recoverSegments(context.fs, context.dir, context.logger);
     const newest = segments[segments.length - 1]!.nextOffset - 1;
-    const state = await loadCheckpoints(context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts });
+    const state = await loadCheckpoints(context.fs, context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts });
     return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state);
   }
 
@@ -360,7 +362,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     const active = this.active;
     const state = { count: active.index.count, bytes: active.bytes, firstTimestampNs: active.index.count === 0 ? null : active.index.timestampAt(0) };
     if (!rollDue(state, this.options, nowNs, incomingBytes, bySize)) return false;
-    const created = new Segment(this.context.dir, active.nextOffset, new SegmentIndex());
+    const created = new Segment(this.context.fs, this.context.dir, active.nextOffset, new SegmentIndex());
     this.segments.push(created);
     void this.writer.submit({ kind: 'roll', sealed: active, created });
     return true;
@@ -369,7 +371,7 @@ export class FilesystemPartitionLog implements PartitionLog {
   /** Every record goes; the log continues at `offset` in a fresh segment. */
   private truncateAll(offset: number): LogJob {
     const removed = this.segments;
-    const fresh = new Segment(this.context.dir, offset, new SegmentIndex());
+    const fresh = new Segment(this.context.fs, this.context.dir, offset, new SegmentIndex());
     this.segments = [fresh];
     return { kind: 'truncate', segment: fresh, count: 0, position: 0, removed, fresh: true };
   }
@@ -428,7 +430,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     while (this.hwWriting !== null) await this.hwWriting;
     if (this.hw === this.hwCheckpointed || this.closed === 'deleted') return;
     const hw = this.hw;
-    this.hwWriting = writeHighWatermarkCheckpoint(this.context.dir, hw)
+    this.hwWriting = writeHighWatermarkCheckpoint(this.context.fs, this.context.dir, hw)
       .then(() => void (this.hwCheckpointed = hw))
       .catch((e: unknown) => this.context.logger.warn({ err: e, dir: this.context.dir }, 'could not checkpoint the high watermark'))
       .finally(() => (this.hwWriting = null));

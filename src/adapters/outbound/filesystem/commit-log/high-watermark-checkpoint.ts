@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './file-io';
+import { FileSystem } from '../file-system';
+import { readFileIfExists, writeFileAtomic } from './file-io';
 
 /** Liftbridge's file name for the high watermark (spec §7.1). */
 export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
@@ -25,14 +25,9 @@ export function parseHighWatermarkCheckpoint(text: string, newestOffset: number)
   return { highWatermark: value, problem: null };
 }
 
-export async function readHighWatermarkCheckpoint(dir: string): Promise<string | null> {
-  try {
-    return await readFile(join(dir, HIGH_WATERMARK_CHECKPOINT), 'latin1');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+export async function readHighWatermarkCheckpoint(fs: FileSystem, dir: string): Promise<string | null> {
+  return (await readFileIfExists(fs, join(dir, HIGH_WATERMARK_CHECKPOINT)))?.toString('latin1') ?? null;
 }
 
-export const writeHighWatermarkCheckpoint = (dir: string, highWatermark: number): Promise<void> =>
-  writeFileAtomic(dir, join(dir, HIGH_WATERMARK_CHECKPOINT), String(highWatermark));
+export const writeHighWatermarkCheckpoint = (fs: FileSystem, dir: string, highWatermark: number): Promise<void> =>
+  writeFileAtomic(fs, dir, join(dir, HIGH_WATERMARK_CHECKPOINT), String(highWatermark));

@@ -1,7 +1,8 @@
 import { SyncPolicy } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
 import { EpochEntry } from '../../../codec/leader-epoch-cache';
-import { fsyncDir, writeFully } from './file-io';
+import { FileSystem } from '../file-system';
+import { writeFully } from './file-io';
 import { writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
 import { Segment } from './segment';
 import { INDEX_ENTRY_BYTES } from './segment-index';
@@ -38,6 +39,7 @@ const INDEX_WRITE_ENTRIES_MIN = 4096;
 
 export class LogFlusher {
   constructor(
+    private readonly fs: FileSystem,
     private readonly dir: string,
     private readonly syncPolicy: SyncPolicy,
     private readonly hooks: FlushHooks,
@@ -88,7 +90,7 @@ export class LogFlusher {
       for (const segment of written) await syncSegment(segment);
     }
     const epochs = this.hooks.takeDirtyEpochs();
-    if (epochs !== null) await writeLeaderEpochCheckpoint(this.dir, epochs);
+    if (epochs !== null) await writeLeaderEpochCheckpoint(this.fs, this.dir, epochs);
     return () => {
       for (const [segment, end] of ends) segment.writtenBytes = Math.max(segment.writtenBytes, end);
       if (lastWritten < 0) return;
@@ -128,17 +130,17 @@ export class LogFlusher {
       case 'roll':
         await seal(job.sealed);
         await job.created.create();
-        await fsyncDir(this.dir);
+        await this.fs.syncDir(this.dir);
         return;
       case 'truncate':
         for (const segment of job.removed) await segment.remove();
         if (job.fresh) await job.segment.create();
         else await cut(job.segment, job.position, job.count);
-        await fsyncDir(this.dir);
+        await this.fs.syncDir(this.dir);
         return;
       case 'delete':
         for (const segment of job.removed) await segment.remove();
-        await fsyncDir(this.dir);
+        await this.fs.syncDir(this.dir);
         return;
       case 'sync':
         for (const segment of this.hooks.segments()) {

@@ -1,4 +1,3 @@
-import { FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
 import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
@@ -11,7 +10,8 @@ import {
   readEntryTimestampNs,
   scanMessageSet,
 } from '../../../codec/message-set';
-import { fsyncDir, readFully, writeFully, READ_WRITE_CREATE } from './file-io';
+import { FileSystem, StorageFile } from '../file-system';
+import { readFully, writeFully } from './file-io';
 import { scanLogFile } from './log-scan';
 import { Segment, parseSegmentFileName } from './segment';
 import { INDEX_ENTRY_BYTES, SegmentIndex } from './segment-index';
@@ -34,15 +34,15 @@ export interface RecoveredSegments {
  *   or corrupt tail is cut (log and index), with one warning naming the file, the byte position,
  *   the bytes cut and the last valid offset.
  */
-export async function recoverSegments(dir: string, logger: Logger): Promise<RecoveredSegments> {
-  await mkdir(dir, { recursive: true });
-  const names = await readdir(dir);
+export async function recoverSegments(fs: FileSystem, dir: string, logger: Logger): Promise<RecoveredSegments> {
+  await fs.mkdir(dir);
+  const names = await fs.readdir(dir);
   const logs = new Set<number>();
   const indexes = new Set<number>();
   for (const name of names) {
     if (name.endsWith('.tmp')) {
       logger.warn({ file: join(dir, name) }, 'removed a temporary file left by an interrupted write');
-      await rm(join(dir, name), { force: true });
+      await fs.remove(join(dir, name));
       continue;
     }
     const parsed = parseSegmentFileName(name);
@@ -50,31 +50,31 @@ export async function recoverSegments(dir: string, logger: Logger): Promise<Reco
   }
   for (const base of indexes) {
     if (logs.has(base)) continue;
-    const orphan = new Segment(dir, base, new SegmentIndex());
+    const orphan = new Segment(fs, dir, base, new SegmentIndex());
     logger.info({ file: orphan.indexPath }, 'removed an index without its log');
-    await rm(orphan.indexPath, { force: true });
+    await fs.remove(orphan.indexPath);
   }
   const bases = [...logs].sort((a, b) => a - b);
   if (bases.length === 0) {
-    const segment = new Segment(dir, 0, new SegmentIndex());
+    const segment = new Segment(fs, dir, 0, new SegmentIndex());
     await segment.create();
-    await fsyncDir(dir);
+    await fs.syncDir(dir);
     return { segments: [segment], epochStarts: [] };
   }
   const segments: Segment[] = [];
-  for (const base of bases.slice(0, -1)) segments.push(await openSealed(dir, base, indexes.has(base), logger));
-  const active = await openActive(dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
+  for (const base of bases.slice(0, -1)) segments.push(await openSealed(fs, dir, base, indexes.has(base), logger));
+  const active = await openActive(fs, dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
   segments.push(active.segment);
   checkContinuity(segments, logger);
   return { segments, epochStarts: active.epochStarts };
 }
 
-async function openSealed(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<Segment> {
-  const probe = new Segment(dir, base, new SegmentIndex());
-  const logFile = await open(probe.logPath, 'r+');
+async function openSealed(fs: FileSystem, dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<Segment> {
+  const probe = new Segment(fs, dir, base, new SegmentIndex());
+  const logFile = await fs.open(probe.logPath, 'readWrite');
   try {
     const size = (await logFile.stat()).size;
-    const stored = hasIndex ? await readFile(probe.indexPath) : null;
+    const stored = hasIndex ? await fs.readFile(probe.indexPath) : null;
     const problem = await sealedIndexProblem(logFile, size, base, stored);
     let index: SegmentIndex;
     let corruptFrom: number | null = null;
@@ -92,10 +92,10 @@ async function openSealed(dir: string, base: number, hasIndex: boolean, logger: 
           'sealed segment is corrupt: records from this offset are not served; the file is kept as it is',
         );
       }
-      await writeIndexFile(probe.indexPath, index);
+      await writeIndexFile(fs, probe.indexPath, index);
       logger.warn({ file: probe.indexPath, reason: problem, entries: index.count }, 'rebuilt segment index from the log');
     }
-    const segment = new Segment(dir, base, index);
+    const segment = new Segment(fs, dir, base, index);
     segment.logFile = logFile;
     segment.bytes = size;
     segment.writtenBytes = size;
@@ -110,7 +110,7 @@ async function openSealed(dir: string, base: number, hasIndex: boolean, logger: 
 }
 
 /** Why a sealed segment's index cannot be trusted, or null when it matches the log. */
-async function sealedIndexProblem(logFile: FileHandle, size: number, base: number, stored: Buffer | null): Promise<string | null> {
+async function sealedIndexProblem(logFile: StorageFile, size: number, base: number, stored: Buffer | null): Promise<string | null> {
   if (stored === null) return 'index missing';
   if (stored.length % INDEX_ENTRY_BYTES !== 0) return `index length ${stored.length} is not a multiple of ${INDEX_ENTRY_BYTES}`;
   const index = SegmentIndex.decode(stored);
@@ -124,7 +124,7 @@ async function sealedIndexProblem(logFile: FileHandle, size: number, base: numbe
 }
 
 /** The log's entry header at index entry `i` has the offset, timestamp and size the index says. */
-async function entryMatchesIndex(logFile: FileHandle, base: number, index: SegmentIndex, i: number): Promise<boolean> {
+async function entryMatchesIndex(logFile: StorageFile, base: number, index: SegmentIndex, i: number): Promise<boolean> {
   const header = await readFully(logFile, index.positionAt(i), ENTRY_HEADER_BYTES);
   return (
     readEntryOffset(header, 0) === base + index.relOffsetAt(i) &&
@@ -133,12 +133,12 @@ async function entryMatchesIndex(logFile: FileHandle, base: number, index: Segme
   );
 }
 
-async function openActive(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; epochStarts: EpochEntry[] }> {
-  const probe = new Segment(dir, base, new SegmentIndex());
-  const logFile = await open(probe.logPath, 'r+');
+async function openActive(fs: FileSystem, dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; epochStarts: EpochEntry[] }> {
+  const probe = new Segment(fs, dir, base, new SegmentIndex());
+  const logFile = await fs.open(probe.logPath, 'readWrite');
   try {
     const size = (await logFile.stat()).size;
-    const stored = hasIndex ? await readFile(probe.indexPath) : null;
+    const stored = hasIndex ? await fs.readFile(probe.indexPath) : null;
     const index = stored !== null && stored.length % INDEX_ENTRY_BYTES === 0 ? SegmentIndex.decode(stored) : new SegmentIndex();
     index.truncate(index.validPrefix());
     // Trust the index up to its last entry that lies within the log and matches it; re-validate from there.
@@ -169,7 +169,7 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
         'cut the torn or corrupt tail of the active segment',
       );
     }
-    const segment = new Segment(dir, base, index);
+    const segment = new Segment(fs, dir, base, index);
     segment.logFile = logFile;
     segment.bytes = scan.validEnd;
     segment.writtenBytes = scan.validEnd;
@@ -181,7 +181,7 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
         const storedEntries = stored === null ? null : stored.length / INDEX_ENTRY_BYTES;
         logger.warn({ file: probe.indexPath, storedEntries, entries: index.count }, 'rewrote the active segment index from the log');
       }
-      await writeIndexFile(probe.indexPath, index);
+      await writeIndexFile(fs, probe.indexPath, index);
     }
     segment.indexWrittenCount = index.count;
     await segment.openIndexForWrites();
@@ -198,7 +198,7 @@ async function openActive(dir: string, base: number, hasIndex: boolean, logger: 
  * so the partition refuses to open instead. (A single record whose offset field flipped cannot be
  * told apart from this; it is treated as a torn tail.)
  */
-async function refuseMisnamedSegment(logFile: FileHandle, size: number, path: string, base: number): Promise<void> {
+async function refuseMisnamedSegment(logFile: StorageFile, size: number, path: string, base: number): Promise<void> {
   const head = await readFully(logFile, 0, Math.min(size, 1 << 16));
   const scan = scanMessageSet(head, -1, { maxEntries: 2 });
   if (scan.count < 2) return;
@@ -207,8 +207,8 @@ async function refuseMisnamedSegment(logFile: FileHandle, size: number, path: st
   );
 }
 
-async function writeIndexFile(path: string, index: SegmentIndex): Promise<void> {
-  const file = await open(path, READ_WRITE_CREATE);
+async function writeIndexFile(fs: FileSystem, path: string, index: SegmentIndex): Promise<void> {
+  const file = await fs.open(path, 'readWriteCreate');
   try {
     await file.truncate(0);
     await writeFully(file, [index.encode(0, index.count)], 0);

@@ -1,10 +1,11 @@
-import { FileHandle, mkdir, open, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../../../domain/consensus/raft';
 import { EMPTY_HARD_STATE } from '../../../../domain/consensus/raft';
 import { Logger } from '../../../../application/ports/logger.port';
 import { RaftStorage, RaftStorageCorruptedError } from '../../../../application/ports/raft-storage.port';
-import { READ_WRITE_CREATE, writeFileAtomic, writeFully } from '../commit-log/file-io';
+import { readFileIfExists, writeFileAtomic, writeFully } from '../commit-log/file-io';
+import { FileSystem, StorageFile } from '../file-system';
+import { NodeFileSystem } from '../node-file-system';
 import { decodeEntry, decodeHardState, decodeSnapshot, encodeEntry, encodeHardState, encodeSnapshot, readFrame, WAL_RECORD_BYTES_MAX } from './raft-records';
 
 export const WAL_FILE = 'raft.wal';
@@ -15,6 +16,8 @@ export interface FilesystemRaftStorageOptions {
   /** The node's own directory; created if missing. */
   readonly dir: string;
   readonly logger: Logger;
+  /** The file operations (default: Node's); tests pass a simulated disk (docs/testing.md). */
+  readonly fs?: FileSystem;
 }
 
 /**
@@ -31,7 +34,8 @@ export interface FilesystemRaftStorageOptions {
 export class FilesystemRaftStorage implements RaftStorage {
   private readonly dir: string;
   private readonly logger: Logger;
-  private wal: FileHandle | null = null;
+  private readonly fs: FileSystem;
+  private wal: StorageFile | null = null;
   private hardState: HardState = EMPTY_HARD_STATE;
   private snapshot: Snapshot | null = null;
   /** entries[i].index === snapshotIndex + 1 + i; offsets[i] is where its record starts in the WAL. */
@@ -45,6 +49,7 @@ export class FilesystemRaftStorage implements RaftStorage {
 
   constructor(options: FilesystemRaftStorageOptions) {
     this.dir = options.dir;
+    this.fs = options.fs ?? new NodeFileSystem();
     this.logger = options.logger.child({ component: 'raft-storage', dir: options.dir });
   }
 
@@ -99,14 +104,14 @@ export class FilesystemRaftStorage implements RaftStorage {
   private async recover(): Promise<PersistedRaftState> {
     if (this.state === 'closed') throw new Error('raft storage is closed');
     if (this.state === 'open') return this.current();
-    await mkdir(this.dir, { recursive: true });
-    for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await rm(this.file(`${name}.tmp`), { force: true });
+    await this.fs.mkdir(this.dir);
+    for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await this.fs.remove(this.file(`${name}.tmp`));
 
     const hardState = (await this.readSingleRecord(HARD_STATE_FILE, decodeHardState)) ?? EMPTY_HARD_STATE;
     this.snapshot = await this.readSingleRecord(SNAPSHOT_FILE, decodeSnapshot);
     const snapshotIndex = this.snapshot?.index ?? 0;
 
-    this.wal = await open(this.file(WAL_FILE), READ_WRITE_CREATE);
+    this.wal = await this.fs.open(this.file(WAL_FILE), 'readWriteCreate');
     const scanned = await this.scanWal(this.wal);
     const first = scanned[0];
     if (first !== undefined && first.index > snapshotIndex + 1) {
@@ -142,13 +147,8 @@ export class FilesystemRaftStorage implements RaftStorage {
   /** The decoded record of a single-record file, null when the file does not exist. */
   private async readSingleRecord<T>(name: string, decode: (payload: Buffer) => T): Promise<T | null> {
     const file = this.file(name);
-    let buf: Buffer;
-    try {
-      buf = await readFile(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
+    const buf = await readFileIfExists(this.fs, file);
+    if (buf === null) return null;
     const framed = readFrame(buf, 0, buf.length);
     if (typeof framed === 'string') throw new RaftStorageCorruptedError(file, framed);
     if (framed.end !== buf.length) throw new RaftStorageCorruptedError(file, `${buf.length - framed.end} unexpected bytes after the record`);
@@ -160,7 +160,7 @@ export class FilesystemRaftStorage implements RaftStorage {
   }
 
   /** Reads the WAL into the mirror, cutting a torn or corrupt tail; returns the entries read. */
-  private async scanWal(wal: FileHandle): Promise<Entry[]> {
+  private async scanWal(wal: StorageFile): Promise<Entry[]> {
     const buf = await wal.readFile();
     const entries: Entry[] = [];
     const offsets: number[] = [];
@@ -224,14 +224,14 @@ export class FilesystemRaftStorage implements RaftStorage {
 
   private async write(hardState: HardState | undefined, { base, keep, fresh }: WalPlan, snapshot: Snapshot | undefined): Promise<void> {
     if (snapshot !== undefined) {
-      await writeFileAtomic(this.dir, this.file(SNAPSHOT_FILE), encodeSnapshot(snapshot));
+      await writeFileAtomic(this.fs, this.dir, this.file(SNAPSHOT_FILE), encodeSnapshot(snapshot));
       this.snapshot = snapshot;
       await this.rewriteWal([...base.slice(0, keep), ...fresh]);
     } else if (fresh.length > 0) {
       await this.appendWal(keep, fresh);
     }
     if (hardState !== undefined) {
-      await writeFileAtomic(this.dir, this.file(HARD_STATE_FILE), encodeHardState(hardState));
+      await writeFileAtomic(this.fs, this.dir, this.file(HARD_STATE_FILE), encodeHardState(hardState));
       this.hardState = hardState;
     }
   }
@@ -258,9 +258,9 @@ export class FilesystemRaftStorage implements RaftStorage {
   /** Replaces the WAL atomically with exactly `entries`. */
   private async rewriteWal(entries: readonly Entry[]): Promise<void> {
     const records = entries.map(encodeEntry);
-    await writeFileAtomic(this.dir, this.file(WAL_FILE), Buffer.concat(records));
+    await writeFileAtomic(this.fs, this.dir, this.file(WAL_FILE), Buffer.concat(records));
     const previous = this.wal;
-    this.wal = await open(this.file(WAL_FILE), READ_WRITE_CREATE);
+    this.wal = await this.fs.open(this.file(WAL_FILE), 'readWriteCreate');
     await previous?.close();
     this.entries = [...entries];
     this.offsets = [];
@@ -271,7 +271,7 @@ export class FilesystemRaftStorage implements RaftStorage {
     }
   }
 
-  private requireWal(): FileHandle {
+  private requireWal(): StorageFile {
     if (this.wal === null) throw new Error('raft storage is not open');
     return this.wal;
   }
