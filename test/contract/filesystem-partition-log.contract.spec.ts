@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Logger } from '../../src/application/ports/logger.port';
 import { FilesystemPartitionLogStore } from '../../src/adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
 import { describePartitionLogContract } from './partition-log.contract';
+import { PowerLossFileSystem } from '../support/power-loss/power-loss-file-system';
 
 const silentLogger: Logger = {
   debug: () => undefined,
@@ -21,4 +22,12 @@ describePartitionLogContract('filesystem', async () => {
     reopen: async () => make(),
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
+});
+
+// The same adapter on the simulated disk of the power-loss tests: the disk behaves like Node's for
+// everything the contract checks (power cuts: test/unit/adapters/filesystem/commit-log-power-loss.spec.ts).
+describePartitionLogContract('filesystem on the power-loss disk', async () => {
+  const disk = new PowerLossFileSystem({ seed: 1 });
+  const make = () => new FilesystemPartitionLogStore({ dataDir: '/data', logger: silentLogger, fs: disk.mount() });
+  return { store: make(), reopen: async () => make(), cleanup: async () => undefined };
 });

@@ -11,6 +11,7 @@ import {
 } from '../../src/adapters/outbound/filesystem/raft/filesystem-raft-storage';
 import { encodeEntry, encodeSnapshot } from '../../src/adapters/outbound/filesystem/raft/raft-records';
 import { aSnapshot, describeRaftStorageContract, entriesOf } from './raft-storage.contract';
+import { PowerLossFileSystem } from '../support/power-loss/power-loss-file-system';
 
 /** A logger that records its warnings. */
 function capturingLogger(warnings: string[] = []): Logger & { warnings: string[] } {
@@ -29,6 +30,14 @@ describeRaftStorageContract('filesystem', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'liftbridge-raft-contract-'));
   const make = () => new FilesystemRaftStorage({ dir, logger: capturingLogger() });
   return { storage: make(), reopen: async () => make(), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+// The same adapter on the simulated disk of the power-loss tests: the disk behaves like Node's for
+// everything the contract checks (power cuts: test/unit/adapters/filesystem/raft-storage-power-loss.spec.ts).
+describeRaftStorageContract('filesystem on the power-loss disk', async () => {
+  const disk = new PowerLossFileSystem({ seed: 1 });
+  const make = () => new FilesystemRaftStorage({ dir: '/data/raft', logger: capturingLogger(), fs: disk.mount() });
+  return { storage: make(), reopen: async () => make(), cleanup: async () => undefined };
 });
 
 describe('FilesystemRaftStorage recovery', () => {

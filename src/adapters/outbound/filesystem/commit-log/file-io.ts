@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { FileSystem, StorageFile } from '../file-system';
 
 /** Reads exactly `length` bytes at `position`; a short file is an error (the caller clamps first). */
@@ -64,4 +65,11 @@ export async function readFileIfExists(fs: FileSystem, path: string): Promise<Bu
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
+}
+
+/** Creates `dir` and its missing parents so that they survive a crash like the files in them. */
+export async function mkdirDurable(fs: FileSystem, dir: string): Promise<void> {
+  const created = await fs.mkdir(dir);
+  if (created === undefined) return;
+  for (let d = dir; d.length >= created.length; d = dirname(d)) await fs.syncDir(dirname(d));
 }

@@ -5,6 +5,7 @@ import { assert } from '../../../../domain/shared/assert';
 import { PartitionRef, partitionKey } from '../../../../domain/shared/ids';
 import { FileSystem } from '../file-system';
 import { NodeFileSystem } from '../node-file-system';
+import { mkdirDurable } from './file-io';
 import { FilesystemPartitionLog } from './filesystem-partition-log';
 
 export interface FilesystemPartitionLogStoreOptions {
@@ -38,11 +39,7 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
     this.opening.add(key);
     try {
       const dir = this.partitionDir(ref);
-      const created = await this.fs.mkdir(dir);
-      if (created !== undefined) {
-        // New directories must survive a crash like the files in them.
-        for (let d = dir; d.length >= created.length; d = dirname(d)) await this.fs.syncDir(dirname(d));
-      }
+      await mkdirDurable(this.fs, dir);
       const log = await FilesystemPartitionLog.open(ref, options, {
         fs: this.fs,
         dir,

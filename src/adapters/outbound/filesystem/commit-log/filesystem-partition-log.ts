@@ -36,7 +36,7 @@ import { GroupCommit } from './group-commit';
 import { loadCheckpoints } from './checkpoints';
 import { writeHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LogFlusher, LogJob } from './log-flush';
-import { assertOptions, lastSegmentAtOrBefore, oldestOf, verifiedBatch } from './log-reads';
+import { assertOptions, lastSegmentAtOrBefore, leaderEpochAt, oldestOf, verifiedBatch } from './log-reads';
 import { recoverSegments } from './recovery';
 import { RecentWrites } from './recent-writes';
 import { expiredSegments } from './retention';
@@ -128,7 +128,12 @@ export class FilesystemPartitionLog implements PartitionLog {
     assertOptions(options);
     const { segments, epochStarts } = await recoverSegments(context.fs, context.dir, context.logger);
     const newest = segments[segments.length - 1]!.nextOffset - 1;
-    const state = await loadCheckpoints(context.fs, context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts });
+    const state = await loadCheckpoints(context.fs, context.dir, context.logger, {
+      newest,
+      oldest: oldestOf(segments, newest),
+      epochStarts,
+      epochAt: (offset) => leaderEpochAt(segments, offset),
+    });
     return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state);
   }
 

@@ -133,7 +133,11 @@ export class LogFlusher {
         await this.fs.syncDir(this.dir);
         return;
       case 'truncate':
-        for (const segment of job.removed) await segment.remove();
+        // The later segments go first, newest first, and durably, before the cut: a crash in
+        // between leaves a contiguous log (found by the power-loss tests), never a cut segment
+        // followed by a later one that still holds what the truncation removed.
+        for (let i = job.removed.length - 1; i >= 0; i--) await job.removed[i]!.remove();
+        if (job.removed.length > 0) await this.fs.syncDir(this.dir);
         if (job.fresh) await job.segment.create();
         else await cut(job.segment, job.position, job.count);
         await this.fs.syncDir(this.dir);

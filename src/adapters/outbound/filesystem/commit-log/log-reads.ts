@@ -2,7 +2,8 @@
 import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
 import { PartitionLogOptions, RecordBatch } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
-import { scanMessageSet } from '../../../codec/message-set';
+import { ENTRY_HEADER_BYTES, readEntryLeaderEpoch, scanMessageSet } from '../../../codec/message-set';
+import { readFully } from './file-io';
 import { Segment } from './segment';
 
 /** First retained offset: -1 for a log that never had a record, newest + 1 when none is retained. */
@@ -21,6 +22,15 @@ export function lastSegmentAtOrBefore(segments: readonly Segment[], offset: numb
     else hi = mid;
   }
   return lo - 1;
+}
+
+/** The leader epoch in the header of the stored record at `offset`; -1 when no segment indexes it. */
+export async function leaderEpochAt(segments: readonly Segment[], offset: number): Promise<number> {
+  const segment = segments[lastSegmentAtOrBefore(segments, offset)];
+  const i = segment === undefined ? -1 : offset - segment.baseOffset;
+  if (segment === undefined || i >= segment.index.count || segment.logFile === null) return -1;
+  const header = await readFully(segment.logFile, segment.index.positionAt(i), ENTRY_HEADER_BYTES);
+  return readEntryLeaderEpoch(header, 0);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../../..
 import { EMPTY_HARD_STATE } from '../../../../domain/consensus/raft';
 import { Logger } from '../../../../application/ports/logger.port';
 import { RaftStorage, RaftStorageCorruptedError } from '../../../../application/ports/raft-storage.port';
-import { readFileIfExists, writeFileAtomic, writeFully } from '../commit-log/file-io';
+import { mkdirDurable, readFileIfExists, writeFileAtomic, writeFully } from '../commit-log/file-io';
 import { FileSystem, StorageFile } from '../file-system';
 import { NodeFileSystem } from '../node-file-system';
 import { decodeEntry, decodeHardState, decodeSnapshot, encodeEntry, encodeHardState, encodeSnapshot, readFrame, WAL_RECORD_BYTES_MAX } from './raft-records';
@@ -104,7 +104,8 @@ export class FilesystemRaftStorage implements RaftStorage {
   private async recover(): Promise<PersistedRaftState> {
     if (this.state === 'closed') throw new Error('raft storage is closed');
     if (this.state === 'open') return this.current();
-    await this.fs.mkdir(this.dir);
+    // Durably: a node whose hard state vanished with its directory could vote twice in a term.
+    await mkdirDurable(this.fs, this.dir);
     for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await this.fs.remove(this.file(`${name}.tmp`));
 
     const hardState = (await this.readSingleRecord(HARD_STATE_FILE, decodeHardState)) ?? EMPTY_HARD_STATE;
@@ -112,6 +113,8 @@ export class FilesystemRaftStorage implements RaftStorage {
     const snapshotIndex = this.snapshot?.index ?? 0;
 
     this.wal = await this.fs.open(this.file(WAL_FILE), 'readWriteCreate');
+    // The WAL may have just been created: its entry must be durable before entries synced into it count.
+    await this.fs.syncDir(this.dir);
     const scanned = await this.scanWal(this.wal);
     const first = scanned[0];
     if (first !== undefined && first.index > snapshotIndex + 1) {
