@@ -25,9 +25,14 @@ describePartitionLogContract('filesystem', async () => {
 });
 
 // The same adapter on the simulated disk of the power-loss tests: the disk behaves like Node's for
-// everything the contract checks (power cuts: test/unit/adapters/filesystem/commit-log-power-loss.spec.ts).
+// everything the contract checks, and it can be made full (power cuts:
+// test/unit/adapters/filesystem/commit-log-power-loss.spec.ts).
 describePartitionLogContract('filesystem on the power-loss disk', async () => {
   const disk = new PowerLossFileSystem({ seed: 1 });
   const make = () => new FilesystemPartitionLogStore({ dataDir: '/data', logger: silentLogger, fs: disk.mount() });
-  return { store: make(), reopen: async () => make(), cleanup: async () => undefined };
-});
+  const storageFaults = {
+    fill: () => void (disk.capacityBytes = disk.usedBytes()),
+    free: () => void (disk.capacityBytes = Number.POSITIVE_INFINITY),
+  };
+  return { store: make(), reopen: async () => make(), cleanup: async () => undefined, storageFaults };
+}, { storageFaults: true });

@@ -17,3 +17,17 @@ export class PayloadTooLargeError extends BrokerError {
     super(`message exceeds max replication size (${sizeBytes} > ${maxBytes} bytes)`);
   }
 }
+
+/**
+ * A write or sync to local storage failed (`code`: the system's error code, e.g. `ENOSPC`, `EIO`).
+ * Retriable: the storage that failed recovers by itself once the cause is gone (docs/storage.md).
+ */
+export class StorageIoError extends BrokerError {
+  constructor(
+    message: string,
+    readonly code: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, { retriable: true, cause: options.cause });
+  }
+}

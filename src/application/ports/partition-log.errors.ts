@@ -1,4 +1,6 @@
-import { BrokerError } from '../errors/broker-errors';
+import { BrokerError, StorageIoError } from '../errors/broker-errors';
+
+export { StorageIoError };
 
 /** The log was closed (or deleted) while the caller used it. */
 export class LogClosedError extends BrokerError {
@@ -18,6 +20,3 @@ export class OffsetOutOfRangeError extends BrokerError {}
 
 /** Stored bytes failed validation (CRC, size, offset continuity). Never retried, never served. */
 export class SegmentCorruptedError extends BrokerError {}
-
-/** A write or fsync failed; the log refuses further appends instead of acknowledging unsynced data. */
-export class StorageIoError extends BrokerError {}

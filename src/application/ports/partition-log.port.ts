@@ -1,4 +1,5 @@
 import { PartitionRef } from '../../domain/shared/ids';
+import type { StorageIoError } from '../errors/broker-errors';
 
 /**
  * The partition commit log: a published extension point (docs/custom-storage.md). Every adapter
@@ -13,8 +14,8 @@ import { PartitionRef } from '../../domain/shared/ids';
  * CRC-32C. The same bytes travel in replication responses, so reads hand them out without decoding.
  *
  * Errors thrown (see `partition-log.errors.ts`): `LogClosedError`, `LogReadonlyError`,
- * `OffsetOutOfRangeError`, `SegmentCorruptedError` (not retriable), `StorageIoError` (I/O failure;
- * the log goes offline and refuses further appends rather than acknowledging what it could not sync).
+ * `OffsetOutOfRangeError`, `SegmentCorruptedError` (not retriable), `StorageIoError` (a write or
+ * sync failed: see `storageFailure`).
  */
 export interface PartitionLog {
   readonly ref: PartitionRef;
@@ -29,6 +30,15 @@ export interface PartitionLog {
   readonly isReadonly: boolean;
   /** Why the log stopped serving, or null while it is open. */
   readonly closedReason: LogClosedReason | null;
+  /**
+   * Null while the log can write. After a write or sync failed (a full disk: code `ENOSPC`), the
+   * failure, until the log has recovered by itself: meanwhile `append`, `appendReplicated`,
+   * `truncateFrom` and `enforceRetention` throw it at once (and the appends in flight rejected
+   * with it), while reads of what is durable keep working. Recovering drops what was not durable
+   * (it was never acknowledged), so the log continues right after `durableOffset`. An adapter that
+   * cannot fail this way always answers null. (docs/storage.md, docs/custom-storage.md)
+   */
+  readonly storageFailure: StorageIoError | null;
 
   /**
    * Leader append. Assigns consecutive offsets from `newestOffset + 1` synchronously (the returned

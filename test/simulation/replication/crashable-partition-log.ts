@@ -113,6 +113,9 @@ export class CrashablePartitionLog implements PartitionLog {
   get closedReason(): LogClosedReason | null {
     return this.crashed ? 'closed' : this.inner.closedReason;
   }
+  get storageFailure(): null {
+    return null;
+  }
   get lastLeaderEpoch(): number {
     return this.inner.lastLeaderEpoch;
   }

@@ -1,8 +1,9 @@
 /**
  * One seeded power-loss run of the real filesystem commit log (docs/testing.md "Power loss";
- * reliability plan scenarios 7 and 21, bad inputs D1-D4): random appends of various sizes over
- * small segments (rolls), truncations, leader epochs and high-watermark checkpoints, with the power
- * cut at a random operation of the simulated disk (often in the middle of a flush), then a reopen
+ * reliability plan scenarios 7, 21 and 25, bad inputs D1-D4): random appends of various sizes over
+ * small segments (rolls), truncations, leader epochs, high-watermark checkpoints, and a disk that
+ * fills up and frees again (the log fails and recovers by itself), with the power cut at a random
+ * operation of the simulated disk (often in the middle of a flush or of a recovery), then a reopen
  * on what survived and these checks:
  *
  * - every acknowledged record (its `durable` resolved) is present and identical, unless a
@@ -86,7 +87,7 @@ export async function runPartitionLogCrash(seed: number, syncPolicy: SyncPolicy)
       try {
         appended = log.append(records, timestampNs, epoch);
       } catch {
-        break; // the log failed (the power went while the run waited)
+        continue; // the log failed (a full disk) and refuses appends until it recovered
       }
       const batch = records.map((r): Version => ({ key: r.key.toString(), value: r.value, epoch, timestampNs, step, acked: false }));
       batch.forEach((v, i) => versionsAt(versions, appended.firstOffset + i).push(v));
@@ -114,8 +115,10 @@ export async function runPartitionLogCrash(seed: number, syncPolicy: SyncPolicy)
     } else if (action < 78) {
       epoch += 1 + prng.nextInt(2);
       log.beginLeaderEpoch(epoch);
+    } else if (action < 83) {
+      jest.advanceTimersByTime(prng.nextInt(3000)); // high-watermark checkpoints, interval syncs, recovery attempts
     } else if (action < 86) {
-      jest.advanceTimersByTime(prng.nextInt(1500)); // high-watermark checkpoints, interval syncs
+      disk.capacityBytes = disk.capacityBytes === Number.POSITIVE_INFINITY ? disk.usedBytes() + prng.nextInt(3000) : Number.POSITIVE_INFINITY;
     } else if (prng.nextInt(3) === 0) {
       await Promise.all(pending);
     } else {
@@ -129,6 +132,7 @@ export async function runPartitionLogCrash(seed: number, syncPolicy: SyncPolicy)
   const operations = disk.operationCount;
   await Promise.all(pending); // everything of the old process settles (rejected after the cut)
   void log.close().catch(() => undefined);
+  disk.capacityBytes = Number.POSITIVE_INFINITY; // the restart finds room (opening on a full disk is not what this checks)
 
   const reopened = await openLog();
   try {

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
+import { StorageIoError } from '../../../../application/ports/partition-log.errors';
 import { PartitionLog, PartitionLogOptions, PartitionLogStore } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
 import { PartitionRef, partitionKey } from '../../../../domain/shared/ids';
@@ -16,6 +17,8 @@ export interface FilesystemPartitionLogStoreOptions {
   readonly highWatermarkCheckpointIntervalMs?: number;
   /** The file operations (default: Node's); tests pass a simulated disk (docs/testing.md). */
   readonly fs?: FileSystem;
+  /** Told of every failed write or sync of any log (metrics). */
+  readonly onIoError?: (error: StorageIoError) => void;
 }
 
 const DEFAULT_HW_CHECKPOINT_INTERVAL_MS = 5000;
@@ -48,6 +51,7 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
         onClosed: (closed) => {
           if (this.logs.get(key) === closed) this.logs.delete(key);
         },
+        ...(this.options.onIoError !== undefined ? { onIoError: this.options.onIoError } : {}),
       });
       this.logs.set(key, log);
       return log;

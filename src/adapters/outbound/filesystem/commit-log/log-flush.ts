@@ -66,7 +66,6 @@ export class LogFlusher {
    */
   async flush(jobs: readonly LogJob[]): Promise<() => void> {
     const written = new Set<Segment>();
-    let lastWritten = -1;
     const ends: [Segment, number][] = [];
     for (let i = 0; i < jobs.length; ) {
       const job = jobs[i]!;
@@ -76,12 +75,12 @@ export class LogFlusher {
         const appends = jobs.slice(i, end) as Extract<LogJob, { kind: 'append' }>[];
         ends.push([job.segment, await this.writeAppends(job.segment, appends)]);
         written.add(job.segment);
-        for (const a of appends) lastWritten = Math.max(lastWritten, Math.min(a.lastOffset, a.cap));
         i = end;
         continue;
       }
       // Structural jobs run alone (never overlapped), so earlier writes are complete: apply them now.
       for (const [segment, end] of ends.splice(0)) segment.writtenBytes = Math.max(segment.writtenBytes, end);
+      const lastWritten = lastAppendedBefore(jobs, i);
       if (lastWritten >= 0) this.hooks.onWritten(lastWritten);
       await this.runStructural(job);
       i++;
@@ -93,6 +92,10 @@ export class LogFlusher {
     if (epochs !== null) await writeLeaderEpochCheckpoint(this.fs, this.dir, epochs);
     return () => {
       for (const [segment, end] of ends) segment.writtenBytes = Math.max(segment.writtenBytes, end);
+      // Caps are read now, not when the bytes were written: a truncation while this flush finished
+      // (its epoch checkpoint, say) must not let what it removed count as written or durable
+      // (found by the power-loss tests).
+      const lastWritten = lastAppendedBefore(jobs, jobs.length);
       if (lastWritten < 0) return;
       this.hooks.onWritten(lastWritten);
       this.hooks.onDurable(lastWritten);
@@ -161,6 +164,16 @@ export class LogFlusher {
 
 const isAppendTo = (job: LogJob, segment: Segment): boolean => job.kind === 'append' && job.segment === segment;
 
+/** The last offset the appends among `jobs[0..end)` still stand for (a truncation caps them), -1 when none. */
+function lastAppendedBefore(jobs: readonly LogJob[], end: number): number {
+  let last = -1;
+  for (let i = 0; i < end; i++) {
+    const job = jobs[i]!;
+    if (job.kind === 'append') last = Math.max(last, Math.min(job.lastOffset, job.cap));
+  }
+  return last;
+}
+
 async function syncSegment(segment: Segment): Promise<void> {
   if (!segment.unsynced || segment.logFile === null) return;
   await segment.logFile.datasync();
@@ -178,7 +191,7 @@ async function writeIndex(segment: Segment, end: number): Promise<void> {
 }
 
 /** Seals a segment that stops being active: its data and index are flushed, the index handle closed. */
-async function seal(segment: Segment): Promise<void> {
+export async function seal(segment: Segment): Promise<void> {
   await writeIndex(segment, segment.index.count);
   await syncSegment(segment);
   if (segment.indexFile !== null) {
@@ -188,15 +201,17 @@ async function seal(segment: Segment): Promise<void> {
 }
 
 /** Truncates a segment's files to `count` entries ending at `position`; it becomes the active segment. */
-async function cut(segment: Segment, position: number, count: number): Promise<void> {
+export async function cut(segment: Segment, position: number, count: number): Promise<void> {
   assert(segment.logFile !== null, `${segment.logPath} is not open`);
   await segment.logFile.truncate(position);
   await segment.logFile.datasync();
+  // The index file may lag the log: cut it, never extend it (zero entries would be garbage).
+  const indexEntries = Math.min(segment.indexWrittenCount, count);
   await segment.openIndexForWrites();
-  await segment.indexFile!.truncate(count * INDEX_ENTRY_BYTES);
+  await segment.indexFile!.truncate(indexEntries * INDEX_ENTRY_BYTES);
   await segment.indexFile!.datasync();
   segment.writtenBytes = position;
   segment.submittedBytes = position;
-  segment.indexWrittenCount = Math.min(segment.indexWrittenCount, count);
+  segment.indexWrittenCount = indexEntries;
   segment.unsynced = false;
 }

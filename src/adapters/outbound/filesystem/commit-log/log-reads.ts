@@ -2,6 +2,7 @@
 import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
 import { PartitionLogOptions, RecordBatch } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
+import { EpochEntry } from '../../../codec/leader-epoch-cache';
 import { ENTRY_HEADER_BYTES, readEntryLeaderEpoch, scanMessageSet } from '../../../codec/message-set';
 import { readFully } from './file-io';
 import { Segment } from './segment';
@@ -48,6 +49,27 @@ export function verifiedBatch(buf: Buffer, from: number, expectedCount: number, 
   throw new SegmentCorruptedError(
     `${file}: entry at byte ${position + scan.validBytes} (offset ${from + scan.count}) failed validation: ${scan.defect ?? 'size mismatch with the index'}`,
   );
+}
+
+/**
+ * Checks a batch from the leader before it is written (CRC, layout, offsets from its first, the
+ * count it claims); throws `SegmentCorruptedError` when it fails. Returns the epochs newer than
+ * `lastEpoch` that start in it.
+ */
+export function validatedReplicatedBatch(batch: RecordBatch, lastEpoch: number): { lastOffset: number; epochStarts: EpochEntry[] } {
+  const epochStarts: EpochEntry[] = [];
+  let last = lastEpoch;
+  const scan = scanMessageSet(batch.bytes, batch.firstOffset, {
+    visit: (offset, pos) => {
+      const epoch = readEntryLeaderEpoch(batch.bytes, pos);
+      if (epoch > last) epochStarts.push({ epoch, startOffset: offset });
+      last = Math.max(last, epoch);
+    },
+  });
+  if (scan.defect !== null || scan.count === 0 || scan.count !== batch.count || scan.lastOffset !== batch.lastOffset) {
+    throw new SegmentCorruptedError(`replicated batch ${batch.firstOffset}-${batch.lastOffset} rejected: ${scan.defect ?? 'count mismatch'} at byte ${scan.validBytes}`);
+  }
+  return { lastOffset: scan.lastOffset, epochStarts };
 }
 
 export function assertOptions(o: PartitionLogOptions): void {

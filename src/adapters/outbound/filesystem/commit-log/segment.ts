@@ -49,6 +49,8 @@ export class Segment implements TimestampedSegment {
   unsynced = false;
   /** First offset of this segment that cannot be served (corrupt record, missing records); null when sound. */
   corruptFrom: number | null = null;
+  /** Its files were removed (retention, truncation). */
+  removed = false;
   private readers = 0;
   private onIdle: (() => void) | null = null;
   private readonly opening: Record<'syncWrites' | 'index', Promise<StorageFile> | null> = { syncWrites: null, index: null };
@@ -160,5 +162,6 @@ export class Segment implements TimestampedSegment {
     await this.close();
     await this.fs.remove(this.logPath);
     await this.fs.remove(this.indexPath);
+    this.removed = true;
   }
 }
