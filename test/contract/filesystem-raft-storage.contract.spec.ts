@@ -144,3 +144,22 @@ describe('FilesystemRaftStorage recovery', () => {
     expect((await readdir(dir)).sort()).toEqual([HARD_STATE_FILE, WAL_FILE, SNAPSHOT_FILE].sort());
   });
 });
+
+describe('FilesystemRaftStorage on a full disk', () => {
+  it('rejects a save with StorageIoError and takes the same save again once the disk has room', async () => {
+    const disk = new PowerLossFileSystem({ seed: 2 });
+    const storage = new FilesystemRaftStorage({ dir: '/data/raft', logger: capturingLogger(), fs: disk.mount() });
+    await storage.load();
+    await storage.save({ term: 1, vote: 'a', commit: 1 }, entriesOf(1, 2, 1));
+    disk.capacityBytes = disk.usedBytes() + 10; // part of the next write fits: a torn record is left behind
+    const save = () => storage.save({ term: 1, vote: 'a', commit: 3 }, entriesOf(3, 5, 1));
+    await expect(save()).rejects.toMatchObject({ name: 'StorageIoError', code: 'ENOSPC', retriable: true });
+    await expect(save()).rejects.toMatchObject({ code: 'ENOSPC' }); // still full
+    disk.capacityBytes = Number.POSITIVE_INFINITY;
+    await save();
+    await storage.close();
+    const reloaded = await new FilesystemRaftStorage({ dir: '/data/raft', logger: capturingLogger(), fs: disk.mount() }).load();
+    expect(reloaded.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5]);
+    expect(reloaded.hardState.commit).toBe(3);
+  });
+});

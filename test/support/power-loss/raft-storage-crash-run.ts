@@ -3,8 +3,9 @@
  * plan scenario 7: "no committed Raft entry lost"): the saves a Raft driver makes — appends,
  * conflicting suffixes from a new leader, hard-state changes, local compactions and snapshots
  * received from a leader — one after another, with the power cut at a random disk operation, then
- * `load` on what survived. `InMemoryRaftStorage` (same contract) gives the expected state after
- * each save. With k saves resolved and save k+1 under way at the cut:
+ * `load` on what survived; some saves meet a full disk, fail, and are retried once space is back,
+ * as the driver does. `InMemoryRaftStorage` (same contract) gives the expected state after each
+ * save. With k saves resolved and save k+1 under way at the cut:
  *
  * - `load` succeeds (nothing it calls corrupt may come out of a power cut);
  * - the hard state and the snapshot are those after save k or after save k+1;
@@ -44,10 +45,25 @@ export async function runRaftStorageCrash(seed: number): Promise<RaftCrashRunRes
     const save = nextSave(prng, states[states.length - 1]!, step);
     await model.save(...save);
     const after = await model.load();
-    try {
-      await storage.save(...save);
-    } catch {
-      inFlight = after; // the power went during this save
+    // Sometimes the disk is full for this save: it fails, space comes back, the driver retries it.
+    if (prng.nextInt(8) === 0) disk.capacityBytes = disk.usedBytes() + prng.nextInt(200);
+    const saved = await storage.save(...save).then(
+      () => true,
+      () => false,
+    );
+    disk.capacityBytes = Number.POSITIVE_INFINITY;
+    if (!saved && disk.crashes === 0) {
+      const retried = await storage.save(...save).then(
+        () => true,
+        (e: unknown) => (disk.crashes === 0 ? Promise.reject(new Error(`the retried save failed: ${String(e)}`)) : false),
+      );
+      if (retried) {
+        states.push(after);
+        continue;
+      }
+    }
+    if (!saved || disk.crashes > 0) {
+      inFlight = after; // the power went during this save (or its retry)
       break;
     }
     states.push(after);

@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../../../domain/consensus/raft';
 import { EMPTY_HARD_STATE } from '../../../../domain/consensus/raft';
 import { Logger } from '../../../../application/ports/logger.port';
+import { StorageIoError } from '../../../../application/errors/broker-errors';
 import { RaftStorage, RaftStorageCorruptedError } from '../../../../application/ports/raft-storage.port';
 import { mkdirDurable, readFileIfExists, writeFileAtomic, writeFully } from '../commit-log/file-io';
-import { FileSystem, StorageFile } from '../file-system';
+import { errorCode, FileSystem, StorageFile } from '../file-system';
 import { NodeFileSystem } from '../node-file-system';
 import { decodeEntry, decodeHardState, decodeSnapshot, encodeEntry, encodeHardState, encodeSnapshot, readFrame, WAL_RECORD_BYTES_MAX } from './raft-records';
 
@@ -30,6 +31,8 @@ export interface FilesystemRaftStorageOptions {
  *   `RaftStorageCorruptedError`: they cannot be cut back to something safe.
  * A snapshot rewrites the WAL (atomically, as above) with the entries it keeps; a crash between
  * the snapshot and the WAL rewrite is reconciled on `load` by the same rule.
+ * A failed write or sync (a full disk) rejects with `StorageIoError`; the next save first reads the
+ * files again, so the driver can retry the same save once the disk has room (docs/raft.md).
  */
 export class FilesystemRaftStorage implements RaftStorage {
   private readonly dir: string;
@@ -43,8 +46,8 @@ export class FilesystemRaftStorage implements RaftStorage {
   private offsets: number[] = [];
   private walBytes = 0;
   private state: 'new' | 'open' | 'closed' = 'new';
-  /** Set when a write failed half-way: the in-memory mirror may no longer match the files. */
-  private failure: unknown = null;
+  /** A write failed half-way: the in-memory mirror may not match the files, so the next save reads them again first. */
+  private stale = false;
   private serial: Promise<unknown> = Promise.resolve();
 
   constructor(options: FilesystemRaftStorageOptions) {
@@ -75,13 +78,13 @@ export class FilesystemRaftStorage implements RaftStorage {
   save(hardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): Promise<void> {
     return this.enqueue(async () => {
       if (this.state !== 'open') throw new Error(this.state === 'new' ? 'raft storage: load() must be called before save()' : 'raft storage is closed');
-      if (this.failure !== null) throw new Error(`raft storage failed earlier and refuses writes: ${String(this.failure)}`);
+      if (this.stale) await this.reread();
       const plan = this.plan(entries, snapshot); // throws on a contract breach, before any write
       try {
         await this.write(hardState, plan, snapshot);
       } catch (e) {
-        this.failure = e;
-        throw e;
+        this.stale = true;
+        throw this.ioError('failed to write or sync', e);
       }
     });
   }
@@ -106,8 +109,36 @@ export class FilesystemRaftStorage implements RaftStorage {
     if (this.state === 'open') return this.current();
     // Durably: a node whose hard state vanished with its directory could vote twice in a term.
     await mkdirDurable(this.fs, this.dir);
-    for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await this.fs.remove(this.file(`${name}.tmp`));
+    await this.readFiles();
+    this.state = 'open';
+    return this.current();
+  }
 
+  /**
+   * After a failed write, before the retried save: the files are the truth again (a torn WAL tail
+   * is cut, a snapshot that landed without its WAL rewrite is finished), with a fresh WAL handle.
+   * Damage found now is not an I/O failure and is thrown as it is (`RaftStorageCorruptedError`).
+   */
+  private async reread(): Promise<void> {
+    const wal = this.wal;
+    this.wal = null;
+    await wal?.close().catch(() => undefined);
+    try {
+      await this.readFiles();
+    } catch (e) {
+      throw e instanceof RaftStorageCorruptedError ? e : this.ioError('failed to read its files after a failed write', e);
+    }
+    this.stale = false;
+  }
+
+  private ioError(what: string, cause: unknown): StorageIoError {
+    const code = errorCode(cause);
+    return new StorageIoError(`raft storage ${this.dir} ${what} (${code})`, code, { cause });
+  }
+
+  /** Reads the files into the mirror (opening the WAL), with the repairs `load` documents. */
+  private async readFiles(): Promise<void> {
+    for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await this.fs.remove(this.file(`${name}.tmp`));
     const hardState = (await this.readSingleRecord(HARD_STATE_FILE, decodeHardState)) ?? EMPTY_HARD_STATE;
     this.snapshot = await this.readSingleRecord(SNAPSHOT_FILE, decodeSnapshot);
     const snapshotIndex = this.snapshot?.index ?? 0;
@@ -133,8 +164,6 @@ export class FilesystemRaftStorage implements RaftStorage {
         `the hard state commits index ${this.hardState.commit} but the log ends at ${lastIndex} (committed entries are lost)`,
       );
     }
-    this.state = 'open';
-    return this.current();
   }
 
   private current(): PersistedRaftState {
