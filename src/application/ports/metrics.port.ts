@@ -14,6 +14,16 @@ export interface PartitionMetrics {
   release(): void;
 }
 
+/** Which local storage an I/O error or failure is about. */
+export type StorageKind = 'partition-log' | 'metadata-log';
+
+/** Storages failed now (they refuse writes until they recovered by themselves). */
+export interface StorageFailureCounts {
+  readonly partitionLogs: number;
+  /** 1 while the metadata log's saves fail, else 0. */
+  readonly metadataLog: number;
+}
+
 export interface Metrics {
   partition(stream: string, partition: number): PartitionMetrics;
   subscriptionOpened(): void;
@@ -23,4 +33,8 @@ export interface Metrics {
   natsConnection(name: string, connected: boolean): void;
   /** Whether this server is the controller (the metadata Raft leader) now. */
   controller(active: boolean): void;
+  /** A write or sync to local storage failed; `code` is the system's (ENOSPC, EIO...). */
+  storageIoError(store: StorageKind, code: string): void;
+  /** Where the failed-storage gauges come from (read when metrics are collected). */
+  watchStorageFailures(read: () => StorageFailureCounts): void;
 }

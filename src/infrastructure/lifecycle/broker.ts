@@ -12,6 +12,7 @@ import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
 import { Logger } from '../../application/ports/logger.port';
+import { Metrics } from '../../application/ports/metrics.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
 import { FetchMetadataQuery } from '../../application/use-cases/fetch-metadata';
@@ -20,7 +21,7 @@ import { StreamAdminHandler } from '../../application/use-cases/stream-admin';
 import { SubscribeHandler } from '../../application/use-cases/subscribe';
 import { createApiHandlers } from '../../adapters/inbound/grpc/api-service';
 import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
-import { OperabilityHttpServer } from '../../adapters/inbound/http/operability-http-server';
+import { OperabilityHttpServer, Readiness } from '../../adapters/inbound/http/operability-http-server';
 import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
 import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
 import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/filesystem-raft-storage';
@@ -42,6 +43,7 @@ import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
 import { DataDirLock } from './data-dir-lock';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
+import { readinessOf } from './readiness';
 import { resolveServerId } from './server-id';
 
 export interface BrokerExtensions {
@@ -151,11 +153,15 @@ export class Broker {
     return this.http?.port ?? 0;
   }
 
-  /** /readyz: connected to NATS, metadata loaded, gRPC serving. */
-  readiness(): Record<string, boolean> {
-    const natsUp = this.natsUp.size > 0 && [...this.natsUp.values()].every(Boolean);
-    const metadataLoaded = this.container !== null && this.container.get(MetadataService).state.brokers.has(this.serverIdValue);
-    return { nats: natsUp, metadata: metadataLoaded, grpc: this.serving && this.stopped === null };
+  /** /readyz: connected to NATS, metadata loaded, gRPC serving, storage writable (readiness.ts). */
+  readiness(): Readiness {
+    return readinessOf({
+      natsUp: this.natsUp.size > 0 && [...this.natsUp.values()].every(Boolean),
+      metadataLoaded: this.container !== null && this.container.get(MetadataService).state.brokers.has(this.serverIdValue),
+      serving: this.serving && this.stopped === null,
+      partitionStorageFailures: this.container?.get(PartitionSupervisor).storageFailures() ?? [],
+      metadataStorageFailure: this.raftLog?.storageFailure ?? null,
+    });
   }
 
   async start(): Promise<void> {
@@ -224,7 +230,7 @@ export class Broker {
       peers: config.clustering.raftBootstrapPeers,
     });
     this.logger.info({ mode: plan.mode, voters: plan.voters }, 'metadata raft group');
-    const raftLog = await this.openRaftLog(raftDir, plan, raftConnection);
+    const raftLog = await this.openRaftLog(raftDir, plan, raftConnection, metrics);
     const clusterChannel = new NatsClusterChannel(raftConnection, config.clustering.namespace, this.logger.child({ component: 'cluster' }));
     this.clusterChannel = clusterChannel;
     const replicationConnection = await openNatsConnection(natsSettings, 'replication', this.logger, onConnected('replication'));
@@ -241,7 +247,7 @@ export class Broker {
     const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
     const container = createContainer(settingsFor(config.advertise.port), this.logger, [
       systemModule,
-      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
+      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore, (error) => metrics.storageIoError('partition-log', error.code)),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
       clusterModule(raftLog, clusterChannel, replication, this.raftContacts!),
     ], metrics);
@@ -264,6 +270,7 @@ export class Broker {
     const metadata = container.get(MetadataService);
     const supervisor = container.get(PartitionSupervisor);
     supervisor.watch();
+    metrics.watchStorageFailures(() => ({ partitionLogs: supervisor.storageFailures().length, metadataLog: raftLog.storageFailure === null ? 0 : 1 }));
     raftLog.setSnapshotSource(() => metadata.state);
     await metadata.start();
     const controller = container.get(ControllerRole);
@@ -318,7 +325,7 @@ export class Broker {
     return this.raftLog;
   }
 
-  private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: NatsConnection): Promise<RaftMetadataLog> {
+  private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: NatsConnection, metrics: Metrics): Promise<RaftMetadataLog> {
     const logger = this.logger.child({ component: 'raft' });
     const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger);
     this.raftTransport = transport;
@@ -337,6 +344,7 @@ export class Broker {
         transport: tracked,
         scheduler: new TimerScheduler(),
         logger,
+        onStorageIoError: (error) => metrics.storageIoError('metadata-log', error.code),
       },
       settings.options,
     );

@@ -2,9 +2,16 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Logger } from '../../../application/ports/logger.port';
 
-export interface ReadinessChecks {
+/** What /readyz reports. */
+export interface Readiness {
   /** Every check must pass for /readyz to answer 200. */
-  readonly checks: () => Record<string, boolean>;
+  readonly checks: Record<string, boolean>;
+  /** Why the failing checks fail, for operators (e.g. which partition's storage failed, and the error code). */
+  readonly reasons: readonly string[];
+}
+
+export interface ReadinessChecks {
+  readonly checks: () => Readiness;
 }
 
 export interface OperabilityHttpSettings {
@@ -17,8 +24,8 @@ export interface OperabilityHttpSettings {
 
 /**
  * The operability endpoints: `/healthz` (the process is alive), `/readyz` (connected to NATS,
- * metadata loaded, gRPC serving: 200, else 503, with the checks as JSON) and `/metrics`
- * (Prometheus). Nothing else is served.
+ * metadata loaded, gRPC serving, storage writable: 200, else 503, with the checks and the reasons
+ * as JSON) and `/metrics` (Prometheus). Nothing else is served (docs/operability.md).
  */
 export class OperabilityHttpServer {
   private readonly server: http.Server;
@@ -60,9 +67,9 @@ export class OperabilityHttpServer {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
       if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
       if (path === '/readyz') {
-        const checks = this.settings.readiness.checks();
+        const { checks, reasons } = this.settings.readiness.checks();
         const ready = Object.values(checks).every(Boolean);
-        return send(res, ready ? 200 : 503, 'application/json', `${JSON.stringify({ ready, checks })}\n`);
+        return send(res, ready ? 200 : 503, 'application/json', `${JSON.stringify({ ready, checks, reasons })}\n`);
       }
       if (path === '/metrics' && this.settings.metrics) {
         return send(res, 200, this.settings.metrics.contentType, await this.settings.metrics.render());

@@ -17,4 +17,6 @@ export class NoMetrics implements Metrics {
   partitionsRunning(): void {}
   natsConnection(): void {}
   controller(): void {}
+  storageIoError(): void {}
+  watchStorageFailures(): void {}
 }

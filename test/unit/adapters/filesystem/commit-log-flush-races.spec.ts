@@ -38,4 +38,30 @@ describe('FilesystemPartitionLog flush races', () => {
     expect(log.durableOffset).toBe(0);
     await log.close();
   });
+
+  it('keeps the lower cap when a second truncation lands while the same flush is under way', async () => {
+    const disk = new PowerLossFileSystem({ seed: 6, latencyMicrotasksMax: 0 });
+    const store = new FilesystemPartitionLogStore({ dataDir: '/data', logger: silent, fs: disk.mount() });
+    const log = await store.open(
+      { stream: 's', partition: 0 },
+      { segmentMaxBytes: 1 << 20, segmentMaxAgeMs: 0, retentionMaxBytes: 0, retentionMaxMessages: 0, retentionMaxAgeMs: 0, syncPolicy: 'always', syncIntervalMs: 10 },
+    );
+    let rewritten: Promise<unknown> | null = null;
+    disk.failWhen((op) => {
+      if (rewritten === null && op.kind === 'open' && op.path.endsWith('leader-epoch-checkpoint.tmp')) {
+        // All of the flush's records go, new ones take their offsets, then a truncation above them.
+        void log.truncateFrom(0);
+        const again = log.append(['n0', 'n1', 'n2', 'n3', 'n4'].map(record), 2n, 1);
+        rewritten = Promise.all([again.durable, log.truncateFrom(3)]);
+      }
+      return false;
+    }, 'UNUSED');
+    const old = log.append(['o0', 'o1', 'o2', 'o3', 'o4'].map(record), 1n, 1);
+    let durableWhenTheOldFlushCompleted: number | null = null;
+    await old.durable.then(() => (durableWhenTheOldFlushCompleted = log.durableOffset));
+    expect(durableWhenTheOldFlushCompleted).toBe(-1); // the new records were not written yet
+    await rewritten;
+    expect(log.durableOffset).toBe(2);
+    await log.close();
+  });
 });

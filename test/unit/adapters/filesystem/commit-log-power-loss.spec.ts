@@ -11,7 +11,7 @@
 import { SyncPolicy } from '../../../../src/application/ports/partition-log.port';
 import { CrashRunResult, runPartitionLogCrash } from '../../../support/power-loss/partition-log-crash-run';
 
-const SEEDS: Record<SyncPolicy, number> = { always: 4000, interval: 1500, never: 1500 };
+const SEEDS: Record<SyncPolicy, number> = { always: 10000, interval: 3000, never: 3000 };
 /** Seeds per test, well inside jest's timeout on a loaded machine. */
 const SEEDS_PER_TEST = 1000;
 

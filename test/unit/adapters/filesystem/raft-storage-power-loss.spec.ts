@@ -8,9 +8,9 @@
  */
 import { RaftCrashRunResult, runRaftStorageCrash } from '../../../support/power-loss/raft-storage-crash-run';
 
-const SEEDS = 6000;
+const SEEDS = 12000;
 /** Seeds per test, well inside jest's timeout on a loaded machine. */
-const SEEDS_PER_TEST = 1500;
+const SEEDS_PER_TEST = 2000;
 
 async function runOrExplain(seed: number): Promise<RaftCrashRunResult> {
   try {

@@ -277,7 +277,8 @@ export class FilesystemPartitionLog implements PartitionLog {
   async truncateFrom(offset: number): Promise<void> {
     this.checkWritable();
     assertOffset(offset, 'truncation offset');
-    for (const pending of this.writer.pending()) if (pending.kind === 'append' && pending.lastOffset >= offset) pending.cap = offset - 1;
+    // Caps only go down: an append already capped by an earlier, lower truncation stays capped there.
+    for (const pending of this.writer.pending()) if (pending.kind === 'append' && pending.lastOffset >= offset) pending.cap = Math.min(pending.cap, offset - 1);
     const job = this.cutInMemory(offset);
     this.durable = Math.min(this.durable, offset - 1);
     const hwLowered = this.hw >= offset;
