@@ -12,31 +12,17 @@ import { RaftStorage } from '../../../src/application/ports/raft-storage.port';
 import { InMemoryRaftStorage } from '../../../src/adapters/outbound/memory/in-memory-raft-storage';
 import { InMemoryRaftHub } from '../../../src/adapters/outbound/memory/in-memory-raft-transport';
 import { TimerScheduler } from '../../../src/adapters/outbound/system/timer-scheduler';
-import type { Entry, HardState, PersistedRaftState, RaftConfig, Snapshot } from '../../../src/domain/consensus/raft';
+import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../../src/domain/consensus/raft';
 import { MetadataProposal } from '../../../src/domain/metadata/metadata-proposal';
-import { Mulberry32Prng } from '../../../src/domain/shared/prng';
 import { silentLogger } from '../../support/memory-broker';
 import { waitFor } from '../../support/ports';
+import { testRaftConfig } from '../../support/raft-configs';
 
 const scheduler = new TimerScheduler();
 const options: RaftMetadataLogOptions = { tickMs: 5, messagesQueuedMax: 4096, proposalsQueuedMax: 64, proposeTimeoutMs: 4000, snapshotThreshold: 0 };
 const proposal = (id: string): MetadataProposal => ({ proposalId: id, events: [], expectations: [] });
 const ids = (entries: readonly MetadataLogEntry[]): string[] => entries.flatMap((e) => (e.kind === 'proposal' ? [e.proposal.proposalId] : []));
 
-const raftConfig = (id: string, voters: string[], seed: number): RaftConfig => ({
-  id,
-  voters,
-  electionTicks: 10,
-  heartbeatTicks: 2,
-  preVote: true,
-  checkQuorum: true,
-  prng: new Mulberry32Prng(seed),
-  appendEntriesMax: 64,
-  inflightMessagesMax: 16,
-  entryBytesMax: 1024 * 1024,
-  uncommittedEntriesMax: 1024,
-  committedEntriesPerReadyMax: 64,
-});
 
 /** In-memory Raft storage on a disk that can be full: saves fail with ENOSPC and nothing of them lands. */
 class FlakyRaftStorage implements RaftStorage {
@@ -72,7 +58,7 @@ function node(hub: InMemoryRaftHub, id: string, voters: string[], seed: number):
   const storage = new FlakyRaftStorage();
   const ioErrors: StorageIoError[] = [];
   const log = new RaftMetadataLog(
-    { config: raftConfig(id, voters, seed), storage, transport: hub.connect(id), scheduler, logger: silentLogger, onStorageIoError: (e) => ioErrors.push(e) },
+    { config: testRaftConfig(id, voters, seed), storage, transport: hub.connect(id), scheduler, logger: silentLogger, onStorageIoError: (e) => ioErrors.push(e) },
     options,
   );
   const seen: MetadataLogEntry[] = [];

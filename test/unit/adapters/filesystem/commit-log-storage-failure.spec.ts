@@ -12,20 +12,13 @@ import { FilesystemPartitionLogStore } from '../../../../src/adapters/outbound/f
 import { decodeMessageSet } from '../../../../src/adapters/codec/message-set';
 import { seededPrng } from '../../../../src/domain/shared/prng';
 import { PowerLossFileSystem } from '../../../support/power-loss/power-loss-file-system';
+import { contractOptions } from '../../../contract/partition-log-contract-support';
 
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 const ref = { stream: 'full', partition: 0 };
 const record = (value: string): NewRecord => ({ key: null, value: Buffer.from(value), headers: null, subject: 's', reply: '' });
-const options = (syncPolicy: SyncPolicy = 'always', more: Partial<PartitionLogOptions> = {}): PartitionLogOptions => ({
-  segmentMaxBytes: 1 << 20,
-  segmentMaxAgeMs: 0,
-  retentionMaxBytes: 0,
-  retentionMaxMessages: 0,
-  retentionMaxAgeMs: 0,
-  syncPolicy,
-  syncIntervalMs: 100,
-  ...more,
-});
+const options = (syncPolicy: SyncPolicy = 'always', more: Partial<PartitionLogOptions> = {}): PartitionLogOptions =>
+  contractOptions({ syncPolicy, syncIntervalMs: 100, ...more });
 
 async function values(log: PartitionLog, maxOffset = log.newestOffset): Promise<string[]> {
   const out: string[] = [];
