@@ -25,7 +25,7 @@ export class PayloadTooLargeError extends BrokerError {
 export class StorageIoError extends BrokerError {
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: string = 'UNKNOWN',
     options: { cause?: unknown } = {},
   ) {
     super(message, { retriable: true, cause: options.cause });
