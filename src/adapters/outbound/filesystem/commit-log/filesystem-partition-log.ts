@@ -324,7 +324,7 @@ export class FilesystemPartitionLog implements PartitionLog {
       this.context.logger.error({ err: e, dir: this.context.dir }, 'could not flush the partition log while closing');
     }
     await this.hwCheckpoint.idle();
-    for (const segment of this.segments) await segment.close();
+    for (const segment of [...this.segments, ...this.retired]) await segment.close();
     this.context.onClosed(this);
   }
 
