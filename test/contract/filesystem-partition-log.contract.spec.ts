@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Logger } from '../../src/application/ports/logger.port';
 import { FilesystemPartitionLogStore } from '../../src/adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
 import { describePartitionLogContract } from './partition-log.contract';
+import { PowerLossFileSystem } from '../support/power-loss/power-loss-file-system';
 
 const silentLogger: Logger = {
   debug: () => undefined,
@@ -22,3 +23,16 @@ describePartitionLogContract('filesystem', async () => {
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
 });
+
+// The same adapter on the simulated disk of the power-loss tests: the disk behaves like Node's for
+// everything the contract checks, and it can be made full (power cuts:
+// test/unit/adapters/filesystem/commit-log-power-loss.spec.ts).
+describePartitionLogContract('filesystem on the power-loss disk', async () => {
+  const disk = new PowerLossFileSystem({ seed: 1 });
+  const make = () => new FilesystemPartitionLogStore({ dataDir: '/data', logger: silentLogger, fs: disk.mount() });
+  const storageFaults = {
+    fill: () => void (disk.capacityBytes = disk.usedBytes()),
+    free: () => void (disk.capacityBytes = Number.POSITIVE_INFINITY),
+  };
+  return { store: make(), reopen: async () => make(), cleanup: async () => undefined, storageFaults };
+}, { storageFaults: true });

@@ -11,6 +11,7 @@ import {
 } from '../../src/adapters/outbound/filesystem/raft/filesystem-raft-storage';
 import { encodeEntry, encodeSnapshot } from '../../src/adapters/outbound/filesystem/raft/raft-records';
 import { aSnapshot, describeRaftStorageContract, entriesOf } from './raft-storage.contract';
+import { PowerLossFileSystem } from '../support/power-loss/power-loss-file-system';
 
 /** A logger that records its warnings. */
 function capturingLogger(warnings: string[] = []): Logger & { warnings: string[] } {
@@ -29,6 +30,14 @@ describeRaftStorageContract('filesystem', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'liftbridge-raft-contract-'));
   const make = () => new FilesystemRaftStorage({ dir, logger: capturingLogger() });
   return { storage: make(), reopen: async () => make(), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+// The same adapter on the simulated disk of the power-loss tests: the disk behaves like Node's for
+// everything the contract checks (power cuts: test/unit/adapters/filesystem/raft-storage-power-loss.spec.ts).
+describeRaftStorageContract('filesystem on the power-loss disk', async () => {
+  const disk = new PowerLossFileSystem({ seed: 1 });
+  const make = () => new FilesystemRaftStorage({ dir: '/data/raft', logger: capturingLogger(), fs: disk.mount() });
+  return { storage: make(), reopen: async () => make(), cleanup: async () => undefined };
 });
 
 describe('FilesystemRaftStorage recovery', () => {
@@ -133,5 +142,24 @@ describe('FilesystemRaftStorage recovery', () => {
     await storage.close();
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(dir)).sort()).toEqual([HARD_STATE_FILE, WAL_FILE, SNAPSHOT_FILE].sort());
+  });
+});
+
+describe('FilesystemRaftStorage on a full disk', () => {
+  it('rejects a save with StorageIoError and takes the same save again once the disk has room', async () => {
+    const disk = new PowerLossFileSystem({ seed: 2 });
+    const storage = new FilesystemRaftStorage({ dir: '/data/raft', logger: capturingLogger(), fs: disk.mount() });
+    await storage.load();
+    await storage.save({ term: 1, vote: 'a', commit: 1 }, entriesOf(1, 2, 1));
+    disk.capacityBytes = disk.usedBytes() + 10; // part of the next write fits: a torn record is left behind
+    const save = () => storage.save({ term: 1, vote: 'a', commit: 3 }, entriesOf(3, 5, 1));
+    await expect(save()).rejects.toMatchObject({ name: 'StorageIoError', code: 'ENOSPC', retriable: true });
+    await expect(save()).rejects.toMatchObject({ code: 'ENOSPC' }); // still full
+    disk.capacityBytes = Number.POSITIVE_INFINITY;
+    await save();
+    await storage.close();
+    const reloaded = await new FilesystemRaftStorage({ dir: '/data/raft', logger: capturingLogger(), fs: disk.mount() }).load();
+    expect(reloaded.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5]);
+    expect(reloaded.hardState.commit).toBe(3);
   });
 });

@@ -10,6 +10,8 @@ export interface PartitionLogContractHarness {
   readonly store: PartitionLogStore;
   readonly reopen?: () => Promise<PartitionLogStore>;
   readonly cleanup: () => Promise<void>;
+  /** Makes the store's disk full and frees it again (runners that pass `{ storageFaults: true }`). */
+  readonly storageFaults?: { fill(): void; free(): void };
 }
 
 export type MakePartitionLogStore = () => Promise<PartitionLogContractHarness>;

@@ -9,6 +9,8 @@
  *
  * `makeStore` is called once per test and must return a fresh, empty store. `reopen` (optional)
  * returns a store over the same data, as after a restart; tests close their logs before calling it.
+ * A runner that can make the disk full passes `{ storageFaults: true }` and returns
+ * `storageFaults` in the harness: the storage-failure section then runs too.
  * Numbers cited as "Go <Test>" are the behaviours pinned by Liftbridge's tests (spec §12.1, §12.3).
  */
 import { AssertionError } from '../../src/domain/shared/assert';
@@ -29,10 +31,11 @@ import {
   values,
 } from './partition-log-contract-support';
 import { describeReplicationContract, describeRetentionContract } from './partition-log-sections.contract';
+import { describeStorageFailureContract } from './partition-log-storage-failure.contract';
 
 export * from './partition-log-contract-support';
 
-export function describePartitionLogContract(name: string, makeStore: MakePartitionLogStore): void {
+export function describePartitionLogContract(name: string, makeStore: MakePartitionLogStore, capabilities: { storageFaults?: boolean } = {}): void {
   describe(`PartitionLog contract: ${name}`, () => {
     let harness: PartitionLogContractHarness;
     let ref: PartitionRef;
@@ -68,6 +71,7 @@ export function describePartitionLogContract(name: string, makeStore: MakePartit
         expect(log.lastLeaderEpoch).toBe(0);
         expect(log.isReadonly).toBe(false);
         expect(log.closedReason).toBeNull();
+        expect(log.storageFailure).toBeNull();
         expect(await log.read(0, 100, 1 << 20)).toBeNull();
         expect(log.earliestOffsetAtOrAfter(100n)).toBe(0);
         expect(log.latestOffsetAtOrBefore(100n)).toBeNull();
@@ -306,6 +310,7 @@ export function describePartitionLogContract(name: string, makeStore: MakePartit
 
     describeRetentionContract(context);
     describeReplicationContract(context);
+    if (capabilities.storageFaults === true) describeStorageFailureContract(context);
 
     describe('lifecycle', () => {
       it('refuses every call after close, and close is idempotent', async () => {

@@ -64,7 +64,7 @@ export class MetadataGateway {
       await this.delay(Math.min(RETRY_DELAY_MS, Math.max(deadline - this.clock.nowMs(), 0)));
     }
     this.logger.warn({ command: command.type, reason: lastReason, timeoutMs }, 'metadata command timed out');
-    throw new MetadataTimeoutError(timeoutMs);
+    throw new MetadataTimeoutError(timeoutMs, lastReason);
   }
 
   /** Waits until this server applied `index` (the controller's change reached us), or the deadline. */

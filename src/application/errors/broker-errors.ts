@@ -20,3 +20,16 @@ export class PayloadTooLargeError extends BrokerError {
 
 /** NATS could not be reached (start-up gave up, or the failure is not one that waiting cures). */
 export class NatsUnavailableError extends BrokerError {}
+/**
+ * A write or sync to local storage failed (`code`: the system's error code, e.g. `ENOSPC`, `EIO`).
+ * Retriable: the storage that failed recovers by itself once the cause is gone (docs/storage.md).
+ */
+export class StorageIoError extends BrokerError {
+  constructor(
+    message: string,
+    readonly code: string = 'UNKNOWN',
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, { retriable: true, cause: options.cause });
+  }
+}

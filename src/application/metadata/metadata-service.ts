@@ -41,8 +41,9 @@ export interface AppliedSnapshot {
 export type AppliedEntry = AppliedProposal | AppliedSnapshot;
 
 export class MetadataTimeoutError extends BrokerError {
-  constructor(ms: number) {
-    super(`metadata operation timed out after ${ms} ms`, { retriable: true });
+  /** `reason`: why the last attempt was not accepted, when known (e.g. the controller's storage failed). */
+  constructor(ms: number, reason?: string) {
+    super(`metadata operation timed out after ${ms} ms${reason === undefined ? '' : ` (last attempt: ${reason})`}`, { retriable: true });
   }
 }
 

@@ -1,25 +1,15 @@
 import { Subscription } from 'rxjs';
 import { RaftNode } from '../../domain/consensus/raft';
-import type { ConfChange, Entry, EntryData, PersistedRaftState, ProposalPosition, ProposeError, RaftConfig, RaftMessage, RaftStatus, Snapshot } from '../../domain/consensus/raft';
+import type { ConfChange, Entry, EntryData, PersistedRaftState, ProposalPosition, ProposeError, RaftConfig, RaftMessage, RaftStatus, Ready, Snapshot } from '../../domain/consensus/raft';
 import type { Result } from '../../domain/shared/result';
-import { BrokerError } from '../errors/broker-errors';
+import { StorageIoError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
 import type { RaftStorage } from '../ports/raft-storage.port';
 import type { RaftTransport } from '../ports/raft-transport.port';
+import { RaftCompactionIndexError, RaftDriverStoppedError, RaftProposalQueueFullError, RaftStorageFailedError, SaveRetryInterrupted } from './raft-driver-errors';
+import { SaveRetryDelay } from './save-retry-delay';
 
-/** The proposal queue is full: the caller should back off and retry. */
-export class RaftProposalQueueFullError extends BrokerError {
-  constructor(readonly proposalsQueuedMax: number) {
-    super(`raft proposal queue is full (${proposalsQueuedMax} queued)`, { retriable: true });
-  }
-}
-
-/** The driver is not running (not started yet, stopping, stopped, or failed). */
-export class RaftDriverStoppedError extends BrokerError {
-  constructor(state: string) {
-    super(`raft driver is ${state}`, { retriable: true });
-  }
-}
+export { RaftCompactionIndexError, RaftDriverStoppedError, RaftProposalQueueFullError, RaftStorageFailedError };
 
 export interface RaftDriverOptions {
   /** Wall time of one Raft tick; `RaftConfig.electionTicks`/`heartbeatTicks` count these. */
@@ -39,8 +29,16 @@ export interface RaftDriverHandlers {
   onCommitted(entries: readonly Entry[]): void;
   /** A snapshot received from the leader: the state machine must restore it. Absent: the driver fails. */
   onSnapshot?(snapshot: Snapshot): void;
-  /** The driver failed (storage error or a handler throw): it stopped and refuses further work. */
+  /** The driver failed (a handler throw, damaged storage, a broken contract): it stopped and refuses further work. */
   onFailure?(error: unknown): void;
+  /**
+   * A save failed with `StorageIoError` (a full disk): the driver keeps the Ready, refuses
+   * proposals and retries the save after `retryInMs` (called again for every failed retry, with
+   * `first` false).
+   */
+  onStorageFailure?(error: StorageIoError, retryInMs: number, first: boolean): void;
+  /** A retried save succeeded: the driver resumed. */
+  onStorageRecovered?(): void;
 }
 
 /**
@@ -71,16 +69,6 @@ type Input =
       readonly reject: (error: unknown) => void;
     };
 
-/** `compact(index, …)` was handled when the node had applied a different index: nothing was compacted. */
-export class RaftCompactionIndexError extends BrokerError {
-  constructor(
-    readonly index: number,
-    readonly appliedIndex: number,
-  ) {
-    super(`cannot compact the raft log at ${index}: the applied index is ${appliedIndex}`, { retriable: true });
-  }
-}
-
 type DriverState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 /**
@@ -102,6 +90,10 @@ export class RaftDriver {
   private inbound: Subscription | null = null;
   private persistedValue: PersistedRaftState | null = null;
   private snapshotIndexValue = 0;
+  private storageFailureValue: StorageIoError | null = null;
+  private readonly saveRetry: SaveRetryDelay;
+  /** The proposal whose Ready is being handled: told at once when its save stalls. */
+  private inHand: ProposeInput | null = null;
   /** Inbound messages dropped because the queue was full. */
   messagesDropped = 0;
 
@@ -112,7 +104,9 @@ export class RaftDriver {
     private readonly scheduler: Scheduler,
     private readonly options: RaftDriverOptions,
     private readonly handlers: RaftDriverHandlers,
-  ) {}
+  ) {
+    this.saveRetry = new SaveRetryDelay(scheduler);
+  }
 
   get state(): DriverState {
     return this.stateValue;
@@ -126,6 +120,11 @@ export class RaftDriver {
   /** The index of the latest snapshot persisted (loaded, received from the leader, or taken by `compact`); 0 without one. */
   get snapshotIndex(): number {
     return this.snapshotIndexValue;
+  }
+
+  /** Why saves fail now (the driver retries them), or null while storage works. */
+  get storageFailure(): StorageIoError | null {
+    return this.storageFailureValue;
   }
 
   /** The node's status, or null before start. */
@@ -148,6 +147,7 @@ export class RaftDriver {
     try {
       await this.drain();
     } catch (error) {
+      if (error instanceof SaveRetryInterrupted) throw new RaftDriverStoppedError('stopping');
       this.fail(error);
       throw error;
     } finally {
@@ -168,7 +168,8 @@ export class RaftDriver {
    * `RaftProposalQueueFullError` when the queue is full and `RaftDriverStoppedError` when not running.
    */
   propose(data: EntryData, accepted?: (position: ProposalPosition) => void): Promise<Result<ProposalPosition, ProposeError>> {
-    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    const refused = this.refusal();
+    if (refused !== null) return Promise.reject(refused);
     if (this.proposalsQueued >= this.options.proposalsQueuedMax) return Promise.reject(new RaftProposalQueueFullError(this.options.proposalsQueuedMax));
     return new Promise((resolve, reject) => {
       this.proposalsQueued++;
@@ -182,7 +183,8 @@ export class RaftDriver {
    * rejects like `propose`; the change takes effect on each node when its entry is applied.
    */
   proposeConfChange(change: ConfChange, accepted?: (position: ProposalPosition) => void): Promise<Result<ProposalPosition, ProposeError>> {
-    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    const refused = this.refusal();
+    if (refused !== null) return Promise.reject(refused);
     if (this.proposalsQueued >= this.options.proposalsQueuedMax) return Promise.reject(new RaftProposalQueueFullError(this.options.proposalsQueuedMax));
     return new Promise((resolve, reject) => {
       this.proposalsQueued++;
@@ -215,7 +217,8 @@ export class RaftDriver {
   }
 
   private enqueueCompaction(index: number | 'applied', capture: SnapshotCapture): Promise<Snapshot | null> {
-    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    const refused = this.refusal();
+    if (refused !== null) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: 'compact', index, capture, resolve, reject });
       this.pump();
@@ -229,9 +232,10 @@ export class RaftDriver {
     this.pump();
   }
 
-  /** Cancels ticks, stops receiving, and waits for the queued inputs to be handled. Idempotent. */
+  /** Cancels ticks, stops receiving, and waits for the queued inputs to be handled (a stalled save is given up). Idempotent. */
   async stop(): Promise<void> {
     if (this.stateValue === 'running' || this.stateValue === 'new' || this.stateValue === 'starting') this.stateValue = 'stopping';
+    this.saveRetry.interrupt();
     this.ticker?.cancel();
     this.ticker = null;
     this.inbound?.unsubscribe();
@@ -277,10 +281,21 @@ export class RaftDriver {
         await this.handle(input);
       }
     } catch (error) {
-      this.fail(error);
+      if (!(error instanceof SaveRetryInterrupted)) this.fail(error);
+      else {
+        this.refuseQueued(new RaftDriverStoppedError(this.stateValue));
+        this.queue.length = 0;
+      }
     } finally {
       this.settle();
     }
+  }
+
+  /** Why a new proposal or compaction is refused now, or null. */
+  private refusal(): Error | null {
+    if (this.stateValue !== 'running') return new RaftDriverStoppedError(this.stateValue);
+    if (this.storageFailureValue !== null) return new RaftStorageFailedError(this.storageFailureValue);
+    return null;
   }
 
   /** The loop stopped running: wake whoever waits for it (stop). */
@@ -315,11 +330,14 @@ export class RaftDriver {
         }
         const result = input.kind === 'propose' ? node.propose(input.data) : node.proposeConfChange(input.change);
         if (result.ok) input.accepted?.(result.value);
+        this.inHand = input;
         try {
           await this.drain();
         } catch (error) {
           input.reject(error);
           throw error;
+        } finally {
+          this.inHand = null;
         }
         input.resolve(result);
         return;
@@ -330,8 +348,9 @@ export class RaftDriver {
           snapshot = await this.compactNow(node, input.index, input.capture);
         } catch (error) {
           input.reject(error);
-          // A refused index is the caller's race, not a failure; anything else (storage) fails the driver.
-          if (error instanceof RaftCompactionIndexError) return;
+          // A refused index is the caller's race, and a snapshot that could not be saved (a full
+          // disk) is only a compaction put off: the stored log still holds everything.
+          if (error instanceof RaftCompactionIndexError || error instanceof StorageIoError) return;
           throw error;
         }
         input.resolve(snapshot);
@@ -365,9 +384,7 @@ export class RaftDriver {
     const node = this.node;
     if (node === null) return;
     for (let ready = node.ready(); ready !== null; ready = node.ready()) {
-      if (ready.hardState !== undefined || ready.entries.length > 0 || ready.snapshot !== undefined) {
-        await this.storage.save(ready.hardState, ready.entries, ready.snapshot);
-      }
+      if (ready.hardState !== undefined || ready.entries.length > 0 || ready.snapshot !== undefined) await this.persist(ready);
       if (ready.messages.length > 0) this.transport.send(ready.messages);
       if (ready.snapshot !== undefined) {
         this.snapshotIndexValue = ready.snapshot.index;
@@ -379,6 +396,54 @@ export class RaftDriver {
     }
   }
 
+  /**
+   * Saves the Ready, and while storage fails (`StorageIoError`), keeps it un-advanced and retries
+   * the same save with a back-off: Raft lets a node stall (it just does not answer); nothing is
+   * sent or applied before the save succeeded (docs/raft.md "Storage failures").
+   */
+  private async persist(ready: Ready): Promise<void> {
+    for (;;) {
+      try {
+        await this.storage.save(ready.hardState, ready.entries, ready.snapshot);
+      } catch (error) {
+        if (!(error instanceof StorageIoError)) throw error;
+        this.stalled(error);
+        if (!(await this.saveRetry.wait())) throw new SaveRetryInterrupted('raft driver stopped while a save was failing');
+        continue;
+      }
+      this.saveRetry.reset();
+      if (this.storageFailureValue !== null) {
+        this.storageFailureValue = null;
+        this.handlers.onStorageRecovered?.();
+      }
+      return;
+    }
+  }
+
+  /** A save failed: refuse what waits (the proposal in hand may still be committed later), report it. */
+  private stalled(error: StorageIoError): void {
+    const first = this.storageFailureValue === null;
+    this.storageFailureValue = error;
+    if (first) {
+      this.inHand?.reject(new RaftStorageFailedError(error, 'this proposal may still be committed once it recovers'));
+      this.refuseQueued(new RaftStorageFailedError(error));
+    }
+    this.handlers.onStorageFailure?.(error, this.saveRetry.nextMs, first);
+  }
+
+  /** Rejects the queued proposals and compactions (ticks and messages stay). */
+  private refuseQueued(error: Error): void {
+    const kept: Input[] = [];
+    for (const input of this.queue.splice(0)) {
+      if (input.kind === 'propose' || input.kind === 'conf-change') {
+        this.proposalsQueued--;
+        input.reject(error);
+      } else if (input.kind === 'compact') input.reject(error);
+      else kept.push(input);
+    }
+    this.queue.push(...kept);
+  }
+
   private fail(error: unknown): void {
     if (this.stateValue === 'failed') return;
     this.stateValue = 'failed';
@@ -386,11 +451,9 @@ export class RaftDriver {
     this.ticker = null;
     this.inbound?.unsubscribe();
     this.inbound = null;
-    for (const input of this.queue.splice(0)) {
-      if (input.kind === 'propose' || input.kind === 'conf-change' || input.kind === 'compact') input.reject(new RaftDriverStoppedError('failed'));
-    }
+    this.refuseQueued(new RaftDriverStoppedError('failed'));
+    this.queue.length = 0;
     this.messagesQueued = 0;
-    this.proposalsQueued = 0;
     this.tickQueued = false;
     this.handlers.onFailure?.(error);
   }

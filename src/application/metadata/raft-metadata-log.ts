@@ -5,13 +5,13 @@ import { decodeMetadataSnapshot, encodeMetadataSnapshot } from '../../domain/met
 import { MetadataState } from '../../domain/metadata/metadata-state';
 import { assert } from '../../domain/shared/assert';
 import type { Result } from '../../domain/shared/result';
-import { BrokerError } from '../errors/broker-errors';
+import { BrokerError, StorageIoError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
 import type { MetadataLog, MetadataLogEntry } from '../ports/metadata-log.port';
 import type { RaftStorage } from '../ports/raft-storage.port';
 import type { RaftTransport } from '../ports/raft-transport.port';
-import { RaftDriver, RaftDriverOptions } from './raft-driver';
+import { RaftDriver, RaftDriverOptions, RaftStorageFailedError } from './raft-driver';
 
 const SCHEMA_VERSION = 1;
 
@@ -76,6 +76,8 @@ export interface RaftMetadataLogDeps {
   readonly transport: RaftTransport;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
+  /** Told of every failed save (metrics). */
+  readonly onStorageIoError?: (error: StorageIoError) => void;
 }
 
 interface Waiter {
@@ -151,7 +153,14 @@ export class RaftMetadataLog implements MetadataLog {
       onCommitted: (entries) => this.onCommitted(entries),
       onSnapshot: (snapshot) => this.onSnapshot(snapshot),
       onFailure: (error) => this.onFailure(error),
+      onStorageFailure: (error, retryInMs, first) => this.onStorageFailure(error, retryInMs, first),
+      onStorageRecovered: () => this.logger.info({}, 'metadata log storage recovered: saves succeed again'),
     });
+  }
+
+  /** Why the Raft storage fails to save now (the driver retries), or null while it works. */
+  get storageFailure(): StorageIoError | null {
+    return this.driver.storageFailure;
   }
 
   get isLeader(): boolean {
@@ -323,7 +332,10 @@ export class RaftMetadataLog implements MetadataLog {
       .then((snapshot) => {
         if (snapshot !== null) this.logger.debug({ index: snapshot.index, term: snapshot.term }, 'metadata log compacted');
       })
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'metadata log compaction failed'))
+      .catch((error: unknown) => {
+        if (error instanceof StorageIoError) this.deps.onStorageIoError?.(error);
+        this.logger.warn({ err: error }, 'metadata log compaction failed');
+      })
       .finally(() => {
         this.compacting = false;
       });
@@ -347,6 +359,17 @@ export class RaftMetadataLog implements MetadataLog {
       return null;
     }
     return data;
+  }
+
+  /**
+   * A save failed (a full disk): the driver stalls and retries it. Proposals waiting for their
+   * entries are told now rather than at their timeout; those entries may still be committed later.
+   */
+  private onStorageFailure(error: StorageIoError, retryInMs: number, first: boolean): void {
+    this.deps.onStorageIoError?.(error);
+    if (first) this.logger.error({ err: error, code: error.code, retryInMs }, 'metadata log storage failed: proposals are refused until a retried save succeeds');
+    else this.logger.warn({ code: error.code, retryInMs }, 'metadata log storage still fails; retrying the save');
+    this.rejectWaiters(new RaftStorageFailedError(error, 'the outcome of this proposal is unknown (it may still be committed once it recovers)'));
   }
 
   private onFailure(error: unknown): void {

@@ -1,7 +1,7 @@
 import { PartitionRef } from '../../domain/shared/ids';
 import { Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
-import { LogClosedError } from '../ports/partition-log.errors';
+import { LogClosedError, StorageIoError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
 import { EpochEnd, ReplicationTransport, ReplicationUnavailableError } from '../ports/replication-transport.port';
 import { FollowerRepair } from './follower-repair';
@@ -25,6 +25,8 @@ export interface PartitionFollowerDeps {
 
 /** Pause after a failed fetch (leader not there yet, or gone): the controller is choosing another. */
 const RETRY_DELAY_MS = 50;
+/** How often a follower whose log failed to write checks whether it recovered (docs/storage.md). */
+const STORAGE_RECHECK_MS = 250;
 /** KIP-279 rounds: each one moves our last epoch back; a log has few epochs, so this bound is never reached in practice. */
 const TRUNCATION_ROUNDS_MAX = 64;
 /** Pause between repair attempts that could not get a good copy (the leader may be handing over). */
@@ -36,7 +38,9 @@ const REPAIR_RETRY_MS = 1000;
  * then fetch in a loop — each request reports our newest *durable* offset, so the leader counts a
  * record as replicated only once it is on our disk — append the leader's entries verbatim, and take
  * the leader's high watermark (never beyond what we hold). Records of its log found damaged are
- * repaired from the leader first (`FollowerRepair`).
+ * repaired from the leader first (`FollowerRepair`). When our log fails to write (a full disk),
+ * the follower waits until the log recovered by itself and starts over (it dropped what was not
+ * durable); meanwhile the leader sees it fall behind.
  */
 export class PartitionFollower {
   private stopped = false;
@@ -74,6 +78,19 @@ export class PartitionFollower {
   }
 
   private async run(): Promise<void> {
+    for (;;) {
+      try {
+        return await this.replicate();
+      } catch (error) {
+        if (!(error instanceof StorageIoError) || this.stopped) throw error;
+        this.deps.logger.warn({ err: error, code: error.code }, 'follower log cannot write: waiting for it to recover');
+        while (!this.stopped && this.deps.log.storageFailure !== null && this.deps.log.closedReason === null) await this.delay(STORAGE_RECHECK_MS);
+        if (this.stopped || this.deps.log.closedReason !== null) return;
+      }
+    }
+  }
+
+  private async replicate(): Promise<void> {
     await this.truncateDivergentTail();
     const { log, transport } = this.deps;
     const { ref, self, leaderEpoch, fetchTimeoutMs } = this.options;

@@ -3,6 +3,7 @@ import { Subscription } from 'rxjs';
 import { PartitionState } from '../../domain/partition/partition-state';
 import { partitionKey, PartitionRef } from '../../domain/shared/ids';
 import { StreamState } from '../../domain/stream/stream-state';
+import { StorageIoError } from '../errors/broker-errors';
 import { AppliedEntry, AppliedSnapshot, MetadataService } from '../metadata/metadata-service';
 import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
@@ -126,6 +127,19 @@ export class PartitionSupervisor {
   /** Partitions with damaged records on this server: for operators (GET /partitions/damaged). */
   damagedPartitions(): DamagedPartitionReport[] {
     return this.damage.report();
+  }
+
+  /**
+   * The partitions whose log cannot write now (a full disk), with why: they refuse appends until
+   * their log recovered by itself (readiness and metrics read this; docs/operability.md).
+   */
+  storageFailures(): { readonly ref: PartitionRef; readonly failure: StorageIoError }[] {
+    const failed: { ref: PartitionRef; failure: StorageIoError }[] = [];
+    for (const r of this.running.values()) {
+      const failure = r.log.storageFailure;
+      if (failure !== null) failed.push({ ref: { stream: r.state.stream, partition: r.state.id }, failure });
+    }
+    return failed;
   }
 
   /** Received timestamps, also for paused partitions. */

@@ -21,6 +21,16 @@ export interface PartitionMetrics {
   release(): void;
 }
 
+/** Which local storage an I/O error or failure is about. */
+export type StorageKind = 'partition-log' | 'metadata-log';
+
+/** Storages failed now (they refuse writes until they recovered by themselves). */
+export interface StorageFailureCounts {
+  readonly partitionLogs: number;
+  /** 1 while the metadata log's saves fail, else 0. */
+  readonly metadataLog: number;
+}
+
 export interface Metrics {
   partition(stream: string, partition: number): PartitionMetrics;
   subscriptionOpened(): void;
@@ -36,4 +46,8 @@ export interface Metrics {
   messageDropped(kind: string, reason: string): void;
   /** Whether another server announces itself as a bootstrap seed in our namespace (docs/cluster.md). */
   seedConflict(active: boolean): void;
+  /** A write or sync to local storage failed; `code` is the system's (ENOSPC, EIO...). */
+  storageIoError(store: StorageKind, code: string): void;
+  /** Where the failed-storage gauges come from (read when metrics are collected). */
+  watchStorageFailures(read: () => StorageFailureCounts): void;
 }

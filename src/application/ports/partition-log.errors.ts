@@ -1,4 +1,6 @@
-import { BrokerError } from '../errors/broker-errors';
+import { BrokerError, StorageIoError } from '../errors/broker-errors';
+
+export { StorageIoError };
 
 /** The log was closed (or deleted) while the caller used it. */
 export class LogClosedError extends BrokerError {
@@ -32,6 +34,3 @@ export class RecordDamagedError extends SegmentCorruptedError {
     super(`record at offset ${offset} is damaged on this server: ${detail}`);
   }
 }
-
-/** A write or fsync failed; the log refuses further appends instead of acknowledging unsynced data. */
-export class StorageIoError extends BrokerError {}

@@ -1,4 +1,5 @@
 import { PartitionRef } from '../../domain/shared/ids';
+import type { StorageIoError } from '../errors/broker-errors';
 
 /**
  * The partition commit log: a published extension point (docs/custom-storage.md). Every adapter
@@ -14,8 +15,7 @@ import { PartitionRef } from '../../domain/shared/ids';
  *
  * Errors thrown (see `partition-log.errors.ts`): `LogClosedError`, `LogReadonlyError`,
  * `OffsetOutOfRangeError`, `SegmentCorruptedError` (not retriable; `RecordDamagedError` when a read
- * reaches a damaged record), `StorageIoError` (I/O failure;
- * the log goes offline and refuses further appends rather than acknowledging what it could not sync).
+ * reaches a damaged record), `StorageIoError` (a write or sync failed: see `storageFailure`).
  */
 export interface PartitionLog {
   readonly ref: PartitionRef;
@@ -37,6 +37,15 @@ export interface PartitionLog {
    * A new array whenever it changes, so callers may keep the one they saw and compare identity.
    */
   readonly damaged: readonly OffsetRange[];
+  /**
+   * Null while the log can write. After a write or sync failed (a full disk: code `ENOSPC`), the
+   * failure, until the log has recovered by itself: meanwhile `append`, `appendReplicated`,
+   * `truncateFrom` and `enforceRetention` throw it at once (and the appends in flight rejected
+   * with it), while reads of what is durable keep working. Recovering drops what was not durable
+   * (it was never acknowledged), so the log continues right after `durableOffset`. An adapter that
+   * cannot fail this way always answers null. (docs/storage.md, docs/custom-storage.md)
+   */
+  readonly storageFailure: StorageIoError | null;
 
   /**
    * Leader append. Assigns consecutive offsets from `newestOffset + 1` synchronously (the returned

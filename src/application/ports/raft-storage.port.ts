@@ -15,8 +15,10 @@ import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../domai
  *
  * Errors thrown: `RaftStorageCorruptedError` from `load` when a file that cannot be cut back to a
  * valid prefix (hard state, snapshot, or a log that lost committed entries) is damaged — a node must
- * never silently start empty; plain `Error`s for I/O failures and for calls that break the
- * contract below (a gap in the entries, a snapshot older than the stored one, use after `close`).
+ * never silently start empty; `StorageIoError` when a write or sync failed (a full disk): nothing
+ * of that save may be counted on, and the same save may be retried (the driver does, with a
+ * back-off, until it succeeds: docs/raft.md "Storage failures"); plain `Error`s for calls that break
+ * the contract below (a gap in the entries, a snapshot older than the stored one, use after `close`).
  */
 export interface RaftStorage {
   /**

@@ -14,6 +14,7 @@ import { PartitionSupervisor } from '../../application/partitions/partition-supe
 import { NatsUnavailableError } from '../../application/errors/broker-errors';
 import { DamagedPartitionReport } from '../../application/partitions/damage-monitor';
 import { Logger } from '../../application/ports/logger.port';
+import { Metrics } from '../../application/ports/metrics.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
 import { FetchMetadataQuery } from '../../application/use-cases/fetch-metadata';
@@ -22,7 +23,7 @@ import { StreamAdminHandler } from '../../application/use-cases/stream-admin';
 import { SubscribeHandler } from '../../application/use-cases/subscribe';
 import { createApiHandlers } from '../../adapters/inbound/grpc/api-service';
 import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
-import { OperabilityHttpServer } from '../../adapters/inbound/http/operability-http-server';
+import { OperabilityHttpServer, Readiness } from '../../adapters/inbound/http/operability-http-server';
 import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
 import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
 import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/filesystem-raft-storage';
@@ -52,6 +53,7 @@ import { startOperabilityHttp } from './operability-http';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
 import { replicationMaxBytesProblem } from './replication-size-check';
+import { readinessOf } from './readiness';
 import { resolveServerId } from './server-id';
 
 export interface BrokerExtensions {
@@ -170,21 +172,17 @@ export class Broker {
     return this.container === null ? [] : this.container.get(PartitionSupervisor).damagedPartitions();
   }
 
-  /** /readyz: connected to NATS, metadata loaded, gRPC serving, no other bootstrap seed heard. */
-  readiness(): Record<string, boolean> {
-    const natsUp = this.natsUp.size > 0 && [...this.natsUp.values()].every(Boolean);
-    const metadataLoaded = this.container !== null && this.container.get(MetadataService).state.brokers.has(this.serverIdValue);
-    return { nats: natsUp, metadata: metadataLoaded, grpc: this.serving && this.stopped === null, bootstrap: this.seedConflict === null };
-  }
-
-  /** Why failing /readyz checks fail, where a check has more to say than false. */
-  readinessReasons(): Record<string, string> {
-    const reasons: Record<string, string> = {};
-    if (this.natsUnreachable !== null) reasons['nats'] = this.natsUnreachable;
-    if (this.seedConflict !== null) {
-      reasons['bootstrap'] = `server ${this.seedConflict} also announces itself as a bootstrap seed in namespace ${this.config.clustering.namespace}`;
-    }
-    return reasons;
+  /** /readyz: NATS reached and connected, metadata loaded, gRPC serving, storage writable, no other seed (readiness.ts). */
+  readiness(): Readiness {
+    return readinessOf({
+      natsUp: this.natsUp.size > 0 && [...this.natsUp.values()].every(Boolean),
+      natsUnreachable: this.natsUnreachable,
+      metadataLoaded: this.container !== null && this.container.get(MetadataService).state.brokers.has(this.serverIdValue),
+      serving: this.serving && this.stopped === null,
+      partitionStorageFailures: this.container?.get(PartitionSupervisor).storageFailures() ?? [],
+      metadataStorageFailure: this.raftLog?.storageFailure ?? null,
+      otherSeed: this.seedConflict === null ? null : { serverId: this.seedConflict, namespace: this.config.clustering.namespace },
+    });
   }
 
   async start(): Promise<void> {
@@ -210,7 +208,7 @@ export class Broker {
     this.http = await startOperabilityHttp(
       config.http,
       metrics,
-      { checks: () => this.readiness(), reasons: () => this.readinessReasons() },
+      { checks: () => this.readiness() },
       () => this.damagedPartitions(),
       this.logger,
     );
@@ -282,7 +280,7 @@ export class Broker {
       peers: config.clustering.raftBootstrapPeers,
     });
     this.logger.info({ mode: plan.mode, voters: plan.voters }, 'metadata raft group');
-    const raftLog = await this.openRaftLog(raftDir, plan, raftInternal, internal.drops('raft'));
+    const raftLog = await this.openRaftLog(raftDir, plan, raftInternal, internal.drops('raft'), metrics);
     const clusterChannel = new NatsClusterChannel(raftInternal, config.clustering.namespace, this.logger.child({ component: 'cluster' }), internal.drops('cluster'));
     this.clusterChannel = clusterChannel;
     const replicationConnection = await openNats('replication');
@@ -300,7 +298,7 @@ export class Broker {
     const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
     const container = createContainer(settingsFor(config.advertise.port), this.logger, [
       systemModule,
-      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore),
+      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore, (error) => metrics.storageIoError('partition-log', error.code)),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
       clusterModule(raftLog, clusterChannel, replication, this.raftContacts!),
     ], metrics);
@@ -323,6 +321,7 @@ export class Broker {
     const metadata = container.get(MetadataService);
     const supervisor = container.get(PartitionSupervisor);
     supervisor.watch();
+    metrics.watchStorageFailures(() => ({ partitionLogs: supervisor.storageFailures().length, metadataLog: raftLog.storageFailure === null ? 0 : 1 }));
     raftLog.setSnapshotSource(() => metadata.state);
     if (config.logging.recovery) logReplayedMetadata(metadata.applied$, this.logger.child({ component: 'recovery' }));
     await metadata.start();
@@ -364,7 +363,7 @@ export class Broker {
     return this.raftLog;
   }
 
-  private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: InternalNatsConnection, drops: DroppedMessageLog): Promise<RaftMetadataLog> {
+  private async openRaftLog(raftDir: string, plan: RaftBootstrapPlan, connection: InternalNatsConnection, drops: DroppedMessageLog, metrics: Metrics): Promise<RaftMetadataLog> {
     const logger = raftLogger(this.logger.child({ component: 'raft' }), this.config.logging.raft);
     const transport = new NatsRaftTransport(connection, this.config.clustering.namespace, this.serverIdValue, logger, drops);
     this.raftTransport = transport;
@@ -383,6 +382,7 @@ export class Broker {
         transport: tracked,
         scheduler: new TimerScheduler(),
         logger,
+        onStorageIoError: (error) => metrics.storageIoError('metadata-log', error.code),
       },
       settings.options,
     );

@@ -25,7 +25,7 @@ describe('operability HTTP endpoints', () => {
       expect(await get(httpPort, '/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
       const ready = await get(httpPort, '/readyz');
       expect(ready.status).toBe(200);
-      expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, bootstrap: true } });
+      expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, storage: true, bootstrap: true }, reasons: [] });
 
       await call(client.createStream, client, { name: 'observed', subject: 'observed.subject' });
       for (let i = 0; i < 5; i++) await call(client.publish, client, { stream: 'observed', value: Buffer.from(`m${i}`), expectedOffset: -1n });
@@ -44,6 +44,8 @@ describe('operability HTTP endpoints', () => {
       expect(sample(metrics.body, 'liftbridge_publish_ack_latency_seconds_count')).toBe(5);
       expect(sample(metrics.body, 'liftbridge_nats_connected{connection="streams"}')).toBe(1);
       expect(sample(metrics.body, 'liftbridge_metadata_controller')).toBe(1);
+      expect(sample(metrics.body, 'liftbridge_storage_failed{store="partition-log"}')).toBe(0);
+      expect(sample(metrics.body, 'liftbridge_storage_failed{store="metadata-log"}')).toBe(0);
 
       sub.cancel();
       await sub.done;

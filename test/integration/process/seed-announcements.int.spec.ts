@@ -82,9 +82,9 @@ describe('a server started with --raft-bootstrap-seed', () => {
     await announceJunk(subjects);
     await waitFor(async () => (await get(httpPort, '/readyz')).status === 503, 5000, '/readyz to report the conflict');
     expect(broker.running).toBe(true);
-    const ready = JSON.parse((await get(httpPort, '/readyz')).body) as { checks: Record<string, boolean>; reasons: Record<string, string> };
+    const ready = JSON.parse((await get(httpPort, '/readyz')).body) as { checks: Record<string, boolean>; reasons: string[] };
     expect(ready.checks['bootstrap']).toBe(false);
-    expect(ready.reasons['bootstrap']).toContain('server intruder also announces itself as a bootstrap seed');
+    expect(ready.reasons).toContainEqual(expect.stringContaining('bootstrap: server intruder also announces itself as a bootstrap seed'));
     await waitFor(async () => (await droppedAnnouncements(httpPort)) === 2, 5000, 'the two invalid announcements counted');
     expect((await get(httpPort, '/metrics')).body).toContain('liftbridge_bootstrap_seed_conflict 1');
     await stillServes(broker, 'after-junk');
@@ -102,7 +102,7 @@ describe('a server started with --raft-bootstrap-seed', () => {
     await waitFor(async () => (await droppedAnnouncements(httpPort)) === 3, 5000, 'the three unsigned announcements counted');
     const ready = await get(httpPort, '/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, bootstrap: true } });
+    expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, storage: true, bootstrap: true }, reasons: [] });
     await stillServes(broker, 'signed-only');
     expect(broker.logs).not.toContain('intruder');
     expect(await broker.stop()).toEqual({ code: 0, signal: null });

@@ -113,6 +113,9 @@ export class CrashablePartitionLog implements PartitionLog {
     this.checkUsable();
     return this.inner.repairDamaged(batch);
   }
+  get storageFailure(): null {
+    return null;
+  }
   get lastLeaderEpoch(): number {
     return this.inner.lastLeaderEpoch;
   }

@@ -6,29 +6,16 @@ import { MetadataLogEntry } from '../../../src/application/ports/metadata-log.po
 import { InMemoryRaftStorage } from '../../../src/adapters/outbound/memory/in-memory-raft-storage';
 import { InMemoryRaftHub, InMemoryRaftTransport } from '../../../src/adapters/outbound/memory/in-memory-raft-transport';
 import { TimerScheduler } from '../../../src/adapters/outbound/system/timer-scheduler';
-import type { Entry, RaftConfig } from '../../../src/domain/consensus/raft';
+import type { Entry } from '../../../src/domain/consensus/raft';
 import { decodeMetadataSnapshot } from '../../../src/domain/metadata/metadata-snapshot';
-import { Mulberry32Prng } from '../../../src/domain/shared/prng';
 import { createStream } from '../../support/metadata-mothers';
 import { memorySettings, silentLogger } from '../../support/memory-broker';
+import { testRaftConfig } from '../../support/raft-configs';
 
 const DEADLINE_MS = 8000;
 const scheduler = new TimerScheduler();
 
-const raftConfig = (id: string, voters: readonly string[], seed: number): RaftConfig => ({
-  id,
-  voters,
-  electionTicks: 10,
-  heartbeatTicks: 2,
-  preVote: true,
-  checkQuorum: true,
-  prng: new Mulberry32Prng(seed),
-  appendEntriesMax: 64,
-  inflightMessagesMax: 16,
-  entryBytesMax: 1024 * 1024,
-  uncommittedEntriesMax: 1024,
-  committedEntriesPerReadyMax: 64,
-});
+const raftConfig = testRaftConfig;
 
 const options: RaftMetadataLogOptions = { tickMs: 5, messagesQueuedMax: 4096, proposalsQueuedMax: 64, proposeTimeoutMs: 4000, snapshotThreshold: 5 };
 

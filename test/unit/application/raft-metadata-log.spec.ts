@@ -7,28 +7,15 @@ import { InMemoryRaftHub, InMemoryRaftTransport } from '../../../src/adapters/ou
 import { TimerScheduler } from '../../../src/adapters/outbound/system/timer-scheduler';
 import type { Entry, RaftConfig } from '../../../src/domain/consensus/raft';
 import { MetadataProposal } from '../../../src/domain/metadata/metadata-proposal';
-import { Mulberry32Prng } from '../../../src/domain/shared/prng';
 import { createStream } from '../../support/metadata-mothers';
 import { memorySettings, silentLogger } from '../../support/memory-broker';
+import { testRaftConfig } from '../../support/raft-configs';
 
 const IDS = ['a', 'b', 'c'];
 const DEADLINE_MS = 5000;
 const scheduler = new TimerScheduler();
 
-const raftConfig = (id: string, seed: number): RaftConfig => ({
-  id,
-  voters: IDS,
-  electionTicks: 10,
-  heartbeatTicks: 2,
-  preVote: true,
-  checkQuorum: true,
-  prng: new Mulberry32Prng(seed),
-  appendEntriesMax: 64,
-  inflightMessagesMax: 16,
-  entryBytesMax: 1024 * 1024,
-  uncommittedEntriesMax: 1024,
-  committedEntriesPerReadyMax: 64,
-});
+const raftConfig = (id: string, seed: number): RaftConfig => testRaftConfig(id, IDS, seed);
 
 const options: RaftMetadataLogOptions = { tickMs: 5, messagesQueuedMax: 4096, proposalsQueuedMax: 64, proposeTimeoutMs: 4000, snapshotThreshold: 0 };
 

@@ -2,11 +2,16 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Logger } from '../../../application/ports/logger.port';
 
-export interface ReadinessChecks {
+/** What /readyz reports. */
+export interface Readiness {
   /** Every check must pass for /readyz to answer 200. */
-  readonly checks: () => Record<string, boolean>;
-  /** Why failing checks fail, by check name (shown as `reasons` when not empty). */
-  readonly reasons?: () => Record<string, string>;
+  readonly checks: Record<string, boolean>;
+  /** Why the failing checks fail, for operators (e.g. which partition's storage failed, and the error code). */
+  readonly reasons: readonly string[];
+}
+
+export interface ReadinessChecks {
+  readonly checks: () => Readiness;
 }
 
 export interface OperabilityHttpSettings {
@@ -21,9 +26,9 @@ export interface OperabilityHttpSettings {
 
 /**
  * The operability endpoints: `/healthz` (the process is alive), `/readyz` (connected to NATS,
- * metadata loaded, gRPC serving: 200, else 503, with the checks as JSON), `/metrics`
- * (Prometheus) and `/partitions/damaged` (partitions holding damaged records, as JSON). Nothing
- * else is served.
+ * metadata loaded, gRPC serving, storage writable: 200, else 503, with the checks and the reasons
+ * as JSON), `/metrics` (Prometheus) and `/partitions/damaged` (partitions holding damaged records,
+ * as JSON). Nothing else is served (docs/operability.md).
  */
 export class OperabilityHttpServer {
   private readonly server: http.Server;
@@ -65,11 +70,9 @@ export class OperabilityHttpServer {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
       if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
       if (path === '/readyz') {
-        const checks = this.settings.readiness.checks();
+        const { checks, reasons } = this.settings.readiness.checks();
         const ready = Object.values(checks).every(Boolean);
-        const reasons = this.settings.readiness.reasons?.() ?? {};
-        const body = Object.keys(reasons).length > 0 ? { ready, checks, reasons } : { ready, checks };
-        return send(res, ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
+        return send(res, ready ? 200 : 503, 'application/json', `${JSON.stringify({ ready, checks, reasons })}\n`);
       }
       if (path === '/partitions/damaged' && this.settings.damagedPartitions) {
         return send(res, 200, 'application/json', `${JSON.stringify({ partitions: this.settings.damagedPartitions() })}\n`);

@@ -106,6 +106,11 @@ export class InMemoryPartitionLog implements PartitionLog {
     return this.closed;
   }
 
+  /** Memory does not fail (an allocation failure ends the process). */
+  get storageFailure(): null {
+    return null;
+  }
+
   get lastLeaderEpoch(): number {
     return this.epochs.lastEpoch;
   }

@@ -22,4 +22,6 @@ export class NoMetrics implements Metrics {
   controller(): void {}
   messageDropped(): void {}
   seedConflict(): void {}
+  storageIoError(): void {}
+  watchStorageFailures(): void {}
 }

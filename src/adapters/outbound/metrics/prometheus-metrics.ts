@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Metrics, PartitionMetrics, RefusalReason } from '../../../application/ports/metrics.port';
+import { Metrics, PartitionMetrics, RefusalReason, StorageFailureCounts, StorageKind } from '../../../application/ports/metrics.port';
 
 const REFUSAL_REASONS: readonly RefusalReason[] = ['too_large', 'incorrect_offset', 'append_failed'];
 const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -28,6 +28,15 @@ export class PrometheusMetrics implements Metrics {
   private readonly dropped = new Counter({ name: 'liftbridge_dropped_messages_total', help: 'Messages dropped: refused input (bad signature, malformed, misaddressed) or not sent', labelNames: ['kind', 'reason'], registers: [this.registry] });
   private readonly seedConflictGauge = new Gauge({ name: 'liftbridge_bootstrap_seed_conflict', help: '1 while another server announces itself as a bootstrap seed in this namespace', registers: [this.registry] });
   private readonly nats = new Gauge({ name: 'liftbridge_nats_connected', help: '1 while the NATS connection is up', labelNames: ['connection'], registers: [this.registry] });
+  private readonly storageIoErrors = new Counter({ name: 'liftbridge_storage_io_errors_total', help: 'Failed writes or syncs to local storage, by store and error code', labelNames: ['store', 'code'], registers: [this.registry] });
+  private readonly storageFailed = new Gauge({
+    name: 'liftbridge_storage_failed',
+    help: 'Storages failed now (partition logs refusing appends; 1 while metadata log saves fail), recovering by themselves',
+    labelNames: ['store'],
+    registers: [this.registry],
+    collect: () => this.collectStorageFailures(),
+  });
+  private readStorageFailures: (() => StorageFailureCounts) | null = null;
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -93,5 +102,19 @@ export class PrometheusMetrics implements Metrics {
 
   seedConflict(active: boolean): void {
     this.seedConflictGauge.set(active ? 1 : 0);
+  }
+
+  storageIoError(store: StorageKind, code: string): void {
+    this.storageIoErrors.labels({ store, code }).inc();
+  }
+
+  watchStorageFailures(read: () => StorageFailureCounts): void {
+    this.readStorageFailures = read;
+  }
+
+  private collectStorageFailures(): void {
+    const counts = this.readStorageFailures?.() ?? { partitionLogs: 0, metadataLog: 0 };
+    this.storageFailed.labels({ store: 'partition-log' }).set(counts.partitionLogs);
+    this.storageFailed.labels({ store: 'metadata-log' }).set(counts.metadataLog);
   }
 }

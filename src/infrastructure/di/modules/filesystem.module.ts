@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { Logger } from '../../../application/ports/logger.port';
+import { StorageIoError } from '../../../application/errors/broker-errors';
 import { PartitionLogStore } from '../../../application/ports/partition-log.port';
 import { TOKENS } from '../../../application/tokens';
 import { FilesystemPartitionLogStore } from '../../../adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
@@ -8,12 +9,14 @@ import { FilesystemPartitionLogStore } from '../../../adapters/outbound/filesyst
 export interface StorageContext {
   readonly dataDir: string;
   readonly logger: Logger;
+  /** Report every failed write or sync here (the `liftbridge_storage_io_errors_total` metric). */
+  readonly onIoError: (error: StorageIoError) => void;
 }
 
 export type PartitionLogStoreFactory = (context: StorageContext) => PartitionLogStore;
 
-export const filesystemPartitionLogStore: PartitionLogStoreFactory = ({ dataDir, logger }) =>
-  new FilesystemPartitionLogStore({ dataDir, logger });
+export const filesystemPartitionLogStore: PartitionLogStoreFactory = ({ dataDir, logger, onIoError }) =>
+  new FilesystemPartitionLogStore({ dataDir, logger, onIoError });
 
 /**
  * Partition logs under the data directory (the metadata log is the cluster module's). The partition-log
@@ -23,7 +26,8 @@ export const filesystemModule = (
   dataDir: string,
   logger: Logger,
   partitionLogStore: PartitionLogStoreFactory = filesystemPartitionLogStore,
+  onIoError: (error: StorageIoError) => void = () => undefined,
 ): ContainerModule =>
   new ContainerModule(({ bind }) => {
-    bind(TOKENS.PartitionLogStore).toConstantValue(partitionLogStore({ dataDir, logger: logger.child({ component: 'commit-log' }) }));
+    bind(TOKENS.PartitionLogStore).toConstantValue(partitionLogStore({ dataDir, logger: logger.child({ component: 'commit-log' }), onIoError }));
   });

@@ -2,6 +2,7 @@
  * Durability behaviour of the filesystem log that the contract cannot see: when `durable` settles
  * under each sync policy, group commit, the failed state, the on-disk layout and checkpoints.
  * fsync and write are observed (and held back) by wrapping FileHandle methods, never by sleeping.
+ * Recovery from a failed write: commit-log-storage-failure.spec.ts.
  */
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -170,7 +171,7 @@ describe('FilesystemPartitionLog durability', () => {
     expect(log.durableOffset).toBe(100);
   });
 
-  it('fails for good when a durable write fails: pending and later appends are refused', async () => {
+  it('fails when a durable write fails: pending and later appends are refused (until it recovers: commit-log-storage-failure.spec.ts)', async () => {
     const log = await open(options('always'));
     await log.append([record('ok')], 1n, 1).durable;
     jest.spyOn(proto, 'writev').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
@@ -181,7 +182,8 @@ describe('FilesystemPartitionLog durability', () => {
     expect(log.durableOffset).toBe(0);
     expect(() => log.append([record('later')], 4n, 1)).toThrow(StorageIoError);
     await expect(log.truncateFrom(0)).rejects.toBeInstanceOf(StorageIoError);
-    expect(lines.some((l) => l.level === 'error' && l.msg.includes('refusing further appends'))).toBe(true);
+    expect(log.storageFailure).toMatchObject({ code: 'EIO' });
+    expect(lines.some((l) => l.level === 'error' && l.msg.includes('refusing appends until the storage recovers'))).toBe(true);
     await log.close();
     expect(() => log.append([record('closed')], 5n, 1)).toThrow(LogClosedError);
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Segment } from '../../../../src/adapters/outbound/filesystem/commit-log/segment';
 import { SegmentIndex } from '../../../../src/adapters/outbound/filesystem/commit-log/segment-index';
+import { NodeFileSystem } from '../../../../src/adapters/outbound/filesystem/node-file-system';
 import { openDescriptorsUnder } from '../../../support/open-descriptors';
 
 /**
@@ -25,7 +26,7 @@ describe('Segment write handles', () => {
   });
 
   it('opens the O_DSYNC handle once when asked concurrently, and close() releases it', async () => {
-    const segment = new Segment(dir, 0, new SegmentIndex());
+    const segment = new Segment(new NodeFileSystem(), dir, 0, new SegmentIndex());
     await segment.create();
     const handles = await Promise.all([segment.openSyncWrites(), segment.openSyncWrites(), segment.openSyncWrites()]);
     expect(new Set(handles).size).toBe(1);
@@ -36,7 +37,7 @@ describe('Segment write handles', () => {
   });
 
   it('opens the index handle once when asked concurrently', async () => {
-    const segment = new Segment(dir, 0, new SegmentIndex());
+    const segment = new Segment(new NodeFileSystem(), dir, 0, new SegmentIndex());
     await segment.create();
     await segment.closeIndex(); // a sealed segment: the index handle is gone until a write needs it
     expect(descriptorsOn(segment.indexPath)).toBe(0);

@@ -1,4 +1,4 @@
-import { FileHandle } from 'node:fs/promises';
+import { StorageFile } from '../file-system';
 import {
   ENTRY_HEADER_BYTES,
   ENTRY_LEADER_EPOCH_POS,
@@ -53,7 +53,7 @@ export interface SegmentScanSink {
  * write: incomplete record, zeros, garbage to the end), to be cut. Found → the records in between
  * are damaged but the log goes on: they are kept as placeholders and the scan resumes there.
  */
-export async function scanSegmentLog(file: FileHandle, fileSize: number, startPos: number, startOffset: number, sink: SegmentScanSink): Promise<SegmentLogScan> {
+export async function scanSegmentLog(file: StorageFile, fileSize: number, startPos: number, startOffset: number, sink: SegmentScanSink): Promise<SegmentLogScan> {
   let pos = startPos;
   let expected = startOffset;
   let count = 0;
@@ -103,7 +103,7 @@ export interface IntactEntry {
  * to the end of the file (a damaged size field). Reads 1 MiB at a time, plus one candidate entry
  * when it is larger; a candidate is never larger than the bytes left in the file.
  */
-export async function findNextIntactEntry(file: FileHandle, fileSize: number, defectPos: number, expected: number, minEpoch: number): Promise<IntactEntry | null> {
+export async function findNextIntactEntry(file: StorageFile, fileSize: number, defectPos: number, expected: number, minEpoch: number): Promise<IntactEntry | null> {
   if (fileSize - defectPos >= ENTRY_HEADER_BYTES) {
     const header = await readFully(file, defectPos, ENTRY_HEADER_BYTES);
     const declared = header.readUInt32BE(ENTRY_SIZE_POS);
@@ -140,7 +140,7 @@ function plausibleHeader(buf: Buffer, at: number, bytesLeft: number, distance: n
 
 /** The entry at `position` when it is a plausible successor of the damaged record `expected` and intact. */
 async function intactAt(
-  file: FileHandle,
+  file: StorageFile,
   fileSize: number,
   defectPos: number,
   position: number,

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
 import { OffsetRange } from '../../../../application/ports/partition-log.port';
 import { scanMessageSet } from '../../../codec/message-set';
+import { FileSystem } from '../file-system';
 import { readFully, writeFileAtomic } from './file-io';
 import { lastSegmentAtOrBefore } from './log-reads';
 import { Segment } from './segment';
@@ -36,10 +36,10 @@ export function parseDamagedRecords(text: string): OffsetRange[] {
 }
 
 /** The checkpoint's ranges that still hold damaged records in `segments` (empty when there is no file). */
-export async function loadDamagedRecords(dir: string, segments: readonly Segment[], logger: Logger): Promise<OffsetRange[]> {
+export async function loadDamagedRecords(fs: FileSystem, dir: string, segments: readonly Segment[], logger: Logger): Promise<OffsetRange[]> {
   let text: string;
   try {
-    text = await readFile(join(dir, DAMAGED_RECORDS_CHECKPOINT), 'utf8');
+    text = (await fs.readFile(join(dir, DAMAGED_RECORDS_CHECKPOINT))).toString('utf8');
   } catch {
     return [];
   }
@@ -66,6 +66,6 @@ async function stillDamaged(range: OffsetRange, segments: readonly Segment[]): P
 }
 
 /** Replaces the checkpoint with `ranges` (atomic replace). */
-export function writeDamagedRecords(dir: string, ranges: readonly OffsetRange[]): Promise<void> {
-  return writeFileAtomic(dir, join(dir, DAMAGED_RECORDS_CHECKPOINT), formatDamagedRecords(ranges));
+export function writeDamagedRecords(fs: FileSystem, dir: string, ranges: readonly OffsetRange[]): Promise<void> {
+  return writeFileAtomic(fs, dir, join(dir, DAMAGED_RECORDS_CHECKPOINT), formatDamagedRecords(ranges));
 }

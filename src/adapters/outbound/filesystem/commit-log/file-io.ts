@@ -1,11 +1,8 @@
-import { constants } from 'node:fs';
-import { FileHandle, open, rename, rm } from 'node:fs/promises';
-
-/** Open for positional reads and writes, creating the file if needed (no O_APPEND: we pick positions). */
-export const READ_WRITE_CREATE = constants.O_RDWR | constants.O_CREAT;
+import { dirname } from 'node:path';
+import { FileSystem, StorageFile } from '../file-system';
 
 /** Reads exactly `length` bytes at `position`; a short file is an error (the caller clamps first). */
-export async function readFully(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+export async function readFully(handle: StorageFile, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
@@ -17,7 +14,7 @@ export async function readFully(handle: FileHandle, position: number, length: nu
 }
 
 /** Writes every buffer at `position` with as few syscalls as the kernel allows (one writev normally). */
-export async function writeFully(handle: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
+export async function writeFully(handle: StorageFile, buffers: readonly Buffer[], position: number): Promise<void> {
   let pending = buffers.filter((b) => b.length > 0);
   let at = position;
   while (pending.length > 0) {
@@ -37,35 +34,42 @@ export async function writeFully(handle: FileHandle, buffers: readonly Buffer[],
   }
 }
 
-/** Makes a directory entry change (create, rename, unlink) durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Replaces `path` atomically: write a temp file, fsync it, rename it over `path`, fsync the
  * directory. A crash leaves either the old or the new content (and maybe a `.tmp` that recovery
  * removes), never a torn file.
  */
-export async function writeFileAtomic(dir: string, path: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(fs: FileSystem, dir: string, path: string, data: string | Buffer): Promise<void> {
   const tmp = `${path}.tmp`;
-  const handle = await open(tmp, 'w');
+  const handle = await fs.open(tmp, 'createEmpty');
   try {
-    await handle.writeFile(data);
+    await writeFully(handle, [typeof data === 'string' ? Buffer.from(data, 'utf8') : data], 0);
     await handle.sync();
   } finally {
     await handle.close();
   }
   try {
-    await rename(tmp, path);
+    await fs.rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await fs.remove(tmp);
     throw e;
   }
-  await fsyncDir(dir);
+  await fs.syncDir(dir);
+}
+
+/** The content of `path`, or null when it does not exist. */
+export async function readFileIfExists(fs: FileSystem, path: string): Promise<Buffer | null> {
+  try {
+    return await fs.readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Creates `dir` and its missing parents so that they survive a crash like the files in them. */
+export async function mkdirDurable(fs: FileSystem, dir: string): Promise<void> {
+  const created = await fs.mkdir(dir);
+  if (created === undefined) return;
+  for (let d = dir; d.length >= created.length; d = dirname(d)) await fs.syncDir(dirname(d));
 }

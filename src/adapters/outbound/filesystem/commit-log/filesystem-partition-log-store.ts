@@ -1,10 +1,12 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
+import { StorageIoError } from '../../../../application/ports/partition-log.errors';
 import { PartitionLog, PartitionLogOptions, PartitionLogStore } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
 import { PartitionRef, partitionKey } from '../../../../domain/shared/ids';
-import { fsyncDir } from './file-io';
+import { FileSystem } from '../file-system';
+import { NodeFileSystem } from '../node-file-system';
+import { mkdirDurable } from './file-io';
 import { FilesystemPartitionLog } from './filesystem-partition-log';
 
 export interface FilesystemPartitionLogStoreOptions {
@@ -13,6 +15,10 @@ export interface FilesystemPartitionLogStoreOptions {
   readonly logger: Logger;
   /** How often an open log checkpoints a changed high watermark (default 5000, as Liftbridge). */
   readonly highWatermarkCheckpointIntervalMs?: number;
+  /** The file operations (default: Node's); tests pass a simulated disk (docs/testing.md). */
+  readonly fs?: FileSystem;
+  /** Told of every failed write or sync of any log (metrics). */
+  readonly onIoError?: (error: StorageIoError) => void;
 }
 
 const DEFAULT_HW_CHECKPOINT_INTERVAL_MS = 5000;
@@ -23,9 +29,11 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
   private readonly streamsDir: string;
   private readonly logs = new Map<string, FilesystemPartitionLog>();
   private readonly opening = new Set<string>();
+  private readonly fs: FileSystem;
 
   constructor(private readonly options: FilesystemPartitionLogStoreOptions) {
     this.streamsDir = join(options.dataDir, 'streams');
+    this.fs = options.fs ?? new NodeFileSystem();
   }
 
   async open(ref: PartitionRef, options: PartitionLogOptions): Promise<PartitionLog> {
@@ -34,18 +42,16 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
     this.opening.add(key);
     try {
       const dir = this.partitionDir(ref);
-      const created = await mkdir(dir, { recursive: true });
-      if (created !== undefined) {
-        // New directories must survive a crash like the files in them.
-        for (let d = dir; d.length >= created.length; d = dirname(d)) await fsyncDir(dirname(d));
-      }
+      await mkdirDurable(this.fs, dir);
       const log = await FilesystemPartitionLog.open(ref, options, {
+        fs: this.fs,
         dir,
         logger: this.options.logger.child({ stream: ref.stream, partition: ref.partition }),
         highWatermarkCheckpointIntervalMs: this.options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HW_CHECKPOINT_INTERVAL_MS,
         onClosed: (closed) => {
           if (this.logs.get(key) === closed) this.logs.delete(key);
         },
+        ...(this.options.onIoError !== undefined ? { onIoError: this.options.onIoError } : {}),
       });
       this.logs.set(key, log);
       return log;
@@ -57,22 +63,22 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
   async delete(ref: PartitionRef): Promise<void> {
     await this.logs.get(partitionKey(ref))?.close('deleted');
     const dir = this.partitionDir(ref);
-    await rm(dir, { recursive: true, force: true });
-    await fsyncDir(dirname(dir)).catch(() => undefined);
+    await this.fs.remove(dir);
+    await this.fs.syncDir(dirname(dir)).catch(() => undefined);
   }
 
   async deleteStream(stream: string): Promise<void> {
     const open = [...this.logs.values()].filter((log) => log.ref.stream === stream);
     await Promise.all(open.map((log) => log.close('deleted')));
-    await rm(this.streamDir(stream), { recursive: true, force: true });
-    await fsyncDir(this.streamsDir).catch(() => undefined);
+    await this.fs.remove(this.streamDir(stream));
+    await this.fs.syncDir(this.streamsDir).catch(() => undefined);
   }
 
   async list(): Promise<PartitionRef[]> {
     const refs: PartitionRef[] = [];
-    for (const stream of await readdirOrEmpty(this.streamsDir)) {
+    for (const stream of await readdirOrEmpty(this.fs, this.streamsDir)) {
       if (!isSafeStreamName(stream)) continue;
-      for (const partition of await readdirOrEmpty(join(this.streamsDir, stream))) {
+      for (const partition of await readdirOrEmpty(this.fs, join(this.streamsDir, stream))) {
         if (PARTITION_DIR.test(partition)) refs.push({ stream, partition: Number(partition) });
       }
     }
@@ -96,9 +102,9 @@ function isSafeStreamName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
 }
 
-async function readdirOrEmpty(dir: string): Promise<string[]> {
+async function readdirOrEmpty(fs: FileSystem, dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return await fs.readdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;

@@ -3,7 +3,6 @@ import {
   LogClosedError,
   LogReadonlyError,
   OffsetOutOfRangeError,
-  SegmentCorruptedError,
   StorageIoError,
 } from '../../../../application/ports/partition-log.errors';
 import {
@@ -21,36 +20,35 @@ import { PartitionRef } from '../../../../domain/shared/ids';
 import { assertOffset } from '../../../../domain/shared/offsets';
 import { CommitWaiters } from '../../../codec/commit-waiters';
 import { EpochEntry, LeaderEpochCache } from '../../../codec/leader-epoch-cache';
-import {
-  ENTRY_HEADER_BYTES,
-  encodeNewRecords,
-  readEntryLeaderEpoch,
-  readEntryMessageBytes,
-  readEntryTimestampNs,
-  scanMessageSet,
-} from '../../../codec/message-set';
+import { ENTRY_HEADER_BYTES, encodeNewRecords, readEntryMessageBytes, readEntryTimestampNs } from '../../../codec/message-set';
 import { rollDue } from '../../../codec/retention-plan';
 import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore } from '../../../codec/timestamp-search';
+import { errorCode, FileSystem } from '../file-system';
 import { readFully } from './file-io';
 import { GroupCommit } from './group-commit';
 import { loadCheckpoints } from './checkpoints';
-import { writeHighWatermarkCheckpoint } from './high-watermark-checkpoint';
+import { HighWatermarkCheckpointer } from './high-watermark-checkpoint';
 import { LogFlusher, LogJob } from './log-flush';
 import { loadDamagedRecords } from './damaged-records-checkpoint';
 import { LogDamage } from './log-damage';
-import { assertOptions, lastSegmentAtOrBefore, oldestOf } from './log-reads';
+import { assertOptions, lastSegmentAtOrBefore, leaderEpochAt, oldestOf, validatedReplicatedBatch } from './log-reads';
 import { recoverSegments } from './recovery';
 import { RecentWrites } from './recent-writes';
+import { planTruncation } from './truncation-plan';
+import { RecoveryLoop, repairFiles } from './storage-failure-recovery';
 import { expiredSegments } from './retention';
 import { Segment } from './segment';
 import { SegmentIndex } from './segment-index';
 
 export interface FilesystemPartitionLogContext {
+  readonly fs: FileSystem;
   readonly dir: string;
   readonly logger: Logger;
   /** How often the high watermark is checkpointed while it changes (Liftbridge: 5 s). */
   readonly highWatermarkCheckpointIntervalMs: number;
   readonly onClosed: (log: FilesystemPartitionLog) => void;
+  /** Every failed write or sync (metrics). */
+  readonly onIoError?: (error: StorageIoError) => void;
 }
 
 /**
@@ -58,7 +56,8 @@ export interface FilesystemPartitionLogContext {
  *
  * State lives in memory and changes synchronously (offsets, segment list, index entries); the files
  * follow through one ordered queue of jobs flushed by group commit. Reads never look past what the
- * files hold (`writtenOffset`). A failed write or fsync is final (`StorageIoError`).
+ * files hold (`writtenOffset`). A failed write or fsync fails the log (`storageFailure`) until it
+ * recovered by itself: it drops what was not durable and retries with a back-off (docs/storage.md).
  *
  * A replicated batch that does not continue the log throws `OffsetOutOfRangeError`; one that fails
  * validation throws `SegmentCorruptedError`. `append` throws synchronously when the log is closed,
@@ -84,13 +83,15 @@ export class FilesystemPartitionLog implements PartitionLog {
   private writtenOffset: number;
   private durable: number;
   private hw: number;
-  private hwCheckpointed: number;
-  private hwWriting: Promise<void> | null = null;
+  private readonly hwCheckpoint: HighWatermarkCheckpointer;
   private epochsDirty: boolean;
   private readonlyFlag = false;
   private closed: LogClosedReason | null = null;
   private closing: Promise<void> | null = null;
   private readonly damage: LogDamage;
+  /** Segments taken out of `segments` whose files a queued or failed job may not have removed yet. */
+  private retired: Segment[] = [];
+  private readonly recovery = new RecoveryLoop(() => this.tryToRecover());
 
   private constructor(
     readonly ref: PartitionRef,
@@ -105,9 +106,15 @@ export class FilesystemPartitionLog implements PartitionLog {
     this.writtenOffset = this.newestOffset;
     this.durable = this.newestOffset;
     this.hw = state.highWatermark;
-    this.hwCheckpointed = state.hwCheckpointed;
+    this.hwCheckpoint = new HighWatermarkCheckpointer(
+      context.fs,
+      context.dir,
+      state.hwCheckpointed,
+      () => (this.closed === 'deleted' ? null : this.hw),
+      (e) => context.logger.warn({ err: e, dir: context.dir, code: this.ioError('could not checkpoint the high watermark', e).code }, 'could not checkpoint the high watermark'),
+    );
     this.epochsDirty = state.epochsDirty;
-    const flusher = new LogFlusher(context.dir, options.syncPolicy, {
+    const flusher = new LogFlusher(context.fs, context.dir, options.syncPolicy, {
       onWritten: (offset) => (this.writtenOffset = Math.max(this.writtenOffset, offset)),
       onDurable: (offset) => this.onDurable(offset),
       takeDirtyEpochs: () => this.takeDirtyEpochs(),
@@ -121,7 +128,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     );
     this.hwTimer = setInterval(() => {
       this.recent.evictIfIdle();
-      void this.checkpointHighWatermark();
+      void this.hwCheckpoint.write();
     }, context.highWatermarkCheckpointIntervalMs);
     this.hwTimer.unref();
     if (this.epochsDirty) void this.writer.submit(null);
@@ -130,10 +137,15 @@ export class FilesystemPartitionLog implements PartitionLog {
   /** Opens and recovers the log in `context.dir` (created when missing). */
   static async open(ref: PartitionRef, options: PartitionLogOptions, context: FilesystemPartitionLogContext): Promise<FilesystemPartitionLog> {
     assertOptions(options);
-    const { segments, epochStarts, damaged } = await recoverSegments(context.dir, context.logger);
+    const { segments, epochStarts, damaged } = await recoverSegments(context.fs, context.dir, context.logger);
     const newest = segments[segments.length - 1]!.nextOffset - 1;
-    const state = await loadCheckpoints(context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts });
-    const damage = new LogDamage(context.dir, context.logger, damaged, await loadDamagedRecords(context.dir, segments, context.logger));
+    const state = await loadCheckpoints(context.fs, context.dir, context.logger, {
+      newest,
+      oldest: oldestOf(segments, newest),
+      epochStarts,
+      epochAt: (offset) => leaderEpochAt(segments, offset),
+    });
+    const damage = new LogDamage(context.fs, context.dir, context.logger, damaged, await loadDamagedRecords(context.fs, context.dir, segments, context.logger));
     return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state, damage);
   }
 
@@ -159,6 +171,10 @@ export class FilesystemPartitionLog implements PartitionLog {
 
   get closedReason(): LogClosedReason | null {
     return this.closed;
+  }
+
+  get storageFailure(): StorageIoError | null {
+    return this.writer.failure as StorageIoError | null;
   }
 
   get lastLeaderEpoch(): number {
@@ -187,24 +203,11 @@ export class FilesystemPartitionLog implements PartitionLog {
     if (batch.firstOffset !== expected) {
       throw new OffsetOutOfRangeError(`replicated batch starts at ${batch.firstOffset}, log continues at ${expected}`);
     }
-    const epochStarts: EpochEntry[] = [];
-    let lastEpoch = this.epochs.lastEpoch;
-    const scan = scanMessageSet(batch.bytes, expected, {
-      visit: (offset, pos) => {
-        const epoch = readEntryLeaderEpoch(batch.bytes, pos);
-        if (epoch > lastEpoch) epochStarts.push({ epoch, startOffset: offset });
-        lastEpoch = Math.max(lastEpoch, epoch);
-      },
-    });
-    if (scan.defect !== null || scan.count === 0 || scan.count !== batch.count || scan.lastOffset !== batch.lastOffset) {
-      throw new SegmentCorruptedError(
-        `replicated batch ${batch.firstOffset}-${batch.lastOffset} rejected: ${scan.defect ?? 'count mismatch'} at byte ${scan.validBytes}`,
-      );
-    }
+    const { lastOffset, epochStarts } = validatedReplicatedBatch(batch, this.epochs.lastEpoch);
     // Kept, not copied (the port's contract): the log writes these bytes and serves tail reads from them.
     const bytes = batch.bytes;
     for (const e of epochStarts) this.recordEpoch(e.epoch, e.startOffset);
-    await this.accept(bytes, expected, scan.lastOffset, (pos) => readEntryTimestampNs(bytes, pos));
+    await this.accept(bytes, expected, lastOffset, (pos) => readEntryTimestampNs(bytes, pos));
   }
 
   async read(fromOffset: number, maxOffset: number, maxBytes: number): Promise<RecordBatch | null> {
@@ -285,18 +288,15 @@ export class FilesystemPartitionLog implements PartitionLog {
     this.checkWritable();
     assertOffset(offset, 'truncation offset');
     this.damage.truncated(offset);
-    let job: LogJob | null = null;
-    if (offset <= this.newestOffset) job = offset <= this.oldestOffset ? this.truncateAll(offset) : this.truncateWithin(offset);
-    for (const pending of this.writer.pending()) if (pending.kind === 'append' && pending.lastOffset >= offset) pending.cap = offset - 1;
-    this.recent.truncateFrom(offset);
-    this.writtenOffset = Math.min(this.writtenOffset, offset - 1);
+    // Caps only go down: an append already capped by an earlier, lower truncation stays capped there.
+    for (const pending of this.writer.pending()) if (pending.kind === 'append' && pending.lastOffset >= offset) pending.cap = Math.min(pending.cap, offset - 1);
+    const job = this.cutInMemory(offset);
     this.durable = Math.min(this.durable, offset - 1);
-    this.epochsDirty = this.epochs.clearLatest(offset) || this.epochsDirty;
     const hwLowered = this.hw >= offset;
     if (hwLowered) this.hw = offset - 1; // the one place the high watermark goes down
     await this.writer.submit(job);
     // A stale, higher checkpoint would make a restart treat re-appended records as committed.
-    if (hwLowered) await this.checkpointHighWatermark();
+    if (hwLowered) await this.hwCheckpoint.write();
   }
 
   repairDamaged(batch: RecordBatch): Promise<number> {
@@ -309,6 +309,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     const rolled = this.rollIfDue(nowNs, 0, false);
     const removed = expiredSegments(this.segments, this.options, nowNs, this.hw);
     if (removed.length > 0) {
+      this.retire(removed);
       this.segments = this.segments.slice(removed.length);
       this.damage.retained(this.segments[0]!.baseOffset);
       this.epochsDirty = this.epochs.clearEarliest(this.segments[0]!.baseOffset) || this.epochsDirty;
@@ -329,18 +330,19 @@ export class FilesystemPartitionLog implements PartitionLog {
   }
 
   private async shutDown(reason: LogClosedReason): Promise<void> {
+    await this.recovery.stop();
     await this.writer.idle();
     try {
       if (reason === 'closed' && this.writer.failure === null) {
         await this.writer.submit({ kind: 'sync' });
-        await this.checkpointHighWatermark();
+        await this.hwCheckpoint.write();
       }
     } catch (e) {
       this.context.logger.error({ err: e, dir: this.context.dir }, 'could not flush the partition log while closing');
     }
-    await this.hwWriting;
+    await this.hwCheckpoint.idle();
     await this.damage.saved();
-    for (const segment of this.segments) await segment.close();
+    for (const segment of [...this.segments, ...this.retired]) await segment.close();
     this.context.onClosed(this);
   }
 
@@ -379,31 +381,25 @@ export class FilesystemPartitionLog implements PartitionLog {
     const active = this.active;
     const state = { count: active.index.count, bytes: active.bytes, firstTimestampNs: active.index.count === 0 ? null : active.index.timestampAt(0) };
     if (!rollDue(state, this.options, nowNs, incomingBytes, bySize)) return false;
-    const created = new Segment(this.context.dir, active.nextOffset, new SegmentIndex());
+    const created = new Segment(this.context.fs, this.context.dir, active.nextOffset, new SegmentIndex());
     this.segments.push(created);
     void this.writer.submit({ kind: 'roll', sealed: active, created });
     return true;
   }
 
-  /** Every record goes; the log continues at `offset` in a fresh segment. */
-  private truncateAll(offset: number): LogJob {
-    const removed = this.segments;
-    const fresh = new Segment(this.context.dir, offset, new SegmentIndex());
-    this.segments = [fresh];
-    return { kind: 'truncate', segment: fresh, count: 0, position: 0, removed, fresh: true };
-  }
-
-  /** Cuts the segment holding `offset`, which becomes active; later segments go. */
-  private truncateWithin(offset: number): LogJob {
-    const at = lastSegmentAtOrBefore(this.segments, offset);
-    const segment = this.segments[at]!;
-    const removed = this.segments.slice(at + 1);
-    this.segments = this.segments.slice(0, at + 1);
-    const count = Math.min(offset - segment.baseOffset, segment.index.count);
-    const position = count === segment.index.count ? segment.index.endPosition : segment.index.positionAt(count);
-    segment.index.truncate(count);
-    segment.bytes = position;
-    return { kind: 'truncate', segment, count, position, removed, fresh: false };
+  /** Drops the records at and after `offset` from memory (segments, tail, epochs); returns the job that makes the files follow. */
+  private cutInMemory(offset: number): LogJob | null {
+    let job: LogJob | null = null;
+    if (offset <= this.newestOffset) {
+      const plan = planTruncation(this.segments, offset, this.oldestOffset, (base) => new Segment(this.context.fs, this.context.dir, base, new SegmentIndex()));
+      this.retire(plan.job.removed);
+      this.segments = plan.segments;
+      job = plan.job;
+    }
+    this.recent.truncateFrom(offset);
+    this.writtenOffset = Math.min(this.writtenOffset, offset - 1);
+    this.epochsDirty = this.epochs.clearLatest(offset) || this.epochsDirty;
+    return job;
   }
 
   private segmentFor(offset: number): Segment {
@@ -436,20 +432,48 @@ export class FilesystemPartitionLog implements PartitionLog {
     }
   }
 
-  private onWriteFailure(cause: unknown): Error {
-    this.context.logger.error({ err: cause, dir: this.context.dir }, 'partition log write failed: refusing further appends');
-    return new StorageIoError(`partition log ${this.context.dir} failed to write or sync`, { cause });
+  private retire(removed: readonly Segment[]): void {
+    this.retired = [...this.retired.filter((s) => !s.removed), ...removed];
   }
 
-  /** Writes the high watermark if it changed; failures are logged (followers relearn it, spec §7.7). */
-  private async checkpointHighWatermark(): Promise<void> {
-    while (this.hwWriting !== null) await this.hwWriting;
-    if (this.hw === this.hwCheckpointed || this.closed === 'deleted') return;
-    const hw = this.hw;
-    this.hwWriting = writeHighWatermarkCheckpoint(this.context.dir, hw)
-      .then(() => void (this.hwCheckpointed = hw))
-      .catch((e: unknown) => this.context.logger.warn({ err: e, dir: this.context.dir }, 'could not checkpoint the high watermark'))
-      .finally(() => (this.hwWriting = null));
-    await this.hwWriting;
+  /** The group commit failed (once per failure): report it and start recovering. */
+  private onWriteFailure(cause: unknown): Error {
+    const failure = this.ioError('failed to write or sync; appends are refused until it recovers', cause);
+    const retryInMs = this.recovery.nextDelayMs;
+    this.context.logger.error({ err: cause, dir: this.context.dir, code: failure.code, retryInMs }, 'partition log write failed: refusing appends until the storage recovers');
+    this.recovery.schedule();
+    return failure;
+  }
+
+  private ioError(what: string, cause: unknown): StorageIoError {
+    const code = errorCode(cause);
+    const error = new StorageIoError(`partition log ${this.context.dir} ${what} (${code})`, code, { cause });
+    this.context.onIoError?.(error);
+    return error;
+  }
+
+  /**
+   * One recovery attempt (docs/storage.md "Storage failures"): whatever was not durable was never
+   * acknowledged and what the files hold past it is unknown, so the log drops it, brings the files
+   * back in line (repairFiles) and, when the disk takes writes again, accepts appends from
+   * `durableOffset + 1`. True when recovered.
+   */
+  private async tryToRecover(): Promise<boolean> {
+    await this.writer.idle();
+    if (this.closed !== null || this.writer.failure === null) return true;
+    const dropped = Math.max(this.newestOffset - this.durable, 0);
+    if (dropped > 0) this.cutInMemory(this.durable + 1);
+    try {
+      await repairFiles(this.context.fs, this.context.dir, this.retired, this.segments);
+    } catch (error) {
+      const failure = this.ioError('still cannot write', error);
+      this.context.logger.warn({ err: error, dir: this.context.dir, code: failure.code }, 'partition log storage has not recovered yet; retrying');
+      return false;
+    }
+    this.retired = this.retired.filter((s) => !s.removed);
+    this.writer.recover();
+    this.context.logger.info({ dir: this.context.dir, durableOffset: this.durable, dropped }, 'partition log recovered from a storage failure: appends are accepted again');
+    if (this.epochsDirty) void this.writer.submit(null);
+    return true;
   }
 }

@@ -6,9 +6,9 @@
  * does more with several writes queued than with one). Everything else (rolls, truncations,
  * deletions, index and checkpoint writes) runs alone. Whatever order the writes finish in, flushes
  * are *completed* in submission order: a flush's effects (written and durable offsets) are applied
- * and its promise settles only after every earlier flush completed. A failed flush is final: it and
- * every later flush, in flight or queued, reject with the same error, so nothing unsynced is ever
- * acknowledged.
+ * and its promise settles only after every earlier flush completed. A failed flush fails the
+ * pipeline: it and every later flush, in flight or queued, reject with the same error, so nothing
+ * unsynced is ever acknowledged, and new jobs are refused until `recover()`.
  */
 export class GroupCommit<J> {
   private queue: J[] = [];
@@ -50,6 +50,15 @@ export class GroupCommit<J> {
     this.group ??= deferred();
     this.schedule();
     return this.group.promise;
+  }
+
+  /**
+   * Accepts jobs again after a failure, once the caller brought the files back in line with what is
+   * durable (the failed flushes' jobs are gone: rejected, never acknowledged). Only when idle.
+   */
+  recover(): void {
+    if (this.inFlight.length > 0 || this.group !== null) throw new Error('group commit can only recover when idle');
+    this.failed = null;
   }
 
   /** Resolves when nothing is queued or in flight; never rejects. */

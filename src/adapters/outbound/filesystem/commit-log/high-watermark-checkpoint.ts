@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './file-io';
+import { FileSystem } from '../file-system';
+import { readFileIfExists, writeFileAtomic } from './file-io';
 
 /** Liftbridge's file name for the high watermark (spec §7.1). */
 export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
@@ -25,14 +25,43 @@ export function parseHighWatermarkCheckpoint(text: string, newestOffset: number)
   return { highWatermark: value, problem: null };
 }
 
-export async function readHighWatermarkCheckpoint(dir: string): Promise<string | null> {
-  try {
-    return await readFile(join(dir, HIGH_WATERMARK_CHECKPOINT), 'latin1');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+export async function readHighWatermarkCheckpoint(fs: FileSystem, dir: string): Promise<string | null> {
+  return (await readFileIfExists(fs, join(dir, HIGH_WATERMARK_CHECKPOINT)))?.toString('latin1') ?? null;
 }
 
-export const writeHighWatermarkCheckpoint = (dir: string, highWatermark: number): Promise<void> =>
-  writeFileAtomic(dir, join(dir, HIGH_WATERMARK_CHECKPOINT), String(highWatermark));
+export const writeHighWatermarkCheckpoint = (fs: FileSystem, dir: string, highWatermark: number): Promise<void> =>
+  writeFileAtomic(fs, dir, join(dir, HIGH_WATERMARK_CHECKPOINT), String(highWatermark));
+
+/**
+ * Writes the high watermark when it changed since the last write, one write at a time; `current`
+ * is read when a write starts (a later call never writes an older value), null to write nothing.
+ * A failure is handed to `onError`, never thrown: followers relearn the high watermark (spec §7.7).
+ */
+export class HighWatermarkCheckpointer {
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    /** The value in the file; NaN when it must be rewritten. */
+    private written: number,
+    private readonly current: () => number | null,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  async write(): Promise<void> {
+    while (this.writing !== null) await this.writing;
+    const hw = this.current();
+    if (hw === null || hw === this.written) return;
+    this.writing = writeHighWatermarkCheckpoint(this.fs, this.dir, hw)
+      .then(() => void (this.written = hw))
+      .catch(this.onError)
+      .finally(() => (this.writing = null));
+    await this.writing;
+  }
+
+  /** Resolves when no write is under way. */
+  async idle(): Promise<void> {
+    await this.writing;
+  }
+}

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EpochEntry } from '../../../codec/leader-epoch-cache';
-import { writeFileAtomic } from './file-io';
+import { FileSystem } from '../file-system';
+import { readFileIfExists, writeFileAtomic } from './file-io';
 
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
 const VERSION = 0;
@@ -50,14 +50,9 @@ export function parseLeaderEpochCheckpoint(text: string, logEndOffset: number): 
   return { entries, problem: null };
 }
 
-export async function readLeaderEpochCheckpoint(dir: string): Promise<string | null> {
-  try {
-    return await readFile(join(dir, LEADER_EPOCH_CHECKPOINT), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+export async function readLeaderEpochCheckpoint(fs: FileSystem, dir: string): Promise<string | null> {
+  return (await readFileIfExists(fs, join(dir, LEADER_EPOCH_CHECKPOINT)))?.toString('utf8') ?? null;
 }
 
-export const writeLeaderEpochCheckpoint = (dir: string, entries: readonly EpochEntry[]): Promise<void> =>
-  writeFileAtomic(dir, join(dir, LEADER_EPOCH_CHECKPOINT), formatLeaderEpochCheckpoint(entries));
+export const writeLeaderEpochCheckpoint = (fs: FileSystem, dir: string, entries: readonly EpochEntry[]): Promise<void> =>
+  writeFileAtomic(fs, dir, join(dir, LEADER_EPOCH_CHECKPOINT), formatLeaderEpochCheckpoint(entries));

@@ -1,10 +1,10 @@
-import { FileHandle, open } from 'node:fs/promises';
 import { Logger } from '../../../../application/ports/logger.port';
 import { RecordDamagedError, SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
 import { OffsetRange, RecordBatch } from '../../../../application/ports/partition-log.port';
 import { readEntryTimestampNs, scanMessageSet } from '../../../codec/message-set';
 import { DamagedRecords } from './damaged-records';
 import { writeDamagedRecords } from './damaged-records-checkpoint';
+import { FileSystem, StorageFile } from '../file-system';
 import { writeFully } from './file-io';
 import { verifiedRead } from './log-reads';
 import { Segment } from './segment';
@@ -36,6 +36,7 @@ export class LogDamage {
   private saving: Promise<void> = Promise.resolve();
 
   constructor(
+    private readonly fs: FileSystem,
     private readonly dir: string,
     private readonly logger: Logger,
     found: readonly OffsetRange[],
@@ -154,7 +155,7 @@ export class LogDamage {
     if (ranges === this.persisted || (this.persisted === null && ranges.length === 0)) return;
     this.persisted = ranges;
     this.saving = this.saving
-      .then(() => writeDamagedRecords(this.dir, ranges))
+      .then(() => writeDamagedRecords(this.fs, this.dir, ranges))
       .catch((error: unknown) => this.logger.warn({ err: error, dir: this.dir }, 'could not checkpoint the damaged records'));
   }
 
@@ -180,9 +181,9 @@ export async function rewriteInPlace(step: RepairStep): Promise<void> {
   await segment.logFile.datasync();
   const written = Math.min(step.index.count, segment.indexWrittenCount - step.firstIndex);
   if (written <= 0) return;
-  let indexFile: FileHandle | null = null;
+  let indexFile: StorageFile | null = null;
   try {
-    indexFile = await open(segment.indexPath, 'r+');
+    indexFile = await segment.fs.open(segment.indexPath, 'readWrite');
     await writeFully(indexFile, [step.index.encode(0, written)], step.firstIndex * INDEX_ENTRY_BYTES);
     await indexFile.datasync();
   } finally {

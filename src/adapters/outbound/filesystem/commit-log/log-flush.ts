@@ -1,7 +1,8 @@
 import { SyncPolicy } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
 import { EpochEntry } from '../../../codec/leader-epoch-cache';
-import { fsyncDir, writeFully } from './file-io';
+import { FileSystem } from '../file-system';
+import { writeFully } from './file-io';
 import { writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
 import { RepairStep, rewriteInPlace } from './log-damage';
 import { Segment } from './segment';
@@ -40,6 +41,7 @@ const INDEX_WRITE_ENTRIES_MIN = 4096;
 
 export class LogFlusher {
   constructor(
+    private readonly fs: FileSystem,
     private readonly dir: string,
     private readonly syncPolicy: SyncPolicy,
     private readonly hooks: FlushHooks,
@@ -66,7 +68,6 @@ export class LogFlusher {
    */
   async flush(jobs: readonly LogJob[]): Promise<() => void> {
     const written = new Set<Segment>();
-    let lastWritten = -1;
     const ends: [Segment, number][] = [];
     for (let i = 0; i < jobs.length; ) {
       const job = jobs[i]!;
@@ -76,12 +77,12 @@ export class LogFlusher {
         const appends = jobs.slice(i, end) as Extract<LogJob, { kind: 'append' }>[];
         ends.push([job.segment, await this.writeAppends(job.segment, appends)]);
         written.add(job.segment);
-        for (const a of appends) lastWritten = Math.max(lastWritten, Math.min(a.lastOffset, a.cap));
         i = end;
         continue;
       }
       // Structural jobs run alone (never overlapped), so earlier writes are complete: apply them now.
       for (const [segment, end] of ends.splice(0)) segment.writtenBytes = Math.max(segment.writtenBytes, end);
+      const lastWritten = lastAppendedBefore(jobs, i);
       if (lastWritten >= 0) this.hooks.onWritten(lastWritten);
       await this.runStructural(job);
       i++;
@@ -90,9 +91,13 @@ export class LogFlusher {
       for (const segment of written) await syncSegment(segment);
     }
     const epochs = this.hooks.takeDirtyEpochs();
-    if (epochs !== null) await writeLeaderEpochCheckpoint(this.dir, epochs);
+    if (epochs !== null) await writeLeaderEpochCheckpoint(this.fs, this.dir, epochs);
     return () => {
       for (const [segment, end] of ends) segment.writtenBytes = Math.max(segment.writtenBytes, end);
+      // Caps are read now, not when the bytes were written: a truncation while this flush finished
+      // (its epoch checkpoint, say) must not let what it removed count as written or durable
+      // (found by the power-loss tests).
+      const lastWritten = lastAppendedBefore(jobs, jobs.length);
       if (lastWritten < 0) return;
       this.hooks.onWritten(lastWritten);
       this.hooks.onDurable(lastWritten);
@@ -130,17 +135,21 @@ export class LogFlusher {
       case 'roll':
         await seal(job.sealed);
         await job.created.create();
-        await fsyncDir(this.dir);
+        await this.fs.syncDir(this.dir);
         return;
       case 'truncate':
-        for (const segment of job.removed) await segment.remove();
+        // The later segments go first, newest first, and durably, before the cut: a crash in
+        // between leaves a contiguous log (found by the power-loss tests), never a cut segment
+        // followed by a later one that still holds what the truncation removed.
+        for (let i = job.removed.length - 1; i >= 0; i--) await job.removed[i]!.remove();
+        if (job.removed.length > 0) await this.fs.syncDir(this.dir);
         if (job.fresh) await job.segment.create();
         else await cut(job.segment, job.position, job.count);
-        await fsyncDir(this.dir);
+        await this.fs.syncDir(this.dir);
         return;
       case 'delete':
         for (const segment of job.removed) await segment.remove();
-        await fsyncDir(this.dir);
+        await this.fs.syncDir(this.dir);
         return;
       case 'rewrite':
         await rewriteInPlace(job.step);
@@ -160,6 +169,16 @@ export class LogFlusher {
 
 const isAppendTo = (job: LogJob, segment: Segment): boolean => job.kind === 'append' && job.segment === segment;
 
+/** The last offset the appends among `jobs[0..end)` still stand for (a truncation caps them), -1 when none. */
+function lastAppendedBefore(jobs: readonly LogJob[], end: number): number {
+  let last = -1;
+  for (let i = 0; i < end; i++) {
+    const job = jobs[i]!;
+    if (job.kind === 'append') last = Math.max(last, Math.min(job.lastOffset, job.cap));
+  }
+  return last;
+}
+
 async function syncSegment(segment: Segment): Promise<void> {
   if (!segment.unsynced || segment.logFile === null) return;
   await segment.logFile.datasync();
@@ -177,7 +196,7 @@ async function writeIndex(segment: Segment, end: number): Promise<void> {
 }
 
 /** Seals a segment that stops being active: its data and index are flushed, the index handle closed. */
-async function seal(segment: Segment): Promise<void> {
+export async function seal(segment: Segment): Promise<void> {
   await writeIndex(segment, segment.index.count);
   await syncSegment(segment);
   if (segment.indexFile !== null) {
@@ -187,15 +206,17 @@ async function seal(segment: Segment): Promise<void> {
 }
 
 /** Truncates a segment's files to `count` entries ending at `position`; it becomes the active segment. */
-async function cut(segment: Segment, position: number, count: number): Promise<void> {
+export async function cut(segment: Segment, position: number, count: number): Promise<void> {
   assert(segment.logFile !== null, `${segment.logPath} is not open`);
   await segment.logFile.truncate(position);
   await segment.logFile.datasync();
+  // The index file may lag the log: cut it, never extend it (zero entries would be garbage).
+  const indexEntries = Math.min(segment.indexWrittenCount, count);
   await segment.openIndexForWrites();
-  await segment.indexFile!.truncate(count * INDEX_ENTRY_BYTES);
+  await segment.indexFile!.truncate(indexEntries * INDEX_ENTRY_BYTES);
   await segment.indexFile!.datasync();
   segment.writtenBytes = position;
   segment.submittedBytes = position;
-  segment.indexWrittenCount = Math.min(segment.indexWrittenCount, count);
+  segment.indexWrittenCount = indexEntries;
   segment.unsynced = false;
 }

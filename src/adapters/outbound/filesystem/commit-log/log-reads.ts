@@ -1,7 +1,10 @@
 /** Lookups and checks for FilesystemPartitionLog reads and options, kept apart to keep the log class small. */
+import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
 import { PartitionLogOptions, RecordBatch } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
-import { scanMessageSet } from '../../../codec/message-set';
+import { EpochEntry } from '../../../codec/leader-epoch-cache';
+import { ENTRY_HEADER_BYTES, readEntryLeaderEpoch, scanMessageSet } from '../../../codec/message-set';
+import { readFully } from './file-io';
 import { Segment } from './segment';
 
 /** First retained offset: -1 for a log that never had a record, newest + 1 when none is retained. */
@@ -30,6 +33,15 @@ export interface VerifiedRead {
   readonly bad: { readonly offset: number; readonly position: number; readonly defect: string } | null;
 }
 
+/** The leader epoch in the header of the stored record at `offset`; -1 when no segment indexes it. */
+export async function leaderEpochAt(segments: readonly Segment[], offset: number): Promise<number> {
+  const segment = segments[lastSegmentAtOrBefore(segments, offset)];
+  const i = segment === undefined ? -1 : offset - segment.baseOffset;
+  if (segment === undefined || i >= segment.index.count || segment.logFile === null) return -1;
+  const header = await readFully(segment.logFile, segment.index.positionAt(i), ENTRY_HEADER_BYTES);
+  return readEntryLeaderEpoch(header, 0);
+}
+
 /**
  * Validates what a read returned (CRC, sizes, offsets from `from`): pair assertion with the index.
  * Good entries before a bad one are still served; the bad one is named so the log can list it as
@@ -54,6 +66,27 @@ export function verifiedRead(buf: Buffer, from: number, expectedCount: number, p
   const bad = { offset: from + good, position: position + validBytes, defect: scan.defect ?? 'size mismatch with the index' };
   if (good === 0) return { batch: null, bad };
   return { batch: { bytes: buf.subarray(0, validBytes), firstOffset: from, lastOffset: from + good - 1, count: good }, bad };
+}
+
+/**
+ * Checks a batch from the leader before it is written (CRC, layout, offsets from its first, the
+ * count it claims); throws `SegmentCorruptedError` when it fails. Returns the epochs newer than
+ * `lastEpoch` that start in it.
+ */
+export function validatedReplicatedBatch(batch: RecordBatch, lastEpoch: number): { lastOffset: number; epochStarts: EpochEntry[] } {
+  const epochStarts: EpochEntry[] = [];
+  let last = lastEpoch;
+  const scan = scanMessageSet(batch.bytes, batch.firstOffset, {
+    visit: (offset, pos) => {
+      const epoch = readEntryLeaderEpoch(batch.bytes, pos);
+      if (epoch > last) epochStarts.push({ epoch, startOffset: offset });
+      last = Math.max(last, epoch);
+    },
+  });
+  if (scan.defect !== null || scan.count === 0 || scan.count !== batch.count || scan.lastOffset !== batch.lastOffset) {
+    throw new SegmentCorruptedError(`replicated batch ${batch.firstOffset}-${batch.lastOffset} rejected: ${scan.defect ?? 'count mismatch'} at byte ${scan.validBytes}`);
+  }
+  return { lastOffset: scan.lastOffset, epochStarts };
 }
 
 export function assertOptions(o: PartitionLogOptions): void {

@@ -1,10 +1,10 @@
-import { FileHandle } from 'node:fs/promises';
 import {
   ENTRY_HEADER_BYTES,
   EntryDefect,
   readEntryMessageBytes,
   scanMessageSet,
 } from '../../../codec/message-set';
+import { StorageFile } from '../file-system';
 import { readFully } from './file-io';
 
 /** Read size for scanning a `.log` file: bounded memory however large the segment or its size fields. */
@@ -27,7 +27,7 @@ export interface LogFileScan {
  * only as large as the bytes left in the file, so a garbage size field costs nothing (D6).
  */
 export async function scanLogFile(
-  file: FileHandle,
+  file: StorageFile,
   fileSize: number,
   startPos: number,
   startOffset: number,

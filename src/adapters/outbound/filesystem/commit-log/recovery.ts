@@ -1,4 +1,3 @@
-import { FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
 import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
@@ -13,7 +12,8 @@ import {
   scanMessageSet,
 } from '../../../codec/message-set';
 import { DamagedSpan, scanSegmentLog, SegmentScanSink } from './damage-scan';
-import { fsyncDir, readFully, writeFully, READ_WRITE_CREATE } from './file-io';
+import { FileSystem, StorageFile } from '../file-system';
+import { readFully, writeFully } from './file-io';
 import { Segment, parseSegmentFileName } from './segment';
 import { INDEX_ENTRY_BYTES, SegmentIndex } from './segment-index';
 
@@ -38,15 +38,15 @@ export interface RecoveredSegments {
  *   the byte position, the bytes cut and the last valid offset. A damaged record followed by intact
  *   ones is kept and listed as damaged, like in a sealed segment (`scanSegmentLog`).
  */
-export async function recoverSegments(dir: string, logger: Logger): Promise<RecoveredSegments> {
-  await mkdir(dir, { recursive: true });
-  const names = await readdir(dir);
+export async function recoverSegments(fs: FileSystem, dir: string, logger: Logger): Promise<RecoveredSegments> {
+  await fs.mkdir(dir);
+  const names = await fs.readdir(dir);
   const logs = new Set<number>();
   const indexes = new Set<number>();
   for (const name of names) {
     if (name.endsWith('.tmp')) {
       logger.warn({ file: join(dir, name) }, 'removed a temporary file left by an interrupted write');
-      await rm(join(dir, name), { force: true });
+      await fs.remove(join(dir, name));
       continue;
     }
     const parsed = parseSegmentFileName(name);
@@ -54,25 +54,25 @@ export async function recoverSegments(dir: string, logger: Logger): Promise<Reco
   }
   for (const base of indexes) {
     if (logs.has(base)) continue;
-    const orphan = new Segment(dir, base, new SegmentIndex());
+    const orphan = new Segment(fs, dir, base, new SegmentIndex());
     logger.info({ file: orphan.indexPath }, 'removed an index without its log');
-    await rm(orphan.indexPath, { force: true });
+    await fs.remove(orphan.indexPath);
   }
   const bases = [...logs].sort((a, b) => a - b);
   if (bases.length === 0) {
-    const segment = new Segment(dir, 0, new SegmentIndex());
+    const segment = new Segment(fs, dir, 0, new SegmentIndex());
     await segment.create();
-    await fsyncDir(dir);
+    await fs.syncDir(dir);
     return { segments: [segment], epochStarts: [], damaged: [] };
   }
   const segments: Segment[] = [];
   const damaged: OffsetRange[] = [];
   for (const base of bases.slice(0, -1)) {
-    const sealed = await openSealed(dir, base, indexes.has(base), logger);
+    const sealed = await openSealed(fs, dir, base, indexes.has(base), logger);
     segments.push(sealed.segment);
     damaged.push(...sealed.damaged);
   }
-  const active = await openActive(dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
+  const active = await openActive(fs, dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
   segments.push(active.segment);
   damaged.push(...active.damaged);
   damaged.push(...missingBetween(segments, logger));
@@ -93,12 +93,12 @@ function reportDamaged(logger: Logger, file: string, damaged: readonly DamagedSp
   }
 }
 
-async function openSealed(dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; damaged: readonly DamagedSpan[] }> {
-  const probe = new Segment(dir, base, new SegmentIndex());
-  const logFile = await open(probe.logPath, 'r+');
+async function openSealed(fs: FileSystem, dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; damaged: readonly DamagedSpan[] }> {
+  const probe = new Segment(fs, dir, base, new SegmentIndex());
+  const logFile = await fs.open(probe.logPath, 'readWrite');
   try {
     const size = (await logFile.stat()).size;
-    const stored = hasIndex ? await readFile(probe.indexPath) : null;
+    const stored = hasIndex ? await fs.readFile(probe.indexPath) : null;
     const problem = await sealedIndexProblem(logFile, size, base, stored);
     let index: SegmentIndex;
     let damaged: readonly DamagedSpan[] = [];
@@ -121,10 +121,10 @@ async function openSealed(dir: string, base: number, hasIndex: boolean, logger: 
           'sealed segment ends in bytes that are not a record: they are not served; the file is kept as it is',
         );
       }
-      await writeIndexFile(probe.indexPath, index);
+      await writeIndexFile(fs, probe.indexPath, index);
       logger.warn({ file: probe.indexPath, reason: problem, entries: index.count }, 'rebuilt segment index from the log');
     }
-    const segment = new Segment(dir, base, index);
+    const segment = new Segment(fs, dir, base, index);
     segment.logFile = logFile;
     segment.bytes = size;
     segment.writtenBytes = size;
@@ -138,7 +138,7 @@ async function openSealed(dir: string, base: number, hasIndex: boolean, logger: 
 }
 
 /** Why a sealed segment's index cannot be trusted, or null when it matches the log. */
-async function sealedIndexProblem(logFile: FileHandle, size: number, base: number, stored: Buffer | null): Promise<string | null> {
+async function sealedIndexProblem(logFile: StorageFile, size: number, base: number, stored: Buffer | null): Promise<string | null> {
   if (stored === null) return 'index missing';
   if (stored.length % INDEX_ENTRY_BYTES !== 0) return `index length ${stored.length} is not a multiple of ${INDEX_ENTRY_BYTES}`;
   const index = SegmentIndex.decode(stored);
@@ -152,7 +152,7 @@ async function sealedIndexProblem(logFile: FileHandle, size: number, base: numbe
 }
 
 /** The log's entry header at index entry `i` has the offset, timestamp and size the index says. */
-async function entryMatchesIndex(logFile: FileHandle, base: number, index: SegmentIndex, i: number): Promise<boolean> {
+async function entryMatchesIndex(logFile: StorageFile, base: number, index: SegmentIndex, i: number): Promise<boolean> {
   const header = await readFully(logFile, index.positionAt(i), ENTRY_HEADER_BYTES);
   return (
     readEntryOffset(header, 0) === base + index.relOffsetAt(i) &&
@@ -162,16 +162,17 @@ async function entryMatchesIndex(logFile: FileHandle, base: number, index: Segme
 }
 
 async function openActive(
+  fs: FileSystem,
   dir: string,
   base: number,
   hasIndex: boolean,
   logger: Logger,
 ): Promise<{ segment: Segment; epochStarts: EpochEntry[]; damaged: readonly DamagedSpan[] }> {
-  const probe = new Segment(dir, base, new SegmentIndex());
-  const logFile = await open(probe.logPath, 'r+');
+  const probe = new Segment(fs, dir, base, new SegmentIndex());
+  const logFile = await fs.open(probe.logPath, 'readWrite');
   try {
     const size = (await logFile.stat()).size;
-    const stored = hasIndex ? await readFile(probe.indexPath) : null;
+    const stored = hasIndex ? await fs.readFile(probe.indexPath) : null;
     const index = stored !== null && stored.length % INDEX_ENTRY_BYTES === 0 ? SegmentIndex.decode(stored) : new SegmentIndex();
     index.truncate(index.validPrefix());
     // Trust the index up to its last entry that lies within the log and matches it; re-validate from there.
@@ -206,7 +207,7 @@ async function openActive(
         'cut the torn tail of the active segment',
       );
     }
-    const segment = new Segment(dir, base, index);
+    const segment = new Segment(fs, dir, base, index);
     segment.logFile = logFile;
     segment.bytes = scan.validEnd;
     segment.writtenBytes = scan.validEnd;
@@ -218,7 +219,7 @@ async function openActive(
         const storedEntries = stored === null ? null : stored.length / INDEX_ENTRY_BYTES;
         logger.warn({ file: probe.indexPath, storedEntries, entries: index.count }, 'rewrote the active segment index from the log');
       }
-      await writeIndexFile(probe.indexPath, index);
+      await writeIndexFile(fs, probe.indexPath, index);
     }
     segment.indexWrittenCount = index.count;
     await segment.openIndexForWrites();
@@ -236,7 +237,7 @@ async function openActive(
  * records for damaged ones. (A single record whose offset field flipped cannot be told apart from
  * this; the scan treats it as damaged when intact records follow, else as a torn tail.)
  */
-async function refuseMisnamedSegment(logFile: FileHandle, size: number, path: string, base: number): Promise<void> {
+async function refuseMisnamedSegment(logFile: StorageFile, size: number, path: string, base: number): Promise<void> {
   const head = await readFully(logFile, 0, Math.min(size, 1 << 16));
   const scan = scanMessageSet(head, -1, { maxEntries: 2 });
   if (scan.count < 2 || scan.firstOffset === base) return;
@@ -245,8 +246,8 @@ async function refuseMisnamedSegment(logFile: FileHandle, size: number, path: st
   );
 }
 
-async function writeIndexFile(path: string, index: SegmentIndex): Promise<void> {
-  const file = await open(path, READ_WRITE_CREATE);
+async function writeIndexFile(fs: FileSystem, path: string, index: SegmentIndex): Promise<void> {
+  const file = await fs.open(path, 'readWriteCreate');
   try {
     await file.truncate(0);
     await writeFully(file, [index.encode(0, index.count)], 0);

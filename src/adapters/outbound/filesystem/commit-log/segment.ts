@@ -1,8 +1,6 @@
-import { constants } from 'node:fs';
-import { FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TimestampedSegment } from '../../../codec/timestamp-search';
-import { READ_WRITE_CREATE } from './file-io';
+import { FileSystem, StorageFile } from '../file-system';
 import { SegmentIndex } from './segment-index';
 
 const BASE_OFFSET_DIGITS = 20;
@@ -31,14 +29,14 @@ export class Segment implements TimestampedSegment {
   readonly logPath: string;
   readonly indexPath: string;
   /** Null until the writer created or opened the file (a freshly rolled segment). */
-  logFile: FileHandle | null = null;
+  logFile: StorageFile | null = null;
   /** Open only while the segment is active. */
-  indexFile: FileHandle | null = null;
+  indexFile: StorageFile | null = null;
   /**
    * A second handle on the `.log` opened with O_DSYNC (sync policy "always"): a write through it
    * returns once the data is on disk, so a flush costs one system call instead of write + fdatasync.
    */
-  syncWriteFile: FileHandle | null = null;
+  syncWriteFile: StorageFile | null = null;
   /** Bytes assigned to this segment, written or not. */
   bytes = 0;
   /** Bytes known to be in the `.log` file. */
@@ -49,11 +47,14 @@ export class Segment implements TimestampedSegment {
   indexWrittenCount = 0;
   /** Written since the last fsync. */
   unsynced = false;
+  /** Its files were removed (retention, truncation). */
+  removed = false;
   private readers = 0;
   private onIdle: (() => void) | null = null;
-  private readonly opening: Record<'syncWrites' | 'index', Promise<FileHandle> | null> = { syncWrites: null, index: null };
+  private readonly opening: Record<'syncWrites' | 'index', Promise<StorageFile> | null> = { syncWrites: null, index: null };
 
   constructor(
+    readonly fs: FileSystem,
     readonly dir: string,
     readonly baseOffset: number,
     readonly index: SegmentIndex,
@@ -77,11 +78,11 @@ export class Segment implements TimestampedSegment {
 
   /** Creates empty files (a new or fully truncated segment); the caller fsyncs the directory. */
   async create(): Promise<void> {
-    this.logFile = await open(this.logPath, 'w+');
-    this.indexFile = await open(this.indexPath, 'w+');
+    this.logFile = await this.fs.open(this.logPath, 'createEmpty');
+    this.indexFile = await this.fs.open(this.indexPath, 'createEmpty');
   }
 
-  async openSyncWrites(): Promise<FileHandle> {
+  async openSyncWrites(): Promise<StorageFile> {
     return this.syncWriteFile ?? this.openShared('syncWrites');
   }
 
@@ -94,10 +95,10 @@ export class Segment implements TimestampedSegment {
    * and lost (a FileHandle left to the garbage collector keeps its descriptor until then). The
    * handle is stored by the open itself: whoever sees no open in flight also sees the handle.
    */
-  private openShared(kind: 'syncWrites' | 'index'): Promise<FileHandle> {
+  private openShared(kind: 'syncWrites' | 'index'): Promise<StorageFile> {
     const inFlight = this.opening[kind];
     if (inFlight !== null) return inFlight;
-    const opened = kind === 'syncWrites' ? open(this.logPath, constants.O_WRONLY | constants.O_DSYNC) : open(this.indexPath, READ_WRITE_CREATE);
+    const opened = kind === 'syncWrites' ? this.fs.open(this.logPath, 'writeDsync') : this.fs.open(this.indexPath, 'readWriteCreate');
     const opening = opened.then(
       (handle) => {
         if (kind === 'syncWrites') this.syncWriteFile = handle;
@@ -150,14 +151,15 @@ export class Segment implements TimestampedSegment {
    * that closing takes that handle too instead of leaving it to the garbage collector.
    */
   private async opensSettled(): Promise<void> {
-    const inFlight = Object.values(this.opening).filter((p): p is Promise<FileHandle> => p !== null);
+    const inFlight = Object.values(this.opening).filter((p): p is Promise<StorageFile> => p !== null);
     if (inFlight.length > 0) await Promise.allSettled(inFlight);
   }
 
   /** Closes and removes both files (retention, truncation). */
   async remove(): Promise<void> {
     await this.close();
-    await rm(this.logPath, { force: true });
-    await rm(this.indexPath, { force: true });
+    await this.fs.remove(this.logPath);
+    await this.fs.remove(this.indexPath);
+    this.removed = true;
   }
 }

@@ -1,10 +1,12 @@
-import { FileHandle, mkdir, open, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../../../domain/consensus/raft';
 import { EMPTY_HARD_STATE } from '../../../../domain/consensus/raft';
 import { Logger } from '../../../../application/ports/logger.port';
+import { StorageIoError } from '../../../../application/errors/broker-errors';
 import { RaftStorage, RaftStorageCorruptedError } from '../../../../application/ports/raft-storage.port';
-import { READ_WRITE_CREATE, writeFileAtomic, writeFully } from '../commit-log/file-io';
+import { mkdirDurable, readFileIfExists, writeFileAtomic, writeFully } from '../commit-log/file-io';
+import { errorCode, FileSystem, StorageFile } from '../file-system';
+import { NodeFileSystem } from '../node-file-system';
 import { decodeEntry, decodeHardState, decodeSnapshot, encodeEntry, encodeHardState, encodeSnapshot, readFrame, WAL_RECORD_BYTES_MAX } from './raft-records';
 
 export const WAL_FILE = 'raft.wal';
@@ -15,6 +17,8 @@ export interface FilesystemRaftStorageOptions {
   /** The node's own directory; created if missing. */
   readonly dir: string;
   readonly logger: Logger;
+  /** The file operations (default: Node's); tests pass a simulated disk (docs/testing.md). */
+  readonly fs?: FileSystem;
 }
 
 /**
@@ -27,11 +31,14 @@ export interface FilesystemRaftStorageOptions {
  *   `RaftStorageCorruptedError`: they cannot be cut back to something safe.
  * A snapshot rewrites the WAL (atomically, as above) with the entries it keeps; a crash between
  * the snapshot and the WAL rewrite is reconciled on `load` by the same rule.
+ * A failed write or sync (a full disk) rejects with `StorageIoError`; the next save first reads the
+ * files again, so the driver can retry the same save once the disk has room (docs/raft.md).
  */
 export class FilesystemRaftStorage implements RaftStorage {
   private readonly dir: string;
   private readonly logger: Logger;
-  private wal: FileHandle | null = null;
+  private readonly fs: FileSystem;
+  private wal: StorageFile | null = null;
   private hardState: HardState = EMPTY_HARD_STATE;
   private snapshot: Snapshot | null = null;
   /** entries[i].index === snapshotIndex + 1 + i; offsets[i] is where its record starts in the WAL. */
@@ -39,12 +46,13 @@ export class FilesystemRaftStorage implements RaftStorage {
   private offsets: number[] = [];
   private walBytes = 0;
   private state: 'new' | 'open' | 'closed' = 'new';
-  /** Set when a write failed half-way: the in-memory mirror may no longer match the files. */
-  private failure: unknown = null;
+  /** A write failed half-way: the in-memory mirror may not match the files, so the next save reads them again first. */
+  private stale = false;
   private serial: Promise<unknown> = Promise.resolve();
 
   constructor(options: FilesystemRaftStorageOptions) {
     this.dir = options.dir;
+    this.fs = options.fs ?? new NodeFileSystem();
     this.logger = options.logger.child({ component: 'raft-storage', dir: options.dir });
   }
 
@@ -70,13 +78,13 @@ export class FilesystemRaftStorage implements RaftStorage {
   save(hardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): Promise<void> {
     return this.enqueue(async () => {
       if (this.state !== 'open') throw new Error(this.state === 'new' ? 'raft storage: load() must be called before save()' : 'raft storage is closed');
-      if (this.failure !== null) throw new Error(`raft storage failed earlier and refuses writes: ${String(this.failure)}`);
+      if (this.stale) await this.reread();
       const plan = this.plan(entries, snapshot); // throws on a contract breach, before any write
       try {
         await this.write(hardState, plan, snapshot);
       } catch (e) {
-        this.failure = e;
-        throw e;
+        this.stale = true;
+        throw this.ioError('failed to write or sync', e);
       }
     });
   }
@@ -99,14 +107,45 @@ export class FilesystemRaftStorage implements RaftStorage {
   private async recover(): Promise<PersistedRaftState> {
     if (this.state === 'closed') throw new Error('raft storage is closed');
     if (this.state === 'open') return this.current();
-    await mkdir(this.dir, { recursive: true });
-    for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await rm(this.file(`${name}.tmp`), { force: true });
+    // Durably: a node whose hard state vanished with its directory could vote twice in a term.
+    await mkdirDurable(this.fs, this.dir);
+    await this.readFiles();
+    this.state = 'open';
+    return this.current();
+  }
 
+  /**
+   * After a failed write, before the retried save: the files are the truth again (a torn WAL tail
+   * is cut, a snapshot that landed without its WAL rewrite is finished), with a fresh WAL handle.
+   * Damage found now is not an I/O failure and is thrown as it is (`RaftStorageCorruptedError`).
+   */
+  private async reread(): Promise<void> {
+    const wal = this.wal;
+    this.wal = null;
+    await wal?.close().catch(() => undefined);
+    try {
+      await this.readFiles();
+    } catch (e) {
+      throw e instanceof RaftStorageCorruptedError ? e : this.ioError('failed to read its files after a failed write', e);
+    }
+    this.stale = false;
+  }
+
+  private ioError(what: string, cause: unknown): StorageIoError {
+    const code = errorCode(cause);
+    return new StorageIoError(`raft storage ${this.dir} ${what} (${code})`, code, { cause });
+  }
+
+  /** Reads the files into the mirror (opening the WAL), with the repairs `load` documents. */
+  private async readFiles(): Promise<void> {
+    for (const name of [WAL_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await this.fs.remove(this.file(`${name}.tmp`));
     const hardState = (await this.readSingleRecord(HARD_STATE_FILE, decodeHardState)) ?? EMPTY_HARD_STATE;
     this.snapshot = await this.readSingleRecord(SNAPSHOT_FILE, decodeSnapshot);
     const snapshotIndex = this.snapshot?.index ?? 0;
 
-    this.wal = await open(this.file(WAL_FILE), READ_WRITE_CREATE);
+    this.wal = await this.fs.open(this.file(WAL_FILE), 'readWriteCreate');
+    // The WAL may have just been created: its entry must be durable before entries synced into it count.
+    await this.fs.syncDir(this.dir);
     const scanned = await this.scanWal(this.wal);
     const first = scanned[0];
     if (first !== undefined && first.index > snapshotIndex + 1) {
@@ -125,8 +164,6 @@ export class FilesystemRaftStorage implements RaftStorage {
         `the hard state commits index ${this.hardState.commit} but the log ends at ${lastIndex} (committed entries are lost)`,
       );
     }
-    this.state = 'open';
-    return this.current();
   }
 
   private current(): PersistedRaftState {
@@ -142,13 +179,8 @@ export class FilesystemRaftStorage implements RaftStorage {
   /** The decoded record of a single-record file, null when the file does not exist. */
   private async readSingleRecord<T>(name: string, decode: (payload: Buffer) => T): Promise<T | null> {
     const file = this.file(name);
-    let buf: Buffer;
-    try {
-      buf = await readFile(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
+    const buf = await readFileIfExists(this.fs, file);
+    if (buf === null) return null;
     const framed = readFrame(buf, 0, buf.length);
     if (typeof framed === 'string') throw new RaftStorageCorruptedError(file, framed);
     if (framed.end !== buf.length) throw new RaftStorageCorruptedError(file, `${buf.length - framed.end} unexpected bytes after the record`);
@@ -160,7 +192,7 @@ export class FilesystemRaftStorage implements RaftStorage {
   }
 
   /** Reads the WAL into the mirror, cutting a torn or corrupt tail; returns the entries read. */
-  private async scanWal(wal: FileHandle): Promise<Entry[]> {
+  private async scanWal(wal: StorageFile): Promise<Entry[]> {
     const buf = await wal.readFile();
     const entries: Entry[] = [];
     const offsets: number[] = [];
@@ -224,14 +256,14 @@ export class FilesystemRaftStorage implements RaftStorage {
 
   private async write(hardState: HardState | undefined, { base, keep, fresh }: WalPlan, snapshot: Snapshot | undefined): Promise<void> {
     if (snapshot !== undefined) {
-      await writeFileAtomic(this.dir, this.file(SNAPSHOT_FILE), encodeSnapshot(snapshot));
+      await writeFileAtomic(this.fs, this.dir, this.file(SNAPSHOT_FILE), encodeSnapshot(snapshot));
       this.snapshot = snapshot;
       await this.rewriteWal([...base.slice(0, keep), ...fresh]);
     } else if (fresh.length > 0) {
       await this.appendWal(keep, fresh);
     }
     if (hardState !== undefined) {
-      await writeFileAtomic(this.dir, this.file(HARD_STATE_FILE), encodeHardState(hardState));
+      await writeFileAtomic(this.fs, this.dir, this.file(HARD_STATE_FILE), encodeHardState(hardState));
       this.hardState = hardState;
     }
   }
@@ -258,9 +290,9 @@ export class FilesystemRaftStorage implements RaftStorage {
   /** Replaces the WAL atomically with exactly `entries`. */
   private async rewriteWal(entries: readonly Entry[]): Promise<void> {
     const records = entries.map(encodeEntry);
-    await writeFileAtomic(this.dir, this.file(WAL_FILE), Buffer.concat(records));
+    await writeFileAtomic(this.fs, this.dir, this.file(WAL_FILE), Buffer.concat(records));
     const previous = this.wal;
-    this.wal = await open(this.file(WAL_FILE), READ_WRITE_CREATE);
+    this.wal = await this.fs.open(this.file(WAL_FILE), 'readWriteCreate');
     await previous?.close();
     this.entries = [...entries];
     this.offsets = [];
@@ -271,7 +303,7 @@ export class FilesystemRaftStorage implements RaftStorage {
     }
   }
 
-  private requireWal(): FileHandle {
+  private requireWal(): StorageFile {
     if (this.wal === null) throw new Error('raft storage is not open');
     return this.wal;
   }
