@@ -1,6 +1,19 @@
 import { Subscription } from 'rxjs';
 import { RaftNode } from '../../domain/consensus/raft';
-import type { ConfChange, Entry, EntryData, PersistedRaftState, ProposalPosition, ProposeError, RaftConfig, RaftMessage, RaftStatus, Snapshot } from '../../domain/consensus/raft';
+import type {
+  ConfChange,
+  Entry,
+  EntryData,
+  NodeId,
+  PersistedRaftState,
+  ProposalPosition,
+  ProposeError,
+  RaftConfig,
+  RaftMessage,
+  RaftStatus,
+  Snapshot,
+  TransferLeadershipError,
+} from '../../domain/consensus/raft';
 import type { Result } from '../../domain/shared/result';
 import { BrokerError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
@@ -60,6 +73,12 @@ type Input =
   | { readonly kind: 'tick' }
   | { readonly kind: 'message'; readonly message: RaftMessage }
   | { readonly kind: 'campaign' }
+  | {
+      readonly kind: 'transfer';
+      readonly to: NodeId | null;
+      readonly resolve: (result: Result<NodeId, TransferLeadershipError>) => void;
+      readonly reject: (error: unknown) => void;
+    }
   | (ProposeInput & { readonly kind: 'propose'; readonly data: EntryData })
   | (ProposeInput & { readonly kind: 'conf-change'; readonly change: ConfChange })
   | {
@@ -229,6 +248,20 @@ export class RaftDriver {
     this.pump();
   }
 
+  /**
+   * Queues `RaftNode.transferLeadership(to)` (docs/raft.md "Leadership transfer"). Resolves with
+   * the target once the transfer is under way (its TimeoutNow may be sent later), or with why it
+   * could not start; the node steps down when the target wins, or keeps leading if it does not
+   * within an election timeout. Rejects with `RaftDriverStoppedError` when not running.
+   */
+  transferLeadership(to: NodeId | null): Promise<Result<NodeId, TransferLeadershipError>> {
+    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'transfer', to, resolve, reject });
+      this.pump();
+    });
+  }
+
   /** Cancels ticks, stops receiving, and waits for the queued inputs to be handled. Idempotent. */
   async stop(): Promise<void> {
     if (this.stateValue === 'running' || this.stateValue === 'new' || this.stateValue === 'starting') this.stateValue = 'stopping';
@@ -306,6 +339,21 @@ export class RaftDriver {
       case 'campaign':
         if (this.stateValue === 'running') node.campaign();
         break;
+      case 'transfer': {
+        if (this.stateValue !== 'running') {
+          input.reject(new RaftDriverStoppedError(this.stateValue));
+          return;
+        }
+        const result = node.transferLeadership(input.to);
+        try {
+          await this.drain();
+        } catch (error) {
+          input.reject(error);
+          throw error;
+        }
+        input.resolve(result);
+        return;
+      }
       case 'propose':
       case 'conf-change': {
         this.proposalsQueued--;
@@ -387,7 +435,7 @@ export class RaftDriver {
     this.inbound?.unsubscribe();
     this.inbound = null;
     for (const input of this.queue.splice(0)) {
-      if (input.kind === 'propose' || input.kind === 'conf-change' || input.kind === 'compact') input.reject(new RaftDriverStoppedError('failed'));
+      if (input.kind === 'propose' || input.kind === 'conf-change' || input.kind === 'compact' || input.kind === 'transfer') input.reject(new RaftDriverStoppedError('failed'));
     }
     this.messagesQueued = 0;
     this.proposalsQueued = 0;

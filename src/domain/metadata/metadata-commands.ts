@@ -58,4 +58,34 @@ export type ChangePartitionLeader = {
   readonly data: { readonly stream: string; readonly partition: number; readonly failedLeader: string };
 };
 
-export type MetadataCommand = RegisterBroker | SetBrokerReachable | ChangeIsr | ChangePartitionLeader | CreateStream | DeleteStream | PauseStream | ResumeStream | SetStreamReadonly;
+/**
+ * Controlled shutdown (docs/replication.md): the partition's leader hands leadership to an in-sync
+ * replica before it stops. Carries the epoch it leads, so a late or repeated request cannot move
+ * leadership a second time.
+ */
+export type ResignPartitionLeader = {
+  readonly type: 'ResignPartitionLeader';
+  readonly data: { readonly stream: string; readonly partition: number; readonly leader: string; readonly leaderEpoch: number };
+};
+
+/**
+ * Controlled shutdown: a follower leaves the ISR of the epoch it follows, so AckPolicy ALL
+ * publishes stop waiting for it; refused when fewer than `isrSizeMin` members would remain.
+ */
+export type LeaveIsr = {
+  readonly type: 'LeaveIsr';
+  readonly data: { readonly stream: string; readonly partition: number; readonly replica: string; readonly leaderEpoch: number; readonly isrSizeMin: number };
+};
+
+export type MetadataCommand =
+  | RegisterBroker
+  | SetBrokerReachable
+  | ChangeIsr
+  | ChangePartitionLeader
+  | ResignPartitionLeader
+  | LeaveIsr
+  | CreateStream
+  | DeleteStream
+  | PauseStream
+  | ResumeStream
+  | SetStreamReadonly;

@@ -4,9 +4,10 @@ import { brokerLoads, selectLeader, selectReplicas } from '../partition/replica-
 import { streamConfigProblem } from '../stream/stream-config-rules';
 import { isValidSubject, RESERVED_STREAM_PREFIX, streamNameProblem } from '../stream/stream-names';
 import { StreamState } from '../stream/stream-state';
-import { ChangeIsr, ChangePartitionLeader, CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly } from './metadata-commands';
+import { ChangeIsr, ChangePartitionLeader, CreateStream, LeaveIsr, MetadataCommand, PauseStream, ResignPartitionLeader, ResumeStream, SetStreamReadonly } from './metadata-commands';
 import { MetadataError } from './metadata-errors';
 import { MetadataEvent, PartitionCreated } from './metadata-events';
+import { PartitionState } from '../partition/partition-state';
 import { brokerAggregate, Decision, streamAggregate } from './metadata-proposal';
 import { MetadataState } from './metadata-state';
 
@@ -51,6 +52,10 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
       return decideIsrChange(command, state);
     case 'ChangePartitionLeader':
       return decideLeaderChange(command, state);
+    case 'ResignPartitionLeader':
+      return decideResignation(command, state);
+    case 'LeaveIsr':
+      return decideLeaveIsr(command, state);
     default:
       return unreachable(command);
   }
@@ -170,11 +175,53 @@ function decideLeaderChange(command: ChangePartitionLeader, state: MetadataState
   const p = stream?.partitions[d.partition];
   if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
   if (p.leader !== d.failedLeader) return ok({ events: [], expectations: [] });
-  const candidates = p.isr.filter((r) => r !== d.failedLeader && state.brokers.get(r)?.reachable === true);
-  if (candidates.length === 0) return err({ kind: 'NoIsrCandidates', stream: d.stream, partition: d.partition });
+  return leaderMovedAway(state, stream, p);
+}
+
+/**
+ * Controlled shutdown: the leader of epoch `leaderEpoch` hands over as a failed leader would be
+ * replaced (an in-sync replica on a reachable broker; it leaves the ISR). A request for an epoch
+ * that is over is refused, so leadership never moves twice for one request.
+ */
+function decideResignation(command: ResignPartitionLeader, state: MetadataState): Result<Decision, MetadataError> {
+  const d = command.data;
+  const stream = state.streams.get(d.stream);
+  const p = stream?.partitions[d.partition];
+  if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
+  if (p.leader !== d.leader || p.leaderEpoch !== d.leaderEpoch)
+    return err({ kind: 'LeaderGenerationMismatch', stream: d.stream, partition: d.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
+  return leaderMovedAway(state, stream, p);
+}
+
+/** The current leader gives way to the least leader-loaded reachable ISR member and leaves the ISR. */
+function leaderMovedAway(state: MetadataState, stream: StreamState, p: PartitionState): Result<Decision, MetadataError> {
+  const outgoing = p.leader;
+  const candidates = p.isr.filter((r) => r !== outgoing && state.brokers.get(r)?.reachable === true);
+  if (candidates.length === 0) return err({ kind: 'NoIsrCandidates', stream: p.stream, partition: p.id });
   const leader = selectLeader(brokerLoads(state), candidates);
   return ok({
-    events: [{ type: 'PartitionLeaderChanged', data: { stream: d.stream, partition: d.partition, leader, isr: p.isr.filter((r) => r !== d.failedLeader) } }],
+    events: [{ type: 'PartitionLeaderChanged', data: { stream: p.stream, partition: p.id, leader, isr: p.isr.filter((r) => r !== outgoing) } }],
+    expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
+  });
+}
+
+/**
+ * Controlled shutdown: a follower of epoch `leaderEpoch` leaves the ISR (Kafka removes a broker
+ * shutting down from every ISR), unless fewer than `isrSizeMin` members would remain: then it
+ * stays, a candidate should the leader fail while it is away.
+ */
+function decideLeaveIsr(command: LeaveIsr, state: MetadataState): Result<Decision, MetadataError> {
+  const d = command.data;
+  const stream = state.streams.get(d.stream);
+  const p = stream?.partitions[d.partition];
+  if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
+  if (p.leaderEpoch !== d.leaderEpoch)
+    return err({ kind: 'LeaderGenerationMismatch', stream: d.stream, partition: d.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
+  if (!p.replicas.includes(d.replica) || d.replica === p.leader) return err({ kind: 'NotAReplica', stream: d.stream, partition: d.partition, replica: d.replica });
+  if (!p.isr.includes(d.replica)) return ok({ events: [], expectations: [] });
+  if (p.isr.length - 1 < d.isrSizeMin) return err({ kind: 'IsrAtMinimum', stream: d.stream, partition: d.partition, isrSizeMin: d.isrSizeMin });
+  return ok({
+    events: [{ type: 'IsrShrunk', data: { stream: d.stream, partition: d.partition, replica: d.replica } }],
     expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
   });
 }

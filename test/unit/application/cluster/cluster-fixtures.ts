@@ -16,6 +16,8 @@ import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in
 import { InMemoryPartitionLogStore } from '../../../../src/adapters/outbound/memory/in-memory-partition-log-store';
 import { createContainer } from '../../../../src/infrastructure/di/create-container';
 import { MetadataProposal } from '../../../../src/domain/metadata/metadata-proposal';
+import type { TransferLeadershipError } from '../../../../src/domain/consensus/raft';
+import type { Result } from '../../../../src/domain/shared/result';
 import { memorySettings, silentLogger } from '../../../support/memory-broker';
 import { VirtualTime } from './virtual-time';
 
@@ -48,6 +50,22 @@ export class FakeRaftGroup implements MetadataRaftGroup {
   }
 
   campaign(): void {}
+
+  readonly transferCalls: (string | null)[] = [];
+  /** What a transfer does: hand over to this voter at once (default), or nothing (a lost TimeoutNow). */
+  transferOutcome: 'hand-over' | 'nothing' = 'hand-over';
+
+  async transferLeadership(to: string | null): Promise<Result<string, TransferLeadershipError>> {
+    this.transferCalls.push(to);
+    if (!this.isLeader) return { ok: false, error: { kind: 'NotLeader', leaderId: this.leader } };
+    const target = to ?? this.voterIds.find((v) => v !== this.leader) ?? null;
+    if (target === null) return { ok: false, error: { kind: 'NoTransferTarget' } };
+    if (this.transferOutcome === 'hand-over') {
+      this.isLeader = false;
+      this.leader = target;
+    }
+    return { ok: true, value: target };
+  }
 }
 
 /**
