@@ -59,22 +59,21 @@ export type ChangePartitionLeader = {
 };
 
 /**
- * Controlled shutdown (docs/replication.md): the partition's leader hands leadership to an in-sync
- * replica before it stops. Carries the epoch it leads, so a late or repeated request cannot move
- * leadership a second time.
+ * Controlled shutdown (docs/cluster.md): `broker` is about to stop. In one log entry it is
+ * recorded unreachable (no new replica or leadership goes to it), each partition it leads at the
+ * listed epoch gets an in-sync replica as leader, and it leaves each ISR it follows at the listed
+ * epoch where at least `isrSizeMin` members remain. Items whose epoch is over, or that cannot move
+ * (no other in-sync replica), are left as they are: the epochs keep a late or repeated request
+ * from moving anything twice. A server with many partitions sends several, in chunks.
  */
-export type ResignPartitionLeader = {
-  readonly type: 'ResignPartitionLeader';
-  readonly data: { readonly stream: string; readonly partition: number; readonly leader: string; readonly leaderEpoch: number };
-};
-
-/**
- * Controlled shutdown: a follower leaves the ISR of the epoch it follows, so AckPolicy ALL
- * publishes stop waiting for it; refused when fewer than `isrSizeMin` members would remain.
- */
-export type LeaveIsr = {
-  readonly type: 'LeaveIsr';
-  readonly data: { readonly stream: string; readonly partition: number; readonly replica: string; readonly leaderEpoch: number; readonly isrSizeMin: number };
+export type VacateBroker = {
+  readonly type: 'VacateBroker';
+  readonly data: {
+    readonly broker: string;
+    readonly atNs: string;
+    readonly leads: readonly { readonly stream: string; readonly partition: number; readonly leaderEpoch: number }[];
+    readonly follows: readonly { readonly stream: string; readonly partition: number; readonly leaderEpoch: number; readonly isrSizeMin: number }[];
+  };
 };
 
 export type MetadataCommand =
@@ -82,8 +81,7 @@ export type MetadataCommand =
   | SetBrokerReachable
   | ChangeIsr
   | ChangePartitionLeader
-  | ResignPartitionLeader
-  | LeaveIsr
+  | VacateBroker
   | CreateStream
   | DeleteStream
   | PauseStream

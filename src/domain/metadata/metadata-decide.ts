@@ -4,7 +4,7 @@ import { brokerLoads, selectLeader, selectReplicas } from '../partition/replica-
 import { streamConfigProblem } from '../stream/stream-config-rules';
 import { isValidSubject, RESERVED_STREAM_PREFIX, streamNameProblem } from '../stream/stream-names';
 import { StreamState } from '../stream/stream-state';
-import { ChangeIsr, ChangePartitionLeader, CreateStream, LeaveIsr, MetadataCommand, PauseStream, ResignPartitionLeader, ResumeStream, SetStreamReadonly } from './metadata-commands';
+import { ChangeIsr, ChangePartitionLeader, CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly, VacateBroker } from './metadata-commands';
 import { MetadataError } from './metadata-errors';
 import { MetadataEvent, PartitionCreated } from './metadata-events';
 import { PartitionState } from '../partition/partition-state';
@@ -52,10 +52,8 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
       return decideIsrChange(command, state);
     case 'ChangePartitionLeader':
       return decideLeaderChange(command, state);
-    case 'ResignPartitionLeader':
-      return decideResignation(command, state);
-    case 'LeaveIsr':
-      return decideLeaveIsr(command, state);
+    case 'VacateBroker':
+      return decideVacate(command, state);
     default:
       return unreachable(command);
   }
@@ -145,7 +143,10 @@ function flagEvents(command: PauseStream | ResumeStream | SetStreamReadonly, str
   }
 }
 
-/** Spec §5.9: only the current leader (same epoch) changes the ISR; the leader itself never leaves it. */
+/**
+ * Spec §5.9: only the current leader (same epoch) changes the ISR; the leader itself never leaves
+ * it; a replica on an unreachable broker is not re-admitted.
+ */
 function decideIsrChange(command: ChangeIsr, state: MetadataState): Result<Decision, MetadataError> {
   const d = command.data;
   const stream = state.streams.get(d.stream);
@@ -157,6 +158,8 @@ function decideIsrChange(command: ChangeIsr, state: MetadataState): Result<Decis
   const inIsr = p.isr.includes(d.replica);
   const shrink = command.type === 'ShrinkIsr';
   if (shrink !== inIsr) return ok({ events: [], expectations: [] });
+  // A broker shutting down (or silent) gets no ISR place back from a late fetch (Kafka KIP-841).
+  if (!shrink && state.brokers.get(d.replica)?.reachable !== true) return err({ kind: 'BrokerUnreachable', broker: d.replica });
   const data = { stream: d.stream, partition: d.partition, replica: d.replica };
   return ok({
     events: [shrink ? { type: 'IsrShrunk', data } : { type: 'IsrExpanded', data }],
@@ -175,53 +178,54 @@ function decideLeaderChange(command: ChangePartitionLeader, state: MetadataState
   const p = stream?.partitions[d.partition];
   if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
   if (p.leader !== d.failedLeader) return ok({ events: [], expectations: [] });
-  return leaderMovedAway(state, stream, p);
-}
-
-/**
- * Controlled shutdown: the leader of epoch `leaderEpoch` hands over as a failed leader would be
- * replaced (an in-sync replica on a reachable broker; it leaves the ISR). A request for an epoch
- * that is over is refused, so leadership never moves twice for one request.
- */
-function decideResignation(command: ResignPartitionLeader, state: MetadataState): Result<Decision, MetadataError> {
-  const d = command.data;
-  const stream = state.streams.get(d.stream);
-  const p = stream?.partitions[d.partition];
-  if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
-  if (p.leader !== d.leader || p.leaderEpoch !== d.leaderEpoch)
-    return err({ kind: 'LeaderGenerationMismatch', stream: d.stream, partition: d.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
-  return leaderMovedAway(state, stream, p);
-}
-
-/** The current leader gives way to the least leader-loaded reachable ISR member and leaves the ISR. */
-function leaderMovedAway(state: MetadataState, stream: StreamState, p: PartitionState): Result<Decision, MetadataError> {
-  const outgoing = p.leader;
-  const candidates = p.isr.filter((r) => r !== outgoing && state.brokers.get(r)?.reachable === true);
-  if (candidates.length === 0) return err({ kind: 'NoIsrCandidates', stream: p.stream, partition: p.id });
-  const leader = selectLeader(brokerLoads(state), candidates);
+  const candidates = p.isr.filter((r) => r !== d.failedLeader && state.brokers.get(r)?.reachable === true);
+  if (candidates.length === 0) return err({ kind: 'NoIsrCandidates', stream: d.stream, partition: d.partition });
   return ok({
-    events: [{ type: 'PartitionLeaderChanged', data: { stream: p.stream, partition: p.id, leader, isr: p.isr.filter((r) => r !== outgoing) } }],
+    events: [leaderChangedAway(p, selectLeader(brokerLoads(state), candidates))],
     expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
   });
 }
 
+/** `leader` replaces the partition's leader, which leaves the ISR (Kafka's controller does the same). */
+const leaderChangedAway = (p: PartitionState, leader: string): MetadataEvent => ({
+  type: 'PartitionLeaderChanged',
+  data: { stream: p.stream, partition: p.id, leader, isr: p.isr.filter((r) => r !== p.leader) },
+});
+
 /**
- * Controlled shutdown: a follower of epoch `leaderEpoch` leaves the ISR (Kafka removes a broker
- * shutting down from every ISR), unless fewer than `isrSizeMin` members would remain: then it
- * stays, a candidate should the leader fail while it is away.
+ * Controlled shutdown (docs/cluster.md): the broker leaves placement, its leaderships and its ISR
+ * memberships in one entry. Items of an epoch that is over, or that cannot move, are skipped.
  */
-function decideLeaveIsr(command: LeaveIsr, state: MetadataState): Result<Decision, MetadataError> {
+function decideVacate(command: VacateBroker, state: MetadataState): Result<Decision, MetadataError> {
   const d = command.data;
-  const stream = state.streams.get(d.stream);
-  const p = stream?.partitions[d.partition];
-  if (!stream || !p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
-  if (p.leaderEpoch !== d.leaderEpoch)
-    return err({ kind: 'LeaderGenerationMismatch', stream: d.stream, partition: d.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
-  if (!p.replicas.includes(d.replica) || d.replica === p.leader) return err({ kind: 'NotAReplica', stream: d.stream, partition: d.partition, replica: d.replica });
-  if (!p.isr.includes(d.replica)) return ok({ events: [], expectations: [] });
-  if (p.isr.length - 1 < d.isrSizeMin) return err({ kind: 'IsrAtMinimum', stream: d.stream, partition: d.partition, isrSizeMin: d.isrSizeMin });
-  return ok({
-    events: [{ type: 'IsrShrunk', data: { stream: d.stream, partition: d.partition, replica: d.replica } }],
-    expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
-  });
+  const broker = state.brokers.get(d.broker);
+  if (!broker) return ok({ events: [], expectations: [] });
+  const events: MetadataEvent[] = [];
+  const touched = new Map<string, StreamState>();
+  if (broker.reachable) events.push({ type: 'BrokerReachabilityChanged', data: { id: broker.id, reachable: false, atNs: d.atNs } });
+  const partitionAt = (ref: { stream: string; partition: number; leaderEpoch: number }): { stream: StreamState; p: PartitionState } | null => {
+    const stream = state.streams.get(ref.stream);
+    const p = stream?.partitions[ref.partition];
+    return stream && p && p.leaderEpoch === ref.leaderEpoch && !p.paused ? { stream, p } : null;
+  };
+  // New leaders spread by leader load, counting the ones chosen so far.
+  const loads = brokerLoads(state);
+  for (const ref of d.leads) {
+    const found = partitionAt(ref);
+    if (!found || found.p.leader !== broker.id) continue;
+    const candidates = found.p.isr.filter((r) => r !== broker.id && state.brokers.get(r)?.reachable === true);
+    if (candidates.length === 0) continue;
+    const leader = selectLeader(loads, candidates);
+    loads.get(leader)!.leaders++;
+    events.push(leaderChangedAway(found.p, leader));
+    touched.set(found.stream.name, found.stream);
+  }
+  for (const ref of d.follows) {
+    const found = partitionAt(ref);
+    if (!found || found.p.leader === broker.id || !found.p.isr.includes(broker.id) || found.p.isr.length - 1 < ref.isrSizeMin) continue;
+    events.push({ type: 'IsrShrunk', data: { stream: ref.stream, partition: ref.partition, replica: broker.id } });
+    touched.set(found.stream.name, found.stream);
+  }
+  const expectations = [...touched.values()].map((s) => ({ aggregate: streamAggregate(s.name), version: s.version }));
+  return ok({ events, expectations: events.length > 0 ? [{ aggregate: brokerAggregate(broker.id), version: 0 }, ...expectations] : [] });
 }

@@ -15,5 +15,5 @@ export type MetadataError =
   /** No in-sync replica can take over (spec §5.8: no unclean election). */
   | { readonly kind: 'NoIsrCandidates'; readonly stream: string; readonly partition: number }
   | { readonly kind: 'NotAReplica'; readonly stream: string; readonly partition: number; readonly replica: string }
-  /** Leaving the ISR would leave fewer members than the partition needs to commit (controlled shutdown). */
-  | { readonly kind: 'IsrAtMinimum'; readonly stream: string; readonly partition: number; readonly isrSizeMin: number };
+  /** No ISR place for a broker recorded unreachable, e.g. one shutting down (Kafka KIP-841). */
+  | { readonly kind: 'BrokerUnreachable'; readonly broker: string };

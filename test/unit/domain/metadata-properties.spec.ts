@@ -47,17 +47,15 @@ const command: fc.Arbitrary<MetadataCommand> = fc.oneof(
     data: fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), failedLeader: fc.constantFrom(...brokers) }),
   }),
   fc.record({
-    type: fc.constant('ResignPartitionLeader' as const),
-    data: fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), leader: fc.constantFrom(...brokers), leaderEpoch: fc.integer({ min: 1, max: 12 }) }),
-  }),
-  fc.record({
-    type: fc.constant('LeaveIsr' as const),
+    type: fc.constant('VacateBroker' as const),
     data: fc.record({
-      stream: fc.constantFrom(...names),
-      partition: fc.integer({ min: 0, max: 2 }),
-      replica: fc.constantFrom(...brokers),
-      leaderEpoch: fc.integer({ min: 1, max: 12 }),
-      isrSizeMin: fc.integer({ min: 1, max: 3 }),
+      broker: fc.constantFrom(...brokers),
+      atNs: fc.constant('6'),
+      leads: fc.array(fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), leaderEpoch: fc.integer({ min: 1, max: 12 }) }), { maxLength: 3 }),
+      follows: fc.array(
+        fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), leaderEpoch: fc.integer({ min: 1, max: 12 }), isrSizeMin: fc.integer({ min: 1, max: 3 }) }),
+        { maxLength: 3 },
+      ),
     }),
   }),
 );

@@ -11,6 +11,8 @@ import { MetadataLog, MetadataLogEntry } from '../../../../src/application/ports
 import { ServerSettings } from '../../../../src/application/server-settings';
 import { TOKENS } from '../../../../src/application/tokens';
 import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-memory-cluster-channel';
+import { InMemoryReplicationHub } from '../../../../src/adapters/outbound/memory/in-memory-replication-transport';
+import { ALWAYS_HELD } from '../../../../src/application/ports/ack-lease.port';
 import { InMemoryMessageTransport } from '../../../../src/adapters/outbound/memory/in-memory-message-transport';
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { InMemoryPartitionLogStore } from '../../../../src/adapters/outbound/memory/in-memory-partition-log-store';
@@ -136,6 +138,8 @@ export async function startServer(options: {
     bind(TOKENS.MessageTransport).toConstantValue(new InMemoryMessageTransport());
     bind(TOKENS.ClusterChannel).toConstantValue(channel);
     bind(TOKENS.MetadataRaftGroup).toConstantValue(options.group);
+    bind(TOKENS.ReplicationTransport).toConstantValue(new InMemoryReplicationHub().connect(options.settings?.serverId ?? 'a'));
+    bind(TOKENS.AckLease).toConstantValue(ALWAYS_HELD);
   });
   const container = createContainer(memorySettings(options.settings), silentLogger, [adapters]);
   const metadata = container.get(MetadataService);
