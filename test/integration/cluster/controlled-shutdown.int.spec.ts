@@ -34,6 +34,8 @@ const httpPorts = new Map<Id, number>();
 const running = new Map<Id, BrokerProcess>();
 const everyProcess: BrokerProcess[] = [];
 const report: Record<string, unknown> = {};
+/** Loads and clients a test started, stopped in afterAll even when the test failed halfway. */
+const cleanups: (() => Promise<void> | void)[] = [];
 
 const args = (id: Id): string[] => [
   '--id', id,
@@ -126,6 +128,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  for (const cleanup of cleanups.splice(0)) await Promise.resolve(cleanup()).catch(() => undefined);
   for (const p of everyProcess) await p.kill();
   await nats?.stop();
   for (const dir of dirs.values()) fs.rmSync(dir, { recursive: true, force: true });
@@ -156,6 +159,11 @@ describe('controlled shutdown of a cluster member', () => {
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     })();
+    cleanups.push(async () => {
+      publishing = false;
+      await load;
+      client.close();
+    });
 
     const gaps: number[] = [];
     const exits: number[] = [];
@@ -202,6 +210,7 @@ describe('controlled shutdown of a cluster member', () => {
 
   it('SIGTERM of a follower: it leaves the ISR, and an ALL publish after an idle while is acked at once', async () => {
     const client = await LiftbridgeClient.connect({ servers: ids.map((id) => running.get(id)!.address) });
+    cleanups.push(() => client.close());
     await client.createStream('quiet', 'quiet', { replicationFactor: 3, minIsr: 2 });
     await waitFor(async () => (await partitionOf('quiet'))?.isr.length === 3, 30_000, 'a full ISR');
     await client.publish('quiet', 'first', { ackPolicy: AckPolicy.ALL });
@@ -248,6 +257,11 @@ describe('controlled shutdown of a cluster member', () => {
           await client.createStream(name, name, { replicationFactor: 2 }).then(() => created.push(Date.now()), () => undefined);
         }
       })();
+      cleanups.push(async () => {
+        creating = false;
+        await creator;
+        client.close();
+      });
       await waitFor(() => created.length >= 3, 30_000, 'streams being created');
       const signalledAt = Date.now();
       const stopping = terminate(victim);

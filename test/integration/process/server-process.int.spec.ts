@@ -132,12 +132,12 @@ describe('the liftbridge executable', () => {
     const statuses = await Promise.all(subs.map((sub) => sub.done));
     raw.close();
     client.close();
+    fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
+    fs.appendFileSync(path.join(root, '.tmp', 'single-server-shutdown.jsonl'), `${JSON.stringify({ exitMs })}\n`);
     expect(ended.code).toBe(0);
     // UNAVAILABLE mid-stream: clients resubscribe elsewhere (go-liftbridge does on UNAVAILABLE only).
     for (const status of statuses) expect([status.code, status.details]).toEqual([14, 'server is shutting down']);
     expect(exitMs).toBeLessThan(1000);
-    fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
-    fs.appendFileSync(path.join(root, '.tmp', 'single-server-shutdown.jsonl'), `${JSON.stringify({ exitMs })}\n`);
   });
 
   it('refuses a second server on the same data directory', async () => {
