@@ -86,6 +86,21 @@ async function partitionOf(stream: string): Promise<api.PartitionMetadata | null
   return null;
 }
 
+/** The partition's leader role runs: it answers FetchPartitionMetadata (then it also listens on the subject). */
+async function leaderServes(stream: string): Promise<boolean> {
+  const leader = (await partitionOf(stream))?.leader as Id | undefined;
+  if (leader === undefined || !running.has(leader)) return false;
+  const client = connectClient(running.get(leader)!.address);
+  try {
+    await call(client.fetchPartitionMetadata, client, { stream, partition: 0 }, 1000);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
 /** Three brokers registered and reachable, as every server sees it. */
 async function fullCluster(): Promise<void> {
   await waitFor(async () => {
@@ -140,6 +155,7 @@ describe('controlled shutdown of a cluster member', () => {
   it(`SIGTERM of the partition leader under AckPolicy ALL load: acks pause ≤ ${GAP_MAX_MS} ms, nothing acknowledged is lost (${ROUNDS} rounds)`, async () => {
     const client = await LiftbridgeClient.connect({ servers: ids.map((id) => running.get(id)!.address) });
     await client.createStream('load', 'load', { replicationFactor: 3, minIsr: 2 });
+    await waitFor(() => leaderServes('load'), 30_000, 'the leader serving');
     const publisher = client.asyncPublisher({ maxInFlight: 1024 });
     const acked: { value: string; offset: number }[] = [];
     const ackTimes: number[] = [];
@@ -212,7 +228,7 @@ describe('controlled shutdown of a cluster member', () => {
     const client = await LiftbridgeClient.connect({ servers: ids.map((id) => running.get(id)!.address) });
     cleanups.push(() => client.close());
     await client.createStream('quiet', 'quiet', { replicationFactor: 3, minIsr: 2 });
-    await waitFor(async () => (await partitionOf('quiet'))?.isr.length === 3, 30_000, 'a full ISR');
+    await waitFor(async () => (await partitionOf('quiet'))?.isr.length === 3 && (await leaderServes('quiet')), 30_000, 'a full ISR and the leader serving');
     await client.publish('quiet', 'first', { ackPolicy: AckPolicy.ALL });
     const p = (await partitionOf('quiet'))!;
     const follower = p.replicas.find((id) => id !== p.leader) as Id;
