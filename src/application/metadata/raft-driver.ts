@@ -339,21 +339,12 @@ export class RaftDriver {
       case 'campaign':
         if (this.stateValue === 'running') node.campaign();
         break;
-      case 'transfer': {
+      case 'transfer':
         if (this.stateValue !== 'running') {
           input.reject(new RaftDriverStoppedError(this.stateValue));
           return;
         }
-        const result = node.transferLeadership(input.to);
-        try {
-          await this.drain();
-        } catch (error) {
-          input.reject(error);
-          throw error;
-        }
-        input.resolve(result);
-        return;
-      }
+        return this.drainAndAnswer(input, node.transferLeadership(input.to));
       case 'propose':
       case 'conf-change': {
         this.proposalsQueued--;
@@ -363,14 +354,7 @@ export class RaftDriver {
         }
         const result = input.kind === 'propose' ? node.propose(input.data) : node.proposeConfChange(input.change);
         if (result.ok) input.accepted?.(result.value);
-        try {
-          await this.drain();
-        } catch (error) {
-          input.reject(error);
-          throw error;
-        }
-        input.resolve(result);
-        return;
+        return this.drainAndAnswer(input, result);
       }
       case 'compact': {
         let snapshot: Snapshot | null;
@@ -387,6 +371,17 @@ export class RaftDriver {
       }
     }
     await this.drain();
+  }
+
+  /** Handles the Readies an input caused, then answers its caller; a failure (storage) answers it and fails the driver. */
+  private async drainAndAnswer<T>(input: { readonly resolve: (value: T) => void; readonly reject: (error: unknown) => void }, value: T): Promise<void> {
+    try {
+      await this.drain();
+    } catch (error) {
+      input.reject(error);
+      throw error;
+    }
+    input.resolve(value);
   }
 
   /**

@@ -1,12 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as api from '../../../src/adapters/codec/api-types';
 import { AckPolicy, LiftbridgeClient } from '../../../src/client';
 import { call, connectClient, subscribe } from '../../support/api-calls';
-import { BrokerProcess } from '../../support/broker-process';
-import { TestNatsServer } from '../../support/nats-server';
+import type { BrokerProcess } from '../../support/broker-process';
 import { freePort, waitFor } from '../../support/ports';
+import { ProcessCluster } from '../../support/process-cluster';
 
 /**
  * Controlled shutdown (issue 14 item 8) against real processes: three `liftbridge` executables and
@@ -26,38 +25,24 @@ const GAP_MAX_MS = 1000;
 const ids = ['a', 'b', 'c'] as const;
 type Id = (typeof ids)[number];
 
-let nats: TestNatsServer;
-const namespace = `cs${Math.floor(Math.random() * 1e9)}`;
-const dirs = new Map<Id, string>();
-const ports = new Map<Id, number>();
+let cluster: ProcessCluster<Id>;
+/** The operability HTTP port of each server: its /metrics say whether it is the controller. */
 const httpPorts = new Map<Id, number>();
-const running = new Map<Id, BrokerProcess>();
-const everyProcess: BrokerProcess[] = [];
+const running = (): Map<Id, BrokerProcess> => cluster.running;
 const report: Record<string, unknown> = {};
 /** Loads and clients a test started, stopped in afterAll even when the test failed halfway. */
 const cleanups: (() => Promise<void> | void)[] = [];
 
-const args = (id: Id): string[] => [
-  '--id', id,
-  '--namespace', namespace,
-  '--data-dir', dirs.get(id)!,
-  '--port', String(ports.get(id)!),
-  '--nats-servers', nats.url,
-  ...(id === 'a' ? ['--raft-bootstrap-seed'] : []),
-];
-
 async function start(id: Id): Promise<void> {
-  const broker = await BrokerProcess.start(args(id), ports.get(id)!, { ...process.env, LIFTBRIDGE_HTTP_PORT: String(httpPorts.get(id)!) });
-  everyProcess.push(broker);
-  running.set(id, broker);
+  await cluster.start(id, { ...process.env, LIFTBRIDGE_HTTP_PORT: String(httpPorts.get(id)!) });
 }
 
 /** SIGTERM; resolves with the exit code and how long the process took to exit. */
 async function terminate(id: Id): Promise<{ code: number | null; exitMs: number; logs: string }> {
-  const broker = running.get(id)!;
+  const broker = running().get(id)!;
   const sentAt = Date.now();
   const ended = await broker.stop('SIGTERM');
-  running.delete(id);
+  running().delete(id);
   return { code: ended.code, exitMs: Date.now() - sentAt, logs: broker.logs };
 }
 
@@ -71,8 +56,8 @@ async function isController(id: Id): Promise<boolean> {
 }
 
 async function partitionOf(stream: string): Promise<api.PartitionMetadata | null> {
-  for (const id of running.keys()) {
-    const client = connectClient(running.get(id)!.address);
+  for (const id of running().keys()) {
+    const client = connectClient(running().get(id)!.address);
     try {
       const m = await call(client.fetchMetadata, client, { streams: [stream] }, 1000);
       const p = m.streamMetadata[0]?.partitions[0];
@@ -89,8 +74,8 @@ async function partitionOf(stream: string): Promise<api.PartitionMetadata | null
 /** The partition's leader role runs: it answers FetchPartitionMetadata (then it also listens on the subject). */
 async function leaderServes(stream: string): Promise<boolean> {
   const leader = (await partitionOf(stream))?.leader as Id | undefined;
-  if (leader === undefined || !running.has(leader)) return false;
-  const client = connectClient(running.get(leader)!.address);
+  if (leader === undefined || !running().has(leader)) return false;
+  const client = connectClient(running().get(leader)!.address);
   try {
     await call(client.fetchPartitionMetadata, client, { stream, partition: 0 }, 1000);
     return true;
@@ -104,7 +89,7 @@ async function leaderServes(stream: string): Promise<boolean> {
 /** Three brokers registered and reachable, as every server sees it. */
 async function fullCluster(): Promise<void> {
   await waitFor(async () => {
-    for (const broker of running.values()) {
+    for (const broker of running().values()) {
       const client = connectClient(broker.address);
       try {
         if ((await call(client.fetchMetadata, client, {}, 1000)).brokers.length !== 3) return false;
@@ -114,7 +99,7 @@ async function fullCluster(): Promise<void> {
         client.close();
       }
     }
-    return running.size === 3;
+    return running().size === 3;
   }, 30_000, 'three reachable brokers');
 }
 
@@ -132,28 +117,22 @@ function largestGap(times: readonly number[], from: number, to: number): number 
 }
 
 beforeAll(async () => {
-  nats = await TestNatsServer.start();
-  for (const id of ids) {
-    dirs.set(id, fs.mkdtempSync(path.join(os.tmpdir(), `lbts-cs-${id}-`)));
-    ports.set(id, await freePort());
-    httpPorts.set(id, await freePort());
-  }
+  cluster = await ProcessCluster.create(ids, 'cs');
+  for (const id of ids) httpPorts.set(id, await freePort());
   for (const id of ids) await start(id);
   await fullCluster();
 }, 90_000);
 
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0)) await Promise.resolve(cleanup()).catch(() => undefined);
-  for (const p of everyProcess) await p.kill();
-  await nats?.stop();
-  for (const dir of dirs.values()) fs.rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
   fs.mkdirSync(path.resolve(__dirname, '../../../.tmp'), { recursive: true });
   fs.writeFileSync(path.resolve(__dirname, '../../../.tmp/controlled-shutdown.json'), JSON.stringify(report, null, 2));
 });
 
 describe('controlled shutdown of a cluster member', () => {
   it(`SIGTERM of the partition leader under AckPolicy ALL load: acks pause ≤ ${GAP_MAX_MS} ms, nothing acknowledged is lost (${ROUNDS} rounds)`, async () => {
-    const client = await LiftbridgeClient.connect({ servers: ids.map((id) => running.get(id)!.address) });
+    const client = await LiftbridgeClient.connect({ servers: ids.map((id) => running().get(id)!.address) });
     await client.createStream('load', 'load', { replicationFactor: 3, minIsr: 2 });
     await waitFor(() => leaderServes('load'), 30_000, 'the leader serving');
     const publisher = client.asyncPublisher({ maxInFlight: 1024 });
@@ -206,7 +185,7 @@ describe('controlled shutdown of a cluster member', () => {
     // Every acknowledged message is on the leader, once, at the offset its ack named.
     await waitFor(async () => (await partitionOf('load'))?.isr.length === 3, 60_000, 'a full ISR at the end');
     const leader = (await partitionOf('load'))!.leader as Id;
-    const raw = connectClient(running.get(leader)!.address);
+    const raw = connectClient(running().get(leader)!.address);
     const positions = async (): Promise<api.PartitionMetadata> => (await call(raw.fetchPartitionMetadata, raw, { stream: 'load', partition: 0 })).metadata!;
     await waitFor(async () => (await positions()).highWatermark === (await positions()).newestOffset, 30_000, 'everything committed');
     const hw = Number((await positions()).highWatermark);
@@ -225,7 +204,7 @@ describe('controlled shutdown of a cluster member', () => {
   }, 600_000);
 
   it('SIGTERM of a follower: it leaves the ISR, and an ALL publish after an idle while is acked at once', async () => {
-    const client = await LiftbridgeClient.connect({ servers: ids.map((id) => running.get(id)!.address) });
+    const client = await LiftbridgeClient.connect({ servers: ids.map((id) => running().get(id)!.address) });
     cleanups.push(() => client.close());
     await client.createStream('quiet', 'quiet', { replicationFactor: 3, minIsr: 2 });
     await waitFor(async () => (await partitionOf('quiet'))?.isr.length === 3 && (await leaderServes('quiet')), 30_000, 'a full ISR and the leader serving');
@@ -259,12 +238,12 @@ describe('controlled shutdown of a cluster member', () => {
       await fullCluster();
       let controller: Id | null = null;
       await waitFor(async () => {
-        for (const id of ids) if (running.has(id) && (await isController(id))) controller = id;
+        for (const id of ids) if (running().has(id) && (await isController(id))) controller = id;
         return controller !== null;
       }, 30_000, 'a controller');
       const victim = controller! as Id;
       const others = ids.filter((id) => id !== victim);
-      const client = await LiftbridgeClient.connect({ servers: others.map((id) => running.get(id)!.address) });
+      const client = await LiftbridgeClient.connect({ servers: others.map((id) => running().get(id)!.address) });
       const created: number[] = [];
       let creating = true;
       const creator = (async () => {
