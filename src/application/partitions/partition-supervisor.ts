@@ -56,6 +56,8 @@ export class PartitionSupervisor {
   private work: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly damage: DamageMonitor;
+  /** Controlled shutdown under way: roles stop as the metadata asks, none start (see `drain`). */
+  private draining = false;
 
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,
@@ -98,6 +100,19 @@ export class PartitionSupervisor {
     for (const name of this.metadata.state.streams.keys()) this.enqueue(name);
     await this.work;
     this.damage.check(); // damage recovery found is reported (and a leader hands over) at once
+  }
+
+  /**
+   * Controlled shutdown (docs/replication.md): from now on no role starts here — a partition this
+   * server hands over stops leading and does not become a follower, which the new leader could
+   * otherwise take back into the ISR — and every follower role stops now, so this server can
+   * leave the ISRs without being re-admitted. Leaders keep running until their hand-over applies.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await this.work;
+    const followers = [...this.running].filter(([, r]) => r.follower !== null).map(([key]) => key);
+    await Promise.all(followers.map((key) => this.stopPartition(key, 'closed')));
   }
 
   async stop(): Promise<void> {
@@ -214,7 +229,7 @@ export class PartitionSupervisor {
     }
     for (const partition of stream.partitions) {
       const key = partitionKey({ stream: streamName, partition: partition.id });
-      if (this.running.has(key) || partition.paused || !partition.replicas.includes(this.settings.serverId)) continue;
+      if (this.running.has(key) || partition.paused || !partition.replicas.includes(this.settings.serverId) || this.draining) continue;
       await this.startPartition(stream, partition);
     }
   }
