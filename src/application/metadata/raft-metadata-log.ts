@@ -163,8 +163,12 @@ export class RaftMetadataLog implements MetadataLog {
     return this.driver.storageFailure;
   }
 
+  /**
+   * The Raft leader whose storage saves: while saves fail it commits nothing, and its stalled driver
+   * sends no heartbeats, so the other voters elect another leader; commands must go there.
+   */
   get isLeader(): boolean {
-    return this.driver.status()?.role === 'leader';
+    return this.driver.status()?.role === 'leader' && this.driver.storageFailure === null;
   }
 
   status(): RaftStatus | null {

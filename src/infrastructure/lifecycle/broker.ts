@@ -13,7 +13,7 @@ import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
 import { NatsUnavailableError } from '../../application/errors/broker-errors';
-import { DamagedPartitionReport } from '../../application/partitions/damage-monitor';
+import { DamagedPartitionReport } from '../../application/partitions/partition-health-monitor';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { ServerSettings } from '../../application/server-settings';
