@@ -17,9 +17,14 @@ export class TestNatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { jetstream?: boolean } = {}): Promise<TestNatsServer> {
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Starts on `options.port` (a restart on the same port) or on a free one. */
+  static async start(options: { jetstream?: boolean; port?: number } = {}): Promise<TestNatsServer> {
     const binary = findNatsServerBinary(undefined, process.env);
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const args = ['-a', '127.0.0.1', '-p', String(port)];
     let storeDir: string | null = null;
     if (options.jetstream) {
