@@ -7,18 +7,32 @@ import { FaultCluster } from './fault-cluster';
 export class ClusterViews {
   constructor(private readonly cluster: FaultCluster) {}
 
-  /** A partition's metadata from the first awake broker that answers (null if none does). */
+  /**
+   * A partition's metadata as most awake brokers see it: a broker cut off from NATS still answers
+   * gRPC with its stale view, so the majority (or, on a tie, the first answer) wins.
+   */
   async partition(stream: string, partition: number, via: readonly string[] = this.cluster.awake()): Promise<api.PartitionMetadata | null> {
-    for (const id of via) {
-      try {
-        const m = await call(this.cluster.client(id).fetchMetadata, this.cluster.client(id), { streams: [stream] }, 1000);
-        const p = m.streamMetadata[0]?.partitions[partition];
-        if (p) return p;
-      } catch {
-        // next broker
-      }
+    const answers = await Promise.all(
+      via.map(async (id) => {
+        try {
+          const m = await call(this.cluster.client(id).fetchMetadata, this.cluster.client(id), { streams: [stream] }, 1000);
+          return m.streamMetadata[0]?.partitions[partition] ?? null;
+        } catch {
+          return null;
+        }
+      }),
+    );
+    const votes = new Map<string, { meta: api.PartitionMetadata; count: number }>();
+    for (const meta of answers) {
+      if (!meta) continue;
+      const key = `${meta.leader}|${[...meta.isr].sort().join(',')}`;
+      const vote = votes.get(key) ?? { meta, count: 0 };
+      vote.count++;
+      votes.set(key, vote);
     }
-    return null;
+    let best: { meta: api.PartitionMetadata; count: number } | null = null;
+    for (const vote of votes.values()) if (!best || vote.count > best.count) best = vote;
+    return best?.meta ?? null;
   }
 
   async leaderOf(stream: string, partition: number): Promise<string | null> {
@@ -36,15 +50,19 @@ export class ClusterViews {
     }
   }
 
-  /** The broker whose latest controller transition in its log says it is the controller. */
+  /** The broker that most recently logged that it became the controller (and has not logged losing it since). */
   controller(): string | undefined {
-    for (const id of this.cluster.awake()) {
+    let newest: { id: string; time: number } | undefined;
+    for (const id of this.cluster.running()) {
       const transitions = this.cluster
         .logLines(id)
         .filter((l) => l.msg === 'this server is now the controller' || l.msg === 'this server is no longer the controller');
-      if (transitions.at(-1)?.msg === 'this server is now the controller') return id;
+      const last = transitions.at(-1);
+      if (last?.msg !== 'this server is now the controller') continue;
+      const time = Number(last.time);
+      if (!newest || time > newest.time) newest = { id, time };
     }
-    return undefined;
+    return newest?.id;
   }
 
   /**

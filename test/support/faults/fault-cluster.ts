@@ -45,6 +45,7 @@ export class FaultCluster {
   /** Brokers under SIGSTOP. */
   readonly paused = new Set<string>();
   private natsPaused = false;
+  private readonly stopHooks: (() => Promise<void>)[] = [];
   private root = '';
 
   private constructor(
@@ -202,8 +203,14 @@ export class FaultCluster {
     if (this.options.clockControl) for (const id of this.ids) this.jumpClock(id, 0);
   }
 
+  /** Runs `hook` first when the cluster stops (a workload a failed test left running). */
+  onStop(hook: () => Promise<void>): void {
+    this.stopHooks.push(hook);
+  }
+
   /** Every process stopped, every proxy closed, every directory removed (keep with FAULTS_KEEP=1). */
   async stop(): Promise<void> {
+    for (const hook of this.stopHooks) await hook();
     for (const id of [...this.paused]) this.resume(id);
     if (this.natsPaused) this.resumeNats();
     for (const c of this.clients.values()) c.close();

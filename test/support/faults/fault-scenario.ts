@@ -30,6 +30,7 @@ export class FaultScenario {
     this.views = new ClusterViews(cluster);
     this.streams = [{ name: `${name}-all`, partitions: PARTITIONS }, { name: `${name}-leader`, partitions: 1 }];
     this.workload = new Workload(cluster, { all: `${name}-all`, allPartitions: PARTITIONS, leader: `${name}-leader` }, this.history);
+    cluster.onStop(() => this.workload.stop());
   }
 
   get allStream(): string {

@@ -137,8 +137,10 @@ function checkFinalLogs(finals: readonly LogRead[], attempts: ReadonlyMap<string
     for (const [message, values] of valuesOfMessage) {
       const distinct = [...new Set(values)];
       if (distinct.length < 2) continue;
-      // Allowed only if some attempt of it, other than the last one stored, ended without a definite answer.
-      const retried = distinct.slice(0, -1).some((v) => attempts.get(v)?.result.type === 'info');
+      // A client retries only after an attempt without a definite answer, and stops at the first ack:
+      // allowed when every stored attempt but at most one acknowledged one ended unanswered.
+      const results = distinct.map((v) => attempts.get(v)?.result.type);
+      const retried = results.filter((r) => r === 'ok').length <= 1 && results.every((r) => r === 'ok' || r === 'info');
       if (retried) retryDuplicates += distinct.length - 1;
       else add('C3', false, key, `${message} stored ${distinct.length} times (${distinct.join(', ')}) without an unanswered attempt`);
     }
@@ -217,15 +219,15 @@ function checkRealTimeOrder(attempts: readonly PublishAttempt[], add: Sink): voi
 
 /** C10 dirty read (a delivered record the final log does not hold there), C9 gap-free delivery per consumer. */
 function checkDeliveries(history: History, finalValueAt: (key: string, offset: number) => string | undefined, add: Sink): void {
-  const lastBySource = new Map<string, number>();
+  const lastBySource = new Map<string, { offset: number; source: string }>();
   for (const d of history.deliveries) {
     const key = partitionKey(d.stream, d.partition);
     const stored = finalValueAt(key, d.offset);
     if (stored !== d.value) add('C10', false, key, `${d.source} delivered ${d.value} at offset ${d.offset}; the final log holds ${stored ?? 'nothing'} there`);
     const consumer = `${key}:${d.source.split('@')[0]}`;
     const last = lastBySource.get(consumer);
-    if (last !== undefined && d.offset !== last + 1) add('C9', false, key, `${d.source} delivered offset ${d.offset} after ${last}`);
-    lastBySource.set(consumer, d.offset);
+    if (last !== undefined && d.offset !== last.offset + 1) add('C9', false, key, `${d.source} delivered offset ${d.offset} after ${last.offset} (${last.source})`);
+    lastBySource.set(consumer, { offset: d.offset, source: d.source });
   }
 }
 

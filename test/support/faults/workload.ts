@@ -67,12 +67,14 @@ export class Workload {
     await sleep(0);
   }
 
+  /** Idempotent. */
   async stop(): Promise<void> {
     this.publishing = false;
     this.consuming = false;
     await Promise.all(this.tasks);
     this.inbox?.unsubscribe();
-    await this.nc?.close();
+    this.inbox = null;
+    if (this.nc && !this.nc.isClosed()) await this.nc.close();
   }
 
   private async grpcPublisher(name: string, stream: string, partition: number, ackMode: AckMode, firstVia: number): Promise<void> {
@@ -103,7 +105,10 @@ export class Workload {
         attempt = 0;
       } catch (error) {
         const code = (error as grpc.ServiceError).code;
-        if (code === undefined) throw error;
+        if (code === undefined) {
+          if (!this.publishing) break; // the cluster is stopping
+          throw error;
+        }
         record.completedMs = now();
         record.result = DEFINITE_CODES.has(code) ? { type: 'fail', code: grpc.status[code] } : { type: 'info', code: grpc.status[code] };
         attempt++;
@@ -169,8 +174,11 @@ export class Workload {
   }
 
   /** Reads from `leader` until the stream ends or the leader changes, is stopped, or consuming stops. */
+  private subscriptions = 0;
+
   private async follow(name: string, stream: string, partition: number, leader: string, from: number): Promise<number> {
     let next = from;
+    const source = `${name}@${leader}#${++this.subscriptions}`;
     const call = this.cluster.client(leader).subscribe({ stream, partition, startPosition: api.StartPosition.OFFSET, startOffset: BigInt(from) });
     let handshake = false;
     call.on('data', (m: api.Message) => {
@@ -179,14 +187,12 @@ export class Workload {
         return;
       }
       const offset = Number(m.offset);
-      this.history.deliveries.push({ stream, partition, offset, value: Buffer.from(m.value).toString(), source: `${name}@${leader}` });
+      this.history.deliveries.push({ stream, partition, offset, value: Buffer.from(m.value).toString(), source });
       next = offset + 1;
     });
-    const ended = new Promise<void>((resolve) => {
-      call.on('error', () => resolve());
-      call.on('end', () => resolve());
-      call.on('status', () => resolve());
-    });
+    // 'close' comes after the last 'data' ('status' may come before buffered data is emitted).
+    call.on('error', () => undefined);
+    const ended = new Promise<void>((resolve) => call.on('close', () => resolve()));
     let done = false;
     void ended.then(() => (done = true));
     while (!done) {

@@ -92,6 +92,20 @@ describe('the history checker', () => {
     expect(checksFound(retried)).toEqual([]);
     expect(checkHistory(retried).retryDuplicates).toBe(1);
 
+    // The retry may land before the unanswered attempt (which a new leader appended late).
+    const reordered = cleanHistory();
+    reordered.attempts.push(attempt('p-3-0', info), attempt('p-3-1', ok(3)));
+    reordered.finalLogs[0] = log(['p-0-0', 'p-1-0', 'p-2-0', 'p-3-1', 'p-3-0']);
+    reordered.replicaLogs.length = 0;
+    expect(checksFound(reordered)).toEqual([]);
+
+    // Two acknowledged attempts of one message: no client retries after an ack.
+    const twiceAcked = cleanHistory();
+    twiceAcked.attempts.push(attempt('p-3-0', ok(3)), attempt('p-3-1', ok(4)));
+    twiceAcked.finalLogs[0] = log(['p-0-0', 'p-1-0', 'p-2-0', 'p-3-0', 'p-3-1']);
+    twiceAcked.replicaLogs.length = 0;
+    expect(checksFound(twiceAcked)).toEqual(['C3']);
+
     // A message stored twice although its first attempt failed definitely: C3 (and C5).
     const noRetryReason = cleanHistory();
     noRetryReason.attempts.push(attempt('p-3-0', fail), attempt('p-3-1', ok(4)));
