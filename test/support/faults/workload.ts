@@ -181,7 +181,10 @@ export class Workload {
     const source = `${name}@${leader}#${++this.subscriptions}`;
     const call = this.cluster.client(leader).subscribe({ stream, partition, startPosition: api.StartPosition.OFFSET, startOffset: BigInt(from) });
     let handshake = false;
+    // Once it decided to move on, the consumer processes nothing more from this call.
+    let cancelled = false;
     call.on('data', (m: api.Message) => {
+      if (cancelled) return;
       if (!handshake) {
         handshake = true;
         return;
@@ -200,10 +203,12 @@ export class Workload {
       if (done) break;
       const moved = !this.consuming || this.cluster.paused.has(leader) || (await this.views.leaderOf(stream, partition)) !== leader;
       if (moved) {
+        cancelled = true;
         call.cancel();
         await ended;
       }
     }
+    cancelled = true;
     return next;
   }
 }

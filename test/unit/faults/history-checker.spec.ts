@@ -148,10 +148,20 @@ describe('the history checker', () => {
     expect(checksFound(h)).toEqual([]);
   });
 
-  it('C9: a consumer skipped an offset', () => {
+  it('C9: a consumer skipped an offset, or was given one twice by one subscription', () => {
     const h = cleanHistory();
     h.deliveries.splice(1, 1);
     expect(checksFound(h)).toEqual(['C9']);
+    const repeated = cleanHistory();
+    repeated.deliveries.push({ ...repeated.deliveries[2]! });
+    expect(checksFound(repeated)).toEqual(['C9']);
+  });
+
+  it('C9: a redelivery on resuming at another broker is advisory', () => {
+    const h = cleanHistory();
+    h.deliveries.push({ stream: 's', partition: 0, offset: 2, value: 'p-2-0', source: 'c0@b#2' });
+    expect(checksFound(h)).toEqual([]);
+    expect(checksFound(h, 'advisory')).toEqual(['C9']);
   });
 
   it('C10: a consumer saw a record that was later truncated', () => {

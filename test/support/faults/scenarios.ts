@@ -1,0 +1,130 @@
+import * as grpc from '@grpc/grpc-js';
+import { call } from '../api-calls';
+import { waitFor } from '../ports';
+import { FaultCluster } from './fault-cluster';
+import { ProxyMode } from './fault-proxy';
+import { FaultScenario } from './fault-scenario';
+import { ScenarioFigures } from './figures';
+import { CheckReport } from './history-checker';
+
+/**
+ * The scenarios of docs/reliability.md as functions, shared by the PR tier (test/integration/faults)
+ * and the long tier (test/faults, `npm run test:faults`, more cycles). Each runs the workload,
+ * injects its fault `cycles` times, heals, and returns the checker's report and the figures; the
+ * spec asserts the expected outcome.
+ */
+export interface ScenarioOutcome {
+  readonly report: CheckReport;
+  readonly figures: ScenarioFigures;
+}
+
+/** Cycles of each scenario: 1 in the PR tier, FAULTS_CYCLES (default 3) in the long tier. */
+export const cycles = (): number => Number(process.env.FAULTS_CYCLES ?? (process.env.FAULTS_TIER === 'long' ? 3 : 1));
+
+const elapsed = (s: FaultScenario, since: number, ms: number, what: string): Promise<void> => waitFor(() => s.now() - since > ms, ms + 10_000, what);
+const max = (values: readonly number[]): number => Math.round(Math.max(0, ...values));
+
+export type LinkTarget = 'leader' | 'follower' | 'controller';
+
+async function target(s: FaultScenario, which: LinkTarget): Promise<string> {
+  if (which === 'leader') return (await s.partition(0)).leader;
+  if (which === 'follower') return s.follower(0);
+  const controller = s.views.controller();
+  if (!controller) throw new Error('no controller found in the logs');
+  return controller;
+}
+
+/**
+ * Cuts one broker's NATS link (scenarios 14 and 17): `mode` on its proxy for `faultMs`, then pass.
+ * A blackholed connection stays dead after the heal until the broker's NATS client misses its PINGs.
+ */
+export async function linkFault(cluster: FaultCluster, name: string, which: LinkTarget, mode: ProxyMode, faultMs: number): Promise<ScenarioOutcome & { victims: string[] }> {
+  const s = await FaultScenario.begin(cluster, name);
+  const blocked: number[] = [];
+  const recovered: number[] = [];
+  const rejoined: number[] = [];
+  const victims: string[] = [];
+  for (let i = 0; i < cycles(); i++) {
+    const victim = await target(s, which);
+    victims.push(victim);
+    const faultAt = s.now();
+    cluster.proxies.get(victim)!.setMode(mode);
+    await elapsed(s, faultAt, faultMs, `the ${mode.kind} of ${victim}'s link`);
+    const healAt = s.now();
+    cluster.proxies.get(victim)!.setMode({ kind: 'pass' });
+    await s.views.waitQuiescent(s.streams, 120_000);
+    rejoined.push(s.now() - healAt);
+    await s.waitWritesFlowing(s.now(), 30_000);
+    blocked.push(s.blockedMs(faultAt, healAt));
+    recovered.push(s.recoveredMs(healAt) ?? Number.NaN);
+  }
+  const report = await s.finish();
+  const figures = s.record(`${mode.kind} the ${which}'s NATS link ${faultMs / 1000} s, heal`, report, { recoverMs: max(recovered), allBlockedMs: max(blocked) }, {
+    cycles: cycles(), victims: victims.join(','), fullIsrAfterHealMs: max(rejoined),
+  });
+  return { report, figures, victims };
+}
+
+/** Scenario 10: SIGSTOP a follower for `pauseMs`, SIGCONT. Figures: time to leave the ISR, to rejoin, ALL blocked. */
+export async function pausedFollower(cluster: FaultCluster, name: string, pauseMs: number): Promise<ScenarioOutcome & { shrunkMs: number[] }> {
+  const s = await FaultScenario.begin(cluster, name);
+  const shrunk: number[] = [];
+  const blocked: number[] = [];
+  const rejoined: number[] = [];
+  const recovered: number[] = [];
+  for (let i = 0; i < cycles(); i++) {
+    const follower = await s.follower(i % 3);
+    const faultAt = s.now();
+    cluster.pause(follower);
+    await waitFor(async () => !(await s.partition(i % 3)).isr.includes(follower), pauseMs + 20_000, `${follower} to leave the ISR`);
+    shrunk.push(s.now() - faultAt);
+    await elapsed(s, faultAt, pauseMs, `the pause of ${follower}`);
+    const healAt = s.now();
+    cluster.resume(follower);
+    await s.views.waitQuiescent(s.streams, 30_000);
+    rejoined.push(s.now() - healAt);
+    blocked.push(s.blockedMs(faultAt, healAt));
+    recovered.push(s.recoveredMs(healAt) ?? Number.NaN);
+  }
+  const report = await s.finish();
+  const figures = s.record(`SIGSTOP a follower ${pauseMs / 1000} s`, report, { recoverMs: max(recovered), allBlockedMs: max(blocked) }, {
+    cycles: cycles(), leftIsrMs: max(shrunk), fullIsrAfterResumeMs: max(rejoined),
+  });
+  return { report, figures, shrunkMs: shrunk };
+}
+
+/**
+ * Scenario 11: SIGSTOP the leader of partition 0 for `pauseMs` (> the leader timeout) while the raw
+ * NATS publisher keeps queueing publishes on its subscription; SIGCONT. Figures: failover, step-down.
+ */
+export async function zombieLeader(cluster: FaultCluster, name: string, pauseMs: number): Promise<ScenarioOutcome & { stepDownMs: number[] }> {
+  const s = await FaultScenario.begin(cluster, name);
+  const failover: number[] = [];
+  const stepDown: number[] = [];
+  const blocked: number[] = [];
+  const recovered: number[] = [];
+  for (let i = 0; i < cycles(); i++) {
+    const victim = (await s.partition(0)).leader;
+    const faultAt = s.now();
+    cluster.pause(victim);
+    await waitFor(async () => (await s.partition(0)).leader !== victim, 20_000, `a new leader after pausing ${victim}`);
+    await s.waitWritesFlowing(s.now(), 20_000);
+    failover.push(s.now() - faultAt);
+    await elapsed(s, faultAt, pauseMs, `the pause of ${victim}`);
+    const healAt = s.now();
+    cluster.resume(victim);
+    await waitFor(async () => {
+      const answer = await call(cluster.client(victim).fetchPartitionMetadata, cluster.client(victim), { stream: s.allStream, partition: 0 }, 1000).catch((e: grpc.ServiceError) => e);
+      return (answer as grpc.ServiceError).code === grpc.status.FAILED_PRECONDITION;
+    }, 15_000, `${victim} to step down`);
+    stepDown.push(s.now() - healAt);
+    await s.views.waitQuiescent(s.streams, 30_000);
+    blocked.push(s.blockedMs(faultAt, healAt));
+    recovered.push(s.recoveredMs(healAt) ?? Number.NaN);
+  }
+  const report = await s.finish();
+  const figures = s.record(`SIGSTOP the partition leader ${pauseMs / 1000} s`, report, { recoverMs: max(recovered), allBlockedMs: max(blocked) }, {
+    cycles: cycles(), failoverMs: max(failover), stepDownAfterResumeMs: max(stepDown),
+  });
+  return { report, figures, stepDownMs: stepDown };
+}
