@@ -24,14 +24,17 @@ export const cycles = (): number => Number(process.env.FAULTS_CYCLES ?? (process
 const elapsed = (s: FaultScenario, since: number, ms: number, what: string): Promise<void> => waitFor(() => s.now() - since > ms, ms + 10_000, what);
 const max = (values: readonly number[]): number => Math.round(Math.max(0, ...values));
 
-export type LinkTarget = 'leader' | 'follower' | 'controller';
+/** Whose link: partition 0's leader, one or both of its followers, or the controller. */
+export type LinkTarget = 'leader' | 'follower' | 'followers' | 'controller';
 
-async function target(s: FaultScenario, which: LinkTarget): Promise<string> {
-  if (which === 'leader') return (await s.partition(0)).leader;
-  if (which === 'follower') return s.follower(0);
+async function targets(s: FaultScenario, which: LinkTarget): Promise<string[]> {
+  const meta = await s.partition(0);
+  if (which === 'leader') return [meta.leader];
+  if (which === 'follower') return [await s.follower(0)];
+  if (which === 'followers') return meta.replicas.filter((id) => id !== meta.leader);
   const controller = s.views.controller();
   if (!controller) throw new Error('no controller found in the logs');
-  return controller;
+  return [controller];
 }
 
 /**
@@ -45,13 +48,13 @@ export async function linkFault(cluster: FaultCluster, name: string, which: Link
   const rejoined: number[] = [];
   const victims: string[] = [];
   for (let i = 0; i < cycles(); i++) {
-    const victim = await target(s, which);
-    victims.push(victim);
+    const cut = await targets(s, which);
+    victims.push(cut.join('+'));
     const faultAt = s.now();
-    cluster.proxies.get(victim)!.setMode(mode);
-    await elapsed(s, faultAt, faultMs, `the ${mode.kind} of ${victim}'s link`);
+    for (const id of cut) cluster.proxies.get(id)!.setMode(mode);
+    await elapsed(s, faultAt, faultMs, `the ${mode.kind} of ${cut.join(', ')}`);
     const healAt = s.now();
-    cluster.proxies.get(victim)!.setMode({ kind: 'pass' });
+    for (const id of cut) cluster.proxies.get(id)!.setMode({ kind: 'pass' });
     await s.views.waitQuiescent(s.streams, 120_000);
     rejoined.push(s.now() - healAt);
     await s.waitWritesFlowing(s.now(), 30_000);
