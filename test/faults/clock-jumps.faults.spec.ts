@@ -1,4 +1,4 @@
-import { FaultCluster } from '../support/faults/fault-cluster';
+import { useFaultCluster } from '../support/faults/fault-cluster';
 import { expectClean, FaultScenario, PARTITIONS } from '../support/faults/fault-scenario';
 import { MetadataSampler } from '../support/faults/metadata-sampler';
 import { waitFor } from '../support/ports';
@@ -10,15 +10,7 @@ import { waitFor } from '../support/ports';
  * caused (the server measures lag, liveness and its ack lease with Date.now), and whether a
  * follower stopped before the jump still leaves the ISR.
  */
-let cluster: FaultCluster;
-
-beforeAll(async () => {
-  cluster = await FaultCluster.start({ clockControl: true });
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useFaultCluster({ clockControl: true });
 
 type Role = 'leader' | 'follower' | 'controller';
 
@@ -49,21 +41,21 @@ describe('clock jumps (fault suite, libfaketime)', () => {
   for (const c of cases) {
     const label = `${c.role} ${c.offsetS > 0 ? '+' : ''}${c.offsetS} s${c.stopFollowerFirst ? ', a follower stopped first' : ''}`;
     it(`${label}: nothing acknowledged is lost`, async () => {
-      const s = await FaultScenario.begin(cluster, `clk-${c.role}-${c.offsetS > 0 ? 'f' : 'b'}${c.stopFollowerFirst ? '-s' : ''}`);
+      const s = await FaultScenario.begin(cluster(), `clk-${c.role}-${c.offsetS > 0 ? 'f' : 'b'}${c.stopFollowerFirst ? '-s' : ''}`);
       const victim = await pick(s, c.role);
       const stopped = c.stopFollowerFirst ? await s.follower(0) : null;
       const sampler = new MetadataSampler(s.views, Array.from({ length: PARTITIONS }, (_, p) => ({ stream: s.allStream, partition: p })));
       sampler.start();
       const faultAt = s.now();
-      if (stopped) cluster.pause(stopped);
-      cluster.jumpClock(victim, c.offsetS);
+      if (stopped) cluster().pause(stopped);
+      cluster().jumpClock(victim, c.offsetS);
       let stoppedShrunkMs: number | null = null;
       await waitFor(async () => {
         if (stopped && stoppedShrunkMs === null && !(await s.partition(0)).isr.includes(stopped)) stoppedShrunkMs = Math.round(s.now() - faultAt);
         return s.now() - faultAt > 8000;
       }, 15_000, '8 s');
       const healAt = s.now();
-      cluster.heal();
+      cluster().heal();
       await s.waitWritesFlowing(healAt, 30_000);
       const report = await s.finish();
       await sampler.stop();

@@ -1,4 +1,4 @@
-import { FaultCluster } from '../support/faults/fault-cluster';
+import { useFaultCluster } from '../support/faults/fault-cluster';
 import { expectClean, FaultScenario } from '../support/faults/fault-scenario';
 import { SlowDisk } from '../support/faults/slow-disk';
 import { waitFor } from '../support/ports';
@@ -9,23 +9,15 @@ import { waitFor } from '../support/ports';
  * partition 0. Expected: nothing acknowledged is lost; a slow follower leaves the ISR after the lag
  * time and ALL publishes go on; a slow leader acks slowly (recorded: ALL blocked time).
  */
-let cluster: FaultCluster;
-
-beforeAll(async () => {
-  cluster = await FaultCluster.start();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useFaultCluster();
 
 describe('slow disk (blkio throttle)', () => {
   for (const role of ['follower', 'leader'] as const) {
     it(`a ${role} whose disk does 20 writes/s for 15 s: nothing acknowledged is lost`, async () => {
-      const s = await FaultScenario.begin(cluster, `sd-${role}`);
+      const s = await FaultScenario.begin(cluster(), `sd-${role}`);
       const victim = role === 'leader' ? (await s.partition(0)).leader : await s.follower(0);
-      const disk = SlowDisk.create(`lbts-faults-${process.pid}`, cluster.dataDir(victim), 20);
-      const pid = cluster.broker(victim)!.pid;
+      const disk = SlowDisk.create(`lbts-faults-${process.pid}`, cluster().dataDir(victim), 20);
+      const pid = cluster().broker(victim)!.pid;
       try {
         const faultAt = s.now();
         disk.slow(pid);

@@ -1,4 +1,4 @@
-import { FaultCluster } from '../../support/faults/fault-cluster';
+import { useFaultCluster } from '../../support/faults/fault-cluster';
 import { expectClean, FaultScenario } from '../../support/faults/fault-scenario';
 import { waitFor } from '../../support/ports';
 
@@ -7,15 +7,7 @@ import { waitFor } from '../../support/ports';
  * gone, and service resumes without manual action once it is back, with every ISR full again.
  */
 const OUTAGE_MS = Number(process.env.FAULTS_NATS_OUTAGE_MS ?? 5000);
-let cluster: FaultCluster;
-
-beforeAll(async () => {
-  cluster = await FaultCluster.start();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useFaultCluster();
 
 /** ALL acks completed inside (fromMs + 1 s, toMs): a publish answered in the first second may have been committed before. */
 const acksDuring = (s: FaultScenario, fromMs: number, toMs: number): number =>
@@ -23,12 +15,12 @@ const acksDuring = (s: FaultScenario, fromMs: number, toMs: number): number =>
 
 describe('nats-server outages (fault suite)', () => {
   it(`SIGSTOP of nats-server for ${OUTAGE_MS / 1000} s: no acks while it is stopped, service resumes by itself`, async () => {
-    const s = await FaultScenario.begin(cluster, 'nstop');
+    const s = await FaultScenario.begin(cluster(), 'nstop');
     const faultAt = s.now();
-    cluster.pauseNats();
+    cluster().pauseNats();
     await waitFor(() => s.now() - faultAt > OUTAGE_MS, OUTAGE_MS + 5000, 'the outage');
     const healAt = s.now();
-    cluster.resumeNats();
+    cluster().resumeNats();
     await s.waitWritesFlowing(healAt, 30_000);
     const report = await s.finish();
     const during = acksDuring(s, faultAt, healAt);
@@ -39,12 +31,12 @@ describe('nats-server outages (fault suite)', () => {
   }, 180_000);
 
   it(`kill -9 of nats-server, restarted ${OUTAGE_MS / 1000} s later: service resumes by itself`, async () => {
-    const s = await FaultScenario.begin(cluster, 'nkill');
+    const s = await FaultScenario.begin(cluster(), 'nkill');
     const faultAt = s.now();
-    await cluster.killNats();
+    await cluster().killNats();
     await waitFor(() => s.now() - faultAt > OUTAGE_MS, OUTAGE_MS + 5000, 'the outage');
     const healAt = s.now();
-    await cluster.restartNats();
+    await cluster().restartNats();
     await s.waitWritesFlowing(healAt, 30_000);
     const report = await s.finish();
     const during = acksDuring(s, faultAt, healAt);

@@ -1,4 +1,4 @@
-import { FaultCluster } from '../../support/faults/fault-cluster';
+import { useFaultCluster } from '../../support/faults/fault-cluster';
 import { expectClean } from '../../support/faults/fault-scenario';
 import { linkFault } from '../../support/faults/scenarios';
 
@@ -8,19 +8,11 @@ import { linkFault } from '../../support/faults/scenarios';
  * broker timeout (3 s); after the heal its dead connection is noticed only by the NATS client's PINGs,
  * then it reconnects and rejoins. The long tier adds the follower, the controller and one-way cuts.
  */
-let cluster: FaultCluster;
-
-beforeAll(async () => {
-  cluster = await FaultCluster.start();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useFaultCluster();
 
 describe('NATS partitions (fault suite)', () => {
   it('a partition leader cut off from NATS (blackholed) is replaced within broker timeout + 3 s and acknowledges nothing twice', async () => {
-    const { report, figures } = await linkFault(cluster, 'bhl', 'leader', { kind: 'blackhole' }, 8000);
+    const { report, figures } = await linkFault(cluster(), 'bhl', 'leader', { kind: 'blackhole' }, 8000);
     expectClean(report);
     expect(figures.allBlockedMs).toBeLessThan(3000 + 3000);
   }, 400_000);

@@ -237,3 +237,15 @@ export class FaultCluster {
     return lines;
   }
 }
+
+/** One FaultCluster for a spec file: started before its tests, stopped after them (every process, proxy and directory). */
+export function useFaultCluster(options: FaultClusterOptions = {}): () => FaultCluster {
+  let cluster: FaultCluster | undefined;
+  beforeAll(async () => {
+    cluster = await FaultCluster.start(options);
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return () => cluster!;
+}

@@ -68,15 +68,27 @@ export async function linkFault(cluster: FaultCluster, name: string, which: Link
   return { report, figures, victims };
 }
 
-/** Scenario 10: SIGSTOP a follower for `pauseMs`, SIGCONT. Figures: time to leave the ISR, to rejoin, ALL blocked. */
-export async function pausedFollower(cluster: FaultCluster, name: string, pauseMs: number): Promise<ScenarioOutcome & { shrunkMs: number[] }> {
+/**
+ * Scenario 10: SIGSTOP a follower for `pauseMs`, SIGCONT. Figures: time to leave the ISR, to rejoin,
+ * ALL blocked. A follower that is also the controller leaves the ISR only once a new controller
+ * records the shrink, so `controller` picks one that is (`prefer`) or is not (`avoid`, the default).
+ */
+export async function pausedFollower(
+  cluster: FaultCluster,
+  name: string,
+  pauseMs: number,
+  controller: 'avoid' | 'prefer' = 'avoid',
+): Promise<ScenarioOutcome & { shrunkMs: number[] }> {
   const s = await FaultScenario.begin(cluster, name);
   const shrunk: number[] = [];
   const blocked: number[] = [];
   const rejoined: number[] = [];
   const recovered: number[] = [];
   for (let i = 0; i < cycles(); i++) {
-    const follower = await s.follower(i % 3);
+    const meta = await s.partition(i % 3);
+    const followers = meta.replicas.filter((id) => id !== meta.leader);
+    const isController = (id: string): boolean => id === s.views.controller();
+    const follower = followers.find((id) => isController(id) === (controller === 'prefer')) ?? followers[0]!;
     const faultAt = s.now();
     cluster.pause(follower);
     await waitFor(async () => !(await s.partition(i % 3)).isr.includes(follower), pauseMs + 20_000, `${follower} to leave the ISR`);
@@ -90,7 +102,7 @@ export async function pausedFollower(cluster: FaultCluster, name: string, pauseM
     recovered.push(s.recoveredMs(healAt) ?? Number.NaN);
   }
   const report = await s.finish();
-  const figures = s.record(`SIGSTOP a follower ${pauseMs / 1000} s`, report, { recoverMs: max(recovered), allBlockedMs: max(blocked) }, {
+  const figures = s.record(`SIGSTOP a follower${controller === 'prefer' ? ' that is the controller' : ''} ${pauseMs / 1000} s`, report, { recoverMs: max(recovered), allBlockedMs: max(blocked) }, {
     cycles: cycles(), leftIsrMs: max(shrunk), fullIsrAfterResumeMs: max(rejoined),
   });
   return { report, figures, shrunkMs: shrunk };
