@@ -32,7 +32,7 @@ const QUEUE_PAUSE_BYTES = 1024 * 1024;
 class Pipe {
   private dead = false;
   private queue: { chunk: Buffer; releaseAtMs: number }[] = [];
-  private queuedBytes = 0;
+  queuedBytes = 0;
   private lastReleaseAtMs = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -68,14 +68,15 @@ class Pipe {
 
   private schedule(): void {
     if (this.timer !== null || this.queue.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.release();
-    }, Math.max(0, this.queue[0]!.releaseAtMs - Date.now()));
+    this.timer = setTimeout(() => this.release(), Math.max(0, this.queue[0]!.releaseAtMs - Date.now()));
   }
 
-  private release(): void {
-    const now = Date.now();
+  /** Sends what is due; everything queued once the mode is pass again (a healed link delivers its backlog at once). */
+  release(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const now = this.mode().kind === 'pass' ? Number.POSITIVE_INFINITY : Date.now();
+    if (now === Number.POSITIVE_INFINITY) this.lastReleaseAtMs = 0;
     while (this.queue.length > 0 && this.queue[0]!.releaseAtMs <= now) {
       const { chunk } = this.queue.shift()!;
       this.queuedBytes -= chunk.length;
@@ -99,7 +100,7 @@ class Pipe {
 }
 
 class ProxiedConnection {
-  private readonly pipes: Pipe[];
+  readonly pipes: Pipe[];
 
   constructor(
     readonly client: net.Socket,
@@ -167,12 +168,15 @@ export class FaultProxy {
   }
 
   /** Bytes forwarded and discarded so far, connections accepted and refused. */
-  get stats(): Readonly<typeof this.counters> & { readonly open: number } {
-    return { ...this.counters, open: this.connections.size };
+  get stats(): Readonly<typeof this.counters> & { readonly open: number; readonly queued: number } {
+    let queued = 0;
+    for (const c of this.connections) for (const p of c.pipes) queued += p.queuedBytes;
+    return { ...this.counters, open: this.connections.size, queued };
   }
 
   setMode(mode: ProxyMode): void {
     this.current = mode;
+    for (const c of this.connections) for (const p of c.pipes) p.release();
   }
 
   /** Resets every open connection (TCP RST both ways); the mode stays. */

@@ -83,6 +83,17 @@ describe('FaultProxy', () => {
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(490);
   });
 
+  it('delivers a throttled backlog at once when the link is healed', async () => {
+    proxy.setMode({ kind: 'throttle', bytesPerSecond: 1000 });
+    const c = await connect();
+    c.socket.write('y'.repeat(5000)); // 5 s at this rate
+    await until(() => proxy.stats.queued > 0);
+    const healedAt = Date.now();
+    proxy.setMode(PASS);
+    await until(() => c.received().length === 5000, 2000);
+    expect(Date.now() - healedAt).toBeLessThan(1000);
+  });
+
   it('refuses new connections with a reset and keeps the open ones', async () => {
     const open = await connect();
     proxy.setMode({ kind: 'refuse' });
