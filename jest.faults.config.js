@@ -8,5 +8,6 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   displayName: 'faults',
   testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts', '<rootDir>/test/integration/faults/**/*.int.spec.ts'],
-  testTimeout: 600000,
+  // Each test names its own timeout; a long default here kept jest from exiting after the run.
+  testTimeout: 60000,
 };

@@ -24,7 +24,7 @@ describe('SIGSTOP, long tier', () => {
     const report = await s.finish();
     s.record('SIGSTOP the controller 10 s', report, { recoverMs: s.recoveredMs(healAt), allBlockedMs: s.blockedMs(faultAt, healAt) }, { victim, newControllerMs });
     expectClean(report);
-  });
+  }, 900_000);
 
   it('a pause storm below the timeouts (60 s): no acknowledged loss, few leader changes', async () => {
     const s = await FaultScenario.begin(cluster(), 'storm');
@@ -57,5 +57,5 @@ describe('SIGSTOP, long tier', () => {
     expectClean(report);
     // Plan target: at most one leader change per partition per minute.
     expect(sampler.leaderChanges).toBeLessThanOrEqual(PARTITIONS);
-  });
+  }, 900_000);
 });

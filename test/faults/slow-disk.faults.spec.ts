@@ -32,6 +32,6 @@ describe('slow disk (blkio throttle)', () => {
         disk.heal(pid);
         disk.destroy();
       }
-    });
+    }, 900_000);
   }
 });
