@@ -83,7 +83,9 @@ export class PartitionHealthMonitor {
     const source = repairSourceFor(p.state, this.deps.self);
     if (source === null) return false;
     if (source === 'leader') return !p.followerRepairBlocked;
-    return p.isLeader && !this.refused.has(key(p.state));
+    // A refused hand-over is asked again (the controller may not yet see the peer alive, e.g. just
+    // after a restart): while an in-sync peer exists, readers wait rather than end with DATA_LOSS.
+    return p.isLeader;
   }
 
   report(): DamagedPartitionReport[] {
