@@ -27,7 +27,7 @@ interface Pending {
   readonly ack: Promise<api.Ack | undefined>;
   readonly resolve: (ack: api.Ack | undefined) => void;
   readonly reject: (error: Error) => void;
-  /** Date.now() after which the ack counts as lost. */
+  /** performance.now() (monotonic) after which the ack counts as lost. */
   readonly deadline: number;
   readonly timeoutMs: number;
 }
@@ -151,7 +151,7 @@ export class AsyncPublisher {
       return { correlationId, partition: target.partition, ack: Promise.resolve(undefined) };
     }
     const timeoutMs = options.timeoutMs ?? this.ackWaitTimeMs;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     let resolve!: (ack: api.Ack | undefined) => void;
     let reject!: (error: Error) => void;
     const ack = new Promise<api.Ack | undefined>((res, rej) => {
@@ -231,7 +231,7 @@ export class AsyncPublisher {
   private sweep(): void {
     this.sweepTimer = null;
     this.sweepAt = Infinity;
-    const now = Date.now();
+    const now = performance.now();
     let next = Infinity;
     let timedOut = false;
     for (const [id, entry] of this.pending) {
@@ -259,7 +259,7 @@ export class AsyncPublisher {
   private armSweep(deadline: number): void {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepAt = deadline;
-    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, deadline - Date.now()));
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, deadline - performance.now()));
     this.sweepTimer.unref();
   }
 

@@ -183,8 +183,8 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
       if (this.handshakes === 0) {
         if (attempt + 1 >= policy.attempts) return this.finish(decision.error);
       } else {
-        resubscribeDeadline ??= Date.now() + this.settings.resubscribeWaitMs;
-        if (Date.now() >= resubscribeDeadline) return this.finish(decision.error);
+        resubscribeDeadline ??= performance.now() + this.settings.resubscribeWaitMs;
+        if (performance.now() >= resubscribeDeadline) return this.finish(decision.error);
       }
       await delay(backoffDelay(policy, attempt));
       attempt += 1;

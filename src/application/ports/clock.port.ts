@@ -1,7 +1,13 @@
-/** Wall-clock time, injected so the domain and the simulator control it. */
+/**
+ * Time, injected so the domain and the simulator control it. Both readings are the wall clock at
+ * process start plus the monotonic time elapsed since: they never go backwards or jump when the
+ * system clock is stepped, so durations, deadlines and timeouts computed from them hold
+ * (docs/reliability.md, clock jumps).
+ */
 export interface Clock {
-  /** Unix time in nanoseconds (does not fit a JS number). */
+  /** Unix time in nanoseconds (does not fit a JS number): message timestamps. */
   nowNs(): bigint;
+  /** Milliseconds on the same scale: durations and deadlines. */
   nowMs(): number;
 }
 

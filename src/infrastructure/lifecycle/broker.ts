@@ -415,7 +415,7 @@ export class Broker {
   }
 
   private async stopInOrder(): Promise<void> {
-    const stopStartedMs = Date.now();
+    const stopStartedMs = performance.now();
     const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
       try {
         await fn();
@@ -461,7 +461,7 @@ export class Broker {
     if (this.embedded) await step('embedded-nats', () => this.embedded!.stop());
     if (this.http) await step('http', () => this.http!.stop());
     if (this.lock) await step('lock', () => this.lock!.release());
-    this.logger.info({ stopMs: Date.now() - stopStartedMs }, 'liftbridge-ts stopped');
+    this.logger.info({ stopMs: Math.round(performance.now() - stopStartedMs) }, 'liftbridge-ts stopped');
   }
 
   /** Controlled shutdown: partition leadership and the controller role move to peers first. */

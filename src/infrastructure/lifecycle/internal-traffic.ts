@@ -41,7 +41,7 @@ export class InternalTraffic {
 
   /** Counts and rate-limits the log lines of what `component` drops. */
   drops(component: string): DroppedMessageLog {
-    return new DroppedMessageLog(this.logger.child({ component }), this.metrics, () => Date.now());
+    return new DroppedMessageLog(this.logger.child({ component }), this.metrics, () => performance.now());
   }
 
   /** `nc` as the internal adapters of `component` should use it. */

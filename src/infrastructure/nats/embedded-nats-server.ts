@@ -82,10 +82,10 @@ export class EmbeddedNatsServer {
   }
 
   private async waitUntilAccepting(): Promise<void> {
-    const deadline = Date.now() + this.settings.readyTimeoutMs;
+    const deadline = performance.now() + this.settings.readyTimeoutMs;
     for (;;) {
       if (await canConnect(this.settings.host, this.settings.port)) return;
-      if (Date.now() > deadline) throw new EmbeddedNatsError(`embedded nats-server did not accept connections within ${this.settings.readyTimeoutMs} ms`);
+      if (performance.now() > deadline) throw new EmbeddedNatsError(`embedded nats-server did not accept connections within ${this.settings.readyTimeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

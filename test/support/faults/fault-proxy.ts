@@ -123,8 +123,10 @@ class ProxiedConnection {
     for (const p of this.pipes) p.close();
     for (const s of [this.client, this.upstream]) {
       if (s.destroyed) continue;
-      // resetAndDestroy needs a connected socket; one still connecting is just destroyed.
-      if (s.connecting) s.destroy();
+      // resetAndDestroy needs a connected socket that has not started closing: libuv refuses a
+      // reset after a shutdown (the socket ends itself when its peer sent FIN), and Node 20 then
+      // leaks the handle, which keeps the process from exiting (it spins in its exit cleanup).
+      if (s.connecting || s.writableEnded || s.readableEnded) s.destroy();
       else s.resetAndDestroy();
     }
     this.onClosed(this);

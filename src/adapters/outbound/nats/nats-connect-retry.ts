@@ -54,16 +54,16 @@ const describe = (error: unknown): string => {
  */
 export async function connectWithRetry(options: ConnectionOptions, name: string, logger: Logger, retry: NatsConnectRetry): Promise<NatsConnection> {
   const servers = options.servers;
-  const startedAtMs = Date.now();
+  const startedAtMs = performance.now();
   let waitMs = RETRY_FIRST_MS;
   let loggedAtMs = -Infinity;
   let failedSinceLog = 0;
   for (let attempt = 1; ; attempt++) {
     if (retry.signal.aborted) throw new NatsUnavailableError(`stopped while connecting to NATS (${name})`);
-    const attemptLeftMs = retry.timeoutMs > 0 ? startedAtMs + retry.timeoutMs - Date.now() : Infinity;
+    const attemptLeftMs = retry.timeoutMs > 0 ? startedAtMs + retry.timeoutMs - performance.now() : Infinity;
     try {
       const nc = await connect({ ...options, timeout: Math.max(1000, Math.min(ATTEMPT_TIMEOUT_MS, attemptLeftMs)) });
-      if (attempt > 1) logger.info({ connection: name, attempts: attempt, waitedMs: Date.now() - startedAtMs }, 'NATS reached');
+      if (attempt > 1) logger.info({ connection: name, attempts: attempt, waitedMs: performance.now() - startedAtMs }, 'NATS reached');
       retry.onUnreachable(null);
       return nc;
     } catch (error) {
@@ -72,7 +72,7 @@ export async function connectWithRetry(options: ConnectionOptions, name: string,
       }
       const reason = `NATS unreachable (${describe(error)}), attempt ${attempt}`;
       retry.onUnreachable(reason);
-      const nowMs = Date.now();
+      const nowMs = performance.now();
       if (retry.timeoutMs > 0 && nowMs - startedAtMs >= retry.timeoutMs) {
         throw new NatsUnavailableError(
           `NATS ${JSON.stringify(servers)} unreachable for ${nowMs - startedAtMs} ms, longer than "nats.connect.timeout": ${describe(error)}`,

@@ -116,7 +116,7 @@ export class NatsSeedConflictDetector {
 
   /** At most one answer per interval: a flood of announcements must not become a flood of answers. */
   private answer(msg: Msg, own: Uint8Array): void {
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.lastAnswerMs < this.intervalMs) return;
     this.lastAnswerMs = now;
     try {
@@ -127,7 +127,7 @@ export class NatsSeedConflictDetector {
   }
 
   private heard(other: string): void {
-    this.lastHeardMs = Date.now();
+    this.lastHeardMs = performance.now();
     if (this.otherSeed !== null) return;
     this.otherSeed = other;
     this.logger.error({ otherSeed: other, namespace: this.subjects.namespace }, `Server ${other} was also started with raft.bootstrap.seed`);
@@ -135,7 +135,7 @@ export class NatsSeedConflictDetector {
   }
 
   private clearIfSilent(): void {
-    if (this.otherSeed === null || Date.now() - this.lastHeardMs < SEED_CONFLICT_CLEARS_AFTER_INTERVALS * this.intervalMs) return;
+    if (this.otherSeed === null || performance.now() - this.lastHeardMs < SEED_CONFLICT_CLEARS_AFTER_INTERVALS * this.intervalMs) return;
     this.logger.info({ otherSeed: this.otherSeed }, 'no other bootstrap seed heard lately: seed conflict cleared');
     this.otherSeed = null;
     this.onChange(null);

@@ -9,12 +9,15 @@ import { Clock } from '../../../application/ports/clock.port';
 export class SystemClock implements Clock {
   private readonly baseNs = BigInt(Date.now()) * 1_000_000n;
   private readonly baseHr = process.hrtime.bigint();
+  private readonly baseMs = Date.now();
+  private readonly basePerfMs = performance.now();
 
   nowNs(): bigint {
     return this.baseNs + (process.hrtime.bigint() - this.baseHr);
   }
 
+  /** Same scale as `nowNs`, monotonic: a stepped system clock (NTP, an operator) moves no deadline. */
   nowMs(): number {
-    return Date.now();
+    return this.baseMs + (performance.now() - this.basePerfMs);
   }
 }
