@@ -7,8 +7,10 @@ import { LEADER_EPOCH_CHECKPOINT, parseLeaderEpochCheckpoint, readLeaderEpochChe
 
 export interface CheckpointState {
   readonly epochs: LeaderEpochCache;
-  /** The epoch cache differs from its file and must be rewritten. */
+  /** The epoch cache may differ from its file (written by the next flush, or at close). */
   readonly epochsDirty: boolean;
+  /** What the epoch checkpoint file holds ([] when there is none); null when it is not valid as a whole. */
+  readonly epochsOnDisk: readonly EpochEntry[] | null;
   readonly highWatermark: number;
   /** The value in the file, NaN when it must be rewritten. */
   readonly hwCheckpointed: number;
@@ -57,6 +59,7 @@ export async function loadCheckpoints(
   return {
     epochs,
     epochsDirty,
+    epochsOnDisk: parsed.problem === null ? parsed.entries : null,
     highWatermark: hw.highWatermark,
     hwCheckpointed: hw.problem === null ? hw.highWatermark : Number.NaN, // no file reads as -1
   };
