@@ -182,6 +182,7 @@ export class Broker {
       serving: this.serving && this.stopped === null,
       partitionStorageFailures: this.container?.get(PartitionSupervisor).storageFailures() ?? [],
       metadataStorageFailure: this.raftLog?.storageFailure ?? null,
+      partitionsNotStarted: this.container?.get(PartitionSupervisor).partitionsNotStarted() ?? [],
       otherSeed: this.seedConflict === null ? null : { serverId: this.seedConflict, namespace: this.config.clustering.namespace },
     });
   }
