@@ -12,6 +12,7 @@ import * as api from '../../../src/adapters/codec/api-types';
 import { FilesystemPartitionLogStore } from '../../../src/adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
 import { OpenMode, StorageFile } from '../../../src/adapters/outbound/filesystem/file-system';
 import { NodeFileSystem } from '../../../src/adapters/outbound/filesystem/node-file-system';
+import { ProtoInit } from '../../../src/adapters/codec/proto-schema';
 import { ApiClient, call, connectClient } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
@@ -32,6 +33,21 @@ class OutOfDescriptors extends NodeFileSystem {
 async function get(port: number, what: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${what}`);
   return { status: res.status, body: await res.text() };
+}
+
+/** One PublishAsync request, and its answer. */
+function publishAsyncOnce(client: ApiClient, request: ProtoInit<api.PublishRequest>): Promise<api.PublishResponse> {
+  const stream = client.publishAsync();
+  return new Promise((resolve, reject) => {
+    stream.on('data', (response: api.PublishResponse) => {
+      resolve(response);
+      stream.cancel();
+    });
+    stream.on('error', (error: grpc.ServiceError) => {
+      if (error.code !== grpc.status.CANCELLED) reject(error);
+    });
+    stream.write(request);
+  });
 }
 
 describe('partitions that cannot open under a real server', () => {
@@ -81,6 +97,8 @@ describe('partitions that cannot open under a real server', () => {
       expect((refused as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
       expect((refused as grpc.ServiceError).details).toMatch(/^partition wide\/3 could not start on this server: EMFILE/);
       expect(Date.now() - started).toBeLessThan(1000);
+      const asyncAnswer = await publishAsyncOnce(client, { stream: 'wide', partition: 6, value: Buffer.from('x'), correlationId: 'c1', ackPolicy: api.AckPolicy.LEADER });
+      expect(asyncAnswer.asyncError).toMatchObject({ code: api.PublishAsyncErrorCode.INTERNAL, message: expect.stringMatching(/^partition wide\/6 could not start on this server: EMFILE/) });
       const metadata = await call(client.fetchPartitionMetadata, client, { stream: 'wide', partition: 6 }).catch((e: grpc.ServiceError) => e);
       expect((metadata as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
       // The other partitions work.
