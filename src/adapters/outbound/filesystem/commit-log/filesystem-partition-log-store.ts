@@ -8,6 +8,7 @@ import { FileSystem } from '../file-system';
 import { NodeFileSystem } from '../node-file-system';
 import { mkdirDurable } from './file-io';
 import { isOutOfDescriptors, OpenFileCache } from './open-file-cache';
+import { SharedDirectorySyncs } from './shared-directory-syncs';
 import { FilesystemPartitionLog } from './filesystem-partition-log';
 
 export interface FilesystemPartitionLogStoreOptions {
@@ -41,7 +42,8 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
 
   constructor(private readonly options: FilesystemPartitionLogStoreOptions) {
     this.streamsDir = join(options.dataDir, 'streams');
-    this.fs = options.fs ?? new NodeFileSystem();
+    // Partitions of a stream are created together: they share the fsyncs of the stream's directory.
+    this.fs = new SharedDirectorySyncs(options.fs ?? new NodeFileSystem());
     this.files = new OpenFileCache(this.fs, options.openFilesMax ?? DEFAULT_OPEN_FILES_MAX);
   }
 
