@@ -35,8 +35,9 @@ export function parseDamagedRecords(text: string): OffsetRange[] {
   return ranges;
 }
 
-/** The checkpoint's ranges that still hold damaged records in `segments` (empty when there is no file). */
-export async function loadDamagedRecords(fs: FileSystem, dir: string, segments: readonly Segment[], logger: Logger): Promise<OffsetRange[]> {
+/** The checkpoint's ranges that still hold damaged records in `segments` (empty when there is no file; `listed`: the names recovery found in `dir`). */
+export async function loadDamagedRecords(fs: FileSystem, dir: string, segments: readonly Segment[], logger: Logger, listed: ReadonlySet<string>): Promise<OffsetRange[]> {
+  if (!listed.has(DAMAGED_RECORDS_CHECKPOINT)) return [];
   let text: string;
   try {
     text = (await fs.readFile(join(dir, DAMAGED_RECORDS_CHECKPOINT))).toString('utf8');

@@ -6,7 +6,6 @@ import { assert } from '../../../../domain/shared/assert';
 import { PartitionRef, partitionKey } from '../../../../domain/shared/ids';
 import { FileSystem } from '../file-system';
 import { NodeFileSystem } from '../node-file-system';
-import { mkdirDurable } from './file-io';
 import { isOutOfDescriptors, OpenFileCache } from './open-file-cache';
 import { SharedDirectorySyncs } from './shared-directory-syncs';
 import { FilesystemPartitionLog } from './filesystem-partition-log';
@@ -74,8 +73,7 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
 
   private async openLog(ref: PartitionRef, options: PartitionLogOptions): Promise<FilesystemPartitionLog> {
     const key = partitionKey(ref);
-    const dir = this.partitionDir(ref);
-    await mkdirDurable(this.fs, dir);
+    const dir = this.partitionDir(ref); // created by the open when missing (durably)
     return FilesystemPartitionLog.open(ref, options, {
       fs: this.fs,
       files: this.files,

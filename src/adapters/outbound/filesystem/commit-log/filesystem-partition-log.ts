@@ -139,11 +139,11 @@ export class FilesystemPartitionLog implements PartitionLog {
   /** Opens and recovers the log in `context.dir` (created when missing). */
   static async open(ref: PartitionRef, options: PartitionLogOptions, context: FilesystemPartitionLogContext): Promise<FilesystemPartitionLog> {
     assertOptions(options);
-    const { segments, epochStarts, damaged } = await recoverSegments(context.files, context.dir, context.logger);
+    const { segments, epochStarts, damaged, listed } = await recoverSegments(context.files, context.dir, context.logger);
     const newest = segments[segments.length - 1]!.nextOffset - 1;
     const { state, damage } = await closingOnFailure(segments, async () => ({
-      state: await loadCheckpoints(context.fs, context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts, epochAt: (offset) => leaderEpochAt(segments, offset) }),
-      damage: new LogDamage(context.fs, context.dir, context.logger, damaged, await loadDamagedRecords(context.fs, context.dir, segments, context.logger)),
+      state: await loadCheckpoints(context.fs, context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts, epochAt: (offset) => leaderEpochAt(segments, offset) }, listed),
+      damage: new LogDamage(context.fs, context.dir, context.logger, damaged, await loadDamagedRecords(context.fs, context.dir, segments, context.logger, listed)),
     }));
     const epochs = new CheckpointedEpochs(state.epochs, state.epochsDirty, state.epochsOnDisk);
     return new FilesystemPartitionLog(ref, options, context, segments, epochs, state, damage);

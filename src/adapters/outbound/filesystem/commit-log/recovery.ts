@@ -12,8 +12,8 @@ import {
   scanMessageSet,
 } from '../../../codec/message-set';
 import { DamagedSpan, scanSegmentLog, SegmentScanSink } from './damage-scan';
-import { StorageFile } from '../file-system';
-import { readFully, writeFully } from './file-io';
+import { FileSystem, StorageFile } from '../file-system';
+import { mkdirDurable, readFully, writeFully } from './file-io';
 import { OpenFileCache } from './open-file-cache';
 import { INDEX_SUFFIX, Segment, parseSegmentFileName, segmentFileName } from './segment';
 import { INDEX_ENTRY_BYTES, SegmentIndex } from './segment-index';
@@ -25,6 +25,8 @@ export interface RecoveredSegments {
   readonly epochStarts: EpochEntry[];
   /** Records found damaged or missing, kept and not served (docs/storage.md §4.1). */
   readonly damaged: OffsetRange[];
+  /** The names in the directory (the checkpoints among them are read; the others need no failed open). */
+  readonly listed: ReadonlySet<string>;
 }
 
 /**
@@ -41,8 +43,7 @@ export interface RecoveredSegments {
  */
 export async function recoverSegments(files: OpenFileCache, dir: string, logger: Logger): Promise<RecoveredSegments> {
   const fs = files.fs;
-  await fs.mkdir(dir);
-  const names = await fs.readdir(dir);
+  const names = await listOrCreate(fs, dir);
   const logs = new Set<number>();
   const indexes = new Set<number>();
   for (const name of names) {
@@ -65,7 +66,7 @@ export async function recoverSegments(files: OpenFileCache, dir: string, logger:
     const segment = new Segment(files, dir, 0, new SegmentIndex());
     await segment.create();
     await fs.syncDir(dir);
-    return { segments: [segment], epochStarts: [], damaged: [] };
+    return { segments: [segment], epochStarts: [], damaged: [], listed: new Set(names) };
   }
   const segments: Segment[] = [];
   const damaged: OffsetRange[] = [];
@@ -79,8 +80,19 @@ export async function recoverSegments(files: OpenFileCache, dir: string, logger:
     segments.push(active.segment);
     damaged.push(...active.damaged);
     damaged.push(...missingBetween(segments, logger));
-    return { segments, epochStarts: active.epochStarts, damaged: damaged.map(({ firstOffset, lastOffset }) => ({ firstOffset, lastOffset })) };
+    return { segments, epochStarts: active.epochStarts, damaged: damaged.map(({ firstOffset, lastOffset }) => ({ firstOffset, lastOffset })), listed: new Set(names) };
   });
+}
+
+/** The names in `dir`; a missing directory is created (durably, with its parents) and empty. */
+async function listOrCreate(fs: FileSystem, dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdirDurable(fs, dir);
+  return [];
 }
 
 /** Runs `step` of an open; when it fails, the handles of `segments` are closed first (the open is retried later: nothing it opened stays open). */
