@@ -64,9 +64,11 @@ export async function recoverSegments(files: OpenFileCache, dir: string, logger:
   const bases = [...logs].sort((a, b) => a - b);
   if (bases.length === 0) {
     const segment = new Segment(files, dir, 0, new SegmentIndex());
-    await segment.create();
-    await fs.syncDir(dir);
-    return { segments: [segment], epochStarts: [], damaged: [], listed: new Set(names) };
+    return closingOnFailure([segment], async () => {
+      await segment.create();
+      await fs.syncDir(dir);
+      return { segments: [segment], epochStarts: [], damaged: [], listed: new Set(names) };
+    });
   }
   const segments: Segment[] = [];
   const damaged: OffsetRange[] = [];
