@@ -117,6 +117,23 @@ describe('Segment handles through the open-file cache', () => {
     expect(files.openCount).toBe(0);
   });
 
+  it('hands an open handle over without a promise (tryAcquire), counted in use like acquire; null when it is closed', async () => {
+    const files = new OpenFileCache(new NodeFileSystem(), 1);
+    const [a, b] = await existingSegments(files, [0, 10]);
+    expect(a!.logFile.tryAcquire()).toBeNull(); // not open: the caller acquires (and opens) instead
+    await a!.logFile.use(async () => undefined);
+    const held = a!.logFile.tryAcquire();
+    expect(held).not.toBeNull();
+    await b!.logFile.use(async () => undefined); // over the budget: a's handle is in use, so b's goes once released
+    expect([a!.logFile.isOpen, b!.logFile.isOpen]).toEqual([true, false]);
+    a!.logFile.release();
+    expect(a!.logFile.isOpen).toBe(true); // within the budget again: kept for the next operation
+    await a!.close();
+    await b!.close();
+    expect(a!.logFile.tryAcquire()).toBeNull();
+    await untilOpenCount(files, 0);
+  });
+
   it('waits for the operations in flight before closing for good, and refuses new ones after', async () => {
     const segment = segmentAt(new OpenFileCache(new NodeFileSystem(), 4), 0);
     await segment.create();

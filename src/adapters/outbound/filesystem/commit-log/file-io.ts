@@ -37,7 +37,7 @@ export async function writeFully(handle: StorageFile, buffers: readonly Buffer[]
 
 /** `writeFully` through a cached handle, acquired for the write (no closure: this is the append path). */
 export async function writeFullyThrough(slot: FileSlot, buffers: readonly Buffer[], position: number): Promise<void> {
-  const handle = await slot.acquire();
+  const handle = slot.tryAcquire() ?? (await slot.acquire());
   try {
     await writeFully(handle, buffers, position);
   } finally {

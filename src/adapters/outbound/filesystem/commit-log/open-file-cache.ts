@@ -118,6 +118,16 @@ export class FileSlot {
   }
 
   /**
+   * The handle when it is open now (counted as in use until the matching `release`), else null
+   * and nothing is counted: the append path's way to skip a promise when the budget had room.
+   */
+  tryAcquire(): StorageFile | null {
+    if (this.file === null || this.retired) return null;
+    if (++this.users === 1) this.cache.busy(this);
+    return this.file;
+  }
+
+  /**
    * The handle, opened if needed; it stays open until the matching `release`. The use counts from
    * the call itself (synchronously), so a `retire` or `closeNow` that starts meanwhile waits for it.
    */
