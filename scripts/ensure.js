@@ -78,6 +78,21 @@ function ensureNatsServer() {
   }
 }
 
+// libfaketime, for the fault suite's clock jumps (docs/reliability.md); only `npm run test:faults`.
+function ensureFaketime() {
+  const lib = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+  if (fs.existsSync(lib)) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !which('apt-get')) {
+    console.error('ensure: libfaketime is missing. Install it (Debian: "apt-get install faketime").');
+    process.exit(1);
+  }
+  console.error('ensure: installing the Debian faketime package');
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'faketime'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 ensurePackages();
 ensureBuild();
 if (args.has('--nats')) ensureNatsServer();
+if (args.has('--faketime')) ensureFaketime();

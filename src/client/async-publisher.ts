@@ -42,7 +42,10 @@ const ignore = (): void => undefined;
  * and hands back a ticket whose `ack` settles later; `publish()` is `send()` then the ack.
  * Errors reported in `asyncError` reject that message's ack with a typed error; a broken stream
  * rejects every message in flight on it (retriable BrokerUnavailableError for UNAVAILABLE) and the
- * next message opens a new stream. Messages are not resent automatically (that could duplicate).
+ * next message opens a new stream, routed by freshly fetched metadata: a broker that ends its
+ * streams is shutting down or lost, and the partition has a new leader (sends wait for the
+ * refresh, so none goes back to the old address). An ack timeout refreshes the metadata too.
+ * Messages are not resent automatically (that could duplicate).
  *
  * The per-message path is kept lean, since a client sends thousands of messages a second through
  * it: with room in the window and the route known, `send` writes at once; ack timeouts share one
@@ -62,6 +65,8 @@ export class AsyncPublisher {
   private sweepTimer: NodeJS.Timeout | null = null;
   /** When `sweepTimer` fires (Infinity: not armed). */
   private sweepAt = Infinity;
+  /** A metadata refresh after a broken stream or lost acks; sends wait for it (see the class comment). */
+  private rerouting: Promise<void> | null = null;
 
   constructor(
     private readonly router: ClientRouter,
@@ -96,7 +101,7 @@ export class AsyncPublisher {
       const body = toBuffer(value);
       const correlationId = options.correlationId ?? this.ids.next();
       if (this.pending.has(correlationId)) throw new InvalidArgumentError(`correlation id ${correlationId} already in flight`, undefined);
-      if (this.reserved < this.maxInFlight && this.slotWaiters.length === 0) {
+      if (this.reserved < this.maxInFlight && this.slotWaiters.length === 0 && this.rerouting === null) {
         const target = this.router.tryPublishTarget(stream, key, body, options);
         if (target !== undefined) {
           this.reserved += 1;
@@ -116,6 +121,7 @@ export class AsyncPublisher {
     if (slot) await slot;
     let target: PublishTarget;
     try {
+      if (this.rerouting !== null) await this.rerouting;
       target = this.router.tryPublishTarget(stream, key, body, options) ?? (await this.router.publishTarget(stream, key, body, options));
       if (this.closed) throw new ClientClosedError('publisher closed', undefined);
     } catch (error) {
@@ -227,11 +233,27 @@ export class AsyncPublisher {
     this.sweepAt = Infinity;
     const now = Date.now();
     let next = Infinity;
+    let timedOut = false;
     for (const [id, entry] of this.pending) {
-      if (entry.deadline <= now) this.settle(id, undefined, new AckTimeoutError(`no ack for ${id} within ${entry.timeoutMs} ms`, undefined, true));
-      else if (entry.deadline < next) next = entry.deadline;
+      if (entry.deadline <= now) {
+        timedOut = true;
+        this.settle(id, undefined, new AckTimeoutError(`no ack for ${id} within ${entry.timeoutMs} ms`, undefined, true));
+      } else if (entry.deadline < next) next = entry.deadline;
     }
     if (next !== Infinity) this.armSweep(next);
+    if (timedOut) this.reroute(); // the partition may have moved
+  }
+
+  /** Refreshes the metadata once (concurrent calls share it); sends made meanwhile wait for it. */
+  private reroute(): void {
+    if (this.rerouting !== null || this.closed) return;
+    const refresh: Promise<void> = this.router
+      .refreshMetadata()
+      .catch(() => undefined)
+      .then(() => {
+        if (this.rerouting === refresh) this.rerouting = null;
+      });
+    this.rerouting = refresh;
   }
 
   private armSweep(deadline: number): void {
@@ -261,6 +283,7 @@ export class AsyncPublisher {
     });
     const broken = (error: Error): void => {
       if (this.calls.get(address) === stream) this.calls.delete(address);
+      this.reroute();
       for (const [id, entry] of [...this.pending]) if (entry.address === address) this.settle(id, undefined, error);
     };
     call.on('error', (error: unknown) => broken(mapServiceError(error, 'publish')));

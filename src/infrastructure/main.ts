@@ -77,7 +77,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   const broker = new Broker(config, logger);
   let stopping = false;
   const shutdown = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: skip what is left of the controlled shutdown (handing leadership over).
+      logger.info({ signal }, 'shutting down now');
+      void broker.stopNow();
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     broker.stop().then(

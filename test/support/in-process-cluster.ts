@@ -18,12 +18,16 @@ export class InProcessCluster {
     private readonly replicaMaxLagTimeMs = 2000,
     /** `clustering.auth.secret` of every server (docs/cluster.md); none by default. */
     private readonly authSecret?: string,
+    /** Where server `id` keeps its data the first time it starts (a fresh temporary directory by default). */
+    private readonly dataDirFor?: (id: string) => string,
   ) {}
 
   /** Starts (or restarts, on its data directory) server `id`. */
   async start(id: string): Promise<void> {
     const previous = this.servers.get(id);
+    const dataDir = previous?.config.dataDir ?? this.dataDirFor?.(id);
     const config = testBrokerConfig(this.natsUrl, {
+      ...(dataDir !== undefined ? { dataDir } : {}),
       clustering: {
         serverId: id,
         namespace: this.namespace,
@@ -32,7 +36,7 @@ export class InProcessCluster {
         ...(this.authSecret !== undefined ? { authSecret: this.authSecret } : {}),
       },
     });
-    const server = await startTestBroker(previous ? { ...config, dataDir: previous.config.dataDir } : config);
+    const server = await startTestBroker(config);
     this.servers.set(id, server);
     this.stopped.delete(id);
     this.clients.get(id)?.close();
@@ -47,6 +51,11 @@ export class InProcessCluster {
   async stop(id: string): Promise<void> {
     this.stopped.add(id);
     await this.servers.get(id)!.stop();
+  }
+
+  /** The running (or last started) server `id`: its broker, configuration and captured logs. */
+  server(id: string): StartedTestBroker {
+    return this.servers.get(id)!;
   }
 
   client(id: string): ApiClient {

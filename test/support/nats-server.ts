@@ -20,9 +20,13 @@ export class TestNatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /**
-   * `port`: a given port (e.g. one a broker already tries to reach) instead of a free one;
-   * `args`: extra nats-server arguments (e.g. `--user u --pass p`).
+   * `port`: a given port (a restart on the same port, or one a broker already tries to reach)
+   * instead of a free one; `args`: extra nats-server arguments (e.g. `--user u --pass p`).
    */
   static async start(options: { jetstream?: boolean; port?: number; args?: readonly string[] } = {}): Promise<TestNatsServer> {
     const binary = findNatsServerBinary(undefined, process.env);

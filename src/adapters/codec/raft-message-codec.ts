@@ -79,8 +79,11 @@ function parseMessage(raw: unknown): RaftMessage {
         rejectHintIndex: int(o, 'rejectHintIndex'),
         rejectHintTerm: int(o, 'rejectHintTerm'),
       };
-    case 'RequestVote':
-      return { type, from, to, term, preVote: bool(o, 'preVote'), lastLogIndex: int(o, 'lastLogIndex'), lastLogTerm: int(o, 'lastLogTerm') };
+    case 'RequestVote': {
+      const request = { type, from, to, term, preVote: bool(o, 'preVote'), lastLogIndex: int(o, 'lastLogIndex'), lastLogTerm: int(o, 'lastLogTerm') } as const;
+      // Optional (leadership transfer); servers without transfers never send it.
+      return o['leadershipTransfer'] === undefined ? request : { ...request, leadershipTransfer: bool(o, 'leadershipTransfer') };
+    }
     case 'RequestVoteResult':
       return { type, from, to, term, preVote: bool(o, 'preVote'), reject: bool(o, 'reject') };
     case 'Heartbeat':
@@ -89,6 +92,8 @@ function parseMessage(raw: unknown): RaftMessage {
       return { type, from, to, term };
     case 'InstallSnapshot':
       return { type, from, to, term, snapshot: parseSnapshot(o['snapshot']) };
+    case 'TimeoutNow':
+      return { type, from, to, term };
     default:
       throw new RaftMessageDecodeError(`unknown raft message type ${JSON.stringify(type)}`);
   }

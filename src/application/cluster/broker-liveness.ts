@@ -12,11 +12,16 @@ import { MetadataGateway } from './metadata-gateway';
  * Failure detection (issue 3): every server announces itself every `heartbeatIntervalMs`; the
  * controller remembers when it last heard each broker and records, through the metadata log, a
  * broker that stayed silent for `brokerTimeoutMs` as unreachable, and reachable again once its
- * heartbeats return. A new controller gives every broker a full timeout before judging it.
+ * heartbeats return — heartbeats sent after it was recorded unreachable: a server shutting down
+ * records itself unreachable once it stopped announcing (controlled shutdown), and its last
+ * heartbeats must not bring it back. A new controller gives every broker a full timeout before
+ * judging it.
  */
 @injectable()
 export class BrokerLiveness {
   private readonly lastSeenMs = new Map<string, number>();
+  /** When this controller recorded, or first saw, each unreachable broker as unreachable. */
+  private readonly unreachableSinceMs = new Map<string, number>();
   private heartbeats: Subscription | null = null;
   private ticker: Cancellable | null = null;
   private judgingSinceMs: number | null = null;
@@ -52,6 +57,7 @@ export class BrokerLiveness {
 
   resignController(): void {
     this.judgingSinceMs = null;
+    this.unreachableSinceMs.clear();
   }
 
   stop(): void {
@@ -70,13 +76,18 @@ export class BrokerLiveness {
       const now = this.clock.nowMs();
       for (const broker of this.metadata.state.brokers.values()) {
         if (this.judgingSinceMs === null) return;
-        const seen = Math.max(this.lastSeenMs.get(broker.id) ?? 0, this.judgingSinceMs);
+        if (broker.reachable) this.unreachableSinceMs.delete(broker.id);
+        else if (!this.unreachableSinceMs.has(broker.id)) this.unreachableSinceMs.set(broker.id, now);
+        const heardMs = this.lastSeenMs.get(broker.id);
+        const seen = Math.max(heardMs ?? 0, this.judgingSinceMs);
         const silent = broker.id !== this.settings.serverId && now - seen > this.settings.brokerTimeoutMs;
         if (silent !== broker.reachable) continue;
+        if (!silent && (heardMs === undefined || heardMs < this.unreachableSinceMs.get(broker.id)!)) continue; // not heard since
         this.logger.warn({ broker: broker.id, silentMs: now - seen }, silent ? 'broker stopped responding' : 'broker is back');
         await this.gateway.execute(
           { type: 'SetBrokerReachable', data: { id: broker.id, reachable: !silent, atNs: this.clock.nowNs().toString() } },
         );
+        if (silent) this.unreachableSinceMs.set(broker.id, now);
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'could not record broker reachability; will retry');

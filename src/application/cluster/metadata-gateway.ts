@@ -4,6 +4,7 @@ import { MetadataError } from '../../domain/metadata/metadata-errors';
 import { MetadataEvent } from '../../domain/metadata/metadata-events';
 import { err, ok, Result } from '../../domain/shared/result';
 import { MetadataService, MetadataTimeoutError } from '../metadata/metadata-service';
+import { RaftStorageFailedError } from '../metadata/raft-driver-errors';
 import { NotMetadataLeaderError } from '../metadata/raft-metadata-log';
 import { Clock, Scheduler } from '../ports/clock.port';
 import { ClusterChannel, ControllerUnreachableError } from '../ports/cluster-channel.port';
@@ -33,7 +34,16 @@ export class MetadataGateway {
     @inject(TOKENS.Logger) private readonly logger: Logger,
   ) {}
 
-  async execute(command: MetadataCommand, timeoutMs = this.settings.metadataTimeoutMs): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+  /**
+   * `awaitLocalApply: false` returns as soon as the controller applied the command, without waiting
+   * for this server's state to catch up (a leader handing its partition over while its own metadata
+   * log cannot save).
+   */
+  async execute(
+    command: MetadataCommand,
+    timeoutMs = this.settings.metadataTimeoutMs,
+    options: { readonly awaitLocalApply?: boolean } = {},
+  ): Promise<Result<readonly MetadataEvent[], MetadataError>> {
     const deadline = this.clock.nowMs() + timeoutMs;
     let lastReason = 'no controller';
     for (;;) {
@@ -51,12 +61,15 @@ export class MetadataGateway {
           const answer = await this.channel.forward(command, remaining);
           if (answer.kind === 'refused') return err(answer.error);
           if (answer.kind === 'applied') {
-            await this.appliedUpTo(answer.index, deadline);
+            if (options.awaitLocalApply !== false) await this.appliedUpTo(answer.index, deadline);
             return ok(answer.events);
           }
           lastReason = answer.reason;
         } catch (error) {
           if (!(error instanceof ControllerUnreachableError)) throw error;
+          // No other controller, and ours cannot save: say why at once rather than at the deadline.
+          const failure = this.log.storageFailure;
+          if (failure) throw new RaftStorageFailedError(failure);
           lastReason = error.message;
         }
       }

@@ -1,3 +1,6 @@
+import type { TransferLeadershipError } from '../../domain/consensus/raft';
+import type { Result } from '../../domain/shared/result';
+
 /**
  * What the cluster services need from the metadata Raft group, beyond the `MetadataLog` port:
  * leadership, membership and a way to start an election. `RaftMetadataLog` provides it.
@@ -13,4 +16,9 @@ export interface MetadataRaftGroup {
   addVoter(serverId: string): Promise<void>;
   /** Starts an election now (a one-voter group elects itself without waiting for a timeout). */
   campaign(): void;
+  /**
+   * Starts handing leadership to an up-to-date voter (controlled shutdown); resolves with the
+   * target once under way, or with why not. `isLeader` turns false when the target has won.
+   */
+  transferLeadership(to: string | null): Promise<Result<string, TransferLeadershipError>>;
 }

@@ -1,6 +1,20 @@
 import { Subscription } from 'rxjs';
 import { RaftNode } from '../../domain/consensus/raft';
-import type { ConfChange, Entry, EntryData, PersistedRaftState, ProposalPosition, ProposeError, RaftConfig, RaftMessage, RaftStatus, Ready, Snapshot } from '../../domain/consensus/raft';
+import type {
+  ConfChange,
+  Entry,
+  EntryData,
+  NodeId,
+  PersistedRaftState,
+  ProposalPosition,
+  ProposeError,
+  RaftConfig,
+  RaftMessage,
+  RaftStatus,
+  Ready,
+  Snapshot,
+  TransferLeadershipError,
+} from '../../domain/consensus/raft';
 import type { Result } from '../../domain/shared/result';
 import { StorageIoError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
@@ -58,6 +72,12 @@ type Input =
   | { readonly kind: 'tick' }
   | { readonly kind: 'message'; readonly message: RaftMessage }
   | { readonly kind: 'campaign' }
+  | {
+      readonly kind: 'transfer';
+      readonly to: NodeId | null;
+      readonly resolve: (result: Result<NodeId, TransferLeadershipError>) => void;
+      readonly reject: (error: unknown) => void;
+    }
   | (ProposeInput & { readonly kind: 'propose'; readonly data: EntryData })
   | (ProposeInput & { readonly kind: 'conf-change'; readonly change: ConfChange })
   | {
@@ -232,6 +252,20 @@ export class RaftDriver {
     this.pump();
   }
 
+  /**
+   * Queues `RaftNode.transferLeadership(to)` (docs/raft.md "Leadership transfer"). Resolves with
+   * the target once the transfer is under way (its TimeoutNow may be sent later), or with why it
+   * could not start; the node steps down when the target wins, or keeps leading if it does not
+   * within an election timeout. Rejects with `RaftDriverStoppedError` when not running.
+   */
+  transferLeadership(to: NodeId | null): Promise<Result<NodeId, TransferLeadershipError>> {
+    if (this.stateValue !== 'running') return Promise.reject(new RaftDriverStoppedError(this.stateValue));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'transfer', to, resolve, reject });
+      this.pump();
+    });
+  }
+
   /** Cancels ticks, stops receiving, and waits for the queued inputs to be handled (a stalled save is given up). Idempotent. */
   async stop(): Promise<void> {
     if (this.stateValue === 'running' || this.stateValue === 'new' || this.stateValue === 'starting') this.stateValue = 'stopping';
@@ -321,6 +355,12 @@ export class RaftDriver {
       case 'campaign':
         if (this.stateValue === 'running') node.campaign();
         break;
+      case 'transfer':
+        if (this.stateValue !== 'running') {
+          input.reject(new RaftDriverStoppedError(this.stateValue));
+          return;
+        }
+        return this.drainAndAnswer(input, node.transferLeadership(input.to));
       case 'propose':
       case 'conf-change': {
         this.proposalsQueued--;
@@ -332,15 +372,10 @@ export class RaftDriver {
         if (result.ok) input.accepted?.(result.value);
         this.inHand = input;
         try {
-          await this.drain();
-        } catch (error) {
-          input.reject(error);
-          throw error;
+          return await this.drainAndAnswer(input, result);
         } finally {
           this.inHand = null;
         }
-        input.resolve(result);
-        return;
       }
       case 'compact': {
         let snapshot: Snapshot | null;
@@ -358,6 +393,17 @@ export class RaftDriver {
       }
     }
     await this.drain();
+  }
+
+  /** Handles the Readies an input caused, then answers its caller; a failure (storage) answers it and fails the driver. */
+  private async drainAndAnswer<T>(input: { readonly resolve: (value: T) => void; readonly reject: (error: unknown) => void }, value: T): Promise<void> {
+    try {
+      await this.drain();
+    } catch (error) {
+      input.reject(error);
+      throw error;
+    }
+    input.resolve(value);
   }
 
   /**
@@ -431,14 +477,14 @@ export class RaftDriver {
     this.handlers.onStorageFailure?.(error, this.saveRetry.nextMs, first);
   }
 
-  /** Rejects the queued proposals and compactions (ticks and messages stay). */
+  /** Rejects the queued proposals, compactions and leadership transfers (ticks and messages stay). */
   private refuseQueued(error: Error): void {
     const kept: Input[] = [];
     for (const input of this.queue.splice(0)) {
       if (input.kind === 'propose' || input.kind === 'conf-change') {
         this.proposalsQueued--;
         input.reject(error);
-      } else if (input.kind === 'compact') input.reject(error);
+      } else if (input.kind === 'compact' || input.kind === 'transfer') input.reject(error);
       else kept.push(input);
     }
     this.queue.push(...kept);

@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import type { ConfChange, Entry, EntryData, NodeId, ProposalPosition, ProposeError, RaftConfig, RaftStatus, Snapshot } from '../../domain/consensus/raft';
+import type { ConfChange, Entry, EntryData, NodeId, ProposalPosition, ProposeError, RaftConfig, RaftStatus, Snapshot, TransferLeadershipError } from '../../domain/consensus/raft';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
 import { decodeMetadataSnapshot, encodeMetadataSnapshot } from '../../domain/metadata/metadata-snapshot';
 import { MetadataState } from '../../domain/metadata/metadata-state';
@@ -163,8 +163,12 @@ export class RaftMetadataLog implements MetadataLog {
     return this.driver.storageFailure;
   }
 
+  /**
+   * The Raft leader whose storage saves: while saves fail it commits nothing, and its stalled driver
+   * sends no heartbeats, so the other voters elect another leader; commands must go there.
+   */
   get isLeader(): boolean {
-    return this.driver.status()?.role === 'leader';
+    return this.driver.status()?.role === 'leader' && this.driver.storageFailure === null;
   }
 
   status(): RaftStatus | null {
@@ -256,6 +260,8 @@ export class RaftMetadataLog implements MetadataLog {
     });
     if (!result.ok) {
       if (result.error.kind === 'NotLeader') throw new NotMetadataLeaderError(result.error.leaderId);
+      // Leadership is being handed over: the caller retries on the new leader (the hint).
+      if (result.error.kind === 'LeadershipTransferInProgress') throw new NotMetadataLeaderError(result.error.transferee);
       if (allowWithoutEffect && result.error.kind === 'ConfChangeWithoutEffect') {
         // Removing the last voter is refused as "without effect" too: that one is an error.
         if (this.voters().length > 1) return 'without-effect';
@@ -265,6 +271,16 @@ export class RaftMetadataLog implements MetadataLog {
     if (pending.committed === undefined) throw new Error('raft driver accepted a proposal without reporting its position');
     await pending.committed;
     return 'committed';
+  }
+
+  /**
+   * Starts handing the leadership of the group to `to`, or to the most up-to-date voter with null
+   * (docs/raft.md "Leadership transfer"). Resolves once the transfer is under way; watch
+   * `isLeader` for its end. Proposals are refused with `NotMetadataLeaderError` meanwhile.
+   */
+  transferLeadership(to: NodeId | null): Promise<Result<NodeId, TransferLeadershipError>> {
+    if (this.closed) return Promise.reject(new Error('metadata log is closed'));
+    return this.driver.transferLeadership(to);
   }
 
   async close(): Promise<void> {

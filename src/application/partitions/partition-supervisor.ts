@@ -15,7 +15,7 @@ import { TOKENS } from '../tokens';
 import { MetadataGateway } from '../cluster/metadata-gateway';
 import { AckLease } from '../ports/ack-lease.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
-import { DamagedPartitionReport, DamageMonitor, MonitoredPartition } from './damage-monitor';
+import { DamagedPartitionReport, PartitionHealthMonitor, MonitoredPartition } from './partition-health-monitor';
 import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
 import { PartitionFollower } from './partition-follower';
 import { PartitionLeader } from './partition-leader';
@@ -66,8 +66,10 @@ export class PartitionSupervisor {
   private subscription: Subscription | null = null;
   private work: Promise<void> = Promise.resolve();
   private stopping = false;
-  private readonly damage: DamageMonitor;
+  private readonly damage: PartitionHealthMonitor;
   private readonly startFailures: PartitionStartFailures;
+  /** Controlled shutdown under way: roles stop as the metadata asks, none start (see `drain`). */
+  private draining = false;
 
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,
@@ -83,7 +85,7 @@ export class PartitionSupervisor {
     @inject(TOKENS.AckLease) private readonly ackLease: AckLease,
   ) {
     this.startFailures = new PartitionStartFailures(scheduler);
-    this.damage = new DamageMonitor({
+    this.damage = new PartitionHealthMonitor({
       self: settings.serverId,
       scheduler,
       logger,
@@ -111,6 +113,19 @@ export class PartitionSupervisor {
     for (const name of this.metadata.state.streams.keys()) this.enqueue(name);
     await this.work;
     this.damage.check(); // damage recovery found is reported (and a leader hands over) at once
+  }
+
+  /**
+   * Controlled shutdown (docs/replication.md): from now on no role starts here — a partition this
+   * server hands over stops leading and does not become a follower, which the new leader could
+   * otherwise take back into the ISR — and every follower role stops now, so this server can
+   * leave the ISRs without being re-admitted. Leaders keep running until their hand-over applies.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await this.work;
+    const followers = [...this.running].filter(([, r]) => r.follower !== null).map(([key]) => key);
+    await Promise.all(followers.map((key) => this.stopPartition(key, 'closed')));
   }
 
   async stop(): Promise<void> {
@@ -251,9 +266,11 @@ export class PartitionSupervisor {
       this.settleStartFailures(streamName);
       return;
     }
-    const toStart = stream.partitions.filter(
-      (p) => !this.running.has(partitionKey({ stream: streamName, partition: p.id })) && !p.paused && p.replicas.includes(this.settings.serverId),
-    );
+    const toStart = this.draining
+      ? []
+      : stream.partitions.filter(
+          (p) => !this.running.has(partitionKey({ stream: streamName, partition: p.id })) && !p.paused && p.replicas.includes(this.settings.serverId),
+        );
     await forEachBounded(toStart, PARTITION_STARTS_IN_FLIGHT, (partition) => this.startOrRecordFailure(stream, partition));
     this.settleStartFailures(streamName);
   }
@@ -405,14 +422,37 @@ export class PartitionSupervisor {
     return result.ok;
   }
 
-  /** Damage repair (DamageMonitor): this leader asks the controller to be replaced by an in-sync replica. */
+  /** PartitionHealthMonitor (damaged records, a log that cannot write): this leader asks the controller to be replaced by an in-sync replica. */
   private async handOverLeadership(partition: PartitionState): Promise<boolean> {
-    const result = await this.gateway.execute({
-      type: 'ChangePartitionLeader',
-      data: { stream: partition.stream, partition: partition.id, failedLeader: this.settings.serverId },
-    });
-    if (!result.ok) this.logger.warn({ stream: partition.stream, partition: partition.id, refused: result.error.kind }, 'leadership hand-over refused');
-    return result.ok;
+    // Not waiting for our own state: it may not catch up while our metadata log cannot save.
+    const result = await this.gateway.execute(
+      { type: 'ChangePartitionLeader', data: { stream: partition.stream, partition: partition.id, failedLeader: this.settings.serverId } },
+      undefined,
+      { awaitLocalApply: false },
+    );
+    if (!result.ok) {
+      this.logger.warn({ stream: partition.stream, partition: partition.id, refused: result.error.kind }, 'leadership hand-over refused');
+      return false;
+    }
+    await this.stopLeadingAfterHandOver(partition);
+    return true;
+  }
+
+  /**
+   * The controller recorded another leader: stop taking publishes at once, without waiting for the
+   * change to be applied here. Our metadata may lag far behind (a full disk stalls its saves too),
+   * and meanwhile the old role would still answer publishes on the subject (with error acks, or
+   * acks the new leader never saw). The partition stays open, role-less, until the applied change
+   * restarts it as a follower.
+   */
+  private async stopLeadingAfterHandOver(partition: PartitionState): Promise<void> {
+    const r = this.running.get(partitionKey({ stream: partition.stream, partition: partition.id }));
+    if (!r || r.leader === null || r.state.leaderEpoch !== partition.leaderEpoch) return;
+    const leader = r.leader;
+    r.leader = null;
+    this.reportCounts();
+    await leader.stop();
+    this.logger.info({ stream: partition.stream, partition: partition.id, leaderEpoch: partition.leaderEpoch }, 'leadership handed over: stopped leading');
   }
 
   private *monitored(): Iterable<MonitoredPartition> {

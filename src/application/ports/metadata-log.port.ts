@@ -1,3 +1,4 @@
+import type { StorageIoError } from '../errors/broker-errors';
 import { Observable } from 'rxjs';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
 import { MetadataState } from '../../domain/metadata/metadata-state';
@@ -39,7 +40,12 @@ export interface MetadataLog {
   start(): Promise<void>;
   /** Resolves once the entry is committed (durable) and has been emitted on `committed$`. */
   propose(proposal: MetadataProposal): Promise<void>;
-  /** Whether this server may propose now (always true on a single node; the Raft leader later). */
+  /**
+   * Whether this server may propose now (always true on a single node; the Raft leader later). A
+   * leader whose storage cannot save is not: it cannot commit, and another server may already lead.
+   */
   readonly isLeader: boolean;
+  /** Why this log cannot save now (a full disk; it retries by itself), or null; absent when it cannot fail this way. */
+  readonly storageFailure?: StorageIoError | null;
   close(): Promise<void>;
 }

@@ -77,12 +77,12 @@ export class PublishAsyncSession {
     });
   }
 
-  /** Client finished sending: wait for outstanding acks (bounded), then release the inbox. */
-  async finish(): Promise<void> {
+  /** Client finished sending (or the server shuts down): wait for outstanding acks (bounded), then release the inbox. */
+  async finish(waitMs = DRAIN_WAIT_MS): Promise<void> {
     await this.chain;
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
-        const timer = this.scheduler.setTimeout(resolve, DRAIN_WAIT_MS);
+        const timer = this.scheduler.setTimeout(resolve, waitMs);
         this.drained = () => {
           timer.cancel();
           resolve();

@@ -58,4 +58,32 @@ export type ChangePartitionLeader = {
   readonly data: { readonly stream: string; readonly partition: number; readonly failedLeader: string };
 };
 
-export type MetadataCommand = RegisterBroker | SetBrokerReachable | ChangeIsr | ChangePartitionLeader | CreateStream | DeleteStream | PauseStream | ResumeStream | SetStreamReadonly;
+/**
+ * Controlled shutdown (docs/cluster.md): `broker` is about to stop. In one log entry it is
+ * recorded unreachable (no new replica or leadership goes to it), each partition it leads at the
+ * listed epoch gets an in-sync replica as leader, and it leaves each ISR it follows at the listed
+ * epoch where at least `isrSizeMin` members remain. Items whose epoch is over, or that cannot move
+ * (no other in-sync replica), are left as they are: the epochs keep a late or repeated request
+ * from moving anything twice. A server with many partitions sends several, in chunks.
+ */
+export type VacateBroker = {
+  readonly type: 'VacateBroker';
+  readonly data: {
+    readonly broker: string;
+    readonly atNs: string;
+    readonly leads: readonly { readonly stream: string; readonly partition: number; readonly leaderEpoch: number }[];
+    readonly follows: readonly { readonly stream: string; readonly partition: number; readonly leaderEpoch: number; readonly isrSizeMin: number }[];
+  };
+};
+
+export type MetadataCommand =
+  | RegisterBroker
+  | SetBrokerReachable
+  | ChangeIsr
+  | ChangePartitionLeader
+  | VacateBroker
+  | CreateStream
+  | DeleteStream
+  | PauseStream
+  | ResumeStream
+  | SetStreamReadonly;

@@ -4,9 +4,10 @@ import { brokerLoads, selectLeader, selectReplicas } from '../partition/replica-
 import { streamConfigProblem } from '../stream/stream-config-rules';
 import { isValidSubject, RESERVED_STREAM_PREFIX, streamNameProblem } from '../stream/stream-names';
 import { StreamState } from '../stream/stream-state';
-import { ChangeIsr, ChangePartitionLeader, CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly } from './metadata-commands';
+import { ChangeIsr, ChangePartitionLeader, CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly, VacateBroker } from './metadata-commands';
 import { MetadataError } from './metadata-errors';
 import { MetadataEvent, PartitionCreated } from './metadata-events';
+import { PartitionState } from '../partition/partition-state';
 import { brokerAggregate, Decision, streamAggregate } from './metadata-proposal';
 import { MetadataState } from './metadata-state';
 
@@ -51,6 +52,8 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
       return decideIsrChange(command, state);
     case 'ChangePartitionLeader':
       return decideLeaderChange(command, state);
+    case 'VacateBroker':
+      return decideVacate(command, state);
     default:
       return unreachable(command);
   }
@@ -140,7 +143,10 @@ function flagEvents(command: PauseStream | ResumeStream | SetStreamReadonly, str
   }
 }
 
-/** Spec §5.9: only the current leader (same epoch) changes the ISR; the leader itself never leaves it. */
+/**
+ * Spec §5.9: only the current leader (same epoch) changes the ISR; the leader itself never leaves
+ * it; a replica on an unreachable broker is not re-admitted.
+ */
 function decideIsrChange(command: ChangeIsr, state: MetadataState): Result<Decision, MetadataError> {
   const d = command.data;
   const stream = state.streams.get(d.stream);
@@ -152,6 +158,8 @@ function decideIsrChange(command: ChangeIsr, state: MetadataState): Result<Decis
   const inIsr = p.isr.includes(d.replica);
   const shrink = command.type === 'ShrinkIsr';
   if (shrink !== inIsr) return ok({ events: [], expectations: [] });
+  // A broker shutting down (or silent) gets no ISR place back from a late fetch (Kafka KIP-841).
+  if (!shrink && state.brokers.get(d.replica)?.reachable !== true) return err({ kind: 'BrokerUnreachable', broker: d.replica });
   const data = { stream: d.stream, partition: d.partition, replica: d.replica };
   return ok({
     events: [shrink ? { type: 'IsrShrunk', data } : { type: 'IsrExpanded', data }],
@@ -172,9 +180,52 @@ function decideLeaderChange(command: ChangePartitionLeader, state: MetadataState
   if (p.leader !== d.failedLeader) return ok({ events: [], expectations: [] });
   const candidates = p.isr.filter((r) => r !== d.failedLeader && state.brokers.get(r)?.reachable === true);
   if (candidates.length === 0) return err({ kind: 'NoIsrCandidates', stream: d.stream, partition: d.partition });
-  const leader = selectLeader(brokerLoads(state), candidates);
   return ok({
-    events: [{ type: 'PartitionLeaderChanged', data: { stream: d.stream, partition: d.partition, leader, isr: p.isr.filter((r) => r !== d.failedLeader) } }],
+    events: [leaderChangedAway(p, selectLeader(brokerLoads(state), candidates))],
     expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
   });
+}
+
+/** `leader` replaces the partition's leader, which leaves the ISR (Kafka's controller does the same). */
+const leaderChangedAway = (p: PartitionState, leader: string): MetadataEvent => ({
+  type: 'PartitionLeaderChanged',
+  data: { stream: p.stream, partition: p.id, leader, isr: p.isr.filter((r) => r !== p.leader) },
+});
+
+/**
+ * Controlled shutdown (docs/cluster.md): the broker leaves placement, its leaderships and its ISR
+ * memberships in one entry. Items of an epoch that is over, or that cannot move, are skipped.
+ */
+function decideVacate(command: VacateBroker, state: MetadataState): Result<Decision, MetadataError> {
+  const d = command.data;
+  const broker = state.brokers.get(d.broker);
+  if (!broker) return ok({ events: [], expectations: [] });
+  const events: MetadataEvent[] = [];
+  const touched = new Map<string, StreamState>();
+  if (broker.reachable) events.push({ type: 'BrokerReachabilityChanged', data: { id: broker.id, reachable: false, atNs: d.atNs } });
+  const partitionAt = (ref: { stream: string; partition: number; leaderEpoch: number }): { stream: StreamState; p: PartitionState } | null => {
+    const stream = state.streams.get(ref.stream);
+    const p = stream?.partitions[ref.partition];
+    return stream && p && p.leaderEpoch === ref.leaderEpoch && !p.paused ? { stream, p } : null;
+  };
+  // New leaders spread by leader load, counting the ones chosen so far.
+  const loads = brokerLoads(state);
+  for (const ref of d.leads) {
+    const found = partitionAt(ref);
+    if (!found || found.p.leader !== broker.id) continue;
+    const candidates = found.p.isr.filter((r) => r !== broker.id && state.brokers.get(r)?.reachable === true);
+    if (candidates.length === 0) continue;
+    const leader = selectLeader(loads, candidates);
+    loads.get(leader)!.leaders++;
+    events.push(leaderChangedAway(found.p, leader));
+    touched.set(found.stream.name, found.stream);
+  }
+  for (const ref of d.follows) {
+    const found = partitionAt(ref);
+    if (!found || found.p.leader === broker.id || !found.p.isr.includes(broker.id) || found.p.isr.length - 1 < ref.isrSizeMin) continue;
+    events.push({ type: 'IsrShrunk', data: { stream: ref.stream, partition: ref.partition, replica: broker.id } });
+    touched.set(found.stream.name, found.stream);
+  }
+  const expectations = [...touched.values()].map((s) => ({ aggregate: streamAggregate(s.name), version: s.version }));
+  return ok({ events, expectations: events.length > 0 ? [{ aggregate: brokerAggregate(broker.id), version: 0 }, ...expectations] : [] });
 }

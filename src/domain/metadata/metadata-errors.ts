@@ -14,4 +14,6 @@ export type MetadataError =
   | { readonly kind: 'LeaderGenerationMismatch'; readonly stream: string; readonly partition: number; readonly leader: string; readonly leaderEpoch: number }
   /** No in-sync replica can take over (spec §5.8: no unclean election). */
   | { readonly kind: 'NoIsrCandidates'; readonly stream: string; readonly partition: number }
-  | { readonly kind: 'NotAReplica'; readonly stream: string; readonly partition: number; readonly replica: string };
+  | { readonly kind: 'NotAReplica'; readonly stream: string; readonly partition: number; readonly replica: string }
+  /** No ISR place for a broker recorded unreachable, e.g. one shutting down (Kafka KIP-841). */
+  | { readonly kind: 'BrokerUnreachable'; readonly broker: string };

@@ -4,6 +4,7 @@ import { NatsConnection } from 'nats';
 import * as path from 'node:path';
 import { BrokerLiveness } from '../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../application/cluster/cluster-membership';
+import { ControlledShutdown } from '../../application/cluster/controlled-shutdown';
 import { ControllerRole } from '../../application/cluster/controller-role';
 import { MetadataGateway } from '../../application/cluster/metadata-gateway';
 import { ContactTrackingRaftTransport } from '../../application/cluster/contact-tracking-raft-transport';
@@ -12,7 +13,7 @@ import { MetadataService } from '../../application/metadata/metadata-service';
 import { RaftMetadataLog } from '../../application/metadata/raft-metadata-log';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
 import { NatsUnavailableError } from '../../application/errors/broker-errors';
-import { DamagedPartitionReport } from '../../application/partitions/damage-monitor';
+import { DamagedPartitionReport } from '../../application/partitions/partition-health-monitor';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { ServerSettings } from '../../application/server-settings';
@@ -23,6 +24,7 @@ import { StreamAdminHandler } from '../../application/use-cases/stream-admin';
 import { SubscribeHandler } from '../../application/use-cases/subscribe';
 import { createApiHandlers } from '../../adapters/inbound/grpc/api-service';
 import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
+import { StreamingCalls } from '../../adapters/inbound/grpc/streaming-calls';
 import { OperabilityHttpServer, Readiness } from '../../adapters/inbound/http/operability-http-server';
 import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
 import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
@@ -64,8 +66,13 @@ export interface BrokerExtensions {
 
 /** How long unary calls in flight may finish before partitions close at shutdown. */
 const IN_FLIGHT_GRACE_MS = 1000;
-/** Grace period for in-flight RPCs at shutdown. */
+/** Grace period for in-flight RPCs at shutdown, counted once leadership has moved away. */
 const SHUTDOWN_GRACE_MS = 5000;
+/**
+ * Bound on the controlled shutdown (partition leadership and the controller role handed over);
+ * what is not done by then fails over after the broker timeout, as after a crash.
+ */
+const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5000;
 /** Bytes a subscription reads from the log per step. */
 const SUBSCRIBE_READ_BYTES = 1024 * 1024;
 /** How long start-up waits to register with a controller (a peer-bootstrapped group waits for its quorum). */
@@ -144,6 +151,10 @@ export class Broker {
   private readonly startAbort = new AbortController();
   /** Why the last attempt to reach NATS at start-up failed; null once reached (readiness reason). */
   private natsUnreachable: string | null = null;
+  /** Open Subscribe and PublishAsync calls, which the stop ends itself. */
+  private readonly calls = new StreamingCalls();
+  /** Aborted by `stopNow`: the controlled shutdown gives way to the plain stop. */
+  private readonly plainStop = new AbortController();
 
   constructor(
     private readonly config: BrokerConfig,
@@ -322,6 +333,7 @@ export class Broker {
         transport: container.get(TOKENS.MessageTransport),
         scheduler: container.get(TOKENS.Scheduler),
         logger: this.logger.child({ component: 'grpc' }),
+        calls: this.calls,
       }),
       this.logger,
     );
@@ -397,14 +409,21 @@ export class Broker {
     return this.raftLog;
   }
 
-  /** Idempotent; safe to call after a failed start. */
+  /** Idempotent; safe to call after a failed start. Hands leadership over first (controlled shutdown). */
   stop(): Promise<void> {
     this.startAbort.abort();
     if (!this.stopped) this.stopped = this.stopInOrder();
     return this.stopped;
   }
 
+  /** Skips what is left of the controlled shutdown (a second SIGTERM): the stop goes on plainly. */
+  stopNow(): Promise<void> {
+    this.plainStop.abort();
+    return this.stop();
+  }
+
   private async stopInOrder(): Promise<void> {
+    const stopStartedMs = Date.now();
     const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
       try {
         await fn();
@@ -412,11 +431,21 @@ export class Broker {
         this.logger.error({ err: error, step: name }, 'error while stopping');
       }
     };
-    // Stop accepting calls; unary calls in flight (a publish waiting for its ack) get a moment to
-    // finish before the partitions close, which also ends subscriptions (spec §2.6: Internal
-    // "commit log was closed"); then the rest of the grace period applies.
+    // New calls are refused (health NOT_SERVING); open ones go on while leadership moves, so a
+    // publisher connected here keeps getting its acks through this server during the hand-over.
+    const started = this.serving;
     this.serving = false;
     this.seedDetector?.stop();
+    this.calls.beginDrain();
+    if (this.grpc) void this.grpc.beginShutdown();
+    if (this.container && started) {
+      const container = this.container;
+      await step('controlled-shutdown', () => this.handOver(container));
+    }
+    // Streaming calls end now (UNAVAILABLE: subscribers resubscribe to the new leaders, publishers
+    // reconnect); unary calls in flight (a publish waiting for its ack) get a moment to finish
+    // before the partitions close; the rest of the grace period applies after that.
+    this.calls.endAll();
     const grpcStopped = this.grpc ? this.grpc.stop(SHUTDOWN_GRACE_MS) : Promise.resolve();
     await Promise.race([grpcStopped, new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS).unref())]);
     if (this.container) {
@@ -440,6 +469,29 @@ export class Broker {
     if (this.embedded) await step('embedded-nats', () => this.embedded!.stop());
     if (this.http) await step('http', () => this.http!.stop());
     if (this.lock) await step('lock', () => this.lock!.release());
-    this.logger.info({}, 'liftbridge-ts stopped');
+    this.logger.info({ stopMs: Date.now() - stopStartedMs }, 'liftbridge-ts stopped');
+  }
+
+  /** Controlled shutdown: partition leadership and the controller role move to peers first. */
+  private async handOver(container: Container): Promise<void> {
+    const report = await container.get(ControlledShutdown).run(CONTROLLED_SHUTDOWN_TIMEOUT_MS, this.plainStop.signal);
+    if (report.skipped !== null) {
+      this.logger.info({ reason: report.skipped }, 'controlled shutdown skipped');
+      return;
+    }
+    const level = report.kept.length > 0 || report.controller === 'kept' || report.interrupted ? 'warn' : 'info';
+    this.logger[level](
+      {
+        handedOver: report.handedOver.length,
+        kept: report.kept,
+        isrsLeft: report.isrsLeft,
+        controller: report.controller,
+        newController: report.newController,
+        interrupted: report.interrupted,
+        elapsedMs: report.elapsedMs,
+        stepsMs: report.stepsMs,
+      },
+      'controlled shutdown: leadership handed over',
+    );
   }
 }

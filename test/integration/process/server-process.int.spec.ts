@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as api from '../../../src/adapters/codec/api-types';
 import { call, connectClient, subscribe } from '../../support/api-calls';
+import { LiftbridgeClient } from '../../../src/client';
 import { BrokerProcess } from '../../support/broker-process';
 import { TestNatsServer } from '../../support/nats-server';
 import { acceptsConnections, freePort, waitFor } from '../../support/ports';
@@ -107,21 +108,36 @@ describe('the liftbridge executable', () => {
     expect(ended.code).toBe(0);
   });
 
-  it('on SIGTERM ends open subscriptions with the spec status and exits 0', async () => {
+  it('on SIGTERM ends open subscriptions with UNAVAILABLE and exits 0 within a second, with idle publishers connected', async () => {
     const dataDir = tempDir();
     const port = await freePort();
     const broker = track(await BrokerProcess.start(serverArgs(dataDir, port), port));
-    const client = connectClient(broker.address);
-    await call(client.createStream, client, { name: 'shutdown', subject: 'shutdown.subject' });
-    await call(client.publish, client, { stream: 'shutdown', value: Buffer.from('one'), expectedOffset: -1n });
-    const sub = subscribe(client, { stream: 'shutdown', startPosition: api.StartPosition.EARLIEST });
-    await sub.waitFor(1);
+    const raw = connectClient(broker.address);
+    await call(raw.createStream, raw, { name: 'shutdown', subject: 'shutdown.subject' });
+    await call(raw.createStream, raw, { name: 'other', subject: 'other.subject' });
+    await call(raw.publish, raw, { stream: 'shutdown', value: Buffer.from('one'), expectedOffset: -1n });
+    const subs = [subscribe(raw, { stream: 'shutdown', startPosition: api.StartPosition.EARLIEST }), subscribe(raw, { stream: 'other' })];
+    await subs[0]!.waitFor(1);
+    await subs[1]!.ready;
+    // The TS client: a subscription and a PublishAsync stream with nothing in flight.
+    const client = await LiftbridgeClient.connect({ servers: [broker.address], retry: { attempts: 1 }, resubscribeWaitMs: 0 });
+    const publisher = client.asyncPublisher();
+    await publisher.publish('shutdown', 'two');
+    const subscription = client.subscribe('other');
+    await subscription.ready;
+
+    const signalledAt = Date.now();
     const ended = await broker.stop('SIGTERM');
-    const status = await sub.done;
+    const exitMs = Date.now() - signalledAt;
+    const statuses = await Promise.all(subs.map((sub) => sub.done));
+    raw.close();
     client.close();
+    fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
+    fs.appendFileSync(path.join(root, '.tmp', 'single-server-shutdown.jsonl'), `${JSON.stringify({ exitMs })}\n`);
     expect(ended.code).toBe(0);
-    expect(status.code).toBe(13); // INTERNAL
-    expect(status.details).toBe('commit log was closed');
+    // UNAVAILABLE mid-stream: clients resubscribe elsewhere (go-liftbridge does on UNAVAILABLE only).
+    for (const status of statuses) expect([status.code, status.details]).toEqual([14, 'server is shutting down']);
+    expect(exitMs).toBeLessThan(1000);
   });
 
   it('refuses a second server on the same data directory', async () => {

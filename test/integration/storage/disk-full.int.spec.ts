@@ -9,7 +9,6 @@
  * Needs root (mount -t tmpfs): this suite fails, saying so, where it cannot mount.
  */
 import * as grpc from '@grpc/grpc-js';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +16,7 @@ import * as api from '../../../src/adapters/codec/api-types';
 import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
+import { fillDisk, mountTmpfs, unmountTmpfs } from '../../support/tmpfs';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 const TMPFS_BYTES = 24 * 1024 * 1024;
@@ -25,27 +25,6 @@ const VALUE_BYTES = 16 * 1024;
 const RECOVERY_WITHIN_MS = 10_000;
 /** How long a publisher may wait for its answer while the disk is full. */
 const ANSWER_WITHIN_MS = 5_000;
-
-function mountTmpfs(dir: string): void {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_BYTES}`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (error) {
-    throw new Error(`this test mounts a small tmpfs and needs root (mount -t tmpfs): ${String((error as Error).message)}`);
-  }
-}
-
-/** Writes a filler file until the disk is full (ENOSPC). */
-function fillDisk(file: string): void {
-  const fd = fs.openSync(file, 'w');
-  const chunk = Buffer.alloc(256 * 1024, 1);
-  try {
-    for (;;) fs.writeSync(fd, chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 async function readyz(port: number): Promise<{ status: number; body: { ready: boolean; reasons: string[] } }> {
   const res = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -69,7 +48,7 @@ async function publishAsyncBatch(client: ApiClient, stream: string, label: strin
 describe('a full disk under a real server', () => {
   it('answers every publisher, reports not ready with the reason, and recovers by itself once space returns', async () => {
     const mountDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-full-'));
-    mountTmpfs(mountDir);
+    mountTmpfs(mountDir, TMPFS_BYTES);
     const nats = await TestNatsServer.start();
     let server: StartedTestBroker | null = null;
     let client: ApiClient | null = null;
@@ -144,8 +123,7 @@ describe('a full disk under a real server', () => {
       client?.close();
       await server?.stop();
       await nats.stop();
-      execFileSync('umount', [mountDir]);
-      fs.rmSync(mountDir, { recursive: true, force: true });
+      unmountTmpfs(mountDir);
     }
   });
 });

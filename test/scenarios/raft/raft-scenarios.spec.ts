@@ -18,7 +18,8 @@ import { RaftTestNetwork } from '../../unit/domain/consensus/raft-test-network';
  * `propose <id> <data>`, `add-voter <leader> <id>`, `remove-voter <leader> <id>`, `tick <id> [n]`,
  * `tick-all [n]` (tick everyone and stabilize, n times), `stabilize` (prints the messages
  * delivered), `isolate <id>`, `partition <ids,…> <ids,…>`, `heal`, `crash <id>`, `restart <id>`,
- * `compact <id>`, `status`, `log <id>`, `applied <id>`.
+ * `compact <id>`, `status`, `log <id>`, `applied <id>`, `transfer <leader> [<to>]` (leadership
+ * transfer; without `<to>` the leader picks the most up-to-date voter).
  */
 
 interface Block {
@@ -37,7 +38,7 @@ function describeMessage(m: RaftMessage): string {
     case 'AppendEntriesResult':
       return m.reject ? `${head} reject index=${m.index} hint=${m.rejectHintIndex}/${m.rejectHintTerm}` : `${head} index=${m.index}`;
     case 'RequestVote':
-      return `${head}${m.preVote ? ' pre-vote' : ''} last=${m.lastLogIndex}/${m.lastLogTerm}`;
+      return `${head}${m.preVote ? ' pre-vote' : ''}${m.leadershipTransfer ? ' transfer' : ''} last=${m.lastLogIndex}/${m.lastLogTerm}`;
     case 'RequestVoteResult':
       return `${head}${m.preVote ? ' pre-vote' : ''} ${m.reject ? 'rejected' : 'granted'}`;
     case 'Heartbeat':
@@ -46,6 +47,8 @@ function describeMessage(m: RaftMessage): string {
       return head;
     case 'InstallSnapshot':
       return `${head} snapshot=${m.snapshot.index}/${m.snapshot.term} voters=${m.snapshot.voters.join(',')}`;
+    case 'TimeoutNow':
+      return head;
   }
 }
 
@@ -103,6 +106,10 @@ class ScenarioRunner {
         const result = net.node(a).proposeConfChange({ type: verb === 'add-voter' ? 'AddVoter' : 'RemoveVoter', nodeId: b });
         return result.ok ? `ok index=${result.value.index} term=${result.value.term}` : `error ${JSON.stringify(result.error)}`;
       }
+      case 'transfer': {
+        const result = net.node(a).transferLeadership(b === '' ? null : b);
+        return result.ok ? `ok transferee=${result.value}` : `error ${JSON.stringify(result.error)}`;
+      }
       case 'tick':
         net.tick(a, Number(b || 1));
         return this.status(net);
@@ -159,7 +166,8 @@ class ScenarioRunner {
       .map((id) => {
         if (net.crashed.has(id)) return `${id}: down`;
         const s = net.node(id).status();
-        return `${id}: ${s.role} term=${s.term} vote=${s.vote ?? '-'} leader=${s.leaderId ?? '-'} commit=${s.commitIndex} last=${s.lastIndex}/${s.lastTerm} voters=${s.voters.join(',')}`;
+        const transfer = s.leadTransferee === null ? '' : ` transferee=${s.leadTransferee}`;
+        return `${id}: ${s.role} term=${s.term} vote=${s.vote ?? '-'} leader=${s.leaderId ?? '-'} commit=${s.commitIndex} last=${s.lastIndex}/${s.lastTerm} voters=${s.voters.join(',')}${transfer}`;
       })
       .join('\n');
   }

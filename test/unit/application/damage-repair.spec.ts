@@ -1,10 +1,10 @@
 /**
  * Damage repair decisions (docs/replication.md §Damaged records): a follower rewrites damaged
  * records in place from its leader's copy, truncates only outside the ISR, and tells readers when
- * it cannot repair; a leader hands its leadership over only when another ISR member exists, and
- * the monitor reports every partition's damage.
+ * it cannot repair; a leader hands its leadership over only when another ISR member exists (also
+ * when its log cannot write), and the monitor reports every partition's damage.
  */
-import { DamageMonitor, MonitoredPartition } from '../../../src/application/partitions/damage-monitor';
+import { PartitionHealthMonitor, MonitoredPartition } from '../../../src/application/partitions/partition-health-monitor';
 import { repairSourceFor } from '../../../src/application/partitions/damage-repair-policy';
 import { FollowerRepair } from '../../../src/application/partitions/follower-repair';
 import { PartitionMetrics } from '../../../src/application/ports/metrics.port';
@@ -12,6 +12,7 @@ import { OffsetRange, PartitionLog, RecordBatch } from '../../../src/application
 import { ReplicationFetch, ReplicationReply, ReplicationTransport, ReplicationUnavailableError } from '../../../src/application/ports/replication-transport.port';
 import { NEVER, PartitionState } from '../../../src/domain/partition/partition-state';
 import { silentLogger } from '../../support/memory-broker';
+import { StorageIoError } from '../../../src/application/errors/broker-errors';
 
 const ref = { stream: 's', partition: 0 };
 const partition = (over: Partial<PartitionState> = {}): PartitionState => ({
@@ -144,14 +145,14 @@ describe('the damage monitor', () => {
   });
   const running = (state: PartitionState, damaged: readonly OffsetRange[], over: Partial<MonitoredPartition> = {}): MonitoredPartition => ({
     state,
-    log: { damaged, closedReason: null } as unknown as PartitionLog,
+    log: { damaged, closedReason: null, storageFailure: null } as unknown as PartitionLog,
     isLeader: state.leader === 'a',
     metrics: metrics(state.stream),
     followerRepairBlocked: false,
     ...over,
   });
-  function monitor(partitions: MonitoredPartition[], handOver: (s: PartitionState) => Promise<boolean>): DamageMonitor {
-    return new DamageMonitor({ self: 'a', scheduler: undefined as never, logger: silentLogger, partitions: () => partitions, handOverLeadership: handOver });
+  function monitor(partitions: MonitoredPartition[], handOver: (s: PartitionState) => Promise<boolean>): PartitionHealthMonitor {
+    return new PartitionHealthMonitor({ self: 'a', scheduler: undefined as never, logger: silentLogger, partitions: () => partitions, handOverLeadership: handOver });
   }
   beforeEach(() => gauges.clear());
 
@@ -166,9 +167,9 @@ describe('the damage monitor', () => {
     expect(gauges.get('s')).toBe(2);
     expect(m.repairable(p)).toBe(true);
     expect(m.report()).toEqual([{ stream: 's', partition: 0, role: 'leader', damaged: [{ firstOffset: 5, lastOffset: 6 }], records: 2, repair: 'handing-over-leadership' }]);
-    finish(false); // refused: readers are told, and it asks again after ten checks
+    finish(false); // refused: it asks again after ten checks, and readers keep waiting meanwhile
     await new Promise((resolve) => setImmediate(resolve));
-    expect(m.repairable(p)).toBe(false);
+    expect(m.repairable(p)).toBe(true);
     for (let i = 0; i < 10; i++) m.check();
     expect(asked).toHaveLength(1);
     m.check();
@@ -184,6 +185,22 @@ describe('the damage monitor', () => {
     expect(asked).toEqual([]);
     expect(m.report().map((r) => r.repair)).toEqual(['unrepairable', 'unrepairable']);
     expect([gauges.get('s'), gauges.get('t')]).toEqual([1, 1]);
+  });
+
+  it('has a leader whose log cannot write (a full disk) hand its leadership to an in-sync peer; a follower or a lone leader stays', async () => {
+    const asked: PartitionState[] = [];
+    const failed = (state: PartitionState): MonitoredPartition =>
+      running(state, [], { log: { damaged: [], closedReason: null, storageFailure: new StorageIoError('no space', 'ENOSPC') } as unknown as PartitionLog });
+    const leader = failed(partition());
+    const follower = failed(partition({ stream: 'f', leader: 'b' }));
+    const alone = failed(partition({ stream: 'l', isr: ['a'] }));
+    const healthy = running(partition({ stream: 'h' }), []);
+    const m = monitor([leader, follower, alone, healthy], async (s) => (asked.push(s), true));
+    m.check();
+    m.check(); // not asked twice while the first request runs
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked.map((s) => s.stream)).toEqual(['s']);
+    expect(m.report()).toEqual([]); // nothing damaged: the damage report stays empty
   });
 
   it('leaves a follower to repair from its leader, unless that is blocked', () => {

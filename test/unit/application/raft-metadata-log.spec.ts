@@ -142,6 +142,25 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
     await expect(refusal).rejects.toMatchObject({ retriable: true, leaderId: leader.id });
   });
 
+  it('hands leadership to another voter on request; proposals meanwhile are refused as not-leader, and nothing committed is lost', async () => {
+    await cluster.startAll();
+    const leader = await cluster.leader();
+    await leader.log.propose(proposal('before'));
+    const started = await leader.log.transferLeadership(null);
+    expect(started.ok).toBe(true);
+    const target = started.ok ? started.value : '';
+    expect(target).not.toBe(leader.id);
+    const during = leader.log.propose(proposal('during'));
+    await expect(during).rejects.toBeInstanceOf(NotMetadataLeaderError);
+    const next = await eventually('the target to lead', () => (cluster.member(target).log.isLeader ? cluster.member(target) : undefined));
+    expect(leader.log.isLeader).toBe(false);
+    await next.log.propose(proposal('after'));
+    for (const m of cluster.members) {
+      await eventually(`${m.id} to see both entries`, () => m.seen.length === 2);
+      expect(ids(m.seen)).toEqual(['before', 'after']);
+    }
+  });
+
   it('replays the committed entries as recovered when a node restarts from its storage, then follows new ones', async () => {
     await cluster.startAll();
     const leader = await cluster.leader();

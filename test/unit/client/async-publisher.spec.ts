@@ -98,6 +98,32 @@ describe('AsyncPublisher', () => {
     expect((await c.ack)!.offset).toBe(2n);
   });
 
+  it('after a broken stream, sends wait for fresh metadata and go to the new leader (a broker shutting down)', async () => {
+    const router = new FakeRouter();
+    const publisher = new AsyncPublisher(router);
+    const a = await publisher.send('s', 'a');
+    router.leaderAfterRefresh = 'c:1';
+    router.publishCalls[0]!.fail(grpc.status.UNAVAILABLE, 'server is shutting down');
+    await expect(a.ack).rejects.toBeInstanceOf(BrokerUnavailableError);
+    const b = publisher.send('s', 'b');
+    const c = publisher.send('s', 'c');
+    const [tb, tc] = await Promise.all([b, c]);
+    expect(router.refreshes).toBe(1);
+    expect(router.publishCallAddresses).toEqual(['b:1', 'c:1']);
+    expect(router.publishCalls[1]!.written.map((r) => r.value.toString())).toEqual(['b', 'c']); // order kept
+    router.publishCalls[1]!.ack(router.publishCalls[1]!.written[0]!, 7n);
+    router.publishCalls[1]!.ack(router.publishCalls[1]!.written[1]!, 8n);
+    expect([(await tb.ack)!.offset, (await tc.ack)!.offset]).toEqual([7n, 8n]);
+  });
+
+  it('an ack timeout refreshes the metadata', async () => {
+    const router = new FakeRouter();
+    const publisher = new AsyncPublisher(router, { ackWaitTimeMs: 5 });
+    const a = await publisher.send('s', 'a');
+    await expect(a.ack).rejects.toBeInstanceOf(AckTimeoutError);
+    expect(router.refreshes).toBe(1);
+  });
+
   it('gives the window slot back when a request cannot be built', async () => {
     const router = new FakeRouter();
     const publisher = new AsyncPublisher(router, { maxInFlight: 1 });

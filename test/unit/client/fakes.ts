@@ -59,14 +59,20 @@ export class FakeRouter implements ClientRouter {
   readonly subscribeCalls: FakeSubscribeCall[] = [];
   readonly callCreated = new EventEmitter();
   refreshes = 0;
+  /** Where publishes go; `leaderAfterRefresh` replaces it on the next metadata refresh. */
+  leaderAddress = 'b:1';
+  leaderAfterRefresh: string | null = null;
+  /** The address of each PublishAsync call, in creation order. */
+  readonly publishCallAddresses: string[] = [];
 
   constructor(private readonly partitions: Record<string, number> = { s: 1 }) {}
 
-  connection(): ApiClient {
+  connection(address: string): ApiClient {
     return {
       publishAsync: () => {
         const call = new FakePublishCall();
         this.publishCalls.push(call);
+        this.publishCallAddresses.push(address);
         return call;
       },
       subscribe: (request: api.SubscribeRequest) => {
@@ -79,7 +85,7 @@ export class FakeRouter implements ClientRouter {
   }
 
   tryPublishTarget(stream: string, _key: Buffer, _value: Buffer, options: { partition?: number }) {
-    return this.partitions[stream] === undefined ? undefined : { partition: options.partition ?? 0, address: 'b:1' };
+    return this.partitions[stream] === undefined ? undefined : { partition: options.partition ?? 0, address: this.leaderAddress };
   }
 
   async publishTarget(stream: string, key: Buffer, value: Buffer, options: { partition?: number }) {
@@ -94,6 +100,7 @@ export class FakeRouter implements ClientRouter {
 
   async refreshMetadata(): Promise<void> {
     this.refreshes += 1;
+    if (this.leaderAfterRefresh !== null) this.leaderAddress = this.leaderAfterRefresh;
   }
 
   /** Resolves with the next Subscribe call created (or an existing one at `index`). */

@@ -36,6 +36,28 @@ const command: fc.Arbitrary<MetadataCommand> = fc.oneof(
     type: fc.constant('SetStreamReadonly' as const),
     data: fc.record({ name: fc.constantFrom(...names), partitions: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 2 }), readonly: fc.boolean(), atNs: fc.constant('4') }),
   }),
+  // Leadership and ISR changes: epochs are entry indexes, so small ones match now and then.
+  fc.record({ type: fc.constant('SetBrokerReachable' as const), data: fc.record({ id: fc.constantFrom(...brokers), reachable: fc.boolean(), atNs: fc.constant('5') }) }),
+  fc.record({
+    type: fc.constantFrom('ShrinkIsr' as const, 'ExpandIsr' as const),
+    data: fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), replica: fc.constantFrom(...brokers), leader: fc.constantFrom(...brokers), leaderEpoch: fc.integer({ min: 1, max: 12 }) }),
+  }),
+  fc.record({
+    type: fc.constant('ChangePartitionLeader' as const),
+    data: fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), failedLeader: fc.constantFrom(...brokers) }),
+  }),
+  fc.record({
+    type: fc.constant('VacateBroker' as const),
+    data: fc.record({
+      broker: fc.constantFrom(...brokers),
+      atNs: fc.constant('6'),
+      leads: fc.array(fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), leaderEpoch: fc.integer({ min: 1, max: 12 }) }), { maxLength: 3 }),
+      follows: fc.array(
+        fc.record({ stream: fc.constantFrom(...names), partition: fc.integer({ min: 0, max: 2 }), leaderEpoch: fc.integer({ min: 1, max: 12 }), isrSizeMin: fc.integer({ min: 1, max: 3 }) }),
+        { maxLength: 3 },
+      ),
+    }),
+  }),
 );
 
 /** Invariants every applied state must hold (style §4.10: checked after every step). */

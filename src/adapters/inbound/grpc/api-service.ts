@@ -24,6 +24,7 @@ import { GrpcFrameBatch } from './grpc-frame-batch';
 import { rawFrameWriter } from './grpc-raw-frames';
 import { CreateStreamDto, dtoProblem, publishedFieldsProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
 import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from './request-mapping';
+import { SHUTTING_DOWN_DETAILS, StreamingCalls } from './streaming-calls';
 import { serveSubscribe } from './subscribe-call';
 
 export interface ApiServiceDeps {
@@ -34,7 +35,12 @@ export interface ApiServiceDeps {
   readonly transport: MessageTransport;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
+  /** Open Subscribe and PublishAsync calls, ended by the server at shutdown. */
+  readonly calls: StreamingCalls;
 }
+
+/** At shutdown, a PublishAsync call waits at most this long for the acks of what it published. */
+const PUBLISH_ASYNC_SHUTDOWN_WAIT_MS = 250;
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
@@ -82,7 +88,7 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
         call.emit('error', { code: status.INVALID_ARGUMENT, details: problem });
         return;
       }
-      serveSubscribe(call, deps.subscriber).catch((error: unknown) => {
+      serveSubscribe(call, deps.subscriber, deps.calls).catch((error: unknown) => {
         deps.logger.error({ err: error, rpc: 'Subscribe' }, 'subscription failed');
         call.emit('error', { code: status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
       });
@@ -276,8 +282,23 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
   const end = (): void => {
     if (closed) return;
     closed = true;
+    untrack();
     session.close();
   };
+  // Shutdown (leadership has moved): relay acks until none is missing (bounded; requests still
+  // go through, the new leaders ack them), then end with UNAVAILABLE: the client reconnects to
+  // the new leader, and what is still unacknowledged fails as retriable.
+  const untrack = deps.calls.track(() => {
+    opening
+      .then(() => session.finish(PUBLISH_ASYNC_SHUTDOWN_WAIT_MS))
+      .then(() => {
+        if (closed) return;
+        closed = true;
+        batch?.flush();
+        call.emit('error', { code: status.UNAVAILABLE, details: SHUTTING_DOWN_DETAILS });
+      })
+      .catch((error: unknown) => deps.logger.error({ err: error, rpc: 'PublishAsync' }, 'PublishAsync shutdown failed'));
+  });
   call.on('data', (req: api.PublishRequest) => {
     const problem = publishRequestProblem(req);
     if (problem) {
@@ -293,6 +314,7 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
       .then(() => {
         if (!closed) {
           closed = true;
+          untrack();
           batch?.flush();
           call.end();
         }

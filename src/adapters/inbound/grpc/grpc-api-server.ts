@@ -26,6 +26,7 @@ export class GrpcApiServer {
   private readonly watchers = new Set<{ service: string; call: grpc.ServerWritableStream<{ service: string }, unknown> }>();
   private boundPort = 0;
   private stopping: Promise<void> | null = null;
+  private forced: Promise<void> | null = null;
 
   constructor(
     private readonly settings: GrpcServerSettings,
@@ -80,25 +81,34 @@ export class GrpcApiServer {
   }
 
   /**
-   * Stops accepting calls and reports NOT_SERVING. Resolves once every open call has finished, or
-   * `graceMs` later, when the remaining calls are cancelled. Long-lived calls (subscriptions) end
-   * sooner when their partitions close; the broker does that while this waits.
+   * Reports NOT_SERVING and stops accepting calls; calls already open go on. Resolves once every
+   * open call has finished. Long-lived calls (subscriptions, PublishAsync) are ended by the broker
+   * (`StreamingCalls`) once leadership has moved away (controlled shutdown).
    */
-  stop(graceMs: number): Promise<void> {
+  beginShutdown(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       this.setStatus(API_SERVICE_NAME, NOT_SERVING);
       for (const w of this.watchers) w.call.end();
       this.watchers.clear();
+      this.server.tryShutdown(() => resolve());
+    });
+    return this.stopping;
+  }
+
+  /** `beginShutdown`, and the calls still open `graceMs` from now are cancelled. Resolves when none is left. */
+  stop(graceMs: number): Promise<void> {
+    const finished = this.beginShutdown();
+    this.forced ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         resolve();
       }, graceMs);
-      this.server.tryShutdown(() => {
+      void finished.then(() => {
         clearTimeout(timer);
         resolve();
       });
     });
-    return this.stopping;
+    return this.forced;
   }
 
   private setStatus(service: string, status: number): void {

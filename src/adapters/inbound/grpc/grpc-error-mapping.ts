@@ -41,6 +41,8 @@ export function toStatus(error: ApplicationError): StatusAnswer {
       return { code: status.FAILED_PRECONDITION, message: 'No ISR candidates' };
     case 'NotAReplica':
       return { code: status.FAILED_PRECONDITION, message: `${error.replica} is not a replica of ${error.stream}/${error.partition}` };
+    case 'BrokerUnreachable':
+      return { code: status.FAILED_PRECONDITION, message: `broker ${error.broker} is unreachable` };
     case 'NoStreamProvided':
       return { code: status.INVALID_ARGUMENT, message: 'no stream provided' };
     case 'NoSuchStream':

@@ -7,6 +7,7 @@ import { GRPC_FRAME_PREFIX_BYTES, SubscribeMessageEncoder } from '../../codec/su
 import { rawFrameWriter } from './grpc-raw-frames';
 import { toStatus } from './grpc-error-mapping';
 import { int64ToOffset } from './request-mapping';
+import { SHUTTING_DOWN_DETAILS, StreamingCalls } from './streaming-calls';
 
 /** The empty `Message` Liftbridge sends first to tell the client the subscription is set up (spec §2.6). */
 const HANDSHAKE = Buffer.alloc(0);
@@ -33,13 +34,32 @@ const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled' | 'DataLos
  * into objects. Each batch read from the log goes out as one buffer of length-prefixed messages in
  * one HTTP/2 write (`rawFrameWriter`), or message by message through grpc-js if its internals are
  * not as expected. The loop waits for the stream to drain only beyond a bounded queue
- * (backpressure instead of unbounded buffering).
+ * (backpressure instead of unbounded buffering). At shutdown (`calls`) it ends with UNAVAILABLE,
+ * so that clients resubscribe elsewhere (go-liftbridge does on UNAVAILABLE, not on INTERNAL).
  */
-export async function serveSubscribe(call: ServerWritableStream<SubscribeRequest, Buffer>, handler: SubscribeHandler): Promise<void> {
-  const req = call.request;
+export async function serveSubscribe(call: ServerWritableStream<SubscribeRequest, Buffer>, handler: SubscribeHandler, calls: StreamingCalls): Promise<void> {
   const abort = new AbortController();
   call.on('cancelled', () => abort.abort());
   call.on('close', () => abort.abort());
+  let shutDown = false;
+  const untrack = calls.track(() => {
+    shutDown = true;
+    abort.abort();
+  });
+  try {
+    await serve(call, handler, abort, () => shutDown || calls.draining);
+  } finally {
+    untrack();
+  }
+}
+
+async function serve(
+  call: ServerWritableStream<SubscribeRequest, Buffer>,
+  handler: SubscribeHandler,
+  abort: AbortController,
+  shuttingDown: () => boolean,
+): Promise<void> {
+  const req = call.request;
   const opened = await handler.open({
     stream: req.stream,
     partition: req.partition,
@@ -73,6 +93,11 @@ export async function serveSubscribe(call: ServerWritableStream<SubscribeRequest
   if (raw) raw.write(HANDSHAKE_FRAME);
   else call.write(HANDSHAKE);
   const end = await opened.value.pump(sink, abort.signal);
+  // The server ended it, or its log closed while shutting down (leadership moved): go elsewhere.
+  if (shuttingDown() && (end.kind === 'Cancelled' || end.kind === 'Closed') && !call.cancelled) {
+    call.emit('error', { code: status.UNAVAILABLE, details: SHUTTING_DOWN_DETAILS });
+    return;
+  }
   if (end.kind === 'Cancelled' || abort.signal.aborted) return;
   call.emit('error', end.kind === 'DataLoss' ? dataLossStatus(end.offset) : END_STATUS[end.kind]);
 }

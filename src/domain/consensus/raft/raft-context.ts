@@ -20,12 +20,16 @@ export interface RaftContext {
   readonly progress: Map<NodeId, Progress>;
   leaderId: NodeId | null;
   electionElapsed: number;
+  /** The voter this leader is handing leadership to, if any (leader-transfer.ts). */
+  leadTransferee: NodeId | null;
   /** The latest snapshot: made by the application (compact) or received from the leader. */
   snapshot: Snapshot | null;
   send(message: RaftMessage): void;
   becomeFollower(term: number, leaderId: NodeId | null): void;
   becomeLeader(): void;
-  /** Start a pre-vote round or a real election. */
-  startElection(kind: 'pre-vote' | 'vote'): void;
+  /** Start a pre-vote round or a real election; `transfer`: the leader handed over (TimeoutNow). */
+  startElection(kind: 'pre-vote' | 'vote', transfer?: boolean): void;
+  /** The node may campaign (it is a voter). */
+  promotable(): boolean;
   recordVote(from: NodeId, granted: boolean): VoteOutcome;
 }

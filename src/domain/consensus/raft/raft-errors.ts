@@ -10,7 +10,17 @@ export type ProposeError =
   /** A membership change is still pending, or this leader has not applied an entry of its own term yet. */
   | { readonly kind: 'ConfChangeInProgress' }
   /** Adding a voter that is already one, removing one that is not, or removing the last voter. */
-  | { readonly kind: 'ConfChangeWithoutEffect' };
+  | { readonly kind: 'ConfChangeWithoutEffect' }
+  /** The leader is handing leadership to `transferee` and takes no proposals meanwhile (thesis §3.10). */
+  | { readonly kind: 'LeadershipTransferInProgress'; readonly transferee: NodeId };
+
+/** Why a leadership transfer could not start. */
+export type TransferLeadershipError =
+  | { readonly kind: 'NotLeader'; readonly leaderId: NodeId | null }
+  /** No other voter to hand over to (a group of one). */
+  | { readonly kind: 'NoTransferTarget' }
+  /** The requested target is this node, or not a voter. */
+  | { readonly kind: 'InvalidTransferTarget'; readonly nodeId: NodeId };
 
 /** Where a proposal landed in the log; it is applied only if an entry with this index and term is committed. */
 export interface ProposalPosition {

@@ -73,6 +73,12 @@ export interface RequestVote extends Envelope {
   readonly preVote: boolean;
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
+  /**
+   * The candidate campaigns because the leader handed leadership to it (TimeoutNow): voters that
+   * heard from that leader recently vote anyway (thesis §3.10; etcd's `campaignTransfer`).
+   * Absent means false.
+   */
+  readonly leadershipTransfer?: boolean;
 }
 
 /** Answer to RequestVote. A granted pre-vote carries the requested term; a refusal carries the voter's term. */
@@ -101,5 +107,13 @@ export interface InstallSnapshot extends Envelope {
   readonly snapshot: Snapshot;
 }
 
-export type RaftMessage = AppendEntries | AppendEntriesResult | RequestVote | RequestVoteResult | Heartbeat | HeartbeatResult | InstallSnapshot;
+/**
+ * Leadership transfer (thesis §3.10, etcd `MsgTimeoutNow`): the leader tells a caught-up follower
+ * to campaign at once, without waiting for its election timeout and without a pre-vote round.
+ */
+export interface TimeoutNow extends Envelope {
+  readonly type: 'TimeoutNow';
+}
+
+export type RaftMessage = AppendEntries | AppendEntriesResult | RequestVote | RequestVoteResult | Heartbeat | HeartbeatResult | InstallSnapshot | TimeoutNow;
 export type RaftMessageType = RaftMessage['type'];

@@ -3,7 +3,7 @@ import { decodeConfChange, encodeConfChange, votersAfter } from './conf-change';
 import type { ConfChange } from './conf-change';
 import type { Result } from '../../shared/result';
 import { err, ok } from '../../shared/result';
-import { EMPTY_HARD_STATE, sameHardState, sameSoftState } from './hard-state';
+import { sameHardState, sameSoftState } from './hard-state';
 import type { HardState, RaftRole, SoftState } from './hard-state';
 import { initialProgress } from './progress';
 import type { Progress } from './progress';
@@ -12,43 +12,16 @@ import type { VoteOutcome } from './quorum';
 import { assertValidRaftConfig } from './raft-config';
 import type { RaftConfig } from './raft-config';
 import type { RaftContext } from './raft-context';
-import type { ProposalPosition, ProposeError } from './raft-errors';
+import type { ProposalPosition, ProposeError, TransferLeadershipError } from './raft-errors';
+import { startLeadershipTransfer } from './leader-transfer';
 import { RaftLog } from './raft-log';
 import type { Entry, EntryData, NodeId, RaftMessage, RequestVote, Snapshot } from './raft-message';
+import { EMPTY_PERSISTED_RAFT_STATE } from './raft-node-state';
+import type { PersistedRaftState, RaftStatus } from './raft-node-state';
 import type { Ready } from './ready';
 import { stepCandidate } from './step-candidate';
 import { stepFollower } from './step-follower';
 import { broadcastAppend, broadcastHeartbeat, maybeCommit, stepLeader } from './step-leader';
-
-/** What storage held when the node (re)starts: the driver loads it and hands it over. */
-export interface PersistedRaftState {
-  readonly hardState: HardState;
-  /** The latest persisted snapshot, if any; the state machine has been restored from it. */
-  readonly snapshot: Snapshot | null;
-  /** The log after the snapshot (from index 1 without one), as persisted. */
-  readonly entries: readonly Entry[];
-  /**
-   * The last index the application has applied and will not be given again: at least the
-   * snapshot index (0 without a snapshot re-applies everything).
-   */
-  readonly appliedIndex: number;
-}
-
-export const EMPTY_PERSISTED_RAFT_STATE: PersistedRaftState = { hardState: EMPTY_HARD_STATE, snapshot: null, entries: [], appliedIndex: 0 };
-
-/** A read-only view of the node, for the driver's status reporting and for tests. */
-export interface RaftStatus {
-  readonly id: NodeId;
-  readonly term: number;
-  readonly vote: NodeId | null;
-  readonly role: RaftRole;
-  readonly leaderId: NodeId | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastIndex: number;
-  readonly lastTerm: number;
-  readonly voters: readonly NodeId[];
-}
 
 type StepFunction = (ctx: RaftContext, m: RaftMessage) => void;
 
@@ -66,6 +39,7 @@ export class RaftNode implements RaftContext {
   readonly progress = new Map<NodeId, Progress>();
   leaderId: NodeId | null = null;
   electionElapsed = 0;
+  leadTransferee: NodeId | null = null;
   snapshot: Snapshot | null;
 
   private termValue: number;
@@ -134,6 +108,7 @@ export class RaftNode implements RaftContext {
       lastIndex: this.log.lastIndex(),
       lastTerm: this.log.lastTerm(),
       voters: [...this.votersValue],
+      leadTransferee: this.leadTransferee,
     };
   }
 
@@ -155,6 +130,7 @@ export class RaftNode implements RaftContext {
    */
   propose(data: EntryData): Result<ProposalPosition, ProposeError> {
     if (this.roleValue !== 'leader') return err({ kind: 'NotLeader', leaderId: this.leaderId });
+    if (this.leadTransferee !== null) return err({ kind: 'LeadershipTransferInProgress', transferee: this.leadTransferee });
     const bytes = entryBytes(data);
     if (bytes > this.config.entryBytesMax) return err({ kind: 'ProposalTooLarge', bytes, bytesMax: this.config.entryBytesMax });
     if (this.log.lastIndex() - this.log.committed >= this.config.uncommittedEntriesMax) {
@@ -171,6 +147,7 @@ export class RaftNode implements RaftContext {
    */
   proposeConfChange(change: ConfChange): Result<ProposalPosition, ProposeError> {
     if (this.roleValue !== 'leader') return err({ kind: 'NotLeader', leaderId: this.leaderId });
+    if (this.leadTransferee !== null) return err({ kind: 'LeadershipTransferInProgress', transferee: this.leadTransferee });
     if (this.pendingConfIndex > this.log.applied) return err({ kind: 'ConfChangeInProgress' });
     const voters = votersAfter(this.votersValue, change);
     if (voters === null) return err({ kind: 'ConfChangeWithoutEffect' });
@@ -178,6 +155,16 @@ export class RaftNode implements RaftContext {
     this.pendingConfIndex = position.index;
     broadcastAppend(this);
     return ok(position);
+  }
+
+  /**
+   * Hand leadership to `to`, or with null to the most up-to-date voter (leader-transfer.ts). The
+   * transfer is under way when this returns ok: proposals are refused until it ends, by this node
+   * stepping down (the target won) or by giving up after an election timeout.
+   */
+  transferLeadership(to: NodeId | null): Result<NodeId, TransferLeadershipError> {
+    if (this.roleValue !== 'leader') return err({ kind: 'NotLeader', leaderId: this.leaderId });
+    return startLeadershipTransfer(this, to);
   }
 
   /** Handle one message from a peer. Messages not addressed to this node are a driver bug. */
@@ -294,7 +281,7 @@ export class RaftNode implements RaftContext {
     broadcastAppend(this);
   }
 
-  startElection(kind: 'pre-vote' | 'vote'): void {
+  startElection(kind: 'pre-vote' | 'vote', transfer = false): void {
     assert(this.roleValue !== 'leader', 'a leader does not campaign');
     let electionTerm: number;
     if (kind === 'pre-vote') {
@@ -317,7 +304,8 @@ export class RaftNode implements RaftContext {
     }
     for (const voter of this.voters) {
       if (voter === this.id) continue;
-      this.send({ type: 'RequestVote', from: this.id, to: voter, term: electionTerm, preVote: kind === 'pre-vote', lastLogIndex: this.log.lastIndex(), lastLogTerm: this.log.lastTerm() });
+      const request = { type: 'RequestVote', from: this.id, to: voter, term: electionTerm, preVote: kind === 'pre-vote', lastLogIndex: this.log.lastIndex(), lastLogTerm: this.log.lastTerm() } as const;
+      this.send(transfer ? { ...request, leadershipTransfer: true } : request);
     }
   }
 
@@ -342,6 +330,7 @@ export class RaftNode implements RaftContext {
     this.votersIndex = index;
     this.votersValue = [...voters];
     if (this.roleValue === 'leader') {
+      if (this.leadTransferee !== null && !voters.includes(this.leadTransferee)) this.leadTransferee = null;
       if (!voters.includes(this.id)) {
         // The removal of this leader is committed: hand over by letting the others time out.
         this.becomeFollower(this.termValue, null);
@@ -357,7 +346,7 @@ export class RaftNode implements RaftContext {
     }
   }
 
-  private promotable(): boolean {
+  promotable(): boolean {
     return this.voters.includes(this.id);
   }
 
@@ -373,6 +362,7 @@ export class RaftNode implements RaftContext {
     this.resetRandomizedElectionTimeout();
     this.votes.clear();
     this.progress.clear();
+    this.leadTransferee = null;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -392,6 +382,8 @@ export class RaftNode implements RaftContext {
     this.electionElapsed++;
     if (this.electionElapsed >= this.config.electionTicks) {
       this.electionElapsed = 0;
+      // A transfer that did not finish within an election timeout is given up (etcd does the same).
+      this.leadTransferee = null;
       if (this.config.checkQuorum) {
         // CheckQuorum (thesis §6.2): a leader cut off from a majority steps down.
         if (!quorumActive(this.voters, (id) => id === this.id || this.progress.get(id)?.recentActive === true)) {
@@ -409,9 +401,10 @@ export class RaftNode implements RaftContext {
 
   /** A message from a higher term. Returns false when it must be ignored. */
   private acceptHigherTerm(m: RaftMessage): boolean {
-    if (m.type === 'RequestVote') {
+    if (m.type === 'RequestVote' && m.leadershipTransfer !== true) {
       // With CheckQuorum, a node that heard from a live leader within the election timeout
       // ignores vote requests: a partitioned node rejoining cannot depose it (thesis §4.2.3).
+      // A candidate the leader handed over to is the exception (leader-transfer.ts).
       const inLease = this.config.checkQuorum && this.leaderId !== null && this.electionElapsed < this.config.electionTicks;
       if (inLease) return false;
     }

@@ -16,6 +16,10 @@ export function stepFollower(ctx: RaftContext, m: RaftMessage): void {
       ctx.electionElapsed = 0;
       ctx.leaderId = m.from;
       return handleInstallSnapshot(ctx, m);
+    case 'TimeoutNow':
+      // The leader hands over (leader-transfer.ts): campaign now, skipping pre-vote.
+      if (ctx.promotable()) ctx.startElection('vote', true);
+      return;
     default:
       // Late vote answers and leader-only answers mean nothing to a follower.
       return;

@@ -44,6 +44,8 @@ function onAppendEntriesResult(ctx: RaftContext, m: AppendEntriesResult): void {
     const next = updated.state === 'probe' ? becomeReplicate(updated) : freeInflightTo(updated, m.index);
     ctx.progress.set(m.from, next);
     if (maybeCommit(ctx)) broadcastAppend(ctx);
+    // A leadership transfer waits for its target to hold the whole log (leader-transfer.ts).
+    if (sendTimeoutNowIfCaughtUp(ctx, m.from)) return;
   } else if (pr.state === 'probe' && pr.match === m.index) {
     ctx.progress.set(m.from, becomeReplicate(pr));
   } else {
@@ -81,6 +83,13 @@ function sendSnapshot(ctx: RaftContext, to: NodeId, pr: Progress): boolean {
   assert(snapshot !== null && snapshot.index >= ctx.log.snapshotIndex, 'a leader with a compacted log holds the snapshot that replaced it');
   ctx.send({ type: 'InstallSnapshot', from: ctx.id, to, term: ctx.term, snapshot });
   ctx.progress.set(to, { ...(pr.state === 'replicate' ? becomeProbe(pr) : pr), probeSent: true });
+  return true;
+}
+
+/** Leadership transfer: tells the transferee to campaign once it holds the leader's whole log; true when sent. */
+export function sendTimeoutNowIfCaughtUp(ctx: RaftContext, to: NodeId): boolean {
+  if (ctx.leadTransferee !== to || ctx.progress.get(to)?.match !== ctx.log.lastIndex()) return false;
+  ctx.send({ type: 'TimeoutNow', from: ctx.id, to, term: ctx.term });
   return true;
 }
 

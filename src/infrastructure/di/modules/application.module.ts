@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../application/cluster/cluster-membership';
+import { ControlledShutdown } from '../../../application/cluster/controlled-shutdown';
 import { ControllerRole } from '../../../application/cluster/controller-role';
 import { MetadataGateway } from '../../../application/cluster/metadata-gateway';
 import { PartitionFailover } from '../../../application/cluster/partition-failover';
@@ -19,6 +20,7 @@ export const applicationModule = new ContainerModule(({ bind }) => {
   bind(ControllerRole).toSelf().inSingletonScope();
   bind(PartitionFailover).toSelf().inSingletonScope();
   bind(ClusterMembership).toSelf().inSingletonScope();
+  bind(ControlledShutdown).toSelf().inSingletonScope();
   bind(PartitionSupervisor).toSelf().inSingletonScope();
   bind(StreamAdminHandler).toSelf().inSingletonScope();
   bind(PublishHandler).toSelf().inSingletonScope();

@@ -17,6 +17,7 @@ export function raftGroupOf(log: RaftMetadataLog): MetadataRaftGroup {
     voters: () => log.voters(),
     addVoter: (serverId) => log.addVoter(serverId),
     campaign: () => log.driver.campaign(),
+    transferLeadership: (to) => log.transferLeadership(to),
   };
 }
 

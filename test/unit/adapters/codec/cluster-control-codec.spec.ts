@@ -47,6 +47,10 @@ const COMMANDS: MetadataCommand[] = [
   { type: 'ShrinkIsr', data: { stream: 'orders', partition: 0, replica: 'c', leader: 'a', leaderEpoch: 7 } },
   { type: 'ExpandIsr', data: { stream: 'orders', partition: 0, replica: 'c', leader: 'a', leaderEpoch: 7 } },
   { type: 'ChangePartitionLeader', data: { stream: 'orders', partition: 1, failedLeader: 'a' } },
+  {
+    type: 'VacateBroker',
+    data: { broker: 'a', atNs: '20', leads: [{ stream: 'orders', partition: 1, leaderEpoch: 9 }], follows: [{ stream: 'orders', partition: 2, leaderEpoch: 9, isrSizeMin: 2 }] },
+  },
   createStream('orders', { replicationFactor: -1, partitions: 3, config: { retentionMaxBytes: 1024 } }),
   { type: 'DeleteStream', data: { name: 'orders' } },
   { type: 'PauseStream', data: { name: 'orders', partitions: [0, 2], resumeAll: true, atNs: '17' } },

@@ -30,6 +30,8 @@ const variants: [string, RaftMessage][] = [
   ['AppendEntriesResult rejected', { ...env, type: 'AppendEntriesResult', reject: true, index: 41, rejectHintIndex: 30, rejectHintTerm: 5 }],
   ['RequestVote', { ...env, type: 'RequestVote', preVote: false, lastLogIndex: 12, lastLogTerm: 3 }],
   ['RequestVote (pre-vote)', { ...env, type: 'RequestVote', preVote: true, lastLogIndex: Number.MAX_SAFE_INTEGER, lastLogTerm: 3 }],
+  ['RequestVote (leadership transfer)', { ...env, type: 'RequestVote', preVote: false, lastLogIndex: 12, lastLogTerm: 3, leadershipTransfer: true }],
+  ['TimeoutNow', { ...env, type: 'TimeoutNow' }],
   ['RequestVoteResult', { ...env, type: 'RequestVoteResult', preVote: true, reject: false }],
   ['Heartbeat', { ...env, type: 'Heartbeat', commit: 9 }],
   ['HeartbeatResult', { ...env, type: 'HeartbeatResult' }],
@@ -101,6 +103,7 @@ describe('raft message codec', () => {
     ['a snapshot without voters', payload({ ...env, type: 'InstallSnapshot', snapshot: { index: 1, term: 1, data: { s: '' } } })],
     ['a snapshot with a non-string voter', payload({ ...env, type: 'InstallSnapshot', snapshot: { index: 1, term: 1, voters: [1], data: { s: '' } } })],
     ['a non-boolean reject', payload({ ...env, type: 'AppendEntriesResult', reject: 0, index: 1, rejectHintIndex: 0, rejectHintTerm: 0 })],
+    ['a non-boolean leadership transfer flag', payload({ ...env, type: 'RequestVote', preVote: false, lastLogIndex: 1, lastLogTerm: 1, leadershipTransfer: 'yes' })],
   ];
 
   it.each(garbage)('rejects %s with a CodecError', (_name, input) => {

@@ -97,6 +97,22 @@ describe('BrokerLiveness: heartbeats and the controller\'s verdicts', () => {
     expect(changes).toEqual([['a', true], ['b', true]]);
   });
 
+  it('a broker recorded unreachable with recent heartbeats (it vacated itself to shut down) stays so until it heartbeats again', async () => {
+    const { time, a, beatB } = await controllerWithBrokerB();
+    a.liveness.start();
+    a.liveness.becomeController();
+    beatB();
+    await time.advance(HEARTBEAT_MS);
+    await a.metadata.execute({ type: 'SetBrokerReachable', data: { id: 'b', reachable: false, atNs: '1' } });
+
+    await time.advance(3 * HEARTBEAT_MS);
+    expect(reachable(a, 'b')).toBe(false);
+
+    beatB(); // restarted
+    await time.advance(HEARTBEAT_MS);
+    expect(reachable(a, 'b')).toBe(true);
+  });
+
   it('an unreachable broker gets no new replicas (the verdict reaches placement)', async () => {
     const { time, a } = await controllerWithBrokerB();
     a.liveness.start();

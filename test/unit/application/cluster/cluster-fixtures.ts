@@ -11,11 +11,15 @@ import { MetadataLog, MetadataLogEntry } from '../../../../src/application/ports
 import { ServerSettings } from '../../../../src/application/server-settings';
 import { TOKENS } from '../../../../src/application/tokens';
 import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-memory-cluster-channel';
+import { InMemoryReplicationHub } from '../../../../src/adapters/outbound/memory/in-memory-replication-transport';
+import { ALWAYS_HELD } from '../../../../src/application/ports/ack-lease.port';
 import { InMemoryMessageTransport } from '../../../../src/adapters/outbound/memory/in-memory-message-transport';
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { InMemoryPartitionLogStore } from '../../../../src/adapters/outbound/memory/in-memory-partition-log-store';
 import { createContainer } from '../../../../src/infrastructure/di/create-container';
 import { MetadataProposal } from '../../../../src/domain/metadata/metadata-proposal';
+import type { TransferLeadershipError } from '../../../../src/domain/consensus/raft';
+import type { Result } from '../../../../src/domain/shared/result';
 import { memorySettings, silentLogger } from '../../../support/memory-broker';
 import { VirtualTime } from './virtual-time';
 
@@ -48,6 +52,22 @@ export class FakeRaftGroup implements MetadataRaftGroup {
   }
 
   campaign(): void {}
+
+  readonly transferCalls: (string | null)[] = [];
+  /** What a transfer does: hand over to this voter at once (default), or nothing (a lost TimeoutNow). */
+  transferOutcome: 'hand-over' | 'nothing' = 'hand-over';
+
+  async transferLeadership(to: string | null): Promise<Result<string, TransferLeadershipError>> {
+    this.transferCalls.push(to);
+    if (!this.isLeader) return { ok: false, error: { kind: 'NotLeader', leaderId: this.leader } };
+    const target = to ?? this.voterIds.find((v) => v !== this.leader) ?? null;
+    if (target === null) return { ok: false, error: { kind: 'NoTransferTarget' } };
+    if (this.transferOutcome === 'hand-over') {
+      this.isLeader = false;
+      this.leader = target;
+    }
+    return { ok: true, value: target };
+  }
 }
 
 /**
@@ -118,6 +138,8 @@ export async function startServer(options: {
     bind(TOKENS.MessageTransport).toConstantValue(new InMemoryMessageTransport());
     bind(TOKENS.ClusterChannel).toConstantValue(channel);
     bind(TOKENS.MetadataRaftGroup).toConstantValue(options.group);
+    bind(TOKENS.ReplicationTransport).toConstantValue(new InMemoryReplicationHub().connect(options.settings?.serverId ?? 'a'));
+    bind(TOKENS.AckLease).toConstantValue(ALWAYS_HELD);
   });
   const container = createContainer(memorySettings(options.settings), silentLogger, [adapters]);
   const metadata = container.get(MetadataService);

@@ -8,7 +8,7 @@ import { RaftTestNetwork } from './raft-test-network';
 /**
  * Seeded randomized test of the Raft core: 5 nodes of which 3–5 start as voters, random ticks,
  * Ready handling, message drops, duplicates and reorders, partitions, crashes and restarts,
- * proposals, snapshots, voters added and removed. The safety
+ * proposals, snapshots, voters added and removed, leadership transfers. The safety
  * properties are checked after every step; at the end the network heals and must make progress.
  * Replay one seed: RAFT_SEED=<seed> npx jest test/unit/domain/consensus/raft-randomized
  * Run more random seeds: RAFT_RANDOM_RUNS=2000 npx jest test/unit/domain/consensus/raft-randomized
@@ -27,6 +27,7 @@ interface SimulationSummary {
   readonly leadersElected: number;
   readonly snapshotsSent: number;
   readonly membershipChanges: number;
+  readonly transfers: number;
 }
 
 function simulate(seed: number): SimulationSummary {
@@ -48,6 +49,7 @@ function simulate(seed: number): SimulationSummary {
   const leaderTerms = new Set<string>();
   let proposals = 0;
   let confChanges = 0;
+  let transfers = 0;
 
   const step = (): void => {
     const r = prng.nextInt(100);
@@ -62,7 +64,11 @@ function simulate(seed: number): SimulationSummary {
       net.tick(pick(prng, ids));
     } else if (r < 91) {
       const leader = net.leader();
-      if (leader !== null) {
+      if (leader !== null && prng.nextInt(6) === 0) {
+        // Leadership transfer: to a random voter (maybe lagging, maybe cut off) or to the best one.
+        const voters = net.node(leader).voters;
+        if (net.node(leader).transferLeadership(prng.nextInt(2) === 0 ? null : pick(prng, voters)).ok) transfers++;
+      } else if (leader !== null) {
         const voters = net.node(leader).voters;
         const others = ids.filter((id) => !voters.includes(id));
         const add = others.length > 0 && (voters.length <= 2 || prng.nextInt(2) === 0);
@@ -127,7 +133,7 @@ function simulate(seed: number): SimulationSummary {
     }
   }
   const membershipChanges = net.appliedBy(net.currentVoters()[0]!).filter((e) => e.type === 'conf-change').length;
-  return { committed: checker.committedCount, leadersElected: leaderTerms.size, snapshotsSent: net.sent.filter((m) => m.type === 'InstallSnapshot').length, membershipChanges };
+  return { committed: checker.committedCount, leadersElected: leaderTerms.size, snapshotsSent: net.sent.filter((m) => m.type === 'InstallSnapshot').length, membershipChanges, transfers };
 }
 
 function simulateOrExplain(seed: number): SimulationSummary {
@@ -153,18 +159,21 @@ describe('randomized Raft (seeded; safety checked after every step)', () => {
     let leaders = 0;
     let snapshots = 0;
     let membershipChanges = 0;
+    let transfers = 0;
     for (let seed = 1; seed <= 60; seed++) {
       const summary = simulateOrExplain(seed);
       committed += summary.committed;
       leaders += summary.leadersElected;
       snapshots += summary.snapshotsSent;
       membershipChanges += summary.membershipChanges;
+      transfers += summary.transfers;
     }
     // The runs must actually exercise the protocol, not idle.
     expect(committed).toBeGreaterThan(60 * 6);
     expect(leaders).toBeGreaterThan(60 * 2);
     expect(snapshots).toBeGreaterThan(60);
     expect(membershipChanges).toBeGreaterThan(60);
+    expect(transfers).toBeGreaterThan(60);
   });
 
   it('random seeds (fast-check) keep every safety property', () => {

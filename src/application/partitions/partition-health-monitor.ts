@@ -36,7 +36,7 @@ export interface DamagedPartitionReport {
   readonly repair: 'repairing-from-leader' | 'handing-over-leadership' | 'unrepairable';
 }
 
-export interface DamageMonitorDeps {
+export interface PartitionHealthMonitorDeps {
   readonly self: string;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -46,14 +46,20 @@ export interface DamageMonitorDeps {
 }
 
 /**
- * Watches the damaged records of the partitions running here (docs/replication.md §Damaged
- * records): keeps the `liftbridge_partition_damaged_records` gauge and one log line per change, and
- * makes a leader that holds damaged records stop leading with them: it asks the controller to hand
- * the leadership to an in-sync replica (every ISR member holds every committed record), and this
- * server then repairs from it as a follower (`FollowerRepair`), leaving the ISR meanwhile. Without
- * an in-sync peer (replication factor 1, or an ISR of one) the damage is only reported.
+ * Watches the health of the partitions running here, and makes a leader that cannot serve well
+ * stop leading when an in-sync replica can take over (it asks the controller to hand the
+ * leadership to one: every ISR member holds every committed record):
+ * - damaged records (docs/replication.md §Damaged records): keeps the
+ *   `liftbridge_partition_damaged_records` gauge and one log line per change; after the hand-over
+ *   this server repairs from the new leader as a follower (`FollowerRepair`), leaving the ISR
+ *   meanwhile;
+ * - a log that cannot write (a full disk: `PartitionLog.storageFailure`, docs/storage.md): the
+ *   partition would refuse every publish until the disk has room again, while another replica can
+ *   take them at once (Kafka moves the leaders of a failed log directory the same way); the log
+ *   recovers by itself and this server then catches up as a follower.
+ * Without an in-sync peer (replication factor 1, or an ISR of one) it is only reported.
  */
-export class DamageMonitor {
+export class PartitionHealthMonitor {
   private timer: Cancellable | null = null;
   /** The damaged list last reported per partition (the logs give a new array when it changes). */
   private readonly reported = new Map<string, readonly OffsetRange[]>();
@@ -61,7 +67,7 @@ export class DamageMonitor {
   /** Partitions whose hand-over the controller refused, with the checks left before asking again. */
   private readonly refused = new Map<string, number>();
 
-  constructor(private readonly deps: DamageMonitorDeps) {}
+  constructor(private readonly deps: PartitionHealthMonitorDeps) {}
 
   start(): void {
     this.timer ??= this.deps.scheduler.setInterval(() => this.check(), CHECK_INTERVAL_MS);
@@ -77,7 +83,9 @@ export class DamageMonitor {
     const source = repairSourceFor(p.state, this.deps.self);
     if (source === null) return false;
     if (source === 'leader') return !p.followerRepairBlocked;
-    return p.isLeader && !this.refused.has(key(p.state));
+    // A refused hand-over is asked again (the controller may not yet see the peer alive, e.g. just
+    // after a restart): while an in-sync peer exists, readers wait rather than end with DATA_LOSS.
+    return p.isLeader;
   }
 
   report(): DamagedPartitionReport[] {
@@ -100,7 +108,9 @@ export class DamageMonitor {
       if (p.log.closedReason !== null) continue;
       const damaged = p.log.damaged;
       if (this.reported.get(k) !== damaged) this.reportChange(p, k, damaged);
-      if (damaged.length > 0 && p.isLeader) this.handOverIfPossible(p, k);
+      if (!p.isLeader) continue;
+      if (damaged.length > 0) this.handOverIfPossible(p, k, 'damaged');
+      else if (p.log.storageFailure !== null) this.handOverIfPossible(p, k, 'storage-failed');
     }
     for (const k of [...this.reported.keys()]) if (!seen.has(k)) this.reported.delete(k);
     for (const k of [...this.refused.keys()]) if (!seen.has(k)) this.refused.delete(k);
@@ -117,7 +127,7 @@ export class DamageMonitor {
     else this.deps.logger.error(fields, 'partition holds damaged records: they are not served until repaired');
   }
 
-  private handOverIfPossible(p: MonitoredPartition, k: string): void {
+  private handOverIfPossible(p: MonitoredPartition, k: string, why: 'damaged' | 'storage-failed'): void {
     if (this.handingOver.has(k) || repairSourceFor(p.state, this.deps.self) !== 'isr-peer') return;
     const wait = this.refused.get(k);
     if (wait !== undefined && wait > 0) {
@@ -125,15 +135,23 @@ export class DamageMonitor {
       return;
     }
     this.handingOver.add(k);
-    const fields = { stream: p.state.stream, partition: p.state.id, isr: p.state.isr, damaged: p.log.damaged };
-    this.deps.logger.warn(fields, 'partition leader holds damaged records: handing the leadership to an in-sync replica, then repairing from it');
+    const fields =
+      why === 'damaged'
+        ? { stream: p.state.stream, partition: p.state.id, isr: p.state.isr, damaged: p.log.damaged }
+        : { stream: p.state.stream, partition: p.state.id, isr: p.state.isr, code: p.log.storageFailure?.code };
+    const handingOver =
+      why === 'damaged'
+        ? 'partition leader holds damaged records: handing the leadership to an in-sync replica, then repairing from it'
+        : 'partition leader cannot write its log: handing the leadership to an in-sync replica until the log recovered';
+    this.deps.logger.warn(fields, handingOver);
     this.deps
       .handOverLeadership(p.state)
       .then((done) => {
         if (done) this.refused.delete(k);
         else {
           this.refused.set(k, REFUSED_RETRY_CHECKS);
-          this.deps.logger.error(fields, 'no in-sync replica could take the leadership: damaged records stay unrepaired for now');
+          const kept = why === 'damaged' ? 'damaged records stay unrepaired for now' : 'publishes are refused until the log recovered';
+          this.deps.logger.error(fields, `no in-sync replica could take the leadership: ${kept}`);
         }
       })
       .catch((error: unknown) => this.deps.logger.warn({ err: error, ...fields }, 'leadership hand-over failed; will retry'))
