@@ -36,3 +36,16 @@ describePartitionLogContract('filesystem on the power-loss disk', async () => {
   };
   return { store: make(), reopen: async () => make(), cleanup: async () => undefined, storageFaults };
 }, { storageFaults: true });
+
+// The same adapter with a descriptor budget of one (docs/storage.md "Open files"): every operation
+// opens the file it needs and closes the one used before, so no behaviour may depend on a file
+// staying open.
+describePartitionLogContract('filesystem with a budget of one open file', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'liftbridge-log-contract-budget-'));
+  const make = () => new FilesystemPartitionLogStore({ dataDir, logger: silentLogger, openFilesMax: 1 });
+  return {
+    store: make(),
+    reopen: async () => make(),
+    cleanup: () => rm(dataDir, { recursive: true, force: true }),
+  };
+});

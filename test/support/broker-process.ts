@@ -7,6 +7,11 @@ import { waitFor } from './ports';
 const { liftbridgeNodeFlags } = require('../../scripts/node-flags.js') as { liftbridgeNodeFlags(): string[] };
 const root = path.resolve(__dirname, '../..');
 
+export interface SpawnOptions {
+  /** RLIMIT_NOFILE of the server process (`ulimit -n`). */
+  readonly descriptorsMax?: number;
+}
+
 /** The built `liftbridge` executable as a child process (the integration tests' real server). */
 export class BrokerProcess {
   private output = '';
@@ -38,10 +43,15 @@ export class BrokerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Spawns `bin/liftbridge.js` with `args`; does not wait for it to serve. */
-  static spawn(args: readonly string[], port: number, env: NodeJS.ProcessEnv = process.env): BrokerProcess {
+  /**
+   * Spawns `bin/liftbridge.js` with `args`; does not wait for it to serve. `descriptorsMax`: run it
+   * under that RLIMIT_NOFILE (soft and hard, `prlimit`, which execs it: the pid is the server's).
+   */
+  static spawn(args: readonly string[], port: number, env: NodeJS.ProcessEnv = process.env, options: SpawnOptions = {}): BrokerProcess {
     // The executable's own node flags (its shebang), as `npx liftbridge` would run it.
-    const child = spawn(process.execPath, [...liftbridgeNodeFlags(), path.join(root, 'bin', 'liftbridge.js'), ...args], {
+    const command = [process.execPath, ...liftbridgeNodeFlags(), path.join(root, 'bin', 'liftbridge.js'), ...args];
+    const limited = options.descriptorsMax === undefined ? command : ['prlimit', `--nofile=${options.descriptorsMax}:${options.descriptorsMax}`, '--', ...command];
+    const child = spawn(limited[0]!, limited.slice(1), {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,8 +60,8 @@ export class BrokerProcess {
   }
 
   /** Spawns and waits until the health service reports proto.API SERVING. */
-  static async start(args: readonly string[], port: number, env: NodeJS.ProcessEnv = process.env): Promise<BrokerProcess> {
-    const broker = BrokerProcess.spawn(args, port, env);
+  static async start(args: readonly string[], port: number, env: NodeJS.ProcessEnv = process.env, options: SpawnOptions = {}): Promise<BrokerProcess> {
+    const broker = BrokerProcess.spawn(args, port, env, options);
     try {
       await broker.waitServing(20_000);
     } catch (error) {

@@ -2,6 +2,7 @@ import { Container } from 'inversify';
 import { MetadataService } from '../../src/application/metadata/metadata-service';
 import { PartitionSupervisor } from '../../src/application/partitions/partition-supervisor';
 import { Logger } from '../../src/application/ports/logger.port';
+import { Metrics } from '../../src/application/ports/metrics.port';
 import { ServerSettings } from '../../src/application/server-settings';
 import { InMemoryMessageTransport } from '../../src/adapters/outbound/memory/in-memory-message-transport';
 import { InMemoryMetadataLog } from '../../src/adapters/outbound/memory/in-memory-metadata-log';
@@ -55,8 +56,8 @@ export const freshAdapters = (): MemoryAdapters => ({
 });
 
 /** A broker's application layer wired by the real composition root with in-memory adapters. */
-export async function startMemoryBroker(adapters: MemoryAdapters, settings = memorySettings()): Promise<Container> {
-  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters, settings.serverId)]);
+export async function startMemoryBroker(adapters: MemoryAdapters, settings = memorySettings(), metrics?: Metrics): Promise<Container> {
+  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters, settings.serverId)], metrics);
   const metadata = container.get(MetadataService);
   const supervisor = container.get(PartitionSupervisor);
   supervisor.watch();

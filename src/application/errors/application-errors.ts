@@ -29,5 +29,19 @@ export type ApplicationError =
   | { readonly kind: 'AckRejected'; readonly ackError: AckError }
   | { readonly kind: 'MetadataTimeout' }
   | { readonly kind: 'InvalidRequest'; readonly reason: string }
+  /**
+   * The stream was created (or resumed) in the metadata, but partitions this server should run
+   * could not start (their log could not open): they are retried and listed in /readyz.
+   */
+  | {
+      readonly kind: 'PartitionsNotStarted';
+      readonly stream: string;
+      readonly action: 'created' | 'resumed';
+      /** The first few failures, and how many there are. */
+      readonly failures: readonly { readonly partition: number; readonly code: string; readonly message: string }[];
+      readonly count: number;
+    }
+  /** This server should run the partition (as its leader, for publishes) and could not start it: asked of it, it answers this at once. */
+  | { readonly kind: 'PartitionNotStarted'; readonly stream: string; readonly partition: number; readonly code: string; readonly message: string }
   /** A CreateStream option asks for a feature this server does not have yet (stream-option-support.ts). */
   | { readonly kind: 'StreamOptionNotImplemented'; readonly option: string; readonly feature: string };

@@ -20,6 +20,17 @@ import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor }
 import { PartitionFollower } from './partition-follower';
 import { PartitionLeader } from './partition-leader';
 import { PartitionRuntime, ReceivedTimestamps } from './partition-runtime';
+import { PartitionStartFailure, PartitionStartFailures } from './partition-start-failures';
+import { forEachBounded, RunningPartitions } from './running-partitions';
+
+/**
+ * Partitions of one stream opened at once: a restart or a CreateStream of thousands of partitions
+ * waits on file I/O per partition, which overlaps when several start together (docs/operability.md
+ * "Restart time"); the bound keeps the descriptors and memory of starts in flight small.
+ */
+const PARTITION_STARTS_IN_FLIGHT = 32;
+/** Partitions named in a log line about start failures; the rest are counted. */
+const FAILURES_LOGGED_MAX = 10;
 
 /** Role-changing differences; anything else is applied to the open log in place. */
 const needsRestart = (running: PartitionState, desired: PartitionState): boolean =>
@@ -46,7 +57,7 @@ interface Running {
  */
 @injectable()
 export class PartitionSupervisor {
-  private readonly running = new Map<string, Running>();
+  private readonly running = new RunningPartitions<Running>();
   /** Received timestamps survive pause/resume (spec §11.4: resuming keeps event timestamps). */
   private readonly receivedByPartition = new Map<string, ReceivedTimestamps>();
   private readonly deletedDuringRecovery = new Set<string>();
@@ -56,6 +67,7 @@ export class PartitionSupervisor {
   private work: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly damage: PartitionHealthMonitor;
+  private readonly startFailures: PartitionStartFailures;
   /** Controlled shutdown under way: roles stop as the metadata asks, none start (see `drain`). */
   private draining = false;
 
@@ -72,6 +84,7 @@ export class PartitionSupervisor {
     @inject(MetadataGateway) private readonly gateway: MetadataGateway,
     @inject(TOKENS.AckLease) private readonly ackLease: AckLease,
   ) {
+    this.startFailures = new PartitionStartFailures(scheduler);
     this.damage = new PartitionHealthMonitor({
       self: settings.serverId,
       scheduler,
@@ -117,6 +130,7 @@ export class PartitionSupervisor {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.startFailures.cancelRetries();
     this.damage.stop();
     this.subscription?.unsubscribe();
     await this.work;
@@ -155,6 +169,30 @@ export class PartitionSupervisor {
       if (failure !== null) failed.push({ ref: { stream: r.state.stream, partition: r.state.id }, failure });
     }
     return failed;
+  }
+
+  /**
+   * The partitions this server should run and could not start (their log could not open: out of
+   * descriptors, a full disk...), with why; each is retried with a back-off until it starts
+   * (readiness, metrics, CreateStream and publish errors read this; docs/operability.md).
+   */
+  partitionsNotStarted(): PartitionStartFailure[] {
+    return this.startFailures.all();
+  }
+
+  /** Whether any partition could not start here (one integer compare: the publish path asks first). */
+  get anyNotStarted(): boolean {
+    return this.startFailures.size > 0;
+  }
+
+  /** Why `ref` could not start here, if it failed to. */
+  notStarted(ref: PartitionRef): PartitionStartFailure | undefined {
+    return this.startFailures.get(ref);
+  }
+
+  /** The partitions of `stream` that could not start here. */
+  notStartedOf(stream: string): PartitionStartFailure[] {
+    return this.startFailures.size === 0 ? [] : this.startFailures.ofStream(stream);
   }
 
   /** Received timestamps, also for paused partitions. */
@@ -225,19 +263,62 @@ export class PartitionSupervisor {
     if (!stream) {
       await this.store.deleteStream(streamName);
       for (const key of [...this.receivedByPartition.keys()]) if (key.startsWith(prefix)) this.receivedByPartition.delete(key);
+      this.settleStartFailures(streamName);
       return;
     }
-    for (const partition of stream.partitions) {
-      const key = partitionKey({ stream: streamName, partition: partition.id });
-      if (this.running.has(key) || partition.paused || !partition.replicas.includes(this.settings.serverId) || this.draining) continue;
-      await this.startPartition(stream, partition);
-    }
+    const toStart = this.draining
+      ? []
+      : stream.partitions.filter(
+          (p) => !this.running.has(partitionKey({ stream: streamName, partition: p.id })) && !p.paused && p.replicas.includes(this.settings.serverId),
+        );
+    await forEachBounded(toStart, PARTITION_STARTS_IN_FLIGHT, (partition) => this.startOrRecordFailure(stream, partition));
+    this.settleStartFailures(streamName);
   }
 
   private reportCounts(): void {
-    let leaders = 0;
-    for (const r of this.running.values()) if (r.leader !== null) leaders++;
-    this.metrics.partitionsRunning(this.running.size, leaders);
+    this.metrics.partitionsRunning(this.running.size, this.running.leaders);
+  }
+
+  /** Starts a partition; a failure is recorded (and retried), never thrown: the stream's other partitions still start. */
+  private async startOrRecordFailure(stream: StreamState, partition: PartitionState): Promise<void> {
+    const ref = { stream: stream.name, partition: partition.id };
+    try {
+      await this.startPartition(stream, partition);
+    } catch (error) {
+      const failure = this.startFailures.failed(ref, error);
+      this.metrics.partitionStartFailed(failure.code);
+      if (failure.attempts === 1) this.logger.debug({ err: error, ...ref }, 'partition could not start');
+      return;
+    }
+    const recovered = this.startFailures.cleared(ref);
+    if (recovered) this.logger.info({ ...ref, failedAttempts: recovered.attempts, lastCode: recovered.code }, 'partition started after failed attempts');
+  }
+
+  /**
+   * After a reconciliation of `streamName`: failures of partitions no longer this server's to run
+   * are dropped; the others are logged (one line per stream) and retried after a back-off.
+   */
+  private settleStartFailures(streamName: string): void {
+    const stream = this.metadata.state.streams.get(streamName);
+    for (const failure of this.notStartedOf(streamName)) {
+      const desired = stream?.partitions[failure.ref.partition];
+      if (!desired || desired.paused || !desired.replicas.includes(this.settings.serverId)) this.startFailures.cleared(failure.ref);
+    }
+    const failures = this.notStartedOf(streamName);
+    const retryInMs = this.startFailures.scheduleRetry(streamName, () => this.enqueue(streamName));
+    this.metrics.partitionsNotStarted(this.startFailures.size);
+    if (failures.length === 0) return;
+    this.logger.error(
+      {
+        stream: streamName,
+        failed: failures.length,
+        partitions: failures.slice(0, FAILURES_LOGGED_MAX).map((f) => f.ref.partition),
+        codes: [...new Set(failures.map((f) => f.code))],
+        firstError: failures[0]!.message,
+        retryInMs,
+      },
+      'partitions could not start: retrying',
+    );
   }
 
   private async startPartition(stream: StreamState, partition: PartitionState): Promise<void> {
@@ -256,6 +337,20 @@ export class PartitionSupervisor {
     const metrics = this.metrics.partition(stream.name, partition.id);
     const running: Running = { state: partition, log, leader: null, follower: null, cleaner, received, metrics };
     this.running.set(key, running);
+    try {
+      await this.startRole(stream, partition, running);
+    } catch (error) {
+      // The role could not start (say, a NATS subscription refused): undo, so that a retry starts afresh.
+      await this.stopPartition(key, 'closed');
+      throw error;
+    }
+    this.reportCounts();
+    this.logger.debug({ ...ref, leader: partition.leader === this.settings.serverId }, 'partition started');
+  }
+
+  private async startRole(stream: StreamState, partition: PartitionState, running: Running): Promise<void> {
+    const ref = { stream: stream.name, partition: partition.id };
+    const { log, received, metrics } = running;
     if (partition.leader === this.settings.serverId) {
       const leader = new PartitionLeader(
         {
@@ -294,8 +389,13 @@ export class PartitionSupervisor {
         },
       );
       // Counted as leader (FetchPartitionMetadata answers) only once it listens on the subject.
-      await leader.start();
-      running.leader = leader;
+      try {
+        await leader.start();
+      } catch (error) {
+        await leader.stop().catch(() => undefined);
+        throw error;
+      }
+      this.running.setLeader(partitionKey(ref), leader);
     } else {
       const follower = new PartitionFollower(
         { self: this.settings.serverId, ref, leaderEpoch: partition.leaderEpoch, fetchTimeoutMs: this.settings.replication.fetchTimeoutMs },
@@ -310,8 +410,6 @@ export class PartitionSupervisor {
       running.follower = follower;
       follower.start();
     }
-    this.reportCounts();
-    this.logger.debug({ ...ref, leader: partition.leader === this.settings.serverId }, 'partition started');
   }
 
   /** Spec §5.9: the leader asks the controller; the new ISR comes back through the metadata. */

@@ -37,6 +37,10 @@ export interface Metrics {
   subscriptionClosed(): void;
   /** Partitions running on this server, and how many of them it leads. */
   partitionsRunning(partitions: number, leaders: number): void;
+  /** Partitions this server should run and could not start (retried), now. */
+  partitionsNotStarted(partitions: number): void;
+  /** An attempt to start a partition failed; `code` is the system's (EMFILE, ENOSPC...) or the error's name. */
+  partitionStartFailed(code: string): void;
   natsConnection(name: string, connected: boolean): void;
   /** A replication reply or notification the transport could not send (closed connection, payload too large). */
   replicationPublishFailed(): void;

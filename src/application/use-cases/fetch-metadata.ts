@@ -83,6 +83,8 @@ export class FetchMetadataQuery {
     const state = this.metadata.state.streams.get(stream)?.partitions[partition];
     if (!state) return err({ kind: 'PartitionMetadataUnknown' });
     const runtime = this.partitions.get({ stream, partition });
+    const failure = state.leader === this.settings.serverId && !state.paused ? this.partitions.notStarted({ stream, partition }) : undefined;
+    if (failure) return err({ kind: 'PartitionNotStarted', stream, partition, code: failure.code, message: failure.message });
     if (state.paused || state.leader !== this.settings.serverId || !runtime?.isLeader) return err({ kind: 'PartitionMetadataNotLeader' });
     return ok(this.partitionView(state));
   }

@@ -10,6 +10,7 @@ import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport, OutboundPu
 import { entryBytesMax } from '../partitions/record-limits';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
+import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { StreamAdminHandler } from './stream-admin';
 
 export interface PublishRequestData {
@@ -58,6 +59,7 @@ export class PublishHandler {
     @inject(TOKENS.MessageTransport) private readonly transport: MessageTransport,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+    @inject(PartitionSupervisor) private readonly partitions: PartitionSupervisor,
   ) {
     this.entryBytesMax = entryBytesMax(settings.replicationMaxBytes, Number.MAX_SAFE_INTEGER);
   }
@@ -80,6 +82,10 @@ export class PublishHandler {
     let resume: readonly number[] = NOTHING_TO_RESUME;
     if (partition.paused || stream.resumeAll) {
       resume = stream.resumeAll ? stream.partitions.filter((p) => p.paused).map((p) => p.id) : [partition.id];
+    } else if (this.partitions.anyNotStarted && partition.leader === this.settings.serverId) {
+      // No leader role listens on the subject: the publish would wait for an ack that never comes.
+      const failure = this.partitions.notStarted({ stream: stream.name, partition: partition.id });
+      if (failure) return err({ kind: 'PartitionNotStarted', stream: stream.name, partition: partition.id, code: failure.code, message: failure.message });
     }
     return ok({ subject: partitionSubject(stream.subject, partition.id), resume });
   }

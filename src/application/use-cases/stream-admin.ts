@@ -19,10 +19,18 @@ export interface CreateStreamRequest {
   readonly config: StreamConfig;
 }
 
+/** Partitions named in a CreateStream or ResumeStream error about partitions that could not start; the rest are counted. */
+const NOT_STARTED_NAMED_MAX = 5;
+
 /**
  * CreateStream, DeleteStream, PauseStream and SetStreamReadonly (spec §2.2-2.5): build the command
  * with defaults and the clock, execute it through the gateway (on the controller, or forwarded to it), and wait until this
  * server has acted on it (partitions open and subscribed), so a publish right after it is not lost.
+ *
+ * When partitions this server should run could not start (their log could not open: out of
+ * descriptors, a full disk), CreateStream and ResumeStream answer `PartitionsNotStarted` instead of
+ * OK: the change is in the metadata (the stream exists; a retried CreateStream answers that it
+ * does), and the partitions are retried until they start (docs/operability.md).
  */
 @injectable()
 export class StreamAdminHandler {
@@ -48,7 +56,7 @@ export class StreamAdminHandler {
         creationTimestampNs: this.clock.nowNs().toString(),
         namespace: this.settings.namespace,
       },
-    });
+    }, { stream: request.name, action: 'created', partitions: null });
   }
 
   deleteStream(name: string): Promise<Result<void, ApplicationError>> {
@@ -61,17 +69,30 @@ export class StreamAdminHandler {
   }
 
   resumeStream(name: string, partitions: readonly number[]): Promise<Result<void, ApplicationError>> {
-    return this.run({ type: 'ResumeStream', data: { name, partitions, atNs: this.clock.nowNs().toString() } });
+    return this.run({ type: 'ResumeStream', data: { name, partitions, atNs: this.clock.nowNs().toString() } }, { stream: name, action: 'resumed', partitions: partitions.length > 0 ? partitions : null });
   }
 
   setStreamReadonly(name: string, partitions: readonly number[], readonly: boolean): Promise<Result<void, ApplicationError>> {
     return this.run({ type: 'SetStreamReadonly', data: { name, partitions, readonly, atNs: this.clock.nowNs().toString() } });
   }
 
-  private async run(command: MetadataCommand): Promise<Result<void, ApplicationError>> {
+  /** `starts`: the partitions the command starts here (null = all of the stream's), whose failures to start it reports. */
+  private async run(
+    command: MetadataCommand,
+    starts?: { readonly stream: string; readonly action: 'created' | 'resumed'; readonly partitions: readonly number[] | null },
+  ): Promise<Result<void, ApplicationError>> {
     const result = await this.metadata.execute(command);
     if (!result.ok) return result;
     await this.supervisor.settled();
-    return ok(undefined);
+    if (starts === undefined) return ok(undefined);
+    const failures = this.supervisor.notStartedOf(starts.stream).filter((f) => starts.partitions === null || starts.partitions.includes(f.ref.partition));
+    if (failures.length === 0) return ok(undefined);
+    return err({
+      kind: 'PartitionsNotStarted',
+      stream: starts.stream,
+      action: starts.action,
+      failures: failures.slice(0, NOT_STARTED_NAMED_MAX).map((f) => ({ partition: f.ref.partition, code: f.code, message: f.message })),
+      count: failures.length,
+    });
   }
 }

@@ -96,6 +96,8 @@ export class SubscribeHandler {
     }
     const runtime = this.partitions.get({ stream: query.stream, partition: query.partition });
     if (!runtime) {
+      const failure = partition.paused ? undefined : this.partitions.notStarted({ stream: query.stream, partition: query.partition });
+      if (failure) return err({ kind: 'PartitionNotStarted', stream: query.stream, partition: query.partition, code: failure.code, message: failure.message });
       // Paused (or not replicated here): the stream opens, then ends as Liftbridge's does.
       const end: SubscriptionEnd = partition.paused ? { kind: 'Paused' } : { kind: 'Closed' };
       return ok({ startOffset: 0, stopOffset: null, pump: async () => end });

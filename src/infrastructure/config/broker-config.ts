@@ -75,6 +75,8 @@ export interface BrokerConfig {
     readonly encryption: boolean;
     readonly syncPolicy: SyncPolicy;
     readonly syncIntervalMs: number;
+    /** Our addition: the partition logs' descriptor budget; 0 = derived from the process limit (docs/storage.md "Open files"). */
+    readonly openFilesMax: number;
   };
   readonly clustering: {
     /** null = generate one, or reuse the id stored in the data directory. */
@@ -178,6 +180,7 @@ export function defaultBrokerConfig(): BrokerConfig {
       encryption: false,
       syncPolicy: 'always',
       syncIntervalMs: SECOND_MS,
+      openFilesMax: 0,
     },
     clustering: {
       serverId: null,

@@ -152,6 +152,7 @@ function resolveStreams(s: Settings, d: BrokerConfig): BrokerConfig['streams'] {
     encryption: s.bool('streams.encryption') ?? d.streams.encryption,
     syncPolicy: (s.str('streams.sync.policy') as SyncPolicy | undefined) ?? d.streams.syncPolicy,
     syncIntervalMs: s.num('streams.sync.interval') ?? d.streams.syncIntervalMs,
+    openFilesMax: s.num('streams.open.files.max') ?? d.streams.openFilesMax,
   };
 }
 

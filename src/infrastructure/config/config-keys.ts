@@ -99,6 +99,13 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     'addition',
   ),
   key('streams.sync.interval', duration(true), '1s', 'fsync period for streams.sync.policy interval', 'addition'),
+  key(
+    'streams.open.files.max',
+    int(0, INT32_MAX),
+    '0',
+    'descriptors the partition logs keep open at most; idle files are closed beyond it (0 = half the process limit, at most 4096)',
+    'addition',
+  ),
   key('clustering.server.id', { type: 'string', format: 'identifier' }, 'generated', 'server id (no dots, spaces or wildcards)'),
   key('clustering.namespace', { type: 'string', format: 'identifier' }, 'liftbridge-default', 'NATS subject namespace of the cluster'),
   key('clustering.raft.snapshot.retain', int(1), '2', 'Raft snapshots kept'),

@@ -96,6 +96,7 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'streams.encryption': refused('encryption at rest', 'false', (c) => whenTrue(c.streams.encryption), LATER),
   'streams.sync.policy': applied,
   'streams.sync.interval': applied,
+  'streams.open.files.max': applied,
   'clustering.server.id': applied,
   'clustering.namespace': applied,
   'clustering.raft.snapshot.retain': refused('keeping more than one Raft snapshot', '1, or the default 2', (c) =>

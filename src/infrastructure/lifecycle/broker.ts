@@ -55,6 +55,7 @@ import { startOperabilityHttp } from './operability-http';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
 import { replicationMaxBytesProblem } from './replication-size-check';
+import { openFilesBudget, processDescriptorLimit } from './open-files-budget';
 import { readinessOf } from './readiness';
 import { resolveServerId } from './server-id';
 
@@ -192,6 +193,7 @@ export class Broker {
       serving: this.serving && this.stopped === null,
       partitionStorageFailures: this.container?.get(PartitionSupervisor).storageFailures() ?? [],
       metadataStorageFailure: this.raftLog?.storageFailure ?? null,
+      partitionsNotStarted: this.container?.get(PartitionSupervisor).partitionsNotStarted() ?? [],
       otherSeed: this.seedConflict === null ? null : { serverId: this.seedConflict, namespace: this.config.clustering.namespace },
     });
   }
@@ -210,10 +212,16 @@ export class Broker {
     const secret = await readClusterSecret(config.clustering); // fail closed before anything starts
     const refused = unimplementedSettingIssues(config);
     if (refused.length > 0) throw new Error(`configuration refused: ${refused.map((i) => i.message).join('; ')}`);
+    const descriptorLimit = processDescriptorLimit();
+    const openFiles = openFilesBudget(config.streams.openFilesMax, descriptorLimit);
+    if (!openFiles.ok) throw new Error(`configuration refused: ${openFiles.error}`);
     await fs.mkdir(config.dataDir, { recursive: true });
     this.lock = await DataDirLock.acquire(config.dataDir);
     this.serverIdValue = await resolveServerId(config.dataDir, config.clustering.serverId);
-    this.logger.info({ serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir }, 'starting liftbridge-ts');
+    this.logger.info(
+      { serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir, descriptorLimit, partitionLogOpenFilesMax: openFiles.value },
+      'starting liftbridge-ts',
+    );
     const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
     // Before NATS: /healthz answers and /readyz says why not ready while start-up waits for NATS.
     this.http = await startOperabilityHttp(
@@ -309,7 +317,7 @@ export class Broker {
     const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
     const container = createContainer(settingsFor(config.advertise.port), this.logger, [
       systemModule,
-      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore, (error) => metrics.storageIoError('partition-log', error.code)),
+      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore, (error) => metrics.storageIoError('partition-log', error.code), openFiles.value),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
       clusterModule(raftLog, clusterChannel, replication, this.raftContacts!),
     ], metrics);

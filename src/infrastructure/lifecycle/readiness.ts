@@ -1,5 +1,6 @@
 import { Readiness } from '../../adapters/inbound/http/operability-http-server';
 import { StorageIoError } from '../../application/errors/broker-errors';
+import { describeStartFailure } from '../../application/partitions/partition-start-failures';
 import { PartitionRef } from '../../domain/shared/ids';
 
 /** Failed partition logs named one by one in /readyz; the rest are counted. */
@@ -13,15 +14,18 @@ export interface ReadinessInputs {
   readonly serving: boolean;
   readonly partitionStorageFailures: readonly { readonly ref: PartitionRef; readonly failure: StorageIoError }[];
   readonly metadataStorageFailure: StorageIoError | null;
+  /** Partitions this server should run and could not start (retried until they start). */
+  readonly partitionsNotStarted: readonly { readonly ref: PartitionRef; readonly code: string; readonly message: string }[];
   /** Another server announcing itself as a bootstrap seed in our namespace (docs/cluster.md), if any. */
   readonly otherSeed: { readonly serverId: string; readonly namespace: string } | null;
 }
 
 /**
  * /readyz (docs/operability.md): connected to NATS, metadata loaded, gRPC serving, every storage
- * writable and no other bootstrap seed heard. Each failing check adds a reason, prefixed with the
- * check's name: a failed storage (a full disk) names the partitions or the metadata log and the
- * error code, until it recovered by itself.
+ * writable, every partition of this server started and no other bootstrap seed heard. Each failing
+ * check adds a reason, prefixed with the check's name: a failed storage (a full disk) names the
+ * partitions or the metadata log and the error code, until it recovered by itself; so does a
+ * partition that could not start (out of descriptors), until a retry started it.
  */
 export function readinessOf(inputs: ReadinessInputs): Readiness {
   const reasons: string[] = [];
@@ -36,6 +40,11 @@ export function readinessOf(inputs: ReadinessInputs): Readiness {
   if (failed.length > PARTITIONS_LISTED_MAX) reasons.push(`storage: ${failed.length - PARTITIONS_LISTED_MAX} more partition logs cannot write`);
   const metadata = inputs.metadataStorageFailure;
   if (metadata !== null) reasons.push(`storage: metadata log cannot save (${metadata.code}); metadata changes are refused until it recovered`);
+  const notStarted = inputs.partitionsNotStarted;
+  for (const failure of notStarted.slice(0, PARTITIONS_LISTED_MAX)) {
+    reasons.push(`partitions: partition ${failure.ref.stream}/${failure.ref.partition} could not start (${describeStartFailure(failure)}); it is retried`);
+  }
+  if (notStarted.length > PARTITIONS_LISTED_MAX) reasons.push(`partitions: ${notStarted.length - PARTITIONS_LISTED_MAX} more partitions could not start`);
   const seed = inputs.otherSeed;
   if (seed !== null) reasons.push(`bootstrap: server ${seed.serverId} also announces itself as a bootstrap seed in namespace ${seed.namespace}`);
   return {
@@ -44,6 +53,7 @@ export function readinessOf(inputs: ReadinessInputs): Readiness {
       metadata: inputs.metadataLoaded,
       grpc: inputs.serving,
       storage: failed.length === 0 && metadata === null,
+      partitions: notStarted.length === 0,
       bootstrap: seed === null,
     },
     reasons,

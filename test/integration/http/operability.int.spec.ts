@@ -25,7 +25,7 @@ describe('operability HTTP endpoints', () => {
       expect(await get(httpPort, '/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
       const ready = await get(httpPort, '/readyz');
       expect(ready.status).toBe(200);
-      expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, storage: true, bootstrap: true }, reasons: [] });
+      expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, storage: true, partitions: true, bootstrap: true }, reasons: [] });
 
       await call(client.createStream, client, { name: 'observed', subject: 'observed.subject' });
       for (let i = 0; i < 5; i++) await call(client.publish, client, { stream: 'observed', value: Buffer.from(`m${i}`), expectedOffset: -1n });

@@ -102,7 +102,7 @@ describe('a server started with --raft-bootstrap-seed', () => {
     await waitFor(async () => (await droppedAnnouncements(httpPort)) === 3, 5000, 'the three unsigned announcements counted');
     const ready = await get(httpPort, '/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, storage: true, bootstrap: true }, reasons: [] });
+    expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { nats: true, metadata: true, grpc: true, storage: true, partitions: true, bootstrap: true }, reasons: [] });
     await stillServes(broker, 'signed-only');
     expect(broker.logs).not.toContain('intruder');
     expect(await broker.stop()).toEqual({ code: 0, signal: null });

@@ -52,7 +52,8 @@ export interface CrashRunResult {
   readonly diskOperations: number;
 }
 
-export async function runPartitionLogCrash(seed: number, syncPolicy: SyncPolicy): Promise<CrashRunResult> {
+/** `openFilesMax`: the store's descriptor budget; a small one makes every operation reopen its files (docs/storage.md "Open files"). */
+export async function runPartitionLogCrash(seed: number, syncPolicy: SyncPolicy, openFilesMax?: number): Promise<CrashRunResult> {
   const prng = seededPrng(seed);
   const disk = new PowerLossFileSystem({ seed: seed ^ 0x5eed });
   const options: PartitionLogOptions = {
@@ -64,7 +65,8 @@ export async function runPartitionLogCrash(seed: number, syncPolicy: SyncPolicy)
     syncPolicy,
     syncIntervalMs: SYNC_INTERVAL_MS,
   };
-  const openLog = () => new FilesystemPartitionLogStore({ dataDir: '/data', logger: silent, fs: disk.mount(), highWatermarkCheckpointIntervalMs: 1000 }).open(ref, options);
+  const openLog = () =>
+    new FilesystemPartitionLogStore({ dataDir: '/data', logger: silent, fs: disk.mount(), highWatermarkCheckpointIntervalMs: 1000, ...(openFilesMax !== undefined ? { openFilesMax } : {}) }).open(ref, options);
   const log = await openLog();
   const versions = new Map<number, Version[]>();
   const truncations: Truncation[] = [];

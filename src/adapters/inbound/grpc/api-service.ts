@@ -220,6 +220,7 @@ function asyncErrorOf(error: ApplicationError): api.PublishAsyncError {
     case 'PartitionReadonly':
       return { code: api.PublishAsyncErrorCode.READONLY, message };
     case 'ResumeFailed':
+    case 'PartitionNotStarted': // the protocol has no "unavailable" here: a server-side condition, as INTERNAL is
       return { code: api.PublishAsyncErrorCode.INTERNAL, message };
     default:
       return { code: api.PublishAsyncErrorCode.BAD_REQUEST, message };

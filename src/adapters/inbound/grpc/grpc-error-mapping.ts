@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ApplicationError } from '../../../application/errors/application-errors';
+import { describeStartFailure } from '../../../application/partitions/partition-start-failures';
 import { AckError } from '../../../application/ports/message-transport.port';
 import { unreachable } from '../../../domain/shared/assert';
 
@@ -86,6 +87,19 @@ export function toStatus(error: ApplicationError): StatusAnswer {
       return { code: status.INTERNAL, message: 'raft operation timed out' };
     case 'InvalidRequest':
       return { code: status.INVALID_ARGUMENT, message: error.reason };
+    case 'PartitionsNotStarted': {
+      const named = error.failures.map((f) => `${error.stream}/${f.partition} (${describeStartFailure(f)})`).join(', ');
+      const more = error.count > error.failures.length ? ` and ${error.count - error.failures.length} more` : '';
+      return {
+        code: status.UNAVAILABLE,
+        message: `stream ${error.stream} was ${error.action}, but ${error.count} of its partitions could not start on this server: ${named}${more}; they are retried, and listed in /readyz until they start`,
+      };
+    }
+    case 'PartitionNotStarted':
+      return {
+        code: status.UNAVAILABLE,
+        message: `partition ${error.stream}/${error.partition} could not start on this server: ${describeStartFailure(error)}; it is retried`,
+      };
     case 'StreamOptionNotImplemented':
       // Encryption keeps the answer of a Go server whose encryption handler cannot be built (spec §2.2 step 6).
       if (error.option === 'encryption') {

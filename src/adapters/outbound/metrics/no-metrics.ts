@@ -17,6 +17,8 @@ export class NoMetrics implements Metrics {
   subscriptionOpened(): void {}
   subscriptionClosed(): void {}
   partitionsRunning(): void {}
+  partitionsNotStarted(): void {}
+  partitionStartFailed(): void {}
   natsConnection(): void {}
   replicationPublishFailed(): void {}
   controller(): void {}

@@ -24,6 +24,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly subscriptions = new Gauge({ name: 'liftbridge_subscriptions', help: 'Open Subscribe calls', registers: [this.registry] });
   private readonly partitions = new Gauge({ name: 'liftbridge_partitions', help: 'Partitions running on this server', registers: [this.registry] });
   private readonly leaders = new Gauge({ name: 'liftbridge_partition_leaders', help: 'Partitions this server leads', registers: [this.registry] });
+  private readonly notStarted = new Gauge({ name: 'liftbridge_partitions_not_started', help: 'Partitions this server should run and could not start (their log could not open...), retried with a back-off', registers: [this.registry] });
+  private readonly startFailures = new Counter({ name: 'liftbridge_partition_start_failures_total', help: 'Failed attempts to start a partition, by error code', labelNames: ['code'], registers: [this.registry] });
   private readonly controllerGauge = new Gauge({ name: 'liftbridge_metadata_controller', help: '1 while this server is the controller (metadata Raft leader)', registers: [this.registry] });
   private readonly dropped = new Counter({ name: 'liftbridge_dropped_messages_total', help: 'Messages dropped: refused input (bad signature, malformed, misaddressed) or not sent', labelNames: ['kind', 'reason'], registers: [this.registry] });
   private readonly seedConflictGauge = new Gauge({ name: 'liftbridge_bootstrap_seed_conflict', help: '1 while another server announces itself as a bootstrap seed in this namespace', registers: [this.registry] });
@@ -82,6 +84,14 @@ export class PrometheusMetrics implements Metrics {
   partitionsRunning(partitions: number, leaders: number): void {
     this.partitions.set(partitions);
     this.leaders.set(leaders);
+  }
+
+  partitionsNotStarted(partitions: number): void {
+    this.notStarted.set(partitions);
+  }
+
+  partitionStartFailed(code: string): void {
+    this.startFailures.labels({ code }).inc();
   }
 
   natsConnection(name: string, connected: boolean): void {

@@ -61,6 +61,8 @@ export class NatsMessageTransport implements MessageTransport {
   private sharedSequence = 0;
   private sharedReady: Promise<void> | null = null;
   private outgoingScheduled = false;
+  /** The flush (PING/PONG) of the ingest connection under way, and the one queued behind it. */
+  private subscribeFlush: { inFlight: Promise<void>; queued: Promise<void> | null } | null = null;
 
   constructor(
     private readonly streams: NatsConnection,
@@ -92,12 +94,39 @@ export class NatsMessageTransport implements MessageTransport {
     };
     const sub = this.streams.subscribe(subject, queueGroup === '' ? { callback: handle } : { queue: queueGroup, callback: handle });
     // The subscription is live on the server before the partition counts as started.
-    await this.streams.flush();
+    await this.subscriptionsFlushed();
     return {
       close: async () => {
         if (!sub.isClosed()) sub.unsubscribe();
       },
     };
+  }
+
+  /**
+   * Resolves once the server has every subscription made before the call. Listens share flushes: one
+   * that comes while a flush is under way (its PING may have left before this SUB) waits for the
+   * next one, which serves every listen that came meanwhile. A restart subscribes thousands of
+   * partitions, 32 at a time: one round trip per round instead of one per partition.
+   */
+  private subscriptionsFlushed(): Promise<void> {
+    const current = this.subscribeFlush;
+    if (current === null) {
+      const state = { inFlight: Promise.resolve(), queued: null as Promise<void> | null };
+      const done = (): void => {
+        if (this.subscribeFlush === state && state.queued === null) this.subscribeFlush = null;
+      };
+      state.inFlight = this.streams.flush();
+      state.inFlight.then(done, done);
+      this.subscribeFlush = state;
+      return state.inFlight;
+    }
+    current.queued ??= current.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        if (this.subscribeFlush === current) this.subscribeFlush = null;
+        return this.subscriptionsFlushed();
+      });
+    return current.queued;
   }
 
   /**

@@ -15,12 +15,19 @@ const SEEDS: Record<SyncPolicy, number> = { always: 10000, interval: 3000, never
 /** Seeds per test, well inside jest's timeout on a loaded machine. */
 const SEEDS_PER_TEST = 1000;
 
-async function runOrExplain(seed: number, policy: SyncPolicy): Promise<CrashRunResult> {
+/**
+ * Runs with a descriptor budget of one (docs/storage.md "Open files"): every operation opens the
+ * file it needs and the one before closes, so a sync goes through another descriptor than the write.
+ */
+const TINY_BUDGET_SEEDS = 2000;
+
+async function runOrExplain(seed: number, policy: SyncPolicy, openFilesMax?: number): Promise<CrashRunResult> {
   try {
-    return await runPartitionLogCrash(seed, policy);
+    return await runPartitionLogCrash(seed, policy, openFilesMax);
   } catch (error) {
+    const budget = openFilesMax === undefined ? '' : ` POWER_LOSS_OPEN_FILES_MAX=${openFilesMax}`;
     throw new Error(
-      `power-loss run failed for seed ${seed}, policy ${policy} (replay: POWER_LOSS_SEED=${seed} POWER_LOSS_POLICY=${policy} npx jest test/unit/adapters/filesystem/commit-log-power-loss): ${String(error)}`,
+      `power-loss run failed for seed ${seed}, policy ${policy}${budget} (replay: POWER_LOSS_SEED=${seed} POWER_LOSS_POLICY=${policy}${budget} npx jest test/unit/adapters/filesystem/commit-log-power-loss): ${String(error)}`,
     );
   }
 }
@@ -39,8 +46,9 @@ describe('commit log power loss (seeded)', () => {
   const replay = process.env['POWER_LOSS_SEED'];
   if (replay !== undefined) {
     const policy = (process.env['POWER_LOSS_POLICY'] ?? 'always') as SyncPolicy;
+    const budget = process.env['POWER_LOSS_OPEN_FILES_MAX'];
     it(`replays seed ${replay} (${policy})`, async () => {
-      await runOrExplain(Number(replay), policy);
+      await runOrExplain(Number(replay), policy, budget === undefined ? undefined : Number(budget));
     });
     return;
   }
@@ -52,6 +60,14 @@ describe('commit log power loss (seeded)', () => {
       let acked = 0;
       for (let seed = first; seed <= last; seed++) acked += (await runOrExplain(seed, 'always')).acked;
       expect(acked).toBeGreaterThan((last - first + 1) * 5); // the runs acknowledged enough to mean something
+    });
+  });
+
+  describe.each(['always', 'never'] as const)('"%s" with a budget of one open file: the same checks while every operation reopens its files', (policy) => {
+    it.each(chunks(Math.min(seeds(policy), TINY_BUDGET_SEEDS)))('seeds %i-%i', async (first, last) => {
+      let acked = 0;
+      for (let seed = first; seed <= last; seed++) acked += (await runOrExplain(seed, policy, 1)).acked;
+      expect(acked).toBeGreaterThan((last - first + 1) * 5);
     });
   });
 

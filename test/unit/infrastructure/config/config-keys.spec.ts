@@ -26,6 +26,7 @@ const OUR_KEYS = [
   'logging.format',
   'streams.sync.policy',
   'streams.sync.interval',
+  'streams.open.files.max',
   'nats.embedded.port',
   'nats.embedded.binary',
   'nats.connect.timeout',
@@ -37,7 +38,7 @@ const OUR_KEYS = [
 ];
 
 describe('the configuration key table', () => {
-  it('has the 62 keys of the Go server and our 13 additions, each once', () => {
+  it('has the 62 keys of the Go server and our 14 additions, each once', () => {
     expect(SPEC_KEYS).toHaveLength(62);
     const keys = CONFIG_KEYS.map((s) => s.key);
     expect(new Set(keys).size).toBe(keys.length);

@@ -8,13 +8,14 @@ const healthy: ReadinessInputs = {
   serving: true,
   partitionStorageFailures: [],
   metadataStorageFailure: null,
+  partitionsNotStarted: [],
   otherSeed: null,
 };
 const enospc = (what: string) => new StorageIoError(`${what} failed to write or sync (ENOSPC)`, 'ENOSPC');
 
 describe('readinessOf (/readyz)', () => {
   it('is ready with every check passing and no reasons', () => {
-    expect(readinessOf(healthy)).toEqual({ checks: { nats: true, metadata: true, grpc: true, storage: true, bootstrap: true }, reasons: [] });
+    expect(readinessOf(healthy)).toEqual({ checks: { nats: true, metadata: true, grpc: true, storage: true, partitions: true, bootstrap: true }, reasons: [] });
   });
 
   it('is not ready while a partition log or the metadata log cannot write, naming them and the error code', () => {
@@ -35,6 +36,15 @@ describe('readinessOf (/readyz)', () => {
     const { reasons } = readinessOf({ ...healthy, partitionStorageFailures: failures });
     expect(reasons).toHaveLength(11);
     expect(reasons[10]).toBe('storage: 3 more partition logs cannot write');
+  });
+
+  it('is not ready while a partition of this server could not start, naming it and why, ten at most', () => {
+    const notStarted = Array.from({ length: 12 }, (_, i) => ({ ref: { stream: 'orders', partition: i }, code: 'EMFILE', message: 'EMFILE: too many open files' }));
+    const readiness = readinessOf({ ...healthy, partitionsNotStarted: notStarted });
+    expect(readiness.checks.partitions).toBe(false);
+    expect(readiness.reasons[0]).toBe('partitions: partition orders/0 could not start (EMFILE: too many open files); it is retried');
+    expect(readiness.reasons).toHaveLength(11);
+    expect(readiness.reasons[10]).toBe('partitions: 2 more partitions could not start');
   });
 
   it('says why the other checks fail', () => {

@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
 import { EpochEntry, LeaderEpochCache } from '../../../codec/leader-epoch-cache';
 import { FileSystem } from '../file-system';
-import { parseHighWatermarkCheckpoint, readHighWatermarkCheckpoint } from './high-watermark-checkpoint';
+import { HIGH_WATERMARK_CHECKPOINT, parseHighWatermarkCheckpoint, readHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LEADER_EPOCH_CHECKPOINT, parseLeaderEpochCheckpoint, readLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
 
 export interface CheckpointState {
   readonly epochs: LeaderEpochCache;
-  /** The epoch cache differs from its file and must be rewritten. */
+  /** The epoch cache may differ from its file (written by the next flush, or at close). */
   readonly epochsDirty: boolean;
+  /** What the epoch checkpoint file holds ([] when there is none); null when it is not valid as a whole. */
+  readonly epochsOnDisk: readonly EpochEntry[] | null;
   readonly highWatermark: number;
   /** The value in the file, NaN when it must be rewritten. */
   readonly hwCheckpointed: number;
@@ -31,8 +33,10 @@ export async function loadCheckpoints(
     /** The leader epoch in the header of the record at `offset` (oldest ≤ offset ≤ newest). */
     readonly epochAt: (offset: number) => Promise<number>;
   },
+  /** The names in `dir` as recovery listed them: a checkpoint not among them is not read (a failed open per file per partition made restarts slower). */
+  listed: ReadonlySet<string>,
 ): Promise<CheckpointState> {
-  const epochText = await readLeaderEpochCheckpoint(fs, dir);
+  const epochText = listed.has(LEADER_EPOCH_CHECKPOINT) ? await readLeaderEpochCheckpoint(fs, dir) : null;
   const parsed = epochText === null ? { entries: [], problem: null } : parseLeaderEpochCheckpoint(epochText, log.newest + 1);
   if (parsed.problem !== null) {
     logger.warn(
@@ -51,12 +55,13 @@ export async function loadCheckpoints(
     epochsDirty = true;
   }
 
-  const hwText = await readHighWatermarkCheckpoint(fs, dir);
+  const hwText = listed.has(HIGH_WATERMARK_CHECKPOINT) ? await readHighWatermarkCheckpoint(fs, dir) : null;
   const hw = hwText === null ? { highWatermark: -1, problem: null } : parseHighWatermarkCheckpoint(hwText, log.newest);
   if (hw.problem !== null) logger.warn({ dir, problem: hw.problem, highWatermark: hw.highWatermark }, 'high-watermark checkpoint not trusted');
   return {
     epochs,
     epochsDirty,
+    epochsOnDisk: parsed.problem === null ? parsed.entries : null,
     highWatermark: hw.highWatermark,
     hwCheckpointed: hw.problem === null ? hw.highWatermark : Number.NaN, // no file reads as -1
   };

@@ -35,8 +35,9 @@ export function parseDamagedRecords(text: string): OffsetRange[] {
   return ranges;
 }
 
-/** The checkpoint's ranges that still hold damaged records in `segments` (empty when there is no file). */
-export async function loadDamagedRecords(fs: FileSystem, dir: string, segments: readonly Segment[], logger: Logger): Promise<OffsetRange[]> {
+/** The checkpoint's ranges that still hold damaged records in `segments` (empty when there is no file; `listed`: the names recovery found in `dir`). */
+export async function loadDamagedRecords(fs: FileSystem, dir: string, segments: readonly Segment[], logger: Logger, listed: ReadonlySet<string>): Promise<OffsetRange[]> {
+  if (!listed.has(DAMAGED_RECORDS_CHECKPOINT)) return [];
   let text: string;
   try {
     text = (await fs.readFile(join(dir, DAMAGED_RECORDS_CHECKPOINT))).toString('utf8');
@@ -55,13 +56,13 @@ export async function loadDamagedRecords(fs: FileSystem, dir: string, segments: 
 async function stillDamaged(range: OffsetRange, segments: readonly Segment[]): Promise<boolean> {
   const i = lastSegmentAtOrBefore(segments, range.firstOffset);
   const segment = segments[i];
-  if (segment === undefined || segment.logFile === null) return false;
+  if (segment === undefined || !segment.hasFiles) return false;
   const first = range.firstOffset - segment.baseOffset;
   const last = range.lastOffset - segment.baseOffset;
   if (last >= segment.index.count) return false;
   const position = segment.index.positionAt(first);
   const bytes = segment.index.positionAt(last) + segment.index.sizeAt(last) - position;
-  const scan = scanMessageSet(await readFully(segment.logFile, position, bytes), range.firstOffset);
+  const scan = scanMessageSet(await segment.logFile.use((file) => readFully(file, position, bytes)), range.firstOffset);
   return scan.defect !== null || scan.lastOffset !== range.lastOffset;
 }
 

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { FileSystem, StorageFile } from '../file-system';
+import { FileSlot } from './open-file-cache';
 
 /** Reads exactly `length` bytes at `position`; a short file is an error (the caller clamps first). */
 export async function readFully(handle: StorageFile, position: number, length: number): Promise<Buffer> {
@@ -31,6 +32,16 @@ export async function writeFully(handle: StorageFile, buffers: readonly Buffer[]
     }
     if (bytesWritten === 0 && rest.length > 0) throw new Error(`write made no progress at byte ${at}`);
     pending = rest;
+  }
+}
+
+/** `writeFully` through a cached handle, acquired for the write (no closure: this is the append path). */
+export async function writeFullyThrough(slot: FileSlot, buffers: readonly Buffer[], position: number): Promise<void> {
+  const handle = slot.tryAcquire() ?? (await slot.acquire());
+  try {
+    await writeFully(handle, buffers, position);
+  } finally {
+    slot.release();
   }
 }
 

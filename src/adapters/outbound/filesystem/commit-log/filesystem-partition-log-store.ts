@@ -6,7 +6,8 @@ import { assert } from '../../../../domain/shared/assert';
 import { PartitionRef, partitionKey } from '../../../../domain/shared/ids';
 import { FileSystem } from '../file-system';
 import { NodeFileSystem } from '../node-file-system';
-import { mkdirDurable } from './file-io';
+import { isOutOfDescriptors, OpenFileCache } from './open-file-cache';
+import { SharedDirectorySyncs } from './shared-directory-syncs';
 import { FilesystemPartitionLog } from './filesystem-partition-log';
 
 export interface FilesystemPartitionLogStoreOptions {
@@ -19,9 +20,15 @@ export interface FilesystemPartitionLogStoreOptions {
   readonly fs?: FileSystem;
   /** Told of every failed write or sync of any log (metrics). */
   readonly onIoError?: (error: StorageIoError) => void;
+  /**
+   * Descriptors the logs of this store keep open at most (default 4096): files are opened on
+   * demand and the least recently used idle one is closed beyond this (docs/storage.md "Open files").
+   */
+  readonly openFilesMax?: number;
 }
 
 const DEFAULT_HW_CHECKPOINT_INTERVAL_MS = 5000;
+export const DEFAULT_OPEN_FILES_MAX = 4096;
 const PARTITION_DIR = /^(0|[1-9]\d{0,9})$/;
 
 /** `PartitionLogStore` over `<dataDir>/streams` (spec §7.1). One per broker. */
@@ -30,10 +37,18 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
   private readonly logs = new Map<string, FilesystemPartitionLog>();
   private readonly opening = new Set<string>();
   private readonly fs: FileSystem;
+  private readonly files: OpenFileCache;
 
   constructor(private readonly options: FilesystemPartitionLogStoreOptions) {
     this.streamsDir = join(options.dataDir, 'streams');
-    this.fs = options.fs ?? new NodeFileSystem();
+    // Partitions of a stream are created together: they share the fsyncs of the stream's directory.
+    this.fs = new SharedDirectorySyncs(options.fs ?? new NodeFileSystem());
+    this.files = new OpenFileCache(this.fs, options.openFilesMax ?? DEFAULT_OPEN_FILES_MAX);
+  }
+
+  /** Descriptors the logs of this store hold now, and the budget (docs/storage.md "Open files"). */
+  get openFiles(): { readonly open: number; readonly budget: number } {
+    return { open: this.files.openCount, budget: this.files.budget };
   }
 
   async open(ref: PartitionRef, options: PartitionLogOptions): Promise<PartitionLog> {
@@ -41,23 +56,35 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
     assert(!this.logs.has(key) && !this.opening.has(key), `partition log ${ref.stream}/${ref.partition} is already open`);
     this.opening.add(key);
     try {
-      const dir = this.partitionDir(ref);
-      await mkdirDurable(this.fs, dir);
-      const log = await FilesystemPartitionLog.open(ref, options, {
-        fs: this.fs,
-        dir,
-        logger: this.options.logger.child({ stream: ref.stream, partition: ref.partition }),
-        highWatermarkCheckpointIntervalMs: this.options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HW_CHECKPOINT_INTERVAL_MS,
-        onClosed: (closed) => {
-          if (this.logs.get(key) === closed) this.logs.delete(key);
-        },
-        ...(this.options.onIoError !== undefined ? { onIoError: this.options.onIoError } : {}),
-      });
+      let log: FilesystemPartitionLog;
+      try {
+        log = await this.openLog(ref, options);
+      } catch (error) {
+        // Out of descriptors: the idle handles of other logs are closed, and the open tried once more.
+        if (!isOutOfDescriptors(error) || !(await this.files.freeDescriptors())) throw error;
+        log = await this.openLog(ref, options);
+      }
       this.logs.set(key, log);
       return log;
     } finally {
       this.opening.delete(key);
     }
+  }
+
+  private async openLog(ref: PartitionRef, options: PartitionLogOptions): Promise<FilesystemPartitionLog> {
+    const key = partitionKey(ref);
+    const dir = this.partitionDir(ref); // created by the open when missing (durably)
+    return FilesystemPartitionLog.open(ref, options, {
+      fs: this.fs,
+      files: this.files,
+      dir,
+      logger: this.options.logger.child({ stream: ref.stream, partition: ref.partition }),
+      highWatermarkCheckpointIntervalMs: this.options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HW_CHECKPOINT_INTERVAL_MS,
+      onClosed: (closed) => {
+        if (this.logs.get(key) === closed) this.logs.delete(key);
+      },
+      ...(this.options.onIoError !== undefined ? { onIoError: this.options.onIoError } : {}),
+    });
   }
 
   async delete(ref: PartitionRef): Promise<void> {

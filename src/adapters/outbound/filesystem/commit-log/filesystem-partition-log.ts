@@ -19,20 +19,21 @@ import { assert } from '../../../../domain/shared/assert';
 import { PartitionRef } from '../../../../domain/shared/ids';
 import { assertOffset } from '../../../../domain/shared/offsets';
 import { CommitWaiters } from '../../../codec/commit-waiters';
-import { EpochEntry, LeaderEpochCache } from '../../../codec/leader-epoch-cache';
 import { ENTRY_HEADER_BYTES, encodeNewRecords, readEntryMessageBytes, readEntryTimestampNs } from '../../../codec/message-set';
 import { rollDue } from '../../../codec/retention-plan';
 import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore } from '../../../codec/timestamp-search';
 import { errorCode, FileSystem } from '../file-system';
 import { readFully } from './file-io';
+import { CheckpointedEpochs } from './checkpointed-epochs';
 import { GroupCommit } from './group-commit';
+import { OpenFileCache } from './open-file-cache';
 import { loadCheckpoints } from './checkpoints';
 import { HighWatermarkCheckpointer } from './high-watermark-checkpoint';
 import { LogFlusher, LogJob } from './log-flush';
 import { loadDamagedRecords } from './damaged-records-checkpoint';
 import { LogDamage } from './log-damage';
 import { assertOptions, lastSegmentAtOrBefore, leaderEpochAt, oldestOf, validatedReplicatedBatch } from './log-reads';
-import { recoverSegments } from './recovery';
+import { closingOnFailure, recoverSegments } from './recovery';
 import { RecentWrites } from './recent-writes';
 import { planTruncation } from './truncation-plan';
 import { RecoveryLoop, repairFiles } from './storage-failure-recovery';
@@ -42,6 +43,8 @@ import { SegmentIndex } from './segment-index';
 
 export interface FilesystemPartitionLogContext {
   readonly fs: FileSystem;
+  /** The store's open handles: segments open their files through it (docs/storage.md "Open files"). */
+  readonly files: OpenFileCache;
   readonly dir: string;
   readonly logger: Logger;
   /** How often the high watermark is checkpointed while it changes (Liftbridge: 5 s). */
@@ -84,7 +87,6 @@ export class FilesystemPartitionLog implements PartitionLog {
   private durable: number;
   private hw: number;
   private readonly hwCheckpoint: HighWatermarkCheckpointer;
-  private epochsDirty: boolean;
   private readonlyFlag = false;
   private closed: LogClosedReason | null = null;
   private closing: Promise<void> | null = null;
@@ -98,8 +100,8 @@ export class FilesystemPartitionLog implements PartitionLog {
     private readonly options: PartitionLogOptions,
     private readonly context: FilesystemPartitionLogContext,
     private segments: Segment[],
-    private readonly epochs: LeaderEpochCache,
-    state: { highWatermark: number; hwCheckpointed: number; epochsDirty: boolean },
+    private readonly epochs: CheckpointedEpochs,
+    state: { highWatermark: number; hwCheckpointed: number },
     damage: LogDamage,
   ) {
     this.damage = damage;
@@ -113,17 +115,18 @@ export class FilesystemPartitionLog implements PartitionLog {
       () => (this.closed === 'deleted' ? null : this.hw),
       (e) => context.logger.warn({ err: e, dir: context.dir, code: this.ioError('could not checkpoint the high watermark', e).code }, 'could not checkpoint the high watermark'),
     );
-    this.epochsDirty = state.epochsDirty;
     const flusher = new LogFlusher(context.fs, context.dir, options.syncPolicy, {
       onWritten: (offset) => (this.writtenOffset = Math.max(this.writtenOffset, offset)),
       onDurable: (offset) => this.onDurable(offset),
-      takeDirtyEpochs: () => this.takeDirtyEpochs(),
+      takeEpochsToWriteFirst: () => epochs.takeToWriteFirst(),
+      takeDirtyEpochs: () => epochs.takeChanged(this.newestOffset),
+      epochsWritten: (entries) => epochs.written(entries),
       segments: () => this.segments,
     });
     this.writer = new GroupCommit<LogJob>(
       (jobs) => flusher.flush(jobs),
       (cause) => this.onWriteFailure(cause),
-      (jobs) => flusher.canOverlap(jobs, this.epochsDirty),
+      (jobs) => flusher.canOverlap(jobs, epochs.dirty),
       WRITES_IN_FLIGHT_MAX,
     );
     this.hwTimer = setInterval(() => {
@@ -131,22 +134,19 @@ export class FilesystemPartitionLog implements PartitionLog {
       void this.hwCheckpoint.write();
     }, context.highWatermarkCheckpointIntervalMs);
     this.hwTimer.unref();
-    if (this.epochsDirty) void this.writer.submit(null);
   }
 
   /** Opens and recovers the log in `context.dir` (created when missing). */
   static async open(ref: PartitionRef, options: PartitionLogOptions, context: FilesystemPartitionLogContext): Promise<FilesystemPartitionLog> {
     assertOptions(options);
-    const { segments, epochStarts, damaged } = await recoverSegments(context.fs, context.dir, context.logger);
+    const { segments, epochStarts, damaged, listed } = await recoverSegments(context.files, context.dir, context.logger);
     const newest = segments[segments.length - 1]!.nextOffset - 1;
-    const state = await loadCheckpoints(context.fs, context.dir, context.logger, {
-      newest,
-      oldest: oldestOf(segments, newest),
-      epochStarts,
-      epochAt: (offset) => leaderEpochAt(segments, offset),
-    });
-    const damage = new LogDamage(context.fs, context.dir, context.logger, damaged, await loadDamagedRecords(context.fs, context.dir, segments, context.logger));
-    return new FilesystemPartitionLog(ref, options, context, segments, state.epochs, state, damage);
+    const { state, damage } = await closingOnFailure(segments, async () => ({
+      state: await loadCheckpoints(context.fs, context.dir, context.logger, { newest, oldest: oldestOf(segments, newest), epochStarts, epochAt: (offset) => leaderEpochAt(segments, offset) }, listed),
+      damage: new LogDamage(context.fs, context.dir, context.logger, damaged, await loadDamagedRecords(context.fs, context.dir, segments, context.logger, listed)),
+    }));
+    const epochs = new CheckpointedEpochs(state.epochs, state.epochsDirty, state.epochsOnDisk);
+    return new FilesystemPartitionLog(ref, options, context, segments, epochs, state, damage);
   }
 
   get oldestOffset(): number {
@@ -178,7 +178,7 @@ export class FilesystemPartitionLog implements PartitionLog {
   }
 
   get lastLeaderEpoch(): number {
-    return this.epochs.lastEpoch;
+    return this.epochs.cache.lastEpoch;
   }
 
   get damaged(): readonly OffsetRange[] {
@@ -192,7 +192,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     const firstOffset = this.active.nextOffset;
     const bytes = encodeNewRecords(records, firstOffset, timestampNs, leaderEpoch);
     const lastOffset = firstOffset + records.length - 1;
-    this.recordEpoch(leaderEpoch, firstOffset);
+    this.epochs.record(leaderEpoch, firstOffset);
     const durable = this.accept(bytes, firstOffset, lastOffset, (_pos) => timestampNs);
     return { firstOffset, lastOffset, durable };
   }
@@ -203,10 +203,10 @@ export class FilesystemPartitionLog implements PartitionLog {
     if (batch.firstOffset !== expected) {
       throw new OffsetOutOfRangeError(`replicated batch starts at ${batch.firstOffset}, log continues at ${expected}`);
     }
-    const { lastOffset, epochStarts } = validatedReplicatedBatch(batch, this.epochs.lastEpoch);
+    const { lastOffset, epochStarts } = validatedReplicatedBatch(batch, this.epochs.cache.lastEpoch);
     // Kept, not copied (the port's contract): the log writes these bytes and serves tail reads from them.
     const bytes = batch.bytes;
-    for (const e of epochStarts) this.recordEpoch(e.epoch, e.startOffset);
+    for (const e of epochStarts) this.epochs.record(e.epoch, e.startOffset);
     await this.accept(bytes, expected, lastOffset, (pos) => readEntryTimestampNs(bytes, pos));
   }
 
@@ -227,12 +227,13 @@ export class FilesystemPartitionLog implements PartitionLog {
     const held = this.recent.slice(segment, position, bytes);
     if (held !== null) return { bytes: held, firstOffset: from, lastOffset: segment.baseOffset + end - 1, count: end - first };
     const generation = this.damage.generation;
-    segment.acquire();
+    // Counted from the call (before its first await): closing the segment waits for this read.
+    const file = await segment.logFile.acquire();
     let buf: Buffer;
     try {
-      buf = await readFully(segment.logFile!, position, bytes);
+      buf = await readFully(file, position, bytes);
     } finally {
-      segment.release();
+      segment.logFile.release();
     }
     // Null: a truncation moved the bytes under this read, which is then simply done again.
     return this.damage.verify(buf, from, end - first, position, segment, generation) ?? this.read(fromOffset, maxOffset, maxBytes);
@@ -271,17 +272,20 @@ export class FilesystemPartitionLog implements PartitionLog {
 
   beginLeaderEpoch(epoch: number): void {
     this.checkOpen();
-    if (this.recordEpoch(epoch, this.newestOffset + 1)) void this.writer.submit(null);
+    // No flush of its own: an epoch that starts past the newest record is dropped on open anyway
+    // (docs/storage.md §1.4), so its checkpoint only matters once records of it are written, and
+    // it goes out with them (or at close).
+    this.epochs.record(epoch, this.newestOffset + 1);
   }
 
   leaderEpochAtOrBefore(epoch: number): number {
     this.checkOpen();
-    return this.epochs.epochAtOrBefore(epoch);
+    return this.epochs.cache.epochAtOrBefore(epoch);
   }
 
   endOffsetForLeaderEpoch(epoch: number): number {
     this.checkOpen();
-    return this.epochs.endOffsetFor(epoch, this.newestOffset + 1);
+    return this.epochs.cache.endOffsetFor(epoch, this.newestOffset + 1);
   }
 
   async truncateFrom(offset: number): Promise<void> {
@@ -312,7 +316,7 @@ export class FilesystemPartitionLog implements PartitionLog {
       this.retire(removed);
       this.segments = this.segments.slice(removed.length);
       this.damage.retained(this.segments[0]!.baseOffset);
-      this.epochsDirty = this.epochs.clearEarliest(this.segments[0]!.baseOffset) || this.epochsDirty;
+      this.epochs.clearEarliest(this.segments[0]!.baseOffset);
     }
     await this.writer.submit(removed.length > 0 ? { kind: 'delete', removed } : null);
     return { segmentsDeleted: removed.length, rolled };
@@ -381,7 +385,7 @@ export class FilesystemPartitionLog implements PartitionLog {
     const active = this.active;
     const state = { count: active.index.count, bytes: active.bytes, firstTimestampNs: active.index.count === 0 ? null : active.index.timestampAt(0) };
     if (!rollDue(state, this.options, nowNs, incomingBytes, bySize)) return false;
-    const created = new Segment(this.context.fs, this.context.dir, active.nextOffset, new SegmentIndex());
+    const created = new Segment(this.context.files, this.context.dir, active.nextOffset, new SegmentIndex());
     this.segments.push(created);
     void this.writer.submit({ kind: 'roll', sealed: active, created });
     return true;
@@ -391,14 +395,14 @@ export class FilesystemPartitionLog implements PartitionLog {
   private cutInMemory(offset: number): LogJob | null {
     let job: LogJob | null = null;
     if (offset <= this.newestOffset) {
-      const plan = planTruncation(this.segments, offset, this.oldestOffset, (base) => new Segment(this.context.fs, this.context.dir, base, new SegmentIndex()));
+      const plan = planTruncation(this.segments, offset, this.oldestOffset, (base) => new Segment(this.context.files, this.context.dir, base, new SegmentIndex()));
       this.retire(plan.job.removed);
       this.segments = plan.segments;
       job = plan.job;
     }
     this.recent.truncateFrom(offset);
     this.writtenOffset = Math.min(this.writtenOffset, offset - 1);
-    this.epochsDirty = this.epochs.clearLatest(offset) || this.epochsDirty;
+    this.epochs.clearLatest(offset);
     return job;
   }
 
@@ -406,19 +410,6 @@ export class FilesystemPartitionLog implements PartitionLog {
     const i = lastSegmentAtOrBefore(this.segments, offset);
     assert(i >= 0, `no segment holds offset ${offset}`);
     return this.segments[i]!;
-  }
-
-  /** True when the epoch was recorded (the checkpoint then goes out with the next flush). */
-  private recordEpoch(epoch: number, startOffset: number): boolean {
-    if (epoch <= this.epochs.lastEpoch || !this.epochs.assign(epoch, startOffset)) return false;
-    this.epochsDirty = true;
-    return true;
-  }
-
-  private takeDirtyEpochs(): readonly EpochEntry[] | null {
-    if (!this.epochsDirty) return null;
-    this.epochsDirty = false;
-    return [...this.epochs.all];
   }
 
   private onDurable(offset: number): void {
@@ -438,6 +429,7 @@ export class FilesystemPartitionLog implements PartitionLog {
 
   /** The group commit failed (once per failure): report it and start recovering. */
   private onWriteFailure(cause: unknown): Error {
+    this.epochs.writeFailed();
     const failure = this.ioError('failed to write or sync; appends are refused until it recovers', cause);
     const retryInMs = this.recovery.nextDelayMs;
     this.context.logger.error({ err: cause, dir: this.context.dir, code: failure.code, retryInMs }, 'partition log write failed: refusing appends until the storage recovers');
@@ -473,7 +465,8 @@ export class FilesystemPartitionLog implements PartitionLog {
     this.retired = this.retired.filter((s) => !s.removed);
     this.writer.recover();
     this.context.logger.info({ dir: this.context.dir, durableOffset: this.durable, dropped }, 'partition log recovered from a storage failure: appends are accepted again');
-    if (this.epochsDirty) void this.writer.submit(null);
+    if (this.epochs.dirty) void this.writer.submit(null);
     return true;
   }
 }
+

@@ -4,7 +4,7 @@ import { OffsetRange, RecordBatch } from '../../../../application/ports/partitio
 import { readEntryTimestampNs, scanMessageSet } from '../../../codec/message-set';
 import { DamagedRecords } from './damaged-records';
 import { writeDamagedRecords } from './damaged-records-checkpoint';
-import { FileSystem, StorageFile } from '../file-system';
+import { FileSystem } from '../file-system';
 import { writeFully } from './file-io';
 import { verifiedRead } from './log-reads';
 import { Segment } from './segment';
@@ -176,17 +176,15 @@ export class LogDamage {
  */
 export async function rewriteInPlace(step: RepairStep): Promise<void> {
   const { segment } = step;
-  if (segment.logFile === null) throw new Error(`${segment.logPath} is not open`);
-  await writeFully(segment.logFile, [step.bytes], step.position);
-  await segment.logFile.datasync();
+  if (!segment.hasFiles) throw new Error(`${segment.logPath} has not been created`);
+  await segment.logFile.use(async (file) => {
+    await writeFully(file, [step.bytes], step.position);
+    await file.datasync();
+  });
   const written = Math.min(step.index.count, segment.indexWrittenCount - step.firstIndex);
   if (written <= 0) return;
-  let indexFile: StorageFile | null = null;
-  try {
-    indexFile = await segment.fs.open(segment.indexPath, 'readWrite');
-    await writeFully(indexFile, [step.index.encode(0, written)], step.firstIndex * INDEX_ENTRY_BYTES);
-    await indexFile.datasync();
-  } finally {
-    await indexFile?.close();
-  }
+  await segment.indexFile.use(async (file) => {
+    await writeFully(file, [step.index.encode(0, written)], step.firstIndex * INDEX_ENTRY_BYTES);
+    await file.datasync();
+  });
 }

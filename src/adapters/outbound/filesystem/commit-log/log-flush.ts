@@ -2,7 +2,7 @@ import { SyncPolicy } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
 import { EpochEntry } from '../../../codec/leader-epoch-cache';
 import { FileSystem } from '../file-system';
-import { writeFully } from './file-io';
+import { writeFullyThrough } from './file-io';
 import { writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint';
 import { RepairStep, rewriteInPlace } from './log-damage';
 import { Segment } from './segment';
@@ -27,8 +27,16 @@ export interface FlushHooks {
   onWritten(offset: number): void;
   /** Bytes up to `offset` are durable under the sync policy. */
   onDurable(offset: number): void;
-  /** The epoch entries to checkpoint if they changed since the last call, else null. */
+  /**
+   * The epoch entries to checkpoint before this flush writes data, else null: when the file holds
+   * entries the cache dropped (a truncation, or an epoch without records cleared on open), data
+   * written at their offsets first would make a crash read them back with the wrong epoch.
+   */
+  takeEpochsToWriteFirst(): readonly EpochEntry[] | null;
+  /** The epoch entries to checkpoint if they differ from the file, else null. */
   takeDirtyEpochs(): readonly EpochEntry[] | null;
+  /** The checkpoint file now holds `entries`. */
+  epochsWritten(entries: readonly EpochEntry[]): void;
   /** Segments currently in the log (for interval syncs). */
   segments(): readonly Segment[];
 }
@@ -67,6 +75,7 @@ export class LogFlusher {
    * effects to apply once every earlier flush completed (written/durable offsets move in order).
    */
   async flush(jobs: readonly LogJob[]): Promise<() => void> {
+    await this.writeEpochs(this.hooks.takeEpochsToWriteFirst());
     const written = new Set<Segment>();
     const ends: [Segment, number][] = [];
     for (let i = 0; i < jobs.length; ) {
@@ -90,8 +99,7 @@ export class LogFlusher {
     if (this.syncPolicy === 'always') {
       for (const segment of written) await syncSegment(segment);
     }
-    const epochs = this.hooks.takeDirtyEpochs();
-    if (epochs !== null) await writeLeaderEpochCheckpoint(this.fs, this.dir, epochs);
+    await this.writeEpochs(this.hooks.takeDirtyEpochs());
     return () => {
       for (const [segment, end] of ends) segment.writtenBytes = Math.max(segment.writtenBytes, end);
       // Caps are read now, not when the bytes were written: a truncation while this flush finished
@@ -104,6 +112,12 @@ export class LogFlusher {
     };
   }
 
+  private async writeEpochs(entries: readonly EpochEntry[] | null): Promise<void> {
+    if (entries === null) return;
+    await writeLeaderEpochCheckpoint(this.fs, this.dir, entries);
+    this.hooks.epochsWritten(entries);
+  }
+
   /**
    * One writev for the log bytes of consecutive appends; returns the segment's byte length after
    * them. Positions are claimed before the write starts (`submittedBytes`), so overlapping flushes
@@ -112,16 +126,16 @@ export class LogFlusher {
   private async writeAppends(segment: Segment, appends: readonly Extract<LogJob, { kind: 'append' }>[]): Promise<number> {
     const first = appends[0]!;
     assert(first.position === segment.submittedBytes, `append at byte ${first.position} does not follow byte ${segment.submittedBytes} of ${segment.logPath}`);
-    assert(segment.logFile !== null, `${segment.logPath} is not open`);
+    assert(segment.hasFiles, `${segment.logPath} has not been created`);
     const last = appends[appends.length - 1]!;
     const end = last.position + last.bytes.length;
     segment.submittedBytes = end;
     const buffers = appends.length === 1 ? [first.bytes] : appends.map((a) => a.bytes);
     if (this.syncPolicy === 'always') {
       // Durable when the write returns (O_DSYNC): no separate fdatasync for this data.
-      await writeFully(await segment.openSyncWrites(), buffers, first.position);
+      await writeFullyThrough(segment.syncWriteFile, buffers, first.position);
     } else {
-      await writeFully(segment.logFile, buffers, first.position);
+      await writeFullyThrough(segment.logFile, buffers, first.position);
       segment.unsynced = true;
     }
     // The index may lag or be cut by a truncation queued later; it is a hint rebuilt on recovery.
@@ -158,7 +172,7 @@ export class LogFlusher {
         for (const segment of this.hooks.segments()) {
           // A segment rolled in memory whose 'roll' job is still queued has no files yet: creating
           // its index here would leave a handle that the roll's create() then replaces.
-          if (segment.logFile === null) continue;
+          if (!segment.hasFiles) continue;
           await writeIndex(segment, segment.index.count);
           await syncSegment(segment);
         }
@@ -180,8 +194,8 @@ function lastAppendedBefore(jobs: readonly LogJob[], end: number): number {
 }
 
 async function syncSegment(segment: Segment): Promise<void> {
-  if (!segment.unsynced || segment.logFile === null) return;
-  await segment.logFile.datasync();
+  if (!segment.unsynced || !segment.hasFiles) return;
+  await segment.logFile.use((file) => file.datasync());
   segment.unsynced = false;
 }
 
@@ -189,32 +203,37 @@ async function syncSegment(segment: Segment): Promise<void> {
 async function writeIndex(segment: Segment, end: number): Promise<void> {
   const upTo = Math.min(end, segment.index.count);
   if (upTo <= segment.indexWrittenCount) return;
-  await segment.openIndexForWrites();
   const bytes = segment.index.encode(segment.indexWrittenCount, upTo);
-  await writeFully(segment.indexFile!, [bytes], segment.indexWrittenCount * INDEX_ENTRY_BYTES);
+  segment.indexUnsynced = true;
+  await writeFullyThrough(segment.indexFile, [bytes], segment.indexWrittenCount * INDEX_ENTRY_BYTES);
   segment.indexWrittenCount = upTo;
 }
 
-/** Seals a segment that stops being active: its data and index are flushed, the index handle closed. */
+/** Seals a segment that stops being active: its data and index are flushed, its write handles closed. */
 export async function seal(segment: Segment): Promise<void> {
   await writeIndex(segment, segment.index.count);
   await syncSegment(segment);
-  if (segment.indexFile !== null) {
-    await segment.indexFile.datasync();
-    await segment.closeIndex();
+  if (segment.indexUnsynced) {
+    await segment.indexFile.use((file) => file.datasync());
+    segment.indexUnsynced = false;
   }
+  await segment.closeIndex();
 }
 
 /** Truncates a segment's files to `count` entries ending at `position`; it becomes the active segment. */
 export async function cut(segment: Segment, position: number, count: number): Promise<void> {
-  assert(segment.logFile !== null, `${segment.logPath} is not open`);
-  await segment.logFile.truncate(position);
-  await segment.logFile.datasync();
+  assert(segment.hasFiles, `${segment.logPath} has not been created`);
+  await segment.logFile.use(async (file) => {
+    await file.truncate(position);
+    await file.datasync();
+  });
   // The index file may lag the log: cut it, never extend it (zero entries would be garbage).
   const indexEntries = Math.min(segment.indexWrittenCount, count);
-  await segment.openIndexForWrites();
-  await segment.indexFile!.truncate(indexEntries * INDEX_ENTRY_BYTES);
-  await segment.indexFile!.datasync();
+  await segment.indexFile.use(async (file) => {
+    await file.truncate(indexEntries * INDEX_ENTRY_BYTES);
+    await file.datasync();
+  });
+  segment.indexUnsynced = false;
   segment.writtenBytes = position;
   segment.submittedBytes = position;
   segment.indexWrittenCount = indexEntries;

@@ -37,8 +37,8 @@ export interface VerifiedRead {
 export async function leaderEpochAt(segments: readonly Segment[], offset: number): Promise<number> {
   const segment = segments[lastSegmentAtOrBefore(segments, offset)];
   const i = segment === undefined ? -1 : offset - segment.baseOffset;
-  if (segment === undefined || i >= segment.index.count || segment.logFile === null) return -1;
-  const header = await readFully(segment.logFile, segment.index.positionAt(i), ENTRY_HEADER_BYTES);
+  if (segment === undefined || i >= segment.index.count || !segment.hasFiles) return -1;
+  const header = await segment.logFile.use((file) => readFully(file, segment.index.positionAt(i), ENTRY_HEADER_BYTES));
   return readEntryLeaderEpoch(header, 0);
 }
 

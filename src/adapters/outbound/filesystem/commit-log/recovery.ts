@@ -13,17 +13,20 @@ import {
 } from '../../../codec/message-set';
 import { DamagedSpan, scanSegmentLog, SegmentScanSink } from './damage-scan';
 import { FileSystem, StorageFile } from '../file-system';
-import { readFully, writeFully } from './file-io';
-import { Segment, parseSegmentFileName } from './segment';
+import { mkdirDurable, readFully, writeFully } from './file-io';
+import { OpenFileCache } from './open-file-cache';
+import { INDEX_SUFFIX, Segment, parseSegmentFileName, segmentFileName } from './segment';
 import { INDEX_ENTRY_BYTES, SegmentIndex } from './segment-index';
 
 export interface RecoveredSegments {
-  /** In offset order; the last one is active (log and index open for writes), the others sealed. */
+  /** In offset order; the last one is active, the others sealed. Their files are opened on demand (OpenFileCache). */
   readonly segments: Segment[];
   /** Epoch changes seen in the records recovery re-validated (the active segment's tail). */
   readonly epochStarts: EpochEntry[];
   /** Records found damaged or missing, kept and not served (docs/storage.md §4.1). */
   readonly damaged: OffsetRange[];
+  /** The names in the directory (the checkpoints among them are read; the others need no failed open). */
+  readonly listed: ReadonlySet<string>;
 }
 
 /**
@@ -38,9 +41,9 @@ export interface RecoveredSegments {
  *   the byte position, the bytes cut and the last valid offset. A damaged record followed by intact
  *   ones is kept and listed as damaged, like in a sealed segment (`scanSegmentLog`).
  */
-export async function recoverSegments(fs: FileSystem, dir: string, logger: Logger): Promise<RecoveredSegments> {
-  await fs.mkdir(dir);
-  const names = await fs.readdir(dir);
+export async function recoverSegments(files: OpenFileCache, dir: string, logger: Logger): Promise<RecoveredSegments> {
+  const fs = files.fs;
+  const names = await listOrCreate(fs, dir);
   const logs = new Set<number>();
   const indexes = new Set<number>();
   for (const name of names) {
@@ -54,29 +57,54 @@ export async function recoverSegments(fs: FileSystem, dir: string, logger: Logge
   }
   for (const base of indexes) {
     if (logs.has(base)) continue;
-    const orphan = new Segment(fs, dir, base, new SegmentIndex());
-    logger.info({ file: orphan.indexPath }, 'removed an index without its log');
-    await fs.remove(orphan.indexPath);
+    const orphan = join(dir, segmentFileName(base, INDEX_SUFFIX));
+    logger.info({ file: orphan }, 'removed an index without its log');
+    await fs.remove(orphan);
   }
   const bases = [...logs].sort((a, b) => a - b);
   if (bases.length === 0) {
-    const segment = new Segment(fs, dir, 0, new SegmentIndex());
-    await segment.create();
-    await fs.syncDir(dir);
-    return { segments: [segment], epochStarts: [], damaged: [] };
+    const segment = new Segment(files, dir, 0, new SegmentIndex());
+    return closingOnFailure([segment], async () => {
+      await segment.create();
+      await fs.syncDir(dir);
+      return { segments: [segment], epochStarts: [], damaged: [], listed: new Set(names) };
+    });
   }
   const segments: Segment[] = [];
   const damaged: OffsetRange[] = [];
-  for (const base of bases.slice(0, -1)) {
-    const sealed = await openSealed(fs, dir, base, indexes.has(base), logger);
-    segments.push(sealed.segment);
-    damaged.push(...sealed.damaged);
+  return closingOnFailure(segments, async () => {
+    for (const base of bases.slice(0, -1)) {
+      const sealed = await openSealed(files, dir, base, indexes.has(base), logger);
+      segments.push(sealed.segment);
+      damaged.push(...sealed.damaged);
+    }
+    const active = await openActive(files, dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
+    segments.push(active.segment);
+    damaged.push(...active.damaged);
+    damaged.push(...missingBetween(segments, logger));
+    return { segments, epochStarts: active.epochStarts, damaged: damaged.map(({ firstOffset, lastOffset }) => ({ firstOffset, lastOffset })), listed: new Set(names) };
+  });
+}
+
+/** The names in `dir`; a missing directory is created (durably, with its parents) and empty. */
+async function listOrCreate(fs: FileSystem, dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const active = await openActive(fs, dir, bases[bases.length - 1]!, indexes.has(bases[bases.length - 1]!), logger);
-  segments.push(active.segment);
-  damaged.push(...active.damaged);
-  damaged.push(...missingBetween(segments, logger));
-  return { segments, epochStarts: active.epochStarts, damaged: damaged.map(({ firstOffset, lastOffset }) => ({ firstOffset, lastOffset })) };
+  await mkdirDurable(fs, dir);
+  return [];
+}
+
+/** Runs `step` of an open; when it fails, the handles of `segments` are closed first (the open is retried later: nothing it opened stays open). */
+export async function closingOnFailure<T>(segments: readonly Segment[], step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    for (const segment of segments) await segment.close();
+    throw error;
+  }
 }
 
 /** Index entries for the records of a damaged span: they keep their offsets, and reads refuse them. */
@@ -93,47 +121,60 @@ function reportDamaged(logger: Logger, file: string, damaged: readonly DamagedSp
   }
 }
 
-async function openSealed(fs: FileSystem, dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; damaged: readonly DamagedSpan[] }> {
-  const probe = new Segment(fs, dir, base, new SegmentIndex());
-  const logFile = await fs.open(probe.logPath, 'readWrite');
-  try {
+async function openSealed(files: OpenFileCache, dir: string, base: number, hasIndex: boolean, logger: Logger): Promise<{ segment: Segment; damaged: readonly DamagedSpan[] }> {
+  return withOpenedLog(files, dir, base, async (segment, logFile) => {
     const size = (await logFile.stat()).size;
-    const stored = hasIndex ? await fs.readFile(probe.indexPath) : null;
+    const stored = hasIndex ? await files.fs.readFile(segment.indexPath) : null;
     const problem = await sealedIndexProblem(logFile, size, base, stored);
-    let index: SegmentIndex;
     let damaged: readonly DamagedSpan[] = [];
     if (problem === null) {
-      index = SegmentIndex.decode(stored!);
+      segment.index = SegmentIndex.decode(stored!);
     } else {
-      index = new SegmentIndex();
+      const index = segment.index;
       const sink: SegmentScanSink = {
         entry: (buf, bufPos, filePos, offset, entryBytes) => index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes),
         damaged: placeholderInto(index, base),
       };
       const scan = await scanSegmentLog(logFile, size, 0, base, sink);
       damaged = scan.damaged;
-      reportDamaged(logger, probe.logPath, damaged);
+      reportDamaged(logger, segment.logPath, damaged);
       if (scan.tornTail !== null) {
         // A sealed segment is never cut: what follows its last intact record is not served, and the
         // offsets it should have held are reported missing by checkContinuity.
         logger.error(
-          { file: probe.logPath, position: scan.validEnd, offset: base + index.count, defect: scan.tornTail, bytesAfter: size - scan.validEnd },
+          { file: segment.logPath, position: scan.validEnd, offset: base + index.count, defect: scan.tornTail, bytesAfter: size - scan.validEnd },
           'sealed segment ends in bytes that are not a record: they are not served; the file is kept as it is',
         );
       }
-      await writeIndexFile(fs, probe.indexPath, index);
-      logger.warn({ file: probe.indexPath, reason: problem, entries: index.count }, 'rebuilt segment index from the log');
+      await writeIndexFile(segment);
+      await segment.indexFile.closeNow(); // a sealed segment writes its index no more
+      logger.warn({ file: segment.indexPath, reason: problem, entries: index.count }, 'rebuilt segment index from the log');
     }
-    const segment = new Segment(fs, dir, base, index);
-    segment.logFile = logFile;
     segment.bytes = size;
     segment.writtenBytes = size;
     segment.submittedBytes = size;
-    segment.indexWrittenCount = index.count;
+    segment.indexWrittenCount = segment.index.count;
     return { segment, damaged };
-  } catch (e) {
-    await logFile.close();
-    throw e;
+  });
+}
+
+/**
+ * Runs `recover` with a new segment at `base` and its `.log` open (it must exist), through the
+ * store's open-file cache. The segment is returned with its files marked present; on failure its
+ * handles are closed.
+ */
+async function withOpenedLog<T>(files: OpenFileCache, dir: string, base: number, recover: (segment: Segment, logFile: StorageFile) => Promise<T>): Promise<T> {
+  const segment = new Segment(files, dir, base, new SegmentIndex());
+  const logFile = await segment.logFile.acquire();
+  let recovered = false;
+  try {
+    const result = await recover(segment, logFile);
+    segment.hasFiles = true;
+    recovered = true;
+    return result;
+  } finally {
+    segment.logFile.release();
+    if (!recovered) await segment.close();
   }
 }
 
@@ -162,18 +203,17 @@ async function entryMatchesIndex(logFile: StorageFile, base: number, index: Segm
 }
 
 async function openActive(
-  fs: FileSystem,
+  files: OpenFileCache,
   dir: string,
   base: number,
   hasIndex: boolean,
   logger: Logger,
 ): Promise<{ segment: Segment; epochStarts: EpochEntry[]; damaged: readonly DamagedSpan[] }> {
-  const probe = new Segment(fs, dir, base, new SegmentIndex());
-  const logFile = await fs.open(probe.logPath, 'readWrite');
-  try {
+  return withOpenedLog(files, dir, base, async (segment, logFile) => {
     const size = (await logFile.stat()).size;
-    const stored = hasIndex ? await fs.readFile(probe.indexPath) : null;
+    const stored = hasIndex ? await files.fs.readFile(segment.indexPath) : null;
     const index = stored !== null && stored.length % INDEX_ENTRY_BYTES === 0 ? SegmentIndex.decode(stored) : new SegmentIndex();
+    segment.index = index;
     index.truncate(index.validPrefix());
     // Trust the index up to its last entry that lies within the log and matches it; re-validate from there.
     const within = index.entriesWithin(size);
@@ -182,7 +222,7 @@ async function openActive(
     index.truncate(resumeAt);
     const epochStarts: EpochEntry[] = [];
     let lastEpoch = -1;
-    if (resumeAt === 0) await refuseMisnamedSegment(logFile, size, probe.logPath, base);
+    if (resumeAt === 0) await refuseMisnamedSegment(logFile, size, segment.logPath, base);
     const scan = await scanSegmentLog(logFile, size, startPos, base + resumeAt, {
       entry: (buf, bufPos, filePos, offset, entryBytes) => {
         index.append(offset - base, readEntryTimestampNs(buf, bufPos), filePos, entryBytes);
@@ -192,13 +232,13 @@ async function openActive(
       },
       damaged: placeholderInto(index, base),
     });
-    reportDamaged(logger, probe.logPath, scan.damaged);
+    reportDamaged(logger, segment.logPath, scan.damaged);
     if (scan.validEnd < size) {
       await logFile.truncate(scan.validEnd);
       await logFile.datasync();
       logger.warn(
         {
-          file: probe.logPath,
+          file: segment.logPath,
           position: scan.validEnd,
           bytesCut: size - scan.validEnd,
           lastValidOffset: base + index.count - 1,
@@ -207,8 +247,6 @@ async function openActive(
         'cut the torn tail of the active segment',
       );
     }
-    const segment = new Segment(fs, dir, base, index);
-    segment.logFile = logFile;
     segment.bytes = scan.validEnd;
     segment.writtenBytes = scan.validEnd;
     segment.submittedBytes = scan.validEnd;
@@ -217,17 +255,14 @@ async function openActive(
       // An empty segment rolled just before a crash may lack its index: nothing worth a warning.
       if (stored !== null || index.count > 0) {
         const storedEntries = stored === null ? null : stored.length / INDEX_ENTRY_BYTES;
-        logger.warn({ file: probe.indexPath, storedEntries, entries: index.count }, 'rewrote the active segment index from the log');
+        logger.warn({ file: segment.indexPath, storedEntries, entries: index.count }, 'rewrote the active segment index from the log');
       }
-      await writeIndexFile(fs, probe.indexPath, index);
+      await writeIndexFile(segment);
+      segment.indexUnsynced = true; // synced when the segment is sealed, like the entries written later
     }
     segment.indexWrittenCount = index.count;
-    await segment.openIndexForWrites();
     return { segment, epochStarts, damaged: scan.damaged };
-  } catch (e) {
-    await logFile.close();
-    throw e;
-  }
+  });
 }
 
 /**
@@ -246,14 +281,12 @@ async function refuseMisnamedSegment(logFile: StorageFile, size: number, path: s
   );
 }
 
-async function writeIndexFile(fs: FileSystem, path: string, index: SegmentIndex): Promise<void> {
-  const file = await fs.open(path, 'readWriteCreate');
-  try {
+/** Replaces the segment's `.index` with its in-memory index (recovery rebuilt or re-validated it). */
+async function writeIndexFile(segment: Segment): Promise<void> {
+  await segment.indexFile.use(async (file) => {
     await file.truncate(0);
-    await writeFully(file, [index.encode(0, index.count)], 0);
-  } finally {
-    await file.close();
-  }
+    await writeFully(file, [segment.index.encode(0, segment.index.count)], 0);
+  });
 }
 
 /**

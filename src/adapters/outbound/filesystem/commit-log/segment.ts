@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { TimestampedSegment } from '../../../codec/timestamp-search';
-import { FileSystem, StorageFile } from '../file-system';
+import { FileSystem } from '../file-system';
+import { FileSlot, OpenFileCache } from './open-file-cache';
 import { SegmentIndex } from './segment-index';
 
 const BASE_OFFSET_DIGITS = 20;
@@ -24,19 +25,26 @@ export function parseSegmentFileName(name: string): { baseOffset: number; kind: 
  * One segment: `<base>.log` (entries back to back) and `<base>.index`, plus what the log knows
  * about them in memory. Positions and sizes are "assigned" when an append is accepted; the file
  * catches up when the group-commit writer runs (`writtenBytes`, `indexWrittenCount`).
+ *
+ * Its files are opened on demand through the store's `OpenFileCache` (docs/storage.md "Open
+ * files"): an operation acquires the handle it needs and releases it; an idle one may be closed
+ * and is opened again by the next operation.
  */
 export class Segment implements TimestampedSegment {
   readonly logPath: string;
   readonly indexPath: string;
-  /** Null until the writer created or opened the file (a freshly rolled segment). */
-  logFile: StorageFile | null = null;
-  /** Open only while the segment is active. */
-  indexFile: StorageFile | null = null;
+  readonly fs: FileSystem;
+  /** Whether its files exist (recovered, or created by the writer); false for a segment rolled in memory whose files the writer has not created yet. */
+  hasFiles = false;
+  /** The `.log`, read and written at chosen positions. */
+  readonly logFile: FileSlot;
+  /** The `.index`; written while the segment is active, and by repairs. */
+  readonly indexFile: FileSlot;
   /**
    * A second handle on the `.log` opened with O_DSYNC (sync policy "always"): a write through it
    * returns once the data is on disk, so a flush costs one system call instead of write + fdatasync.
    */
-  syncWriteFile: StorageFile | null = null;
+  readonly syncWriteFile: FileSlot;
   /** Bytes assigned to this segment, written or not. */
   bytes = 0;
   /** Bytes known to be in the `.log` file. */
@@ -47,20 +55,24 @@ export class Segment implements TimestampedSegment {
   indexWrittenCount = 0;
   /** Written since the last fsync. */
   unsynced = false;
+  /** Index entries written (or the index rewritten by recovery) since the last fsync of the `.index`. */
+  indexUnsynced = false;
   /** Its files were removed (retention, truncation). */
   removed = false;
-  private readers = 0;
-  private onIdle: (() => void) | null = null;
-  private readonly opening: Record<'syncWrites' | 'index', Promise<StorageFile> | null> = { syncWrites: null, index: null };
 
   constructor(
-    readonly fs: FileSystem,
+    files: OpenFileCache,
     readonly dir: string,
     readonly baseOffset: number,
-    readonly index: SegmentIndex,
+    /** Replaced only by recovery, which builds it while reading the files. */
+    public index: SegmentIndex,
   ) {
+    this.fs = files.fs;
     this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
     this.indexPath = join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
+    this.logFile = files.slot(this.logPath, 'readWrite');
+    this.indexFile = files.slot(this.indexPath, 'readWriteCreate');
+    this.syncWriteFile = files.slot(this.logPath, 'writeDsync');
   }
 
   get count(): number {
@@ -78,81 +90,20 @@ export class Segment implements TimestampedSegment {
 
   /** Creates empty files (a new or fully truncated segment); the caller fsyncs the directory. */
   async create(): Promise<void> {
-    this.logFile = await this.fs.open(this.logPath, 'createEmpty');
-    this.indexFile = await this.fs.open(this.indexPath, 'createEmpty');
+    await this.syncWriteFile.closeNow(); // a handle on the file being replaced must not write into the new one
+    await this.logFile.createEmpty();
+    await this.indexFile.createEmpty();
+    this.hasFiles = true;
   }
 
-  async openSyncWrites(): Promise<StorageFile> {
-    return this.syncWriteFile ?? this.openShared('syncWrites');
-  }
-
-  async openIndexForWrites(): Promise<void> {
-    if (this.indexFile === null) await this.openShared('index');
-  }
-
-  /**
-   * Overlapping flushes may ask for a handle at once: they share one open, so none is opened twice
-   * and lost (a FileHandle left to the garbage collector keeps its descriptor until then). The
-   * handle is stored by the open itself: whoever sees no open in flight also sees the handle.
-   */
-  private openShared(kind: 'syncWrites' | 'index'): Promise<StorageFile> {
-    const inFlight = this.opening[kind];
-    if (inFlight !== null) return inFlight;
-    const opened = kind === 'syncWrites' ? this.fs.open(this.logPath, 'writeDsync') : this.fs.open(this.indexPath, 'readWriteCreate');
-    const opening = opened.then(
-      (handle) => {
-        if (kind === 'syncWrites') this.syncWriteFile = handle;
-        else this.indexFile = handle;
-        this.opening[kind] = null;
-        return handle;
-      },
-      (error: unknown) => {
-        this.opening[kind] = null;
-        throw error;
-      },
-    );
-    this.opening[kind] = opening;
-    return opening;
-  }
-
-  /** Marks a read in flight so that closing waits for it. */
-  acquire(): void {
-    this.readers++;
-  }
-
-  release(): void {
-    this.readers--;
-    if (this.readers === 0 && this.onIdle !== null) this.onIdle();
-  }
-
-  /** Closes the handles once in-flight reads are done. */
+  /** Closes every handle once the operations using them are done; the segment is not used again. */
   async close(): Promise<void> {
-    if (this.readers > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
-    this.onIdle = null;
-    await this.opensSettled();
-    const handles = [this.logFile, this.indexFile, this.syncWriteFile];
-    this.logFile = null;
-    this.indexFile = null;
-    this.syncWriteFile = null;
-    for (const h of handles) await h?.close();
+    await Promise.all([this.logFile.retire(), this.indexFile.retire(), this.syncWriteFile.retire()]);
   }
 
-  /** The segment stops being active: its write-only handles are released. */
+  /** The segment stops being active: its write-only handles are released now (a later write opens them again). */
   async closeIndex(): Promise<void> {
-    await this.opensSettled();
-    const handles = [this.indexFile, this.syncWriteFile];
-    this.indexFile = null;
-    this.syncWriteFile = null;
-    for (const h of handles) await h?.close();
-  }
-
-  /**
-   * Lets an open still in flight land first (its caller stores the handle before this resumes), so
-   * that closing takes that handle too instead of leaving it to the garbage collector.
-   */
-  private async opensSettled(): Promise<void> {
-    const inFlight = Object.values(this.opening).filter((p): p is Promise<StorageFile> => p !== null);
-    if (inFlight.length > 0) await Promise.allSettled(inFlight);
+    await Promise.all([this.indexFile.closeNow(), this.syncWriteFile.closeNow()]);
   }
 
   /** Closes and removes both files (retention, truncation). */

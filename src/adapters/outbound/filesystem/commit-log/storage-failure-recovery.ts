@@ -80,10 +80,10 @@ export async function repairFiles(fs: FileSystem, dir: string, retired: readonly
   if (later.length > 0) await fs.syncDir(dir);
   for (const segment of earlier) await segment.remove();
   for (const segment of segments.slice(0, -1)) {
-    if (segment.unsynced || segment.indexFile !== null || segment.indexWrittenCount < segment.index.count) await seal(segment);
+    if (segment.unsynced || segment.indexUnsynced || segment.indexWrittenCount < segment.index.count) await seal(segment);
   }
   await active.closeIndex(); // the O_DSYNC and index handles are opened again by the next write
-  if (active.logFile === null) await active.create();
+  if (!active.hasFiles) await active.create();
   else await cut(active, active.bytes, active.index.count);
   await fs.syncDir(dir);
   await probeWrites(fs, dir);
