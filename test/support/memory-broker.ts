@@ -31,7 +31,7 @@ export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerS
   heartbeatIntervalMs: 1000,
   brokerTimeoutMs: 5000,
   ackLeaseMs: 1000,
-  replication: { maxLagTimeMs: 15_000, fetchTimeoutMs: 3000, fetchWaitMs: 500 },
+  replication: { maxLagTimeMs: 15_000, fetchTimeoutMs: 3000, leaderTimeoutMs: 15_000, fetchWaitMs: 500 },
   streamDefaults: {
     retentionMaxBytes: 0,
     retentionMaxMessages: 0,

@@ -19,7 +19,7 @@ const SCHEMA_VERSION = 1;
 export class ClusterControlDecodeError extends CodecError {}
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<MetadataCommand['type']>([
-  'RegisterBroker', 'SetBrokerReachable', 'ShrinkIsr', 'ExpandIsr', 'ChangePartitionLeader', 'VacateBroker', 'CreateStream', 'DeleteStream', 'PauseStream', 'ResumeStream', 'SetStreamReadonly',
+  'RegisterBroker', 'SetBrokerReachable', 'ShrinkIsr', 'ExpandIsr', 'ChangePartitionLeader', 'ReportLeader', 'VacateBroker', 'CreateStream', 'DeleteStream', 'PauseStream', 'ResumeStream', 'SetStreamReadonly',
 ]);
 
 function parseJson(bytes: Uint8Array, type: MsgType, what: string): Record<string, unknown> {

@@ -86,7 +86,7 @@ export class ControllerRole {
   private async handle(command: MetadataCommand): Promise<ForwardedAnswer> {
     if (!this.group.isLeader) return { kind: 'unavailable', reason: 'not the controller' };
     try {
-      const result = await this.metadata.execute(command);
+      const result = command.type === 'ReportLeader' ? await this.failover.report(command) : await this.metadata.execute(command);
       if (!result.ok) return { kind: 'refused', error: result.error };
       return { kind: 'applied', events: result.value, index: this.metadata.state.lastAppliedIndex };
     } catch (error) {

@@ -12,6 +12,7 @@ import { Logger } from '../ports/logger.port';
 import { MetadataLog } from '../ports/metadata-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
+import { PartitionFailover } from './partition-failover';
 
 /** Pause between attempts while no controller answers (an election takes about a second). */
 const RETRY_DELAY_MS = 100;
@@ -32,6 +33,7 @@ export class MetadataGateway {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(PartitionFailover) private readonly failover: PartitionFailover,
   ) {}
 
   /**
@@ -51,7 +53,8 @@ export class MetadataGateway {
       if (remaining <= 0) break;
       if (this.log.isLeader) {
         try {
-          return await this.metadata.execute(command);
+          // A follower's leader report is counted by the controller, never recorded (spec §5.8).
+          return await (command.type === 'ReportLeader' ? this.failover.report(command) : this.metadata.execute(command));
         } catch (error) {
           if (!(error instanceof NotMetadataLeaderError)) throw error;
           lastReason = error.message;

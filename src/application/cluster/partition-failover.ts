@@ -1,29 +1,45 @@
 import { inject, injectable } from 'inversify';
+import { ReportLeader } from '../../domain/metadata/metadata-commands';
+import { checkLeaderReport } from '../../domain/metadata/metadata-decide';
+import { MetadataError } from '../../domain/metadata/metadata-errors';
+import { MetadataEvent } from '../../domain/metadata/metadata-events';
 import { partitionKey } from '../../domain/shared/ids';
+import { ok, Result } from '../../domain/shared/result';
 import { MetadataService } from '../metadata/metadata-service';
-import { Cancellable, Scheduler } from '../ports/clock.port';
+import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
+import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
+import { LeaderWitnesses } from './leader-witnesses';
 
 /** How often the controller looks for partitions led by unreachable brokers. */
 const SCAN_INTERVAL_MS = 250;
 
 /**
- * Partition leader failover (spec §5.8, issue 4), a controller duty: a partition whose leader is on
- * a broker the controller records as unreachable (`BrokerLiveness`: no heartbeats for
- * `brokerTimeoutMs`, e.g. killed or stopped) gets a new leader from its ISR
- * (`ChangePartitionLeader`: never outside the ISR; the new leader epoch is the entry's index).
+ * Partition leader failover (spec §5.8, issue 4), a controller duty. A partition gets a new leader
+ * from its ISR (`ChangePartitionLeader`: never outside the ISR; the new leader epoch is the entry's
+ * index) when
+ * - its leader is on a broker the controller records as unreachable (`BrokerLiveness`: no
+ *   heartbeats for `brokerTimeoutMs`, e.g. killed or stopped), or
+ * - most of its in-sync followers report that the leader has not answered their fetches for
+ *   `replica.max.leader.timeout` (`ReportLeader`): a leader that still sends heartbeats but hears
+ *   nothing (a one-way cut, a half-open NATS link) is replaced too (docs/replication.md).
  */
 @injectable()
 export class PartitionFailover {
   private scanner: Cancellable | null = null;
   private readonly inFlight = new Set<string>();
+  private readonly witnesses: LeaderWitnesses;
 
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.ServerSettings) settings: ServerSettings,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.witnesses = new LeaderWitnesses(settings.replication.leaderTimeoutMs);
+  }
 
   becomeController(): void {
     if (this.scanner) return;
@@ -33,10 +49,42 @@ export class PartitionFailover {
   resignController(): void {
     this.scanner?.cancel();
     this.scanner = null;
+    this.witnesses.clear();
+  }
+
+  /**
+   * A follower's report on the controller (forwarded or local): refused when it names another
+   * leader generation or comes from outside the ISR; counted otherwise, and the leader is
+   * replaced once enough of the ISR reported it. Answers with the events of the change, if any.
+   */
+  async report(command: ReportLeader): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+    const checked = checkLeaderReport(command, this.metadata.state);
+    if (!checked.ok) return checked;
+    const d = command.data;
+    const ref = { stream: d.stream, partition: d.partition };
+    const key = partitionKey(ref);
+    if (!this.witnesses.record(ref, d, checked.value.isr.length, this.clock.nowMs()) || this.inFlight.has(key)) return ok([]);
+    this.logger.warn(
+      { stream: d.stream, partition: d.partition, failedLeader: d.leader, leaderEpoch: d.leaderEpoch, witnesses: this.witnesses.count(ref), isr: checked.value.isr },
+      'in-sync followers report the partition leader silent, electing a new one',
+    );
+    this.inFlight.add(key);
+    try {
+      const result = await this.metadata.execute({ type: 'ChangePartitionLeader', data: { stream: d.stream, partition: d.partition, failedLeader: d.leader } });
+      if (result.ok) this.witnesses.forget(ref);
+      else this.logger.error({ stream: d.stream, partition: d.partition, error: result.error }, 'partition leader not replaced');
+      return result;
+    } finally {
+      this.inFlight.delete(key);
+    }
   }
 
   private scan(): void {
     const state = this.metadata.state;
+    this.witnesses.prune((ref, leader, leaderEpoch) => {
+      const p = state.streams.get(ref.stream)?.partitions[ref.partition];
+      return p !== undefined && p.leader === leader && p.leaderEpoch === leaderEpoch;
+    });
     for (const stream of state.streams.values()) {
       for (const p of stream.partitions) {
         if (p.paused || state.brokers.get(p.leader)?.reachable !== false) continue;

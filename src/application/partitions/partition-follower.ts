@@ -1,5 +1,5 @@
 import { PartitionRef } from '../../domain/shared/ids';
-import { Scheduler } from '../ports/clock.port';
+import { Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { LogClosedError, StorageIoError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
@@ -12,13 +12,18 @@ export interface PartitionFollowerOptions {
   /** The leader epoch this follower follows; replies of other epochs are ignored. */
   readonly leaderEpoch: number;
   readonly fetchTimeoutMs: number;
+  /** Without an answer from the leader for this long, the follower reports it (spec §5.7). */
+  readonly leaderTimeoutMs: number;
 }
 
 export interface PartitionFollowerDeps {
   readonly log: PartitionLog;
   readonly transport: ReplicationTransport;
   readonly scheduler: Scheduler;
+  readonly clock: Clock;
   readonly logger: Logger;
+  /** Tells the controller that the leader has not answered for the leader timeout (`ReportLeader`). */
+  readonly reportLeader: () => Promise<void>;
   /** Whether the metadata has this replica in the partition's ISR now (damage repair, `FollowerRepair`). */
   readonly inIsr: () => boolean;
 }
@@ -31,6 +36,8 @@ const STORAGE_RECHECK_MS = 250;
 const TRUNCATION_ROUNDS_MAX = 64;
 /** Pause between repair attempts that could not get a good copy (the leader may be handing over). */
 const REPAIR_RETRY_MS = 1000;
+/** While the leader stays silent, a report at most this often (each keeps our witness valid on the controller). */
+const LEADER_REPORT_INTERVAL_MS = 1000;
 
 /**
  * The follower's side of partition replication (spec §5.3, §5.7, Kafka KIP-101): first truncate
@@ -40,7 +47,9 @@ const REPAIR_RETRY_MS = 1000;
  * the leader's high watermark (never beyond what we hold). Records of its log found damaged are
  * repaired from the leader first (`FollowerRepair`). When our log fails to write (a full disk),
  * the follower waits until the log recovered by itself and starts over (it dropped what was not
- * durable); meanwhile the leader sees it fall behind.
+ * durable); meanwhile the leader sees it fall behind. A leader that has not answered for
+ * `leaderTimeoutMs` (dead, or deaf: a one-way cut still lets its heartbeats out) is reported to
+ * the controller, which replaces it once most of the ISR did (spec §5.7-5.8).
  */
 export class PartitionFollower {
   private stopped = false;
@@ -50,6 +59,9 @@ export class PartitionFollower {
   private stopNow: () => void = () => undefined;
   private readonly repair: FollowerRepair;
   private repairDue = true;
+  private lastAnswerMs: number;
+  private lastReportMs = Number.NEGATIVE_INFINITY;
+  private reporting = false;
 
   constructor(
     private readonly options: PartitionFollowerOptions,
@@ -57,6 +69,7 @@ export class PartitionFollower {
   ) {
     this.stopping = new Promise((resolve) => (this.stopNow = () => resolve(null)));
     this.repair = new FollowerRepair(options, deps);
+    this.lastAnswerMs = deps.clock.nowMs();
   }
 
   /** True while damaged records of this replica could not be repaired from the leader for a while. */
@@ -101,10 +114,12 @@ export class PartitionFollower {
         reply = await this.unlessStopped(transport.fetch(ref, { replicaId: self, offset: log.durableOffset, leaderEpoch }, fetchTimeoutMs));
       } catch (error) {
         if (!(error instanceof ReplicationUnavailableError)) throw error;
+        this.noAnswer();
         await this.delay(RETRY_DELAY_MS);
         continue;
       }
       if (reply === null || this.stopped || log.closedReason !== null) return;
+      this.lastAnswerMs = this.deps.clock.nowMs();
       if (reply.leaderEpoch !== leaderEpoch) {
         await this.delay(RETRY_DELAY_MS);
         continue;
@@ -148,9 +163,13 @@ export class PartitionFollower {
     while (!this.stopped) {
       try {
         const answer = await this.unlessStopped(this.deps.transport.leaderEpochEndOffset(this.options.ref, request, 1000));
-        if (answer !== null) return answer;
+        if (answer !== null) {
+          this.lastAnswerMs = this.deps.clock.nowMs();
+          return answer;
+        }
       } catch (error) {
         if (!(error instanceof ReplicationUnavailableError)) throw error;
+        this.noAnswer();
         await this.delay(RETRY_DELAY_MS);
       }
     }
@@ -186,6 +205,21 @@ export class PartitionFollower {
     this.repairDue = false;
     this.deps.scheduler.setTimeout(() => (this.repairDue = true), REPAIR_RETRY_MS);
     return false;
+  }
+
+  /** After a request the leader did not answer: report it once it has been silent for the leader timeout. */
+  private noAnswer(): void {
+    const now = this.deps.clock.nowMs();
+    const silentMs = now - this.lastAnswerMs;
+    if (this.reporting || this.stopped || silentMs < this.options.leaderTimeoutMs) return;
+    if (now - this.lastReportMs < Math.min(LEADER_REPORT_INTERVAL_MS, this.options.leaderTimeoutMs / 2)) return;
+    if (this.lastReportMs < this.lastAnswerMs) this.deps.logger.warn({ silentMs }, 'partition leader has not answered for the leader timeout: reporting it to the controller');
+    this.lastReportMs = now;
+    this.reporting = true;
+    this.deps
+      .reportLeader()
+      .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'leader report not delivered'))
+      .finally(() => (this.reporting = false));
   }
 
   /** The request's answer, or null once stopped (the request itself finishes unobserved). */

@@ -398,18 +398,39 @@ export class PartitionSupervisor {
       this.running.setLeader(partitionKey(ref), leader);
     } else {
       const follower = new PartitionFollower(
-        { self: this.settings.serverId, ref, leaderEpoch: partition.leaderEpoch, fetchTimeoutMs: this.settings.replication.fetchTimeoutMs },
+        {
+          self: this.settings.serverId,
+          ref,
+          leaderEpoch: partition.leaderEpoch,
+          fetchTimeoutMs: this.settings.replication.fetchTimeoutMs,
+          leaderTimeoutMs: this.settings.replication.leaderTimeoutMs,
+        },
         {
           log,
           transport: this.replication,
           scheduler: this.scheduler,
+          clock: this.clock,
           logger: this.logger.child({ ...ref, role: 'follower' }),
           inIsr: () => running.state.isr.includes(this.settings.serverId),
+          reportLeader: () => this.reportLeader(partition),
         },
       );
       running.follower = follower;
       follower.start();
     }
+  }
+
+  /** Spec §5.7: a follower whose leader stays silent tells the controller; refusals (another generation by now) are expected. */
+  private async reportLeader(partition: PartitionState): Promise<void> {
+    const result = await this.gateway.execute(
+      {
+        type: 'ReportLeader',
+        data: { stream: partition.stream, partition: partition.id, replica: this.settings.serverId, leader: partition.leader, leaderEpoch: partition.leaderEpoch },
+      },
+      this.settings.replication.leaderTimeoutMs,
+      { awaitLocalApply: false },
+    );
+    if (!result.ok) this.logger.debug({ stream: partition.stream, partition: partition.id, refused: result.error.kind }, 'leader report refused');
   }
 
   /** Spec §5.9: the leader asks the controller; the new ISR comes back through the metadata. */

@@ -52,6 +52,16 @@ export type ChangeIsr = {
   readonly data: { readonly stream: string; readonly partition: number; readonly replica: string; readonly leader: string; readonly leaderEpoch: number };
 };
 
+/**
+ * A follower (`replica`) has had no answer from the partition's leader for
+ * `replica.max.leader.timeout` (spec §5.7-5.8). Never recorded: the controller counts such
+ * reports as witnesses and replaces the leader once most of the ISR reported it.
+ */
+export type ReportLeader = {
+  readonly type: 'ReportLeader';
+  readonly data: { readonly stream: string; readonly partition: number; readonly replica: string; readonly leader: string; readonly leaderEpoch: number };
+};
+
 /** The controller replaces a failed partition leader by an in-sync replica (spec §5.8). */
 export type ChangePartitionLeader = {
   readonly type: 'ChangePartitionLeader';
@@ -81,6 +91,7 @@ export type MetadataCommand =
   | SetBrokerReachable
   | ChangeIsr
   | ChangePartitionLeader
+  | ReportLeader
   | VacateBroker
   | CreateStream
   | DeleteStream

@@ -4,7 +4,7 @@ import { brokerLoads, selectLeader, selectReplicas } from '../partition/replica-
 import { streamConfigProblem } from '../stream/stream-config-rules';
 import { isValidSubject, RESERVED_STREAM_PREFIX, streamNameProblem } from '../stream/stream-names';
 import { StreamState } from '../stream/stream-state';
-import { ChangeIsr, ChangePartitionLeader, CreateStream, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly, VacateBroker } from './metadata-commands';
+import { ChangeIsr, ChangePartitionLeader, CreateStream, ReportLeader, MetadataCommand, PauseStream, ResumeStream, SetStreamReadonly, VacateBroker } from './metadata-commands';
 import { MetadataError } from './metadata-errors';
 import { MetadataEvent, PartitionCreated } from './metadata-events';
 import { PartitionState } from '../partition/partition-state';
@@ -52,6 +52,11 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
       return decideIsrChange(command, state);
     case 'ChangePartitionLeader':
       return decideLeaderChange(command, state);
+    case 'ReportLeader': {
+      // Judged here, counted by the controller (`PartitionFailover`): a report records nothing.
+      const checked = checkLeaderReport(command, state);
+      return checked.ok ? ok({ events: [], expectations: [] }) : checked;
+    }
     case 'VacateBroker':
       return decideVacate(command, state);
     default:
@@ -184,6 +189,21 @@ function decideLeaderChange(command: ChangePartitionLeader, state: MetadataState
     events: [leaderChangedAway(p, selectLeader(brokerLoads(state), candidates))],
     expectations: [{ aggregate: streamAggregate(stream.name), version: stream.version }],
   });
+}
+
+/**
+ * Spec §5.8: a report counts only against the leader and epoch it names (else
+ * LeaderGenerationMismatch), and only from an in-sync follower of the partition: a replica out of
+ * the ISR may itself be the one cut off.
+ */
+export function checkLeaderReport(command: ReportLeader, state: MetadataState): Result<PartitionState, MetadataError> {
+  const d = command.data;
+  const p = state.streams.get(d.stream)?.partitions[d.partition];
+  if (!p) return err({ kind: 'PartitionNotFound', stream: d.stream, partition: d.partition });
+  if (p.leader !== d.leader || p.leaderEpoch !== d.leaderEpoch)
+    return err({ kind: 'LeaderGenerationMismatch', stream: d.stream, partition: d.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
+  if (d.replica === p.leader || !p.isr.includes(d.replica)) return err({ kind: 'NotAReplica', stream: d.stream, partition: d.partition, replica: d.replica });
+  return ok(p);
 }
 
 /** `leader` replaces the partition's leader, which leaves the ISR (Kafka's controller does the same). */

@@ -57,6 +57,9 @@ export interface BrokerConfig {
     readonly embeddedBinary?: string;
     /** Our addition: how long start-up retries the NATS connections; 0 = until NATS is reached. */
     readonly connectTimeoutMs: number;
+    /** Our addition: client pings, so that a dead (half-open) link is noticed in interval × max outstanding. */
+    readonly pingIntervalMs: number;
+    readonly pingMaxOutstanding: number;
   };
   readonly streams: {
     readonly retentionMaxBytes: number;
@@ -164,6 +167,8 @@ export function defaultBrokerConfig(): BrokerConfig {
       embedded: true,
       embeddedPort: DEFAULT_EMBEDDED_NATS_PORT,
       connectTimeoutMs: 0,
+      pingIntervalMs: 2 * SECOND_MS,
+      pingMaxOutstanding: 3,
     },
     streams: {
       retentionMaxBytes: 0,

@@ -222,6 +222,8 @@ function resolveNats(s: Settings, env: Readonly<Record<string, string | undefine
     embeddedPort,
     ...optional('embeddedBinary', binary),
     connectTimeoutMs: s.num('nats.connect.timeout') ?? defaultBrokerConfig().nats.connectTimeoutMs,
+    pingIntervalMs: s.num('nats.ping.interval') ?? defaultBrokerConfig().nats.pingIntervalMs,
+    pingMaxOutstanding: s.num('nats.ping.max.outstanding') ?? defaultBrokerConfig().nats.pingMaxOutstanding,
   };
 }
 

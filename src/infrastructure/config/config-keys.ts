@@ -79,6 +79,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   key('nats.embedded.port', int(1, 65_535), '4222', 'client port of the embedded nats-server', 'addition'),
   key('nats.embedded.binary', path, 'PATH search', 'nats-server executable (else $LIFTBRIDGE_NATS_SERVER_BIN, else PATH)', 'addition'),
   key('nats.connect.timeout', duration(false), '0', 'how long start-up keeps retrying to reach NATS before it fails (0 = until reached)', 'addition'),
+  key('nats.ping.interval', duration(true), '2s', 'how often each NATS connection pings the server (a dead link is noticed after max.outstanding unanswered pings)', 'addition'),
+  key('nats.ping.max.outstanding', int(1, 100), '3', 'unanswered pings after which a NATS connection is taken as dead and reconnected', 'addition'),
   key('streams.retention.max.bytes', int(0), '0', 'delete oldest segments beyond this many bytes per partition (0 = no limit)'),
   key('streams.retention.max.messages', int(0), '0', 'delete oldest segments beyond this many messages (0 = no limit)'),
   key('streams.retention.max.age', duration(false), '168h', 'delete sealed segments older than this (0 = no limit)'),

@@ -44,7 +44,6 @@ const TLS = 'TLS for the client API';
 const CLIENT_CERTS = 'client certificates';
 const AUTHZ = 'client authorization';
 const LATER = 'a later release adds it';
-const LEADER_TIMEOUT_DEFAULT_MS = 15_000;
 
 export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   listen: applied,
@@ -82,6 +81,8 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'nats.embedded.port': applied,
   'nats.embedded.binary': applied,
   'nats.connect.timeout': applied,
+  'nats.ping.interval': applied,
+  'nats.ping.max.outstanding': applied,
   'streams.retention.max.bytes': applied,
   'streams.retention.max.messages': applied,
   'streams.retention.max.age': applied,
@@ -108,12 +109,7 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'clustering.raft.bootstrap.peers': applied,
   'clustering.raft.max.quorum.size': refused('non-voting Raft members', '0', (c) => whenNonZero(c.clustering.raftMaxQuorumSize)),
   'clustering.replica.max.lag.time': applied,
-  'clustering.replica.max.leader.timeout': refused(
-    'a partition-leader timeout',
-    'the default 15s',
-    (c) => (c.clustering.replicaMaxLeaderTimeoutMs !== LEADER_TIMEOUT_DEFAULT_MS ? formatDurationMs(c.clustering.replicaMaxLeaderTimeoutMs) : null),
-    'leaders fail over when their broker is silent for "clustering.broker.timeout"',
-  ),
+  'clustering.replica.max.leader.timeout': applied,
   'clustering.replica.max.idle.wait': applied,
   'clustering.replica.fetch.timeout': applied,
   'clustering.broker.heartbeat.interval': applied,

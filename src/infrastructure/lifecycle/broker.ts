@@ -102,6 +102,7 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
     replication: {
       maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
       fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
+      leaderTimeoutMs: config.clustering.replicaMaxLeaderTimeoutMs,
       // clustering.replica.max.idle.wait bounds how long a caught-up follower waits for new records.
       fetchWaitMs: Math.min(FETCH_WAIT_MS, config.clustering.replicaMaxIdleWaitMs, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
     },
@@ -253,6 +254,8 @@ export class Broker {
       servers,
       namespace: config.clustering.namespace,
       serverId: this.serverIdValue,
+      pingIntervalMs: config.nats.pingIntervalMs,
+      pingMaxOutstanding: config.nats.pingMaxOutstanding,
       ...(config.nats.user !== undefined ? { user: config.nats.user } : {}),
       ...(config.nats.password !== undefined ? { password: config.nats.password } : {}),
       ...(config.nats.tlsCert ? { tls: { certFile: config.nats.tlsCert, keyFile: config.nats.tlsKey, caFile: config.nats.tlsCa } } : {}),

@@ -307,8 +307,17 @@ export class ReplicationCluster {
   private startFollower(replica: SimulatedReplica, inc: Incarnation, epoch: number): void {
     if (this.invariants.currentLeader === replica.id) this.invariants.currentLeader = null;
     const follower = new PartitionFollower(
-      { self: replica.id, ref: REF, leaderEpoch: epoch, fetchTimeoutMs: this.options.fetchTimeoutMs },
-      { log: inc.log, transport: inc.transport, scheduler: inc.scheduler, logger: this.logger(replica.id), inIsr: () => this.metadata.isr.includes(replica.id) },
+      // The simulated controller replaces leaders by its own rules: reports are not modelled here.
+      { self: replica.id, ref: REF, leaderEpoch: epoch, fetchTimeoutMs: this.options.fetchTimeoutMs, leaderTimeoutMs: Number.POSITIVE_INFINITY },
+      {
+        log: inc.log,
+        transport: inc.transport,
+        scheduler: inc.scheduler,
+        clock: { nowMs: () => this.clock.nowMs, nowNs: () => BigInt(this.clock.nowMs) * 1_000_000n },
+        logger: this.logger(replica.id),
+        inIsr: () => this.metadata.isr.includes(replica.id),
+        reportLeader: async () => undefined,
+      },
     );
     inc.role = { kind: 'follower', epoch, follower };
     follower.start();

@@ -47,6 +47,9 @@ const describe = (error: unknown): string => {
   return chained instanceof Error ? `${head} (${chained.message})` : head;
 };
 
+/** Whole milliseconds on the monotonic clock: waits and the durations shown in messages. */
+const monotonicMs = (): number => Math.round(performance.now());
+
 /**
  * Connects, retrying with back-off while NATS cannot be reached (a server started before NATS
  * stays up, not ready, and finishes starting once NATS answers). Failures that retrying cannot
@@ -54,16 +57,16 @@ const describe = (error: unknown): string => {
  */
 export async function connectWithRetry(options: ConnectionOptions, name: string, logger: Logger, retry: NatsConnectRetry): Promise<NatsConnection> {
   const servers = options.servers;
-  const startedAtMs = performance.now();
+  const startedAtMs = monotonicMs();
   let waitMs = RETRY_FIRST_MS;
   let loggedAtMs = -Infinity;
   let failedSinceLog = 0;
   for (let attempt = 1; ; attempt++) {
     if (retry.signal.aborted) throw new NatsUnavailableError(`stopped while connecting to NATS (${name})`);
-    const attemptLeftMs = retry.timeoutMs > 0 ? startedAtMs + retry.timeoutMs - performance.now() : Infinity;
+    const attemptLeftMs = retry.timeoutMs > 0 ? startedAtMs + retry.timeoutMs - monotonicMs() : Infinity;
     try {
       const nc = await connect({ ...options, timeout: Math.max(1000, Math.min(ATTEMPT_TIMEOUT_MS, attemptLeftMs)) });
-      if (attempt > 1) logger.info({ connection: name, attempts: attempt, waitedMs: performance.now() - startedAtMs }, 'NATS reached');
+      if (attempt > 1) logger.info({ connection: name, attempts: attempt, waitedMs: monotonicMs() - startedAtMs }, 'NATS reached');
       retry.onUnreachable(null);
       return nc;
     } catch (error) {
@@ -72,7 +75,7 @@ export async function connectWithRetry(options: ConnectionOptions, name: string,
       }
       const reason = `NATS unreachable (${describe(error)}), attempt ${attempt}`;
       retry.onUnreachable(reason);
-      const nowMs = performance.now();
+      const nowMs = monotonicMs();
       if (retry.timeoutMs > 0 && nowMs - startedAtMs >= retry.timeoutMs) {
         throw new NatsUnavailableError(
           `NATS ${JSON.stringify(servers)} unreachable for ${nowMs - startedAtMs} ms, longer than "nats.connect.timeout": ${describe(error)}`,

@@ -12,6 +12,9 @@ export interface NatsConnectionSettings {
   /** Used in connection names `LIFT.<ns>.<serverId>.<name>` (spec §3.4). */
   readonly namespace: string;
   readonly serverId: string;
+  /** Client pings (`nats.ping.interval`, `nats.ping.max.outstanding`): a link silent for interval × max is dropped and reconnected. */
+  readonly pingIntervalMs?: number;
+  readonly pingMaxOutstanding?: number;
 }
 
 /**
@@ -33,8 +36,9 @@ export async function openNatsConnection(
     reconnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
-    pingInterval: 10_000,
-    maxPingOut: 3,
+    // A half-open link (the peer vanished without a FIN) is only noticed through unanswered pings.
+    pingInterval: settings.pingIntervalMs ?? 2000,
+    maxPingOut: settings.pingMaxOutstanding ?? 3,
   };
   if (settings.user !== undefined) options.user = settings.user;
   if (settings.password !== undefined) options.pass = settings.password;

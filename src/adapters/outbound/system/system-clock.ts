@@ -18,6 +18,6 @@ export class SystemClock implements Clock {
 
   /** Same scale as `nowNs`, monotonic: a stepped system clock (NTP, an operator) moves no deadline. */
   nowMs(): number {
-    return this.baseMs + (performance.now() - this.basePerfMs);
+    return Math.floor(this.baseMs + (performance.now() - this.basePerfMs)); // whole ms, as Date.now()
   }
 }

@@ -47,7 +47,10 @@ async function replicate(entryBytes: number, count: number, replicationMaxBytes 
     { log: leaderLog, transport: hub.connect('a'), clock: time, scheduler: time, logger, requestIsrChange: async () => true, onCommitted: () => undefined },
   );
   await leader.start();
-  const follower = new PartitionFollower({ self: 'b', ref: REF, leaderEpoch: 1, fetchTimeoutMs: 1000 }, { log: followerLog, transport: hub.connect('b'), scheduler: time, logger: silentLogger, inIsr: () => true });
+  const follower = new PartitionFollower(
+    { self: 'b', ref: REF, leaderEpoch: 1, fetchTimeoutMs: 1000, leaderTimeoutMs: 15_000 },
+    { log: followerLog, transport: hub.connect('b'), scheduler: time, clock: time, logger: silentLogger, inIsr: () => true, reportLeader: async () => undefined },
+  );
   follower.start();
   return {
     time,

@@ -6,6 +6,7 @@ import { encodeNewRecords } from '../../../../src/adapters/codec/message-set';
 import { InMemoryPartitionLogStore } from '../../../../src/adapters/outbound/memory/in-memory-partition-log-store';
 import { InMemoryReplicationHub } from '../../../../src/adapters/outbound/memory/in-memory-replication-transport';
 import { TimerScheduler } from '../../../../src/adapters/outbound/system/timer-scheduler';
+import { SystemClock } from '../../../../src/adapters/outbound/system/system-clock';
 import { Logger } from '../../../../src/application/ports/logger.port';
 import { StorageIoError } from '../../../../src/application/ports/partition-log.errors';
 import { PartitionLog, PartitionLogOptions, RecordBatch } from '../../../../src/application/ports/partition-log.port';
@@ -47,8 +48,8 @@ describe('PartitionFollower when its log cannot write', () => {
     const disk = { full: true };
     const log = onFlakyDisk(await new InMemoryPartitionLogStore().open(ref, options), disk);
     const follower = new PartitionFollower(
-      { self: 'b', ref, leaderEpoch: 1, fetchTimeoutMs: 200 },
-      { log, transport: hub.connect('b'), scheduler: new TimerScheduler(), logger: silent, inIsr: () => true },
+      { self: 'b', ref, leaderEpoch: 1, fetchTimeoutMs: 200, leaderTimeoutMs: 15_000 },
+      { log, transport: hub.connect('b'), scheduler: new TimerScheduler(), clock: new SystemClock(), logger: silent, inIsr: () => true, reportLeader: async () => undefined },
     );
     follower.start();
     try {

@@ -30,6 +30,8 @@ const OUR_KEYS = [
   'nats.embedded.port',
   'nats.embedded.binary',
   'nats.connect.timeout',
+  'nats.ping.interval',
+  'nats.ping.max.outstanding',
   'http.port',
   'http.host',
   'metrics.enabled',
@@ -38,7 +40,7 @@ const OUR_KEYS = [
 ];
 
 describe('the configuration key table', () => {
-  it('has the 62 keys of the Go server and our 14 additions, each once', () => {
+  it('has the 62 keys of the Go server and our 16 additions, each once', () => {
     expect(SPEC_KEYS).toHaveLength(62);
     const keys = CONFIG_KEYS.map((s) => s.key);
     expect(new Set(keys).size).toBe(keys.length);

@@ -115,6 +115,8 @@ describe('resolving the broker configuration', () => {
         embeddedConfig: 'nats.conf',
         embeddedPort: 4222,
         connectTimeoutMs: 0,
+        pingIntervalMs: 2000,
+        pingMaxOutstanding: 3,
       });
       expect(c.cursors).toEqual({ streamPartitions: 2, streamReplicationFactor: 3, streamAutoPauseTimeMs: 60_000 });
       expect(c.groups).toEqual({ consumerTimeoutMs: 60_000, coordinatorTimeoutMs: 120_000 });
@@ -258,7 +260,7 @@ describe('resolving the broker configuration', () => {
 
   describe('embedded NATS', () => {
     it('runs embedded when no NATS server is configured anywhere', () => {
-      expect(configOf({}).nats).toEqual({ servers: ['nats://127.0.0.1:4222'], embedded: true, embeddedPort: 4222, connectTimeoutMs: 0 });
+      expect(configOf({}).nats).toEqual({ servers: ['nats://127.0.0.1:4222'], embedded: true, embeddedPort: 4222, connectTimeoutMs: 0, pingIntervalMs: 2000, pingMaxOutstanding: 3 });
       expect(yaml('nats.embedded.port: 4333').nats.servers).toEqual(['nats://127.0.0.1:4333']);
     });
 
@@ -268,7 +270,7 @@ describe('resolving the broker configuration', () => {
         { env: { LIFTBRIDGE_NATS_SERVERS: 'nats://n1:4222' } },
         { flags: { 'nats.servers': ['nats://n1:4222'] } },
       ]) {
-        expect(configOf(inputs).nats).toEqual({ servers: ['nats://n1:4222'], embedded: false, embeddedPort: 4222, connectTimeoutMs: 0 });
+        expect(configOf(inputs).nats).toEqual({ servers: ['nats://n1:4222'], embedded: false, embeddedPort: 4222, connectTimeoutMs: 0, pingIntervalMs: 2000, pingMaxOutstanding: 3 });
       }
     });
 

@@ -53,11 +53,6 @@ const REFUSED: Record<string, { readonly asks: string; readonly message: string;
     loads: ['clustering.raft.snapshot.retain: 1', 'clustering.raft.snapshot.retain: 2'],
   },
   'clustering.raft.max.quorum.size': { asks: 'clustering.raft.max.quorum.size: 3', message: '"clustering.raft.max.quorum.size" is 3, but non-voting Raft members is not implemented yet', loads: ['clustering.raft.max.quorum.size: 0'] },
-  'clustering.replica.max.leader.timeout': {
-    asks: 'clustering.replica.max.leader.timeout: 30s',
-    message: '"clustering.replica.max.leader.timeout" is 30s, but a partition-leader timeout is not implemented yet (leaders fail over when their broker is silent for "clustering.broker.timeout")',
-    loads: ['clustering.replica.max.leader.timeout: 15s'],
-  },
   'activity.stream.enabled': { asks: 'activity.stream.enabled: true', message: '"activity.stream.enabled" is true, but the activity stream is not implemented yet', loads: ['activity.stream.enabled: false'] },
   'cursors.stream.partitions': { asks: 'cursors.stream.partitions: 2', message: '"cursors.stream.partitions" is 2, but cursors is not implemented yet', loads: ['cursors.stream.partitions: 0'] },
 };
@@ -124,7 +119,6 @@ describe('what the server does with each configuration key', () => {
       'batch.max.time',
       'streams.compact.enabled',
       'clustering.raft.snapshot.retain',
-      'clustering.replica.max.leader.timeout',
       'activity.stream.enabled',
       'cursors.stream.partitions',
     ]);
