@@ -24,9 +24,12 @@ describe('NATS partitions, long tier', () => {
     expectClean(report);
   }, 900_000);
 
-  it('the leader speaks but cannot hear (NATS to broker dropped)', async () => {
-    const { report } = await linkFault(cluster(), 'bhd', 'leader', { kind: 'blackhole-down' }, 8000);
+  it('the leader speaks but cannot hear (NATS to broker dropped): its followers report it, it is replaced, also when it is the controller', async () => {
+    const { report, figures } = await linkFault(cluster(), 'bhd', 'leader', { kind: 'blackhole-down' }, 8000);
     expectClean(report);
+    // Leader timeout 3 s, the fetch timeout's 1 s grain, the change through Raft, the publishers'
+    // 1 s deadline grain: 4.3-4.7 s measured; before the followers' reports, 40.7 s.
+    expect(figures.allBlockedMs).toBeLessThan(3000 + 4000);
   }, 900_000);
 
   it('both followers throttled to 2 KB/s for 20 s (scenario 19): ALL publishes stop with the ISR below minIsr, nothing is lost', async () => {

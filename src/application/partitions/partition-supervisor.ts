@@ -435,6 +435,14 @@ export class PartitionSupervisor {
 
   /** Spec §5.9: the leader asks the controller; the new ISR comes back through the metadata. */
   private async requestIsrChange(type: 'ShrinkIsr' | 'ExpandIsr', partition: PartitionState, replica: string): Promise<boolean> {
+    // A leader out of contact with the metadata group may be the one that cannot hear (a one-way
+    // cut): its followers' silence is then its own deafness, and shrinking them would leave it the
+    // only in-sync replica, which nobody could replace. It asks again at its next health check;
+    // it acknowledges nothing meanwhile anyway (docs/replication.md "Failover").
+    if (type === 'ShrinkIsr' && !this.ackLease.holds()) {
+      this.logger.debug({ stream: partition.stream, partition: partition.id, replica }, 'ISR shrink deferred: no confirmed metadata contact');
+      return false;
+    }
     const result = await this.gateway.execute({
       type,
       data: { stream: partition.stream, partition: partition.id, replica, leader: this.settings.serverId, leaderEpoch: partition.leaderEpoch },

@@ -18,8 +18,14 @@ const RETRY_MAX_MS = 2000;
 const RETRY_JITTER = 0.2;
 /** While NATS stays unreachable, at most one log line per this period (the first failure is always logged). */
 const RETRY_LOG_INTERVAL_MS = 5000;
-/** nats.js's own per-attempt connect timeout, shortened when the overall deadline is nearer. */
-const ATTEMPT_TIMEOUT_MS = 20_000;
+/**
+ * nats.js's own per-attempt handshake timeout (connect, INFO, CONNECT/PONG; TLS included),
+ * shortened when the overall deadline is nearer. nats.js keeps it for every reconnect too: a
+ * reconnect opened while the network still drops packets must give up and start over soon after
+ * the heal, not wait out nats.js's default 20 s (measured: a broker rejoined 20 s after a healed
+ * one-way cut; docs/reliability.md).
+ */
+const ATTEMPT_TIMEOUT_MS = 5_000;
 
 /** Failures that waiting can cure: nothing listens yet, the name does not resolve yet, the network is down. */
 const RETRIABLE_CODES = new Set([
