@@ -422,6 +422,9 @@ export class PartitionSupervisor {
 
   /** Spec §5.7: a follower whose leader stays silent tells the controller; refusals (another generation by now) are expected. */
   private async reportLeader(partition: PartitionState): Promise<void> {
+    // A follower that cannot hear the metadata group may be the deaf one: its leader's silence is
+    // then its own, and with an ISR of two its report alone would hand the leadership to it.
+    if (!this.ackLease.holds()) return;
     const result = await this.gateway.execute(
       {
         type: 'ReportLeader',
