@@ -8,7 +8,7 @@ import { decodeMessageSet } from '../../../src/adapters/codec/message-set';
 import { MasterKey } from '../../../src/adapters/outbound/crypto/master-key';
 import { ApiClient, call, connectClient, readValues, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
-import { freePort, waitFor } from '../../support/ports';
+import { freePort } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
