@@ -75,6 +75,7 @@ export class PartitionLeader {
   private readonly replication: LeaderReplication | null = null;
   private pendingCommits: PendingCommit[] = [];
   private deferredAcks: AckBatch[] = [];
+  private sealingFailureLogged = false;
 
   constructor(
     private readonly options: PartitionLeaderOptions,
@@ -194,7 +195,12 @@ export class PartitionLeader {
     } catch (error) {
       this.deps.metrics.refused('encryption', messages.length);
       for (const m of messages) this.sendAck(m, 0, nowNs, 0n, AckError.Encryption);
-      this.deps.logger.error({ err: error, count: messages.length, stream: this.options.stream, partition: this.options.partition }, 'values could not be sealed: ENCRYPTION acks sent');
+      // Once per leader: a publisher must not turn a missing key into a flood of log lines (the metric counts them all).
+      if (!this.sealingFailureLogged) {
+        this.sealingFailureLogged = true;
+        const where = { err: error, count: messages.length, stream: this.options.stream, partition: this.options.partition };
+        this.deps.logger.error(where, 'values could not be sealed: ENCRYPTION acks sent (further failures are only counted)');
+      }
       return null;
     }
   }
