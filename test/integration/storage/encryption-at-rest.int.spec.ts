@@ -160,8 +160,18 @@ describe('encryption at rest', () => {
     const before = (await call(client.fetchPartitionMetadata, client, { stream: 'secret', partition: 0 })).metadata!.newestOffset;
     const refused = await refusal(publish('secret', 'NEVER-STORED'));
     expect({ code: refused.code, details: refused.details }).toEqual({ code: grpc.status.INTERNAL, details: 'encryption failed on partition' });
+    const asyncCall = client.publishAsync();
+    const response = new Promise<api.PublishResponse>((resolve) => asyncCall.on('data', resolve));
+    asyncCall.on('error', () => undefined);
+    asyncCall.write({ stream: 'secret', value: Buffer.from('NEVER-STORED-ASYNC'), correlationId: 'async-1', expectedOffset: -1n });
+    const answer = await response;
+    asyncCall.cancel();
+    expect({ correlationId: answer.correlationId, error: answer.asyncError }).toEqual({
+      correlationId: 'async-1',
+      error: { code: api.PublishAsyncErrorCode.ENCRYPTION_FAILED, message: 'encryption failed on partition' },
+    });
     expect((await call(client.fetchPartitionMetadata, client, { stream: 'secret', partition: 0 })).metadata!.newestOffset).toBe(before);
-    expect(diskBytes().includes('NEVER-STORED')).toBe(false);
+    expect(diskBytes().includes('NEVER-STORED')).toBe(false); // nor NEVER-STORED-ASYNC
     const create = await refusal(call(client.createStream, client, { name: 'secret-2', subject: 'secret-2', encryption: { value: true } }));
     expect(create.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(create.details).toBe("Failed on preconditions for stream's encryption handler: invalid AES key size; want 16 or 32, got 0 (LIFTBRIDGE_ENCRYPTION_KEY is not set)");
