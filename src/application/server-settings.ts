@@ -11,6 +11,8 @@ export interface StreamDefaults {
   readonly autoPauseTimeMs: number;
   readonly autoPauseDisableIfSubscribers: boolean;
   readonly concurrencyControl: boolean;
+  /** Streams created without the `encryption` option get this value, fixed at creation (docs/encryption.md). */
+  readonly encryption: boolean;
   readonly minIsr: number;
   readonly syncPolicy: SyncPolicy;
   readonly syncIntervalMs: number;

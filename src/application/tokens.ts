@@ -10,6 +10,7 @@ import { Metrics } from './ports/metrics.port';
 import { MessageTransport } from './ports/message-transport.port';
 import { MetadataLog } from './ports/metadata-log.port';
 import { PartitionLogStore } from './ports/partition-log.port';
+import { ValueEncryption } from './ports/value-encryption.port';
 import { ServerSettings } from './server-settings';
 
 type Id<T> = ServiceIdentifier<T>;
@@ -29,4 +30,5 @@ export const TOKENS = {
   MetadataRaftGroup: Symbol.for('MetadataRaftGroup') as Id<MetadataRaftGroup>,
   AckLease: Symbol.for('AckLease') as Id<AckLease>,
   PeerContact: Symbol.for('PeerContact') as Id<PeerContact>,
+  ValueEncryption: Symbol.for('ValueEncryption') as Id<ValueEncryption>,
 } as const;

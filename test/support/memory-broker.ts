@@ -4,6 +4,7 @@ import { PartitionSupervisor } from '../../src/application/partitions/partition-
 import { Logger } from '../../src/application/ports/logger.port';
 import { Metrics } from '../../src/application/ports/metrics.port';
 import { ServerSettings } from '../../src/application/server-settings';
+import type { ValueEncryption } from '../../src/application/ports/value-encryption.port';
 import { InMemoryMessageTransport } from '../../src/adapters/outbound/memory/in-memory-message-transport';
 import { InMemoryMetadataLog } from '../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { InMemoryPartitionLogStore } from '../../src/adapters/outbound/memory/in-memory-partition-log-store';
@@ -42,6 +43,7 @@ export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerS
     autoPauseTimeMs: 0,
     autoPauseDisableIfSubscribers: false,
     concurrencyControl: false,
+    encryption: false,
     minIsr: 1,
     syncPolicy: 'always',
     syncIntervalMs: 1000,
@@ -56,8 +58,8 @@ export const freshAdapters = (): MemoryAdapters => ({
 });
 
 /** A broker's application layer wired by the real composition root with in-memory adapters. */
-export async function startMemoryBroker(adapters: MemoryAdapters, settings = memorySettings(), metrics?: Metrics): Promise<Container> {
-  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters, settings.serverId)], metrics);
+export async function startMemoryBroker(adapters: MemoryAdapters, settings = memorySettings(), metrics?: Metrics, encryption?: ValueEncryption): Promise<Container> {
+  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters, settings.serverId)], metrics, encryption);
   const metadata = container.get(MetadataService);
   const supervisor = container.get(PartitionSupervisor);
   supervisor.watch();

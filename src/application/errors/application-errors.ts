@@ -43,5 +43,7 @@ export type ApplicationError =
     }
   /** This server should run the partition (as its leader, for publishes) and could not start it: asked of it, it answers this at once. */
   | { readonly kind: 'PartitionNotStarted'; readonly stream: string; readonly partition: number; readonly code: string; readonly message: string }
+  /** Encryption was asked for (by the stream or `streams.encryption`) and this server has no usable master key. */
+  | { readonly kind: 'EncryptionUnavailable'; readonly reason: string }
   /** A CreateStream option asks for a feature this server does not have yet (stream-option-support.ts). */
   | { readonly kind: 'StreamOptionNotImplemented'; readonly option: string; readonly feature: string };

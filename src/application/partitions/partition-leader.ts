@@ -3,10 +3,11 @@ import { Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { AckBatch, AckError, AckPolicy, InboundMessage, Listener, MessageTransport } from '../ports/message-transport.port';
 import { LogClosedError, LogReadonlyError } from '../ports/partition-log.errors';
-import { PartitionLog, PendingAppend } from '../ports/partition-log.port';
+import { NewRecord, PartitionLog, PendingAppend } from '../ports/partition-log.port';
 import { PartitionMetrics } from '../ports/metrics.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
 import { AckLease } from '../ports/ack-lease.port';
+import { ValueSealer } from '../ports/value-encryption.port';
 import { LeaderReplication } from './leader-replication';
 import { entryBytesMax } from './record-limits';
 import { ReceivedTimestamps } from './partition-runtime';
@@ -45,6 +46,8 @@ export interface PartitionLeaderDeps {
   readonly requestIsrChange?: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<boolean>;
   /** A replicated leader acknowledges only while it holds the lease (it may have been replaced while paused). */
   readonly ackLease?: AckLease;
+  /** Present for an encrypted stream: values are sealed before they are appended (docs/encryption.md). */
+  readonly sealer?: ValueSealer | null;
 }
 
 /** Acks of one append that wait for the commit (policy ALL on a replicated partition). */
@@ -72,6 +75,7 @@ export class PartitionLeader {
   private readonly replication: LeaderReplication | null = null;
   private pendingCommits: PendingCommit[] = [];
   private deferredAcks: AckBatch[] = [];
+  private sealingFailureLogged = false;
 
   constructor(
     private readonly options: PartitionLeaderOptions,
@@ -166,14 +170,39 @@ export class PartitionLeader {
     }
     const accepted = this.screen(messages, nowNs);
     if (accepted.length === 0) return;
+    const records = this.sealed(accepted, nowNs);
+    if (records === null) return;
     let pending: PendingAppend;
     try {
-      pending = log.append(accepted, nowNs, this.options.leaderEpoch);
+      pending = log.append(records, nowNs, this.options.leaderEpoch);
     } catch (error) {
-      this.appendOneByOne(error, accepted, nowNs);
+      this.appendOneByOne(error, accepted, records, nowNs);
       return;
     }
     this.whenDurable(accepted, pending, nowNs);
+  }
+
+  /**
+   * The records to append: the messages themselves, or for an encrypted stream copies with sealed
+   * values (spec: sealing happens on the leader, before the append). When sealing fails nothing is
+   * stored and every publisher gets the ENCRYPTION ack error; null then.
+   */
+  private sealed(messages: InboundMessage[], nowNs: bigint): readonly NewRecord[] | null {
+    const sealer = this.deps.sealer;
+    if (!sealer) return messages;
+    try {
+      return sealer.seal(messages);
+    } catch (error) {
+      this.deps.metrics.refused('encryption', messages.length);
+      for (const m of messages) this.sendAck(m, 0, nowNs, 0n, AckError.Encryption);
+      // Once per leader: a publisher must not turn a missing key into a flood of log lines (the metric counts them all).
+      if (!this.sealingFailureLogged) {
+        this.sealingFailureLogged = true;
+        const where = { err: error, count: messages.length, stream: this.options.stream, partition: this.options.partition };
+        this.deps.logger.error(where, 'values could not be sealed: ENCRYPTION acks sent (further failures are only counted)');
+      }
+      return null;
+    }
   }
 
   private whenDurable(messages: InboundMessage[], pending: PendingAppend, receptionNs: bigint): void {
@@ -189,7 +218,7 @@ export class PartitionLeader {
    * take must fail only itself, so each record is tried alone, and those that still fail get an
    * error ack. The edges refuse such records first; this is the safety net, off the hot path.
    */
-  private appendOneByOne(error: unknown, messages: InboundMessage[], nowNs: bigint): void {
+  private appendOneByOne(error: unknown, messages: InboundMessage[], records: readonly NewRecord[], nowNs: bigint): void {
     if (messages.length === 1 || error instanceof LogClosedError || error instanceof LogReadonlyError) {
       this.refuseFailed(error, messages, messages.length, nowNs);
       return;
@@ -197,23 +226,23 @@ export class PartitionLeader {
     const { log } = this.deps;
     const failed: InboundMessage[] = [];
     let lastError = error;
-    for (const m of messages) {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
       // Offsets shift when a record fails: expected offsets are checked against the log again.
       if (this.options.concurrencyControl && m.expectedOffset !== -1 && m.expectedOffset !== log.newestOffset + 1) {
         this.deps.metrics.refused('incorrect_offset', 1);
         this.sendAck(m, 0, nowNs, this.deps.clock.nowNs(), AckError.IncorrectOffset);
         continue;
       }
-      const one = [m];
       let pending: PendingAppend;
       try {
-        pending = log.append(one, nowNs, this.options.leaderEpoch);
+        pending = log.append([records[i]!], nowNs, this.options.leaderEpoch);
       } catch (oneError) {
         lastError = oneError;
         failed.push(m);
         continue;
       }
-      this.whenDurable(one, pending, nowNs);
+      this.whenDurable([m], pending, nowNs);
     }
     if (failed.length > 0) this.refuseFailed(lastError, failed, messages.length, nowNs);
   }
@@ -240,7 +269,9 @@ export class PartitionLeader {
   private screen(messages: InboundMessage[], nowNs: bigint): InboundMessage[] {
     const { concurrencyControl } = this.options;
     // Once per batch: the transport's limit can change after a NATS reconnect (docs/replication.md "Message size").
-    const entryMax = entryBytesMax(this.options.replicationMaxBytes, this.deps.replication?.payloadBytesMax ?? Number.MAX_SAFE_INTEGER);
+    // A sealed value is larger than the one received by a fixed amount (docs/encryption.md).
+    const sealing = this.deps.sealer?.overheadBytes ?? 0;
+    const entryMax = entryBytesMax(this.options.replicationMaxBytes, this.deps.replication?.payloadBytesMax ?? Number.MAX_SAFE_INTEGER) - sealing;
     let accepted: InboundMessage[] | null = null;
     let nextOffset = this.deps.log.newestOffset + 1;
     let tooLarge = 0;

@@ -15,6 +15,7 @@ import { TOKENS } from '../tokens';
 import { MetadataGateway } from '../cluster/metadata-gateway';
 import { AckLease } from '../ports/ack-lease.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
+import { ValueEncryption, ValueSealer } from '../ports/value-encryption.port';
 import { DamagedPartitionReport, PartitionHealthMonitor, MonitoredPartition } from './partition-health-monitor';
 import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
 import { PartitionFollower } from './partition-follower';
@@ -83,6 +84,7 @@ export class PartitionSupervisor {
     @inject(TOKENS.ReplicationTransport) private readonly replication: ReplicationTransport,
     @inject(MetadataGateway) private readonly gateway: MetadataGateway,
     @inject(TOKENS.AckLease) private readonly ackLease: AckLease,
+    @inject(TOKENS.ValueEncryption) private readonly encryption: ValueEncryption,
   ) {
     this.startFailures = new PartitionStartFailures(scheduler);
     this.damage = new PartitionHealthMonitor({
@@ -348,6 +350,16 @@ export class PartitionSupervisor {
     this.logger.debug({ ...ref, leader: partition.leader === this.settings.serverId }, 'partition started');
   }
 
+  /** A fresh data key for each leader of an encrypted stream (docs/encryption.md); null for a clear stream. */
+  private sealerFor(stream: StreamState, ref: PartitionRef): ValueSealer | null {
+    if (stream.config.encryption !== true) return null;
+    const unavailable = this.encryption.unavailableReason;
+    if (unavailable !== null) {
+      this.logger.error({ ...ref, reason: unavailable }, 'encrypted stream but no usable master key: publishes get the ENCRYPTION error, readers cannot decrypt');
+    }
+    return this.encryption.sealer();
+  }
+
   private async startRole(stream: StreamState, partition: PartitionState, running: Running): Promise<void> {
     const ref = { stream: stream.name, partition: partition.id };
     const { log, received, metrics } = running;
@@ -386,6 +398,7 @@ export class PartitionSupervisor {
           replication: this.replication,
           requestIsrChange: (type, replica) => this.requestIsrChange(type, partition, replica),
           ackLease: this.ackLease,
+          sealer: this.sealerFor(stream, ref),
         },
       );
       // Counted as leader (FetchPartitionMetadata answers) only once it listens on the subject.

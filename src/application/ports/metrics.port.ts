@@ -1,5 +1,5 @@
 /** Why a leader refused records: too large to replicate, wrong expected offset, or the append failed. */
-export type RefusalReason = 'too_large' | 'incorrect_offset' | 'append_failed';
+export type RefusalReason = 'too_large' | 'incorrect_offset' | 'append_failed' | 'encryption';
 
 /**
  * What the server measures (issue 5 operability). Called once per batch, never per message, so

@@ -6,6 +6,7 @@ import { ApplicationError } from '../errors/application-errors';
 import { MetadataGateway } from '../cluster/metadata-gateway';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { Clock } from '../ports/clock.port';
+import { ValueEncryption } from '../ports/value-encryption.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { unimplementedStreamOption } from './stream-option-support';
@@ -39,11 +40,16 @@ export class StreamAdminHandler {
     @inject(PartitionSupervisor) private readonly supervisor: PartitionSupervisor,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+    @inject(TOKENS.ValueEncryption) private readonly encryption: ValueEncryption,
   ) {}
 
   createStream(request: CreateStreamRequest): Promise<Result<void, ApplicationError>> {
     const missing = unimplementedStreamOption(request.config);
     if (missing) return Promise.resolve(err({ kind: 'StreamOptionNotImplemented', ...missing }));
+    const config = this.withEncryptionDefault(request.config);
+    if (config.encryption === true && this.encryption.unavailableReason !== null) {
+      return Promise.resolve(err({ kind: 'EncryptionUnavailable', reason: this.encryption.unavailableReason }));
+    }
     return this.run({
       type: 'CreateStream',
       data: {
@@ -52,11 +58,20 @@ export class StreamAdminHandler {
         group: request.group,
         replicationFactor: request.replicationFactor === 0 ? 1 : request.replicationFactor,
         partitions: request.partitions === 0 ? 1 : request.partitions,
-        config: request.config,
+        config,
         creationTimestampNs: this.clock.nowNs().toString(),
         namespace: this.settings.namespace,
       },
     }, { stream: request.name, action: 'created', partitions: null });
+  }
+
+  /**
+   * `streams.encryption` is written into the stream when it is created and the request did not say:
+   * whether a stream's values are sealed never changes afterwards, so turning the setting on or off
+   * later cannot make its stored values unreadable (docs/encryption.md, docs/compatibility.md).
+   */
+  private withEncryptionDefault(config: StreamConfig): StreamConfig {
+    return config.encryption === undefined && this.settings.streamDefaults.encryption ? { ...config, encryption: true } : config;
   }
 
   deleteStream(name: string): Promise<Result<void, ApplicationError>> {

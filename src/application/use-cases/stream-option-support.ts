@@ -27,7 +27,7 @@ export const STREAM_OPTION_SUPPORT: { readonly [K in keyof Required<StreamConfig
   autoPauseDisableIfSubscribers: { kind: 'accepted', why: 'it only qualifies auto-pause, which cannot be enabled' },
   minIsr: applied,
   optimisticConcurrencyControl: applied,
-  encryption: { kind: 'refused', option: 'encryption', feature: 'encryption at rest', needs: (v) => v === true },
+  encryption: applied,
 };
 
 /** The first option in `config` that asks for a missing feature, or null. */

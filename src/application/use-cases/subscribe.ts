@@ -4,9 +4,11 @@ import { ApplicationError } from '../errors/application-errors';
 import { MetadataService } from '../metadata/metadata-service';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { Scheduler } from '../ports/clock.port';
+import { Logger } from '../ports/logger.port';
 import { Metrics, PartitionMetrics } from '../ports/metrics.port';
 import { LogClosedError, RecordDamagedError } from '../ports/partition-log.errors';
 import { PartitionLog, RecordBatch } from '../ports/partition-log.port';
+import { ValueEncryption, ValueOpener } from '../ports/value-encryption.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { StreamAdminHandler } from './stream-admin';
@@ -55,7 +57,9 @@ export type SubscriptionEnd =
   | { readonly kind: 'Paused' }
   | { readonly kind: 'Closed' }
   /** The record at `offset` is damaged here and no in-sync replica can restore it (docs/storage.md §4.1). */
-  | { readonly kind: 'DataLoss'; readonly offset: number };
+  | { readonly kind: 'DataLoss'; readonly offset: number }
+  /** The value at `offset` of an encrypted stream cannot be opened here (docs/encryption.md): this reader ends. */
+  | { readonly kind: 'DecryptionFailed'; readonly offset: number; readonly reason: string };
 
 /** How often a reader stopped at a damaged record looks again while it is being repaired. */
 const REPAIR_POLL_MS = 200;
@@ -78,12 +82,15 @@ export class SubscribeHandler {
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
+    @inject(TOKENS.ValueEncryption) private readonly encryption: ValueEncryption,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
   ) {}
 
   async open(query: SubscribeQuery): Promise<Result<OpenSubscription, ApplicationError>> {
     if (query.consumerGroupId !== '' && query.consumerId === '') return err({ kind: 'ConsumerIdMissing' });
-    let partition = this.metadata.state.streams.get(query.stream)?.partitions[query.partition];
-    if (!partition) return err({ kind: 'SubscribePartitionUnknown' });
+    const stream = this.metadata.state.streams.get(query.stream);
+    let partition = stream?.partitions[query.partition];
+    if (!stream || !partition) return err({ kind: 'SubscribePartitionUnknown' });
     if (partition.leader !== this.settings.serverId) {
       if (!query.readIsrReplica) return err({ kind: 'NotPartitionLeader' });
       if (query.consumerGroupId !== '') return err({ kind: 'ConsumerGroupsNotCompatibleWithIsrReads' });
@@ -111,13 +118,15 @@ export class SubscribeHandler {
     const startOffset = start.value;
     const stopOffset = stop.value;
     const metrics = runtime.metrics;
+    // Values of an encrypted stream are opened here, on the server that serves the reader.
+    const opener = stream.config.encryption === true ? this.encryption.opener() : null;
     return ok({
       startOffset,
       stopOffset,
       pump: async (sink, signal) => {
         this.metrics.subscriptionOpened();
         try {
-          return await this.pump(query, log, startOffset, stopOffset, sink, signal, metrics);
+          return await this.pump(query, log, { startOffset, stopOffset, opener }, sink, signal, metrics);
         } finally {
           this.metrics.subscriptionClosed();
         }
@@ -170,12 +179,12 @@ export class SubscribeHandler {
   private async pump(
     query: SubscribeQuery,
     log: PartitionLog,
-    startOffset: number,
-    stopOffset: number | null,
+    range: { readonly startOffset: number; readonly stopOffset: number | null; readonly opener: ValueOpener | null },
     sink: SubscriptionSink,
     signal: AbortSignal,
     metrics: PartitionMetrics,
   ): Promise<SubscriptionEnd> {
+    const { startOffset, stopOffset, opener } = range;
     const bytesMax = this.settings.subscribeReadBytesMax;
     let next = startOffset;
     // While one batch is being written to the client, the next one is read (catch-up reads then
@@ -217,9 +226,14 @@ export class SubscribeHandler {
             ahead.catch(() => undefined); // a failure surfaces when the read is used
             prefetch = { from: batch.lastOffset + 1, limit, batch: ahead };
           }
-          await sink.write(batch);
-          metrics.delivered(batch.count, batch.bytes.length, log.highWatermark - batch.lastOffset);
-          next = batch.lastOffset + 1;
+          const opened = opener === null ? null : opener.open(batch);
+          const deliver = opened === null ? batch : opened.opened;
+          if (deliver !== null) {
+            await sink.write(deliver);
+            metrics.delivered(deliver.count, deliver.bytes.length, log.highWatermark - deliver.lastOffset);
+            next = deliver.lastOffset + 1;
+          }
+          if (opened?.failure) return this.decryptionFailed(query, opened.failure.offset, opened.failure.reason);
           continue;
         }
       }
@@ -228,6 +242,12 @@ export class SubscribeHandler {
       // A start beyond the end means "the next committed message" (spec §2.6, TestSubscribeOffsetOverflow).
       if (next > hw + 1 && log.highWatermark > hw) next = hw + 1;
     }
+  }
+
+  /** Only this reader ends: the partition, its other readers and its writers go on. */
+  private decryptionFailed(query: SubscribeQuery, offset: number, reason: string): SubscriptionEnd {
+    this.logger.warn({ stream: query.stream, partition: query.partition, offset, reason }, 'subscription ended: a value could not be decrypted');
+    return { kind: 'DecryptionFailed', offset, reason };
   }
 
   private pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -6,6 +6,8 @@
  * Keys, defaults and precedence: spec §9 and docs/configuration.md.
  */
 
+import type { MasterKey } from '../../adapters/outbound/crypto/master-key';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
 export type SyncPolicy = 'always' | 'interval' | 'never';
@@ -76,6 +78,11 @@ export interface BrokerConfig {
     readonly autoPauseDisableIfSubscribers: boolean;
     readonly concurrencyControl: boolean;
     readonly encryption: boolean;
+    /**
+     * The master key for encryption at rest: LIFTBRIDGE_ENCRYPTION_KEY, which only the environment
+     * gives (not a configuration key); null when unset. Printing it shows a placeholder.
+     */
+    readonly encryptionKey: MasterKey | null;
     readonly syncPolicy: SyncPolicy;
     readonly syncIntervalMs: number;
     /** Our addition: the partition logs' descriptor budget; 0 = derived from the process limit (docs/storage.md "Open files"). */
@@ -183,6 +190,7 @@ export function defaultBrokerConfig(): BrokerConfig {
       autoPauseDisableIfSubscribers: false,
       concurrencyControl: false,
       encryption: false,
+      encryptionKey: null,
       syncPolicy: 'always',
       syncIntervalMs: SECOND_MS,
       openFilesMax: 0,

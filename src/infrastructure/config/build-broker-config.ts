@@ -22,6 +22,7 @@ import {
   type LogLevel,
   type SyncPolicy,
 } from './broker-config';
+import { MasterKey, masterKeyProblem } from '../../adapters/outbound/crypto/master-key';
 import { clusterSecretProblem } from './cluster-secret';
 import { ENCRYPTION_KEY_ENV, NATS_SERVER_BIN_ENV } from './config-keys';
 import type { ConfigIssue, SettingSource } from './config-settings';
@@ -112,7 +113,7 @@ export function buildBrokerConfig(
       ...optional('clientAuthzPolicy', s.str('tls.client.authz.policy')),
     },
     nats: resolveNats(s, env),
-    streams: resolveStreams(s, d),
+    streams: resolveStreams(s, d, env),
     clustering: resolveClustering(s, d, namespace),
     activity: {
       streamEnabled: s.bool('activity.stream.enabled') ?? d.activity.streamEnabled,
@@ -131,11 +132,11 @@ export function buildBrokerConfig(
     http: { host: s.str('http.host') ?? d.http.host, port: s.num('http.port') ?? d.http.port },
     metrics: { enabled: s.bool('metrics.enabled') ?? d.metrics.enabled },
   };
-  const issues = crossCheck(config, s, env);
+  const issues = crossCheck(config, s);
   return issues.length > 0 ? err(issues) : ok(config);
 }
 
-function resolveStreams(s: Settings, d: BrokerConfig): BrokerConfig['streams'] {
+function resolveStreams(s: Settings, d: BrokerConfig, env: Readonly<Record<string, string | undefined>>): BrokerConfig['streams'] {
   const retentionMaxAgeMs = s.num('streams.retention.max.age') ?? d.streams.retentionMaxAgeMs;
   return {
     retentionMaxBytes: s.num('streams.retention.max.bytes') ?? d.streams.retentionMaxBytes,
@@ -150,6 +151,7 @@ function resolveStreams(s: Settings, d: BrokerConfig): BrokerConfig['streams'] {
     autoPauseDisableIfSubscribers: s.bool('streams.auto.pause.disable.if.subscribers') ?? d.streams.autoPauseDisableIfSubscribers,
     concurrencyControl: s.bool('streams.concurrency.control') ?? d.streams.concurrencyControl,
     encryption: s.bool('streams.encryption') ?? d.streams.encryption,
+    encryptionKey: MasterKey.fromEnv(env),
     syncPolicy: (s.str('streams.sync.policy') as SyncPolicy | undefined) ?? d.streams.syncPolicy,
     syncIntervalMs: s.num('streams.sync.interval') ?? d.streams.syncIntervalMs,
     openFilesMax: s.num('streams.open.files.max') ?? d.streams.openFilesMax,
@@ -236,7 +238,7 @@ function segmentMaxAge(configuredMs: number, retentionMaxAgeMs: number): number 
 /** The acknowledgement lease of partition leaders (docs/cluster.md): failure detection must be slower. */
 export const BROKER_TIMEOUT_MIN_MS = 1000;
 
-function crossCheck(c: BrokerConfig, s: Settings, env: Readonly<Record<string, string | undefined>>): ConfigIssue[] {
+function crossCheck(c: BrokerConfig, s: Settings): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add: AddIssue = (message, ...keys) => {
     const k = keys.find((x) => s.has(x)) ?? keys[0];
@@ -282,15 +284,12 @@ function crossCheck(c: BrokerConfig, s: Settings, env: Readonly<Record<string, s
   if (s.bool('nats.embedded') === false && nats.embeddedConfig !== undefined) {
     add('"nats.embedded" is false but "nats.embedded.config" is set', 'nats.embedded');
   }
-  if (c.streams.encryption) {
-    const masterKey = env[ENCRYPTION_KEY_ENV];
-    const bytes = masterKey === undefined ? 0 : Buffer.byteLength(masterKey, 'utf8');
-    if (bytes !== 16 && bytes !== 32) {
-      add(
-        `"streams.encryption" is true but ${ENCRYPTION_KEY_ENV} is ${bytes === 0 ? 'not set' : `${bytes} bytes long`} (it must be 16 or 32 bytes)`,
-        'streams.encryption',
-      );
-    }
+  if (c.streams.encryption && masterKeyProblem(c.streams.encryptionKey) !== null) {
+    const bytes = c.streams.encryptionKey?.byteLength ?? 0;
+    add(
+      `"streams.encryption" is true but ${ENCRYPTION_KEY_ENV} is ${bytes === 0 ? 'not set' : `${bytes} bytes long`} (it must be 16 or 32 bytes)`,
+      'streams.encryption',
+    );
   }
   return issues;
 }

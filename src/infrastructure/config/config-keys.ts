@@ -3,6 +3,7 @@
  * unknown-key detection, value checking, the LIFTBRIDGE_* environment names and the docs test
  * (every key must appear in docs/configuration.md).
  */
+import { MASTER_KEY_ENV } from '../../adapters/outbound/crypto/master-key';
 
 export type KeyType =
   | { readonly type: 'int'; readonly min: number; readonly max: number }
@@ -157,7 +158,7 @@ export const findKeySpec = (k: string): ConfigKeySpec | undefined => BY_KEY.get(
 /** `streams.segment.max.bytes` → `LIFTBRIDGE_STREAMS_SEGMENT_MAX_BYTES` (appendix B #10: dots map to `_`). */
 export const envVarName = (k: string): string => `LIFTBRIDGE_${k.replace(/\./g, '_').toUpperCase()}`;
 
-/** Not a key but read by the broker: the master key for encryption at rest (spec §10.4). */
-export const ENCRYPTION_KEY_ENV = 'LIFTBRIDGE_ENCRYPTION_KEY';
+/** Not a key but read by the broker: the master key for encryption at rest (docs/encryption.md). */
+export const ENCRYPTION_KEY_ENV = MASTER_KEY_ENV;
 /** Fallback for nats.embedded.binary, shared with scripts/ensure.js. */
 export const NATS_SERVER_BIN_ENV = 'LIFTBRIDGE_NATS_SERVER_BIN';

@@ -94,7 +94,7 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'streams.auto.pause.time': refused('auto-pausing idle partitions', '0', (c) => whenNonZeroMs(c.streams.autoPauseTimeMs)),
   'streams.auto.pause.disable.if.subscribers': accepted('it only qualifies auto-pause, which cannot be enabled'),
   'streams.concurrency.control': applied,
-  'streams.encryption': refused('encryption at rest', 'false', (c) => whenTrue(c.streams.encryption), LATER),
+  'streams.encryption': applied,
   'streams.sync.policy': applied,
   'streams.sync.interval': applied,
   'streams.open.files.max': applied,

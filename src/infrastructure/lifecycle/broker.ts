@@ -27,6 +27,8 @@ import { GrpcApiServer } from '../../adapters/inbound/grpc/grpc-api-server';
 import { StreamingCalls } from '../../adapters/inbound/grpc/streaming-calls';
 import { OperabilityHttpServer, Readiness } from '../../adapters/inbound/http/operability-http-server';
 import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
+import { AesValueEncryption } from '../../adapters/outbound/crypto/aes-value-encryption';
+import { masterKeyProblem } from '../../adapters/outbound/crypto/master-key';
 import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
 import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/filesystem-raft-storage';
 import { NatsClusterChannel } from '../../adapters/outbound/nats/nats-cluster-channel';
@@ -116,6 +118,7 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
       autoPauseTimeMs: s.autoPauseTimeMs,
       autoPauseDisableIfSubscribers: s.autoPauseDisableIfSubscribers,
       concurrencyControl: s.concurrencyControl,
+      encryption: s.encryption,
       minIsr: config.clustering.minInsyncReplicas,
       syncPolicy: s.syncPolicy,
       syncIntervalMs: s.syncIntervalMs,
@@ -213,6 +216,8 @@ export class Broker {
     const secret = await readClusterSecret(config.clustering); // fail closed before anything starts
     const refused = unimplementedSettingIssues(config);
     if (refused.length > 0) throw new Error(`configuration refused: ${refused.map((i) => i.message).join('; ')}`);
+    const keyProblem = config.streams.encryption ? masterKeyProblem(config.streams.encryptionKey) : null;
+    if (keyProblem !== null) throw new Error(`configuration refused: "streams.encryption" is true but ${keyProblem}`);
     const descriptorLimit = processDescriptorLimit();
     const openFiles = openFilesBudget(config.streams.openFilesMax, descriptorLimit);
     if (!openFiles.ok) throw new Error(`configuration refused: ${openFiles.error}`);
@@ -323,7 +328,7 @@ export class Broker {
       filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore, (error) => metrics.storageIoError('partition-log', error.code), openFiles.value),
       natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
       clusterModule(raftLog, clusterChannel, replication, this.raftContacts!),
-    ], metrics);
+    ], metrics, new AesValueEncryption(config.streams.encryptionKey));
     this.container = container;
 
     const grpc = new GrpcApiServer(

@@ -1,3 +1,4 @@
+import { AesValueEncryption } from '../../../src/adapters/outbound/crypto/aes-value-encryption';
 import { Observable, Subject } from 'rxjs';
 import { ALWAYS_HELD } from '../../../src/application/ports/ack-lease.port';
 import type { MetadataGateway } from '../../../src/application/cluster/metadata-gateway';
@@ -53,7 +54,7 @@ function serverOver(log: MetadataLog, store: InMemoryPartitionLogStore): { servi
   const unusedReplication = {} as ReplicationTransport;
   const unusedGateway = {} as MetadataGateway;
   const supervisor = new PartitionSupervisor(
-    service, store, new InMemoryMessageTransport(), settings, new SystemClock(), scheduler, silentLogger, new NoMetrics(), unusedReplication, unusedGateway, ALWAYS_HELD,
+    service, store, new InMemoryMessageTransport(), settings, new SystemClock(), scheduler, silentLogger, new NoMetrics(), unusedReplication, unusedGateway, ALWAYS_HELD, new AesValueEncryption(null),
   );
   return { service, supervisor };
 }

@@ -100,11 +100,10 @@ export function toStatus(error: ApplicationError): StatusAnswer {
         code: status.UNAVAILABLE,
         message: `partition ${error.stream}/${error.partition} could not start on this server: ${describeStartFailure(error)}; it is retried`,
       };
+    case 'EncryptionUnavailable':
+      // Go's answer when a stream's encryption handler cannot be built (docs/encryption.md).
+      return { code: status.FAILED_PRECONDITION, message: `Failed on preconditions for stream's encryption handler: ${error.reason}` };
     case 'StreamOptionNotImplemented':
-      // Encryption keeps the answer of a Go server whose encryption handler cannot be built (spec §2.2 step 6).
-      if (error.option === 'encryption') {
-        return { code: status.FAILED_PRECONDITION, message: "Failed on preconditions for stream's encryption handler: encryption at rest is not implemented yet" };
-      }
       return { code: status.INVALID_ARGUMENT, message: `${error.option}: ${error.feature} is not implemented yet` };
     default:
       return unreachable(error);

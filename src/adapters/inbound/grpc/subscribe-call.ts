@@ -21,7 +21,7 @@ const QUEUED_MESSAGES_MAX = 4096;
 /** Bytes a subscription may queue on its HTTP/2 stream (raw frames) before it waits for 'drain'. */
 const QUEUED_BYTES_MAX = 2 * 1024 * 1024;
 
-const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled' | 'DataLoss'>, { code: status; details: string }> = {
+const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled' | 'DataLoss' | 'DecryptionFailed'>, { code: status; details: string }> = {
   StopOffsetReached: { code: status.RESOURCE_EXHAUSTED, details: 'Stop offset reached' },
   ReadonlyEnd: { code: status.RESOURCE_EXHAUSTED, details: 'End of readonly partition' },
   Deleted: { code: status.NOT_FOUND, details: 'commit log was deleted' },
@@ -99,7 +99,22 @@ async function serve(
     return;
   }
   if (end.kind === 'Cancelled' || abort.signal.aborted) return;
-  call.emit('error', end.kind === 'DataLoss' ? dataLossStatus(end.offset) : END_STATUS[end.kind]);
+  call.emit('error', endStatus(end));
+}
+
+function endStatus(end: Exclude<SubscriptionEnd, { kind: 'Cancelled' }>): { code: status; details: string } {
+  if (end.kind === 'DataLoss') return dataLossStatus(end.offset);
+  if (end.kind === 'DecryptionFailed') return decryptionFailedStatus(end.offset, end.reason);
+  return END_STATUS[end.kind];
+}
+
+/**
+ * A value of an encrypted stream that cannot be opened (docs/encryption.md): UNKNOWN, the code Go
+ * Liftbridge ends such a stream with, and a message that says which offset and why, so that one
+ * reader learns it while the partition and its other readers go on.
+ */
+export function decryptionFailedStatus(offset: number, reason: string): { code: status; details: string } {
+  return { code: status.UNKNOWN, details: `cannot decrypt the value at offset ${offset}: ${reason}` };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Metrics, PartitionMetrics, RefusalReason, StorageFailureCounts, StorageKind } from '../../../application/ports/metrics.port';
 
-const REFUSAL_REASONS: readonly RefusalReason[] = ['too_large', 'incorrect_offset', 'append_failed'];
+const REFUSAL_REASONS: readonly RefusalReason[] = ['too_large', 'incorrect_offset', 'append_failed', 'encryption'];
 const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /**

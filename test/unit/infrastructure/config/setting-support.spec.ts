@@ -46,7 +46,6 @@ const REFUSED: Record<string, { readonly asks: string; readonly message: string;
   },
   'streams.compact.enabled': { asks: 'streams.compact.enabled: true', message: '"streams.compact.enabled" is true, but log compaction is not implemented yet; accepted: false', loads: ['streams.compact.enabled: false'] },
   'streams.auto.pause.time': { asks: 'streams.auto.pause.time: 30s', message: '"streams.auto.pause.time" is 30s, but auto-pausing idle partitions is not implemented yet; accepted: 0', loads: ['streams.auto.pause.time: 0'] },
-  'streams.encryption': { asks: 'streams.encryption: true', message: '"streams.encryption" is true, but encryption at rest is not implemented yet', loads: ['streams.encryption: false'] },
   'clustering.raft.snapshot.retain': {
     asks: 'clustering.raft.snapshot.retain: 10',
     message: '"clustering.raft.snapshot.retain" is 10, but keeping more than one Raft snapshot is not implemented yet',
