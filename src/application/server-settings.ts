@@ -42,7 +42,7 @@ export interface ServerSettings {
   readonly replication: {
     readonly maxLagTimeMs: number;
     readonly fetchTimeoutMs: number;
-    /** A follower reports its leader to the controller after this long without an answer (spec §5.7). */
+    /** A follower reports its leader to the controller after this long without an answer (docs/replication.md "Failover"). */
     readonly leaderTimeoutMs: number;
     /** How long a leader holds a caught-up follower's fetch open waiting for new records. */
     readonly fetchWaitMs: number;

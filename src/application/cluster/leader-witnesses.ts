@@ -1,7 +1,7 @@
 import { partitionKey, PartitionRef } from '../../domain/shared/ids';
 
 /**
- * The controller's count of followers reporting a silent partition leader (spec §5.8): per
+ * The controller's count of followers reporting a silent partition leader (docs/replication.md "Failover"): per
  * partition, who reported which leader generation and when. A report stays valid for the leader
  * timeout; a newer generation (another leader or epoch) starts over. In memory only: a new
  * controller starts with none, and followers report again within the timeout.

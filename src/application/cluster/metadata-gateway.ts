@@ -53,7 +53,7 @@ export class MetadataGateway {
       if (remaining <= 0) break;
       if (this.log.isLeader) {
         try {
-          // A follower's leader report is counted by the controller, never recorded (spec §5.8).
+          // A follower's leader report is counted by the controller, never recorded (docs/replication.md "Failover").
           return await (command.type === 'ReportLeader' ? this.failover.report(command) : this.metadata.execute(command));
         } catch (error) {
           if (!(error instanceof NotMetadataLeaderError)) throw error;

@@ -16,7 +16,7 @@ import { LeaderWitnesses } from './leader-witnesses';
 const SCAN_INTERVAL_MS = 250;
 
 /**
- * Partition leader failover (spec §5.8, issue 4), a controller duty. A partition gets a new leader
+ * Partition leader failover (docs/replication.md "Failover"), a controller duty. A partition gets a new leader
  * from its ISR (`ChangePartitionLeader`: never outside the ISR; the new leader epoch is the entry's
  * index) when
  * - its leader is on a broker the controller records as unreachable (`BrokerLiveness`: no

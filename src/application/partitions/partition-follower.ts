@@ -12,7 +12,7 @@ export interface PartitionFollowerOptions {
   /** The leader epoch this follower follows; replies of other epochs are ignored. */
   readonly leaderEpoch: number;
   readonly fetchTimeoutMs: number;
-  /** Without an answer from the leader for this long, the follower reports it (spec §5.7). */
+  /** Without an answer from the leader for this long, the follower reports it (docs/replication.md "Failover"). */
   readonly leaderTimeoutMs: number;
 }
 
@@ -49,7 +49,7 @@ const LEADER_REPORT_INTERVAL_MS = 1000;
  * the follower waits until the log recovered by itself and starts over (it dropped what was not
  * durable); meanwhile the leader sees it fall behind. A leader that has not answered for
  * `leaderTimeoutMs` (dead, or deaf: a one-way cut still lets its heartbeats out) is reported to
- * the controller, which replaces it once most of the ISR did (spec §5.7-5.8).
+ * the controller, which replaces it once most of the ISR did (docs/replication.md "Failover").
  */
 export class PartitionFollower {
   private stopped = false;

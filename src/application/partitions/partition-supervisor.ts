@@ -18,6 +18,7 @@ import { ReplicationTransport } from '../ports/replication-transport.port';
 import { ValueEncryption, ValueSealer } from '../ports/value-encryption.port';
 import { DamagedPartitionReport, PartitionHealthMonitor, MonitoredPartition } from './partition-health-monitor';
 import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
+import { PartitionControllerRequests } from './partition-controller-requests';
 import { PartitionFollower } from './partition-follower';
 import { PartitionLeader } from './partition-leader';
 import { PartitionRuntime, ReceivedTimestamps } from './partition-runtime';
@@ -69,6 +70,7 @@ export class PartitionSupervisor {
   private stopping = false;
   private readonly damage: PartitionHealthMonitor;
   private readonly startFailures: PartitionStartFailures;
+  private readonly requests: PartitionControllerRequests;
   /** Controlled shutdown under way: roles stop as the metadata asks, none start (see `drain`). */
   private draining = false;
 
@@ -82,17 +84,22 @@ export class PartitionSupervisor {
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
     @inject(TOKENS.ReplicationTransport) private readonly replication: ReplicationTransport,
-    @inject(MetadataGateway) private readonly gateway: MetadataGateway,
+    @inject(MetadataGateway) gateway: MetadataGateway,
     @inject(TOKENS.AckLease) private readonly ackLease: AckLease,
     @inject(TOKENS.ValueEncryption) private readonly encryption: ValueEncryption,
   ) {
     this.startFailures = new PartitionStartFailures(scheduler);
+    this.requests = new PartitionControllerRequests({ gateway, ackLease, settings, logger });
     this.damage = new PartitionHealthMonitor({
       self: settings.serverId,
       scheduler,
       logger,
       partitions: () => this.monitored(),
-      handOverLeadership: (state) => this.handOverLeadership(state),
+      handOverLeadership: async (state) => {
+        if (!(await this.requests.handOverLeadership(state))) return false;
+        await this.stopLeadingAfterHandOver(state);
+        return true;
+      },
     });
   }
 
@@ -396,7 +403,7 @@ export class PartitionSupervisor {
           received,
           metrics,
           replication: this.replication,
-          requestIsrChange: (type, replica) => this.requestIsrChange(type, partition, replica),
+          requestIsrChange: (type, replica) => this.requests.changeIsr(type, partition, replica),
           ackLease: this.ackLease,
           sealer: this.sealerFor(stream, ref),
         },
@@ -425,62 +432,12 @@ export class PartitionSupervisor {
           clock: this.clock,
           logger: this.logger.child({ ...ref, role: 'follower' }),
           inIsr: () => running.state.isr.includes(this.settings.serverId),
-          reportLeader: () => this.reportLeader(partition),
+          reportLeader: () => this.requests.reportLeader(partition),
         },
       );
       running.follower = follower;
       follower.start();
     }
-  }
-
-  /** Spec §5.7: a follower whose leader stays silent tells the controller; refusals (another generation by now) are expected. */
-  private async reportLeader(partition: PartitionState): Promise<void> {
-    // A follower that cannot hear the metadata group may be the deaf one: its leader's silence is
-    // then its own, and with an ISR of two its report alone would hand the leadership to it.
-    if (!this.ackLease.holds()) return;
-    const result = await this.gateway.execute(
-      {
-        type: 'ReportLeader',
-        data: { stream: partition.stream, partition: partition.id, replica: this.settings.serverId, leader: partition.leader, leaderEpoch: partition.leaderEpoch },
-      },
-      this.settings.replication.leaderTimeoutMs,
-      { awaitLocalApply: false },
-    );
-    if (!result.ok) this.logger.debug({ stream: partition.stream, partition: partition.id, refused: result.error.kind }, 'leader report refused');
-  }
-
-  /** Spec §5.9: the leader asks the controller; the new ISR comes back through the metadata. */
-  private async requestIsrChange(type: 'ShrinkIsr' | 'ExpandIsr', partition: PartitionState, replica: string): Promise<boolean> {
-    // A leader out of contact with the metadata group may be the one that cannot hear (a one-way
-    // cut): its followers' silence is then its own deafness, and shrinking them would leave it the
-    // only in-sync replica, which nobody could replace. It asks again at its next health check;
-    // it acknowledges nothing meanwhile anyway (docs/replication.md "Failover").
-    if (type === 'ShrinkIsr' && !this.ackLease.holds()) {
-      this.logger.debug({ stream: partition.stream, partition: partition.id, replica }, 'ISR shrink deferred: no confirmed metadata contact');
-      return false;
-    }
-    const result = await this.gateway.execute({
-      type,
-      data: { stream: partition.stream, partition: partition.id, replica, leader: this.settings.serverId, leaderEpoch: partition.leaderEpoch },
-    });
-    if (!result.ok) this.logger.warn({ stream: partition.stream, partition: partition.id, replica, type, refused: result.error.kind }, 'ISR change refused');
-    return result.ok;
-  }
-
-  /** PartitionHealthMonitor (damaged records, a log that cannot write): this leader asks the controller to be replaced by an in-sync replica. */
-  private async handOverLeadership(partition: PartitionState): Promise<boolean> {
-    // Not waiting for our own state: it may not catch up while our metadata log cannot save.
-    const result = await this.gateway.execute(
-      { type: 'ChangePartitionLeader', data: { stream: partition.stream, partition: partition.id, failedLeader: this.settings.serverId } },
-      undefined,
-      { awaitLocalApply: false },
-    );
-    if (!result.ok) {
-      this.logger.warn({ stream: partition.stream, partition: partition.id, refused: result.error.kind }, 'leadership hand-over refused');
-      return false;
-    }
-    await this.stopLeadingAfterHandOver(partition);
-    return true;
   }
 
   /**

@@ -54,7 +54,7 @@ export type ChangeIsr = {
 
 /**
  * A follower (`replica`) has had no answer from the partition's leader for
- * `replica.max.leader.timeout` (spec §5.7-5.8). Never recorded: the controller counts such
+ * `replica.max.leader.timeout` (docs/replication.md "Failover"). Never recorded: the controller counts such
  * reports as witnesses and replaces the leader once most of the ISR reported it.
  */
 export type ReportLeader = {
@@ -62,7 +62,7 @@ export type ReportLeader = {
   readonly data: { readonly stream: string; readonly partition: number; readonly replica: string; readonly leader: string; readonly leaderEpoch: number };
 };
 
-/** The controller replaces a failed partition leader by an in-sync replica (spec §5.8). */
+/** The controller replaces a failed partition leader by an in-sync replica (docs/replication.md "Failover"). */
 export type ChangePartitionLeader = {
   readonly type: 'ChangePartitionLeader';
   readonly data: { readonly stream: string; readonly partition: number; readonly failedLeader: string };

@@ -192,7 +192,7 @@ function decideLeaderChange(command: ChangePartitionLeader, state: MetadataState
 }
 
 /**
- * Spec §5.8: a report counts only against the leader and epoch it names (else
+ * docs/replication.md "Failover": a report counts only against the leader and epoch it names (else
  * LeaderGenerationMismatch), and only from an in-sync follower of the partition: a replica out of
  * the ISR may itself be the one cut off.
  */
