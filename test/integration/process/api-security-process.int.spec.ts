@@ -151,6 +151,13 @@ describe('start refused for TLS settings that cannot be applied', () => {
     expect(result.stderr).toContain(message);
   });
 
+  it('a Node.js process that allows TLS below 1.2', async () => {
+    const args = ['--tls-min-v1.0', bin, ...serverArgs(await freePort(), ['--tls-key', certs.server.keyFile, '--tls-cert', certs.server.certFile])];
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('"tls.key" and "tls.cert" serve TLS 1.2 or later, but this Node.js process allows TLSv1');
+  });
+
   it.each([
     ['an unreadable client CA', (dir: string) => [`  client.auth.ca: ${path.join(dir, 'missing-ca.pem')}`], 'Cannot read the file of "tls.client.auth.ca"'],
     ['a client CA without client authentication', () => ['  client.auth.enabled: false', `  client.auth.ca: ${certs.caFile}`], '"tls.client.auth.ca" is set but "tls.client.auth.enabled" is not'],
