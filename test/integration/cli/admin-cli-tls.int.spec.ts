@@ -1,31 +1,19 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import { CliResult, runCli } from '../../support/admin-cli';
 import { TestNatsServer } from '../../support/nats-server';
 import { createTestCertificates, TestCertificates } from '../../support/test-certificates';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /** The admin CLI of the real executable against a broker that requires TLS and client certificates. */
 
-const { liftbridgeNodeFlags } = require('../../../scripts/node-flags.js') as { liftbridgeNodeFlags(): string[] };
 const root = path.resolve(__dirname, '../../..');
-const bin = path.join(root, 'bin', 'liftbridge.js');
 
 let nats: TestNatsServer;
 let certs: TestCertificates;
 let server: StartedTestBroker;
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // With the executable's node flags, as `npx liftbridge` runs it.
-    const child = spawn(process.execPath, [...liftbridgeNodeFlags(), bin, ...args, '--servers', server.address], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: readonly string[]): Promise<CliResult> => runCli([...args, '--servers', server.address]);
 
 beforeAll(async () => {
   execFileSync(process.execPath, ['scripts/ensure.js'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
