@@ -14,6 +14,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AckPolicy, decodePublishResponse, encodePublishRequest } from '../src/adapters/codec/api-proto';
 import { createApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
+import { PublishPermission } from '../src/adapters/inbound/grpc/authorizing-handlers';
+import { CasbinClientAuthorizer } from '../src/adapters/outbound/casbin/casbin-client-authorizer';
+import type { Logger } from '../src/application/ports/logger.port';
 import { createTestCertificates } from '../test/support/test-certificates';
 import { AckWindow } from './support/ack-window';
 import { ChildRegistry } from './support/children';
@@ -21,6 +24,7 @@ import { startLiftbridge } from './support/liftbridge-server';
 import { payload } from './support/messages';
 import { startNatsServer } from './support/nats-server';
 import { OrphanGuard } from './support/orphan-guard';
+import { processCpuMs } from './support/process-cpu';
 import { connectRawClient, isPublishAck } from './support/raw-api-client';
 import { median } from './support/stats';
 import { createStream } from './support/streams';
@@ -74,11 +78,45 @@ async function publishUnary(address: string, credentials: grpc.ChannelCredential
   }
 }
 
+const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => SILENT };
+
+/**
+ * In this process, with Liftbridge's example policy: nanoseconds per check as a PublishAsync
+ * request pays it (PublishPermission, the last decision kept), per cached decision, and per
+ * Casbin evaluation (what an uncached check would cost).
+ */
+async function checkCosts(): Promise<{ perRequestNs: number; cachedNs: number; casbinNs: number }> {
+  const dir = path.resolve(__dirname, '../test/support/authz');
+  const authorizer = await CasbinClientAuthorizer.load(
+    { modelFile: path.join(dir, 'model.conf'), policyFile: path.join(dir, 'policy.csv'), modelKey: 'model', policyKey: 'policy' },
+    SILENT,
+  );
+  const call = { getAuthContext: () => ({ sslPeerCertificate: { subject: { CN: 'client1' } } as never }) };
+  const permission = PublishPermission.of(authorizer, call) as PublishPermission;
+  const time = (n: number, body: () => unknown): number => {
+    const startedAt = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) body();
+    return Number(process.hrtime.bigint() - startedAt) / n;
+  };
+  const best = (f: () => number): number => Math.min(f(), f(), f());
+  const enforcer = (authorizer as unknown as { enforcer: { enforceSync(...r: string[]): boolean } }).enforcer;
+  return {
+    perRequestNs: best(() => time(2_000_000, () => permission.denial('foo'))),
+    cachedNs: best(() => time(2_000_000, () => authorizer.isAllowed('client1', 'foo', 'Publish'))),
+    casbinNs: best(() => time(20_000, () => enforcer.enforceSync('client1', 'foo', 'Publish'))),
+  };
+}
+
 async function main(): Promise<void> {
   const total = option('messages', 100_000);
   const rounds = option('rounds', 5);
   const size = option('size', 100);
   const window = option('window', 1024);
+  const costs = await checkCosts();
+  process.stdout.write(
+    `authorization check, in process: ${costs.perRequestNs.toFixed(1)} ns per PublishAsync request, ` +
+      `${costs.cachedNs.toFixed(1)} ns per cached decision, ${Math.round(costs.casbinNs).toLocaleString('en-US')} ns per Casbin evaluation\n`,
+  );
   const guard = new OrphanGuard();
   const children = new ChildRegistry(guard);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-bench-security-'));
@@ -116,6 +154,8 @@ async function main(): Promise<void> {
     const rates: number[][] = variants.map(() => []);
     const unaryRates: number[][] = variants.map(() => []);
     const unaryTotal = Math.max(100, Math.floor(total / 20));
+    // Server CPU per PublishAsync message (µs): what the work costs, less swayed than msg/s by other load on the machine.
+    const cpuPerMessage: number[][] = variants.map(() => []);
     for (let round = 0; round < rounds; round++) {
       // The order changes every round, so that no variant always runs first on a warm or cold machine.
       for (let k = 0; k < variants.length; k++) {
@@ -126,20 +166,38 @@ async function main(): Promise<void> {
         } finally {
           control.close();
         }
+        const pid = servers[i]!.child.process.pid!;
+        const cpuBefore = processCpuMs(pid);
         const rate = await publishAsync(servers[i]!.address, variants[i]!.credentials, streams[round]!, total, size, window);
+        const cpuAfter = processCpuMs(pid);
         rates[i]!.push(rate);
+        if (cpuBefore !== null && cpuAfter !== null) cpuPerMessage[i]!.push(((cpuAfter - cpuBefore) * 1000) / total);
         const unary = await publishUnary(servers[i]!.address, variants[i]!.credentials, streams[round]!, unaryTotal, size);
         unaryRates[i]!.push(unary);
-        process.stderr.write(`round ${round + 1}/${rounds} ${variants[i]!.name}: PublishAsync ${Math.round(rate).toLocaleString('en-US')} msg/s, unary ${Math.round(unary).toLocaleString('en-US')} msg/s\n`);
+        const cpu = cpuPerMessage[i]!.at(-1);
+        process.stderr.write(
+          `round ${round + 1}/${rounds} ${variants[i]!.name}: PublishAsync ${Math.round(rate).toLocaleString('en-US')} msg/s` +
+            `${cpu === undefined ? '' : ` (${cpu.toFixed(1)} µs server CPU/msg)`}, unary ${Math.round(unary).toLocaleString('en-US')} msg/s\n`,
+        );
       }
     }
     const table = (title: string, values: number[][]): void => {
       const medians = values.map((r) => median(r));
       process.stdout.write(`\n${title}, ${rounds} rounds (medians)\n`);
       for (const [i, v] of variants.entries()) process.stdout.write(`  ${v.name.padEnd(44)} ${Math.round(medians[i]!).toLocaleString('en-US').padStart(9)} msg/s\n`);
-      process.stdout.write(`  TLS / plaintext: ${(medians[1]! / medians[0]!).toFixed(2)}x; authorization / TLS: ${(medians[2]! / medians[1]!).toFixed(2)}x\n`);
+      // Also per round (the three runs of a round are back to back): steadier when the machine's load drifts.
+      const paired = (a: number, b: number): string => median(values[a]!.map((v, r) => v / values[b]![r]!)).toFixed(2);
+      process.stdout.write(
+        `  TLS / plaintext: ${(medians[1]! / medians[0]!).toFixed(2)}x (per round ${paired(1, 0)}x); ` +
+          `authorization / TLS: ${(medians[2]! / medians[1]!).toFixed(2)}x (per round ${paired(2, 1)}x)\n`,
+      );
     };
     table(`PublishAsync, ${size} B, ${total.toLocaleString('en-US')} messages, window ${window}`, rates);
+    if (cpuPerMessage.every((c) => c.length === rounds)) {
+      const cpu = cpuPerMessage.map((c) => median(c));
+      process.stdout.write(`\nserver CPU per PublishAsync message (median of ${rounds} rounds)\n`);
+      for (const [i, v] of variants.entries()) process.stdout.write(`  ${v.name.padEnd(44)} ${cpu[i]!.toFixed(1).padStart(9)} µs\n`);
+    }
     table(`unary Publish one at a time, ${size} B, ${unaryTotal.toLocaleString('en-US')} messages`, unaryRates);
   } finally {
     await stop();
