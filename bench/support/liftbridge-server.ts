@@ -21,6 +21,10 @@ export interface LiftbridgeOptions {
   readonly metricsEnabled?: boolean;
   /** Cluster membership: default a single-node cluster (seed) with id and namespace from the label. */
   readonly cluster?: { readonly serverId: string; readonly namespace: string; readonly seed: boolean };
+  /** More server flags (e.g. `--config` with TLS settings). */
+  readonly extraArgs?: readonly string[];
+  /** How the health check reaches a server with TLS (default: plaintext). */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 /**
@@ -53,6 +57,7 @@ export async function startLiftbridge(
     '--id', options.cluster?.serverId ?? `bench${suffix}`,
     '--namespace', options.cluster?.namespace ?? `bench${process.pid}${suffix}`,
     '--level', 'warn',
+    ...(options.extraArgs ?? []),
   ];
   const env = { ...process.env, LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled) };
   const child = children.spawn(label, process.execPath, args, { cwd: repoRoot, env });
@@ -60,7 +65,7 @@ export async function startLiftbridge(
   try {
     await pollUntil(async () => {
       if (!child.running) throw new Error(`${label} exited before serving`);
-      return isServing(address);
+      return isServing(address, 1_000, options.credentials);
     }, 30_000, `${label} on ${address} to report SERVING`);
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- ${label} output ---\n${child.logs}`);
@@ -79,8 +84,8 @@ function serverNodeArgs(): string[] {
 }
 
 /** True when the server's health service answers SERVING for proto.API within `timeoutMs`. */
-export function isServing(address: string, timeoutMs = 1_000): Promise<boolean> {
-  const health = createHealthClient(address, grpc.credentials.createInsecure());
+export function isServing(address: string, timeoutMs = 1_000, credentials = grpc.credentials.createInsecure()): Promise<boolean> {
+  const health = createHealthClient(address, credentials);
   return new Promise((resolve) => {
     health.check({ service: 'proto.API' }, { deadline: Date.now() + timeoutMs }, (error, response) => {
       health.close();

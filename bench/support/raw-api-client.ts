@@ -27,8 +27,8 @@ export interface RawApiClient extends grpc.Client {
 const RawConstructor = grpc.makeGenericClientConstructor(rawDefinition, API_SERVICE_NAME);
 
 /** A connected raw client (the channel is up before any timing starts). */
-export async function connectRawClient(address: string): Promise<RawApiClient> {
-  const client = new RawConstructor(address, grpc.credentials.createInsecure()) as unknown as RawApiClient;
+export async function connectRawClient(address: string, credentials = grpc.credentials.createInsecure()): Promise<RawApiClient> {
+  const client = new RawConstructor(address, credentials) as unknown as RawApiClient;
   const ready = new Promise<void>((resolve, reject) =>
     client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
   );

@@ -40,6 +40,17 @@ export class StreamDeletedError extends LiftbridgeError {}
 export class PartitionPausedError extends LiftbridgeError {}
 /** No broker could be reached (UNAVAILABLE after all retries). */
 export class BrokerUnavailableError extends LiftbridgeError {}
+/**
+ * The TLS handshake with a server failed in a way the message names: its certificate cannot be
+ * verified with `tls.ca`, does not name the host, it asks for a client certificate, or it does not
+ * speak TLS. A BrokerUnavailableError, so other servers are still tried.
+ */
+export class TlsHandshakeError extends BrokerUnavailableError {}
+/**
+ * The server's authorization refused the call (docs/security.md): the client's certificate Common
+ * Name lacks the permission the message names, or the client has no verified identity.
+ */
+export class NotAuthorizedError extends LiftbridgeError {}
 /** The client, publisher or subscription was closed. */
 export class ClientClosedError extends LiftbridgeError {}
 /** A publish rejected by the server for another reason (PublishAsync UNKNOWN/INTERNAL/ENCRYPTION_FAILED/PERMISSION_DENIED). */
@@ -47,6 +58,29 @@ export class PublishError extends LiftbridgeError {}
 
 export function isServiceError(error: unknown): error is ServiceError {
   return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number' && 'details' in error;
+}
+
+/** Liftbridge's authorization refusals (code UNKNOWN): a missing permission or no client identity. */
+const NOT_AUTHORIZED = /^The client is not authorized to call |^api: Failed to retrieve client ID/;
+
+/** What grpc-js's "Last error" says about a failed TLS handshake, in plain words; null when it is not one. */
+const TLS_PROBLEMS: readonly (readonly [RegExp, string])[] = [
+  [/wrong version number|packet length too long/i, 'the server does not speak TLS (a plaintext server?)'],
+  [/alert certificate required/i, 'the server requires a client certificate (give tls.cert and tls.key)'],
+  [/alert (bad certificate|unknown ca|certificate expired|certificate unknown|certificate revoked|unsupported certificate)/i, 'the server refused the client certificate'],
+  [/ALTNAME_INVALID|does not match certificate's altnames/i, "the server's certificate does not name the host connected to"],
+  [/unable to verify|self[- ]signed|unable to get (local )?issuer|certificate has expired|certificate is not yet valid|certificate signature failure/i, "the server's certificate cannot be verified with the CA given (tls.ca)"],
+];
+
+export function tlsProblem(details: string): string | null {
+  for (const [pattern, explanation] of TLS_PROBLEMS) {
+    if (!pattern.test(details)) continue;
+    const reason = /Last error: (?:Error(?: \[[A-Z_]+\])?: )?(.*?)\.?\s*(?:\(\d{4}-[^)]*\)\.?\s*)?Resolution note:/s.exec(details)?.[1]?.trim() ?? details.trim();
+    // OpenSSL's own lines ("…:SSL routines:ssl3_get_record:wrong version number:…"): the reason only.
+    const openssl = /SSL routines:[^:]*:([^:]+)/.exec(reason)?.[1];
+    return `TLS handshake failed: ${explanation} (${(openssl ?? reason).replace(/\s+/g, ' ').replace(/[\s:.]+$/, '')})`;
+  }
+  return null;
 }
 
 /** True for the spec's not-leader answers (§2.1): FAILED_PRECONDITION mentioning the leader. */
@@ -79,10 +113,13 @@ export function mapServiceError(error: unknown, context: ErrorContext = 'other')
       return new InvalidArgumentError(message, code, false, opts);
     case GrpcStatus.DEADLINE_EXCEEDED:
       return new AckTimeoutError(message, code, true, opts);
-    case GrpcStatus.UNAVAILABLE:
-      return new BrokerUnavailableError(message, code, true, opts);
+    case GrpcStatus.UNAVAILABLE: {
+      const tls = tlsProblem(message);
+      return tls === null ? new BrokerUnavailableError(message, code, true, opts) : new TlsHandshakeError(tls, code, true, opts);
+    }
     case GrpcStatus.UNKNOWN:
       if (/incorrect expected offset/i.test(message)) return new IncorrectOffsetError(message, code, false, opts);
+      if (NOT_AUTHORIZED.test(message)) return new NotAuthorizedError(message, code, false, opts);
       return new LiftbridgeError(message, code, false, opts);
     default:
       return new LiftbridgeError(message, code, false, opts);
@@ -103,7 +140,7 @@ export function mapAsyncError(code: PublishAsyncErrorCode, message: string): Lif
     case PublishAsyncErrorCode.BAD_REQUEST:
       return new InvalidArgumentError(message, GrpcStatus.INVALID_ARGUMENT);
     case PublishAsyncErrorCode.PERMISSION_DENIED:
-      return new PublishError(message, GrpcStatus.PERMISSION_DENIED);
+      return new NotAuthorizedError(message, GrpcStatus.PERMISSION_DENIED);
     case PublishAsyncErrorCode.INTERNAL:
     case PublishAsyncErrorCode.ENCRYPTION_FAILED:
       return new PublishError(message, GrpcStatus.INTERNAL);

@@ -3,6 +3,7 @@
  */
 export { LiftbridgeClient } from './liftbridge-client';
 export type { ClientOptions, PartitionsOption } from './liftbridge-client';
+export type { ClientTlsOptions } from './tls-credentials';
 export { AsyncPublisher } from './async-publisher';
 export type { AsyncPublisherOptions, PublishTicket } from './async-publisher';
 export { Subscription } from './subscription';

@@ -32,11 +32,14 @@ import {
   toSubscribeRequest,
 } from './types';
 import { callUnary } from './unary-call';
+import { ClientTlsOptions, tlsCredentials } from './tls-credentials';
 
 export interface ClientOptions {
   /** Seed addresses `host:port`; metadata then supplies every broker's address. */
   readonly servers: readonly string[];
-  /** Default: insecure. */
+  /** TLS that verifies the servers (and a client certificate for mTLS); see docs/client.md "TLS". */
+  readonly tls?: ClientTlsOptions;
+  /** grpc-js credentials of your own, instead of `tls`. Default (neither): plaintext. */
   readonly credentials?: grpc.ChannelCredentials;
   /** Extra grpc-js channel options. */
   readonly channelOptions?: grpc.ClientOptions;
@@ -82,7 +85,9 @@ export class LiftbridgeClient {
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? 10_000;
     this.ackWaitTimeMs = options.ackWaitTimeMs ?? 5_000;
     this.resubscribeWaitMs = options.resubscribeWaitMs ?? 30_000;
-    this.pool = new ConnectionPool(options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
+    if (options.tls !== undefined && options.credentials !== undefined) throw new RangeError('give either tls or credentials, not both');
+    const credentials = options.tls !== undefined ? tlsCredentials(options.tls) : (options.credentials ?? grpc.credentials.createInsecure());
+    this.pool = new ConnectionPool(credentials, options.channelOptions);
     this.router = {
       retry: this.retry,
       ackWaitTimeMs: this.ackWaitTimeMs,

@@ -92,7 +92,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGHUP', () => logger.info({}, 'SIGHUP ignored: nothing to reload yet'));
+  // Reloads the client API's certificates and authorization policy (docs/security.md); harmless without them.
+  process.on('SIGHUP', () => {
+    broker.reloadSecurity().catch((error: unknown) => logger.error({ err: error }, 'SIGHUP: reload failed'));
+  });
   try {
     await broker.start();
   } catch (error) {

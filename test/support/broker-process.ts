@@ -10,6 +10,8 @@ const root = path.resolve(__dirname, '../..');
 export interface SpawnOptions {
   /** RLIMIT_NOFILE of the server process (`ulimit -n`). */
   readonly descriptorsMax?: number;
+  /** How the health check reaches a server with TLS (default: plaintext). */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 /** The built `liftbridge` executable as a child process (the integration tests' real server). */
@@ -20,6 +22,7 @@ export class BrokerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
+    private readonly credentials: grpc.ChannelCredentials,
   ) {
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
@@ -56,7 +59,7 @@ export class BrokerProcess {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new BrokerProcess(child, port);
+    return new BrokerProcess(child, port, options.credentials ?? grpc.credentials.createInsecure());
   }
 
   /** Spawns and waits until the health service reports proto.API SERVING. */
@@ -85,7 +88,7 @@ export class BrokerProcess {
   }
 
   private isServing(): Promise<boolean> {
-    const health = createHealthClient(this.address, grpc.credentials.createInsecure());
+    const health = createHealthClient(this.address, this.credentials);
     return new Promise((resolve) => {
       health.check({ service: 'proto.API' }, { deadline: Date.now() + 500 }, (error, response) => {
         health.close();

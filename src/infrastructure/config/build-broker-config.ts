@@ -28,6 +28,7 @@ import { ENCRYPTION_KEY_ENV, NATS_SERVER_BIN_ENV } from './config-keys';
 import type { ConfigIssue, SettingSource } from './config-settings';
 import { IGNORED_LISTEN, type CoercedValue } from './config-values';
 import { formatDurationMs } from './go-duration';
+import { checkTls, type AddIssue } from './tls-checks';
 
 export interface CheckedSetting {
   readonly value: CoercedValue;
@@ -294,24 +295,3 @@ function crossCheck(c: BrokerConfig, s: Settings): ConfigIssue[] {
   return issues;
 }
 
-type AddIssue = (message: string, ...keys: string[]) => void;
-
-function checkTls(tls: BrokerConfig['tls'], add: AddIssue): void {
-  if ((tls.key === undefined) !== (tls.cert === undefined)) {
-    const [set, missing] = tls.key !== undefined ? ['tls.key', 'tls.cert'] : ['tls.cert', 'tls.key'];
-    add(`"${set}" is set but "${missing}" is not: TLS needs both`, set);
-  }
-  const tlsOn = tls.key !== undefined && tls.cert !== undefined;
-  if (tls.clientAuthEnabled && !tlsOn) {
-    add('"tls.client.auth.enabled" is true but TLS is off: set "tls.key" and "tls.cert"', 'tls.client.auth.enabled');
-  }
-  if (tls.clientAuthzEnabled) {
-    // Reliability plan C8: authorization without verified client identities must fail closed.
-    if (!tls.clientAuthEnabled) {
-      add('"tls.client.authz.enabled" is true but "tls.client.auth.enabled" is not: clients are identified by their certificates', 'tls.client.authz.enabled');
-    }
-    if (tls.clientAuthzModel === undefined || tls.clientAuthzPolicy === undefined) {
-      add('"tls.client.authz.enabled" is true but "tls.client.authz.model" and "tls.client.authz.policy" are not both set', 'tls.client.authz.enabled');
-    }
-  }
-}

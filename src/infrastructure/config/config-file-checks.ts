@@ -6,6 +6,8 @@
 import { X509Certificate } from 'node:crypto';
 import { access, constants, readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
+import { AuthorizationPolicyError, CasbinClientAuthorizer } from '../../adapters/outbound/casbin/casbin-client-authorizer';
+import type { Logger } from '../../application/ports/logger.port';
 import type { BrokerConfig } from './broker-config';
 import { ClusterSecretError, readClusterSecret } from './cluster-secret';
 import type { ConfigIssue } from './config-settings';
@@ -34,7 +36,7 @@ export async function checkConfiguredFiles(config: BrokerConfig): Promise<readon
   };
 
   const { tls, nats } = config;
-  const [key, cert, clientCa] = await Promise.all([
+  const [key, cert, clientCa, model, policy] = await Promise.all([
     load('tls.key', tls.key),
     load('tls.cert', tls.cert),
     load('tls.client.auth.ca', tls.clientAuthCa),
@@ -43,6 +45,7 @@ export async function checkConfiguredFiles(config: BrokerConfig): Promise<readon
   ]);
   checkKeyPair(issues, 'tls.key', 'tls.cert', key, cert);
   checkCa(issues, 'tls.client.auth.ca', clientCa);
+  if (model?.ok && policy?.ok) await checkAuthorization(issues, tls.clientAuthzModel!, tls.clientAuthzPolicy!);
 
   const [natsKey, natsCert, natsCa] = await Promise.all([
     load('nats.tls.key', nats.tlsKey),
@@ -92,6 +95,18 @@ function checkKeyPair(
     });
   }
 }
+
+/** The model and policy as the server will load them (docs/security.md). */
+async function checkAuthorization(issues: ConfigIssue[], modelFile: string, policyFile: string): Promise<void> {
+  try {
+    await CasbinClientAuthorizer.load({ modelFile, policyFile, modelKey: 'tls.client.authz.model', policyKey: 'tls.client.authz.policy' }, SILENT);
+  } catch (e) {
+    if (!(e instanceof AuthorizationPolicyError)) throw e;
+    issues.push({ key: e.key, message: e.message });
+  }
+}
+
+const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => SILENT };
 
 function checkCa(issues: ConfigIssue[], name: string, ca: Loaded | undefined): void {
   if (!ca?.ok) return;

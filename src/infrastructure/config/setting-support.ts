@@ -40,10 +40,6 @@ const whenTrue = (v: boolean): string | null => (v ? 'true' : null);
 const whenSet = (v: string | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
 const whenNonZeroMs = (ms: number): string | null => (ms > 0 ? formatDurationMs(ms) : null);
 const whenNonZero = (n: number): string | null => (n > 0 ? String(n) : null);
-const TLS = 'TLS for the client API';
-const CLIENT_CERTS = 'client certificates';
-const AUTHZ = 'client authorization';
-const LATER = 'a later release adds it';
 
 export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   listen: applied,
@@ -58,13 +54,15 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'logging.format': applied,
   'batch.max.messages': applied,
   'batch.max.time': refused('waiting to fill a batch', '0', (c) => whenNonZeroMs(c.batch.maxTimeMs), 'a batch is what arrived in one event-loop turn'),
-  'tls.key': refused(TLS, 'unset', (c) => whenSet(c.tls.key), LATER),
-  'tls.cert': refused(TLS, 'unset', (c) => whenSet(c.tls.cert), LATER),
-  'tls.client.auth.enabled': refused(CLIENT_CERTS, 'false', (c) => whenTrue(c.tls.clientAuthEnabled), LATER),
-  'tls.client.auth.ca': refused(CLIENT_CERTS, 'unset', (c) => whenSet(c.tls.clientAuthCa), LATER),
-  'tls.client.authz.enabled': refused(AUTHZ, 'false', (c) => whenTrue(c.tls.clientAuthzEnabled), LATER),
-  'tls.client.authz.model': refused(AUTHZ, 'unset', (c) => whenSet(c.tls.clientAuthzModel), LATER),
-  'tls.client.authz.policy': refused(AUTHZ, 'unset', (c) => whenSet(c.tls.clientAuthzPolicy), LATER),
+  // The client API's TLS, client certificates and authorization (docs/security.md); combinations
+  // that cannot be applied are refused by tls-checks.ts, unusable files when the server starts.
+  'tls.key': applied,
+  'tls.cert': applied,
+  'tls.client.auth.enabled': applied,
+  'tls.client.auth.ca': applied,
+  'tls.client.authz.enabled': applied,
+  'tls.client.authz.model': applied,
+  'tls.client.authz.policy': applied,
   'nats.servers': applied,
   'nats.user': applied,
   'nats.password': applied,

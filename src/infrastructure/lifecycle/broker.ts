@@ -51,6 +51,7 @@ import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
 import { logReplayedMetadata, raftLogger } from '../logging/optional-log-lines';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
+import { ApiSecurity } from './api-security';
 import { DataDirLock } from './data-dir-lock';
 import { InternalTraffic } from './internal-traffic';
 import { startOperabilityHttp } from './operability-http';
@@ -136,6 +137,8 @@ export class Broker {
   private connections: NatsConnection[] = [];
   private container: Container | null = null;
   private grpc: GrpcApiServer | null = null;
+  /** TLS certificates and authorization of the client API (reloaded on SIGHUP). */
+  private security: ApiSecurity | null = null;
   private stopped: Promise<void> | null = null;
   private http: OperabilityHttpServer | null = null;
   private readonly natsUp = new Map<string, boolean>();
@@ -218,6 +221,7 @@ export class Broker {
     if (refused.length > 0) throw new Error(`configuration refused: ${refused.map((i) => i.message).join('; ')}`);
     const keyProblem = config.streams.encryption ? masterKeyProblem(config.streams.encryptionKey) : null;
     if (keyProblem !== null) throw new Error(`configuration refused: "streams.encryption" is true but ${keyProblem}`);
+    this.security = await ApiSecurity.open(config, this.logger);
     const descriptorLimit = processDescriptorLimit();
     const openFiles = openFilesBudget(config.streams.openFilesMax, descriptorLimit);
     if (!openFiles.ok) throw new Error(`configuration refused: ${openFiles.error}`);
@@ -332,7 +336,12 @@ export class Broker {
     this.container = container;
 
     const grpc = new GrpcApiServer(
-      { host: config.listen.host, port: config.listen.port, maxReceiveMessageBytes: config.clustering.replicationMaxBytes + 64 * 1024 },
+      {
+        host: config.listen.host,
+        port: config.listen.port,
+        maxReceiveMessageBytes: config.clustering.replicationMaxBytes + 64 * 1024,
+        certificates: this.security.certificates,
+      },
       createApiHandlers({
         admin: container.get(StreamAdminHandler),
         metadata: container.get(FetchMetadataQuery),
@@ -342,6 +351,7 @@ export class Broker {
         scheduler: container.get(TOKENS.Scheduler),
         logger: this.logger.child({ component: 'grpc' }),
         calls: this.calls,
+        authorizer: this.security.authorizer,
       }),
       this.logger,
     );
@@ -384,6 +394,15 @@ export class Broker {
     this.serving = true;
     const advertisePort = config.advertise.port === 0 ? boundPort : config.advertise.port;
     this.logger.info({ listen: `${config.listen.host}:${boundPort}`, advertise: `${config.advertise.host}:${advertisePort}` }, 'liftbridge-ts started');
+  }
+
+  /**
+   * SIGHUP: the client API's certificates and authorization policy are read again; what cannot be
+   * used is logged and the one in force kept (docs/security.md "Reloading").
+   */
+  async reloadSecurity(): Promise<void> {
+    if (this.security === null) this.logger.info({}, 'SIGHUP: nothing to reload yet (not started)');
+    else await this.security.reload();
   }
 
   /** The metadata Raft group's log (null before start); tests inspect its status. */
@@ -475,6 +494,7 @@ export class Broker {
     for (const nc of this.connections) await step('nats', () => nc.drain().catch(() => nc.close()));
     this.connections = [];
     if (this.embedded) await step('embedded-nats', () => this.embedded!.stop());
+    this.security?.close();
     if (this.http) await step('http', () => this.http!.stop());
     if (this.lock) await step('lock', () => this.lock!.release());
     this.logger.info({ stopMs: Math.round(performance.now() - stopStartedMs) }, 'liftbridge-ts stopped');

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { LiftbridgeClient } from '../../../src/client';
+import { CliResult, runCli } from '../../support/admin-cli';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
@@ -13,25 +14,9 @@ const bin = path.join(root, 'bin', 'liftbridge.js');
 let nats: TestNatsServer;
 let server: StartedTestBroker;
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the executable asynchronously (the broker runs in this process, so never block it). */
+/** Runs the executable against the test broker (or without `--servers`). */
 function cli(args: readonly string[], options: { input?: string; servers?: boolean } = {}): Promise<CliResult> {
-  const withServers = options.servers === false ? [...args] : [...args, '--servers', server.address];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...withServers], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+  return runCli(options.servers === false ? [...args] : [...args, '--servers', server.address], options.input);
 }
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');

@@ -10,10 +10,12 @@ import {
   mapServiceError,
   NoSuchPartitionError,
   NoSuchStreamError,
+  NotAuthorizedError,
   NotLeaderError,
   PublishError,
   ReadonlyPartitionError,
   StreamExistsError,
+  TlsHandshakeError,
 } from '../../../src/client/errors';
 
 const serviceError = (code: grpc.status, details: string): grpc.ServiceError =>
@@ -35,6 +37,8 @@ describe('mapServiceError', () => {
     [grpc.status.UNKNOWN, 'incorrect expected offset', 'publish', IncorrectOffsetError, false],
     [grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded', 'publish', AckTimeoutError, true],
     [grpc.status.UNAVAILABLE, 'No connection established', 'other', BrokerUnavailableError, true],
+    [grpc.status.UNKNOWN, 'The client is not authorized to call Publish on resource foo', 'publish', NotAuthorizedError, false],
+    [grpc.status.UNKNOWN, 'api: Failed to retrieve client ID', 'other', NotAuthorizedError, false],
   ] as const)('code %i %j on %s → %p', (code, details, context, type, retriable) => {
     const original = serviceError(code, details);
     const mapped = mapServiceError(original, context) as LiftbridgeError;
@@ -62,12 +66,41 @@ describe('mapAsyncError', () => {
     [PublishAsyncErrorCode.READONLY, 'readonly partition: 0', ReadonlyPartitionError],
     [PublishAsyncErrorCode.INCORRECT_OFFSET, 'incorrect expected offset', IncorrectOffsetError],
     [PublishAsyncErrorCode.BAD_REQUEST, 'message exceeds max replication size', InvalidArgumentError],
-    [PublishAsyncErrorCode.PERMISSION_DENIED, 'denied', PublishError],
+    [PublishAsyncErrorCode.PERMISSION_DENIED, 'The client is not authorized to call Publish on resource foo', NotAuthorizedError],
     [PublishAsyncErrorCode.INTERNAL, 'x', PublishError],
     [PublishAsyncErrorCode.UNKNOWN, 'unknown error', PublishError],
   ] as const)('%i %j → %p', (code, message, type) => {
     const error = mapAsyncError(code, message);
     expect(error).toBeInstanceOf(type);
     expect(error.message).toBe(message);
+  });
+});
+
+describe('TLS handshake failures (grpc-js UNAVAILABLE) in plain words', () => {
+  const unavailable = (lastError: string): grpc.ServiceError => serviceError(grpc.status.UNAVAILABLE, `No connection established. Last error: ${lastError}. Resolution note: `);
+
+  it.each([
+    ['Error: unable to verify the first certificate', "the server's certificate cannot be verified with the CA given (tls.ca) (unable to verify the first certificate)"],
+    ['Error: self-signed certificate in certificate chain', "the server's certificate cannot be verified with the CA given (tls.ca) (self-signed certificate in certificate chain)"],
+    [
+      "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list: ",
+      "the server's certificate does not name the host connected to (Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list)",
+    ],
+    [
+      '801C:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n (2026-12-07T13:13:07.861Z)',
+      'the server requires a client certificate (give tls.cert and tls.key) (tlsv13 alert certificate required)',
+    ],
+    ['Error: 801C:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/ssl/record/ssl3_record.c:350:\n', 'the server does not speak TLS (a plaintext server?) (wrong version number)'],
+  ])('%j', (lastError, explanation) => {
+    const mapped = mapServiceError(unavailable(lastError)) as LiftbridgeError;
+    expect(mapped).toBeInstanceOf(TlsHandshakeError);
+    expect(mapped).toBeInstanceOf(BrokerUnavailableError); // other servers are still tried
+    expect(mapped.retriable).toBe(true);
+    expect(mapped.message).toBe(`TLS handshake failed: ${explanation}`);
+  });
+
+  it('leaves other connection failures as they are', () => {
+    const mapped = mapServiceError(unavailable('Error: connect ECONNREFUSED 127.0.0.1:9292'));
+    expect(mapped.constructor).toBe(BrokerUnavailableError);
   });
 });

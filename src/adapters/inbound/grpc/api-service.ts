@@ -8,6 +8,7 @@ import {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ApplicationError } from '../../../application/errors/application-errors';
+import type { ClientAuthorizer } from '../../../application/ports/client-authorizer.port';
 import { Logger } from '../../../application/ports/logger.port';
 import { AckMessage, MessageTransport } from '../../../application/ports/message-transport.port';
 import { Scheduler } from '../../../application/ports/clock.port';
@@ -19,6 +20,7 @@ import { SubscribeHandler } from '../../../application/use-cases/subscribe';
 import { Result } from '../../../domain/shared/result';
 import * as api from '../../codec/api-types';
 import { encodePublishResponse } from '../../codec/publish-response-codec';
+import { PublishPermission, withAuthorization } from './authorizing-handlers';
 import { ackErrorStatus, toStatus } from './grpc-error-mapping';
 import { GrpcFrameBatch } from './grpc-frame-batch';
 import { rawFrameWriter } from './grpc-raw-frames';
@@ -37,6 +39,8 @@ export interface ApiServiceDeps {
   readonly logger: Logger;
   /** Open Subscribe and PublishAsync calls, ended by the server at shutdown. */
   readonly calls: StreamingCalls;
+  /** Client authorization (docs/security.md); null when it is off. */
+  readonly authorizer: ClientAuthorizer | null;
 }
 
 /** At shutdown, a PublishAsync call waits at most this long for the acks of what it published. */
@@ -69,7 +73,7 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
   const unimplemented = (name: string): handleUnaryCall<unknown, unknown> => (_call, callback) =>
     callback({ code: status.UNIMPLEMENTED, details: `${name} is not implemented by this server yet` });
 
-  return {
+  const handlers: UntypedServiceImplementation = {
     CreateStream: unary<api.CreateStreamRequest, api.CreateStreamResponse>('CreateStream', async (req) => {
       const problem = dtoProblem(CreateStreamDto, req);
       if (problem) return invalid(problem);
@@ -148,6 +152,7 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
     FetchConsumerGroupAssignments: unimplemented('FetchConsumerGroupAssignments'),
     ReportConsumerGroupCoordinator: unimplemented('ReportConsumerGroupCoordinator'),
   };
+  return deps.authorizer === null ? handlers : withAuthorization(handlers, deps.authorizer);
 }
 
 type StatusOnly = { readonly code: status; readonly details: string };
@@ -244,6 +249,12 @@ function asyncAckError(ack: AckMessage): api.PublishAsyncError {
 const EMPTY_ACK = {} as api.Ack;
 
 function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.PublishResponse>, deps: ApiServiceDeps): void {
+  // Authorization: the client's identity once per call, the Publish permission per request.
+  const permission = deps.authorizer === null ? null : PublishPermission.of(deps.authorizer, call);
+  if (permission !== null && !(permission instanceof PublishPermission)) {
+    call.emit('error', permission);
+    return;
+  }
   let closed = false;
   // Responses of one synchronous run go out in one HTTP/2 write; through grpc-js one by one if its internals differ.
   const raw = rawFrameWriter(call as unknown as ServerWritableStream<unknown, unknown>);
@@ -300,6 +311,12 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
       .catch((error: unknown) => deps.logger.error({ err: error, rpc: 'PublishAsync' }, 'PublishAsync shutdown failed'));
   });
   call.on('data', (req: api.PublishRequest) => {
+    // Refused, and unlike Go Liftbridge not published either (docs/compatibility.md).
+    const denial = permission === null ? null : permission.denial(req.stream);
+    if (denial !== null) {
+      if (!closed) send({ ack: EMPTY_ACK, asyncError: { code: api.PublishAsyncErrorCode.PERMISSION_DENIED, message: denial.details }, correlationId: req.correlationId } as api.PublishResponse);
+      return;
+    }
     const problem = publishRequestProblem(req);
     if (problem) {
       respond({ kind: 'error', correlationId: req.correlationId, error: { kind: 'InvalidRequest', reason: problem } });

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Logger } from '../../../application/ports/logger.port';
 import { API_SERVICE_NAME, apiServiceDefinition } from './api-service-definition';
 import { addHealthService } from './health-service-definition';
+import type { ServerCertificates } from './server-certificates';
 
 const SERVING = 1;
 const NOT_SERVING = 2;
@@ -10,8 +11,8 @@ const SERVICE_UNKNOWN = 3;
 export interface GrpcServerSettings {
   readonly host: string;
   readonly port: number;
-  /** PEM contents; TLS only when both are set (spec §10.1). */
-  readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly clientCa?: Buffer; readonly requireClientCert: boolean };
+  /** TLS (and client certificates) from these, reloadable; plaintext when null (docs/security.md). */
+  readonly certificates: ServerCertificates | null;
   /** Bound on in-flight data per call and on message size (reliability plan A10/A19). */
   readonly maxReceiveMessageBytes: number;
 }
@@ -60,18 +61,13 @@ export class GrpcApiServer {
   }
 
   async start(): Promise<number> {
-    const credentials = this.settings.tls
-      ? grpc.ServerCredentials.createSsl(
-          this.settings.tls.clientCa ?? null,
-          [{ private_key: this.settings.tls.key, cert_chain: this.settings.tls.cert }],
-          this.settings.tls.requireClientCert,
-        )
-      : grpc.ServerCredentials.createInsecure();
+    const credentials = this.settings.certificates?.serverCredentials() ?? grpc.ServerCredentials.createInsecure();
     const address = `${this.settings.host.includes(':') ? `[${this.settings.host}]` : this.settings.host}:${this.settings.port}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port))),
     );
-    this.logger.info({ address: `${this.settings.host}:${this.boundPort}` }, 'gRPC API listening');
+    const security = this.settings.certificates === null ? 'plaintext' : this.settings.certificates.requireClientCertificate ? 'TLS, client certificates required' : 'TLS';
+    this.logger.info({ address: `${this.settings.host}:${this.boundPort}`, security }, 'gRPC API listening');
     return this.boundPort;
   }
 

@@ -4,8 +4,9 @@
  * exit codes and messages, and a plain-text table formatter.
  */
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { BrokerUnavailableError, LiftbridgeClient, LiftbridgeError } from '../../../client';
+import { BrokerUnavailableError, ClientTlsOptions, LiftbridgeClient, LiftbridgeError, TlsHandshakeError } from '../../../client';
 import { parseGoDurationMs } from '../../config/go-duration';
 
 /** Exit codes of the admin commands. */
@@ -17,10 +18,19 @@ export const EXIT_USAGE_ERROR = 2;
 
 export const DEFAULT_SERVERS: readonly string[] = ['localhost:9292'];
 
+/** TLS to the servers, from `--tls`, `--tls-ca`, `--tls-cert` and `--tls-key` (PEM file names). */
+export interface AdminTls {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
 /** Options present on every admin command. */
 export interface CommonOptions {
   readonly servers: readonly string[];
   readonly json: boolean;
+  /** Absent: plaintext. */
+  readonly tls?: AdminTls;
 }
 
 /** Where a command reads and writes; process streams in the executable, buffers in tests. */
@@ -35,11 +45,29 @@ export interface AdminIo {
 }
 
 /** Opens a client; replaced in tests. */
-export type Connect = (servers: readonly string[]) => Promise<LiftbridgeClient>;
+export type Connect = (servers: readonly string[], tls?: ClientTlsOptions) => Promise<LiftbridgeClient>;
 
-export const connectClient: Connect = (servers) =>
+export const connectClient: Connect = (servers, tls) =>
   // Few retries: an admin command should fail fast with a clear message when nothing listens.
-  LiftbridgeClient.connect({ servers, retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 500 } });
+  LiftbridgeClient.connect({ servers, retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 500 }, ...(tls === undefined ? {} : { tls }) });
+
+/** Reads the PEM files of the TLS options; a file that cannot be read is a usage error naming the option. */
+export async function readTlsFiles(tls: AdminTls | undefined): Promise<ClientTlsOptions | undefined> {
+  if (tls === undefined) return undefined;
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new UsageError(tls.certFile === undefined ? '--tls-key needs --tls-cert' : '--tls-cert needs --tls-key');
+  }
+  const read = async (option: string, file: string | undefined): Promise<Buffer | undefined> => {
+    if (file === undefined) return undefined;
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new UsageError(`cannot read the file of ${option}: ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  const [ca, cert, key] = await Promise.all([read('--tls-ca', tls.caFile), read('--tls-cert', tls.certFile), read('--tls-key', tls.keyFile)]);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
 
 /** A usage problem found after commander's own parsing (e.g. conflicting options). */
 export class UsageError extends Error {}
@@ -121,7 +149,7 @@ export function parseServerList(text: string, previous: readonly string[] | unde
   return previous === DEFAULT_SERVERS ? parts : [...(previous ?? []), ...parts];
 }
 
-/** Adds `--servers` and `--json` to a command. */
+/** Adds `--servers`, `--json` and the TLS options to a command. */
 export function addCommonOptions(command: Command): Command {
   return command
     .addOption(
@@ -129,16 +157,40 @@ export function addCommonOptions(command: Command): Command {
         .argParser(parseServerList)
         .default(DEFAULT_SERVERS, DEFAULT_SERVERS.join(',')),
     )
-    .option('--json', 'machine-readable JSON output', false);
+    .option('--json', 'machine-readable JSON output', false)
+    .option('--tls', 'connect with TLS, verifying the servers (with Node\'s root CAs unless --tls-ca)')
+    .option('--tls-ca <file>', 'CA certificates (PEM) that verify the servers; implies --tls')
+    .option('--tls-cert <file>', 'client certificate (PEM) for servers that require one; implies --tls')
+    .option('--tls-key <file>', 'key (PEM) of --tls-cert');
 }
 
-export function commonOptions(opts: { servers?: readonly string[]; json?: boolean }): CommonOptions {
-  return { servers: opts.servers ?? DEFAULT_SERVERS, json: opts.json ?? false };
+/** The common options as commander parses them (`addCommonOptions`). */
+interface CommonFlags {
+  readonly servers?: readonly string[];
+  readonly json?: boolean;
+  readonly tls?: boolean;
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+}
+
+/** The common options of a command from the flags commander parsed (`flags` of its action). */
+export function commonOptions(flags: object): CommonOptions {
+  const opts = flags as CommonFlags;
+  const common = { servers: opts.servers ?? DEFAULT_SERVERS, json: opts.json ?? false };
+  if (opts.tls !== true && opts.tlsCa === undefined && opts.tlsCert === undefined && opts.tlsKey === undefined) return common;
+  const tls: AdminTls = {
+    ...(opts.tlsCa === undefined ? {} : { caFile: opts.tlsCa }),
+    ...(opts.tlsCert === undefined ? {} : { certFile: opts.tlsCert }),
+    ...(opts.tlsKey === undefined ? {} : { keyFile: opts.tlsKey }),
+  };
+  return { ...common, tls };
 }
 
 /** The message and exit code for a failure while running a command. */
 export function describeFailure(error: unknown): { code: number; message: string } {
   if (error instanceof UsageError) return { code: EXIT_USAGE_ERROR, message: error.message };
+  if (error instanceof TlsHandshakeError) return { code: EXIT_SERVER_ERROR, message: `${error.message}; see --tls-ca, --tls-cert and --tls-key` };
   if (error instanceof BrokerUnavailableError) {
     // grpc-js says "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:9292. Resolution note: ".
     const reason = /connect (E[A-Z]+ \S+?)\.?(?:\s|$)/.exec(error.message)?.[1] ?? error.message.trim();

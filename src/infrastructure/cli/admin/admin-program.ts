@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import type { LiftbridgeClient } from '../../../client';
 import { serverFlagTakesValue } from '../server-options';
-import { connectClient, describeFailure, EXIT_USAGE_ERROR, type AdminIo, type Connect } from './admin-common';
+import { connectClient, describeFailure, EXIT_USAGE_ERROR, readTlsFiles, type AdminIo, type Connect } from './admin-common';
 import { ADMIN_COMMAND_NAMES } from './admin-summary';
 import { registerBenchCommand, runBenchCommand, type BenchCommand } from './bench-command';
 import { registerPublishCommand, runPublishCommand, type PublishCommand } from './publish-command';
@@ -99,7 +99,7 @@ const commandName = (command: AdminCommand): string => command.kind.replace('-',
 export async function runAdminCommand(command: AdminCommand, io: AdminIo, connect: Connect = connectClient): Promise<number> {
   let client: LiftbridgeClient | null = null;
   try {
-    client = await connect(command.servers);
+    client = await connect(command.servers, await readTlsFiles(command.tls));
     return await run(command, client, io);
   } catch (error) {
     const failure = describeFailure(error);

@@ -103,11 +103,12 @@ describe('the server command line', () => {
       expect(c.logging.level).toBe('debug');
     });
 
-    it('refuses --tls-key and --tls-cert, naming them: TLS for the client API is not implemented yet', async () => {
-      const { code, output } = await exit(['--tls-key', fixture('tls', 'server.key'), '--tls-cert', fixture('tls', 'server.crt')]);
+    it('applies --tls-key and --tls-cert, and refuses a key that does not match the certificate, naming it', async () => {
+      const c = await run(['--tls-key', fixture('tls', 'server.key'), '--tls-cert', fixture('tls', 'server.crt')]);
+      expect(c.tls).toMatchObject({ key: fixture('tls', 'server.key'), cert: fixture('tls', 'server.crt') });
+      const { code, output } = await exit(['--tls-key', fixture('tls', 'other.key'), '--tls-cert', fixture('tls', 'server.crt')]);
       expect(code).toBe(2);
-      expect(output).toContain(`"tls.key" is ${JSON.stringify(fixture('tls', 'server.key'))}, but TLS for the client API is not implemented yet`);
-      expect(output).toContain(`"tls.cert" is ${JSON.stringify(fixture('tls', 'server.crt'))}, but TLS for the client API is not implemented yet`);
+      expect(output).toContain('The files of "tls.key" and "tls.cert" are not a usable PEM key and certificate pair');
     });
 
     it('refuses a setting that needs a missing feature, and still runs with its "off" value', async () => {

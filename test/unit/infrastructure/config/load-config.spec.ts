@@ -459,6 +459,27 @@ describe('resolving the broker configuration', () => {
       expect(yaml(`${tls}tls.client.auth.enabled: true`).tls.clientAuthzEnabled).toBe(false);
     });
 
+    it('refuses a client CA, model or policy that nothing would apply (Liftbridge ignores them)', () => {
+      const tls = 'tls.key: k.pem\ntls.cert: c.pem\n';
+      expect(yamlErrors(`${tls}tls.client.auth.ca: ca.pem`)).toEqual([
+        '"tls.client.auth.ca" is set but "tls.client.auth.enabled" is not: client certificates would not be asked for',
+      ]);
+      expect(yamlErrors(`${tls}tls.client.auth.enabled: true\ntls.client.authz.model: m.conf\ntls.client.authz.policy: p.csv`)).toEqual([
+        '"tls.client.authz.model" is set but "tls.client.authz.enabled" is not: the policy would not be applied',
+        '"tls.client.authz.policy" is set but "tls.client.authz.enabled" is not: the policy would not be applied',
+      ]);
+      const all = `${tls}tls.client: {auth.enabled: true, auth.ca: ca.pem, authz: {enabled: true, model: m.conf, policy: p.csv}}`;
+      expect(yaml(all).tls).toEqual({
+        key: 'k.pem',
+        cert: 'c.pem',
+        clientAuthEnabled: true,
+        clientAuthCa: 'ca.pem',
+        clientAuthzEnabled: true,
+        clientAuthzModel: 'm.conf',
+        clientAuthzPolicy: 'p.csv',
+      });
+    });
+
     it('C11: refuses both bootstrap modes at once', () => {
       expect(messagesOf({ flags: { 'clustering.raft.bootstrap.seed': true, 'clustering.raft.bootstrap.peers': ['a', 'b'] } })).toEqual([
         '"clustering.raft.bootstrap.seed" and "clustering.raft.bootstrap.peers" cannot both be set: choose one way to bootstrap',

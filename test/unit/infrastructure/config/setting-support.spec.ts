@@ -24,21 +24,6 @@ const refusals = (text: string): string[] => unimplementedSettingIssues(load(tex
  */
 const REFUSED: Record<string, { readonly asks: string; readonly message: string; readonly loads: readonly string[] }> = {
   'batch.max.time': { asks: 'batch.max.time: 10ms', message: '"batch.max.time" is 10ms, but waiting to fill a batch is not implemented yet', loads: ['batch.max.time: 0'] },
-  'tls.key': { asks: 'tls.key: k.pem\ntls.cert: c.pem', message: '"tls.key" is "k.pem", but TLS for the client API is not implemented yet', loads: ['tls.key: ""'] },
-  'tls.cert': { asks: 'tls.key: k.pem\ntls.cert: c.pem', message: '"tls.cert" is "c.pem", but TLS for the client API is not implemented yet', loads: [] },
-  'tls.client.auth.enabled': {
-    asks: 'tls.key: k.pem\ntls.cert: c.pem\ntls.client.auth.enabled: true',
-    message: '"tls.client.auth.enabled" is true, but client certificates is not implemented yet',
-    loads: ['tls.client.auth.enabled: false'],
-  },
-  'tls.client.auth.ca': { asks: 'tls.client.auth.ca: ca.pem', message: '"tls.client.auth.ca" is "ca.pem", but client certificates is not implemented yet', loads: [] },
-  'tls.client.authz.enabled': {
-    asks: 'tls:\n  key: k.pem\n  cert: c.pem\n  client.auth.enabled: true\n  client.authz: {enabled: true, model: m.conf, policy: p.csv}',
-    message: '"tls.client.authz.enabled" is true, but client authorization is not implemented yet',
-    loads: ['tls.client.authz.enabled: false'],
-  },
-  'tls.client.authz.model': { asks: 'tls.client.authz.model: m.conf', message: '"tls.client.authz.model" is "m.conf", but client authorization', loads: [] },
-  'tls.client.authz.policy': { asks: 'tls.client.authz.policy: p.csv', message: '"tls.client.authz.policy" is "p.csv", but client authorization', loads: [] },
   'nats.tls.ca': {
     asks: 'nats.tls.ca: ca.pem',
     message: '"nats.tls.ca" is "ca.pem", but TLS to NATS without a client certificate is not implemented yet',

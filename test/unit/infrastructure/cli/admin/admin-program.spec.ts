@@ -7,7 +7,7 @@ import {
   type AdminCommand,
 } from '../../../../../src/infrastructure/cli/admin/admin-program';
 import type { AdminIo } from '../../../../../src/infrastructure/cli/admin/admin-common';
-import { AckPolicy, BrokerUnavailableError, LiftbridgeClient, NoSuchStreamError, StartPosition, StopPosition } from '../../../../../src/client';
+import { AckPolicy, BrokerUnavailableError, LiftbridgeClient, NoSuchStreamError, StartPosition, StopPosition, TlsHandshakeError } from '../../../../../src/client';
 import { toSubscribeOptions } from '../../../../../src/infrastructure/cli/admin/subscribe-command';
 
 const VERSION = '9.9.9-test';
@@ -251,6 +251,61 @@ describe('admin command line', () => {
       expect(code).toBe(0);
       expect(output).toContain('Usage: liftbridge');
       expect(output).toContain(text);
+    });
+  });
+
+  describe('TLS options (every command)', () => {
+    it.each([
+      [['stream', 'list']],
+      [['stream', 'describe', 's']],
+      [['publish', 's', 'v']],
+      [['subscribe', 's']],
+      [['bench']],
+    ])('%j takes --tls-ca, --tls-cert and --tls-key', async (args) => {
+      const command = await parse(...args, '--tls-ca', 'ca.pem', '--tls-cert', 'c.pem', '--tls-key', 'k.pem');
+      expect(command.tls).toEqual({ caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem' });
+    });
+
+    it('--tls alone turns TLS on with the root CAs; without any, plaintext', async () => {
+      expect((await parse('stream', 'list', '--tls')).tls).toEqual({});
+      expect((await parse('stream', 'list')).tls).toBeUndefined();
+    });
+
+    it('reads the files and hands them to the client', async () => {
+      const fs = await import('node:fs');
+      const os = await import('node:os');
+      const path = await import('node:path');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-cli-tls-'));
+      try {
+        for (const name of ['ca.pem', 'c.pem', 'k.pem']) fs.writeFileSync(path.join(dir, name), `${name} contents`);
+        const connect = jest.fn().mockRejectedValue(new BrokerUnavailableError('down', 14));
+        const command = await parse('stream', 'list', '--tls-ca', path.join(dir, 'ca.pem'), '--tls-cert', path.join(dir, 'c.pem'), '--tls-key', path.join(dir, 'k.pem'));
+        await runAdminCommand(command, bufferIo(), connect);
+        const tls = connect.mock.calls[0][1];
+        expect([tls.ca.toString(), tls.cert.toString(), tls.key.toString()]).toEqual(['ca.pem contents', 'c.pem contents', 'k.pem contents']);
+
+        const io = bufferIo();
+        const missing = await parse('stream', 'list', '--tls-ca', path.join(dir, 'nope.pem'));
+        expect(await runAdminCommand(missing, io, connect)).toBe(2);
+        expect(io.stderr()).toContain(`cannot read the file of --tls-ca: ${path.join(dir, 'nope.pem')} (ENOENT)`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses a certificate without its key (usage error)', async () => {
+      const io = bufferIo();
+      expect(await runAdminCommand(await parse('stream', 'list', '--tls-cert', 'c.pem'), io, () => Promise.reject(new Error('not called')))).toBe(2);
+      expect(io.stderr()).toBe('liftbridge stream list: --tls-cert needs --tls-key\n');
+    });
+
+    it('says when the server cannot be verified', async () => {
+      const io = bufferIo();
+      const failure = new TlsHandshakeError("TLS handshake failed: the server's certificate cannot be verified with the CA given (tls.ca) (unable to verify the first certificate)", 14);
+      expect(await runAdmin(argv('stream', 'list', '--tls'), io, VERSION, () => Promise.reject(failure))).toBe(1);
+      expect(io.stderr()).toBe(
+        "liftbridge stream list: TLS handshake failed: the server's certificate cannot be verified with the CA given (tls.ca) (unable to verify the first certificate); see --tls-ca, --tls-cert and --tls-key\n",
+      );
     });
   });
 
