@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { access, constants, readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { BrokerConfig } from './broker-config';
+import { natsCredentialsFileIssue } from '../nats/nats-security-settings';
 import { ClusterSecretError, readClusterSecret } from './cluster-secret';
 import type { ConfigIssue } from './config-settings';
 
@@ -52,6 +53,8 @@ export async function checkConfiguredFiles(config: BrokerConfig): Promise<readon
   ]);
   checkKeyPair(issues, 'nats.tls.key', 'nats.tls.cert', natsKey, natsCert);
   checkCa(issues, 'nats.tls.ca', natsCa);
+  const credentials = await natsCredentialsFileIssue(nats);
+  if (credentials !== null) issues.push({ key: 'nats.credentials', message: credentials });
 
   if (config.clustering.authSecretFile !== undefined) {
     try {
