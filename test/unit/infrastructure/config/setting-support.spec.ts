@@ -39,11 +39,6 @@ const REFUSED: Record<string, { readonly asks: string; readonly message: string;
   },
   'tls.client.authz.model': { asks: 'tls.client.authz.model: m.conf', message: '"tls.client.authz.model" is "m.conf", but client authorization', loads: [] },
   'tls.client.authz.policy': { asks: 'tls.client.authz.policy: p.csv', message: '"tls.client.authz.policy" is "p.csv", but client authorization', loads: [] },
-  'nats.tls.ca': {
-    asks: 'nats.tls.ca: ca.pem',
-    message: '"nats.tls.ca" is "ca.pem", but TLS to NATS without a client certificate is not implemented yet',
-    loads: ['nats.tls: {ca: ca.pem, cert: c.pem, key: k.pem}'],
-  },
   'streams.compact.enabled': { asks: 'streams.compact.enabled: true', message: '"streams.compact.enabled" is true, but log compaction is not implemented yet; accepted: false', loads: ['streams.compact.enabled: false'] },
   'streams.auto.pause.time': { asks: 'streams.auto.pause.time: 30s', message: '"streams.auto.pause.time" is 30s, but auto-pausing idle partitions is not implemented yet; accepted: 0', loads: ['streams.auto.pause.time: 0'] },
   'streams.encryption': { asks: 'streams.encryption: true', message: '"streams.encryption" is true, but encryption at rest is not implemented yet', loads: ['streams.encryption: false'] },
@@ -66,6 +61,11 @@ describe('what the server does with each configuration key', () => {
 
   it('accepts the defaults', () => {
     expect(refusals('')).toEqual([]);
+  });
+
+  it('applies every NATS security setting, nats.tls.ca alone included (TLS without a client certificate)', () => {
+    for (const key of ['nats.user', 'nats.password', 'nats.tls.cert', 'nats.tls.key', 'nats.tls.ca', 'nats.credentials']) expect(SETTING_SUPPORT[key]).toEqual({ kind: 'applied' });
+    expect(refusals('nats.tls.ca: ca.pem')).toEqual([]);
   });
 
   it.each(Object.entries(REFUSED))('%s: refuses what would need a missing feature, naming the key', (key, { asks, message, loads }) => {
