@@ -271,7 +271,7 @@ export class Broker {
       onUnreachable: (reason: string | null) => (this.natsUnreachable = reason),
     };
     const openNats = async (name: string): Promise<NatsConnection> => {
-      const nc = await openNatsConnection(natsSettings, name, this.logger, onConnected(name), retry).catch((e: unknown) => {
+      const nc = await openNatsConnection(natsSettings, name, this.logger, onConnected(name), { ...retry, checkClientCertificate: this.connections.length === 0 }).catch((e: unknown) => {
         throw namingNatsSettings(e, config.nats);
       });
       // Stopped while this connection was being opened: stop() may already have closed the others.

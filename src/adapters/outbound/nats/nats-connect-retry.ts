@@ -11,6 +11,11 @@ export interface NatsConnectRetry {
   readonly signal: AbortSignal;
   /** Told why the last attempt failed (readiness reports it); `null` once connected. */
   readonly onUnreachable: (reason: string | null) => void;
+  /**
+   * With TLS, ask the NATS servers before the first attempt whether they refuse the client
+   * certificate (nats-connect-refusal.ts; about one handshake and 50 ms): once per start is enough.
+   */
+  readonly checkClientCertificate?: boolean;
 }
 
 /** Back-off between attempts: doubles from Liftbridge's 250 ms reconnect wait up to 2 s, ±20 % jitter. */
@@ -72,7 +77,7 @@ export async function connectWithRetry(options: ConnectionOptions, name: string,
     const attemptLeftMs = retry.timeoutMs > 0 ? startedAtMs + retry.timeoutMs - monotonicMs() : Infinity;
     try {
       // A refused client certificate would only show as a TIMEOUT: ask before the first attempt.
-      if (attempt === 1 && options.tls) await throwIfCertificateRefused(options, where);
+      if (attempt === 1 && options.tls && retry.checkClientCertificate) await throwIfCertificateRefused(options, where);
       const nc = await connect({ ...options, timeout: Math.max(1000, Math.min(ATTEMPT_TIMEOUT_MS, attemptLeftMs)) });
       if (attempt > 1) logger.info({ connection: name, attempts: attempt, waitedMs: monotonicMs() - startedAtMs }, 'NATS reached');
       retry.onUnreachable(null);
@@ -110,7 +115,7 @@ async function throwIfCertificateRefused(options: ConnectionOptions, where: stri
   for (const server of ([] as string[]).concat(options.servers ?? [])) {
     const ended = await probeClientCertificateRefusal(server, (options.tls ?? undefined) as TlsFiles | undefined);
     if (ended !== null) {
-      throw new NatsRefusedError(`${where}: ${server} ended the connection right after the TLS handshake (${ended}): it refused our client certificate`, 'client-certificate', null);
+      throw new NatsRefusedError(`${where}: ${server} ended the connection right after the TLS handshake (${ended})`, 'client-certificate', null);
     }
   }
 }
