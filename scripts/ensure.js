@@ -78,6 +78,19 @@ function ensureNatsServer() {
   }
 }
 
+// openssl, with which the NATS security tests make their certificates (test/support/test-certificates.ts).
+function ensureOpenssl() {
+  if (which('openssl')) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !which('apt-get')) {
+    console.error('ensure: openssl is missing. Install it (Debian: "apt-get install openssl").');
+    process.exit(1);
+  }
+  console.error('ensure: installing the Debian openssl package');
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'openssl'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 // libfaketime, for the fault suite's clock jumps (docs/reliability.md); only `npm run test:faults`.
 function ensureFaketime() {
   const lib = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
@@ -94,5 +107,8 @@ function ensureFaketime() {
 
 ensurePackages();
 ensureBuild();
-if (args.has('--nats')) ensureNatsServer();
+if (args.has('--nats')) {
+  ensureNatsServer();
+  ensureOpenssl();
+}
 if (args.has('--faketime')) ensureFaketime();

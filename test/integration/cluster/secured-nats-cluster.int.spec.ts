@@ -7,7 +7,7 @@ import { InProcessCluster } from '../../support/in-process-cluster';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
 import { makeTestCertificates, TestCertificates } from '../../support/test-certificates';
-import { startTestBroker, testBrokerConfig } from '../../support/test-broker';
+import { refusedStart, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
  * NATS security applied to every connection a server opens (docs/nats-security.md): three servers
@@ -21,7 +21,6 @@ const PASSWORD = 'a password for NATS';
 let certs: TestCertificates;
 let nats: TestNatsServer;
 const others: TestNatsServer[] = [];
-const dirs: string[] = [];
 
 function natsConfig(name: string, text: string): string {
   const file = path.join(certs.dir, name);
@@ -44,24 +43,12 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const n of others.splice(0)) await n.stop();
   await nats?.stop();
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
   certs?.remove();
 });
 
 /** Start-up with these NATS settings fails: the message, and how long it took. */
-async function refusedStart(url: string, settings: Partial<BrokerConfig['nats']>): Promise<{ message: string; ms: number }> {
-  const config = testBrokerConfig(url, { nats: settings });
-  dirs.push(config.dataDir);
-  const startedAt = performance.now();
-  const error = await startTestBroker(config).then(
-    async (started) => {
-      await started.destroy();
-      return new Error('started');
-    },
-    (e: unknown) => e as Error,
-  );
-  return { message: error.message, ms: performance.now() - startedAt };
-}
+const refusedWith = (url: string, settings: Partial<BrokerConfig['nats']>): Promise<{ message: string; ms: number }> =>
+  refusedStart(testBrokerConfig(url, { nats: settings }));
 
 describe('a cluster on NATS that requires a password and client certificates', () => {
   it('forms, replicates and acknowledges, with every connection of every server on TLS and authenticated', async () => {
@@ -101,30 +88,30 @@ describe('a cluster on NATS that requires a password and client certificates', (
   }, 90_000);
 
   it('refuses to start with a wrong or missing password, naming the settings', async () => {
-    const wrong = await refusedStart(nats.url, { ...secured(), password: 'wrong' });
+    const wrong = await refusedWith(nats.url, { ...secured(), password: 'wrong' });
     expect(wrong.message).toMatch(/AUTHORIZATION_VIOLATION.*NATS refused the user and password of "nats.user" and "nats.password" \(user "lb"\)/);
     expect(wrong.ms).toBeLessThan(5000);
     const { user: _user, password: _password, ...withoutPassword } = secured();
-    const missing = await refusedStart(nats.url, withoutPassword);
+    const missing = await refusedWith(nats.url, withoutPassword);
     expect(missing.message).toContain('the NATS server requires authentication: set "nats.user" and "nats.password", or "nats.credentials"');
   }, 30_000);
 
   it('refuses to start without a client certificate, or with one the NATS server does not trust, at once', async () => {
     const { tlsCert: _cert, tlsKey: _key, ...withoutCertificate } = secured();
-    const missing = await refusedStart(nats.url, withoutCertificate);
+    const missing = await refusedWith(nats.url, withoutCertificate);
     expect(missing.message).toMatch(/ended the connection right after the TLS handshake .*the NATS server requires a client certificate: set "nats.tls.cert" and "nats.tls.key"/);
     // Not nats.js's 20 s connect timeout, and not retried.
     expect(missing.ms).toBeLessThan(5000);
-    const untrusted = await refusedStart(nats.url, { ...secured(), tlsCert: certs.otherClientCert, tlsKey: certs.otherClientKey });
+    const untrusted = await refusedWith(nats.url, { ...secured(), tlsCert: certs.otherClientCert, tlsKey: certs.otherClientKey });
     expect(untrusted.message).toContain(`the NATS server refused the client certificate of "nats.tls.cert" (${JSON.stringify(certs.otherClientCert)})`);
     expect(untrusted.ms).toBeLessThan(5000);
   }, 30_000);
 
   it('refuses to start when the NATS server\'s certificate is not signed by the CA it trusts', async () => {
-    const wrongCa = await refusedStart(nats.url, { ...secured(), tlsCa: certs.otherCa });
+    const wrongCa = await refusedWith(nats.url, { ...secured(), tlsCa: certs.otherCa });
     expect(wrongCa.message).toContain(`the NATS server's certificate is not accepted with the CA of "nats.tls.ca" (${JSON.stringify(certs.otherCa)})`);
     const { tlsCa: _ca, ...systemRoots } = secured();
-    const noCa = await refusedStart(nats.url, systemRoots);
+    const noCa = await refusedWith(nats.url, systemRoots);
     expect(noCa.message).toContain('the NATS server\'s certificate is not signed by a CA this system trusts: set "nats.tls.ca"');
   }, 30_000);
 });
@@ -142,14 +129,14 @@ describe('nats.tls.ca alone', () => {
     } finally {
       await started.destroy();
     }
-    const wrongCa = await refusedStart(tlsOnly.url, { tlsCa: certs.otherCa });
+    const wrongCa = await refusedWith(tlsOnly.url, { tlsCa: certs.otherCa });
     expect(wrongCa.message).toContain('"nats.tls.ca"');
   }, 30_000);
 
   it('refuses to start when NATS does not offer TLS, naming the TLS settings', async () => {
     const plain = await TestNatsServer.start();
     others.push(plain);
-    const refused = await refusedStart(plain.url, { tlsCa: certs.ca });
+    const refused = await refusedWith(plain.url, { tlsCa: certs.ca });
     expect(refused.message).toContain('"nats.tls.ca" ask for TLS, but the NATS server does not offer it');
   }, 30_000);
 });

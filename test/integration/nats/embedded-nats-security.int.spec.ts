@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
 import type { BrokerConfig } from '../../../src/infrastructure/config/broker-config';
-import { call, connectClient, readValues } from '../../support/api-calls';
+import { connectClient, publishAndReadBack } from '../../support/api-calls';
 import type { MonitoredConnection } from '../../support/nats-server';
-import { acceptsConnections, freePort, waitFor } from '../../support/ports';
+import { acceptsConnections, freePort } from '../../support/ports';
 import { makeTestCertificates, TestCertificates } from '../../support/test-certificates';
 import { startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
@@ -66,10 +65,7 @@ describe('an embedded nats-server that requires a password and client certificat
       }
       const client = connectClient(started.address);
       try {
-        await call(client.createStream, client, { name: 'e', subject: 'e' });
-        await waitFor(() => call(client.fetchPartitionMetadata, client, { stream: 'e', partition: 0 }).then(() => true, () => false), 10_000, 'the leader');
-        await call(client.publish, client, { stream: 'e', value: Buffer.from('over TLS'), ackPolicy: api.AckPolicy.LEADER, expectedOffset: -1n });
-        expect(await readValues(client, { stream: 'e', startPosition: api.StartPosition.EARLIEST }, 1)).toEqual(['over TLS']);
+        expect(await publishAndReadBack(client, 'e', 'over TLS')).toEqual(['over TLS']);
       } finally {
         client.close();
       }

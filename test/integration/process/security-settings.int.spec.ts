@@ -8,7 +8,7 @@ import { CONFIG_KEYS, ConfigKeySpec } from '../../../src/infrastructure/config/c
 import { TestNatsServer } from '../../support/nats-server';
 import { TestOperator } from '../../support/nats-jwt';
 import { makeTestCertificates, TestCertificates } from '../../support/test-certificates';
-import { startTestBroker, testBrokerConfig } from '../../support/test-broker';
+import { refusedStart, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
  * Fail closed (issue 15): every security-related configuration key either changes what the
@@ -106,17 +106,8 @@ async function startedConnections(nats: TestNatsServer, settings: Partial<Broker
 }
 
 /** Start-up in this process fails; the message. */
-async function refusedInProcess(nats: TestNatsServer, settings: Partial<BrokerConfig['nats']>): Promise<string> {
-  const config = testBrokerConfig(nats.url, { nats: settings });
-  dataDirs.push(config.dataDir);
-  return startTestBroker(config).then(
-    async (s) => {
-      await s.stop();
-      return 'started';
-    },
-    (e: unknown) => (e as Error).message,
-  );
-}
+const refusedInProcess = async (nats: TestNatsServer, settings: Partial<BrokerConfig['nats']>): Promise<string> =>
+  (await refusedStart(testBrokerConfig(nats.url, { nats: settings }))).message;
 
 /** One signed-or-not heartbeat of a broker started with these clustering settings, checked with `SECRET`. */
 async function heartbeatVerifies(clustering: Partial<BrokerConfig['clustering']>): Promise<boolean> {
