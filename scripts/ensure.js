@@ -78,32 +78,25 @@ function ensureNatsServer() {
   }
 }
 
-// openssl, with which the NATS security tests make their certificates (test/support/test-certificates.ts).
-function ensureOpenssl() {
-  if (which('openssl')) return;
+/** Installs Debian package `pkg` (as root, with apt-get) unless `present()`; otherwise says how and exits. */
+function ensureDebianPackage(pkg, what, present) {
+  if (present()) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !which('apt-get')) {
-    console.error('ensure: openssl is missing. Install it (Debian: "apt-get install openssl").');
+    console.error(`ensure: ${what} is missing. Install it (Debian: "apt-get install ${pkg}").`);
     process.exit(1);
   }
-  console.error('ensure: installing the Debian openssl package');
+  console.error(`ensure: installing the Debian ${pkg} package`);
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', 'openssl'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
+// openssl, with which the NATS security tests make their certificates (test/support/test-certificates.ts).
+const ensureOpenssl = () => ensureDebianPackage('openssl', 'openssl', () => which('openssl') !== null);
+
 // libfaketime, for the fault suite's clock jumps (docs/reliability.md); only `npm run test:faults`.
-function ensureFaketime() {
-  const lib = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
-  if (fs.existsSync(lib)) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !which('apt-get')) {
-    console.error('ensure: libfaketime is missing. Install it (Debian: "apt-get install faketime").');
-    process.exit(1);
-  }
-  console.error('ensure: installing the Debian faketime package');
-  run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', 'faketime'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
+const ensureFaketime = () =>
+  ensureDebianPackage('faketime', 'libfaketime', () => fs.existsSync('/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1'));
 
 ensurePackages();
 ensureBuild();
