@@ -78,21 +78,30 @@ function ensureNatsServer() {
   }
 }
 
-// libfaketime, for the fault suite's clock jumps (docs/reliability.md); only `npm run test:faults`.
-function ensureFaketime() {
-  const lib = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
-  if (fs.existsSync(lib)) return;
+/** Installs Debian package `pkg` (as root, with apt-get) unless `present()`; otherwise says how and exits. */
+function ensureDebianPackage(pkg, what, present) {
+  if (present()) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !which('apt-get')) {
-    console.error('ensure: libfaketime is missing. Install it (Debian: "apt-get install faketime").');
+    console.error(`ensure: ${what} is missing. Install it (Debian: "apt-get install ${pkg}").`);
     process.exit(1);
   }
-  console.error('ensure: installing the Debian faketime package');
+  console.error(`ensure: installing the Debian ${pkg} package`);
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', 'faketime'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
+
+// openssl, with which the NATS security tests make their certificates (test/support/test-certificates.ts).
+const ensureOpenssl = () => ensureDebianPackage('openssl', 'openssl', () => which('openssl') !== null);
+
+// libfaketime, for the fault suite's clock jumps (docs/reliability.md); only `npm run test:faults`.
+const ensureFaketime = () =>
+  ensureDebianPackage('faketime', 'libfaketime', () => fs.existsSync('/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1'));
 
 ensurePackages();
 ensureBuild();
-if (args.has('--nats')) ensureNatsServer();
+if (args.has('--nats')) {
+  ensureNatsServer();
+  ensureOpenssl();
+}
 if (args.has('--faketime')) ensureFaketime();

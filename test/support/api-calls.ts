@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ApiClient, createApiClient, UnaryClientMethod } from '../../src/adapters/inbound/grpc/api-service-definition';
 import * as api from '../../src/adapters/codec/api-types';
 import { ProtoInit } from '../../src/adapters/codec/proto-schema';
+import { waitFor } from './ports';
 
 export type { ApiClient };
 
@@ -88,4 +89,15 @@ export async function readValues(client: ApiClient, request: ProtoInit<api.Subsc
     sub.cancel();
     await sub.done;
   }
+}
+
+/**
+ * A single-server smoke test of the data path: creates stream `name` on subject `name`, waits for
+ * its leader, publishes `value` with a leader ack and reads it back (the values read).
+ */
+export async function publishAndReadBack(client: ApiClient, name: string, value: string): Promise<string[]> {
+  await call(client.createStream, client, { name, subject: name });
+  await waitFor(() => call(client.fetchPartitionMetadata, client, { stream: name, partition: 0 }).then(() => true, () => false), 10_000, `the leader of ${name}`);
+  await call(client.publish, client, { stream: name, value: Buffer.from(value), ackPolicy: api.AckPolicy.LEADER, expectedOffset: -1n });
+  return readValues(client, { stream: name, startPosition: api.StartPosition.EARLIEST }, 1);
 }

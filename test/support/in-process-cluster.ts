@@ -1,3 +1,4 @@
+import type { BrokerConfig } from '../../src/infrastructure/config/broker-config';
 import { ApiClient, connectClient } from './api-calls';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from './test-broker';
 
@@ -20,6 +21,8 @@ export class InProcessCluster {
     private readonly authSecret?: string,
     /** Where server `id` keeps its data the first time it starts (a fresh temporary directory by default). */
     private readonly dataDirFor?: (id: string) => string,
+    /** NATS settings of every server beyond the URL (credentials, TLS). */
+    private readonly nats: Partial<BrokerConfig['nats']> = {},
   ) {}
 
   /** Starts (or restarts, on its data directory) server `id`. */
@@ -28,6 +31,7 @@ export class InProcessCluster {
     const dataDir = previous?.config.dataDir ?? this.dataDirFor?.(id);
     const config = testBrokerConfig(this.natsUrl, {
       ...(dataDir !== undefined ? { dataDir } : {}),
+      nats: this.nats,
       clustering: {
         serverId: id,
         namespace: this.namespace,

@@ -73,3 +73,20 @@ export async function startTestBroker(config: BrokerConfig, extensions: BrokerEx
     },
   };
 }
+
+/**
+ * Starts a broker that is expected to refuse to start: its error message ('started' when it did
+ * start, and was stopped) and how long that took. Removes the data directory either way.
+ */
+export async function refusedStart(config: BrokerConfig): Promise<{ message: string; ms: number }> {
+  const startedAt = performance.now();
+  try {
+    const started = await startTestBroker(config);
+    await started.stop();
+    return { message: 'started', ms: performance.now() - startedAt };
+  } catch (error) {
+    return { message: (error as Error).message, ms: performance.now() - startedAt };
+  } finally {
+    fs.rmSync(config.dataDir, { recursive: true, force: true });
+  }
+}

@@ -51,6 +51,8 @@ export interface BrokerConfig {
     readonly tlsCert?: string;
     readonly tlsKey?: string;
     readonly tlsCa?: string;
+    /** Our addition: a NATS `.creds` file (user JWT and nkey seed), instead of user and password. */
+    readonly credentials?: string;
     /** Start our own nats-server child process before connecting. */
     readonly embedded: boolean;
     readonly embeddedConfig?: string;

@@ -220,6 +220,7 @@ function resolveNats(s: Settings, env: Readonly<Record<string, string | undefine
     ...optional('tlsCert', s.str('nats.tls.cert')),
     ...optional('tlsKey', s.str('nats.tls.key')),
     ...optional('tlsCa', s.str('nats.tls.ca')),
+    ...optional('credentials', s.str('nats.credentials')),
     embedded,
     ...optional('embeddedConfig', embeddedConfig),
     embeddedPort,
@@ -281,6 +282,10 @@ function crossCheck(c: BrokerConfig, s: Settings): ConfigIssue[] {
   if ((nats.tlsCert === undefined) !== (nats.tlsKey === undefined)) {
     const [set, missing] = nats.tlsCert !== undefined ? ['nats.tls.cert', 'nats.tls.key'] : ['nats.tls.key', 'nats.tls.cert'];
     add(`"${set}" is set but "${missing}" is not: NATS client TLS needs both`, set);
+  }
+  if (nats.password !== undefined && nats.user === undefined) add('"nats.password" is set but "nats.user" is not', 'nats.password');
+  if (nats.credentials !== undefined && (nats.user !== undefined || nats.password !== undefined)) {
+    add('"nats.credentials" and "nats.user"/"nats.password" cannot both be set: NATS takes one identity per connection', 'nats.credentials');
   }
   if (s.bool('nats.embedded') === false && nats.embeddedConfig !== undefined) {
     add('"nats.embedded" is false but "nats.embedded.config" is set', 'nats.embedded');

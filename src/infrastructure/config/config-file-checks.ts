@@ -9,6 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { AuthorizationPolicyError, CasbinClientAuthorizer } from '../../adapters/outbound/casbin/casbin-client-authorizer';
 import type { Logger } from '../../application/ports/logger.port';
 import type { BrokerConfig } from './broker-config';
+import { natsCredentialsFileIssue } from '../nats/nats-security-settings';
 import { ClusterSecretError, readClusterSecret } from './cluster-secret';
 import type { ConfigIssue } from './config-settings';
 
@@ -55,6 +56,8 @@ export async function checkConfiguredFiles(config: BrokerConfig): Promise<readon
   ]);
   checkKeyPair(issues, 'nats.tls.key', 'nats.tls.cert', natsKey, natsCert);
   checkCa(issues, 'nats.tls.ca', natsCa);
+  const credentials = await natsCredentialsFileIssue(nats);
+  if (credentials !== null) issues.push({ key: 'nats.credentials', message: credentials });
 
   if (config.clustering.authSecretFile !== undefined) {
     try {

@@ -37,7 +37,6 @@ const refused = (
 ): KeySupport => ({ kind: 'refused', refusedValue, feature, accepted: acceptedValues, ...(note === undefined ? {} : { note }) });
 
 const whenTrue = (v: boolean): string | null => (v ? 'true' : null);
-const whenSet = (v: string | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
 const whenNonZeroMs = (ms: number): string | null => (ms > 0 ? formatDurationMs(ms) : null);
 const whenNonZero = (n: number): string | null => (n > 0 ? String(n) : null);
 
@@ -68,12 +67,8 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'nats.password': applied,
   'nats.tls.cert': applied,
   'nats.tls.key': applied,
-  'nats.tls.ca': refused(
-    'TLS to NATS without a client certificate',
-    'unset, or with "nats.tls.cert" and "nats.tls.key"',
-    (c) => (c.nats.tlsCert === undefined ? whenSet(c.nats.tlsCa) : null),
-    'as in Liftbridge, the CA is only used with a client certificate',
-  ),
+  'nats.tls.ca': applied,
+  'nats.credentials': applied,
   'nats.embedded': applied,
   'nats.embedded.config': applied,
   'nats.embedded.port': applied,

@@ -51,6 +51,7 @@ import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
 import { logReplayedMetadata, raftLogger } from '../logging/optional-log-lines';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
+import { namingNatsSettings, natsCredentialsFileIssue, natsSecuritySettings } from '../nats/nats-security-settings';
 import { ApiSecurity } from './api-security';
 import { DataDirLock } from './data-dir-lock';
 import { InternalTraffic } from './internal-traffic';
@@ -218,6 +219,8 @@ export class Broker {
     const config = this.config;
     const secret = await readClusterSecret(config.clustering); // fail closed before anything starts
     const refused = unimplementedSettingIssues(config);
+    const credentials = await natsCredentialsFileIssue(config.nats);
+    if (credentials !== null) refused.push({ key: 'nats.credentials', message: credentials });
     if (refused.length > 0) throw new Error(`configuration refused: ${refused.map((i) => i.message).join('; ')}`);
     const keyProblem = config.streams.encryption ? masterKeyProblem(config.streams.encryptionKey) : null;
     if (keyProblem !== null) throw new Error(`configuration refused: "streams.encryption" is true but ${keyProblem}`);
@@ -265,9 +268,7 @@ export class Broker {
       serverId: this.serverIdValue,
       pingIntervalMs: config.nats.pingIntervalMs,
       pingMaxOutstanding: config.nats.pingMaxOutstanding,
-      ...(config.nats.user !== undefined ? { user: config.nats.user } : {}),
-      ...(config.nats.password !== undefined ? { password: config.nats.password } : {}),
-      ...(config.nats.tlsCert ? { tls: { certFile: config.nats.tlsCert, keyFile: config.nats.tlsKey, caFile: config.nats.tlsCa } } : {}),
+      ...natsSecuritySettings(config.nats),
     };
     const onConnected = (name: string) => (connected: boolean) => {
       this.natsUp.set(name, connected);
@@ -279,7 +280,9 @@ export class Broker {
       onUnreachable: (reason: string | null) => (this.natsUnreachable = reason),
     };
     const openNats = async (name: string): Promise<NatsConnection> => {
-      const nc = await openNatsConnection(natsSettings, name, this.logger, onConnected(name), retry);
+      const nc = await openNatsConnection(natsSettings, name, this.logger, onConnected(name), { ...retry, checkClientCertificate: this.connections.length === 0 }).catch((e: unknown) => {
+        throw namingNatsSettings(e, config.nats);
+      });
       // Stopped while this connection was being opened: stop() may already have closed the others.
       if (this.startAbort.signal.aborted) {
         await nc.close();

@@ -47,6 +47,6 @@ export class InternalTraffic {
   /** `nc` as the internal adapters of `component` should use it. */
   connection(nc: NatsConnection, component: string): InternalNatsConnection {
     if (this.authenticator === null) return nc;
-    return new AuthenticatedNatsConnection(nc, this.authenticator, this.drops(component), (subject) => this.subjects.kindOf(subject));
+    return new AuthenticatedNatsConnection(nc, this.authenticator, this.drops(component), (subject) => this.subjects.kindOf(subject), this.subjects.requestInboxPrefix());
   }
 }

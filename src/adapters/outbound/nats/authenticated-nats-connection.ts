@@ -70,6 +70,8 @@ export class AuthenticatedNatsConnection implements InternalNatsConnection {
     private readonly drops: DroppedMessageLog,
     /** The kind of an internal message by subject, for the drop counts (`Subjects.kindOf`). */
     private readonly kindOf: (subject: string) => MessageKind,
+    /** Where answers to our requests arrive (`Subjects.requestInboxPrefix`; nats.js's `_INBOX` when absent). */
+    private readonly inboxPrefix?: string,
   ) {}
 
   get info(): ServerInfo | undefined {
@@ -140,7 +142,7 @@ export class AuthenticatedNatsConnection implements InternalNatsConnection {
   /** One wildcard subscription carries the answers of every request (as nats.js's own request mux). */
   private ensureInbox(): string {
     if (this.inbox !== null) return this.inbox;
-    const inbox = createInbox();
+    const inbox = createInbox(this.inboxPrefix);
     this.nc.subscribe(`${inbox}.*`, { callback: (error, msg) => (error ? undefined : this.onAnswer(inbox, msg)) });
     this.inbox = inbox;
     return inbox;

@@ -1,6 +1,7 @@
 import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { NatsUnavailableError } from '../../../application/errors/broker-errors';
 import { Logger } from '../../../application/ports/logger.port';
+import { NatsRefusedError, probeClientCertificateRefusal, refusalOf, TlsFiles } from './nats-connect-refusal';
 
 /** How start-up waits for NATS (docs/operability.md, "Starting while NATS is down"). */
 export interface NatsConnectRetry {
@@ -10,6 +11,11 @@ export interface NatsConnectRetry {
   readonly signal: AbortSignal;
   /** Told why the last attempt failed (readiness reports it); `null` once connected. */
   readonly onUnreachable: (reason: string | null) => void;
+  /**
+   * With TLS, ask the NATS servers before the first attempt whether they refuse the client
+   * certificate (nats-connect-refusal.ts; about one handshake and 50 ms): once per start is enough.
+   */
+  readonly checkClientCertificate?: boolean;
 }
 
 /** Back-off between attempts: doubles from Liftbridge's 250 ms reconnect wait up to 2 s, ±20 % jitter. */
@@ -42,6 +48,9 @@ const RETRIABLE_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/** How a server refusing our client certificate after a TLS 1.3 handshake looks to nats.js (nats-connect-refusal.ts). */
+const MAYBE_CERTIFICATE_REFUSAL = new Set(['TIMEOUT', 'ECONNRESET', 'DISCONNECT']);
+
 const codeOf = (error: unknown): string => String((error as { code?: unknown } | null)?.code ?? '');
 
 /** `CONNECTION_REFUSED (connect ECONNREFUSED 127.0.0.1:4222)`: nats.js's code with the socket error it wraps. */
@@ -59,10 +68,12 @@ const monotonicMs = (): number => Math.round(performance.now());
 /**
  * Connects, retrying with back-off while NATS cannot be reached (a server started before NATS
  * stays up, not ready, and finishes starting once NATS answers). Failures that retrying cannot
- * cure (bad credentials, TLS mismatch) fail at once, as does the end of `retry.timeoutMs`.
+ * cure (bad credentials, TLS mismatch) fail at once with a `NatsRefusedError`, as does the end of
+ * `retry.timeoutMs`.
  */
 export async function connectWithRetry(options: ConnectionOptions, name: string, logger: Logger, retry: NatsConnectRetry): Promise<NatsConnection> {
   const servers = options.servers;
+  const where = `cannot connect to NATS ${JSON.stringify(servers)} (${name})`;
   const startedAtMs = monotonicMs();
   let waitMs = RETRY_FIRST_MS;
   let loggedAtMs = -Infinity;
@@ -71,14 +82,18 @@ export async function connectWithRetry(options: ConnectionOptions, name: string,
     if (retry.signal.aborted) throw new NatsUnavailableError(`stopped while connecting to NATS (${name})`);
     const attemptLeftMs = retry.timeoutMs > 0 ? startedAtMs + retry.timeoutMs - monotonicMs() : Infinity;
     try {
+      // A refused client certificate would only show as a TIMEOUT: ask before the first attempt.
+      if (attempt === 1 && options.tls && retry.checkClientCertificate) await throwIfCertificateRefused(options, where);
       const nc = await connect({ ...options, timeout: Math.max(1000, Math.min(ATTEMPT_TIMEOUT_MS, attemptLeftMs)) });
       if (attempt > 1) logger.info({ connection: name, attempts: attempt, waitedMs: monotonicMs() - startedAtMs }, 'NATS reached');
       retry.onUnreachable(null);
       return nc;
     } catch (error) {
-      if (!RETRIABLE_CODES.has(codeOf(error))) {
-        throw new NatsUnavailableError(`cannot connect to NATS ${JSON.stringify(servers)} (${name}): ${describe(error)}`, { cause: error });
-      }
+      if (error instanceof NatsRefusedError) throw error;
+      const refusal = refusalOf(error);
+      if (refusal !== null) throw new NatsRefusedError(`${where}: ${describe(error)}`, refusal, error);
+      if (MAYBE_CERTIFICATE_REFUSAL.has(codeOf(error))) await throwIfCertificateRefused(options, where);
+      if (!RETRIABLE_CODES.has(codeOf(error))) throw new NatsUnavailableError(`${where}: ${describe(error)}`, { cause: error });
       const reason = `NATS unreachable (${describe(error)}), attempt ${attempt}`;
       retry.onUnreachable(reason);
       const nowMs = monotonicMs();
@@ -98,6 +113,15 @@ export async function connectWithRetry(options: ConnectionOptions, name: string,
       }
       await sleep(sleepMs, retry.signal);
       waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
+    }
+  }
+}
+
+async function throwIfCertificateRefused(options: ConnectionOptions, where: string): Promise<void> {
+  for (const server of ([] as string[]).concat(options.servers ?? [])) {
+    const ended = await probeClientCertificateRefusal(server, (options.tls ?? undefined) as TlsFiles | undefined);
+    if (ended !== null) {
+      throw new NatsRefusedError(`${where}: ${server} ended the connection right after the TLS handshake (${ended})`, 'client-certificate', null);
     }
   }
 }

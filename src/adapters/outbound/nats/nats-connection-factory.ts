@@ -1,14 +1,19 @@
 import { ConnectionOptions, NatsConnection } from 'nats';
 import { Logger } from '../../../application/ports/logger.port';
 import { connectWithRetry, NatsConnectRetry } from './nats-connect-retry';
+import { credentialsFileAuthenticator } from './nats-credentials';
 import { installNatsFastMsgParse } from './nats-fast-msg-parse';
 import { installNatsLargeMessageBuffer } from './nats-large-message-buffer';
+import { Subjects } from './subjects';
 
 export interface NatsConnectionSettings {
   readonly servers: readonly string[];
   readonly user?: string;
   readonly password?: string;
+  /** TLS to NATS: with a client certificate (cert and key), and/or a CA to verify the server by. */
   readonly tls?: { readonly certFile?: string; readonly keyFile?: string; readonly caFile?: string };
+  /** A NATS `.creds` file (user JWT and nkey seed), read at every (re)connect. */
+  readonly credentialsFile?: string;
   /** Used in connection names `LIFT.<ns>.<serverId>.<name>` (spec §3.4). */
   readonly namespace: string;
   readonly serverId: string;
@@ -30,21 +35,7 @@ export async function openNatsConnection(
   onConnected: (connected: boolean) => void,
   retry: NatsConnectRetry,
 ): Promise<NatsConnection> {
-  const options: ConnectionOptions = {
-    servers: [...settings.servers],
-    name: `LIFT.${settings.namespace}.${settings.serverId}.${name}`,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    // A half-open link (the peer vanished without a FIN) is only noticed through unanswered pings.
-    pingInterval: settings.pingIntervalMs ?? 2000,
-    maxPingOut: settings.pingMaxOutstanding ?? 3,
-  };
-  if (settings.user !== undefined) options.user = settings.user;
-  if (settings.password !== undefined) options.pass = settings.password;
-  if (settings.tls && settings.tls.certFile && settings.tls.keyFile) {
-    options.tls = { certFile: settings.tls.certFile, keyFile: settings.tls.keyFile, ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}) };
-  }
+  const options = natsConnectionOptions(settings, name, logger);
   if (!installNatsLargeMessageBuffer()) logger.debug({}, 'NATS client internals not as expected: large messages are received without pre-sized buffers');
   // After the pre-sizing patch: frames cut by the end of a read go through it.
   if (!installNatsFastMsgParse()) logger.debug({}, 'NATS client internals not as expected: MSG frames are parsed byte by byte');
@@ -60,4 +51,41 @@ export async function openNatsConnection(
     }
   })();
   return nc;
+}
+
+/** The TLS version floor of every NATS connection (docs/nats-security.md). */
+export const NATS_TLS_MIN_VERSION = 'TLSv1.2';
+
+/**
+ * The nats.js options of one connection. Every connection the server opens gets the same
+ * security settings (docs/nats-security.md): user and password, or the credentials file; TLS when
+ * a client certificate or a CA is configured, never below TLS 1.2. Replies to the server's
+ * requests come back on `<ns>._INBOX.…`, inside the cluster's namespace, so that a client allowed
+ * to subscribe to `_INBOX.>` cannot read them.
+ */
+export function natsConnectionOptions(settings: NatsConnectionSettings, name: string, logger: Logger): ConnectionOptions {
+  const options: ConnectionOptions = {
+    servers: [...settings.servers],
+    name: `LIFT.${settings.namespace}.${settings.serverId}.${name}`,
+    inboxPrefix: new Subjects(settings.namespace).requestInboxPrefix(),
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    // A half-open link (the peer vanished without a FIN) is only noticed through unanswered pings.
+    pingInterval: settings.pingIntervalMs ?? 2000,
+    maxPingOut: settings.pingMaxOutstanding ?? 3,
+  };
+  if (settings.user !== undefined) options.user = settings.user;
+  if (settings.password !== undefined) options.pass = settings.password;
+  if (settings.credentialsFile !== undefined) options.authenticator = credentialsFileAuthenticator(settings.credentialsFile, logger);
+  const tls = settings.tls;
+  if (tls && (tls.caFile || (tls.certFile && tls.keyFile))) {
+    // nats.js hands unknown TLS options to tls.connect (minVersion is not in its type).
+    options.tls = {
+      ...(tls.certFile && tls.keyFile ? { certFile: tls.certFile, keyFile: tls.keyFile } : {}),
+      ...(tls.caFile ? { caFile: tls.caFile } : {}),
+      minVersion: NATS_TLS_MIN_VERSION,
+    } as ConnectionOptions['tls'];
+  }
+  return options;
 }

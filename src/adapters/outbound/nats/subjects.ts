@@ -34,6 +34,15 @@ export class Subjects {
   }
 
   /**
+   * Replies to the server's own requests arrive on `<ns>._INBOX.<id>…` (the nats.js `inboxPrefix`
+   * of every server connection), inside the namespace, so that NATS permissions can keep clients
+   * that may use `_INBOX.>` away from them (docs/nats-security.md).
+   */
+  requestInboxPrefix(): string {
+    return `${this.namespace}._INBOX`;
+  }
+
+  /**
    * The Raft transport inbox of one server: `<ns>.raft.node.<serverId>` (style §4.4). The `node`
    * token keeps it disjoint from Liftbridge's `<ns>.raft.metadata.…` subjects (spec §3.5) whatever
    * the server id is. The id must be a non-empty NATS token (no dots, wildcards or whitespace).

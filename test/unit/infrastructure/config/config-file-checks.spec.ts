@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultBrokerConfig, type BrokerConfig } from '../../../../src/infrastructure/config/broker-config';
 import { checkConfiguredFiles } from '../../../../src/infrastructure/config/config-file-checks';
+import { TestOperator } from '../../../support/nats-jwt';
 
 const tlsFixture = (name: string): string => join(__dirname, 'fixtures', 'tls', name);
 const KEY = tlsFixture('server.key');
@@ -58,6 +59,16 @@ describe('start-up checks of referenced files (reliability plan C7)', () => {
       expect.stringContaining('The file of "tls.client.auth.ca" does not start with a PEM certificate'),
     ]);
     expect(await messages(withNats({ tlsCa: garbage }))).toEqual([expect.stringContaining('"nats.tls.ca"')]);
+  });
+
+  it('checks the NATS credentials file: readable, a user JWT with its own seed', async () => {
+    const creds = join(dir, 'user.creds');
+    await writeFile(creds, new TestOperator().user().creds);
+    expect(await messages(withNats({ credentials: creds }))).toEqual([]);
+    expect(await messages(withNats({ credentials: join(dir, 'garbage.pem') }))).toEqual([
+      'The file of "nats.credentials" is not usable NATS credentials: it does not hold a JWT block and an nkey seed block (-----BEGIN NATS USER JWT----- …)',
+    ]);
+    expect(await messages(withNats({ credentials: join(dir, 'none.creds') }))).toEqual([`Cannot read the file of "nats.credentials": ${JSON.stringify(join(dir, 'none.creds'))} (ENOENT)`]);
   });
 
   it('checks the embedded nats-server config and binary only when embedded', async () => {

@@ -32,6 +32,7 @@ const OUR_KEYS = [
   'nats.connect.timeout',
   'nats.ping.interval',
   'nats.ping.max.outstanding',
+  'nats.credentials',
   'http.port',
   'http.host',
   'metrics.enabled',
@@ -40,7 +41,7 @@ const OUR_KEYS = [
 ];
 
 describe('the configuration key table', () => {
-  it('has the 62 keys of the Go server and our 16 additions, each once', () => {
+  it('has the 62 keys of the Go server and our 17 additions, each once', () => {
     expect(SPEC_KEYS).toHaveLength(62);
     const keys = CONFIG_KEYS.map((s) => s.key);
     expect(new Set(keys).size).toBe(keys.length);

@@ -438,6 +438,14 @@ describe('resolving the broker configuration', () => {
       expect(yamlErrors('activity.stream.publish.ack.policy: most')).toEqual(['Unknown activity stream publish ack policy "most"']);
     });
 
+    it('takes one NATS identity: a password needs a user, credentials exclude both', () => {
+      expect(yamlErrors('nats.password: p')).toEqual(['"nats.password" is set but "nats.user" is not']);
+      expect(yamlErrors('nats.credentials: a.creds\nnats.user: u\nnats.password: p')).toEqual([
+        '"nats.credentials" and "nats.user"/"nats.password" cannot both be set: NATS takes one identity per connection',
+      ]);
+      expect(configOf({ file: 'nats.credentials: a.creds' }).nats.credentials).toBe('a.creds');
+    });
+
     it('C7: requires TLS key and certificate together', () => {
       expect(yamlErrors('tls.key: k.pem')).toEqual(['"tls.key" is set but "tls.cert" is not: TLS needs both']);
       expect(messagesOf({ flags: { 'tls.cert': 'c.pem' } })).toEqual(['"tls.cert" is set but "tls.key" is not: TLS needs both']);

@@ -24,11 +24,6 @@ const refusals = (text: string): string[] => unimplementedSettingIssues(load(tex
  */
 const REFUSED: Record<string, { readonly asks: string; readonly message: string; readonly loads: readonly string[] }> = {
   'batch.max.time': { asks: 'batch.max.time: 10ms', message: '"batch.max.time" is 10ms, but waiting to fill a batch is not implemented yet', loads: ['batch.max.time: 0'] },
-  'nats.tls.ca': {
-    asks: 'nats.tls.ca: ca.pem',
-    message: '"nats.tls.ca" is "ca.pem", but TLS to NATS without a client certificate is not implemented yet',
-    loads: ['nats.tls: {ca: ca.pem, cert: c.pem, key: k.pem}'],
-  },
   'streams.compact.enabled': { asks: 'streams.compact.enabled: true', message: '"streams.compact.enabled" is true, but log compaction is not implemented yet; accepted: false', loads: ['streams.compact.enabled: false'] },
   'streams.auto.pause.time': { asks: 'streams.auto.pause.time: 30s', message: '"streams.auto.pause.time" is 30s, but auto-pausing idle partitions is not implemented yet; accepted: 0', loads: ['streams.auto.pause.time: 0'] },
   'clustering.raft.snapshot.retain': {
@@ -50,6 +45,11 @@ describe('what the server does with each configuration key', () => {
 
   it('accepts the defaults', () => {
     expect(refusals('')).toEqual([]);
+  });
+
+  it('applies every NATS security setting, nats.tls.ca alone included (TLS without a client certificate)', () => {
+    for (const key of ['nats.user', 'nats.password', 'nats.tls.cert', 'nats.tls.key', 'nats.tls.ca', 'nats.credentials']) expect(SETTING_SUPPORT[key]).toEqual({ kind: 'applied' });
+    expect(refusals('nats.tls.ca: ca.pem')).toEqual([]);
   });
 
   it.each(Object.entries(REFUSED))('%s: refuses what would need a missing feature, naming the key', (key, { asks, message, loads }) => {
