@@ -80,8 +80,21 @@ async function publishAll(stream: string, leader: string): Promise<void> {
 }
 
 /** Every value from EARLIEST as `id` serves them (readISRReplica); the stream must not end early. */
-const readAll = (id: string, stream: string): Promise<string[]> =>
-  readValues(client(id), { stream, startPosition: api.StartPosition.EARLIEST, readISRReplica: true }, RECORDS, 15_000);
+/**
+ * Every record from `id`'s own log. A role change there (a leadership move, the repaired replica
+ * rejoining) closes the log under a reader, which ends with "commit log was closed", as any
+ * client sees it; the reader subscribes again, as clients do.
+ */
+async function readAll(id: string, stream: string): Promise<string[]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await readValues(client(id), { stream, startPosition: api.StartPosition.EARLIEST, readISRReplica: true }, RECORDS, Math.max(1000, deadline - Date.now()));
+    } catch (error) {
+      if (!String((error as Error).message).includes('commit log was closed') || Date.now() > deadline) throw error;
+    }
+  }
+}
 
 const activeLog = (id: string, stream: string) => path.join(dataDirs.get(id)!, 'streams', stream, '0', `${'0'.repeat(20)}.log`);
 
