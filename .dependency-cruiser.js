@@ -1,5 +1,5 @@
 /**
- * Layer rules (style §4.1), checked by test/unit/architecture/layers.spec.ts on every test run.
+ * Layer rules (docs/style.md "Layers"), checked by test/unit/architecture/layers.spec.ts on every test run.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 module.exports = {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cluster`: metadata operation latency on a three-server cluster (issue 3). Starts
+ * `npm run bench:cluster`: metadata operation latency on a three-server cluster (docs/cluster.md). Starts
  * its own nats-server (JetStream on), three liftbridge-ts servers forming one cluster (a seed, two
  * that auto-join) and one single-server cluster, then times CreateStream one at a time: sent to
  * the controller, sent to a follower (forwarded), on the single server, and JetStream's own

@@ -54,13 +54,13 @@ const RATIOS: readonly RatioDefinition[] = [
   { name: 'catch-up Subscribe / gRPC ceiling', numerator: 'lb-catchup-subscribe', denominator: 'grpc-ceiling', target: 0.9 },
   { name: 'acked NATS publish / core NATS', numerator: 'lb-nats-publish', denominator: 'core-nats' },
   { name: 'PublishAsync / core NATS', numerator: 'lb-publish-async', denominator: 'core-nats' },
-  // Issue 5: the client's pipelined publisher against the raw PublishAsync loop (100-byte messages).
+  // Target: the client's pipelined publisher against the raw PublishAsync loop (100-byte messages).
   { name: 'client AsyncPublisher / PublishAsync', numerator: 'lb-client-async-publisher', denominator: 'lb-publish-async', target: 0.8, targetSize: 100 },
-  // Issue 5: metrics overhead on the publish path, < 5 % throughput loss. Compared between two
+  // Target: metrics overhead on the publish path, < 5 % throughput loss. Compared between two
   // servers with the same history, differing only in metrics.enabled: the main server carries every
   // other case, and an A/A run (both with metrics) showed that history alone is worth 1.14-1.30x.
   { name: 'acked NATS publish on / off (twin servers)', numerator: 'lb-nats-publish-metrics-on-twin', denominator: 'lb-nats-publish-metrics-off', target: 0.95 },
-  // Issue 4: replicated publishes. AckPolicy ALL on R3 (minIsr 2) against JetStream R3 (each on its
+  // Target: replicated publishes. AckPolicy ALL on R3 (minIsr 2) against JetStream R3 (each on its
   // own three-node cluster), and against single-replica figures: ALL on an R1 stream of the same
   // cluster (same servers, same ack policy), and the single-node LEADER case.
   { name: 'replicated ALL R3 / JetStream R3', numerator: 'lb-nats-publish-all-r3', denominator: 'jetstream-r3', target: 1.0 },

@@ -206,7 +206,7 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
   const jetStreamClusterPids: number[] = [];
   const clusterServers: StartedLiftbridge[] = [];
   /**
-   * Issue 4: a three-server liftbridge-ts cluster on the same nats-server, and JetStream's own
+   * Replication: a three-server liftbridge-ts cluster on the same nats-server, and JetStream's own
    * three-node cluster, started when the cluster phase begins: idle, they would still take CPU
    * (heartbeats, timers) from every single-node run.
    */

@@ -15,7 +15,7 @@ export interface BenchConfig {
   readonly catchupCount: number;
   /** Unacknowledged messages kept in flight by the pipelined publish cases. */
   readonly window: number;
-  /** maxInFlight of the client AsyncPublisher case (the client's default, as issue 5 asks). */
+  /** maxInFlight of the client AsyncPublisher case (the client's default, so the case measures the client as it is used). */
   readonly clientWindow: number;
   /** Only these case ids (`--cases`); all when absent. */
   readonly cases?: readonly string[];

@@ -26,7 +26,7 @@ export const allCases: readonly BenchCase[] = [
   liftbridgeClientAsyncPublisherCase,
   liftbridgePublishUnaryCase,
   liftbridgeCatchupSubscribeCase,
-  // Issue 4: replicated publishes, each on its own three-node cluster (started once per bench run, when the cluster phase begins).
+  // Replicated publishes, each on its own three-node cluster (started once per bench run, when the cluster phase begins).
   jetStreamR3Case,
   liftbridgeReplicatedAllR3Case,
   liftbridgeReplicatedAllR1Case,

@@ -9,7 +9,7 @@ import { publishPipelined } from './jetstream';
 const STREAM_ADMIN_MS = 30_000;
 
 /**
- * Baseline for issue 4: NATS JetStream on its own three-node cluster, one file-storage stream with
+ * Baseline for the replicated case: NATS JetStream on its own three-node cluster, one file-storage stream with
  * 3 replicas (nats-server defaults: a publish is acked once a quorum, 2 of 3, has it; no fsync per
  * message). Loaded exactly like the R1 case (plain publishes with one shared reply subject, up to
  * `window` unacknowledged, counted by PubAcks), through a connection to the stream's leader, so

@@ -10,7 +10,7 @@ import type { BenchCase, CaseId } from '../types';
 const WARM_UP_MS = 30_000;
 
 /**
- * liftbridge-ts, issue 4: the acked NATS publish case (enveloped publishes on the stream subject,
+ * liftbridge-ts, replicated: the acked NATS publish case (enveloped publishes on the stream subject,
  * one shared ack inbox, up to `window` unacknowledged, counted when acked) with AckPolicy ALL, on
  * a stream of the three-server cluster. An ALL ack is sent once the message is committed: every
  * replica in the ISR has it durably (fsync before ack on each server, the default) and the high

@@ -44,7 +44,7 @@ export async function connectRawClient(address: string, credentials = grpc.crede
 /**
  * True when raw `PublishResponse` bytes carry an ack and no asyncError: field 1 (ack, tag 0x0a)
  * comes first and is non-empty, and no field 2 (asyncError, tag 0x12) follows it. Refusals carry
- * an empty ack plus asyncError (spec §2.9).
+ * an empty ack plus asyncError (docs/protocol.md "PublishAsync").
  */
 export function isPublishAck(bytes: Buffer): boolean {
   if (bytes.length < 2 || bytes[0] !== 0x0a) return false;

@@ -1,6 +1,6 @@
 import { SyncPolicy } from './ports/partition-log.port';
 
-/** Server-wide defaults a stream falls back to (spec §4.3), resolved from configuration. */
+/** Server-wide defaults a stream falls back to (docs/protocol.md "Stream options"), resolved from configuration. */
 export interface StreamDefaults {
   readonly retentionMaxBytes: number;
   readonly retentionMaxMessages: number;
@@ -25,20 +25,20 @@ export interface ServerSettings {
   readonly advertiseHost: string;
   readonly advertisePort: number;
   readonly batchMaxMessages: number;
-  /** Largest NATS payload accepted for a stream (TOO_LARGE above), spec §9.2. */
+  /** Largest NATS payload accepted for a stream (TOO_LARGE above), `clustering.replication.max.bytes` (docs/configuration.md "Keys"). */
   readonly replicationMaxBytes: number;
   readonly streamDefaults: StreamDefaults;
   /** How long a metadata change may take before the caller gets an error. */
   readonly metadataTimeoutMs: number;
   /** Bytes a subscriber reads from the log per step. */
   readonly subscribeReadBytesMax: number;
-  /** How often this server announces that it is alive (issue 3: failure detection). */
+  /** How often this server announces that it is alive (docs/cluster.md "Failure detection"). */
   readonly heartbeatIntervalMs: number;
   /** The controller marks a broker unreachable after this long without a heartbeat. */
   readonly brokerTimeoutMs: number;
   /** A partition leader acknowledges only within this long of hearing the metadata group (< brokerTimeoutMs). */
   readonly ackLeaseMs: number;
-  /** Partition replication (spec §5.6-5.7): ISR lag limit, follower request timeout, leader long-poll. */
+  /** Partition replication (docs/replication.md "The protocol step by step"): ISR lag limit, follower request timeout, leader long-poll. */
   readonly replication: {
     readonly maxLagTimeMs: number;
     readonly fetchTimeoutMs: number;

@@ -15,7 +15,7 @@ import { ServerSettings } from './server-settings';
 
 type Id<T> = ServiceIdentifier<T>;
 
-/** Every DI identifier, typed (style §4.8). Only the composition root binds them. */
+/** Every DI identifier, typed (docs/style.md "Composition root"). Only the composition root binds them. */
 export const TOKENS = {
   ServerSettings: Symbol.for('ServerSettings') as Id<ServerSettings>,
   Clock: Symbol.for('Clock') as Id<Clock>,

@@ -35,7 +35,7 @@ interface Pending {
 const ignore = (): void => undefined;
 
 /**
- * A pipelined publisher on PublishAsync (spec §2.9): one bidi stream per broker, at most
+ * A pipelined publisher on PublishAsync (docs/protocol.md "PublishAsync"): one bidi stream per broker, at most
  * `maxInFlight` messages awaiting their ack, acks matched to messages by correlation id.
  *
  * `send()` resolves once the message is written (waiting for room in the window: backpressure)

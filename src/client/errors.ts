@@ -83,12 +83,12 @@ export function tlsProblem(details: string): string | null {
   return null;
 }
 
-/** True for the spec's not-leader answers (§2.1): FAILED_PRECONDITION mentioning the leader. */
+/** True for Liftbridge's not-leader answers (docs/protocol.md "Who answers"): FAILED_PRECONDITION mentioning the leader. */
 export function isNotLeader(error: ServiceError): boolean {
   return error.code === GrpcStatus.FAILED_PRECONDITION && /leader/i.test(error.details);
 }
 
-/** Which RPC failed; some codes mean different things per RPC (appendix A "Errors"). */
+/** Which RPC failed; some codes mean different things per RPC (docs/client.md "Errors"). */
 export type ErrorContext = 'create' | 'delete' | 'pause' | 'readonly' | 'publish' | 'subscribe' | 'partition-metadata' | 'other';
 
 /** Maps a gRPC error to a typed client error (kept as `cause`). Non-gRPC errors pass through. */
@@ -126,7 +126,7 @@ export function mapServiceError(error: unknown, context: ErrorContext = 'other')
   }
 }
 
-/** Maps a PublishAsync `asyncError` (spec §2.9) to a typed error. */
+/** Maps a PublishAsync `asyncError` (docs/protocol.md "PublishAsync") to a typed error. */
 export function mapAsyncError(code: PublishAsyncErrorCode, message: string): LiftbridgeError {
   switch (code) {
     case PublishAsyncErrorCode.NOT_FOUND:

@@ -152,7 +152,7 @@ export class LiftbridgeClient {
     return refresh;
   }
 
-  /** PartitionMetadata from the partition leader (spec §2.8), with leader retries. */
+  /** PartitionMetadata from the partition leader (docs/protocol.md "FetchPartitionMetadata"), with leader retries. */
   async fetchPartitionMetadata(stream: string, partition = 0): Promise<api.PartitionMetadata> {
     const response = await this.leaderCall(
       stream,
@@ -223,7 +223,7 @@ export class LiftbridgeClient {
   }
 
   /**
-   * Publishes to a raw NATS subject (spec §2.9 PublishToSubject): no stream lookup or checks; the
+   * Publishes to a raw NATS subject (docs/protocol.md "PublishToSubject"): no stream lookup or checks; the
    * first ack from any stream on that subject is returned as is (its `ackError` is not converted).
    * `undefined` with AckPolicy.NONE or when no stream acked in time is an AckTimeoutError.
    */
@@ -316,7 +316,7 @@ export class LiftbridgeClient {
     return [...all.slice(start), ...all.slice(0, start)];
   }
 
-  /** Any-broker RPC (spec appendix A "Resilient RPC"): on UNAVAILABLE try the next broker. */
+  /** Any-broker RPC (go-liftbridge's rule, docs/client.md "Connecting, routing and retries"): on UNAVAILABLE try the next broker. */
   private anyBroker<T>(fn: (client: ApiClient) => Promise<T>, context: ErrorContext): Promise<T> {
     this.assertOpen();
     let addresses: string[] = [];

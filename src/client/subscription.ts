@@ -29,7 +29,7 @@ interface CallOutcome {
 }
 
 /**
- * One partition subscription (spec §2.6), consumed with `for await`. The handshake is swallowed;
+ * One partition subscription (docs/protocol.md "Subscribe"), consumed with `for await`. The handshake is swallowed;
  * when the broker goes away or the partition's log is closed under it (leader change, restart)
  * it resubscribes from the last delivered offset + 1, dropping anything already delivered, so
  * the caller sees neither a gap nor a duplicate. Stop-offset and readonly ends complete the

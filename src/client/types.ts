@@ -17,7 +17,7 @@ export function toBuffer(bytes: Bytes | undefined): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** CreateStream options (spec §1.4, §4.3); absent = server default. Durations in milliseconds. */
+/** CreateStream options (docs/protocol.md "CreateStreamRequest", "Stream options"); absent = server default. Durations in milliseconds. */
 export interface CreateStreamOptions {
   readonly partitions?: number;
   /** -1 = the cluster size. Default 1. */
@@ -57,7 +57,7 @@ export interface PublishOptions {
   readonly timeoutMs?: number;
 }
 
-/** Subscribe options (spec §2.6). Default start: NEW_ONLY on partition 0. */
+/** Subscribe options (docs/protocol.md "Subscribe"). Default start: NEW_ONLY on partition 0. */
 export interface SubscribeOptions {
   readonly partition?: number;
   readonly startPosition?: StartPosition;

@@ -6,7 +6,7 @@ import { OffsetOutOfRangeError, SegmentCorruptedError } from '../../src/applicat
 import { aRecord, appendDurably, ContractContext, contractOptions, MS, readAll, values } from './partition-log-contract-support';
 
 export function describeRetentionContract(context: ContractContext): void {
-  describe('retention (spec §7.10)', () => {
+  describe('retention (docs/storage.md "Segments, retention, epochs, truncation")', () => {
     async function entryBytes(): Promise<number> {
       const probe = await context.harness.store.open({ stream: 'probe', partition: 0 }, contractOptions());
       await appendDurably(probe, [aRecord('v0')], 0n, 1);

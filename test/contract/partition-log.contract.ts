@@ -11,7 +11,8 @@
  * returns a store over the same data, as after a restart; tests close their logs before calling it.
  * A runner that can make the disk full passes `{ storageFaults: true }` and returns
  * `storageFaults` in the harness: the storage-failure section then runs too.
- * Numbers cited as "Go <Test>" are the behaviours pinned by Liftbridge's tests (spec §12.1, §12.3).
+ * Numbers cited as "Go <Test>" are the behaviours pinned by Liftbridge's tests (`server/commitlog/commitlog_test.go`,
+ * `delete_cleaner_test.go`).
  */
 import { AssertionError } from '../../src/domain/shared/assert';
 import { LogClosedError, LogReadonlyError } from '../../src/application/ports/partition-log.errors';
@@ -163,7 +164,7 @@ export function describePartitionLogContract(name: string, makeStore: MakePartit
       });
     });
 
-    describe('timestamp lookups (spec §7.8)', () => {
+    describe('timestamp lookups (docs/storage.md "Segments, retention, epochs, truncation")', () => {
       async function tenByTens(log: PartitionLog) {
         await appendSingles(log, 10, () => 1, (i) => BigInt(i * 10));
       }

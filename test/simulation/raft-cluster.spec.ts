@@ -3,7 +3,7 @@ import { STEPS_PER_SEED, simulateSeed } from './raft-simulation';
 
 /**
  * Seeded deterministic simulation of a Raft cluster over the application stack (RaftDriver +
- * storage + transport adapters on a virtual clock), issue 3; see docs/simulation.md.
+ * storage + transport adapters on a virtual clock); see docs/simulation.md.
  *
  * Default: seeds 0..999 in batches of 100, plus 50 seeds from a random base (in the test name).
  * Replay one seed:    RAFT_SIM_SEED=<seed> npx jest test/simulation/raft-cluster

@@ -3,7 +3,7 @@ import { applyProposal } from '../../src/domain/metadata/apply-proposal';
 import { decide } from '../../src/domain/metadata/metadata-decide';
 import { emptyMetadataState, MetadataState } from '../../src/domain/metadata/metadata-state';
 
-/** Deterministic object mothers for metadata commands (style §4.10: no faker). */
+/** Deterministic object mothers for metadata commands (docs/style.md "Tests": no faker). */
 export const registerBroker = (id: string, port = 9292): MetadataCommand => ({
   type: 'RegisterBroker',
   data: { id, host: 'localhost', port },

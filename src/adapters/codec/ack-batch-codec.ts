@@ -27,7 +27,7 @@ const ACK_POLICY_FIELD = (7 << 3) | 0;
 const OFFSET_FIELD = (4 << 3) | 0;
 
 /**
- * Encodes the OK acks of one append (MsgType-1 envelopes around `proto.Ack`, spec §1.4) into one
+ * Encodes the OK acks of one append (MsgType-1 envelopes around `proto.Ack`, docs/protocol.md "Ack") into one
  * buffer, and calls `emit(inbox, envelope)` for each. What every ack of the batch shares (stream,
  * partition subject, timestamps) is encoded once; subjects and inboxes are re-encoded only when they
  * change from one message to the next. Field order and omitted defaults are Go's, so the bytes equal

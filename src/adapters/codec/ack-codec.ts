@@ -19,8 +19,8 @@ import {
 } from './protobuf-wire';
 
 /**
- * Hand-written encoder for `proto.Ack` (spec §1.4 Ack table), sent by partition leaders to ack
- * inboxes inside a MsgType-1 envelope (spec §3.3). Proto3 defaults are omitted, as Go does, so the
+ * Hand-written encoder for `proto.Ack` (docs/protocol.md "Ack"), sent by partition leaders to ack
+ * inboxes inside a MsgType-1 envelope (docs/protocol.md "Publishing over NATS"). Proto3 defaults are omitted, as Go does, so the
  * bytes match the Go server's for the same values.
  */
 

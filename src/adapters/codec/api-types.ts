@@ -1,14 +1,14 @@
 /**
- * TypeScript shapes of the `proto.API` messages (proto/api.proto, spec §1.3-1.5).
+ * TypeScript shapes of the `proto.API` messages (proto/api.proto, docs/protocol.md "Messages", "Enums").
  *
  * Field names are the proto names. 64-bit integers are `bigint`, bytes are `Buffer`, maps are
  * records, an absent sub-message (including the Nullable wrappers: absent = "server default") is
  * `undefined`. Enums are numeric and open: a decoded value may be outside the declared members
- * (reliability-plan A11 is enforced by request validation, not by the codec).
+ * (docs/reliability.md "Bad inputs" A11 is enforced by request validation, not by the codec).
  */
 
 // ---------------------------------------------------------------------------------------------
-// Enums (§1.5). Member names are the proto names so they can be grepped against the spec.
+// Enums (docs/protocol.md "Enums"). Member names are the proto names so they can be grepped against the proto.
 
 export enum StartPosition {
   NEW_ONLY = 0,
@@ -75,7 +75,7 @@ export enum ActivityStreamOp {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §1.3 Nullable wrappers
+// Nullable wrappers (docs/protocol.md "Nullable wrappers")
 
 export interface NullableInt64 { readonly value: bigint }
 export interface NullableInt32 { readonly value: number }
@@ -85,7 +85,7 @@ export interface NullableBool { readonly value: boolean }
 export type EmptyMessage = Record<string, never>;
 
 // ---------------------------------------------------------------------------------------------
-// §1.4 Requests and responses
+// Requests and responses (docs/protocol.md "Messages")
 
 export interface CreateStreamRequest {
   readonly subject: string;
@@ -152,7 +152,7 @@ export interface SubscribeRequest {
   /** Unix nanoseconds. */
   readonly stopTimestamp: bigint;
   readonly consumer?: Consumer;
-  /** Field number 12 is unverified (spec appendix C.1, docs/compatibility.md). */
+  /** Field number 12 is unverified (docs/compatibility.md "Unverified: SubscribeRequest.reverse = 12"). */
   readonly reverse: boolean;
 }
 
@@ -309,7 +309,7 @@ export interface ReportConsumerGroupCoordinatorRequest {
 }
 export type ReportConsumerGroupCoordinatorResponse = EmptyMessage;
 
-/** What Subscribe streams; also the body of a NATS publish envelope (§1.4 Message table). */
+/** What Subscribe streams; also the body of a NATS publish envelope (docs/protocol.md "Message"). */
 export interface Message {
   /** Partition offset on Subscribe; the expected offset (OCC, -1 = none) in a publish envelope. */
   readonly offset: bigint;
@@ -344,7 +344,7 @@ export interface Ack {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Activity stream (§8.3)
+// Activity stream (`__activity` values; proto/api.proto)
 
 export interface ActivityCreateStreamOp { readonly stream: string; readonly partitions: readonly number[] }
 export interface ActivityDeleteStreamOp { readonly stream: string }

@@ -6,7 +6,7 @@ import { decodeInternalMessage, encodeInternalMessage } from './internal-proto';
 
 /**
  * Control traffic between liftbridge-ts servers (docs/cluster.md "Wire"):
- * - join request/response: the spec's `RaftJoinRequest`/`RaftJoinResponse` protobufs (MsgType 4/5);
+ * - join request/response: Liftbridge's `RaftJoinRequest`/`RaftJoinResponse` protobufs (docs/protocol.md "Internal messages") (MsgType 4/5);
  * - heartbeats: a `ServerInfoResponse` protobuf (MsgType 11) published to every server;
  * - forwarded metadata commands and answers: our own MsgTypes ≥ 100 with a JSON payload, because
  *   our commands are not Go's `PropagatedRequest` ops (TS-only clusters, docs/compatibility.md).

@@ -1,7 +1,7 @@
 /**
  * Errors thrown by the wire codecs. Bad bytes from the network are not infrastructure failures
  * (nothing to retry) and not broken invariants (the process must survive them): the adapter that
- * received them catches these, rejects the input and counts it (reliability-plan §3 A17, B6).
+ * received them catches these, rejects the input and counts it (docs/reliability.md "Bad inputs", A17, B6).
  */
 export class CodecError extends Error {
   constructor(message: string, options: { cause?: unknown } = {}) {

@@ -2,17 +2,17 @@ import { crc32c } from '@node-rs/crc32';
 import { CodecError } from './codec-errors';
 
 /**
- * The envelope that wraps every Liftbridge payload carried over NATS (spec §3.1):
+ * The envelope that wraps every Liftbridge payload carried over NATS (docs/protocol.md "Envelope"):
  *
  *   0-3 magic B9 0E 43 B4 | 4 version 0 | 5 HeaderLen (8, or 12 with CRC) | 6 flags (bit 0 = CRC-32C)
  *   | 7 MsgType | [8-11 CRC-32C of the payload, big-endian] | payload
  *
  * Parsing distinguishes "not an envelope at all" (no magic: a plain NATS publisher, whose payload
- * ingest stores verbatim, spec §3.3 and reliability-plan B1) from "claims to be an envelope but is
- * malformed" (right magic; rejected and counted, reliability-plan B2-B5). See docs/compatibility.md.
+ * ingest stores verbatim, docs/protocol.md "Publishing over NATS" and bad input B1) from "claims to be an envelope but is
+ * malformed" (right magic; rejected and counted, bad inputs B2-B5 in docs/reliability.md "Bad inputs"). See docs/compatibility.md.
  */
 
-/** MsgType byte (spec §3.2). */
+/** MsgType byte (docs/protocol.md "MsgType values"). */
 export enum MsgType {
   Publish = 0,
   Ack = 1,
@@ -112,8 +112,8 @@ export function hasEnvelopeMagic(buf: Uint8Array): boolean {
 }
 
 /**
- * Parses the header of `buf` and checks it against `expectedType` (spec §3.1 decoding rules, plus
- * the bounds check the Go decoder lacks, spec appendix B.8). Never throws.
+ * Parses the header of `buf` and checks it against `expectedType` (docs/protocol.md "Envelope" decoding rules, plus
+ * the bounds check the Go decoder lacks, docs/compatibility.md "Go quirks" #8). Never throws.
  *
  * - no magic (including buffers shorter than 4 bytes) → `not-an-envelope`;
  * - magic but fewer than 8 bytes, version ≠ 0, HeaderLen not 8/12 or beyond the buffer, CRC flag
@@ -167,7 +167,7 @@ export function unwrapEnvelope(buf: Uint8Array, expectedType: MsgType): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ReplicationResponse (spec §3.6): envelope (MsgType 3, no CRC) | leader epoch uint64 BE |
+// ReplicationResponse (docs/protocol.md "ReplicationResponse"): envelope (MsgType 3, no CRC) | leader epoch uint64 BE |
 // high watermark int64 BE | message-set entries exactly as stored.
 
 export const REPLICATION_RESPONSE_HEADER_BYTES = ENVELOPE_HEADER_BYTES + 16;

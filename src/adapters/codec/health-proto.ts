@@ -12,7 +12,7 @@ export enum ServingStatus {
 }
 
 export interface HealthCheckRequest {
-  /** Empty = the server as a whole; Liftbridge reports "proto.API" (spec §1.1). */
+  /** Empty = the server as a whole; Liftbridge reports "proto.API" (docs/protocol.md "Service"). */
   readonly service: string;
 }
 

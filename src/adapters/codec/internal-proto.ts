@@ -3,7 +3,7 @@ import { MsgType } from './envelope';
 import { createMessageCodec, lazy, loadProtoRoot, type MessageCodec } from './proto-schema';
 
 /**
- * Untyped codecs for the internal protocol (proto/internal.proto, package `protocol`, spec §3.7).
+ * Untyped codecs for the internal protocol (proto/internal.proto, package `protocol`, docs/protocol.md "Internal messages").
  * The replication, Raft and metadata codecs build typed wrappers on top of these; the plain-object
  * conventions are those of proto-schema.ts (64-bit integers as bigint, bytes as Buffer, absent
  * sub-messages undefined).
@@ -44,7 +44,7 @@ export enum InternalOp {
   CHANGE_CONSUMER_GROUP_COORDINATOR = 14,
 }
 
-/** The protobuf payload of each internal MsgType (spec §3.2); ReplicationResponse is binary (§3.6). */
+/** The protobuf payload of each internal MsgType (docs/protocol.md "MsgType values"); ReplicationResponse is binary ("ReplicationResponse"). */
 export const INTERNAL_PAYLOAD_TYPES: Readonly<Partial<Record<MsgType, InternalMessageName>>> = Object.freeze({
   [MsgType.ReplicationRequest]: 'ReplicationRequest',
   [MsgType.RaftJoinRequest]: 'RaftJoinRequest',

@@ -1,5 +1,5 @@
 /**
- * The leader-epoch cache of a partition log: which offset each leader epoch started at (spec §7.6).
+ * The leader-epoch cache of a partition log: which offset each leader epoch started at (docs/storage.md "Segments, retention, epochs, truncation").
  * Pure data shared by the filesystem and in-memory logs; persistence is the adapter's business.
  *
  * Differs from Liftbridge on purpose in one query: `endOffsetFor` follows Kafka KIP-101 (the end
@@ -60,7 +60,7 @@ export class LeaderEpochCache {
 
   /**
    * Drops epochs that start before `offset` (after retention). When that leaves `offset` before the
-   * first remaining start, the last dropped epoch is kept, moved to start at `offset` (spec §7.6).
+   * first remaining start, the last dropped epoch is kept, moved to start at `offset` (Liftbridge's rule).
    */
   clearEarliest(offset: number): boolean {
     let dropped = 0;

@@ -1,5 +1,5 @@
 /**
- * Byte layout of a Liftbridge message-set entry (spec §7.3) and its encoded message (§7.4).
+ * Byte layout of a Liftbridge message-set entry (docs/storage.md "Message-set entry") and its encoded message (docs/storage.md "Encoded message").
  * Shared by the encoder, the validating walker and the decoder; everything is big-endian.
  *
  *   entry   = offset int64 | timestamp int64 (Unix ns) | leader epoch uint64 | size uint32 | message
@@ -27,7 +27,7 @@ export const NULL_LENGTH = -1;
 export const HEADER_COUNT_MAX = 0x7fff;
 export const HEADER_KEY_BYTES_MAX = 0x7fff;
 
-/** Server headers (spec §4.2): they overwrite user headers of the same names. */
+/** Server headers (docs/protocol.md "Data model"): they overwrite user headers of the same names. */
 export const SERVER_HEADER_SUBJECT = 'subject';
 export const SERVER_HEADER_REPLY = 'reply';
 

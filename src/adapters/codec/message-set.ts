@@ -19,7 +19,7 @@ import {
 import { newRecordFieldProblem, UNSTORABLE_ENTRY_BYTES, userHeadersBytes } from './message-set-limits';
 
 /**
- * The Liftbridge message-set codec (spec §7.3, §7.4): the bytes stored in segments, sent in
+ * The Liftbridge message-set codec (docs/storage.md "Message-set entry", "Encoded message"): the bytes stored in segments, sent in
  * replication responses and accepted by AppendMessageSet. Dependency-free apart from CRC-32C so
  * the storage, replication and gRPC adapters can all share it.
  */
@@ -56,7 +56,7 @@ const bytesOrNull = (b: Uint8Array | null): number => (b === null ? 0 : b.length
  * Encodes a leader batch into one buffer: sizes are computed first, then every entry is written in
  * place (no per-record buffers). Offsets run from `firstOffset`; every entry gets `timestampNs` and
  * `leaderEpoch`. User headers named `subject`/`reply` are dropped and the server headers of those
- * names are always written (spec §4.2).
+ * names are always written (docs/protocol.md "Data model").
  */
 export function encodeNewRecords(
   records: readonly NewRecordFields[],

@@ -9,7 +9,7 @@ import { WIRE_LENGTH_DELIMITED, WireReader } from './protobuf-wire';
  *
  * Conventions of the plain objects on our side of the codec (the TS interfaces in api-types.ts):
  * field names exactly as in the proto (keepCase); every 64-bit integer is a `bigint` (values such
- * as nanosecond timestamps exceed 2^53, spec §1.1); bytes are `Buffer`; repeated fields are
+ * as nanosecond timestamps exceed 2^53, docs/protocol.md "Conventions"); bytes are `Buffer`; repeated fields are
  * arrays; maps are null-prototype records; enums are numbers (proto3 enums are open, so unknown
  * values survive); an absent sub-message is `undefined`; an absent scalar is its proto3 default.
  * Encoding omits proto3 defaults, as Go's marshaller does.
@@ -46,7 +46,7 @@ export function loadProtoRoot(file: ProtoFileName): protobuf.Root {
 /**
  * Memoizes a pure, argument-less factory. Used for the parsed schemas: they are immutable and the
  * same for every broker in the process, so sharing them is not the per-broker module state that
- * style §4.8 forbids; it only saves re-parsing the files on every call.
+ * docs/style.md "Composition root" forbids; it only saves re-parsing the files on every call.
  */
 export function lazy<T>(factory: () => T): () => T {
   let value: T | undefined;

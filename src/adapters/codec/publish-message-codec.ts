@@ -21,7 +21,7 @@ import {
 
 /**
  * Hand-written codec for the payload of a Publish envelope (MsgType 0): a `proto.Message` as a
- * producer sends it (spec §1.4 Message table, "In a publish envelope" column; §3.3).
+ * producer sends it (docs/protocol.md "Message", "In a publish envelope" column; "Publishing over NATS").
  */
 
 /** `proto.Message` field numbers. */
@@ -44,7 +44,7 @@ const F_MAP_VALUE = 2;
 export interface PublishMessage {
   /**
    * Field 1 as sent (0 when absent: proto3 cannot tell 0 from absent). Clients send -1 for
-   * "no optimistic-concurrency check" (spec §3.3); whether an absent field means 0 (Go) or -1 is
+   * "no optimistic-concurrency check" (docs/protocol.md "Publishing over NATS"); whether an absent field means 0 (Go) or -1 is
    * the caller's decision, made with `hasExpectedOffset`.
    */
   readonly expectedOffset: number;
@@ -194,7 +194,7 @@ export function readHeaderEntry(r: WireReader, headers: Record<string, Buffer>):
 
 // ---------------------------------------------------------------------------------------------
 
-/** A message to publish on a partition subject (server-side Publish RPCs, spec §3.3). */
+/** A message to publish on a partition subject (server-side Publish RPCs, docs/protocol.md "Publishing over NATS"). */
 export interface PublishEnvelopeInput {
   readonly key?: Uint8Array | null;
   readonly value?: Uint8Array | null;

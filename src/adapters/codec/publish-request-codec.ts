@@ -22,7 +22,7 @@ import {
 } from './protobuf-wire';
 
 /**
- * Hand-written codec for `proto.PublishRequest` (spec §1.4), the request of Publish and of every
+ * Hand-written codec for `proto.PublishRequest` (docs/protocol.md "PublishRequest"), the request of Publish and of every
  * PublishAsync frame: a client encodes one per message, the server decodes one per message. The
  * decoder yields exactly what the reflection codec (api-proto.ts) yields for the same bytes,
  * without its validation pass and object conversions, and is stricter on one point: a known field

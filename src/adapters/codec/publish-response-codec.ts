@@ -16,7 +16,7 @@ import {
 } from './protobuf-wire';
 
 /**
- * Hand-written codec for `proto.PublishResponse` (spec §1.4), the response of Publish and of every
+ * Hand-written codec for `proto.PublishResponse` (docs/protocol.md "PublishResponse"), the response of Publish and of every
  * PublishAsync frame: the server encodes one per message, a client decodes one per message. The
  * encoder makes one allocation (the nested Ack and PublishAsyncError are sized first and written
  * in place) and its bytes equal the reflection codec's (and Go's) for the same values; the decoder
@@ -41,7 +41,7 @@ export interface PublishAsyncErrorInput {
 /**
  * A response to send. Accepts `ProtoInit<PublishResponse>`, hence the `Ack` objects of api-types
  * (bigint offsets and timestamps, numeric enums). A present sub-message is written even when all
- * its fields are defaults: error responses carry an empty non-nil ack for old clients (spec §2.9).
+ * its fields are defaults: error responses carry an empty non-nil ack for old clients (docs/protocol.md "PublishAsync").
  */
 export interface PublishResponseInput {
   readonly ack?: AckInput | null;

@@ -5,7 +5,7 @@ import { MsgType, unwrapEnvelope, wrapEnvelope } from './envelope';
 /**
  * Wire format of the Raft core's messages (docs/raft.md "Transport"):
  *
- *   Liftbridge envelope (spec §3.1) with the CRC-32C flag set and MsgType RAFT_MESSAGE_MSG_TYPE
+ *   Liftbridge envelope (docs/protocol.md "Envelope") with the CRC-32C flag set and MsgType RAFT_MESSAGE_MSG_TYPE
  *   | UTF-8 JSON of the message, in which every `EntryData` becomes `{"s":"<string>"}` or
  *   `{"b":"<base64>"}` so that strings and bytes round-trip exactly.
  *
@@ -14,7 +14,7 @@ import { MsgType, unwrapEnvelope, wrapEnvelope } from './envelope';
  */
 
 /**
- * Our own MsgType for Raft messages. Liftbridge's MsgTypes stop at 14 (spec §3.2); values ≥ 100 are
+ * Our own MsgType for Raft messages. Liftbridge's MsgTypes stop at 14 (docs/protocol.md "MsgType values"); values ≥ 100 are
  * reserved for liftbridge-ts internal traffic that Go servers never see.
  */
 export const RAFT_MESSAGE_MSG_TYPE = 100 as MsgType;

@@ -7,14 +7,14 @@ import { decodeInternalMessage, encodeInternalMessage } from './internal-proto';
 import { scanMessageSet } from './message-set-scan';
 
 /**
- * The partition data plane on the wire (spec §3.2, §3.6, §3.7), as Liftbridge's Go servers speak it:
+ * The partition data plane on the wire (docs/protocol.md "MsgType values", "ReplicationResponse", "Internal messages"), as Liftbridge's Go servers speak it:
  * - ReplicationRequest: envelope MsgType 2 + `protocol.ReplicationRequest`;
  * - ReplicationResponse: envelope MsgType 3 + leader epoch uint64 BE + HW int64 BE + message-set
- *   entries exactly as stored (§3.6, no protobuf);
+ *   entries exactly as stored (no protobuf);
  * - LeaderEpochOffsetRequest/Response: MsgType 6/7 + their protobufs;
  * - PartitionNotification: MsgType 14 + `protocol.PartitionNotification`.
  *
- * int64/uint64 fields arrive as bigint and leave as safe-integer numbers (style §4.3); a value that
+ * int64/uint64 fields arrive as bigint and leave as safe-integer numbers (docs/style.md "Naming"); a value that
  * is not a safe integer, or is negative where the protocol forbids it, is refused. Decoders throw
  * only `CodecError` subclasses; encoders refuse invalid values with `ProtobufEncodeError` (a bug in
  * the caller, never something a peer can cause).
@@ -48,7 +48,7 @@ export function decodeReplicationRequest(bytes: Uint8Array): ReplicationFetch {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ReplicationResponse (MsgType 3, custom binary, spec §3.6)
+// ReplicationResponse (MsgType 3, custom binary, docs/protocol.md "ReplicationResponse")
 
 /**
  * The 24-byte header followed by `records.bytes`, unchanged (they are the stored entries, CRCs

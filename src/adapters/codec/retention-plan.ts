@@ -1,5 +1,5 @@
 /**
- * Which whole segments retention deletes (spec §7.10): pure, shared by the filesystem and in-memory
+ * Which whole segments retention deletes (docs/storage.md "Segments, retention, epochs, truncation"): pure, shared by the filesystem and in-memory
  * logs so both delete exactly the same segments.
  */
 export interface SegmentSummary {
@@ -83,7 +83,7 @@ export interface ActiveSegmentState {
 }
 
 /**
- * Whether to roll before writing `incomingBytes` stamped `nowNs` (spec §7.2): never for an empty
+ * Whether to roll before writing `incomingBytes` stamped `nowNs` (docs/storage.md "Segments, retention, epochs, truncation"): never for an empty
  * segment; when it holds `segmentMaxBytes` or more; when its first record is `segmentMaxAgeMs` old
  * or older (0 = size only); and when the batch would push positions past int32. Maintenance passes
  * `bySize` false: a full segment is rolled by the next append, so an idle log keeps one segment.

@@ -20,8 +20,8 @@ import {
  * Subscribe streams, without building JS objects: varints are written from the big-endian words of
  * the entry header and byte ranges are copied.
  *
- * Entry (spec §7.3): offset int64 BE | timestamp int64 BE (ns) | leader epoch uint64 BE |
- * size uint32 BE | encoded message (§7.4): CRC uint32 | magic int8 | attributes int8 |
+ * Entry (docs/storage.md "Message-set entry"): offset int64 BE | timestamp int64 BE (ns) | leader epoch uint64 BE |
+ * size uint32 BE | encoded message (docs/storage.md "Encoded message"): CRC uint32 | magic int8 | attributes int8 |
  * key len int32 (-1 null) + key | value len int32 (-1 null) + value | header count int16 |
  * per header: key len int16 + key, value len int32 (-1 null) + value.
  *

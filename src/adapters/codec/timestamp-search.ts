@@ -1,5 +1,5 @@
 /**
- * Offset lookups by timestamp over a log's segments (spec §7.8), shared by both adapters. Record
+ * Offset lookups by timestamp over a log's segments (docs/storage.md "Segments, retention, epochs, truncation"), shared by both adapters. Record
  * timestamps are assumed non-decreasing (the leader's clock stamps them), as Liftbridge assumes:
  * both lookups binary-search, so out-of-order timestamps give an answer near, not at, the match.
  */

@@ -12,7 +12,7 @@ import type { MetadataRaftGroup } from './metadata-raft-group';
 const RECHECK_MS = 20;
 
 /**
- * The lease of a metadata group member (issue 4). Held when:
+ * The lease of a metadata group member (docs/replication.md "The acknowledgement lease"). Held when:
  * - this server heard the Raft leader within `leaseMs` (the leader: a quorum of voters), and
  * - after any silence longer than `leaseMs` (our own pause looks the same), a read barrier
  *   completed: a no-op command through the controller (`SetBrokerReachable` of ourselves) whose

@@ -9,7 +9,7 @@ import { TOKENS } from '../tokens';
 import { MetadataGateway } from './metadata-gateway';
 
 /**
- * Failure detection (issue 3): every server announces itself every `heartbeatIntervalMs`; the
+ * Failure detection (docs/cluster.md "Failure detection"): every server announces itself every `heartbeatIntervalMs`; the
  * controller remembers when it last heard each broker and records, through the metadata log, a
  * broker that stayed silent for `brokerTimeoutMs` as unreachable, and reachable again once its
  * heartbeats return — heartbeats sent after it was recorded unreachable: a server shutting down

@@ -6,7 +6,7 @@ import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { MetadataRaftGroup } from './metadata-raft-group';
 
-/** Spec §6.3: 30 attempts, 1 s apart, each waiting 1 s for the controller. */
+/** docs/cluster.md "Start-up": 30 attempts, 1 s apart, each waiting 1 s for the controller. */
 export const JOIN_ATTEMPTS = 30;
 const JOIN_ATTEMPT_TIMEOUT_MS = 1000;
 const JOIN_RETRY_DELAY_MS = 1000;
@@ -17,7 +17,7 @@ export class JoinFailedError extends Error {
   }
 }
 
-/** Auto-join (spec §6.3 step 3): a server with no Raft state and no bootstrap flags asks the controller to add it. */
+/** Auto-join (docs/cluster.md "Start-up"): a server with no Raft state and no bootstrap flags asks the controller to add it. */
 @injectable()
 export class ClusterMembership {
   constructor(

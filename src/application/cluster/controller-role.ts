@@ -14,7 +14,7 @@ import { PartitionFailover } from './partition-failover';
 const LEADERSHIP_POLL_MS = 50;
 
 /**
- * The controller's duties (spec §6.5), taken up while this server leads the metadata Raft group and
+ * The controller's duties (docs/cluster.md "The controller's duties"), taken up while this server leads the metadata Raft group and
  * dropped when it stops: answering forwarded metadata commands and join requests, and judging
  * brokers' liveness.
  */
@@ -94,7 +94,7 @@ export class ControllerRole {
     }
   }
 
-  /** Spec §6.3: only the controller answers; adding a server that already votes is a success. */
+  /** docs/cluster.md "Start-up": only the controller answers; adding a server that already votes is a success. */
   private async join(serverId: string): Promise<string> {
     if (!this.group.isLeader) return 'not the controller';
     if (this.group.voters().includes(serverId)) return '';

@@ -18,7 +18,7 @@ import { PartitionFailover } from './partition-failover';
 const RETRY_DELAY_MS = 100;
 
 /**
- * Where metadata commands enter (spec §2.1: any server accepts them): the controller decides and
+ * Where metadata commands enter (docs/protocol.md "Who answers": any server accepts them): the controller decides and
  * records them itself; any other server forwards them over the cluster channel and relays the
  * answer, after waiting until its own state has applied the change (read-your-writes on every
  * server). Retries while there is no controller, up to the metadata timeout.

@@ -2,7 +2,7 @@ import { MetadataError } from '../../domain/metadata/metadata-errors';
 import { AckError } from '../ports/message-transport.port';
 
 /**
- * Every expected way an RPC can be refused, as data (style §4.7). The gRPC adapter maps each
+ * Every expected way an RPC can be refused, as data (docs/style.md "Errors"). The gRPC adapter maps each
  * `kind` to one status code and message in one table (grpc-error-mapping.ts).
  */
 export type ApplicationError =

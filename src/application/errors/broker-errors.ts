@@ -1,5 +1,5 @@
 /**
- * Infrastructure failures are typed exceptions with `retriable` (style §4.7, after kafkajs).
+ * Infrastructure failures are typed exceptions with `retriable` (docs/style.md "Errors", after kafkajs).
  * Business outcomes are never thrown: they are `Result` values from the domain.
  */
 export class BrokerError extends Error {

@@ -52,7 +52,7 @@ const REDECIDE_ATTEMPTS_MAX = 3;
 
 /**
  * Holds the applied metadata state, applies committed log entries in order, and executes commands:
- * decide against the applied state, propose, wait for the entry to be applied (style §4.6).
+ * decide against the applied state, propose, wait for the entry to be applied (docs/style.md "Metadata events").
  */
 @injectable()
 export class MetadataService {
@@ -139,7 +139,7 @@ export class MetadataService {
   }
 
   private apply(entry: MetadataLogEntry): void {
-    // Applying an entry twice is harmless: it is skipped (style §4.6 step 6).
+    // Applying an entry twice is harmless: it is skipped (docs/style.md "Metadata events", step 6).
     if (entry.index <= this.current.lastAppliedIndex) return;
     if (entry.kind === 'snapshot') {
       // The snapshot holds everything up to its index: it replaces the state wholesale.

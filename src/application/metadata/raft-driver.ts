@@ -92,7 +92,7 @@ type Input =
 type DriverState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 /**
- * Drives one `RaftNode` (style §4.4 "Driver", docs/raft.md): one logical thread over a bounded
+ * Drives one `RaftNode` (docs/style.md "Driver", docs/raft.md): one logical thread over a bounded
  * serial queue of inputs — ticks from the `Scheduler`, messages from `RaftTransport.inbound$`,
  * proposals — and after every input it drains `ready()`: persist (`RaftStorage.save`), then send,
  * then hand the committed entries to `onCommitted`, then `advance`.

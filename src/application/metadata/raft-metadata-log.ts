@@ -117,7 +117,7 @@ export function decodeMetadataProposal(data: EntryData): MetadataProposal | null
 }
 
 /**
- * `MetadataLog` replicated with Raft (issue 3): proposals are JSON-encoded into Raft entries through
+ * `MetadataLog` replicated with Raft (docs/cluster.md): proposals are JSON-encoded into Raft entries through
  * a `RaftDriver`; committed normal entries are decoded and emitted on `committed$` with their Raft
  * index (noop and conf-change entries are skipped, so indexes increase with gaps). At start the
  * stored snapshot (if any) and then the entries the stored log already had committed are emitted

@@ -2,8 +2,8 @@ import type { Cancellable, Scheduler } from '../ports/clock.port';
 
 /**
  * Back-off between retries of a Raft save that failed (a full disk): 1 s, doubling, at most 8 s, so
- * the metadata log resumes within about 8 s of space coming back (reliability plan scenario 25 asks
- * for 10 s). A retry costs one save.
+ * the metadata log resumes within about 8 s of space coming back (docs/reliability.md "Scenarios", scenario 25,
+ * asks for 10 s). A retry costs one save.
  */
 export const SAVE_RETRY_DELAY_MIN_MS = 1000;
 export const SAVE_RETRY_DELAY_MAX_MS = 8000;

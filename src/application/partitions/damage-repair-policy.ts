@@ -2,7 +2,7 @@ import { PartitionState } from '../../domain/partition/partition-state';
 
 /**
  * Where a replica can get a good copy of a committed record it holds damaged (docs/replication.md
- * §Damaged records): a follower from its leader (which holds every committed record); a leader from
+ * "Damaged records"): a follower from its leader (which holds every committed record); a leader from
  * another member of the ISR (every ISR member holds every committed record), by handing it the
  * leadership and then repairing as a follower. Null when there is no such replica (a replication
  * factor of 1, or an ISR of the leader alone): the damage is then reported, kept and never served.

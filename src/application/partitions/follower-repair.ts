@@ -29,8 +29,8 @@ export type RepairOutcome = 'none' | 'repaired' | 'retry' | 'stall';
 const ATTEMPTS_BEFORE_BLOCKED = 3;
 
 /**
- * A follower repairs the damaged records of its log from its leader (docs/replication.md §Damaged
- * records). It asks the leader for the records from the first damaged offset (a fetch from the
+ * A follower repairs the damaged records of its log from its leader (docs/replication.md
+ * "Damaged records"). It asks the leader for the records from the first damaged offset (a fetch from the
  * offset before it: the leader verifies each record's CRC when it reads, so the copy is good) and:
  * - rewrites the damaged records in place (`repairDamaged`): nothing else changes, no intact record
  *   is removed, and the file ends up byte-identical to the leader's records;

@@ -25,7 +25,7 @@ export interface LeaderReplicationDeps {
   readonly scheduler: Scheduler;
   readonly logger: Logger;
   /**
-   * Asks the controller to record an ISR change (spec §5.9); the new ISR arrives through `updateIsr`.
+   * Asks the controller to record an ISR change (docs/replication.md "ISR changes"); the new ISR arrives through `updateIsr`.
    * Resolves true when recorded (or already so), false when refused; rejects when the outcome is unknown.
    */
   readonly requestIsrChange: (type: 'ShrinkIsr' | 'ExpandIsr', replica: string) => Promise<boolean>;
@@ -46,7 +46,7 @@ interface Follower {
 }
 
 /**
- * The leader's side of partition replication (spec §5.5-5.6, Kafka's ISR protocol): answers
+ * The leader's side of partition replication (docs/replication.md "The protocol step by step", "Commit rule and acknowledgements"; Kafka's ISR protocol): answers
  * followers' fetches (holding a caught-up follower's fetch open until new records arrive), tracks
  * the offset each follower has durably stored, moves the high watermark to the smallest of those
  * over the ISR (only while the ISR has at least minIsr members), and asks the controller to drop a
@@ -132,7 +132,7 @@ export class LeaderReplication {
 
   private async onFetch(request: ReplicationFetch): Promise<ReplicationReply | null> {
     const follower = this.followers.get(request.replicaId);
-    // Spec §5.6: not a follower of ours, or following another leader epoch: no answer.
+    // docs/replication.md "The protocol step by step": not a follower of ours, or following another leader epoch: no answer.
     if (this.stopped || follower === undefined || request.leaderEpoch !== this.options.leaderEpoch) return null;
     const { log, clock } = this.deps;
     const now = clock.nowMs();
@@ -191,7 +191,7 @@ export class LeaderReplication {
     });
   }
 
-  /** Spec §5.5: HW = min over the ISR (leader included) of durable offsets, if |ISR| >= minIsr. */
+  /** docs/replication.md "Commit rule and acknowledgements": HW = min over the ISR (leader included) of durable offsets, if |ISR| >= minIsr. */
   private commitCheck(): void {
     if (this.stopped) return;
     const { log } = this.deps;
@@ -221,7 +221,7 @@ export class LeaderReplication {
     return lowest;
   }
 
-  /** Spec §5.6 health ticker: shrink a lagging ISR member, expand a caught-up outsider. */
+  /** docs/replication.md "The protocol step by step", ISR health: shrink a lagging ISR member, expand a caught-up outsider. */
   private checkHealth(): void {
     if (this.stopped) return;
     const now = this.deps.clock.nowMs();

@@ -2,7 +2,7 @@ import { StreamState } from '../../domain/stream/stream-state';
 import { PartitionLogOptions } from '../ports/partition-log.port';
 import { StreamDefaults } from '../server-settings';
 
-/** A stream's overrides over the server defaults (spec §4.3; segment age defaults to retention age). */
+/** A stream's overrides over the server defaults (docs/protocol.md "Stream options"; segment age defaults to retention age). */
 export function logOptionsFor(stream: StreamState, defaults: StreamDefaults): PartitionLogOptions {
   const c = stream.config;
   const retentionMaxAgeMs = c.retentionMaxAgeMs ?? defaults.retentionMaxAgeMs;

@@ -40,7 +40,7 @@ const REPAIR_RETRY_MS = 1000;
 const LEADER_REPORT_INTERVAL_MS = 1000;
 
 /**
- * The follower's side of partition replication (spec §5.3, §5.7, Kafka KIP-101): first truncate
+ * The follower's side of partition replication (docs/replication.md "Truncation", "The protocol step by step"; Kafka KIP-101): first truncate
  * whatever the leader does not have (the end offset of our last leader epoch in the leader's log),
  * then fetch in a loop — each request reports our newest *durable* offset, so the leader counts a
  * record as replicated only once it is on our disk — append the leader's entries verbatim, and take
@@ -139,8 +139,8 @@ export class PartitionFollower {
    * Kafka KIP-101 with KIP-279: find the latest epoch both logs have and cut where either log's copy
    * of it ends. Ask the leader for its largest epoch <= ours; if we have that epoch too, we agree up
    * to the smaller of its end in each log, and cut there. If we do not have it, ask again about our
-   * largest epoch below it, and so on. Without an answer we keep asking and cut nothing: the spec's
-   * fallback (cut back to our high watermark, §5.3) loses committed records whenever our high
+   * largest epoch below it, and so on. Without an answer we keep asking and cut nothing: Go Liftbridge's
+   * fallback (cut back to our high watermark) loses committed records whenever our high
    * watermark lags the leader's (found by the simulation; Kafka dropped it in KIP-101 for that reason).
    */
   private async truncateDivergentTail(): Promise<void> {

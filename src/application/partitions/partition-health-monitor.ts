@@ -49,7 +49,7 @@ export interface PartitionHealthMonitorDeps {
  * Watches the health of the partitions running here, and makes a leader that cannot serve well
  * stop leading when an in-sync replica can take over (it asks the controller to hand the
  * leadership to one: every ISR member holds every committed record):
- * - damaged records (docs/replication.md §Damaged records): keeps the
+ * - damaged records (docs/replication.md "Damaged records"): keeps the
  *   `liftbridge_partition_damaged_records` gauge and one log line per change; after the hand-over
  *   this server repairs from the new leader as a follower (`FollowerRepair`), leaving the ISR
  *   meanwhile;

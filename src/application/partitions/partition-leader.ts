@@ -22,7 +22,7 @@ export interface PartitionLeaderOptions {
   readonly batchMaxMessages: number;
   readonly replicationMaxBytes: number;
   readonly concurrencyControl: boolean;
-  /** Present when the partition has other replicas (spec §5): they fetch from this leader. */
+  /** Present when the partition has other replicas (docs/replication.md): they fetch from this leader. */
   readonly replicated?: {
     readonly self: string;
     readonly replicas: readonly string[];
@@ -59,7 +59,7 @@ interface PendingCommit {
 }
 
 /**
- * The leader's ingest role (spec §5.4/5.5): everything that arrives on the partition subject in one
+ * The leader's ingest role (docs/replication.md "The protocol step by step", "Commit rule and acknowledgements"): everything that arrives on the partition subject in one
  * event-loop turn becomes one append (one write, and under the default policy one fsync shared with
  * whatever else is in flight). With a single replica the high watermark moves and acks go out once
  * the batch is durable. With followers (`LeaderReplication`), LEADER acks go out once the batch is
@@ -116,7 +116,7 @@ export class PartitionLeader {
   }
 
   async start(): Promise<void> {
-    // The leader owns its epoch in the log before it accepts anything (spec §5.2).
+    // The leader owns its epoch in the log before it accepts anything (docs/replication.md "The protocol step by step").
     this.deps.log.beginLeaderEpoch(this.options.leaderEpoch);
     if (this.replication) {
       // Records above the high watermark commit once the ISR has them (followers truncate to our log).
@@ -164,7 +164,7 @@ export class PartitionLeader {
     this.deps.received.record(nowNs);
     if (log.closedReason !== null) return;
     if (log.isReadonly) {
-      // Spec §2.5: plain NATS publishes to a read-only partition are dropped with an error log, no ack.
+      // docs/protocol.md "SetStreamReadonly": plain NATS publishes to a read-only partition are dropped with an error log, no ack.
       this.deps.logger.error({ count: messages.length }, 'dropping messages published to a read-only partition');
       return;
     }
@@ -320,7 +320,7 @@ export class PartitionLeader {
     });
   }
 
-  /** Durable here: LEADER acks now; ALL acks wait for the high watermark (spec §5.5). */
+  /** Durable here: LEADER acks now; ALL acks wait for the high watermark (docs/replication.md "Commit rule and acknowledgements"). */
   private replicatedDurable(messages: InboundMessage[], firstOffset: number, lastOffset: number, receptionNs: bigint): void {
     const nowNs = this.deps.clock.nowNs();
     let bytes = 0;

@@ -52,7 +52,7 @@ interface Running {
 }
 
 /**
- * Makes what runs on this server match the applied metadata (style §4.6 step 5): opens the logs of
+ * Makes what runs on this server match the applied metadata (docs/style.md "Metadata events", step 5): opens the logs of
  * the partitions it replicates, starts the leader role where it leads, closes paused partitions,
  * deletes deleted streams. It reconciles whole streams after each applied entry, one at a time, so
  * a pause, a resume or a delete-and-recreate is just "desired state differs from running state".
@@ -60,7 +60,7 @@ interface Running {
 @injectable()
 export class PartitionSupervisor {
   private readonly running = new RunningPartitions<Running>();
-  /** Received timestamps survive pause/resume (spec §11.4: resuming keeps event timestamps). */
+  /** Received timestamps survive pause/resume (docs/protocol.md "PauseStream": resuming keeps event timestamps). */
   private readonly receivedByPartition = new Map<string, ReceivedTimestamps>();
   private readonly deletedDuringRecovery = new Set<string>();
   /** Recovery started from a snapshot: deletions before it are unknown (see onSnapshot). */

@@ -15,7 +15,7 @@ export interface Cancellable {
   cancel(): void;
 }
 
-/** Timers, injected (style §6: no setTimeout in src/application). */
+/** Timers, injected (docs/style.md "Review checklist": no setTimeout in src/application). */
 export interface Scheduler {
   /** Runs `fn` after the current I/O phase: everything that arrived in this turn is seen first. */
   afterTurn(fn: () => void): void;

@@ -28,7 +28,7 @@ export class ControllerUnreachableError extends Error {
 }
 
 /**
- * Server-to-server control traffic of the metadata plane (spec §3.5, §6): commands forwarded to the
+ * Server-to-server control traffic of the metadata plane (docs/protocol.md "Subjects"; docs/cluster.md): commands forwarded to the
  * controller, join requests, and heartbeats. Only the controller serves commands and joins.
  */
 export interface ClusterChannel {

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 
-/** Wire enums of the Liftbridge API (spec §1.5), same numbers. */
+/** Wire enums of the Liftbridge API (docs/protocol.md "Enums"), same numbers. */
 export enum AckPolicy {
   Leader = 0,
   All = 1,
@@ -37,7 +37,7 @@ export interface InboundMessage {
   readonly entryBytes: number;
 }
 
-/** The Ack the partition leader sends to an AckInbox (spec §1.4 Ack). */
+/** The Ack the partition leader sends to an AckInbox (docs/protocol.md "Ack"). */
 export interface AckMessage {
   readonly stream: string;
   readonly partitionSubject: string;
@@ -89,7 +89,7 @@ export interface AckInbox {
   close(): void;
 }
 
-/** Client traffic over NATS: partition subjects in, acks out, server-side publishes (spec §3.3). */
+/** Client traffic over NATS: partition subjects in, acks out, server-side publishes (docs/protocol.md "Publishing over NATS"). */
 export interface MessageTransport {
   /** Delivers every message published on `subject` (shared with `queueGroup` when non-empty). */
   listen(subject: string, queueGroup: string, onMessage: (message: InboundMessage) => void): Promise<Listener>;

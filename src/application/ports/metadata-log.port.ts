@@ -30,7 +30,7 @@ export type MetadataLogEntry = MetadataProposalEntry | MetadataSnapshotEntry;
 
 /**
  * The durable, ordered log of metadata proposals. A single-node adapter appends to a local file;
- * the Raft adapter (cluster issue) replicates first. Either way every committed entry, ours or
+ * the Raft adapter (docs/cluster.md) replicates first. Either way every committed entry, ours or
  * another server's, arrives exactly once and in index order on `committed$`, except that a
  * snapshot entry may stand for (replace) any number of earlier entries.
  */

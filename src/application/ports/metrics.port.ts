@@ -2,7 +2,7 @@
 export type RefusalReason = 'too_large' | 'incorrect_offset' | 'append_failed' | 'encryption';
 
 /**
- * What the server measures (issue 5 operability). Called once per batch, never per message, so
+ * What the server measures (docs/operability.md "Metrics"). Called once per batch, never per message, so
  * the publish and subscribe paths stay cheap. The production adapter is Prometheus; tests and the
  * simulator use the no-op one.
  */

@@ -9,7 +9,7 @@ export class LogClosedError extends BrokerError {
   }
 }
 
-/** Client appends are refused on a read-only partition (spec §2.5). */
+/** Client appends are refused on a read-only partition (docs/protocol.md "SetStreamReadonly"). */
 export class LogReadonlyError extends BrokerError {
   constructor() {
     super('end of readonly log');

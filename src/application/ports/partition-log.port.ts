@@ -9,7 +9,7 @@ import type { StorageIoError } from '../errors/broker-errors';
  * the last written one (both -1 when the log is empty), `highWatermark` the last committed offset
  * (-1 when none). Only records at or below the high watermark are visible to subscribers.
  *
- * Records are stored and returned in the Liftbridge message-set format (spec §7.3/§7.4): entries of a
+ * Records are stored and returned in the Liftbridge message-set format (docs/storage.md "Message-set entry", "Encoded message"): entries of a
  * 28-byte header (offset, timestamp ns, leader epoch, size) followed by the encoded message with its
  * CRC-32C. The same bytes travel in replication responses, so reads hand them out without decoding.
  *
@@ -75,9 +75,9 @@ export interface PartitionLog {
    */
   read(fromOffset: number, maxOffset: number, maxBytes: number): Promise<RecordBatch | null>;
 
-  /** Earliest offset whose timestamp >= `timestampNs`; the next offset to be assigned when none (0 on an empty log). Spec §7.8. */
+  /** Earliest offset whose timestamp >= `timestampNs`; the next offset to be assigned when none (0 on an empty log). docs/storage.md "Segments, retention, epochs, truncation". */
   earliestOffsetAtOrAfter(timestampNs: bigint): number;
-  /** Latest offset whose timestamp <= `timestampNs`; null when `timestampNs` is before the first record. Spec §7.8. */
+  /** Latest offset whose timestamp <= `timestampNs`; null when `timestampNs` is before the first record. docs/storage.md "Segments, retention, epochs, truncation". */
   latestOffsetAtOrBefore(timestampNs: bigint): number | null;
 
   /** Raises the high watermark (never lowers it; asserts it is <= durableOffset). Wakes waiters. */
@@ -143,7 +143,7 @@ export interface NewRecord {
   readonly reply: string;
 }
 
-/** Consecutive message-set entries exactly as stored (spec §7.3). */
+/** Consecutive message-set entries exactly as stored (docs/storage.md "Message-set entry"). */
 export interface RecordBatch {
   readonly bytes: Buffer;
   readonly firstOffset: number;
@@ -171,7 +171,7 @@ export interface RetentionOutcome {
 
 export type SyncPolicy = 'always' | 'interval' | 'never';
 
-/** Every option is explicit; defaults come from configuration (spec §4.3, §9.2). */
+/** Every option is explicit; defaults come from configuration (docs/protocol.md "Stream options"; docs/configuration.md "Keys"). */
 export interface PartitionLogOptions {
   /** Roll the active segment once it holds this many bytes. */
   readonly segmentMaxBytes: number;

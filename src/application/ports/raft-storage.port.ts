@@ -1,7 +1,7 @@
 import type { Entry, HardState, PersistedRaftState, Snapshot } from '../../domain/consensus/raft';
 
 /**
- * Durable storage for one Raft node (style §4.4 "Storage"). Every adapter must pass
+ * Durable storage for one Raft node (docs/style.md "Storage", docs/raft.md "Storage"). Every adapter must pass
  * `test/contract/raft-storage.contract.ts`.
  *
  * The driver calls `load` once at start-up and hands the result to `new RaftNode(config, persisted)`;

@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import type { RaftMessage } from '../../domain/consensus/raft';
 
 /**
- * Carries Raft messages between servers (style §4.4). Message-oriented and fire-and-forget: Raft
+ * Carries Raft messages between servers (docs/style.md "Transport", docs/raft.md "Transport"). Message-oriented and fire-and-forget: Raft
  * tolerates loss, reordering and duplication, so `send` never blocks, never throws for a lost or
  * undeliverable message, and adapters drop (and count) what they cannot deliver.
  */

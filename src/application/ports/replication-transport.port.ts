@@ -3,7 +3,7 @@ import type { PartitionRef } from '../../domain/shared/ids';
 import type { Cancellable } from './clock.port';
 import type { RecordBatch } from './partition-log.port';
 
-/** A follower's fetch (spec §3.7 ReplicationRequest, §5.7). */
+/** A follower's fetch (docs/protocol.md "Internal messages", ReplicationRequest; docs/replication.md "The protocol step by step"). */
 export interface ReplicationFetch {
   readonly replicaId: string;
   /** The follower's newest durable offset (-1 when empty): it has everything up to here on disk. */
@@ -12,7 +12,7 @@ export interface ReplicationFetch {
   readonly leaderEpoch: number;
 }
 
-/** The leader's answer (spec §3.6 ReplicationResponse). */
+/** The leader's answer (docs/protocol.md "ReplicationResponse"). */
 export interface ReplicationReply {
   readonly leaderEpoch: number;
   readonly highWatermark: number;
@@ -48,7 +48,7 @@ export class ReplicationUnavailableError extends Error {
 }
 
 /**
- * The data plane between partition replicas (spec §3.5, §5.6-5.7): fetches on
+ * The data plane between partition replicas (docs/protocol.md "Subjects"; docs/replication.md "The protocol step by step"): fetches on
  * `<ns>.<stream>.<p>.replicate`, leader-epoch end offsets on `<ns>.<stream>.<p>.offset`, and
  * wake-up notifications on `<ns>.notify.<serverId>`.
  */

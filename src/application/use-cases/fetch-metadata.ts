@@ -39,7 +39,7 @@ export type StreamView =
   | { readonly kind: 'known'; readonly name: string; readonly subject: string; readonly creationTimestampNs: bigint; readonly partitions: readonly PartitionView[] }
   | { readonly kind: 'unknown'; readonly name: string };
 
-/** FetchMetadata and FetchPartitionMetadata (spec §2.7/2.8), from this server's local view. */
+/** FetchMetadata and FetchPartitionMetadata (docs/protocol.md "FetchMetadata", "FetchPartitionMetadata"), from this server's local view. */
 @injectable()
 export class FetchMetadataQuery {
   constructor(
@@ -78,7 +78,7 @@ export class FetchMetadataQuery {
     });
   }
 
-  /** Only the partition leader answers, with its log positions (spec §2.8). */
+  /** Only the partition leader answers, with its log positions (docs/protocol.md "FetchPartitionMetadata"). */
   partition(stream: string, partition: number): Result<PartitionView, ApplicationError> {
     const state = this.metadata.state.streams.get(stream)?.partitions[partition];
     if (!state) return err({ kind: 'PartitionMetadataUnknown' });

@@ -5,7 +5,7 @@ import { Scheduler } from '../ports/clock.port';
 import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport } from '../ports/message-transport.port';
 import { PublishHandler, PublishRequestData } from './publish';
 
-/** The nack the leader would have sent for a message above the size limit (spec §5.4). */
+/** The nack the leader would have sent for a message above the size limit (docs/replication.md "The protocol step by step"). */
 const tooLargeAck = (request: PublishRequestData, subject: string, inbox: string): AckMessage => ({
   stream: request.stream,
   partitionSubject: subject,
@@ -23,7 +23,7 @@ export type PublishAsyncResponse =
   | { readonly kind: 'ack'; readonly ack: AckMessage }
   | { readonly kind: 'error'; readonly correlationId: string; readonly error: ApplicationError };
 
-/** Spec §2.9: after the client half-closes, wait this long for acks still in flight. */
+/** docs/protocol.md "PublishAsync": after the client half-closes, wait this long for acks still in flight. */
 export const DRAIN_WAIT_MS = 5000;
 
 /**

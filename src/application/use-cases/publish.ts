@@ -41,7 +41,7 @@ export const DEFAULT_ACK_WAIT_MS = 5000;
 const NOTHING_TO_RESUME: readonly number[] = [];
 
 /**
- * The server-side publish RPCs (spec §2.9). Like Liftbridge, they publish an envelope on the
+ * The server-side publish RPCs (docs/protocol.md "Publish RPCs"). Like Liftbridge, they publish an envelope on the
  * partition's NATS subject, so every stream attached to that subject receives it, and wait for
  * the leader's ack on an inbox.
  */
@@ -126,7 +126,7 @@ export class PublishHandler {
     return this.publishAndWait(request.subject, { ...request, expectedOffset: -1 }, deadlineMs);
   }
 
-  /** A client-chosen ack inbox the leaders would never answer on (reliability plan B15): refused now, not after a timeout. */
+  /** A client-chosen ack inbox the leaders would never answer on (docs/reliability.md "Bad inputs", B15): refused now, not after a timeout. */
   private ackInboxRefusal(inbox: string): Result<never, ApplicationError> | null {
     if (inbox === '') return null;
     const problem = ackInboxProblem(this.settings.namespace, inbox);

@@ -24,7 +24,7 @@ export interface CreateStreamRequest {
 const NOT_STARTED_NAMED_MAX = 5;
 
 /**
- * CreateStream, DeleteStream, PauseStream and SetStreamReadonly (spec §2.2-2.5): build the command
+ * CreateStream, DeleteStream, PauseStream and SetStreamReadonly (docs/protocol.md "Stream administration"): build the command
  * with defaults and the clock, execute it through the gateway (on the controller, or forwarded to it), and wait until this
  * server has acted on it (partitions open and subscribed), so a publish right after it is not lost.
  *

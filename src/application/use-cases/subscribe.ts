@@ -48,7 +48,7 @@ export interface SubscriptionSink {
   write(batch: RecordBatch): Promise<void> | void;
 }
 
-/** How a subscription ended (spec §2.6 termination table). */
+/** How a subscription ended (docs/protocol.md "Termination"). */
 export type SubscriptionEnd =
   | { readonly kind: 'Cancelled' }
   | { readonly kind: 'StopOffsetReached' }
@@ -72,7 +72,7 @@ export interface OpenSubscription {
   pump(sink: SubscriptionSink, signal: AbortSignal): Promise<SubscriptionEnd>;
 }
 
-/** Subscribe (spec §2.6): validation in the spec's order, then a committed read loop. */
+/** Subscribe (docs/protocol.md "Subscribe"): validation in Liftbridge's order, then a committed read loop. */
 @injectable()
 export class SubscribeHandler {
   constructor(
@@ -239,7 +239,7 @@ export class SubscribeHandler {
       }
       if (log.isReadonly && next > log.newestOffset && hw === log.newestOffset) return { kind: 'ReadonlyEnd' };
       await log.waitForCommit(hw, signal);
-      // A start beyond the end means "the next committed message" (spec §2.6, TestSubscribeOffsetOverflow).
+      // A start beyond the end means "the next committed message" (docs/protocol.md "Delivery", TestSubscribeOffsetOverflow).
       if (next > hw + 1 && log.highWatermark > hw) next = hw + 1;
     }
   }

@@ -1,10 +1,10 @@
-/** A broker that belongs to the cluster, with the address clients should use (spec §2.7). */
+/** A broker that belongs to the cluster, with the address clients should use (docs/protocol.md "FetchMetadata"). */
 export interface BrokerState {
   readonly id: string;
   readonly host: string;
   readonly port: number;
   /**
-   * False once the controller stopped hearing the broker's heartbeats (issue 3: failure detection);
+   * False once the controller stopped hearing the broker's heartbeats (docs/cluster.md "Failure detection");
    * true again when they return. Unreachable brokers get no new replicas and are not listed to clients.
    */
   readonly reachable: boolean;

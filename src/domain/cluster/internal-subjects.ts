@@ -25,7 +25,7 @@ function concreteSubjectProblem(subject: string): string | null {
 const reserved = (namespace: string): string => `subjects under "${namespace}." are reserved for the servers`;
 
 /**
- * Why a server must not send acks to `inbox`, or null when it may (reliability plan B15): a
+ * Why a server must not send acks to `inbox`, or null when it may (docs/reliability.md "Bad inputs", B15): a
  * wildcard would fan acks out, an internal subject would inject them into the servers' own
  * protocol, and invalid UTF-8 means the subject is not the one the client chose.
  */

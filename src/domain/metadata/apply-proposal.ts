@@ -9,7 +9,7 @@ export type ApplyOutcome =
   | { readonly kind: 'rejected'; readonly failed: Expectation };
 
 /**
- * Applies one committed log entry on every node (style §4.6 step 4): if any expectation no longer
+ * Applies one committed log entry on every node (docs/style.md "Metadata events", step 4): if any expectation no longer
  * holds, the state is unchanged and the outcome is 'rejected' (the proposer re-decides); otherwise
  * the events are folded in. Reads nothing but its arguments, so all nodes agree.
  */

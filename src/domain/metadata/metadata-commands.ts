@@ -46,7 +46,7 @@ export type SetBrokerReachable = {
   readonly data: { readonly id: string; readonly reachable: boolean; readonly atNs: string };
 };
 
-/** A partition leader reports that `replica` fell behind (shrink) or caught up (expand), spec §5.9. */
+/** A partition leader reports that `replica` fell behind (shrink) or caught up (expand), docs/replication.md "ISR changes". */
 export type ChangeIsr = {
   readonly type: 'ShrinkIsr' | 'ExpandIsr';
   readonly data: { readonly stream: string; readonly partition: number; readonly replica: string; readonly leader: string; readonly leaderEpoch: number };

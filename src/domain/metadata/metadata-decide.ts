@@ -11,7 +11,7 @@ import { PartitionState } from '../partition/partition-state';
 import { brokerAggregate, Decision, streamAggregate } from './metadata-proposal';
 import { MetadataState } from './metadata-state';
 
-/** Upper bound on partitions per stream (reliability plan A5): each one is a NATS subscription and a directory. */
+/** Upper bound on partitions per stream (docs/reliability.md "Bad inputs", A5): each one is a NATS subscription and a directory. */
 export const PARTITIONS_MAX = 4096;
 
 /** Decides a command against the applied state: the events to record, or why not. Pure. */
@@ -86,7 +86,7 @@ function decideCreateStream(command: CreateStream, state: MetadataState): Result
   if (configProblem) return err({ kind: 'InvalidStreamConfig', ...configProblem });
   if (state.streams.has(d.name)) return err({ kind: 'StreamAlreadyExists', stream: d.name });
 
-  // Every partition is placed against the same load snapshot (spec §6.6), so they share replicas and leader.
+  // Every partition is placed against the same load snapshot (docs/cluster.md "Placement"), so they share replicas and leader.
   const replicas = selectReplicas(loads, rf);
   const leader = selectLeader(loads, replicas);
   const partitions: PartitionCreated[] = [];
@@ -149,7 +149,7 @@ function flagEvents(command: PauseStream | ResumeStream | SetStreamReadonly, str
 }
 
 /**
- * Spec §5.9: only the current leader (same epoch) changes the ISR; the leader itself never leaves
+ * docs/replication.md "ISR changes": only the current leader (same epoch) changes the ISR; the leader itself never leaves
  * it; a replica on an unreachable broker is not re-admitted.
  */
 function decideIsrChange(command: ChangeIsr, state: MetadataState): Result<Decision, MetadataError> {
@@ -173,7 +173,7 @@ function decideIsrChange(command: ChangeIsr, state: MetadataState): Result<Decis
 }
 
 /**
- * Spec §5.8: the new leader is an in-sync replica other than the failed one, on a reachable broker,
+ * docs/replication.md "Failover": the new leader is an in-sync replica other than the failed one, on a reachable broker,
  * least leader-loaded first; never a replica outside the ISR (no unclean election). Nothing to do
  * when the leader already changed.
  */

@@ -10,9 +10,9 @@ export type MetadataError =
   | { readonly kind: 'StreamNotFound'; readonly stream: string }
   | { readonly kind: 'PartitionNotFound'; readonly stream: string; readonly partition: number }
   | { readonly kind: 'NoBrokers' }
-  /** An ISR change from a leader that is no longer the partition's leader (spec §5.9). */
+  /** An ISR change from a leader that is no longer the partition's leader (docs/replication.md "ISR changes"). */
   | { readonly kind: 'LeaderGenerationMismatch'; readonly stream: string; readonly partition: number; readonly leader: string; readonly leaderEpoch: number }
-  /** No in-sync replica can take over (spec §5.8: no unclean election). */
+  /** No in-sync replica can take over (docs/replication.md "Failover": no unclean election). */
   | { readonly kind: 'NoIsrCandidates'; readonly stream: string; readonly partition: number }
   | { readonly kind: 'NotAReplica'; readonly stream: string; readonly partition: number; readonly replica: string }
   /** No ISR place for a broker recorded unreachable, e.g. one shutting down (Kafka KIP-841). */

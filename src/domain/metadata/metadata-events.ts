@@ -1,7 +1,7 @@
 import { StreamConfig } from '../stream/stream-config';
 
 /**
- * Facts recorded in the metadata log (style §4.6): readonly data, every value supplied by the
+ * Facts recorded in the metadata log (docs/style.md "Metadata events"): readonly data, every value supplied by the
  * command, nothing generated while applying. Epochs are not in the events: they are the index of
  * the log entry that carries them, assigned when the entry is applied.
  */

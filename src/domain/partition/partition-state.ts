@@ -11,7 +11,7 @@ export const touch = (t: EventTimestamps, atNs: string): EventTimestamps => ({
   latestNs: atNs,
 });
 
-/** A partition as the metadata log records it (spec §4.1). */
+/** A partition as the metadata log records it (docs/protocol.md "Data model"). */
 export interface PartitionState {
   readonly stream: string;
   readonly id: number;

@@ -7,7 +7,7 @@ export interface BrokerLoad {
   leaders: number;
 }
 
-/** Load per broker, in broker registration order (spec §6.6: counters follow applied entries). */
+/** Load per broker, in broker registration order (docs/cluster.md "Placement": counters follow applied entries). */
 export function brokerLoads(state: MetadataState, options: { readonly reachableOnly?: boolean } = {}): Map<string, BrokerLoad> {
   const loads = new Map<string, BrokerLoad>();
   for (const broker of state.brokers.values()) {

@@ -1,7 +1,7 @@
 import { assert } from './assert';
 
 /**
- * A seeded source of pseudo-random numbers (style §4.2): the only randomness the domain may use.
+ * A seeded source of pseudo-random numbers (docs/style.md "Layout"): the only randomness the domain may use.
  * The same seed always yields the same sequence, so a simulation or a test replays exactly.
  */
 export interface Prng {

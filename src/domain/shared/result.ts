@@ -1,4 +1,4 @@
-/** Expected business outcomes are values (style §4.7): `Result` carries either the value or the reason. */
+/** Expected business outcomes are values (docs/style.md "Errors"): `Result` carries either the value or the reason. */
 export type Ok<T> = { readonly ok: true; readonly value: T };
 export type Err<E> = { readonly ok: false; readonly error: E };
 export type Result<T, E> = Ok<T> | Err<E>;

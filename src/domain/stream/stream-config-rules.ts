@@ -1,6 +1,6 @@
 import { SEGMENT_BYTES_MAX, StreamConfig } from './stream-config';
 
-/** The first override that cannot work, as (field, reason), or null (reliability plan A7). */
+/** The first override that cannot work, as (field, reason), or null (docs/reliability.md "Bad inputs", A7). */
 export function streamConfigProblem(config: StreamConfig, replicationFactor: number): { field: string; reason: string } | null {
   const nonNegative: (keyof StreamConfig)[] = [
     'retentionMaxBytes',

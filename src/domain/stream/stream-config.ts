@@ -1,5 +1,5 @@
 /**
- * Per-stream overrides of the server defaults (CreateStreamRequest fields 6-18, spec §4.3).
+ * Per-stream overrides of the server defaults (CreateStreamRequest fields 6-18, docs/protocol.md "Stream options").
  * An absent field means "use the server default"; durations are milliseconds as on the wire.
  */
 export interface StreamConfig {
@@ -20,5 +20,5 @@ export interface StreamConfig {
 
 export type StreamConfigField = keyof StreamConfig;
 
-/** Largest segment we accept: segment positions are int32 in the index (spec §7.5). */
+/** Largest segment we accept: segment positions are int32 in the index (docs/storage.md "Index entry"). */
 export const SEGMENT_BYTES_MAX = 2 ** 31 - 1;

@@ -1,6 +1,6 @@
 /**
  * Stream names become NATS subject tokens (`<ns>.<stream>.<partition>.replicate`) and directory
- * names, so they must be single, printable NATS tokens (Go does not check this: appendix B #9).
+ * names, so they must be single, printable NATS tokens (Go does not check this: docs/compatibility.md "Go quirks" #9).
  */
 export const STREAM_NAME_LENGTH_MAX = 249;
 export const RESERVED_STREAM_PREFIX = '__';
@@ -17,7 +17,7 @@ export function streamNameProblem(name: string): string | null {
 }
 
 /**
- * NATS subject rules (spec §2.2 plus the wildcard rules of NATS itself): non-empty, no whitespace,
+ * NATS subject rules (docs/protocol.md "CreateStream" plus the wildcard rules of NATS itself): non-empty, no whitespace,
  * no empty token, `*` and `>` only as whole tokens and `>` only last. U+FFFD is refused too: it is
  * what invalid UTF-8 from the wire decodes to, and the subject would not be the one the client sent.
  */
@@ -33,5 +33,5 @@ export function isValidSubject(subject: string): boolean {
   return true;
 }
 
-/** NATS subject of partition `id` of a stream on `subject` (spec §2.2). */
+/** NATS subject of partition `id` of a stream on `subject` (docs/protocol.md "CreateStream"). */
 export const partitionSubject = (subject: string, id: number): string => (id === 0 ? subject : `${subject}.${id}`);

@@ -1,5 +1,5 @@
 /**
- * The server's command line (spec §9.2 flags) and how it becomes a BrokerConfig.
+ * The server's command line (docs/configuration.md "Command line") and how it becomes a BrokerConfig.
  *
  * Built so that one executable can later carry an admin CLI too: `registerServerOptions` adds
  * the server options to any commander Command (the root program today, or a `serve` subcommand
@@ -126,7 +126,7 @@ export function readServerFlags(command: Command): ServerFlags {
   return command.opts<ServerFlags>();
 }
 
-/** The explicitly given flags as a settings layer, the highest-precedence source (spec §9.1). */
+/** The explicitly given flags as a settings layer, the highest-precedence source (docs/configuration.md "Sources and precedence"). */
 export function serverFlagLayer(flags: ServerFlags): SettingLayer {
   const layer = new Map<string, RawSetting>();
   for (const spec of SERVER_FLAGS) {

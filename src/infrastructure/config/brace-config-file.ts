@@ -1,5 +1,5 @@
 /**
- * The pre-1.0 configuration format (spec §9.3): NATS server configuration syntax. Supported:
+ * The pre-1.0 configuration format (docs/configuration.md "Pre-1.0 brace format"): NATS server configuration syntax. Supported:
  * `key { … }` blocks, `[ … ]` lists, `#` and `//` comments, assignment with `=`, `:` or
  * whitespace, optional `;` and `,` terminators, double-quoted strings (escapes \t \n \r \" \\ \xHH),
  * single-quoted raw strings, bare strings, integers with NATS size suffixes (k, kb, m, mb, g, gb),

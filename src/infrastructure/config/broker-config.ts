@@ -1,9 +1,9 @@
 /**
  * The broker's resolved configuration: plain readonly data, produced once at start-up by
  * `loadBrokerConfig` / `resolveBrokerConfig` (load-config.ts) and passed explicitly to whoever
- * needs a value (style §4.8). All durations are milliseconds, all sizes bytes.
+ * needs a value (docs/style.md "Composition root"). All durations are milliseconds, all sizes bytes.
  *
- * Keys, defaults and precedence: spec §9 and docs/configuration.md.
+ * Keys, defaults and precedence: docs/configuration.md.
  */
 
 import type { MasterKey } from '../../adapters/outbound/crypto/master-key';
@@ -19,7 +19,7 @@ export interface HostPort {
 }
 
 export interface BrokerConfig {
-  /** Bind address (spec §9.1 resolution). */
+  /** Bind address (docs/configuration.md "Addresses"). */
   readonly listen: HostPort;
   /** Address reported to clients in metadata. Port 0 means "advertise the port the OS assigned". */
   readonly advertise: HostPort;
@@ -141,11 +141,11 @@ export const DEFAULT_LISTEN_HOST = '0.0.0.0';
 export const DEFAULT_ADVERTISE_HOST = 'localhost';
 export const DEFAULT_NATS_SERVER = 'nats://127.0.0.1:4222';
 export const DEFAULT_EMBEDDED_NATS_PORT = 4222;
-/** hashicorp/raft's SnapshotThreshold default, used when the setting is 0 (spec §9.2). */
+/** hashicorp/raft's SnapshotThreshold default, used when the setting is 0 (docs/configuration.md "Post-processing"). */
 export const DEFAULT_RAFT_SNAPSHOT_THRESHOLD = 8192;
-/** Used when streams.compact.max.goroutines is 0 (spec §4.3). */
+/** Used when streams.compact.max.goroutines is 0 (docs/configuration.md "Post-processing"). */
 export const DEFAULT_COMPACT_MAX_GOROUTINES = 10;
-/** Floor applied to a non-zero streams.segment.max.age (spec §9.1 step 6). */
+/** Floor applied to a non-zero streams.segment.max.age (docs/configuration.md "Post-processing"). */
 export const SEGMENT_MAX_AGE_FLOOR_MS = 1000;
 
 const SECOND_MS = 1000;
@@ -157,7 +157,7 @@ export const defaultDataDir = (namespace: string): string => `/tmp/liftbridge/${
 export const embeddedNatsUrl = (port: number): string => `nats://127.0.0.1:${port}`;
 
 /**
- * Every default of spec §9.2 plus our additions, after the same post-processing a loaded
+ * Every default of Liftbridge's keys (docs/configuration.md "Keys") plus our additions, after the same post-processing a loaded
  * configuration gets. NATS: with nothing configured the broker runs its own nats-server
  * (see docs/configuration.md, "Embedded NATS").
  */

@@ -1,6 +1,6 @@
 /**
  * Turns checked settings into a BrokerConfig: defaults for what is unset, the address and
- * embedded-NATS resolution, the post-processing of spec §9.1 step 6, and the checks that involve
+ * embedded-NATS resolution, the post-processing (docs/configuration.md "Post-processing"), and the checks that involve
  * more than one key.
  */
 import { assert } from '../../domain/shared/assert';
@@ -108,7 +108,7 @@ export function buildBrokerConfig(
       ...optional('cert', s.str('tls.cert')),
       clientAuthEnabled: s.bool('tls.client.auth.enabled') ?? false,
       ...optional('clientAuthCa', s.str('tls.client.auth.ca')),
-      // Appendix B #1: read the authz key itself, not tls.client.auth.enabled.
+      // docs/compatibility.md "Go quirks" #1: read the authz key itself, not tls.client.auth.enabled.
       clientAuthzEnabled: s.bool('tls.client.authz.enabled') ?? false,
       ...optional('clientAuthzModel', s.str('tls.client.authz.model')),
       ...optional('clientAuthzPolicy', s.str('tls.client.authz.policy')),
@@ -186,7 +186,7 @@ const optional = <K extends string>(k: K, v: string | undefined): { [P in K]?: s
   (v === undefined ? {} : { [k]: v }) as { [P in K]?: string };
 
 /**
- * Spec §9.1: bind = `listen` if it has a host, else `host:port` if host is set, else
+ * docs/configuration.md "Addresses": bind = `listen` if it has a host, else `host:port` if host is set, else
  * `0.0.0.0:port`; advertise = `host:port` if host is set, else `listen` if it has a host, else
  * `localhost:port`.
  */
@@ -202,7 +202,7 @@ function resolveAddresses(s: Settings): Pick<BrokerConfig, 'listen' | 'advertise
 }
 
 /**
- * Embedded NATS runs when `nats.embedded` is true (the boolean is honoured, appendix B #2), when
+ * Embedded NATS runs when `nats.embedded` is true (the boolean is honoured, docs/compatibility.md "Go quirks" #2), when
  * `nats.embedded.config` is set, or when no NATS server is configured at all and
  * `nats.embedded` is not explicitly false.
  */
@@ -231,7 +231,7 @@ function resolveNats(s: Settings, env: Readonly<Record<string, string | undefine
   };
 }
 
-/** Spec §9.1 step 6: 0/unset → the retention age; a non-zero value below 1 s → 1 s. */
+/** docs/configuration.md "Post-processing": 0/unset → the retention age; a non-zero value below 1 s → 1 s. */
 function segmentMaxAge(configuredMs: number, retentionMaxAgeMs: number): number {
   const ms = configuredMs === 0 ? retentionMaxAgeMs : configuredMs;
   return ms > 0 && ms < SEGMENT_MAX_AGE_FLOOR_MS ? SEGMENT_MAX_AGE_FLOOR_MS : ms;

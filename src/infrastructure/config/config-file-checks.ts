@@ -1,5 +1,5 @@
 /**
- * Start-up checks of the files a configuration points at (reliability plan C7): every file must
+ * Start-up checks of the files a configuration points at (docs/reliability.md "Bad inputs", C7): every file must
  * be readable, a TLS key must match its certificate, and CA bundles must hold a certificate, so
  * that a bad file stops the broker at start rather than at the first connection.
  */

@@ -1,7 +1,7 @@
 /**
- * Reads the `--config` file: YAML (today's format) or the pre-1.0 brace format (spec §9.3),
+ * Reads the `--config` file: YAML (today's format) or the pre-1.0 brace format (docs/configuration.md "File formats"),
  * detected from the content. Produces one settings layer with every key checked against the key
- * table, or the issues; nothing is applied from a file with any problem (reliability plan C14).
+ * table, or the issues; nothing is applied from a file with any problem (docs/reliability.md "Bad inputs", C14).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The one table of configuration keys: spec §9.2's 62 file keys plus our additions. It drives
+ * The one table of configuration keys: Liftbridge's 62 file keys plus our additions (docs/configuration.md "Keys"). It drives
  * unknown-key detection, value checking, the LIFTBRIDGE_* environment names and the docs test
  * (every key must appear in docs/configuration.md).
  */
@@ -14,7 +14,7 @@ export type KeyType =
   | { readonly type: 'string'; readonly format?: 'identifier' | 'host'; readonly secret?: boolean }
   | { readonly type: 'list'; readonly format: 'identifier' | 'natsUrl' }
   | { readonly type: 'enum'; readonly values: readonly string[]; readonly invalid?: (value: string) => string }
-  /** `host:port`; a bare integer is accepted and ignored, as in Liftbridge (spec §9.1). */
+  /** `host:port`; a bare integer is accepted and ignored, as in Liftbridge (docs/configuration.md "Addresses"). */
   | { readonly type: 'hostport' };
 
 export interface ConfigKeySpec {
@@ -23,7 +23,7 @@ export interface ConfigKeySpec {
   /** Default as shown in docs and help. */
   readonly defaultText: string;
   readonly description: string;
-  /** `liftbridge`: spec §9.2; `addition`: ours; `ignored`: accepted, checked, and not used. */
+  /** `liftbridge`: one of Liftbridge's keys; `addition`: ours; `ignored`: accepted, checked, and not used. */
   readonly origin: 'liftbridge' | 'addition' | 'ignored';
 }
 
@@ -156,7 +156,7 @@ const BY_KEY: ReadonlyMap<string, ConfigKeySpec> = new Map(CONFIG_KEYS.map((s) =
 
 export const findKeySpec = (k: string): ConfigKeySpec | undefined => BY_KEY.get(k);
 
-/** `streams.segment.max.bytes` → `LIFTBRIDGE_STREAMS_SEGMENT_MAX_BYTES` (appendix B #10: dots map to `_`). */
+/** `streams.segment.max.bytes` → `LIFTBRIDGE_STREAMS_SEGMENT_MAX_BYTES` (docs/compatibility.md "Go quirks" #10: dots map to `_`). */
 export const envVarName = (k: string): string => `LIFTBRIDGE_${k.replace(/\./g, '_').toUpperCase()}`;
 
 /** Not a key but read by the broker: the master key for encryption at rest (docs/encryption.md). */

@@ -1,7 +1,7 @@
 /**
  * Checks one raw setting against its key's type and converts it. Strings are accepted for every
  * type (environment variables and quoted YAML values are strings: "`port` may be a quoted
- * number", spec §9.1). Messages name the key and the value as written.
+ * number", docs/configuration.md "Value types"). Messages name the key and the value as written.
  */
 import { err, ok, type Result } from '../../domain/shared/result';
 import type { HostPort } from './broker-config';
@@ -9,7 +9,7 @@ import type { ConfigKeySpec, KeyType } from './config-keys';
 import { parseGoDurationMs } from './go-duration';
 import { showValue, type RawScalar, type RawValue } from './config-settings';
 
-/** `listen` given as a bare port: accepted and ignored, as in Liftbridge (spec §9.1). */
+/** `listen` given as a bare port: accepted and ignored, as in Liftbridge (docs/configuration.md "Addresses"). */
 export const IGNORED_LISTEN = null;
 
 export type CoercedValue = number | boolean | string | readonly string[] | HostPort | typeof IGNORED_LISTEN;
@@ -157,7 +157,7 @@ function coerceList(
 
 /**
  * Lists may be given as a sequence or as one string; every element is split on commas and
- * whitespace, trimmed, and empty elements are dropped, keeping the order (spec §12.16
+ * whitespace, trimmed, and empty elements are dropped, keeping the order (Liftbridge's
  * TestNormalizeNatsServers).
  */
 export function splitList(value: RawValue): string[] {

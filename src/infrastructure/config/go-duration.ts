@@ -1,7 +1,7 @@
 /**
  * Go duration strings (`time.ParseDuration`): an optional sign, then one or more
  * `<decimal number><unit>` parts, units ns, us (µs, μs), ms, s, m, h; `"0"` alone is allowed.
- * As in Liftbridge's configuration (viper/cast), a bare integer means nanoseconds (spec §9.1).
+ * As in Liftbridge's configuration (viper/cast), a bare integer means nanoseconds (docs/configuration.md "Value types").
  */
 
 const UNIT_MS: Readonly<Record<string, number>> = {

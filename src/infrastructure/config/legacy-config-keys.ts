@@ -1,5 +1,5 @@
 /**
- * Pre-1.0 key names (spec §9.3) → today's keys. Keys are the flattened dotted form, so the
+ * Pre-1.0 key names (docs/configuration.md "Pre-1.0 brace format") → today's keys. Keys are the flattened dotted form, so the
  * block `log { segment.max.bytes: 1 }` is `log.segment.max.bytes`. Keys not listed here
  * (`listen`, `data.dir`, `nats.servers`, `clustering.server.id`, …) kept their names and are
  * accepted as they are, as is any other current key.

@@ -1,5 +1,5 @@
 /**
- * Resolves the broker configuration from its sources (spec §9.1):
+ * Resolves the broker configuration from its sources (docs/configuration.md "Sources and precedence"):
  * defaults < config file < LIFTBRIDGE_* environment < explicit command-line flags.
  * The result is all or nothing: any problem returns every issue found and no configuration.
  */
@@ -24,7 +24,7 @@ export interface ConfigInputs {
 
 /**
  * `LIFTBRIDGE_<KEY>` with dots as underscores, for every known key (unlike Go, always
- * consulted, and nested keys work: appendix B #10). Empty variables count as unset.
+ * consulted, and nested keys work: docs/compatibility.md "Go quirks" #10). Empty variables count as unset.
  */
 export function environmentLayer(env: Environment): SettingLayer {
   const layer = new Map<string, RawSetting>();

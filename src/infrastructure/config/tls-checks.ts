@@ -30,7 +30,7 @@ export function checkTls(tls: BrokerConfig['tls'], add: AddIssue): void {
     }
     return;
   }
-  // Reliability plan C8: authorization without verified client identities must fail closed.
+  // docs/reliability.md "Bad inputs" C8: authorization without verified client identities must fail closed.
   if (!tls.clientAuthEnabled) {
     add('"tls.client.authz.enabled" is true but "tls.client.auth.enabled" is not: clients are identified by their certificates', 'tls.client.authz.enabled');
   }

@@ -1,5 +1,5 @@
 /**
- * The YAML configuration format (Liftbridge ≥ 1.0, spec §9.1): nested maps and flattened dotted
+ * The YAML configuration format (Liftbridge ≥ 1.0, docs/configuration.md "YAML"): nested maps and flattened dotted
  * keys are equivalent and may be mixed. The document is flattened to dotted keys with the line
  * each value is on; checking keys and values is the caller's job.
  */

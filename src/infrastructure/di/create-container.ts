@@ -9,7 +9,7 @@ import { TOKENS } from '../../application/tokens';
 import { applicationModule } from './modules/application.module';
 
 /**
- * The composition root (style §4.8): settings and logger, the application services, and the
+ * The composition root (docs/style.md "Composition root"): settings and logger, the application services, and the
  * adapter modules chosen by the caller (production: system + filesystem + nats; tests swap them).
  * One container per broker; nothing is kept at module level.
  */

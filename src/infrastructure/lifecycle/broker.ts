@@ -129,7 +129,7 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
 }
 
 /**
- * One liftbridge-ts server: ordered start (spec §11.1) and the reverse on stop. Anything that fails
+ * One liftbridge-ts server: ordered start (docs/architecture.md "Composition") and the reverse on stop. Anything that fails
  * during start stops what was already started.
  */
 export class Broker {

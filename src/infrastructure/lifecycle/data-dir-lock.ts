@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
 /**
- * One broker per data directory (reliability plan C10): a lock file holding the owner's pid.
+ * One broker per data directory (docs/reliability.md "Bad inputs", C10): a lock file holding the owner's pid.
  * A lock whose process is gone is stale and taken over.
  */
 export class DataDirLock {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
-/** How this server enters the metadata Raft group (spec §6.3). */
+/** How this server enters the metadata Raft group (docs/cluster.md "Start-up"). */
 export type RaftStartMode = 'restart' | 'seed' | 'peers' | 'join';
 
 export interface RaftBootstrapPlan {
@@ -24,7 +24,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * Spec §6.3: with Raft state, restart from it (flags ignored); without, bootstrap from the seed
+ * docs/cluster.md "Start-up": with Raft state, restart from it (flags ignored); without, bootstrap from the seed
  * flag (a group of one) or the peer list (self plus peers), or else join. The bootstrap voters are
  * persisted next to the Raft state, because a group that never changed membership has no log
  * entry saying who votes.

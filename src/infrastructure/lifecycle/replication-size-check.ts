@@ -1,5 +1,5 @@
 /**
- * Reliability plan C13: with `clustering.replication.max.bytes` above the NATS server's
+ * docs/reliability.md "Bad inputs" C13: with `clustering.replication.max.bytes` above the NATS server's
  * `max_payload`, a full replication reply could never be sent. Refused at start with both values
  * named (fail closed) rather than clamped: the operator either lowers the setting or raises
  * `max_payload` on the NATS servers (docs/configuration.md). Leaders also size replies and screen

@@ -14,7 +14,7 @@ export function generateServerId(): string {
 
 /**
  * The server id persisted in `<data.dir>/liftbridge` as a `ServerState` protobuf (field 1, string),
- * spec §7.1: a stored id wins over the configured one, so a server keeps its identity.
+ * docs/storage.md "On-disk layout": a stored id wins over the configured one, so a server keeps its identity.
  */
 export async function resolveServerId(dataDir: string, configured: string | null): Promise<string> {
   const file = path.join(dataDir, 'liftbridge');

@@ -37,7 +37,7 @@ export function findNatsServerBinary(explicit: string | undefined, env: NodeJS.P
 }
 
 /**
- * The embedded NATS server (spec §11.6) as a child process: started before the broker connects,
+ * The embedded NATS server (docs/configuration.md "Embedded NATS") as a child process: started before the broker connects,
  * ready once its port accepts TCP connections, stopped (SIGTERM, then SIGKILL) on shutdown.
  */
 export class EmbeddedNatsServer {

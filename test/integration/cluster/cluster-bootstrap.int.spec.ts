@@ -3,7 +3,7 @@ import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
-/** Spec §6.3 bootstrap by named peers, and namespaces keeping clusters on one NATS apart. */
+/** docs/cluster.md "Start-up": bootstrap by named peers, and namespaces keeping clusters on one NATS apart. */
 let nats: TestNatsServer;
 const started: StartedTestBroker[] = [];
 const clients: ApiClient[] = [];

@@ -7,7 +7,7 @@ import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
 
 /**
- * Issue 3 against real processes: three `liftbridge` executables and one nats-server on loopback.
+ * Clustered metadata (docs/cluster.md) against real processes: three `liftbridge` executables and one nats-server on loopback.
  * The controller is killed with SIGKILL ten times; each time a new controller must be elected,
  * metadata requests must work again, every stream must still be listed everywhere, and the killed
  * server must catch up after its restart — from a snapshot once the others compacted their logs

@@ -8,7 +8,7 @@ import { freePort, waitFor } from '../../support/ports';
 import { ProcessCluster } from '../../support/process-cluster';
 
 /**
- * Controlled shutdown (issue 14 item 8) against real processes: three `liftbridge` executables and
+ * Controlled shutdown (docs/cluster.md "Controlled shutdown") against real processes: three `liftbridge` executables and
  * a nats-server on loopback, default timings.
  * - SIGTERM of a partition leader under a steady AckPolicy ALL load through the TS client: the
  *   largest gap between two consecutive acks stays ≤ 1 s, no acknowledged message is lost, and the

@@ -8,8 +8,8 @@ import { freePort, waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
- * Damaged records on real files (issue 14 item 6; docs/storage.md §4.1, docs/replication.md
- * §Damaged records), with three in-process servers on a real nats-server. A byte is flipped in the
+ * Damaged records on real files (docs/storage.md §4.1, docs/replication.md
+ * "Damaged records"), with three in-process servers on a real nats-server. A byte is flipped in the
  * value of one acknowledged record while a server is stopped, and its active segment's index is
  * removed, as a kill -9 leaves it lagging, so that recovery scans the log and finds the damage:
  * - on a follower, the record is repaired in place from the leader: its `.log` ends byte-identical;

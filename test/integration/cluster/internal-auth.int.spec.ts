@@ -11,7 +11,7 @@ import { freePort, waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
- * Issue 14 (7): with `clustering.auth.secret` set, internal messages are signed, and a NATS client
+ * Authentication of internal traffic (docs/cluster.md "Authentication of internal traffic"): with `clustering.auth.secret` set, internal messages are signed, and a NATS client
  * without the secret cannot change cluster state: a forged ShrinkIsr or join request is never
  * answered nor applied, a forged Raft message is ignored, a flood of junk heartbeats costs a
  * counter and a few log lines. The cluster keeps replicating (AckPolicy ALL) and fails over.

@@ -11,7 +11,7 @@ import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
 
 /**
- * Issue 4 against real processes: three `liftbridge` executables and a nats-server on loopback, a
+ * Partition replication (docs/replication.md) against real processes: three `liftbridge` executables and a nats-server on loopback, a
  * stream with replicationFactor 3 and minIsr 2 under a steady AckPolicy ALL publish load. The
  * partition leader is killed with SIGKILL 25 times; each time a new leader takes over and the
  * killed server is restarted and rejoins the ISR. Afterwards every acknowledged message must be

@@ -6,7 +6,7 @@ import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
 
 /**
- * Partition replication between three in-process servers on a real nats-server (issue 4): a
+ * Partition replication between three in-process servers on a real nats-server (docs/replication.md): a
  * stream with replicationFactor 3 and minIsr 2, publishes acknowledged with AckPolicy ALL, reads
  * from followers (readISRReplica), a leader that stops, failover to an in-sync replica, and the
  * old leader catching up as a follower. (kill -9 cycles run against processes elsewhere.)
@@ -123,7 +123,7 @@ describe('a partition replicated on three servers', () => {
         return first === 5n;
       }, 10_000, `retention on ${id}`);
     }
-    // Read-only: a subscriber on every replica ends at the end with the spec's status.
+    // Read-only: a subscriber on every replica ends at the end with Liftbridge's status (docs/protocol.md "Termination").
     const readers = live.map((id) => subscribe(client(id), { stream: 'flags', startPosition: api.StartPosition.EARLIEST, readISRReplica: true }));
     for (const r of readers) await r.waitFor(5, 5000);
     await call(client('b').setStreamReadonly, client('b'), { name: 'flags', readonly: true });

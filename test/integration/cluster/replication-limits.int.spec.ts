@@ -9,12 +9,12 @@ import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';
 
 /**
- * Issue 14 item 1 on three in-process servers and a real nats-server (max_payload 1 MiB, the
+ * Replies within the NATS payload limit (docs/replication.md "Message size") on three in-process servers and a real nats-server (max_payload 1 MiB, the
  * default, as is replication.max.bytes): a reply is a 24-byte header plus records, so records
  * sized to 1 MiB made a reply the NATS client refused, and a follower catching up stayed behind
  * forever; one message of ~1 MiB wedged every later AckPolicy ALL publish. Now a reply never
  * exceeds max_payload, and a record that could never be replicated is refused at publish time
- * (reliability plan scenario 20: the limit -1, the limit, the limit +1).
+ * (docs/reliability.md "Scenarios", scenario 20: the limit -1, the limit, the limit +1).
  */
 const MiB = 1024 * 1024;
 /** With `clustering.auth.secret` every internal message carries a 32-byte HMAC tag (docs/cluster.md). */

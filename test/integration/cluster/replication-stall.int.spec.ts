@@ -12,7 +12,7 @@ import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
 
 /**
- * Issue 4, stalled servers (SIGSTOP/SIGCONT) against real processes: a stalled follower leaves the
+ * Partition replication with stalled servers (SIGSTOP/SIGCONT) against real processes: a stalled follower leaves the
  * ISR after replica.max.lag.time; ALL publishes go on while the ISR meets minIsr and stop when it
  * does not; the follower catches up and rejoins after SIGCONT. A stalled partition leader is
  * replaced, and when it wakes up it acknowledges nothing.

@@ -194,7 +194,7 @@ describe('publish and subscribe', () => {
     expect(backwardsStatus.details).toBe('Stop offset is before start offset: 2 < 5');
   });
 
-  it('reports unknown streams and partitions with the spec codes', async () => {
+  it('reports unknown streams and partitions with Liftbridge\'s codes', async () => {
     const sub = subscribe(client, { stream: 'nope', startPosition: api.StartPosition.EARLIEST });
     const status = await sub.done;
     expect(status.code).toBe(grpc.status.NOT_FOUND);

@@ -7,7 +7,7 @@ import { freePort, waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
- * Many Subscribe calls that expire after 1 ms (reliability plan A16) end on their own; what else
+ * Many Subscribe calls that expire after 1 ms (docs/reliability.md "Bad inputs", A16) end on their own; what else
  * they touch depends on how many RST_STREAM frames the client sends (docs/operability.md,
  * "Clients that cancel many calls at once").
  */

@@ -10,7 +10,8 @@ import { waitFor } from '../../support/ports';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
- * Issue 14 items 3, 7 and 9 against one in-process server on a real nats-server, real gRPC and
+ * The publish edge's hardening (one bad record, internal subjects, ack inboxes, UTF-8, expected
+ * offsets) against one in-process server on a real nats-server, real gRPC and
  * real files: one bad publish is refused alone with a clear error and costs no other client
  * anything; refused ack inboxes, internal subjects, invalid UTF-8 and negative expected offsets are
  * answered with INVALID_ARGUMENT instead of a timeout or silent acceptance.
@@ -168,7 +169,7 @@ describe('publish requests the server cannot honour are refused at once', () => 
 });
 
 describe('start-up', () => {
-  it('refuses clustering.replication.max.bytes above the NATS server max_payload (reliability plan C13)', async () => {
+  it('refuses clustering.replication.max.bytes above the NATS server max_payload (bad input C13)', async () => {
     const config = testBrokerConfig(nats.url, { clustering: { replicationMaxBytes: 2 * 1024 * 1024 } });
     const started = await startTestBroker(config).catch((error: Error) => error);
     if (!(started instanceof Error)) await started.destroy(); // must not happen; then stop it anyway

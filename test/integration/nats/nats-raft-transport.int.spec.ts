@@ -69,7 +69,7 @@ const append = (from: string, to: string, index: number): RaftMessage => ({
 });
 
 describe('NatsRaftTransport', () => {
-  it('uses <ns>.raft.node.<serverId>, disjoint from the spec §3.5 raft.metadata subjects, and refuses ids that are not one token', () => {
+  it('uses <ns>.raft.node.<serverId>, disjoint from Liftbridge\'s raft.metadata subjects, and refuses ids that are not one token', () => {
     const subjects = new Subjects('liftbridge-default');
     expect(subjects.raftInbox('s1')).toBe('liftbridge-default.raft.node.s1');
     expect(subjects.raftInbox('metadata')).toBe('liftbridge-default.raft.node.metadata');

@@ -58,7 +58,7 @@ function batch(firstOffset: number, count: number): RecordBatch {
 }
 
 describe('NatsReplicationTransport', () => {
-  it('builds the spec §3.5 subjects and refuses stream names and server ids that are not subject-safe', () => {
+  it('builds Liftbridge\'s replication subjects and refuses stream names and server ids that are not subject-safe', () => {
     const subjects = new Subjects('liftbridge-default');
     expect(subjects.replicate({ stream: 'foo', partition: 0 })).toBe('liftbridge-default.foo.0.replicate');
     expect(subjects.leaderEpochOffset({ stream: 'foo.bar', partition: 3 })).toBe('liftbridge-default.foo.bar.3.offset');
@@ -194,7 +194,7 @@ describe('NatsReplicationTransport', () => {
     await waitFor(() => leader.counters.handlerFailures === 1, 2000, 'handler failure counted');
   });
 
-  it('reports the NATS server max_payload, which bounds the replies (issue 14)', async () => {
+  it('reports the NATS server max_payload, which bounds the replies (docs/replication.md "Message size")', async () => {
     const { leader } = await pair();
     expect(leader.payloadBytesMax).toBe(1024 * 1024);
   });

@@ -1,5 +1,5 @@
 /**
- * Issue 14 defect 5 as an operator meets it: more partitions than the process has descriptors
+ * Running out of file descriptors, as an operator meets it: more partitions than the process has descriptors
  * for. Each partition used to hold two descriptors, so a server under `ulimit -n 1024` ran out
  * (EMFILE) a few hundred partitions into a stream: CreateStream still answered OK and publishes
  * to the broken partitions timed out; a restart failed the same way. Partition logs now open their

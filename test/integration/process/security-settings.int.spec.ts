@@ -17,7 +17,7 @@ import { CertificateFiles, createTestCertificates, TestCertificates as ApiCertif
 import { refusedStart, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 /**
- * Fail closed (issue 15): every security-related configuration key either changes what the
+ * Fail closed (docs/nats-security.md "Wrong settings stop the server"): every security-related configuration key either changes what the
  * server does, observably, or stops it with a message naming the key; none is accepted and
  * ignored. The keys come from the key table through a predicate, so a new security key fails
  * the first test until it gets a row in PROOFS. Each row is one key and how to prove it: what it

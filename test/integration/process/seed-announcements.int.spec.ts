@@ -9,7 +9,7 @@ import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';
 
 /**
- * Issue 14 (2): no input on `<ns>.raft.metadata.bootstrap` stops a server started with
+ * No input on `<ns>.raft.metadata.bootstrap` stops a server started with
  * `--raft-bootstrap-seed` (it used to exit with status 1 within milliseconds). Garbage and long
  * payloads are dropped and counted, logged as a bounded hex preview; a valid-looking foreign id is
  * a seed conflict, reported by /readyz and a metric, unless the cluster has a secret and the

@@ -1,6 +1,6 @@
 /**
- * A full disk under a partition leader of a three-server cluster (issue 14 defect 4; reliability
- * plan scenario 25: "a leader that cannot write stops acking and gives up leadership"). Each
+ * A full disk under a partition leader of a three-server cluster (docs/reliability.md "Scenarios",
+ * scenario 25: "a leader that cannot write stops acking and gives up leadership"). Each
  * server keeps its data (commit logs and the metadata Raft log) on its own small tmpfs; the
  * leader's fills up while AckPolicy ALL publishes go on. Wanted: the leadership moves to an
  * in-sync replica within seconds and publishes are acknowledged there, every publisher gets an

@@ -1,5 +1,5 @@
 /**
- * A full disk under a real server (issue 14 defect 4; reliability plan scenario 25): the data
+ * A full disk under a real server (docs/reliability.md "Scenarios", scenario 25): the data
  * directory is a small tmpfs that a filler file fills while clients publish. Wanted: every publisher
  * gets an answer (an ack or an error, never silence or a deadline), /readyz says 503 and why,
  * CreateStream fails at once with an error naming the storage failure, and once the filler is
@@ -116,7 +116,7 @@ describe('a full disk under a real server', () => {
       for (const [offset, label] of acked) expect([offset, byOffset.get(offset)]).toEqual([offset, label]);
 
       // Every publisher got an answer while the disk was full (needs the leader to answer failed
-      // appends with error acks: the "limits" change of issue 14).
+      // appends with error acks: docs/storage.md "What one record can hold").
       expect(unary?.code).not.toBe(grpc.status.DEADLINE_EXCEEDED);
       expect(asyncAnswers.size).toBe(20);
     } finally {

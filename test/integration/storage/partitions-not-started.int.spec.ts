@@ -1,5 +1,5 @@
 /**
- * Issue 14 defect 5 under a real server (gRPC, NATS, files): partitions whose log cannot open for
+ * Partitions that cannot start (docs/operability.md "Partitions that cannot start") under a real server (gRPC, NATS, files): partitions whose log cannot open for
  * lack of descriptors (EMFILE, injected through the file-system seam for two partitions) used to be
  * silent: CreateStream answered OK, the error went to the log only, and publishes to them timed
  * out. Wanted: CreateStream's answer names them and the cause, /readyz and the metrics report them,

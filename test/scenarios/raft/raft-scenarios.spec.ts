@@ -5,7 +5,7 @@ import { RaftSafetyChecker } from '../../unit/domain/consensus/raft-safety-check
 import { RaftTestNetwork } from '../../unit/domain/consensus/raft-test-network';
 
 /**
- * etcd-style scripted scenarios (style §4.10): each `*.txt` file here is a list of blocks
+ * etcd-style scripted scenarios (docs/style.md "Tests"): each `*.txt` file here is a list of blocks
  *
  *     command args…
  *     ----

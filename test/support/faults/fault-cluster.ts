@@ -22,7 +22,7 @@ export const FAST_FAULT_ENV: Readonly<Record<string, string>> = {
   LIFTBRIDGE_CLUSTERING_BROKER_HEARTBEAT_INTERVAL: '500ms',
 };
 
-/** libfaketime from Debian's `faketime` package (docs/reliability.md, "Clock jumps"). */
+/** libfaketime from Debian's `faketime` package (docs/reliability.md "Where the server reads time, and clock jumps"). */
 export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
 export interface FaultClusterOptions {

@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 
 /**
- * How the proxy treats bytes (docs/reliability.md, "The fault proxy"):
+ * How the proxy treats bytes (docs/reliability.md "How it is built", the fault proxy):
  * - pass: forward as they come;
  * - delay: forward each chunk `ms` later, in order;
  * - throttle: forward at most `bytesPerSecond` per direction of each connection (backpressure, no loss);
@@ -135,7 +135,7 @@ class ProxiedConnection {
 
 /**
  * A TCP proxy on 127.0.0.1 in the test process, between one broker and nats-server, whose mode the
- * test switches at any time (reliability plan topology A). One per broker, so a fault on one
+ * test switches at any time (docs/reliability.md "How it is built"). One per broker, so a fault on one
  * broker's link leaves the others' untouched.
  */
 export class FaultProxy {

@@ -1,8 +1,9 @@
 import { ClusterViews } from './cluster-views';
 
 /**
- * Samples every partition's leader and ISR every `intervalMs` (the plan's pollers): counts ISR
- * shrinks and leader changes, to tell a spurious shrink storm or failover from a quiet run.
+ * Samples every partition's leader and ISR every `intervalMs`: counts ISR shrinks and leader
+ * changes, to tell a spurious shrink storm or failover from a quiet run (docs/reliability.md
+ * "Results": leader changes and shrinks per scenario).
  */
 export class MetadataSampler {
   private timer: NodeJS.Timeout | null = null;

@@ -1,6 +1,6 @@
 /**
  * One seeded power-loss run of the real filesystem commit log (docs/testing.md "Power loss";
- * reliability plan scenarios 7, 21 and 25, bad inputs D1-D4): random appends of various sizes over
+ * docs/reliability.md "Scenarios" 7, 21 and 25, "Bad inputs" D1-D4): random appends of various sizes over
  * small segments (rolls), truncations, leader epochs, high-watermark checkpoints, and a disk that
  * fills up and frees again (the log fails and recovers by itself), with the power cut at a random
  * operation of the simulated disk (often in the middle of a flush or of a recovery), then a reopen

@@ -1,7 +1,7 @@
 /**
  * A simulated disk for the `FileSystem` seam (src/adapters/outbound/filesystem/file-system.ts) that
  * can lose power: everything not yet synced may be lost, in the ways simulated-nodes.ts describes
- * (reliability plan's "sync-journal shim"; docs/testing.md "Power loss"). kill -9 keeps the page
+ * (a "sync-journal shim"; docs/testing.md "Power loss"). kill -9 keeps the page
  * cache, so only a layer like this one tests the fsync-before-ack claim.
  *
  * Deterministic: a seeded PRNG makes every choice, and operations complete after a seeded number

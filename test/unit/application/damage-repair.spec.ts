@@ -1,5 +1,5 @@
 /**
- * Damage repair decisions (docs/replication.md §Damaged records): a follower rewrites damaged
+ * Damage repair decisions (docs/replication.md "Damaged records"): a follower rewrites damaged
  * records in place from its leader's copy, truncates only outside the ISR, and tells readers when
  * it cannot repair; a leader hands its leadership over only when another ISR member exists (also
  * when its log cannot write), and the monitor reports every partition's damage.

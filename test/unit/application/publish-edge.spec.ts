@@ -4,7 +4,7 @@ import { PublishHandler, PublishRequestData } from '../../../src/application/use
 import { StreamAdminHandler } from '../../../src/application/use-cases/stream-admin';
 import { freshAdapters, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
 
-/** Issue 14 items 1, 7 and 9a: what the publish use case refuses before anything reaches NATS. */
+/** What the publish use case refuses (sizes, internal subjects, ack inboxes) before anything reaches NATS. */
 const NS = 'liftbridge-default';
 
 describe('the publish use case', () => {

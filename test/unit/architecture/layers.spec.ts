@@ -20,7 +20,7 @@ function codeOf(file: string): string {
     .replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g, "''");
 }
 
-describe('layer rules (style §4.1)', () => {
+describe('layer rules (docs/style.md "Layers")', () => {
   it('dependency-cruiser finds no forbidden import between layers', () => {
     const cli = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
     const output = execFileSync(process.execPath, [cli, 'src', '--config', '.dependency-cruiser.js', '--output-type', 'err'], {

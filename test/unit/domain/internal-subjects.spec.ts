@@ -1,6 +1,6 @@
 import { ackInboxProblem, clientSubjectProblem, isInternalSubject } from '../../../src/domain/cluster/internal-subjects';
 
-/** Issue 14 items 7 and 9a: one rule for the servers' own subjects, used by ack inboxes and PublishToSubject. */
+/** One rule for the servers' own subjects, used by ack inboxes and PublishToSubject. */
 const NS = 'liftbridge-default';
 
 describe('the internal subjects of a namespace', () => {

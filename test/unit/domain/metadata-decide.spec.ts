@@ -11,7 +11,7 @@ describe('CreateStream', () => {
       [1, 'a', ['a'], ['a']],
       [2, 'a', ['a'], ['a']],
     ]);
-    // leader epoch = index of the entry that created the partition (spec §4.1)
+    // leader epoch = index of the entry that created the partition (docs/protocol.md "Data model")
     expect(stream.partitions[0]!.leaderEpoch).toBe(2);
   });
 
@@ -62,7 +62,7 @@ describe('CreateStream', () => {
     expect(!decide(createStream('s', { replicationFactor: -2 }), state).ok).toBe(true);
   });
 
-  it('places replicas by least load and the leader by least leader load (spec §6.6)', () => {
+  it('places replicas by least load and the leader by least leader load', () => {
     const state = stateAfter(
       registerBroker('a'),
       registerBroker('b'),
@@ -78,7 +78,7 @@ describe('CreateStream', () => {
     expect(all.streams.get('s')!.partitions[0]!.replicas).toEqual(['a', 'b']);
   });
 
-  it('rejects impossible overrides (reliability plan A7)', () => {
+  it('rejects impossible overrides (bad input A7)', () => {
     const state = stateAfter(registerBroker('a'));
     for (const config of [{ retentionMaxBytes: -1 }, { segmentMaxBytes: 0 }, { segmentMaxBytes: 2 ** 31 }, { minIsr: 2 }, { cleanerIntervalMs: 0 }]) {
       const result = decide(createStream('s', { config }), state);

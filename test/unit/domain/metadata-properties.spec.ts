@@ -60,7 +60,7 @@ const command: fc.Arbitrary<MetadataCommand> = fc.oneof(
   }),
 );
 
-/** Invariants every applied state must hold (style §4.10: checked after every step). */
+/** Invariants every applied state must hold (docs/style.md "Tests": checked after every step). */
 function checkInvariants(state: MetadataState): void {
   for (const stream of state.streams.values()) {
     expect(stream.partitions.length).toBeGreaterThan(0);

@@ -5,13 +5,13 @@ import { decodePublishRequest, encodePublishRequest } from '../../codec/publish-
 import { decodePublishResponse, encodePublishResponse } from '../../codec/publish-response-codec';
 
 /**
- * The `proto.API` service (spec §1.2) as a grpc-js ServiceDefinition whose (de)serializers are our
+ * The `proto.API` service (docs/protocol.md "RPCs") as a grpc-js ServiceDefinition whose (de)serializers are our
  * codecs, so neither side needs @grpc/proto-loader. Keys are the proto method names and
  * `originalName` the camelCase alias, as proto-loader produces them: `server.addService` accepts
  * handlers under either name, and clients made by `makeGenericClientConstructor` get both.
  *
  * Deserialization failures throw ProtobufDecodeError; grpc-js then answers INTERNAL
- * ("Error deserializing request") without calling the handler (reliability-plan A17).
+ * ("Error deserializing request") without calling the handler (docs/reliability.md "Bad inputs", A17).
  */
 
 /** One frame of the Subscribe stream: pre-encoded `proto.Message` bytes, or a Message to encode. */
@@ -110,7 +110,7 @@ export const apiServiceDefinition: grpc.ServiceDefinition = Object.freeze({
       { encode: api.encodeReportConsumerGroupCoordinatorResponse, decode: api.decodeReportConsumerGroupCoordinatorResponse }),
 });
 
-/** The fully-qualified service name (also the name reported by the health service, spec §1.1). */
+/** The fully-qualified service name (also the name reported by the health service, docs/protocol.md "Service"). */
 export const API_SERVICE_NAME = 'proto.API';
 
 // ---------------------------------------------------------------------------------------------

@@ -214,7 +214,7 @@ function toPartitionMetadata(p: PartitionView): api.PartitionMetadata {
   };
 }
 
-/** PublishAsync error codes for refusals (spec §2.9). */
+/** PublishAsync error codes for refusals (docs/protocol.md "PublishAsync"). */
 function asyncErrorOf(error: ApplicationError): api.PublishAsyncError {
   const message = toStatus(error).message;
   switch (error.kind) {
@@ -273,7 +273,7 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
           : ({ ack: EMPTY_ACK, asyncError: asyncAckError(ack), correlationId: ack.correlationId } as api.PublishResponse),
       );
     } else {
-      // Error responses carry an empty non-nil ack for older clients (spec §2.9).
+      // Error responses carry an empty non-nil ack for older clients (docs/protocol.md "PublishAsync").
       send({ ack: EMPTY_ACK, asyncError: asyncErrorOf(response.error), correlationId: response.correlationId } as api.PublishResponse);
     }
   };

@@ -13,13 +13,13 @@ export interface GrpcServerSettings {
   readonly port: number;
   /** TLS (and client certificates) from these, reloadable; plaintext when null (docs/security.md). */
   readonly certificates: ServerCertificates | null;
-  /** Bound on in-flight data per call and on message size (reliability plan A10/A19). */
+  /** Bound on in-flight data per call and on message size (docs/reliability.md "Bad inputs", A10/A19). */
   readonly maxReceiveMessageBytes: number;
 }
 
 /**
  * Owns the grpc.Server: binds, registers `proto.API` and the standard health service, reports
- * `proto.API` SERVING once started and NOT_SERVING when shutdown begins (spec §11.3).
+ * `proto.API` SERVING once started and NOT_SERVING when shutdown begins (docs/protocol.md "Service").
  */
 export class GrpcApiServer {
   private readonly server: grpc.Server;

@@ -10,8 +10,8 @@ export interface StatusAnswer {
 }
 
 /**
- * Every refusal → one gRPC status and message, in one table. Messages are the spec's (§2) where
- * Liftbridge clients match on them; codes are the spec's (go-liftbridge maps codes to errors).
+ * Every refusal → one gRPC status and message, in one table. Messages are Liftbridge's (docs/protocol.md) where
+ * Liftbridge clients match on them; codes are Liftbridge's (go-liftbridge maps codes to errors).
  */
 export function toStatus(error: ApplicationError): StatusAnswer {
   switch (error.kind) {
@@ -110,7 +110,7 @@ export function toStatus(error: ApplicationError): StatusAnswer {
   }
 }
 
-/** Spec §2.9: how a negative ack becomes the unary Publish's status. */
+/** docs/protocol.md "Publish": how a negative ack becomes the unary Publish's status. */
 export function ackErrorStatus(ackError: AckError): StatusAnswer {
   switch (ackError) {
     case AckError.IncorrectOffset:

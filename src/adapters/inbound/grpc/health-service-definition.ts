@@ -5,7 +5,7 @@ import type { ProtoInit } from '../../codec/proto-schema';
 /**
  * The standard `grpc.health.v1.Health` service (Check, Watch) as a grpc-js ServiceDefinition over
  * our codecs. Liftbridge registers it on the API server and reports "proto.API" SERVING once the
- * server has started, NOT_SERVING on shutdown (spec §1.1, §11.3).
+ * server has started, NOT_SERVING on shutdown (docs/protocol.md "Service").
  */
 
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';

@@ -5,7 +5,7 @@ import { newRecordFieldProblem } from '../../codec/message-set-limits';
 const INT32_MAX = 2 ** 31 - 1;
 const NAME_BYTES_MAX = 1024;
 
-/** Shape checks at the edge (style §4.8); business rules stay in the domain. */
+/** Shape checks at the edge (docs/style.md "Composition root"); business rules stay in the domain. */
 export class CreateStreamDto {
   @IsString() @MaxLength(NAME_BYTES_MAX) name!: string;
   @IsString() @MaxLength(4096) subject!: string;

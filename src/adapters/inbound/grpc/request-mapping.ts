@@ -16,7 +16,7 @@ const int64 = (v: NullableInt64 | undefined): number | undefined => {
   return Number(v.value);
 };
 
-/** Only present wrappers override the server defaults (spec §1.3). */
+/** Only present wrappers override the server defaults (docs/protocol.md "Nullable wrappers"). */
 export function toCreateStreamData(req: CreateStreamRequest): CreateStreamData {
   const config: { -readonly [K in keyof StreamConfig]: StreamConfig[K] } = {};
   const set = <K extends keyof StreamConfig>(key: K, value: StreamConfig[K] | undefined): void => {

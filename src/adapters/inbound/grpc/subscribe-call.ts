@@ -9,7 +9,7 @@ import { toStatus } from './grpc-error-mapping';
 import { int64ToOffset } from './request-mapping';
 import { SHUTTING_DOWN_DETAILS, StreamingCalls } from './streaming-calls';
 
-/** The empty `Message` Liftbridge sends first to tell the client the subscription is set up (spec §2.6). */
+/** The empty `Message` Liftbridge sends first to tell the client the subscription is set up (docs/protocol.md "Subscribe"). */
 const HANDSHAKE = Buffer.alloc(0);
 
 /** The handshake as a framed message: flag 0, length 0. */

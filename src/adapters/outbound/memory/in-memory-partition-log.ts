@@ -52,7 +52,7 @@ const NO_DAMAGE: readonly OffsetRange[] = Object.freeze([]);
 /**
  * `PartitionLog` in memory: same message-set bytes, offsets, retention, epochs, truncation,
  * read-only and waiter semantics as `FilesystemPartitionLog`, with every append durable at once.
- * First-class code (style §3): unit tests and the simulator run the application on it.
+ * First-class code (docs/style.md "In-memory adapters"): unit tests and the simulator run the application on it.
  *
  * A replicated batch that does not continue the log throws `OffsetOutOfRangeError`; one that fails
  * validation (CRC, sizes, continuity inside the batch) throws `SegmentCorruptedError`.

@@ -22,7 +22,7 @@ import { requestOrUnavailable, serveRequests } from './request-reply';
 import { MessageKind, Subjects } from './subjects';
 
 /**
- * `ClusterChannel` over NATS request/reply (spec §3.5): commands on `<ns>.raft.metadata.propagate`,
+ * `ClusterChannel` over NATS request/reply (docs/protocol.md "Subjects"): commands on `<ns>.raft.metadata.propagate`,
  * joins on `<ns>.raft.metadata.join` (both served by the controller alone), heartbeats published
  * to `<ns>.raft.heartbeat`. Undecodable messages are dropped and counted (`DroppedMessageLog`:
  * rate-limited log lines), never thrown and never answered.

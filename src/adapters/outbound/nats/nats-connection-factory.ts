@@ -14,7 +14,7 @@ export interface NatsConnectionSettings {
   readonly tls?: { readonly certFile?: string; readonly keyFile?: string; readonly caFile?: string };
   /** A NATS `.creds` file (user JWT and nkey seed), read at every (re)connect. */
   readonly credentialsFile?: string;
-  /** Used in connection names `LIFT.<ns>.<serverId>.<name>` (spec §3.4). */
+  /** Used in connection names `LIFT.<ns>.<serverId>.<name>` (docs/protocol.md "NATS connections"). */
   readonly namespace: string;
   readonly serverId: string;
   /** Client pings (`nats.ping.interval`, `nats.ping.max.outstanding`): a link silent for interval × max is dropped and reconnected. */
@@ -23,7 +23,7 @@ export interface NatsConnectionSettings {
 }
 
 /**
- * Opens NATS connections the way Liftbridge does (spec §3.4): named per purpose, reconnecting
+ * Opens NATS connections the way Liftbridge does (docs/protocol.md "NATS connections"): named per purpose, reconnecting
  * forever every 250 ms once connected. The first connection is retried as `retry` says (Liftbridge
  * gives up after 5 attempts 5 ms apart; docs/compatibility.md).
  */

@@ -41,7 +41,7 @@ export interface TransportCounters {
 }
 
 /**
- * Client traffic over NATS (spec §3.3): partition subjects in (envelope or raw payload), acks out,
+ * Client traffic over NATS (docs/protocol.md "Publishing over NATS"): partition subjects in (envelope or raw payload), acks out,
  * server-side publishes. Runs on two connections so that a flood of ingest never queues behind acks.
  */
 export class NatsMessageTransport implements MessageTransport {
@@ -130,7 +130,7 @@ export class NatsMessageTransport implements MessageTransport {
   }
 
   /**
-   * Envelope → fields; no magic → the raw payload is the value (spec §3.1 ingest rule). The size of
+   * Envelope → fields; no magic → the raw payload is the value (docs/protocol.md "Envelope", ingest rule). The size of
    * the entry the leader would store is computed here, where subject and reply lengths are at hand.
    */
   private decodeInbound(msg: Msg, context: ListenerContext): InboundMessage | null {
@@ -149,7 +149,7 @@ export class NatsMessageTransport implements MessageTransport {
         ackInbox: '',
         correlationId: '',
         ackPolicy: AckPolicy.None,
-        expectedOffset: -1, // appendix B #14: no envelope means no concurrency check
+        expectedOffset: -1, // docs/compatibility.md "Go quirks" #14: no envelope means no concurrency check
         // No key or headers, and a NATS payload (64 MB at most) is always within the format's 100 MiB.
         entryBytes: NEW_RECORD_ENTRY_MIN_BYTES + data.length + otherBytes,
       };
@@ -181,7 +181,7 @@ export class NatsMessageTransport implements MessageTransport {
   }
 
   private dropMalformed(subject: string, detail: string): null {
-    // Right magic, wrong everything else: refuse and count rather than store garbage (reliability plan B2-B6).
+    // Right magic, wrong everything else: refuse and count rather than store garbage (docs/reliability.md "Bad inputs", B2-B6).
     if (this.counters.malformedEnvelopes++ % 1000 === 0) {
       this.logger.warn({ subject, detail, total: this.counters.malformedEnvelopes }, 'dropping malformed Liftbridge envelope');
     }

@@ -21,7 +21,7 @@ export interface RaftTransportCounters {
 }
 
 /**
- * Raft over NATS (style §4.4): one subject per server (`Subjects.raftInbox`), a fire-and-forget
+ * Raft over NATS (docs/style.md "Transport", docs/raft.md "Transport"): one subject per server (`Subjects.raftInbox`), a fire-and-forget
  * publish of each encoded message to its destination's subject, one subscription on our own
  * subject exposed as `inbound$`. Raft tolerates loss, so anything that cannot be delivered or
  * decoded is dropped and counted (`DroppedMessageLog`: a counter per drop, rate-limited log lines);

@@ -39,7 +39,7 @@ export interface ReplicationTransportCounters {
 const NATS_DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 /**
- * `ReplicationTransport` over NATS (spec §3.5, §5.6-5.7), wire-compatible with Liftbridge:
+ * `ReplicationTransport` over NATS (docs/protocol.md "Subjects"; docs/replication.md "The protocol step by step"), wire-compatible with Liftbridge:
  * fetches are requests on `<ns>.<stream>.<p>.replicate`, end offsets on `<ns>.<stream>.<p>.offset`,
  * notifications fire-and-forget publishes on `<ns>.notify.<serverId>`, to which the constructor
  * subscribes for this server. Inbound bytes that do not decode are dropped and counted, never

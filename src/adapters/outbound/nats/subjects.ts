@@ -22,7 +22,7 @@ export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 export const isServerIdToken = (id: string): boolean => id.length > 0 && !/[.*>\s]/.test(id);
 
 /**
- * Every NATS subject the server uses, built in one place (style §4.3). Spec §3.5.
+ * Every NATS subject the server uses, built in one place (docs/style.md "Naming"); docs/protocol.md "Subjects".
  * Partition subjects (`S`, `S.<i>`) come from the domain's `partitionSubject`.
  */
 export class Subjects {
@@ -43,8 +43,8 @@ export class Subjects {
   }
 
   /**
-   * The Raft transport inbox of one server: `<ns>.raft.node.<serverId>` (style §4.4). The `node`
-   * token keeps it disjoint from Liftbridge's `<ns>.raft.metadata.…` subjects (spec §3.5) whatever
+   * The Raft transport inbox of one server: `<ns>.raft.node.<serverId>` (docs/raft.md "Transport"). The `node`
+   * token keeps it disjoint from Liftbridge's `<ns>.raft.metadata.…` subjects (docs/protocol.md "Subjects") whatever
    * the server id is. The id must be a non-empty NATS token (no dots, wildcards or whitespace).
    */
   raftInbox(serverId: string): string {
@@ -52,17 +52,17 @@ export class Subjects {
     return `${this.namespace}.raft.node.${serverId}`;
   }
 
-  /** Metadata commands forwarded to the controller (spec §3.5; only the controller subscribes). */
+  /** Metadata commands forwarded to the controller (docs/protocol.md "Subjects"; only the controller subscribes). */
   metadataPropagate(): string {
     return `${this.namespace}.raft.metadata.propagate`;
   }
 
-  /** Join requests of servers without Raft state (spec §3.5; only the controller subscribes). */
+  /** Join requests of servers without Raft state (docs/protocol.md "Subjects"; only the controller subscribes). */
   metadataJoin(): string {
     return `${this.namespace}.raft.metadata.join`;
   }
 
-  /** Seed servers announce themselves here (spec §3.5: raw server-id bytes, no envelope). */
+  /** Seed servers announce themselves here (docs/protocol.md "Subjects": raw server-id bytes, no envelope). */
   bootstrapSeeds(): string {
     return `${this.namespace}.raft.metadata.bootstrap`;
   }
@@ -77,24 +77,24 @@ export class Subjects {
     return `${this.namespace}.raft.heartbeat`;
   }
 
-  /** Follower fetches of one partition, answered by its leader: `<ns>.<stream>.<partition>.replicate` (spec §3.5). */
+  /** Follower fetches of one partition, answered by its leader: `<ns>.<stream>.<partition>.replicate` (docs/protocol.md "Subjects"). */
   replicate(ref: PartitionRef): string {
     return `${this.partitionPrefix(ref)}.replicate`;
   }
 
-  /** Leader-epoch end-offset requests of one partition: `<ns>.<stream>.<partition>.offset` (spec §3.5). */
+  /** Leader-epoch end-offset requests of one partition: `<ns>.<stream>.<partition>.offset` (docs/protocol.md "Subjects"). */
   leaderEpochOffset(ref: PartitionRef): string {
     return `${this.partitionPrefix(ref)}.offset`;
   }
 
-  /** Partition notifications to one idle follower: `<ns>.notify.<serverId>` (spec §3.5); the id must be one token. */
+  /** Partition notifications to one idle follower: `<ns>.notify.<serverId>` (docs/protocol.md "Subjects"); the id must be one token. */
   notify(serverId: string): string {
     if (!isServerIdToken(serverId)) throw new RangeError(`server id ${JSON.stringify(serverId)} is not a valid NATS subject token`);
     return `${this.namespace}.notify.${serverId}`;
   }
 
   /**
-   * `<ns>.<stream>.<partition>`. Go embeds the stream name unchecked (spec §3.5); we refuse names
+   * `<ns>.<stream>.<partition>`. Go embeds the stream name unchecked (docs/protocol.md "Subjects"); we refuse names
    * that would make an invalid or wildcard subject (empty tokens, `*`, `>`, whitespace) with a
    * RangeError rather than subscribe to the wrong thing. Dotted names stay allowed, as in Go.
    */
@@ -121,7 +121,7 @@ export class Subjects {
     return MessageKind.reply;
   }
 
-  /** Whether the server may publish an ack to `subject` (the domain's rule, reliability plan B15). */
+  /** Whether the server may publish an ack to `subject` (the domain's rule, docs/reliability.md "Bad inputs", B15). */
   isAcceptableAckInbox(subject: string): boolean {
     return ackInboxProblem(this.namespace, subject) === null;
   }

@@ -1,4 +1,4 @@
-/** The Raft core's public surface (style §4.4). Step functions, progress and the log are internal. */
+/** The Raft core's public surface (docs/style.md "Core", docs/raft.md). Step functions, progress and the log are internal. */
 export type { Entry, EntryData, EntryType, NodeId, RaftMessage, RaftMessageType } from './raft-message';
 export type { AppendEntries, AppendEntriesResult, Heartbeat, HeartbeatResult, InstallSnapshot, RequestVote, RequestVoteResult, Snapshot, TimeoutNow } from './raft-message';
 export type { HardState, RaftRole, SoftState } from './hard-state';

@@ -1,6 +1,6 @@
 import type { NodeId } from './raft-message';
 
-/** Why a proposal was refused: expected outcomes, returned as values (style §4.7). */
+/** Why a proposal was refused: expected outcomes, returned as values (docs/style.md "Errors"). */
 export type ProposeError =
   /** Only the leader appends; `leaderId` is the known leader to forward to, if any. */
   | { readonly kind: 'NotLeader'; readonly leaderId: NodeId | null }

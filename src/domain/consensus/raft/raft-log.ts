@@ -2,7 +2,7 @@ import { assert } from '../../shared/assert';
 import type { Entry, Snapshot } from './raft-message';
 
 /**
- * The node's log, all in memory (style §4.4: the driver loads what storage holds and hands it over).
+ * The node's log, all in memory (docs/style.md "Core": the driver loads what storage holds and hands it over).
  * - the snapshot (`snapshotIndex`, `snapshotTerm`) stands for every entry up to `snapshotIndex`;
  * - stable entries: index ≤ `stableIndex`, known to be persisted;
  * - unstable entries: index > `stableIndex`, to be handed out in a Ready and persisted;

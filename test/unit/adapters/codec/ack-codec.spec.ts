@@ -16,7 +16,7 @@ const fullAck = {
 
 const AckType = () => apiProtoRoot().lookupType('proto.Ack');
 
-describe('Ack codec (spec §1.4 Ack table, §3.3)', () => {
+describe('Ack codec', () => {
   it('encodes golden bytes in field order with defaults omitted', () => {
     expect(encodeAck(fullAck).toString('hex')).toBe([
       '0a03666f6f', // 1 stream
@@ -69,7 +69,7 @@ describe('Ack codec (spec §1.4 Ack table, §3.3)', () => {
   });
 });
 
-describe('decodeAck against the reflection codec (spec §1.4 Ack table)', () => {
+describe('decodeAck against the reflection codec', () => {
   /** The reflection codec (protobufjs underneath) is the oracle decodeAck must agree with. */
   const oracle = () => apiCodec('Ack');
   const SEED = 0x9b13;

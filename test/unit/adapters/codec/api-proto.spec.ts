@@ -8,7 +8,7 @@ const NS_TIMESTAMP = 1700000000123456789n; // > 2^53: lossy as a JS number
 /** The protobufjs type, used as the oracle. */
 const oracle = (name: string) => api.apiProtoRoot().lookupType(`proto.${name}`);
 
-describe('api.proto codecs (spec §1)', () => {
+describe('api.proto codecs', () => {
   it('finds the proto directory from src/ (and, by the same walk, from dist/src/)', () => {
     expect(findProtoDirectory()).toBe(path.resolve(__dirname, '../../../../proto'));
     expect(findProtoDirectory(path.resolve(__dirname, '../../../../dist/src/adapters/codec'))).toBe(findProtoDirectory());

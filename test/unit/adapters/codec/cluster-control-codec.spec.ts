@@ -88,7 +88,7 @@ describe('cluster control codec (docs/cluster.md "Wire")', () => {
       expect(decodeForwardedAnswer(bytes)).toEqual(answer);
     });
 
-    it('a join request carries the server id as the spec\'s RaftJoinRequest (MsgType 4, no CRC)', () => {
+    it('a join request carries the server id as Liftbridge\'s RaftJoinRequest (MsgType 4, no CRC)', () => {
       const bytes = encodeJoinRequest('server-b');
       expect(bytes.subarray(0, 8)).toEqual(Buffer.from([...MAGIC, 0, 8, 0, MsgType.RaftJoinRequest]));
       expect(decodeJoinRequest(bytes)).toBe('server-b');

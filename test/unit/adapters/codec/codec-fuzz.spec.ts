@@ -8,7 +8,7 @@ import { decodePublishMessage } from '../../../../src/adapters/codec/publish-mes
 import { SubscribeMessageEncoder } from '../../../../src/adapters/codec/subscribe-message-codec';
 
 /**
- * Seeded fuzzing of every decoder (reliability-plan A17, B6, B9): on random and on mutated valid
+ * Seeded fuzzing of every decoder (docs/reliability.md "Bad inputs", A17, B6, B9): on random and on mutated valid
  * input each must either return or throw a CodecError, never anything else (no RangeError from a
  * Buffer read, no TypeError, no crash). The seed makes every failure reproducible.
  */

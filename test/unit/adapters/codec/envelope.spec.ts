@@ -33,7 +33,7 @@ function roundTripInternal(type: MsgType, value: InternalMessage): InternalMessa
   return decodeInternalMessage(name, unwrapEnvelope(envelope, type));
 }
 
-describe('envelope (spec §3.1, Go server/protocol/envelope_test.go, spec §12.7)', () => {
+describe('envelope (Go server/protocol/envelope_test.go)', () => {
   describe('round trips', () => {
     it('TestMarshalUnmarshalPublish: a Message with every field survives a type-0 envelope', () => {
       const message = {
@@ -188,7 +188,7 @@ describe('envelope (spec §3.1, Go server/protocol/envelope_test.go, spec §12.7
       expectMalformed(header([...MAGIC, 0, 8, 0]), MsgType.Publish, 'truncated-header');
     });
 
-    it('rejects HeaderLen other than 8/12, beyond the buffer, or 12 without the CRC flag (B3, appendix B.8)', () => {
+    it('rejects HeaderLen other than 8/12, beyond the buffer, or 12 without the CRC flag (B3, Go quirk 8)', () => {
       expectMalformed(header([...MAGIC, 0, 0, 0, 0]), MsgType.Publish, 'invalid-header-length');
       expectMalformed(header([...MAGIC, 0, 7, 0, 0]), MsgType.Publish, 'invalid-header-length');
       expectMalformed(header([...MAGIC, 0, 9, 0, 0, 0]), MsgType.Publish, 'invalid-header-length');
@@ -198,7 +198,7 @@ describe('envelope (spec §3.1, Go server/protocol/envelope_test.go, spec §12.7
     });
   });
 
-  describe('ReplicationResponse (spec §3.6)', () => {
+  describe('ReplicationResponse', () => {
     it('TestWriteReplicationResponseHeader: exactly B9 0E 43 B4 00 08 00 03', () => {
       const buf = Buffer.alloc(8);
       expect(writeReplicationResponseHeader(buf)).toBe(8);

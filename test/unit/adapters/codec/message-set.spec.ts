@@ -20,7 +20,7 @@ function referenceCrc32c(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-// Spec §7.4's example: null key, 4-byte value, no headers = 20-byte message, 48-byte entry.
+// The example of docs/storage.md "Encoded message": null key, 4-byte value, no headers = 20-byte message, 48-byte entry.
 const NULL_KEY_ENTRY = [
   '0000000000000000', // offset 0
   '17979cfe362a0000', // timestamp 1_700_000_000_000_000_000 ns
@@ -51,8 +51,8 @@ const LEADER_ENTRY = [
   '0005' + '7265706c79' + '00000000', // reply = ""
 ].join('');
 
-describe('message-set codec (spec §7.3, §7.4)', () => {
-  it('encodes the spec example byte for byte', () => {
+describe('message-set codec', () => {
+  it('encodes the documented example byte for byte', () => {
     const bytes = encodeEntries([{ offset: 0, timestampNs: 1_700_000_000_000_000_000n, leaderEpoch: 42, key: null, value: Buffer.from('blah'), headers: null }]);
     expect(bytes.toString('hex')).toBe(NULL_KEY_ENTRY);
     expect(bytes.length).toBe(48);

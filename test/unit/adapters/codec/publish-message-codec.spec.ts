@@ -10,7 +10,7 @@ const oracleEncode = (value: Record<string, unknown>): Buffer =>
 
 const decodeAll = (buf: Buffer) => decodePublishMessage(buf, 0, buf.length);
 
-describe('decodePublishMessage (payload of a MsgType-0 envelope, spec §3.3)', () => {
+describe('decodePublishMessage (payload of a MsgType-0 envelope)', () => {
   it('reads every field a producer sets and skips the ones ingest ignores', () => {
     const bytes = oracleEncode({
       offset: '-1', key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1700000000123456789',

@@ -53,7 +53,7 @@ const GOLDEN_REQUEST: PublishRequest = {
   ackInbox: 'in', correlationId: 'c1', ackPolicy: AckPolicy.ALL, expectedOffset: -1n,
 };
 
-describe('decodePublishRequest (spec §1.4 PublishRequest)', () => {
+describe('decodePublishRequest', () => {
   it('decodes golden bytes of a small request', () => {
     const request = decodePublishRequest(GOLDEN_BYTES);
     expect(request).toEqual(GOLDEN_REQUEST);
@@ -185,7 +185,7 @@ describe('decodePublishRequest (spec §1.4 PublishRequest)', () => {
   });
 });
 
-describe('encodePublishRequest (spec §1.4 PublishRequest)', () => {
+describe('encodePublishRequest', () => {
   const INT32_MIN = -0x80000000;
   const INT32_MAX = 0x7fffffff;
   const encode = (request: unknown): Buffer => encodePublishRequest(request as ProtoInit<PublishRequest>);

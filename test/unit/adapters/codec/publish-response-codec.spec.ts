@@ -43,7 +43,7 @@ const fullAck: Ack = {
   ackPolicy: AckPolicy.ALL, receptionTimestamp: NS, commitTimestamp: NS + 1n, ackError: AckError.OK,
 };
 
-describe('encodePublishResponse (spec §1.4 PublishResponse, §2.9)', () => {
+describe('encodePublishResponse', () => {
   it('writes golden bytes for an error response with an empty non-nil ack', () => {
     const bytes = encodePublishResponse({
       ack: {}, asyncError: { code: PublishAsyncErrorCode.NOT_FOUND, message: 'no such stream: s' }, correlationId: 'c1',
@@ -143,7 +143,7 @@ const DEFAULT_ACK: Ack = {
   ackPolicy: AckPolicy.LEADER, receptionTimestamp: 0n, commitTimestamp: 0n, ackError: AckError.OK,
 };
 
-describe('decodePublishResponse (spec §1.4 PublishResponse)', () => {
+describe('decodePublishResponse', () => {
   const hex = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
 
   it('decodes the oracle\'s bytes to what the oracle decodes (seeded)', () => {
@@ -166,7 +166,7 @@ describe('decodePublishResponse (spec §1.4 PublishResponse)', () => {
     expect(decodePublishResponse(hex('1a026331')).correlationId).toBe('c1');
   });
 
-  it('fills every default in a present but empty ack or asyncError (an error response\'s empty ack, spec §2.9)', () => {
+  it('fills every default in a present but empty ack or asyncError (an error response\'s empty ack)', () => {
     const bytes = hex('0a00 1200');
     const mine = decodePublishResponse(bytes);
     expect(mine).toStrictEqual({ ack: DEFAULT_ACK, asyncError: { code: 0, message: '' }, correlationId: '' });
@@ -258,7 +258,7 @@ describe('decodePublishResponse (spec §1.4 PublishResponse)', () => {
     it('reads a varint padded to up to 10 bytes at its real value (where protobufjs misreads 32-bit ones)', () => {
       // Padding with 0x80 continuation bytes is valid protobuf; Go reads it so. protobufjs reads a
       // 32-bit varint's first 5 bytes and skips 5 more unread, so it decodes these differently or
-      // not at all: the oracle is not a reference here, the spec is.
+      // not at all: the oracle is not a reference here, the protobuf encoding rules are.
       expect(decodePublishResponse(hex('1a 828080808000 6162 2000 2000')).correlationId).toBe('ab'); // length 2 in 6 bytes
       expect(decodePublishResponse(hex('0a0d 0a 828080808000 6162 2000 2000')).ack!.stream).toBe('ab'); // the same in the ack
       expect(decodePublishResponse(hex('0a07 38 818080808000')).ack!.ackPolicy).toBe(1); // ackPolicy 1 in 6 bytes

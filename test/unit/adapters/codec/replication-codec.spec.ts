@@ -86,7 +86,7 @@ describe('replication codec', () => {
     });
   });
 
-  describe('ReplicationResponse (MsgType 3, spec §3.6)', () => {
+  describe('ReplicationResponse (MsgType 3)', () => {
     it('an empty response is exactly the 24-byte header and decodes with null records', () => {
       const bytes = encodeReplicationResponse({ leaderEpoch: 3, highWatermark: -1, records: null });
       expect(bytes.toString('hex')).toBe('b90e43b400080003' + '0000000000000003' + 'ffffffffffffffff');

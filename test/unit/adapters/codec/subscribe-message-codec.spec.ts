@@ -10,7 +10,7 @@ import {
 } from '../../../../src/adapters/codec/subscribe-message-codec';
 
 // ---------------------------------------------------------------------------------------------
-// A tiny, independent builder of message-set entries (spec §7.3 / §7.4); deliberately not
+// A tiny, independent builder of message-set entries (docs/storage.md "Message-set entry", "Encoded message"); deliberately not
 // message-set.ts, so that this test pins the format rather than another implementation.
 
 interface EntrySpec {
@@ -55,8 +55,8 @@ function oracleDecode(bytes: Buffer): Record<string, unknown> {
 
 const NS = 1700000000123456789n;
 
-describe('encodeSubscribeMessage (stored entry → proto.Message bytes, spec §7.3-7.4 and §1.4)', () => {
-  it('matches the spec example size: null key, 4-byte value, no headers = 48-byte entry', () => {
+describe('encodeSubscribeMessage (stored entry → proto.Message bytes)', () => {
+  it('matches the documented example size: null key, 4-byte value, no headers = 48-byte entry', () => {
     expect(buildEntry({ offset: 0n, timestamp: 0n, key: null, value: Buffer.from('blah') })).toHaveLength(48);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Damaged records versus torn tails (issue 14 item 6; reliability plan §2.4 scenarios 21-22, D1-D7;
+ * Damaged records versus torn tails (docs/reliability.md "Scenarios" 21-22, "Bad inputs" D1-D7;
  * docs/storage.md §4.1). Recovery cuts only a torn tail (nothing intact after the defect); a
  * damaged record followed by intact ones is kept on disk, listed in `damaged`, refused on read with
  * `RecordDamagedError`, and the records after it are served. A read that finds damage later does the

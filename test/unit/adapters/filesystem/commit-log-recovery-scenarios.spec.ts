@@ -1,5 +1,5 @@
 /**
- * Named recovery scenarios from the reliability plan (§3 table D) that the seeded damage loop in
+ * Named recovery scenarios (docs/reliability.md "Bad inputs", table D) that the seeded damage loop in
  * commit-log-recovery.spec.ts does not aim at precisely.
  */
 import { appendFile, mkdtemp, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ const name = (base: number, suffix: string) => `${String(base).padStart(20, '0')
 
 type Line = { level: string; obj: Record<string, unknown>; msg: string };
 
-describe('commit log recovery scenarios (reliability plan D6, D10-D15)', () => {
+describe('commit log recovery scenarios (bad inputs D6, D10-D15)', () => {
   let dataDir: string;
   let dir: string;
   let lines: Line[];

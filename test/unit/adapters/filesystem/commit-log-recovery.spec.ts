@@ -1,5 +1,5 @@
 /**
- * Crash and corruption recovery of the filesystem commit log (spec §7.1, §7.5; reliability plan
+ * Crash and corruption recovery of the filesystem commit log (docs/storage.md "Recovery (open)"; docs/reliability.md "Bad inputs"
  * D1-D15). Every case is generated from a seed: a failing case names its seed and damage so it
  * replays exactly. Each case writes records across several segments, closes, damages the files,
  * reopens and checks: opening never throws, every record before the damage reads back intact,

@@ -1,6 +1,6 @@
 /**
  * A full disk (ENOSPC) or a failed sync under the filesystem commit log (docs/storage.md "Storage
- * failures"; reliability plan scenario 25): the log refuses appends at once while failed, keeps
+ * failures"; docs/reliability.md "Scenarios", scenario 25): the log refuses appends at once while failed, keeps
  * serving what is durable, and recovers by itself once the disk takes writes again, continuing right
  * after its durable offset with nothing unacknowledged served. Faults come from the simulated disk of
  * test/support/power-loss (seeded), time from jest's fake timers (the back-off is 1 s doubling to 8 s).

@@ -1,5 +1,5 @@
 /**
- * Issue 14 defect 5: each partition used to hold its `.log` and `.index` open (sealed segments
+ * Descriptors (docs/storage.md "Open files"): each partition used to hold its `.log` and `.index` open (sealed segments
  * their `.log` too), so descriptors grew with the number of partitions until the process ran out
  * (EMFILE). The store now opens files on demand through a bounded cache (docs/storage.md "Open
  * files"): however many idle partitions, at most the budget stays open.

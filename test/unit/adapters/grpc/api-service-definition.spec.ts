@@ -18,7 +18,7 @@ import {
 
 const NS = 1700000000123456789n;
 
-/** One stored entry (spec §7.3/7.4) with value "hello" and a subject header. */
+/** One stored entry (docs/storage.md "Message-set entry") with value "hello" and a subject header. */
 function storedEntry(offset: bigint): Buffer {
   const name = Buffer.from('subject');
   const subject = Buffer.from('foo');

@@ -1,6 +1,6 @@
 import { publishRequestProblem, publishedFieldsProblem } from '../../../../src/adapters/inbound/grpc/request-dtos';
 
-/** Issue 14 items 3 and 9c: what the gRPC edge refuses in a publish request, naming the field and the limit. */
+/** What the gRPC edge refuses in a publish request, naming the field and the limit. */
 describe('gRPC publish requests', () => {
   const request = { key: Buffer.alloc(0), value: Buffer.from('v'), headers: {}, correlationId: 'c', partition: 0, ackPolicy: 0, stream: 's', expectedOffset: -1n };
 

@@ -24,7 +24,7 @@ function track(promise: Promise<void>): { readonly settled: () => boolean; reado
   return { settled: () => settled, promise: tracked };
 }
 
-describe('ClusterMembership: joining the metadata group (spec §6.3)', () => {
+describe('ClusterMembership: joining the metadata group', () => {
   it('makes 30 attempts by default', () => {
     expect(JOIN_ATTEMPTS).toBe(30);
   });

@@ -24,7 +24,7 @@ async function controller() {
   return { hub, time, server, partition, report, forward: (c: MetadataCommand) => hub.connect().forward(c, 1000) };
 }
 
-describe('the controller counts followers reporting a silent partition leader (spec §5.8)', () => {
+describe('the controller counts followers reporting a silent partition leader', () => {
   it('replaces the leader by an in-sync follower once both followers of an ISR of three reported it, and records nothing before', async () => {
     const c = await controller();
     const before = c.partition();

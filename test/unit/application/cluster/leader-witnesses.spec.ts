@@ -3,7 +3,7 @@ import { LeaderWitnesses } from '../../../../src/application/cluster/leader-witn
 const REF = { stream: 's', partition: 0 };
 const report = (replica: string, leaderEpoch = 7, leader = 'a') => ({ replica, leader, leaderEpoch });
 
-describe('LeaderWitnesses (spec §5.8: witnesses > (|ISR| - 1) / 2)', () => {
+describe('LeaderWitnesses (witnesses > (|ISR| - 1) / 2)', () => {
   it('needs both followers of an ISR of three, the one follower of an ISR of two', () => {
     const w = new LeaderWitnesses(3000);
     expect(w.record(REF, report('b'), 3, 0)).toBe(false);

@@ -9,7 +9,7 @@ import { keepEverythingLogOptions } from '../../../support/partition-log-options
 import { VirtualTime } from '../cluster/virtual-time';
 
 /**
- * Issue 14 item 1: a reply is a 24-byte header plus records; with records sized to
+ * Replies within the NATS payload limit (docs/replication.md "Message size"): a reply is a 24-byte header plus records; with records sized to
  * replication.max.bytes alone (1 MiB) a full reply exceeded NATS max_payload (1 MiB), the NATS
  * client refused it, and a follower catching up a backlog stayed behind forever. The in-memory hub
  * drops replies above its payload limit as the NATS client does.

@@ -25,7 +25,7 @@ async function follow(leaderTimeoutMs: number) {
   return { time, hub, reports, stop: () => Promise.all([follower.stop(), time.advance(1000)]).then(() => log.close()) };
 }
 
-describe('a follower whose leader stops answering (spec §5.7: replica.max.leader.timeout)', () => {
+describe('a follower whose leader stops answering (replica.max.leader.timeout)', () => {
   it('reports nothing while the leader answers', async () => {
     const f = await follow(3000);
     await f.time.advance(10_000);

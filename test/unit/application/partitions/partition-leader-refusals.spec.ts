@@ -13,7 +13,7 @@ import { keepEverythingLogOptions } from '../../../support/partition-log-options
 import { VirtualTime } from '../cluster/virtual-time';
 
 /**
- * Issue 14 items 1 and 3 on the leader's ingest: a record that cannot be stored or replicated is
+ * What the leader's ingest refuses (docs/storage.md "What one record can hold"): a record that cannot be stored or replicated is
  * refused alone with an error ack, and when an append fails the publishers are answered.
  */
 const REF = { stream: 'orders', partition: 0 };

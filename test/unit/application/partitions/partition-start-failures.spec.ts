@@ -1,5 +1,5 @@
 /**
- * Issue 14 defect 5: a partition whose log could not open (EMFILE) used to be silent: the error
+ * Partitions that cannot start (docs/operability.md "Partitions that cannot start"): a partition whose log could not open (EMFILE) used to be silent: the error
  * went to the log, CreateStream answered OK, the stream's later partitions were not even tried,
  * and publishes to the broken ones waited for an ack until their deadline. Now the failure is
  * recorded and retried with a back-off, CreateStream says which partitions and why, publishes and

@@ -15,7 +15,7 @@ const failure = (text: string): { message: string; line: number } => {
   return r;
 };
 
-describe('the pre-1.0 brace format parser (NATS configuration syntax, spec §9.3)', () => {
+describe('the pre-1.0 brace format parser (NATS configuration syntax)', () => {
   it('accepts =, : and whitespace as assignment, with optional ; terminators', () => {
     expect(values('a = 1\nb: 2;\nc 3\nd=4; e: 5')).toEqual({ a: 1, b: 2, c: 3, d: 4, e: 5 });
   });

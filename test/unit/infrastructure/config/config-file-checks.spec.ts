@@ -15,7 +15,7 @@ const withTls = (tls: Partial<BrokerConfig['tls']>): BrokerConfig => ({ ...base,
 const withNats = (nats: Partial<BrokerConfig['nats']>): BrokerConfig => ({ ...base, nats: { ...base.nats, ...nats } });
 const messages = async (config: BrokerConfig): Promise<string[]> => (await checkConfiguredFiles(config)).map((i) => i.message);
 
-describe('start-up checks of referenced files (reliability plan C7)', () => {
+describe('start-up checks of referenced files (bad input C7)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'liftbridge-files-'));

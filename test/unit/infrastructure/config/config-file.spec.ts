@@ -18,7 +18,7 @@ const plain = (layer: SettingLayer): Record<string, unknown> =>
   Object.fromEntries([...layer.values()].map((s) => [s.key, s.value]));
 
 describe('reading a configuration file', () => {
-  describe('YAML (spec §9.1)', () => {
+  describe('YAML', () => {
     it('treats nested maps and flattened dotted keys as the same keys, and lets them mix', () => {
       const nested = settingsOf('batch:\n  max:\n    messages: 10\n    time: 1s\n');
       const mixed = settingsOf('batch.max: {messages: 10, time: 1s}\n');
@@ -95,7 +95,7 @@ describe('reading a configuration file', () => {
     });
   });
 
-  describe('pre-1.0 brace format (spec §9.3)', () => {
+  describe('pre-1.0 brace format', () => {
     it('maps the renamed keys onto today\'s keys', () => {
       const r = parseConfigText(
         'log.level: debug\nlog { segment.max.bytes: 10; log.roll.time: "2m"; compact: true }\n' +

@@ -4,7 +4,7 @@ import { parseConfigText } from '../../../../src/infrastructure/config/config-fi
 import { CONFIG_KEYS, envVarName } from '../../../../src/infrastructure/config/config-keys';
 import { resolveBrokerConfig } from '../../../../src/infrastructure/config/load-config';
 
-/** The 62 file keys of spec §9.2, in its order. */
+/** Liftbridge's 62 file keys, in the order of its documentation. */
 const SPEC_KEYS = `listen host port data.dir metadata.cache.max.age logging.level logging.recovery logging.raft
 logging.nats batch.max.messages batch.max.time tls.key tls.cert tls.client.auth.enabled tls.client.auth.ca
 tls.client.authz.enabled tls.client.authz.model tls.client.authz.policy nats.servers nats.user nats.password

@@ -3,7 +3,7 @@ import { parseConfigText } from '../../../../src/infrastructure/config/config-fi
 import { formatDurationMs, parseGoDurationMs } from '../../../../src/infrastructure/config/go-duration';
 import { resolveBrokerConfig } from '../../../../src/infrastructure/config/load-config';
 
-// Reliability plan §4: parsers must never crash on any input; they answer with a value or an error.
+// docs/reliability.md "Bad inputs": parsers must never crash on any input; they answer with a value or an error.
 const SEED = 20_240_611;
 
 const braceToken = fc.constantFrom(

@@ -44,7 +44,7 @@ const yaml = (file: string): BrokerConfig => configOf({ file });
 const yamlErrors = (file: string): string[] => messagesOf({ file });
 
 describe('resolving the broker configuration', () => {
-  describe('defaults (spec §9.2)', () => {
+  describe('defaults', () => {
     it('with no file, environment or flags equals defaultBrokerConfig()', () => {
       expect(configOf({})).toEqual(defaultBrokerConfig());
     });
@@ -142,7 +142,7 @@ describe('resolving the broker configuration', () => {
     });
   });
 
-  describe('listen and advertise addresses (spec §9.1)', () => {
+  describe('listen and advertise addresses', () => {
     it.each([
       ['listen: 192.168.0.1:4222', { host: '192.168.0.1', port: 4222 }, { host: '192.168.0.1', port: 4222 }],
       ['host: 192.168.0.1\nport: 4222', { host: '192.168.0.1', port: 4222 }, { host: '192.168.0.1', port: 4222 }],
@@ -165,7 +165,7 @@ describe('resolving the broker configuration', () => {
     });
   });
 
-  describe('precedence: defaults < file < environment < flags (spec §9.1)', () => {
+  describe('precedence: defaults < file < environment < flags', () => {
     it('lets each source override the ones before it, key by key', () => {
       const file = 'logging.level: warn\nport: 1111\nclustering.namespace: from-file\n';
       const env = { LIFTBRIDGE_PORT: '2222', LIFTBRIDGE_CLUSTERING_NAMESPACE: 'from-env' };
@@ -175,7 +175,7 @@ describe('resolving the broker configuration', () => {
       expect(c.advertise.port).toBe(3333);
     });
 
-    it('consults the environment without a config file, for every key (appendix B #10)', () => {
+    it('consults the environment without a config file, for every key (Go quirk 10)', () => {
       const env = {
         LIFTBRIDGE_LOGGING_LEVEL: 'debug',
         LIFTBRIDGE_STREAMS_SEGMENT_MAX_BYTES: '2048',
@@ -240,7 +240,7 @@ describe('resolving the broker configuration', () => {
     });
   });
 
-  describe('post-processing (spec §9.1 step 6)', () => {
+  describe('post-processing', () => {
     it.each([
       ['streams.retention.max.age: 2h', 7_200_000],
       ['streams.retention.max.age: 2h\nstreams.segment.max.age: 0', 7_200_000],
@@ -274,7 +274,7 @@ describe('resolving the broker configuration', () => {
       }
     });
 
-    it('honours an explicit boolean (appendix B #2)', () => {
+    it('honours an explicit boolean (Go quirk 2)', () => {
       expect(yaml('nats.embedded: false').nats).toMatchObject({ embedded: false, servers: ['nats://127.0.0.1:4222'] });
       expect(yaml('nats.embedded: true\nnats.servers: [nats://n1:4222]').nats).toMatchObject({
         embedded: true,
@@ -303,7 +303,7 @@ describe('resolving the broker configuration', () => {
     });
   });
 
-  describe('the pre-1.0 brace format (spec §9.3)', () => {
+  describe('the pre-1.0 brace format', () => {
     it('loads the seed README example exactly as it stands', () => {
       const c = configOf({ file: fixture('seed-readme.conf'), fileName: 'liftbridge.conf' });
       expect(c.listen).toEqual({ host: 'localhost', port: 9293 });
@@ -365,7 +365,7 @@ describe('resolving the broker configuration', () => {
     });
   });
 
-  describe('validation (reliability plan table C)', () => {
+  describe('validation (bad inputs, table C)', () => {
     it.each([
       ['streams.segment.max.bytes: abc', 'Invalid value for "streams.segment.max.bytes": "abc" (expected an integer between 1 and 2147483647)'],
       ['streams.segment.max.bytes: 1.5', 'Invalid value for "streams.segment.max.bytes": "1.5" (expected an integer between 1 and 2147483647)'],
@@ -463,7 +463,7 @@ describe('resolving the broker configuration', () => {
       expect(yamlErrors(`${tls}tls.client.auth.enabled: true\ntls.client.authz.enabled: true`)).toEqual([
         '"tls.client.authz.enabled" is true but "tls.client.authz.model" and "tls.client.authz.policy" are not both set',
       ]);
-      // Appendix B #1: the authz flag is its own key, not tls.client.auth.enabled.
+      // docs/compatibility.md "Go quirks" #1: the authz flag is its own key, not tls.client.auth.enabled.
       expect(yaml(`${tls}tls.client.auth.enabled: true`).tls.clientAuthzEnabled).toBe(false);
     });
 

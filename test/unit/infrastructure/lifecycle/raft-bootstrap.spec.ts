@@ -5,7 +5,7 @@ import { planRaftBootstrap } from '../../../../src/infrastructure/lifecycle/raft
 
 const NO_FLAGS = { seed: false, peers: [] as string[] };
 
-describe('planRaftBootstrap (spec §6.3)', () => {
+describe('planRaftBootstrap', () => {
   let root: string;
   let raftDir: string;
 

@@ -1,6 +1,6 @@
 import { replicationMaxBytesProblem } from '../../../../src/infrastructure/lifecycle/replication-size-check';
 
-/** Reliability plan C13: replication.max.bytes above NATS max_payload is refused at start. */
+/** docs/reliability.md "Bad inputs" C13: replication.max.bytes above NATS max_payload is refused at start. */
 describe('replication.max.bytes against the NATS max_payload', () => {
   it('is accepted up to the smallest max_payload of the connections', () => {
     expect(replicationMaxBytesProblem(1_048_576, [1_048_576, 8_388_608])).toBeNull();

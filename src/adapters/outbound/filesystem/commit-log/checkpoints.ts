@@ -17,7 +17,7 @@ export interface CheckpointState {
 }
 
 /**
- * Loads both checkpoints against the recovered log (spec §7.6, §7.7; reliability plan D14, D15):
+ * Loads both checkpoints against the recovered log (docs/storage.md "Checkpoints"; docs/reliability.md "Bad inputs", D14, D15):
  * a bad file is cut or ignored with a warning, never a reason to refuse the partition. Epochs seen
  * in re-validated records fill what a lost checkpoint write missed; then, as Liftbridge does on
  * open, epochs past the log end and before its start are trimmed.

@@ -31,7 +31,7 @@ const DEFAULT_HW_CHECKPOINT_INTERVAL_MS = 5000;
 export const DEFAULT_OPEN_FILES_MAX = 4096;
 const PARTITION_DIR = /^(0|[1-9]\d{0,9})$/;
 
-/** `PartitionLogStore` over `<dataDir>/streams` (spec §7.1). One per broker. */
+/** `PartitionLogStore` over `<dataDir>/streams` (docs/storage.md "On-disk layout"). One per broker. */
 export class FilesystemPartitionLogStore implements PartitionLogStore {
   private readonly streamsDir: string;
   private readonly logs = new Map<string, FilesystemPartitionLog>();
@@ -113,7 +113,7 @@ export class FilesystemPartitionLogStore implements PartitionLogStore {
   }
 
   private streamDir(stream: string): string {
-    // Names are validated at the API (reliability plan A2); a bad one here is a bug, and must never
+    // Names are validated at the API (docs/reliability.md "Bad inputs", A2); a bad one here is a bug, and must never
     // reach the file system as a path.
     assert(isSafeStreamName(stream), `stream name is not usable as a directory: ${JSON.stringify(stream)}`);
     return join(this.streamsDir, stream);

@@ -55,7 +55,7 @@ export interface FilesystemPartitionLogContext {
 }
 
 /**
- * `PartitionLog` on local files, in Liftbridge's layout and format (spec §7; docs/storage.md).
+ * `PartitionLog` on local files, in Liftbridge's layout and format (docs/storage.md).
  *
  * State lives in memory and changes synchronously (offsets, segment list, index entries); the files
  * follow through one ordered queue of jobs flushed by group commit. Reads never look past what the

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { FileSystem } from '../file-system';
 import { readFileIfExists, writeFileAtomic } from './file-io';
 
-/** Liftbridge's file name for the high watermark (spec §7.1). */
+/** Liftbridge's file name for the high watermark (docs/storage.md "Checkpoints"). */
 export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
 
 export interface ParsedHighWatermark {
@@ -11,7 +11,7 @@ export interface ParsedHighWatermark {
 }
 
 /**
- * ASCII decimal int64 without newline (spec §7.7). Tolerant (reliability plan D14, Liftbridge
+ * ASCII decimal int64 without newline (docs/storage.md "Checkpoints"). Tolerant (docs/reliability.md "Bad inputs" D14, Liftbridge
  * #333): empty or garbage → -1, above the newest offset → the newest offset; each with a reason.
  */
 export function parseHighWatermarkCheckpoint(text: string, newestOffset: number): ParsedHighWatermark {
@@ -35,7 +35,7 @@ export const writeHighWatermarkCheckpoint = (fs: FileSystem, dir: string, highWa
 /**
  * Writes the high watermark when it changed since the last write, one write at a time; `current`
  * is read when a write starts (a later call never writes an older value), null to write nothing.
- * A failure is handed to `onError`, never thrown: followers relearn the high watermark (spec §7.7).
+ * A failure is handed to `onError`, never thrown: followers relearn the high watermark (docs/storage.md "Checkpoints").
  */
 export class HighWatermarkCheckpointer {
   private writing: Promise<void> | null = null;

@@ -6,7 +6,7 @@ import { readFileIfExists, writeFileAtomic } from './file-io';
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
 const VERSION = 0;
 
-/** Text format of spec §7.6: version, entry count, then `<epoch> <startOffset>` lines. */
+/** Text format (docs/storage.md "Checkpoints"): version, entry count, then `<epoch> <startOffset>` lines. */
 export function formatLeaderEpochCheckpoint(entries: readonly EpochEntry[]): string {
   return [String(VERSION), String(entries.length), ...entries.map((e) => `${e.epoch} ${e.startOffset}`)].join('\n') + '\n';
 }
@@ -19,7 +19,7 @@ export interface ParsedLeaderEpochs {
 }
 
 /**
- * Parses a checkpoint tolerantly (reliability plan D15): anything wrong keeps the valid prefix and
+ * Parses a checkpoint tolerantly (docs/reliability.md "Bad inputs", D15): anything wrong keeps the valid prefix and
  * says why, instead of refusing to open the partition.
  */
 export function parseLeaderEpochCheckpoint(text: string, logEndOffset: number): ParsedLeaderEpochs {

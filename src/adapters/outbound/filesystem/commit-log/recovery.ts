@@ -30,7 +30,7 @@ export interface RecoveredSegments {
 }
 
 /**
- * Opens a partition directory after a clean or unclean stop (spec §7.1, §7.5; reliability plan
+ * Opens a partition directory after a clean or unclean stop (docs/storage.md "Recovery (open)"; docs/reliability.md "Bad inputs"
  * D1-D13). The `.log` files are the truth; indexes and checkpoints are hints:
  * - leftover `*.tmp` files and `.index` files without a `.log` are removed;
  * - sealed segments keep their index when it is consistent with the log (cheap checks), else it is
@@ -266,7 +266,7 @@ async function openActive(
 }
 
 /**
- * Reliability plan D12: an active segment whose records are valid and contiguous but do not start
+ * docs/reliability.md "Bad inputs" D12: an active segment whose records are valid and contiguous but do not start
  * at the offset in its name was renamed or misplaced, not torn. Cutting it would destroy good data,
  * so the partition refuses to open instead. Checked before the scan, which would otherwise take the
  * records for damaged ones. (A single record whose offset field flipped cannot be told apart from

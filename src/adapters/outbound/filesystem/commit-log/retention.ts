@@ -10,7 +10,7 @@ export const summarize = (s: Segment): SegmentSummary => ({
 });
 
 /**
- * The leading segments retention removes (spec §7.10 via the shared plan: age, then messages,
+ * The leading segments retention removes (docs/storage.md "Segments, retention, epochs, truncation", via the shared plan: age, then messages,
  * then bytes; never the active segment, never offsets above the high watermark).
  */
 export function expiredSegments(segments: readonly Segment[], limits: RetentionLimits, nowNs: bigint, highWatermark: number): Segment[] {

@@ -1,6 +1,6 @@
 import { ENTRY_MAX_BYTES, ENTRY_MIN_BYTES } from '../../../codec/message-set';
 
-/** One index entry on disk (spec §7.5): relative offset int32 | timestamp int64 | position int32 | size int32. */
+/** One index entry on disk (docs/storage.md "Index entry"): relative offset int32 | timestamp int64 | position int32 | size int32. */
 export const INDEX_ENTRY_BYTES = 20;
 
 const INITIAL_CAPACITY = 64;

@@ -6,8 +6,8 @@ import { Segment } from './segment';
 
 /**
  * Back-off between recovery attempts of a log whose write or sync failed: 1 s, doubling, at most
- * 8 s, so a log recovers within about 8 s of space coming back (reliability plan scenario 25 asks
- * for 10 s). An attempt costs a few system calls and one 4 KiB probe write.
+ * 8 s, so a log recovers within about 8 s of space coming back (docs/reliability.md "Scenarios", scenario 25,
+ * asks for 10 s). An attempt costs a few system calls and one 4 KiB probe write.
  */
 export const RECOVERY_DELAY_MIN_MS = 1000;
 export const RECOVERY_DELAY_MAX_MS = 8000;

@@ -50,7 +50,7 @@ export class FilesystemMetadataLog implements MetadataLog {
       await this.handle.close();
       this.handle = null;
       // Damage in the middle, not a torn tail: cutting would silently forget later streams
-      // (reliability plan D16: refuse to start, name the file, never delete).
+      // (docs/reliability.md "Bad inputs" D16: refuse to start, name the file, never delete).
       throw new Error(
         `metadata log ${this.file} is corrupt at byte ${position} (entry ${entries.length + 1}) and has valid entries after it; ` +
           'refusing to start rather than dropping them (restore the file or remove the damaged entry by hand)',

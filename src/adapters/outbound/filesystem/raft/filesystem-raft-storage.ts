@@ -22,7 +22,7 @@ export interface FilesystemRaftStorageOptions {
 }
 
 /**
- * `RaftStorage` on the local filesystem (style §4.4 "Storage"), three files in `dir`:
+ * `RaftStorage` on the local filesystem (docs/style.md "Storage", docs/raft.md "Storage"), three files in `dir`:
  * - `raft.wal`: the entries after the snapshot, one CRC-32C framed record each (raft-records.ts),
  *   appended and fsynced; a conflicting suffix is removed with ftruncate before the new entries are
  *   written. A torn or corrupt tail is cut on `load`, with a warning.
