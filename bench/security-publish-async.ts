@@ -4,7 +4,8 @@
  * with client certificates, and TLS with client certificates and authorization (Liftbridge's ACL
  * model, the bench's stream allowed). Each round publishes the same messages with PublishAsync
  * (pre-encoded requests, a window of unacknowledged ones) to each server in turn; the table shows
- * the medians and the ratios TLS / plaintext and authorization / TLS. Not a test: it measures.
+ * the medians and the ratios TLS / plaintext and authorization / TLS; then it reads the round's
+ * messages back with one catch-up Subscribe per server. Not a test: it measures.
  *
  *   npm run bench:security -- [--messages 100000] [--rounds 5] [--size 100] [--window 1024]
  */
@@ -13,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AckPolicy, decodePublishResponse, encodePublishRequest } from '../src/adapters/codec/api-proto';
+import { StartPosition } from '../src/adapters/codec/api-types';
 import { createApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
 import { PublishPermission } from '../src/adapters/inbound/grpc/authorizing-handlers';
 import { CasbinClientAuthorizer } from '../src/adapters/outbound/casbin/casbin-client-authorizer';
@@ -60,6 +62,29 @@ async function publishAsync(address: string, credentials: grpc.ChannelCredential
 }
 
 /** Unary Publish calls one after the other (each checked in full: identity and permission); msg/s. */
+/** Reads `total` messages from the start of `stream` with one Subscribe; messages per second. */
+async function subscribeAll(address: string, credentials: grpc.ChannelCredentials, stream: string, total: number): Promise<number> {
+  const client = createApiClient(address, credentials);
+  try {
+    const started = process.hrtime.bigint();
+    await new Promise<void>((resolve, reject) => {
+      const call = client.subscribe({ stream, startPosition: StartPosition.EARLIEST });
+      let received = -1; // the first message is the empty handshake
+      call.on('data', () => {
+        if (++received < total) return;
+        call.cancel();
+        resolve();
+      });
+      call.on('error', (error: grpc.ServiceError) => {
+        if (received < total) reject(error);
+      });
+    });
+    return total / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    client.close();
+  }
+}
+
 async function publishUnary(address: string, credentials: grpc.ChannelCredentials, stream: string, total: number, size: number): Promise<number> {
   const request = encodePublishRequest({ stream, value: payload(size), ackPolicy: AckPolicy.LEADER, expectedOffset: -1 });
   const client = await connectRawClient(address, credentials);
@@ -133,7 +158,7 @@ async function main(): Promise<void> {
     const nats = await startNatsServer(children, workDir);
     const policy = path.join(workDir, 'policy.csv');
     const streams = Array.from({ length: rounds }, (_, round) => `bench-security-r${round}`);
-    fs.writeFileSync(policy, ['p, client1, *, FetchMetadata', ...streams.flatMap((s) => [`p, client1, ${s}, CreateStream`, `p, client1, ${s}, Publish`])].join('\n') + '\n');
+    fs.writeFileSync(policy, ['p, client1, *, FetchMetadata', ...streams.flatMap((s) => [`p, client1, ${s}, CreateStream`, `p, client1, ${s}, Publish`, `p, client1, ${s}, Subscribe`])].join('\n') + '\n');
     const tlsConfig = (authz: boolean): string => {
       const file = path.join(workDir, authz ? 'authz.yaml' : 'tls.yaml');
       const lines = ['tls:', `  key: ${certs.server.keyFile}`, `  cert: ${certs.server.certFile}`, '  client.auth.enabled: true', `  client.auth.ca: ${certs.caFile}`];
@@ -153,6 +178,7 @@ async function main(): Promise<void> {
     }
     const rates: number[][] = variants.map(() => []);
     const unaryRates: number[][] = variants.map(() => []);
+    const subscribeRates: number[][] = variants.map(() => []);
     const unaryTotal = Math.max(100, Math.floor(total / 20));
     // Server CPU per PublishAsync message (µs): what the work costs, less swayed than msg/s by other load on the machine.
     const cpuPerMessage: number[][] = variants.map(() => []);
@@ -162,7 +188,10 @@ async function main(): Promise<void> {
         const i = (k + round) % variants.length;
         const control = createApiClient(servers[i]!.address, variants[i]!.credentials);
         try {
-          await createStream(control, streams[round]!, `bench.security.r${round}`);
+          // A subject of its own per server: the servers share one nats-server, and a stream of
+          // another server on the same subject would store these messages too and answer their
+          // acks (the correlation ids are equal), counting as acks of this server.
+          await createStream(control, streams[round]!, `bench.security.r${round}.s${i}`);
         } finally {
           control.close();
         }
@@ -174,10 +203,12 @@ async function main(): Promise<void> {
         if (cpuBefore !== null && cpuAfter !== null) cpuPerMessage[i]!.push(((cpuAfter - cpuBefore) * 1000) / total);
         const unary = await publishUnary(servers[i]!.address, variants[i]!.credentials, streams[round]!, unaryTotal, size);
         unaryRates[i]!.push(unary);
+        const read = await subscribeAll(servers[i]!.address, variants[i]!.credentials, streams[round]!, total);
+        subscribeRates[i]!.push(read);
         const cpu = cpuPerMessage[i]!.at(-1);
         process.stderr.write(
           `round ${round + 1}/${rounds} ${variants[i]!.name}: PublishAsync ${Math.round(rate).toLocaleString('en-US')} msg/s` +
-            `${cpu === undefined ? '' : ` (${cpu.toFixed(1)} µs server CPU/msg)`}, unary ${Math.round(unary).toLocaleString('en-US')} msg/s\n`,
+            `${cpu === undefined ? '' : ` (${cpu.toFixed(1)} µs server CPU/msg)`}, unary ${Math.round(unary).toLocaleString('en-US')} msg/s, Subscribe ${Math.round(read).toLocaleString('en-US')} msg/s\n`,
         );
       }
     }
@@ -199,6 +230,7 @@ async function main(): Promise<void> {
       for (const [i, v] of variants.entries()) process.stdout.write(`  ${v.name.padEnd(44)} ${cpu[i]!.toFixed(1).padStart(9)} µs\n`);
     }
     table(`unary Publish one at a time, ${size} B, ${unaryTotal.toLocaleString('en-US')} messages`, unaryRates);
+    table(`catch-up Subscribe, ${size} B, ${total.toLocaleString('en-US')} messages`, subscribeRates);
   } finally {
     await stop();
   }
