@@ -17,6 +17,7 @@ import { DamagedPartitionReport } from '../../application/partitions/partition-h
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
 import { ServerSettings } from '../../application/server-settings';
+import { ACK_LEASE_MS, toServerSettings } from './server-settings-from-config';
 import { TOKENS } from '../../application/tokens';
 import { FetchMetadataQuery } from '../../application/use-cases/fetch-metadata';
 import { PublishHandler } from '../../application/use-cases/publish';
@@ -41,7 +42,6 @@ import { NatsSeedConflictDetector } from '../../adapters/outbound/nats/nats-seed
 import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
 import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
-import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
 import { readClusterSecret } from '../config/cluster-secret';
 import { unimplementedSettingIssues } from '../config/setting-support';
 import { createContainer } from '../di/create-container';
@@ -77,56 +77,8 @@ const SHUTDOWN_GRACE_MS = 5000;
  * what is not done by then fails over after the broker timeout, as after a crash.
  */
 const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5000;
-/** Bytes a subscription reads from the log per step. */
-const SUBSCRIBE_READ_BYTES = 1024 * 1024;
 /** How long start-up waits to register with a controller (a peer-bootstrapped group waits for its quorum). */
 const REGISTER_TIMEOUT_MS = 60_000;
-/**
- * A partition leader acknowledges only while it heard the metadata group this recently (the Raft
- * election timeout); `clustering.broker.timeout` must be longer (checked at start).
- */
-const ACK_LEASE_MS = BROKER_TIMEOUT_MIN_MS;
-/** A caught-up follower's fetch waits this long at most at the leader for new records (long poll). */
-const FETCH_WAIT_MS = 500;
-
-export function toServerSettings(config: BrokerConfig, serverId: string, advertisePort: number): ServerSettings {
-  const s = config.streams;
-  return {
-    serverId,
-    namespace: config.clustering.namespace,
-    advertiseHost: config.advertise.host,
-    advertisePort,
-    batchMaxMessages: config.batch.maxMessages,
-    replicationMaxBytes: config.clustering.replicationMaxBytes,
-    metadataTimeoutMs: 5000,
-    subscribeReadBytesMax: SUBSCRIBE_READ_BYTES,
-    heartbeatIntervalMs: config.clustering.brokerHeartbeatIntervalMs,
-    brokerTimeoutMs: config.clustering.brokerTimeoutMs,
-    ackLeaseMs: ACK_LEASE_MS,
-    replication: {
-      maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
-      fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
-      leaderTimeoutMs: config.clustering.replicaMaxLeaderTimeoutMs,
-      // clustering.replica.max.idle.wait bounds how long a caught-up follower waits for new records.
-      fetchWaitMs: Math.min(FETCH_WAIT_MS, config.clustering.replicaMaxIdleWaitMs, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
-    },
-    streamDefaults: {
-      retentionMaxBytes: s.retentionMaxBytes,
-      retentionMaxMessages: s.retentionMaxMessages,
-      retentionMaxAgeMs: s.retentionMaxAgeMs,
-      cleanerIntervalMs: s.cleanerIntervalMs,
-      segmentMaxBytes: s.segmentMaxBytes,
-      segmentMaxAgeMs: s.segmentMaxAgeMs,
-      autoPauseTimeMs: s.autoPauseTimeMs,
-      autoPauseDisableIfSubscribers: s.autoPauseDisableIfSubscribers,
-      concurrencyControl: s.concurrencyControl,
-      encryption: s.encryption,
-      minIsr: config.clustering.minInsyncReplicas,
-      syncPolicy: s.syncPolicy,
-      syncIntervalMs: s.syncIntervalMs,
-    },
-  };
-}
 
 /**
  * One liftbridge-ts server: ordered start (docs/architecture.md "Composition") and the reverse on stop. Anything that fails

@@ -1,0 +1,52 @@
+import { ServerSettings } from '../../application/server-settings';
+import { BrokerConfig } from '../config/broker-config';
+import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
+
+/** Bytes a subscription reads from the log per step. */
+const SUBSCRIBE_READ_BYTES = 1024 * 1024;
+/**
+ * A partition leader acknowledges only while it heard the metadata group this recently (the Raft
+ * election timeout); `clustering.broker.timeout` must be longer (checked at start).
+ */
+export const ACK_LEASE_MS = BROKER_TIMEOUT_MIN_MS;
+/** A caught-up follower's fetch waits this long at most at the leader for new records (long poll). */
+const FETCH_WAIT_MS = 500;
+
+export function toServerSettings(config: BrokerConfig, serverId: string, advertisePort: number): ServerSettings {
+  const s = config.streams;
+  return {
+    serverId,
+    namespace: config.clustering.namespace,
+    advertiseHost: config.advertise.host,
+    advertisePort,
+    batchMaxMessages: config.batch.maxMessages,
+    replicationMaxBytes: config.clustering.replicationMaxBytes,
+    metadataTimeoutMs: 5000,
+    subscribeReadBytesMax: SUBSCRIBE_READ_BYTES,
+    heartbeatIntervalMs: config.clustering.brokerHeartbeatIntervalMs,
+    brokerTimeoutMs: config.clustering.brokerTimeoutMs,
+    ackLeaseMs: ACK_LEASE_MS,
+    replication: {
+      maxLagTimeMs: config.clustering.replicaMaxLagTimeMs,
+      fetchTimeoutMs: config.clustering.replicaFetchTimeoutMs,
+      leaderTimeoutMs: config.clustering.replicaMaxLeaderTimeoutMs,
+      // clustering.replica.max.idle.wait bounds how long a caught-up follower waits for new records.
+      fetchWaitMs: Math.min(FETCH_WAIT_MS, config.clustering.replicaMaxIdleWaitMs, Math.floor(config.clustering.replicaFetchTimeoutMs / 2)),
+    },
+    streamDefaults: {
+      retentionMaxBytes: s.retentionMaxBytes,
+      retentionMaxMessages: s.retentionMaxMessages,
+      retentionMaxAgeMs: s.retentionMaxAgeMs,
+      cleanerIntervalMs: s.cleanerIntervalMs,
+      segmentMaxBytes: s.segmentMaxBytes,
+      segmentMaxAgeMs: s.segmentMaxAgeMs,
+      autoPauseTimeMs: s.autoPauseTimeMs,
+      autoPauseDisableIfSubscribers: s.autoPauseDisableIfSubscribers,
+      concurrencyControl: s.concurrencyControl,
+      encryption: s.encryption,
+      minIsr: config.clustering.minInsyncReplicas,
+      syncPolicy: s.syncPolicy,
+      syncIntervalMs: s.syncIntervalMs,
+    },
+  };
+}
