@@ -31,9 +31,13 @@ export interface ValueSealer {
 
 export interface ValueOpener {
   /**
-   * The entries of `batch` with their values opened, in a new buffer (the stored bytes are not
-   * changed). Stops at the first value it cannot open: `opened` then holds the entries before it
-   * (null when there are none) and `failure` says which offset and why.
+   * The entries of `batch` with their values opened (the stored bytes are not changed). Stops at
+   * the first value it cannot open: `opened` then holds the entries before it (null when there are
+   * none) and `failure` says which offset and why. The opened bytes may live in memory that the
+   * next `open` of any opener reuses: use them (encode, copy) before opening again. They are for
+   * delivery, not storage: each entry's size is rewritten, its CRC-32C field is not (it still
+   * covers the sealed message); the stored bytes were checked against it when read, and each value
+   * against its GCM tag when opened.
    */
   open(batch: RecordBatch): OpenedBatch;
 }

@@ -10,6 +10,7 @@ import { PartitionLog, RecordBatch } from '../../../src/application/ports/partit
 import { StreamAdminHandler } from '../../../src/application/use-cases/stream-admin';
 import { StartPosition, StopPosition, SubscribeHandler, SubscriptionEnd } from '../../../src/application/use-cases/subscribe';
 import { freshAdapters, memorySettings, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
+import { decodeOpened } from '../../support/opened-entries';
 import { MemoryAdapters } from '../../../src/infrastructure/di/modules/memory.module';
 
 /** Encryption at rest through the real use cases and the real AES adapter, with in-memory logs and transport. */
@@ -39,7 +40,7 @@ async function read(broker: Container, stream: string, startOffset = 0): Promise
   });
   if (!opened.ok) throw new Error(opened.error.kind);
   const values: string[] = [];
-  const end = await opened.value.pump({ write: (batch: RecordBatch) => void values.push(...decodeMessageSet(batch.bytes).map((e) => e.value!.toString())) }, new AbortController().signal);
+  const end = await opened.value.pump({ write: (batch: RecordBatch) => void values.push(...decodeOpened(batch.bytes).map((e) => e.value!.toString())) }, new AbortController().signal);
   return { values, end };
 }
 

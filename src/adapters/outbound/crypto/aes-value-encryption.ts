@@ -2,6 +2,7 @@ import { ValueEncryption, ValueOpener, ValueSealer } from '../../../application/
 import { AesGcmValueOpener } from './aes-gcm-value-opener';
 import { AesGcmValueSealer } from './aes-gcm-value-sealer';
 import { MasterKey, masterKeyProblem } from './master-key';
+import { UnwrappedDataKeys } from './unwrapped-data-keys';
 
 /**
  * Encryption at rest as Go Liftbridge does it (docs/encryption.md): AES-256-GCM values under
@@ -11,6 +12,7 @@ import { MasterKey, masterKeyProblem } from './master-key';
 export class AesValueEncryption implements ValueEncryption {
   readonly unavailableReason: string | null;
   readonly #kek: Buffer | null;
+  readonly #dataKeys = new UnwrappedDataKeys();
 
   constructor(masterKey: MasterKey | null) {
     this.unavailableReason = masterKeyProblem(masterKey);
@@ -22,6 +24,6 @@ export class AesValueEncryption implements ValueEncryption {
   }
 
   opener(): ValueOpener {
-    return new AesGcmValueOpener(this.#kek, this.unavailableReason);
+    return new AesGcmValueOpener(this.#kek, this.unavailableReason, this.#dataKeys);
   }
 }

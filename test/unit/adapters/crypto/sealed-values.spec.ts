@@ -5,6 +5,8 @@ import { MasterKey, masterKeyProblem } from '../../../../src/adapters/outbound/c
 import { decodeMessageSet, encodeEntries, EntryFields } from '../../../../src/adapters/codec/message-set';
 import { NewRecord, RecordBatch } from '../../../../src/application/ports/partition-log.port';
 import { ValueSealingError } from '../../../../src/application/ports/value-encryption.port';
+import { decodeOpened } from '../../../support/opened-entries';
+import * as gcmValues from '../../../../src/adapters/outbound/crypto/gcm-values';
 
 /** The master keys of Go Liftbridge's encryption tests (16 and 32 bytes). */
 const GO_KEY_16 = 't7w!z%C*F-JaNcRf';
@@ -58,7 +60,7 @@ describe('sealed values in the stored layout of Go Liftbridge', () => {
     expect(openLikeGo(GO_KEY_32, Buffer.from(FIXTURE, 'hex')).toString()).toBe('hello, liftbridge');
     const opened = encryption(GO_KEY_32).opener().open(batchOf([Buffer.from(FIXTURE, 'hex')]));
     expect(opened.failure).toBeNull();
-    expect(decodeMessageSet(opened.opened!.bytes)[0]!.value!.toString()).toBe('hello, liftbridge');
+    expect(decodeOpened(opened.opened!.bytes)[0]!.value!.toString()).toBe('hello, liftbridge');
 
     for (const masterKey of [GO_KEY_16, GO_KEY_32]) {
       const plaintext = Buffer.from(`value sealed under a ${masterKey.length}-byte master key`);
@@ -77,7 +79,7 @@ describe('sealed values in the stored layout of Go Liftbridge', () => {
     const { opened, failure } = encryption(GO_KEY_16).opener().open(stored);
     expect(failure).toBeNull();
     expect(opened).toMatchObject({ firstOffset: 0, lastOffset: 2, count: 3 });
-    const entries = decodeMessageSet(opened!.bytes); // validates sizes and CRC-32C
+    const entries = decodeOpened(opened!.bytes); // validates sizes (and CRCs, computed over the plaintext)
     expect(entries.map((e) => e.value!.toString())).toEqual(['first', '', 'third value']);
     expect(entries.map((e) => e.key!.toString())).toEqual(['key-0', 'key-1', 'key-2']);
     expect(entries.map((e) => e.timestampNs)).toEqual([1000n, 1001n, 1002n]);
@@ -105,13 +107,26 @@ describe('sealed values in the stored layout of Go Liftbridge', () => {
     // A reader opens values of both data keys, in any order.
     const { opened, failure } = e.opener().open(batchOf([second[0]!.value, first[5]!.value, second[0]!.value, first[7]!.value].map((v) => Buffer.from(v!))));
     expect(failure).toBeNull();
-    expect(decodeMessageSet(opened!.bytes).map((x) => x.value!.toString())).toEqual(['v0', 'v5', 'v0', 'v7']);
+    expect(decodeOpened(opened!.bytes).map((x) => x.value!.toString())).toEqual(['v0', 'v5', 'v0', 'v7']);
+  });
+
+  it('seals and opens batches of many chunks (64 KiB of keystream each), null and large values among them', () => {
+    const e = encryption(GO_KEY_32);
+    const plaintexts = Array.from({ length: 900 }, (_, i) => (i % 97 === 0 ? null : randomBytes(i === 450 ? 300_000 : (i * 37) % 1500)));
+    const sealed = e.sealer().seal(plaintexts.map((p) => record(p)));
+    expect(sealed.filter((r, i) => !openLikeGo(GO_KEY_32, Buffer.from(r.value!)).equals(plaintexts[i] ?? Buffer.alloc(0)))).toEqual([]);
+    const { opened, failure } = e.opener().open(batchOf(sealed.map((r, i) => (plaintexts[i] === null ? null : Buffer.from(r.value!)))));
+    expect(failure).toBeNull();
+    const values = decodeOpened(opened!.bytes).map((x) => x.value);
+    expect(values).toHaveLength(plaintexts.length);
+    // Buffer.equals: jest's deep equality takes seconds over 1.4 MB of bytes.
+    expect(values.filter((v, i) => (v === null ? plaintexts[i] !== null : plaintexts[i] === null || !v.equals(plaintexts[i]!)))).toEqual([]);
   });
 
   it('leaves a stored null value null', () => {
     const { opened, failure } = encryption(GO_KEY_32).opener().open(batchOf([null]));
     expect(failure).toBeNull();
-    expect(decodeMessageSet(opened!.bytes)[0]!.value).toBeNull();
+    expect(decodeOpened(opened!.bytes)[0]!.value).toBeNull();
   });
 });
 
@@ -123,7 +138,7 @@ describe('values that cannot be opened', () => {
     const stored = batchOf([sealLikeGo(GO_KEY_16, Buffer.from('readable')), sealLikeGo(GO_KEY_32, Buffer.from('other key'))]);
     const { opened, failure } = encryption(GO_KEY_16).opener().open(stored);
     expect(opened).toMatchObject({ firstOffset: 0, lastOffset: 0, count: 1 });
-    expect(decodeMessageSet(opened!.bytes)[0]!.value!.toString()).toBe('readable');
+    expect(decodeOpened(opened!.bytes)[0]!.value!.toString()).toBe('readable');
     expect(failure).toEqual({ offset: 1, reason: expect.stringContaining("does not unwrap with this server's master key") as unknown });
     const wrongLength = encryption('0123456789abcdef0123456789abcdef').opener().open(sealedBatch(GO_KEY_16, 1));
     expect(wrongLength.opened).toBeNull();
@@ -143,6 +158,57 @@ describe('values that cannot be opened', () => {
     const { opened, failure } = encryption(GO_KEY_32).opener().open(batchOf(values));
     expect(opened!.count).toBe(2);
     expect(failure).toEqual({ offset: 2, reason: expect.stringContaining(reason) as unknown });
+  });
+
+  describe('under one data key, whose tags are checked together (docs/encryption.md "Checking a batch of tags")', () => {
+    /** 20 values sealed by one sealer (one data key): [L][wrapped 40][nonce 12][ciphertext][tag 16]. */
+    const oneKey = (): { e: AesValueEncryption; values: Buffer[] } => {
+      const e = encryption(GO_KEY_32);
+      const values = e.sealer().seal(Array.from({ length: 20 }, (_, i) => record(Buffer.from(`value number ${i} `.repeat(i % 4))))).map((r) => Buffer.from(r.value!));
+      return { e, values };
+    };
+    const CIPHERTEXT_AT = 1 + 40 + 12;
+
+    it('opens an authentic batch with one check of all its tags', () => {
+      const { e, values } = oneKey();
+      const openEntries = jest.spyOn(gcmValues, 'gcmOpenEntries');
+      try {
+        const { opened, failure } = e.opener().open(batchOf(values));
+        expect(failure).toBeNull();
+        expect(decodeOpened(opened!.bytes).map((x) => x.value!.toString())).toEqual(values.map((_, i) => `value number ${i} `.repeat(i % 4)));
+        expect(openEntries).toHaveBeenCalledTimes(1);
+        expect(openEntries.mock.calls[0]![7]).toBe(true); // tags checked together
+      } finally {
+        openEntries.mockRestore();
+      }
+    });
+
+    it.each([
+      ['a ciphertext bit of the 8th value', (v: Buffer[]) => void (v[7]![CIPHERTEXT_AT + 3]! ^= 0x01), 7],
+      ['a tag bit of the 1st value', (v: Buffer[]) => void (v[0]![v[0]!.length - 16]! ^= 0x80), 0],
+      ['a nonce bit of the last value', (v: Buffer[]) => void (v[19]![1 + 40 + 5]! ^= 0x10), 19],
+      ['the ciphertext of an empty value (a byte added before its tag)', (v: Buffer[]) => void (v[4] = Buffer.concat([v[4]!.subarray(0, CIPHERTEXT_AT), Buffer.from([7]), v[4]!.subarray(CIPHERTEXT_AT)])), 4],
+      // A tag change and the same change in the next value's first block: they would cancel if a
+      // value's expected GHASH were folded into the next value's first block instead of a block of its own.
+      ['the same bits of the 3rd value\'s tag and of the 4th value\'s first ciphertext block', (v: Buffer[]) => {
+        v[2]![v[2]!.length - 16]! ^= 0x5a;
+        v[3]![CIPHERTEXT_AT]! ^= 0x5a;
+      }, 2],
+    ])('refuses %s, at that value, with the values before it opened', (_what, alter, at) => {
+      const { e, values } = oneKey();
+      alter(values);
+      const { opened, failure } = e.opener().open(batchOf(values));
+      expect(failure).toEqual({ offset: at, reason: expect.stringContaining('failed authentication') as unknown });
+      expect(opened?.count ?? 0).toBe(at);
+    });
+
+    it('opens values moved between entries: a value is not bound to its offset (nor in Go), each is checked on its own', () => {
+      const { e, values } = oneKey();
+      [values[5], values[6]] = [values[6]!, values[5]!];
+      const { opened, failure } = e.opener().open(batchOf(values));
+      expect(failure).toBeNull();
+      expect(decodeOpened(opened!.bytes)[5]!.value!.toString()).toBe('value number 6 '.repeat(2));
+    });
   });
 
   it('a value too short for the layout is not sealed', () => {
