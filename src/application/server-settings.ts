@@ -21,6 +21,12 @@ export interface StreamDefaults {
 /** What the application needs to know about this server; built from BrokerConfig at the root. */
 export interface ServerSettings {
   readonly serverId: string;
+  /**
+   * This run of the server, distinct from its earlier runs (random at start): metadata proposal ids
+   * carry it, so that an entry proposed before a restart that commits after it never answers a
+   * request of the new run.
+   */
+  readonly bootId: string;
   readonly namespace: string;
   readonly advertiseHost: string;
   readonly advertisePort: number;

@@ -20,8 +20,12 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
+/** Runs of in-memory servers in this test process: each gets its own boot id, as a restart does. */
+let boots = 0;
+
 export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerSettings => ({
   serverId: 'a',
+  bootId: `boot${++boots}`,
   namespace: 'liftbridge-default',
   advertiseHost: 'localhost',
   advertisePort: 9292,

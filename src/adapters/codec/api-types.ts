@@ -10,35 +10,9 @@
 // ---------------------------------------------------------------------------------------------
 // Enums (docs/protocol.md "Enums"). Member names are the proto names so they can be grepped against the proto.
 
-export enum StartPosition {
-  NEW_ONLY = 0,
-  OFFSET = 1,
-  EARLIEST = 2,
-  LATEST = 3,
-  TIMESTAMP = 4,
-}
+import { AckError, AckPolicy, StartPosition, StopPosition } from '../../domain/shared/wire-enums';
 
-export enum StopPosition {
-  STOP_ON_CANCEL = 0,
-  STOP_OFFSET = 1,
-  STOP_LATEST = 2,
-  STOP_TIMESTAMP = 3,
-}
-
-export enum AckPolicy {
-  LEADER = 0,
-  ALL = 1,
-  NONE = 2,
-}
-
-/** `Ack.Error`. */
-export enum AckError {
-  OK = 0,
-  UNKNOWN = 1,
-  INCORRECT_OFFSET = 2,
-  TOO_LARGE = 3,
-  ENCRYPTION = 4,
-}
+export { AckError, AckPolicy, StartPosition, StopPosition };
 
 /** `PublishAsyncError.Code`. */
 export enum PublishAsyncErrorCode {

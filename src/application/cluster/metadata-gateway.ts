@@ -5,7 +5,7 @@ import { MetadataEvent } from '../../domain/metadata/metadata-events';
 import { err, ok, Result } from '../../domain/shared/result';
 import { MetadataService, MetadataTimeoutError } from '../metadata/metadata-service';
 import { RaftStorageFailedError } from '../metadata/raft-driver-errors';
-import { NotMetadataLeaderError } from '../metadata/raft-metadata-log';
+import { NotMetadataLeaderError } from '../ports/metadata-log.port';
 import { Clock, Scheduler } from '../ports/clock.port';
 import { ClusterChannel, ControllerUnreachableError } from '../ports/cluster-channel.port';
 import { Logger } from '../ports/logger.port';

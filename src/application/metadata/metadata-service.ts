@@ -106,7 +106,8 @@ export class MetadataService {
       if (!decision.ok) return decision;
       if (decision.value.events.length === 0) return ok([]);
       const proposal: MetadataProposal = {
-        proposalId: `${this.settings.serverId}:${++this.proposalSequence}`,
+        // Unique across restarts: a proposal of an earlier run may commit after this one started.
+        proposalId: `${this.settings.serverId}:${this.settings.bootId}:${++this.proposalSequence}`,
         ...decision.value,
       };
       const outcome = await this.proposeAndWait(proposal);

@@ -8,33 +8,12 @@ import type { Result } from '../../domain/shared/result';
 import { BrokerError, StorageIoError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
-import type { MetadataLog, MetadataLogEntry } from '../ports/metadata-log.port';
+import { MetadataLog, MetadataLogEntry, MetadataProposalDroppedError, MetadataProposalTimeoutError, NotMetadataLeaderError } from '../ports/metadata-log.port';
 import type { RaftStorage } from '../ports/raft-storage.port';
 import type { RaftTransport } from '../ports/raft-transport.port';
 import { RaftDriver, RaftDriverOptions, RaftStorageFailedError } from './raft-driver';
 
 const SCHEMA_VERSION = 1;
-
-/** This server does not lead the metadata group: retry on (or forward to) `leaderId`. */
-export class NotMetadataLeaderError extends BrokerError {
-  constructor(readonly leaderId: NodeId | null) {
-    super(`this server is not the metadata leader${leaderId === null ? ' (no leader known)' : ` (leader: ${leaderId})`}`, { retriable: true });
-  }
-}
-
-/** The proposal was not committed in time; it may still be committed later. */
-export class MetadataProposalTimeoutError extends BrokerError {
-  constructor(ms: number) {
-    super(`metadata proposal not committed within ${ms} ms`, { retriable: true });
-  }
-}
-
-/** The proposal's log position was taken by another leader's entry: it will never be committed. */
-export class MetadataProposalDroppedError extends BrokerError {
-  constructor(index: number) {
-    super(`metadata proposal at index ${index} was replaced after a leader change`, { retriable: true });
-  }
-}
 
 /** The core refused the proposal for a reason other than leadership (too large, too many uncommitted entries). */
 export class MetadataProposalRefusedError extends BrokerError {

@@ -194,7 +194,7 @@ export class PartitionLeader {
       return sealer.seal(messages);
     } catch (error) {
       this.deps.metrics.refused('encryption', messages.length);
-      for (const m of messages) this.sendAck(m, 0, nowNs, 0n, AckError.Encryption);
+      for (const m of messages) this.sendAck(m, 0, nowNs, 0n, AckError.ENCRYPTION);
       // Once per leader: a publisher must not turn a missing key into a flood of log lines (the metric counts them all).
       if (!this.sealingFailureLogged) {
         this.sealingFailureLogged = true;
@@ -231,7 +231,7 @@ export class PartitionLeader {
       // Offsets shift when a record fails: expected offsets are checked against the log again.
       if (this.options.concurrencyControl && m.expectedOffset !== -1 && m.expectedOffset !== log.newestOffset + 1) {
         this.deps.metrics.refused('incorrect_offset', 1);
-        this.sendAck(m, 0, nowNs, this.deps.clock.nowNs(), AckError.IncorrectOffset);
+        this.sendAck(m, 0, nowNs, this.deps.clock.nowNs(), AckError.INCORRECT_OFFSET);
         continue;
       }
       let pending: PendingAppend;
@@ -256,7 +256,7 @@ export class PartitionLeader {
     const readonly = error instanceof LogReadonlyError;
     if (!readonly) {
       this.deps.metrics.refused('append_failed', messages.length);
-      for (const m of messages) this.sendAck(m, 0, receptionNs, 0n, AckError.Unknown);
+      for (const m of messages) this.sendAck(m, 0, receptionNs, 0n, AckError.UNKNOWN);
     }
     if (error instanceof LogClosedError) return; // paused, deleted or replaced meanwhile: an expected end
     this.deps.logger[readonly ? 'warn' : 'error'](
@@ -277,17 +277,17 @@ export class PartitionLeader {
     let tooLarge = 0;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      let rejection = AckError.Ok;
-      if (m.entryBytes > entryMax) rejection = AckError.TooLarge;
-      else if (concurrencyControl && m.expectedOffset !== -1 && m.expectedOffset !== nextOffset) rejection = AckError.IncorrectOffset;
-      if (rejection === AckError.Ok) {
+      let rejection = AckError.OK;
+      if (m.entryBytes > entryMax) rejection = AckError.TOO_LARGE;
+      else if (concurrencyControl && m.expectedOffset !== -1 && m.expectedOffset !== nextOffset) rejection = AckError.INCORRECT_OFFSET;
+      if (rejection === AckError.OK) {
         nextOffset++;
         if (accepted) accepted.push(m);
         continue;
       }
       if (!accepted) accepted = messages.slice(0, i);
-      if (rejection === AckError.TooLarge) tooLarge++;
-      this.sendAck(m, 0, nowNs, rejection === AckError.TooLarge ? 0n : this.deps.clock.nowNs(), rejection);
+      if (rejection === AckError.TOO_LARGE) tooLarge++;
+      this.sendAck(m, 0, nowNs, rejection === AckError.TOO_LARGE ? 0n : this.deps.clock.nowNs(), rejection);
     }
     if (accepted === null) return messages;
     const wrongOffset = messages.length - accepted.length - tooLarge;
@@ -327,7 +327,7 @@ export class PartitionLeader {
     let waitsForCommit = false;
     for (let i = 0; i < messages.length; i++) {
       bytes += messages[i]!.entryBytes;
-      if (messages[i]!.ackPolicy === AckPolicy.All) waitsForCommit = true;
+      if (messages[i]!.ackPolicy === AckPolicy.ALL) waitsForCommit = true;
     }
     this.deps.metrics.appended(messages.length, bytes, Number(nowNs - receptionNs) / 1e9);
     if (waitsForCommit) this.pendingCommits.push({ messages, firstOffset, lastOffset, receptionNs });
@@ -338,7 +338,7 @@ export class PartitionLeader {
       receptionTimestampNs: receptionNs,
       commitTimestampNs: nowNs,
       messages,
-      onlyPolicy: AckPolicy.Leader,
+      onlyPolicy: AckPolicy.LEADER,
     });
     this.replication!.localAppended();
   }
@@ -359,7 +359,7 @@ export class PartitionLeader {
         receptionTimestampNs: batch.receptionNs,
         commitTimestampNs: commitNs,
         messages: batch.messages,
-        onlyPolicy: AckPolicy.All,
+        onlyPolicy: AckPolicy.ALL,
       });
     }
   }

@@ -1,19 +1,8 @@
 import { Observable } from 'rxjs';
 
-/** Wire enums of the Liftbridge API (docs/protocol.md "Enums"), same numbers. */
-export enum AckPolicy {
-  Leader = 0,
-  All = 1,
-  None = 2,
-}
+import { AckError, AckPolicy } from '../../domain/shared/wire-enums';
 
-export enum AckError {
-  Ok = 0,
-  Unknown = 1,
-  IncorrectOffset = 2,
-  TooLarge = 3,
-  Encryption = 4,
-}
+export { AckError, AckPolicy };
 
 /** A message that arrived on a partition subject, decoded from the publish envelope or raw. */
 export interface InboundMessage {

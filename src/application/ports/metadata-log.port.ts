@@ -1,4 +1,4 @@
-import type { StorageIoError } from '../errors/broker-errors';
+import { BrokerError, type StorageIoError } from '../errors/broker-errors';
 import { Observable } from 'rxjs';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
 import { MetadataState } from '../../domain/metadata/metadata-state';
@@ -48,4 +48,27 @@ export interface MetadataLog {
   /** Why this log cannot save now (a full disk; it retries by itself), or null; absent when it cannot fail this way. */
   readonly storageFailure?: StorageIoError | null;
   close(): Promise<void>;
+}
+
+// The errors a MetadataLog rejects a proposal with, whatever the adapter.
+
+/** This server does not lead the metadata group: retry on (or forward to) `leaderId`. */
+export class NotMetadataLeaderError extends BrokerError {
+  constructor(readonly leaderId: string | null) {
+    super(`this server is not the metadata leader${leaderId === null ? ' (no leader known)' : ` (leader: ${leaderId})`}`, { retriable: true });
+  }
+}
+
+/** The proposal was not committed in time; it may still be committed later. */
+export class MetadataProposalTimeoutError extends BrokerError {
+  constructor(ms: number) {
+    super(`metadata proposal not committed within ${ms} ms`, { retriable: true });
+  }
+}
+
+/** The proposal's log position was taken by another leader's entry: it will never be committed. */
+export class MetadataProposalDroppedError extends BrokerError {
+  constructor(index: number) {
+    super(`metadata proposal at index ${index} was replaced after a leader change`, { retriable: true });
+  }
 }

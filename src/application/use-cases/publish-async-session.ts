@@ -16,7 +16,7 @@ const tooLargeAck = (request: PublishRequestData, subject: string, inbox: string
   ackPolicy: request.ackPolicy,
   receptionTimestampNs: 0n,
   commitTimestampNs: 0n,
-  ackError: AckError.TooLarge,
+  ackError: AckError.TOO_LARGE,
 });
 
 export type PublishAsyncResponse =
@@ -126,7 +126,7 @@ export class PublishAsyncSession {
       this.respond({ kind: 'ack', ack: tooLargeAck(request, subject, inbox.subject) });
       return;
     }
-    if (request.ackPolicy !== AckPolicy.None) this.inFlight++;
+    if (request.ackPolicy !== AckPolicy.NONE) this.inFlight++;
   }
 
   private onAck(ack: AckMessage): void {

@@ -74,11 +74,11 @@ export class PublishHandler {
     if (!stream) return err({ kind: 'NoSuchStream', stream: request.stream });
     const partition = stream.partitions[request.partition];
     if (!partition) return err({ kind: 'NoSuchPartition', partition: request.partition });
-    if (request.ackPolicy !== AckPolicy.Leader && request.ackPolicy !== AckPolicy.All && request.ackPolicy !== AckPolicy.None)
+    if (request.ackPolicy !== AckPolicy.LEADER && request.ackPolicy !== AckPolicy.ALL && request.ackPolicy !== AckPolicy.NONE)
       return err({ kind: 'InvalidAckPolicy', value: request.ackPolicy });
     if (partition.readonly) return err({ kind: 'PartitionReadonly', partition: partition.id });
     const occ = stream.config.optimisticConcurrencyControl ?? this.settings.streamDefaults.concurrencyControl;
-    if (occ && request.ackPolicy === AckPolicy.None) return err({ kind: 'ConcurrencyControlNeedsAck' });
+    if (occ && request.ackPolicy === AckPolicy.NONE) return err({ kind: 'ConcurrencyControlNeedsAck' });
     let resume: readonly number[] = NOTHING_TO_RESUME;
     if (partition.paused || stream.resumeAll) {
       resume = stream.resumeAll ? stream.partitions.filter((p) => p.paused).map((p) => p.id) : [partition.id];
@@ -108,7 +108,7 @@ export class PublishHandler {
     const subject = await this.prepare(request);
     if (!subject.ok) return subject;
     const result = await this.publishAndWait(subject.value, request, deadlineMs);
-    if (!result.ok || result.value === null || result.value.ackError === AckError.Ok) return result;
+    if (!result.ok || result.value === null || result.value.ackError === AckError.OK) return result;
     return err({ kind: 'AckRejected', ackError: result.value.ackError });
   }
 
@@ -119,7 +119,7 @@ export class PublishHandler {
   async publishToSubject(request: PublishToSubjectData, deadlineMs: number | null): Promise<Result<AckMessage | null, ApplicationError>> {
     const subjectProblem = clientSubjectProblem(this.settings.namespace, request.subject);
     if (subjectProblem) return err({ kind: 'InvalidRequest', reason: `invalid subject ${JSON.stringify(request.subject)}: ${subjectProblem}` });
-    if (request.ackPolicy !== AckPolicy.Leader && request.ackPolicy !== AckPolicy.All && request.ackPolicy !== AckPolicy.None)
+    if (request.ackPolicy !== AckPolicy.LEADER && request.ackPolicy !== AckPolicy.ALL && request.ackPolicy !== AckPolicy.NONE)
       return err({ kind: 'InvalidAckPolicy', value: request.ackPolicy });
     const inboxRefused = this.ackInboxRefusal(request.ackInbox);
     if (inboxRefused) return inboxRefused;
@@ -152,8 +152,8 @@ export class PublishHandler {
     request: Omit<OutboundPublish, 'ackInbox'> & { readonly ackInbox: string },
     deadlineMs: number | null,
   ): Promise<Result<AckMessage | null, ApplicationError>> {
-    const tooLarge = err<ApplicationError>({ kind: 'AckRejected', ackError: AckError.TooLarge });
-    if (request.ackPolicy === AckPolicy.None) return this.publishOrTooLarge(subject, request) ? ok(null) : tooLarge;
+    const tooLarge = err<ApplicationError>({ kind: 'AckRejected', ackError: AckError.TOO_LARGE });
+    if (request.ackPolicy === AckPolicy.NONE) return this.publishOrTooLarge(subject, request) ? ok(null) : tooLarge;
     const inbox = await this.transport.openAckInbox(request.ackInbox === '' ? undefined : request.ackInbox);
     try {
       const ack = this.firstAck(inbox, deadlineMs ?? DEFAULT_ACK_WAIT_MS);

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { err, ok, Result } from '../../domain/shared/result';
+import { StartPosition, StopPosition } from '../../domain/shared/wire-enums';
 import { ApplicationError } from '../errors/application-errors';
 import { MetadataService } from '../metadata/metadata-service';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
@@ -13,20 +14,7 @@ import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { StreamAdminHandler } from './stream-admin';
 
-export enum StartPosition {
-  NewOnly = 0,
-  Offset = 1,
-  Earliest = 2,
-  Latest = 3,
-  Timestamp = 4,
-}
-
-export enum StopPosition {
-  OnCancel = 0,
-  Offset = 1,
-  Latest = 2,
-  Timestamp = 3,
-}
+export { StartPosition, StopPosition };
 
 export interface SubscribeQuery {
   readonly stream: string;
@@ -137,19 +125,19 @@ export class SubscribeHandler {
   private startOffset(query: SubscribeQuery, log: PartitionLog): Result<number, ApplicationError> {
     let offset: number;
     switch (query.startPosition) {
-      case StartPosition.Offset:
+      case StartPosition.OFFSET:
         offset = query.startOffset;
         break;
-      case StartPosition.Timestamp:
+      case StartPosition.TIMESTAMP:
         offset = log.earliestOffsetAtOrAfter(query.startTimestampNs);
         break;
-      case StartPosition.Earliest:
+      case StartPosition.EARLIEST:
         offset = log.oldestOffset;
         break;
-      case StartPosition.Latest:
+      case StartPosition.LATEST:
         offset = log.newestOffset;
         break;
-      case StartPosition.NewOnly:
+      case StartPosition.NEW_ONLY:
         offset = log.newestOffset + 1;
         break;
       default:
@@ -160,13 +148,13 @@ export class SubscribeHandler {
 
   private stopOffset(query: SubscribeQuery, log: PartitionLog): Result<number | null, ApplicationError> {
     switch (query.stopPosition) {
-      case StopPosition.OnCancel:
+      case StopPosition.STOP_ON_CANCEL:
         return ok(null); // a read-only log still ends at its end, with ReadonlyEnd (see pump)
-      case StopPosition.Offset:
+      case StopPosition.STOP_OFFSET:
         return ok(query.stopOffset);
-      case StopPosition.Latest:
+      case StopPosition.STOP_LATEST:
         return log.newestOffset < 0 ? err({ kind: 'StreamEmpty' }) : ok(log.newestOffset);
-      case StopPosition.Timestamp: {
+      case StopPosition.STOP_TIMESTAMP: {
         const offset = log.latestOffsetAtOrBefore(query.stopTimestampNs);
         return offset === null ? err({ kind: 'StopTimestampBeforeLog' }) : ok(offset);
       }

@@ -102,6 +102,8 @@ export interface BrokerConfig {
     readonly raftBootstrapPeers: readonly string[];
     /** 0 = no limit. */
     readonly raftMaxQuorumSize: number;
+    /** Seed of the Raft timers' PRNG; null = drawn at start (logged either way). */
+    readonly raftSeed: number | null;
     readonly replicaMaxLagTimeMs: number;
     /** Our additions: failure detection by heartbeats (docs/cluster.md). */
     readonly brokerHeartbeatIntervalMs: number;
@@ -206,6 +208,7 @@ export function defaultBrokerConfig(): BrokerConfig {
       raftBootstrapSeed: false,
       raftBootstrapPeers: [],
       raftMaxQuorumSize: 0,
+      raftSeed: null,
       replicaMaxLagTimeMs: 15 * SECOND_MS,
       brokerHeartbeatIntervalMs: 500,
       brokerTimeoutMs: 3 * SECOND_MS,

@@ -169,6 +169,7 @@ function resolveClustering(s: Settings, d: BrokerConfig, namespace: string): Bro
     raftBootstrapSeed: s.bool('clustering.raft.bootstrap.seed') ?? false,
     raftBootstrapPeers: s.list('clustering.raft.bootstrap.peers') ?? [],
     raftMaxQuorumSize: s.num('clustering.raft.max.quorum.size') ?? d.clustering.raftMaxQuorumSize,
+    raftSeed: s.num('clustering.raft.seed') ?? d.clustering.raftSeed,
     replicaMaxLagTimeMs: s.num('clustering.replica.max.lag.time') ?? d.clustering.replicaMaxLagTimeMs,
     brokerHeartbeatIntervalMs: s.num('clustering.broker.heartbeat.interval') ?? d.clustering.brokerHeartbeatIntervalMs,
     brokerTimeoutMs: s.num('clustering.broker.timeout') ?? d.clustering.brokerTimeoutMs,

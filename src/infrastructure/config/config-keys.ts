@@ -118,6 +118,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   key('clustering.raft.bootstrap.seed', bool, 'false', 'bootstrap a single-server cluster if there is no Raft state'),
   key('clustering.raft.bootstrap.peers', { type: 'list', format: 'identifier' }, '(none)', 'bootstrap with these server ids if there is no Raft state'),
   key('clustering.raft.max.quorum.size', int(0), '0', 'max Raft voters; others join as non-voters (0 = no limit)'),
+  key('clustering.raft.seed', int(0, INT32_MAX), 'random', "seed of the Raft timers' random numbers, to replay a run (unset = drawn at start; logged either way)", 'addition'),
   key('clustering.replica.max.lag.time', duration(true), '15s', 'drop a follower from the ISR after lagging this long'),
   key('clustering.replica.max.leader.timeout', duration(true), '15s', 'report a silent partition leader after this long'),
   key('clustering.replica.max.idle.wait', duration(true), '10s', 'max sleep of a caught-up follower (< replica.max.lag.time)'),

@@ -100,6 +100,7 @@ export const SETTING_SUPPORT: Readonly<Record<string, KeySupport>> = {
   'clustering.raft.cache.size': accepted('every Raft entry after the last snapshot is held in memory, so there is no cache to size'),
   'clustering.raft.bootstrap.seed': applied,
   'clustering.raft.bootstrap.peers': applied,
+  'clustering.raft.seed': applied,
   'clustering.raft.max.quorum.size': refused('non-voting Raft members', '0', (c) => whenNonZero(c.clustering.raftMaxQuorumSize)),
   'clustering.replica.max.lag.time': applied,
   'clustering.replica.max.leader.timeout': applied,

@@ -372,9 +372,12 @@ export class Broker {
     await transport.ready();
     const tracked = new ContactTrackingRaftTransport(transport, new SystemClock(), ACK_LEASE_MS);
     this.raftContacts = tracked;
+    // Logged, so that a run's election timing can be replayed with clustering.raft.seed.
+    const seed = this.config.clustering.raftSeed ?? Math.floor(Math.random() * 2 ** 31);
+    this.logger.info({ seed }, 'raft timers seeded');
     const settings = metadataRaftSettings(this.serverIdValue, plan.voters, {
       snapshotThreshold: this.config.clustering.raftSnapshotThreshold,
-      prng: seededPrng(Math.floor(Math.random() * 2 ** 31)),
+      prng: seededPrng(seed),
     });
     this.raftStorage = new FilesystemRaftStorage({ dir: raftDir, logger });
     this.raftLog = new RaftMetadataLog(

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { ServerSettings } from '../../application/server-settings';
 import { BrokerConfig } from '../config/broker-config';
 import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
 
+/** Random bytes telling runs of a server apart (ServerSettings.bootId): 2^-64 odds of two alike. */
+const BOOT_ID_BYTES = 8;
 /** Bytes a subscription reads from the log per step. */
 const SUBSCRIBE_READ_BYTES = 1024 * 1024;
 /**
@@ -16,6 +19,7 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
   const s = config.streams;
   return {
     serverId,
+    bootId: randomBytes(BOOT_ID_BYTES).toString('hex'),
     namespace: config.clustering.namespace,
     advertiseHost: config.advertise.host,
     advertisePort,

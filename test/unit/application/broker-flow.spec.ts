@@ -13,10 +13,10 @@ import { freshAdapters, startMemoryBroker, stopMemoryBroker } from '../../suppor
 const query = (stream: string, overrides: Partial<SubscribeQuery> = {}): SubscribeQuery => ({
   stream,
   partition: 0,
-  startPosition: StartPosition.Earliest,
+  startPosition: StartPosition.EARLIEST,
   startOffset: 0,
   startTimestampNs: 0n,
-  stopPosition: StopPosition.Latest,
+  stopPosition: StopPosition.STOP_LATEST,
   stopOffset: 0,
   stopTimestampNs: 0n,
   readIsrReplica: false,
@@ -59,7 +59,7 @@ describe('the application wired with in-memory adapters', () => {
     for (const v of ['a', 'b', 'c']) {
       adapters.transport.publishInbound('orders', {
         key: null, value: Buffer.from(v), headers: null, reply: '', ackInbox: 'acks.here', correlationId: v,
-        ackPolicy: AckPolicy.Leader, expectedOffset: -1,
+        ackPolicy: AckPolicy.LEADER, expectedOffset: -1,
       });
     }
     expect((await acks).map((a) => [a.correlationId, a.offset])).toEqual([['a', 0], ['b', 1], ['c', 2]]);
@@ -73,7 +73,7 @@ describe('the application wired with in-memory adapters', () => {
     await first.get(StreamAdminHandler).createStream({ name: 's', subject: 's', group: '', replicationFactor: 1, partitions: 2, config: {} });
     await first.get(StreamAdminHandler).setStreamReadonly('s', [1], true);
     const published = await first.get(PublishHandler).publish(
-      { key: null, value: Buffer.from('kept'), stream: 's', partition: 0, headers: null, ackInbox: '', correlationId: 'x', ackPolicy: AckPolicy.Leader, expectedOffset: -1 },
+      { key: null, value: Buffer.from('kept'), stream: 's', partition: 0, headers: null, ackInbox: '', correlationId: 'x', ackPolicy: AckPolicy.LEADER, expectedOffset: -1 },
       1000,
     );
     expect(published.ok && published.value?.offset).toBe(0);

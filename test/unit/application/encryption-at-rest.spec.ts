@@ -25,7 +25,7 @@ async function publish(adapters: MemoryAdapters, subject: string, values: string
   for (const [i, v] of values.entries()) {
     adapters.transport.publishInbound(subject, {
       key: Buffer.from(`key-${i}`), value: Buffer.from(v), headers: { h: Buffer.from(`header-${i}`) }, reply: '', ackInbox: inbox.subject,
-      correlationId: v, ackPolicy: AckPolicy.Leader, expectedOffset: -1,
+      correlationId: v, ackPolicy: AckPolicy.LEADER, expectedOffset: -1,
     });
   }
   const received = await acks;
@@ -35,7 +35,7 @@ async function publish(adapters: MemoryAdapters, subject: string, values: string
 
 async function read(broker: Container, stream: string, startOffset = 0): Promise<{ values: string[]; end: SubscriptionEnd }> {
   const opened = await broker.get(SubscribeHandler).open({
-    stream, partition: 0, startPosition: StartPosition.Offset, startOffset, startTimestampNs: 0n, stopPosition: StopPosition.Latest,
+    stream, partition: 0, startPosition: StartPosition.OFFSET, startOffset, startTimestampNs: 0n, stopPosition: StopPosition.STOP_LATEST,
     stopOffset: 0, stopTimestampNs: 0n, readIsrReplica: false, resume: false, consumerGroupId: '', consumerId: '',
   });
   if (!opened.ok) throw new Error(opened.error.kind);
@@ -71,7 +71,7 @@ describe('encryption at rest in the application', () => {
     expect((await create(broker, 'secret', true)).ok).toBe(true);
     expect((await create(broker, 'clear')).ok).toBe(true);
     const acks = await publish(adapters, 'secret', ['alpha-plaintext', 'beta-plaintext']);
-    expect(acks.map((a) => [a.ackError, a.offset])).toEqual([[AckError.Ok, 0], [AckError.Ok, 1]]);
+    expect(acks.map((a) => [a.ackError, a.offset])).toEqual([[AckError.OK, 0], [AckError.OK, 1]]);
     await publish(adapters, 'clear', ['alpha-plaintext']);
     const sealed = await storedBytes(broker, 'secret');
     expect(sealed.includes('alpha-plaintext')).toBe(false);
@@ -105,7 +105,7 @@ describe('encryption at rest in the application', () => {
     await stopMemoryBroker(first);
     const keyless = await startMemoryBroker(adapters, memorySettings(), undefined, keyed(null));
     const acks = await publish(adapters, 'secret', ['refused-1', 'refused-2']);
-    expect(acks.map((a) => a.ackError)).toEqual([AckError.Encryption, AckError.Encryption]);
+    expect(acks.map((a) => a.ackError)).toEqual([AckError.ENCRYPTION, AckError.ENCRYPTION]);
     expect(logOf(keyless, 'secret').newestOffset).toBe(0);
     const { values, end } = await read(keyless, 'secret');
     expect(values).toEqual([]);
@@ -162,9 +162,9 @@ describe('encryption at rest in the application', () => {
     await create(broker, 'secret', true);
     await create(broker, 'clear', false);
     const value = 'x'.repeat(250); // fits the limit in clear, not with the 69 bytes sealing adds
-    expect((await publish(adapters, 'clear', [value]))[0]!.ackError).toBe(AckError.Ok);
-    expect((await publish(adapters, 'secret', [value]))[0]!.ackError).toBe(AckError.TooLarge);
-    expect((await publish(adapters, 'secret', ['x'.repeat(150)]))[0]!.ackError).toBe(AckError.Ok);
+    expect((await publish(adapters, 'clear', [value]))[0]!.ackError).toBe(AckError.OK);
+    expect((await publish(adapters, 'secret', [value]))[0]!.ackError).toBe(AckError.TOO_LARGE);
+    expect((await publish(adapters, 'secret', ['x'.repeat(150)]))[0]!.ackError).toBe(AckError.OK);
     await stopMemoryBroker(broker);
   });
 });

@@ -10,7 +10,7 @@ const NS = 'liftbridge-default';
 describe('the publish use case', () => {
   let broker: Container;
   const data = (overrides: Partial<PublishRequestData> = {}): PublishRequestData => ({
-    key: null, value: Buffer.from('v'), stream: 's', partition: 0, headers: null, ackInbox: '', correlationId: 'c', ackPolicy: AckPolicy.Leader, expectedOffset: -1, ...overrides,
+    key: null, value: Buffer.from('v'), stream: 's', partition: 0, headers: null, ackInbox: '', correlationId: 'c', ackPolicy: AckPolicy.LEADER, expectedOffset: -1, ...overrides,
   });
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { MetadataService } from '../../../src/application/metadata/metadata-service';
 import { RaftCompactionIndexError, RaftDriver } from '../../../src/application/metadata/raft-driver';
-import { NotMetadataLeaderError, RaftMetadataLog, RaftMetadataLogOptions } from '../../../src/application/metadata/raft-metadata-log';
+import { RaftMetadataLog, RaftMetadataLogOptions } from '../../../src/application/metadata/raft-metadata-log';
+import { NotMetadataLeaderError } from '../../../src/application/ports/metadata-log.port';
 import { Logger } from '../../../src/application/ports/logger.port';
 import { MetadataLogEntry } from '../../../src/application/ports/metadata-log.port';
 import { InMemoryRaftStorage } from '../../../src/adapters/outbound/memory/in-memory-raft-storage';

@@ -1,6 +1,7 @@
 import { MetadataService } from '../../../src/application/metadata/metadata-service';
 import { RaftDriver, RaftProposalQueueFullError } from '../../../src/application/metadata/raft-driver';
-import { MetadataProposalTimeoutError, NotMetadataLeaderError, RaftMetadataLog, RaftMetadataLogOptions } from '../../../src/application/metadata/raft-metadata-log';
+import { RaftMetadataLog, RaftMetadataLogOptions } from '../../../src/application/metadata/raft-metadata-log';
+import { MetadataProposalTimeoutError, NotMetadataLeaderError } from '../../../src/application/ports/metadata-log.port';
 import { MetadataLogEntry } from '../../../src/application/ports/metadata-log.port';
 import { InMemoryRaftStorage } from '../../../src/adapters/outbound/memory/in-memory-raft-storage';
 import { InMemoryRaftHub, InMemoryRaftTransport } from '../../../src/adapters/outbound/memory/in-memory-raft-transport';

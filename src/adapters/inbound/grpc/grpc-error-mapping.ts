@@ -113,11 +113,11 @@ export function toStatus(error: ApplicationError): StatusAnswer {
 /** docs/protocol.md "Publish": how a negative ack becomes the unary Publish's status. */
 export function ackErrorStatus(ackError: AckError): StatusAnswer {
   switch (ackError) {
-    case AckError.IncorrectOffset:
+    case AckError.INCORRECT_OFFSET:
       return { code: status.UNKNOWN, message: 'incorrect expected offset' };
-    case AckError.TooLarge:
+    case AckError.TOO_LARGE:
       return { code: status.INVALID_ARGUMENT, message: 'message exceeds max replication size' };
-    case AckError.Encryption:
+    case AckError.ENCRYPTION:
       return { code: status.INTERNAL, message: 'encryption failed on partition' };
     default:
       return { code: status.UNKNOWN, message: 'unknown error' };

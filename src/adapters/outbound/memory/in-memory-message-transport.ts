@@ -63,7 +63,7 @@ export class InMemoryMessageTransport implements MessageTransport {
 
   sendAcks(batch: AckBatch): void {
     batch.messages.forEach((m, i) => {
-      if (m.ackInbox === '' || m.ackPolicy === AckPolicy.None || (batch.onlyPolicy !== undefined && m.ackPolicy !== batch.onlyPolicy)) return;
+      if (m.ackInbox === '' || m.ackPolicy === AckPolicy.NONE || (batch.onlyPolicy !== undefined && m.ackPolicy !== batch.onlyPolicy)) return;
       this.sendAck({
         stream: batch.stream,
         partitionSubject: batch.partitionSubject,
@@ -74,7 +74,7 @@ export class InMemoryMessageTransport implements MessageTransport {
         ackPolicy: m.ackPolicy,
         receptionTimestampNs: batch.receptionTimestampNs,
         commitTimestampNs: batch.commitTimestampNs,
-        ackError: AckError.Ok,
+        ackError: AckError.OK,
       });
     });
   }
@@ -90,7 +90,7 @@ export class InMemoryMessageTransport implements MessageTransport {
       reply: '',
       ackInbox: message.ackInbox,
       correlationId: message.correlationId,
-      ackPolicy: message.ackPolicy as AckPolicy,
+      ackPolicy: message.ackPolicy,
       expectedOffset: message.expectedOffset,
       entryBytes,
     });

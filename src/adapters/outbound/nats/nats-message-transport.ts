@@ -148,7 +148,7 @@ export class NatsMessageTransport implements MessageTransport {
         reply,
         ackInbox: '',
         correlationId: '',
-        ackPolicy: AckPolicy.None,
+        ackPolicy: AckPolicy.NONE,
         expectedOffset: -1, // docs/compatibility.md "Go quirks" #14: no envelope means no concurrency check
         // No key or headers, and a NATS payload (64 MB at most) is always within the format's 100 MiB.
         entryBytes: NEW_RECORD_ENTRY_MIN_BYTES + data.length + otherBytes,
@@ -171,7 +171,7 @@ export class NatsMessageTransport implements MessageTransport {
         reply,
         ackInbox,
         correlationId: m.correlationId,
-        ackPolicy: m.ackPolicy as AckPolicy,
+        ackPolicy: m.ackPolicy,
         expectedOffset: m.expectedOffset,
         entryBytes: newRecordEntryBytes(m.key, m.value, m.headers, otherBytes, 0),
       };
@@ -324,10 +324,10 @@ export class NatsMessageTransport implements MessageTransport {
         offset: Number(a.offset),
         ackInbox: a.ackInbox,
         correlationId: a.correlationId,
-        ackPolicy: a.ackPolicy as number as AckPolicy,
+        ackPolicy: a.ackPolicy,
         receptionTimestampNs: a.receptionTimestamp,
         commitTimestampNs: a.commitTimestamp,
-        ackError: a.ackError as number,
+        ackError: a.ackError,
       });
     } catch (decodeError) {
       this.logger.debug({ err: decodeError, inbox }, 'ignoring a message on an ack inbox that is not an ack');

@@ -1,5 +1,5 @@
 import { MetadataTimeoutError } from '../../../../src/application/metadata/metadata-service';
-import { NotMetadataLeaderError } from '../../../../src/application/metadata/raft-metadata-log';
+import { NotMetadataLeaderError } from '../../../../src/application/ports/metadata-log.port';
 import { MetadataProposal } from '../../../../src/domain/metadata/metadata-proposal';
 import { ForwardedAnswer } from '../../../../src/application/ports/cluster-channel.port';
 import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-memory-cluster-channel';

@@ -98,7 +98,7 @@ async function startLeader(
         reply: '',
         ackInbox: 'acks',
         correlationId: Buffer.isBuffer(value) ? `${value.length} bytes` : value,
-        ackPolicy: AckPolicy.Leader,
+        ackPolicy: AckPolicy.LEADER,
         expectedOffset: -1,
         ...extra,
       }),
@@ -118,9 +118,9 @@ describe('a partition leader refuses one bad record without losing the others', 
     await h.settle();
     const acks = byId(h.acks);
     expect(acks.size).toBe(21);
-    expect(acks.get('poison')!.ackError).toBe(AckError.Unknown);
+    expect(acks.get('poison')!.ackError).toBe(AckError.UNKNOWN);
     const good = values.filter((v) => v !== 'poison');
-    expect(good.map((v) => [acks.get(v)!.ackError, acks.get(v)!.offset])).toEqual(good.map((_, i) => [AckError.Ok, i]));
+    expect(good.map((v) => [acks.get(v)!.ackError, acks.get(v)!.offset])).toEqual(good.map((_, i) => [AckError.OK, i]));
     expect(h.log.newestOffset).toBe(19);
     expect(h.metrics.refusals).toEqual({ append_failed: 1 });
     await h.stop();
@@ -135,10 +135,10 @@ describe('a partition leader refuses one bad record without losing the others', 
     await h.settle();
     const acks = byId(h.acks);
     expect(['a', 'poison', 'b', 'c'].map((v) => [v, acks.get(v)!.ackError, acks.get(v)!.offset])).toEqual([
-      ['a', AckError.Ok, 0],
-      ['poison', AckError.Unknown, 0],
-      ['b', AckError.IncorrectOffset, 0],
-      ['c', AckError.Ok, 1],
+      ['a', AckError.OK, 0],
+      ['poison', AckError.UNKNOWN, 0],
+      ['b', AckError.INCORRECT_OFFSET, 0],
+      ['c', AckError.OK, 1],
     ]);
     await h.stop();
   });
@@ -148,7 +148,7 @@ describe('a partition leader refuses one bad record without losing the others', 
     for (let i = 0; i < 5; i++) h.publish(`m${i}`);
     h.publish('no inbox', { ackInbox: '' });
     await h.settle();
-    expect(h.acks.map((a) => [a.correlationId, a.ackError])).toEqual([0, 1, 2, 3, 4].map((i) => [`m${i}`, AckError.Unknown]));
+    expect(h.acks.map((a) => [a.correlationId, a.ackError])).toEqual([0, 1, 2, 3, 4].map((i) => [`m${i}`, AckError.UNKNOWN]));
     expect(h.metrics.refusals).toEqual({ append_failed: 6 });
     await h.stop();
   });
@@ -161,8 +161,8 @@ describe('a partition leader refuses one bad record without losing the others', 
     h.publish('bad, no inbox', { headers: { ['h'.repeat(65_536)]: Buffer.from('v') }, ackInbox: '' });
     await h.settle();
     const acks = byId(h.acks);
-    expect(acks.get('bad')!.ackError).toBe(AckError.TooLarge);
-    for (let i = 0; i < 20; i++) expect([acks.get(`m${i}`)!.ackError, acks.get(`m${i}`)!.offset]).toEqual([AckError.Ok, i]);
+    expect(acks.get('bad')!.ackError).toBe(AckError.TOO_LARGE);
+    for (let i = 0; i < 20; i++) expect([acks.get(`m${i}`)!.ackError, acks.get(`m${i}`)!.offset]).toEqual([AckError.OK, i]);
     expect(h.metrics.refusals).toEqual({ too_large: 2 });
     await h.stop();
   });
@@ -181,9 +181,9 @@ describe('a partition leader accepts only what can be replicated', () => {
     for (const entryBytes of [4096 - 24 - 1, 4096 - 24, 4096 - 24 + 1]) h.publish(valueFor(entryBytes));
     await h.settle();
     const acks = byId(h.acks);
-    expect(acks.get(`${4096 - 74 - 25} bytes`)).toMatchObject({ ackError: AckError.Ok, offset: 0 });
-    expect(acks.get(`${4096 - 74 - 24} bytes`)).toMatchObject({ ackError: AckError.Ok, offset: 1 });
-    expect(acks.get(`${4096 - 74 - 23} bytes`)).toMatchObject({ ackError: AckError.TooLarge, commitTimestampNs: 0n });
+    expect(acks.get(`${4096 - 74 - 25} bytes`)).toMatchObject({ ackError: AckError.OK, offset: 0 });
+    expect(acks.get(`${4096 - 74 - 24} bytes`)).toMatchObject({ ackError: AckError.OK, offset: 1 });
+    expect(acks.get(`${4096 - 74 - 23} bytes`)).toMatchObject({ ackError: AckError.TOO_LARGE, commitTimestampNs: 0n });
     expect(h.metrics.refusals).toEqual({ too_large: 1 });
     await h.stop();
   });
@@ -196,7 +196,7 @@ describe('a partition leader accepts only what can be replicated', () => {
     hub.payloadBytesMax = 4096;
     h.publish(Buffer.alloc(8000 - 74 + 1, 0x62));
     await h.settle();
-    expect(h.acks.map((a) => a.ackError)).toEqual([AckError.Ok, AckError.TooLarge]);
+    expect(h.acks.map((a) => a.ackError)).toEqual([AckError.OK, AckError.TOO_LARGE]);
     await h.stop();
   });
 });

@@ -60,7 +60,7 @@ const publishTo = (partition: number): PublishRequestData => ({
   headers: null,
   ackInbox: '',
   correlationId: 'c',
-  ackPolicy: AckPolicy.Leader,
+  ackPolicy: AckPolicy.LEADER,
   expectedOffset: -1,
 });
 

@@ -38,10 +38,11 @@ const OUR_KEYS = [
   'metrics.enabled',
   'clustering.auth.secret',
   'clustering.auth.secret.file',
+  'clustering.raft.seed',
 ];
 
 describe('the configuration key table', () => {
-  it('has the 62 keys of the Go server and our 17 additions, each once', () => {
+  it('has the 62 keys of the Go server and our 18 additions, each once', () => {
     expect(SPEC_KEYS).toHaveLength(62);
     const keys = CONFIG_KEYS.map((s) => s.key);
     expect(new Set(keys).size).toBe(keys.length);

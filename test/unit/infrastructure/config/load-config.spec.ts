@@ -97,6 +97,7 @@ describe('resolving the broker configuration', () => {
         raftBootstrapSeed: false,
         raftBootstrapPeers: ['a', 'b'],
         raftMaxQuorumSize: 0,
+        raftSeed: null,
         replicaMaxLagTimeMs: 60_000,
         replicaMaxLeaderTimeoutMs: 30_000,
         replicaMaxIdleWaitMs: 2000,
