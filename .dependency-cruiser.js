@@ -49,6 +49,27 @@ module.exports = {
       to: { path: '^src/infrastructure' },
     },
     {
+      name: 'protocol-is-the-contract',
+      comment: 'src/protocol (the API contract shared by server and client) imports only itself, domain/shared, Node and vendor packages',
+      severity: 'error',
+      from: { path: '^src/protocol' },
+      to: { path: '^src/', pathNot: ['^src/protocol', '^src/domain/shared'] },
+    },
+    {
+      name: 'client-speaks-protocol',
+      comment: 'src/client imports only itself and src/protocol from this repository: never the server',
+      severity: 'error',
+      from: { path: '^src/client' },
+      to: { path: '^src/', pathNot: ['^src/client', '^src/protocol'] },
+    },
+    {
+      name: 'server-not-client',
+      comment: 'the server does not depend on the client (the admin CLI in infrastructure may)',
+      severity: 'error',
+      from: { path: '^src/(domain|application|adapters|protocol)' },
+      to: { path: '^src/client' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

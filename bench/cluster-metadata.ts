@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connect } from 'nats';
-import { createApiClient, type ApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
+import { createApiClient, type ApiClient } from '../src/protocol/api-service-definition';
 import { ChildRegistry } from './support/children';
 import { pollUntil } from './support/deadline';
 import { startLiftbridge } from './support/liftbridge-server';

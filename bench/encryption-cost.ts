@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createApiClient, type ApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
+import { createApiClient, type ApiClient } from '../src/protocol/api-service-definition';
 import { liftbridgeCatchupSubscribeCase } from './cases/liftbridge-catchup-subscribe';
 import { liftbridgePublishAsyncCase } from './cases/liftbridge-publish-async';
 import { ChildRegistry } from './support/children';

@@ -10,8 +10,8 @@
  * stream = `ceiling:<valueBytes>:<count>` (see ceilingRequestStream).
  */
 import * as grpc from '@grpc/grpc-js';
-import type { SubscribeRequest } from '../src/adapters/codec/api-proto';
-import { addApiService, type SubscribeResponseFrame } from '../src/adapters/inbound/grpc/api-service-definition';
+import type { SubscribeRequest } from '../src/protocol/api-proto';
+import { addApiService, type SubscribeResponseFrame } from '../src/protocol/api-service-definition';
 import { encodeRealisticMessage, parseCeilingRequestStream } from './support/messages';
 
 const HANDSHAKE = Buffer.alloc(0);

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createApiClient, type ApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
+import { createApiClient, type ApiClient } from '../src/protocol/api-service-definition';
 import { allCases as everyCase, roundOrder } from './cases';
 import { computeRatios, renderReport, summarize, writeResultsJson, type CaseResult } from './report';
 import { parseArgs, USAGE, UsageError } from './support/args';

@@ -1,4 +1,4 @@
-import type { ApiClient } from '../src/adapters/inbound/grpc/api-service-definition';
+import type { ApiClient } from '../src/protocol/api-service-definition';
 
 export interface BenchConfig {
   readonly quick: boolean;

@@ -1,4 +1,4 @@
-import { StartPosition } from '../../src/adapters/codec/api-proto';
+import { StartPosition } from '../../src/protocol/api-proto';
 import { ceilingRequestStream } from '../support/messages';
 import { connectRawClient } from '../support/raw-api-client';
 import { countSubscribe } from '../support/subscribe-counter';

@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { StartPosition } from '../../src/adapters/codec/api-proto';
+import { StartPosition } from '../../src/protocol/api-proto';
 import { publishEnveloped, warmUpPartition } from '../support/liftbridge-nats';
 import { catchupStreamName, catchupSubject, payload } from '../support/messages';
 import { closeNats, connectNats } from '../support/nats-connections';

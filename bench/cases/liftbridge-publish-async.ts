@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { AckPolicy, decodePublishResponse, encodePublishRequest } from '../../src/adapters/codec/api-proto';
+import { AckPolicy, decodePublishResponse, encodePublishRequest } from '../../src/protocol/api-proto';
 import { AckWindow } from '../support/ack-window';
 import { withDeadline } from '../support/deadline';
 import { warmUpPartition } from '../support/liftbridge-nats';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
-import { AckPolicy, encodePublishRequest } from '../../src/adapters/codec/api-proto';
+import { AckPolicy, encodePublishRequest } from '../../src/protocol/api-proto';
 import { STALL_MS } from '../support/ack-window';
 import { withDeadline } from '../support/deadline';
 import { warmUpPartition } from '../support/liftbridge-nats';

@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { AckPolicy } from '../../src/adapters/codec/api-proto';
+import { AckPolicy } from '../../src/protocol/api-proto';
 import { publishEnveloped, warmUpPartition } from '../support/liftbridge-nats';
 import { payload } from '../support/messages';
 import { closeNats, connectNats } from '../support/nats-connections';

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createApiClient } from '../../src/adapters/inbound/grpc/api-service-definition';
+import { createApiClient } from '../../src/protocol/api-service-definition';
 import { ChildRegistry } from './children';
 import { pollUntil } from './deadline';
 import { startLiftbridge, type StartedLiftbridge } from './liftbridge-server';

@@ -1,8 +1,8 @@
 import { createInbox, type NatsConnection } from 'nats';
-import { decodeAckEnvelope } from '../../src/adapters/codec/ack-codec';
-import { AckPolicy } from '../../src/adapters/codec/api-proto';
-import { ENVELOPE_MAGIC, MsgType } from '../../src/adapters/codec/envelope';
-import { encodePublishEnvelope } from '../../src/adapters/codec/publish-message-codec';
+import { decodeAckEnvelope } from '../../src/protocol/ack-codec';
+import { AckPolicy } from '../../src/protocol/api-proto';
+import { ENVELOPE_MAGIC, MsgType } from '../../src/protocol/envelope';
+import { encodePublishEnvelope } from '../../src/protocol/publish-message-codec';
 import { AckWindow } from './ack-window';
 import { withDeadline } from './deadline';
 

@@ -1,4 +1,4 @@
-import { encodeMessage } from '../../src/adapters/codec/api-proto';
+import { encodeMessage } from '../../src/protocol/api-proto';
 
 /** The payload (Message.value) of `size` bytes that every case sends; content is irrelevant. */
 export function payload(size: number): Buffer {

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { API_SERVICE_NAME, apiServiceDefinition } from '../../src/adapters/inbound/grpc/api-service-definition';
-import type { SubscribeRequest } from '../../src/adapters/codec/api-proto';
-import type { ProtoInit } from '../../src/adapters/codec/proto-schema';
+import { API_SERVICE_NAME, apiServiceDefinition } from '../../src/protocol/api-service-definition';
+import type { SubscribeRequest } from '../../src/protocol/api-proto';
+import type { ProtoInit } from '../../src/protocol/proto-schema';
 import { withDeadline } from './deadline';
 
 const identity = (bytes: Buffer): Buffer => bytes;

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ApiClient } from '../../src/adapters/inbound/grpc/api-service-definition';
+import type { ApiClient } from '../../src/protocol/api-service-definition';
 
 const CALL_TIMEOUT_MS = 15_000;
 

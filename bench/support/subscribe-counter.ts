@@ -1,6 +1,6 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
-import type { SubscribeRequest } from '../../src/adapters/codec/api-proto';
-import type { ProtoInit } from '../../src/adapters/codec/proto-schema';
+import type { SubscribeRequest } from '../../src/protocol/api-proto';
+import type { ProtoInit } from '../../src/protocol/proto-schema';
 import { STALL_MS } from './ack-window';
 import { DeadlineError } from './deadline';
 import type { RawApiClient } from './raw-api-client';

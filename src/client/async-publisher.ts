@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type * as api from '../adapters/codec/api-types';
-import { AckPolicy } from '../adapters/codec/api-types';
+import type * as api from '../protocol/api-types';
+import { AckPolicy } from '../protocol/api-types';
 import { CorrelationIds } from './correlation-id';
 import { AckTimeoutError, ClientClosedError, InvalidArgumentError, mapAsyncError, mapServiceError } from './errors';
 import { toPublishRequest } from './publish-request';

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { ApiClient, createApiClient } from '../adapters/inbound/grpc/api-service-definition';
+import { ApiClient, createApiClient } from '../protocol/api-service-definition';
 
 /** Channel options: reconnect quickly after a broker restart (grpc-js defaults wait ~1-120 s). */
 const DEFAULT_CHANNEL_OPTIONS: grpc.ClientOptions = {

@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { PublishAsyncErrorCode } from '../adapters/codec/api-types';
+import { PublishAsyncErrorCode } from '../protocol/api-types';
 
 /**
  * Typed client errors. Every error carries the gRPC status code it came from (or `undefined` for

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type * as api from '../adapters/codec/api-types';
-import { AckPolicy } from '../adapters/codec/api-types';
-import type { ApiClient } from '../adapters/inbound/grpc/api-service-definition';
+import type * as api from '../protocol/api-types';
+import { AckPolicy } from '../protocol/api-types';
+import type { ApiClient } from '../protocol/api-service-definition';
 import { AsyncPublisher, AsyncPublisherOptions } from './async-publisher';
 import { ConnectionPool } from './connection-pool';
 import { CorrelationIds } from './correlation-id';

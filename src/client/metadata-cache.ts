@@ -1,5 +1,5 @@
-import type * as api from '../adapters/codec/api-types';
-import { StreamMetadataError } from '../adapters/codec/api-types';
+import type * as api from '../protocol/api-types';
+import { StreamMetadataError } from '../protocol/api-types';
 
 /** A snapshot of cluster metadata as the client sees it. */
 export class Metadata {

@@ -1,5 +1,5 @@
-import type * as api from '../adapters/codec/api-types';
-import { AckPolicy } from '../adapters/codec/api-types';
+import type * as api from '../protocol/api-types';
+import { AckPolicy } from '../protocol/api-types';
 import { Bytes, PublishOptions, toBuffer } from './types';
 
 /** Shared by every request without headers (the encoder only reads it). */

@@ -1,9 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
-import type * as api from '../adapters/codec/api-types';
-import type { ProtoInit } from '../adapters/codec/proto-schema';
-import { encodePublishRequest } from '../adapters/codec/publish-request-codec';
-import { GrpcFrameBatch } from '../adapters/inbound/grpc/grpc-frame-batch';
-import type { RawFrameWriter } from '../adapters/inbound/grpc/grpc-raw-frames';
+import type * as api from '../protocol/api-types';
+import type { ProtoInit } from '../protocol/proto-schema';
+import { encodePublishRequest } from '../protocol/publish-request-codec';
+import { GrpcFrameBatch } from '../protocol/grpc-frame-batch';
+import type { RawFrameWriter } from '../protocol/grpc-raw-frames';
 
 /** What the batch needs of the HTTP/2 stream: one write per batch of framed messages. */
 type FrameWriter = Pick<RawFrameWriter, 'write'>;

@@ -1,4 +1,4 @@
-import type { ApiClient } from '../adapters/inbound/grpc/api-service-definition';
+import type { ApiClient } from '../protocol/api-service-definition';
 import type { Partitioner } from './partitioner';
 import type { RetryPolicy } from './retry';
 

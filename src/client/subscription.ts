@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type * as api from '../adapters/codec/api-types';
-import { StartPosition } from '../adapters/codec/api-types';
+import type * as api from '../protocol/api-types';
+import { StartPosition } from '../protocol/api-types';
 import {
   BrokerUnavailableError,
   ClientClosedError,

@@ -1,9 +1,9 @@
-import type * as api from '../adapters/codec/api-types';
-import { AckPolicy, StartPosition, StopPosition } from '../adapters/codec/api-types';
+import type * as api from '../protocol/api-types';
+import { AckPolicy, StartPosition, StopPosition } from '../protocol/api-types';
 import type { Partitioner } from './partitioner';
 
 export { AckPolicy, StartPosition, StopPosition };
-export type { Ack, Broker, PartitionMetadata, StreamMetadata, FetchMetadataResponse } from '../adapters/codec/api-types';
+export type { Ack, Broker, PartitionMetadata, StreamMetadata, FetchMetadataResponse } from '../protocol/api-types';
 
 /** Bytes accepted wherever the client takes a key, value or header value. */
 export type Bytes = Buffer | Uint8Array | string;

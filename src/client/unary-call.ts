@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { UnaryClientMethod } from '../adapters/inbound/grpc/api-service-definition';
-import type { ProtoInit } from '../adapters/codec/proto-schema';
+import type { UnaryClientMethod } from '../protocol/api-service-definition';
+import type { ProtoInit } from '../protocol/proto-schema';
 
 /** Calls a unary method of `client` with an optional deadline, as a promise. */
 export function callUnary<Req, Res>(

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { ApiClient, createApiClient, UnaryClientMethod } from '../../src/adapters/inbound/grpc/api-service-definition';
-import * as api from '../../src/adapters/codec/api-types';
-import { ProtoInit } from '../../src/adapters/codec/proto-schema';
+import { ApiClient, createApiClient, UnaryClientMethod } from '../../src/protocol/api-service-definition';
+import * as api from '../../src/protocol/api-types';
+import { ProtoInit } from '../../src/protocol/proto-schema';
 import { waitFor } from './ports';
 
 export type { ApiClient };

@@ -1,5 +1,5 @@
-import { MsgType, writeEnvelopeHeader, ENVELOPE_HEADER_BYTES } from './envelope';
-import { hiWord, loWord, varint32Size, varint64Size, writeVarint32, writeVarint64 } from './protobuf-wire';
+import { MsgType, writeEnvelopeHeader, ENVELOPE_HEADER_BYTES } from '../../protocol/envelope';
+import { hiWord, loWord, varint32Size, varint64Size, writeVarint32, writeVarint64 } from '../../protocol/protobuf-wire';
 
 /** The acks for the records of one append: record `i` got offset `firstOffset + i`. */
 export interface AckBatchInput {

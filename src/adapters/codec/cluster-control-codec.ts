@@ -1,7 +1,7 @@
 import type { BrokerHeartbeat, ForwardedAnswer } from '../../application/ports/cluster-channel.port';
 import type { MetadataCommand } from '../../domain/metadata/metadata-commands';
-import { CodecError } from './codec-errors';
-import { MsgType, unwrapEnvelope, wrapEnvelope } from './envelope';
+import { CodecError } from '../../protocol/codec-errors';
+import { MsgType, unwrapEnvelope, wrapEnvelope } from '../../protocol/envelope';
 import { decodeInternalMessage, encodeInternalMessage } from './internal-proto';
 
 /**

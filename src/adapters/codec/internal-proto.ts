@@ -1,6 +1,6 @@
 import * as protobuf from 'protobufjs';
-import { MsgType } from './envelope';
-import { createMessageCodec, lazy, loadProtoRoot, type MessageCodec } from './proto-schema';
+import { MsgType } from '../../protocol/envelope';
+import { createMessageCodec, lazy, loadProtoRoot, type MessageCodec } from '../../protocol/proto-schema';
 
 /**
  * Untyped codecs for the internal protocol (proto/internal.proto, package `protocol`, docs/protocol.md "Internal messages").

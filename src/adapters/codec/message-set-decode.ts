@@ -1,4 +1,4 @@
-import { MessageEntryCorruptError } from './codec-errors';
+import { MessageEntryCorruptError } from '../../protocol/codec-errors';
 import {
   ENTRY_HEADER_BYTES,
   MESSAGE_CRC_BYTES,

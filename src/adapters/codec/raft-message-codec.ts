@@ -1,6 +1,6 @@
 import type { Entry, EntryData, EntryType, RaftMessage, Snapshot } from '../../domain/consensus/raft';
-import { CodecError } from './codec-errors';
-import { MsgType, unwrapEnvelope, wrapEnvelope } from './envelope';
+import { CodecError } from '../../protocol/codec-errors';
+import { MsgType, unwrapEnvelope, wrapEnvelope } from '../../protocol/envelope';
 
 /**
  * Wire format of the Raft core's messages (docs/raft.md "Transport"):

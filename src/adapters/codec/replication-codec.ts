@@ -1,8 +1,8 @@
 import type { RecordBatch } from '../../application/ports/partition-log.port';
 import type { EpochEnd, EpochEndRequest, ReplicationFetch, ReplicationReply } from '../../application/ports/replication-transport.port';
 import type { PartitionRef } from '../../domain/shared/ids';
-import { CodecError, MessageEntryCorruptError, ProtobufEncodeError } from './codec-errors';
-import { encodeReplicationResponseHeader, MsgType, parseReplicationResponse, unwrapEnvelope, wrapEnvelope } from './envelope';
+import { CodecError, MessageEntryCorruptError, ProtobufEncodeError } from '../../protocol/codec-errors';
+import { encodeReplicationResponseHeader, MsgType, parseReplicationResponse, unwrapEnvelope, wrapEnvelope } from '../../protocol/envelope';
 import { decodeInternalMessage, encodeInternalMessage } from './internal-proto';
 import { scanMessageSet } from './message-set-scan';
 

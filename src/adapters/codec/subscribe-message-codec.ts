@@ -1,6 +1,7 @@
 import { assert } from '../../domain/shared/assert';
-import { MessageEntryCorruptError } from './codec-errors';
-import { headerEntrySize } from './publish-message-codec';
+import { GRPC_FRAME_PREFIX_BYTES, writeGrpcFramePrefix } from '../../protocol/grpc-raw-frames';
+import { MessageEntryCorruptError } from '../../protocol/codec-errors';
+import { headerEntrySize } from '../../protocol/publish-message-codec';
 import {
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
@@ -13,7 +14,7 @@ import {
   writeStringField,
   writeVarint32,
   writeVarint64,
-} from './protobuf-wire';
+} from '../../protocol/protobuf-wire';
 
 /**
  * Turns stored message-set entries straight into the protobuf bytes of the `proto.Message` that
@@ -32,15 +33,6 @@ import {
  */
 
 export const MESSAGE_SET_ENTRY_HEADER_BYTES = 28;
-/** gRPC's length prefix before each message on an HTTP/2 stream: compressed flag, uint32 BE length. */
-export const GRPC_FRAME_PREFIX_BYTES = 5;
-
-/** Writes the prefix of an uncompressed message of `length` bytes at `pos`; returns where the message goes. */
-export function writeGrpcFramePrefix(out: Buffer, pos: number, length: number): number {
-  out[pos] = 0;
-  out.writeUInt32BE(length, pos + 1);
-  return pos + GRPC_FRAME_PREFIX_BYTES;
-}
 const ENTRY_SIZE_AT = 24;
 const MESSAGE_KEY_LENGTH_AT = 6; // after CRC (4), magic (1), attributes (1)
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { AckPolicy, LiftbridgeClient } from '../../../src/client';
 import { call, connectClient, subscribe } from '../../support/api-calls';
 import type { BrokerProcess } from '../../support/broker-process';

@@ -1,5 +1,5 @@
 import { ErrorCode, NatsConnection } from 'nats';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { encodeForwardedCommand, encodeJoinRequest } from '../../../src/adapters/codec/cluster-control-codec';
 import { encodeRaftMessage } from '../../../src/adapters/codec/raft-message-codec';
 import { decodeReplicationRequest } from '../../../src/adapters/codec/replication-codec';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import type { BrokerConfig } from '../../../src/infrastructure/config/broker-config';
 import { call, readValues } from '../../support/api-calls';
 import { InProcessCluster } from '../../support/in-process-cluster';

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
-import { ApiClient, createApiClient } from '../../../src/adapters/inbound/grpc/api-service-definition';
+import * as api from '../../../src/protocol/api-types';
+import { ApiClient, createApiClient } from '../../../src/protocol/api-service-definition';
 import { LiftbridgeClient, NotAuthorizedError } from '../../../src/client';
 import { call, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { createHealthClient } from '../../../src/adapters/inbound/grpc/health-service-definition';
 import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { InMemoryPartitionLogStore } from '../../../src/adapters/outbound/memory/in-memory-partition-log-store';
 import { call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import * as api from '../../../src/adapters/codec/api-types';
-import { createApiClient } from '../../../src/adapters/inbound/grpc/api-service-definition';
+import * as api from '../../../src/protocol/api-types';
+import { createApiClient } from '../../../src/protocol/api-service-definition';
 import { ApiClient, call, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';

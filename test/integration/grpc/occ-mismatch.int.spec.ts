@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { ApiClient, call, connectClient } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';

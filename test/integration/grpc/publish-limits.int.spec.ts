@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import { connect, NatsConnection } from 'nats';
-import * as api from '../../../src/adapters/codec/api-proto';
-import { decodeAckEnvelope } from '../../../src/adapters/codec/ack-codec';
-import { encodePublishEnvelope } from '../../../src/adapters/codec/publish-message-codec';
+import * as api from '../../../src/protocol/api-proto';
+import { decodeAckEnvelope } from '../../../src/protocol/ack-codec';
+import { encodePublishEnvelope } from '../../../src/protocol/publish-message-codec';
 import { ApiClient, call, connectClient } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { waitFor } from '../../support/ports';

@@ -1,4 +1,4 @@
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';

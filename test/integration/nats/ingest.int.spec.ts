@@ -1,7 +1,7 @@
 import { connect, NatsConnection } from 'nats';
-import * as api from '../../../src/adapters/codec/api-types';
-import { decodeAckEnvelope } from '../../../src/adapters/codec/ack-codec';
-import { encodePublishEnvelope } from '../../../src/adapters/codec/publish-message-codec';
+import * as api from '../../../src/protocol/api-types';
+import { decodeAckEnvelope } from '../../../src/protocol/ack-codec';
+import { encodePublishEnvelope } from '../../../src/protocol/publish-message-codec';
 import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { ErrorCode, NatsConnection } from 'nats';
-import * as api from '../../../src/adapters/codec/api-types';
-import { decodeAckEnvelope } from '../../../src/adapters/codec/ack-codec';
-import { encodePublishEnvelope } from '../../../src/adapters/codec/publish-message-codec';
+import * as api from '../../../src/protocol/api-types';
+import { decodeAckEnvelope } from '../../../src/protocol/ack-codec';
+import { encodePublishEnvelope } from '../../../src/protocol/publish-message-codec';
 import { call, readValues } from '../../support/api-calls';
 import { InProcessCluster } from '../../support/in-process-cluster';
 import { TestNatsServer } from '../../support/nats-server';

@@ -1,6 +1,6 @@
 import { connect, NatsConnection } from 'nats';
 import { encodeRaftMessage, RAFT_MESSAGE_MSG_TYPE } from '../../../src/adapters/codec/raft-message-codec';
-import { wrapEnvelope } from '../../../src/adapters/codec/envelope';
+import { wrapEnvelope } from '../../../src/protocol/envelope';
 import { NatsRaftTransport } from '../../../src/adapters/outbound/nats/nats-raft-transport';
 import { Subjects } from '../../../src/adapters/outbound/nats/subjects';
 import type { Logger } from '../../../src/application/ports/logger.port';

@@ -1,5 +1,5 @@
 import { connect, NatsConnection } from 'nats';
-import { MsgType, wrapEnvelope } from '../../../src/adapters/codec/envelope';
+import { MsgType, wrapEnvelope } from '../../../src/protocol/envelope';
 import { encodeNewRecords } from '../../../src/adapters/codec/message-set';
 import { encodeReplicationRequest, encodeReplicationResponse } from '../../../src/adapters/codec/replication-codec';
 import { NatsReplicationTransport } from '../../../src/adapters/outbound/nats/nats-replication-transport';

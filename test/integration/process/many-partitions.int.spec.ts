@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { ApiClient, call, connectClient } from '../../support/api-calls';
 import { BrokerProcess } from '../../support/broker-process';
 import { TestNatsServer } from '../../support/nats-server';

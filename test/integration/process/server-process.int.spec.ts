@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { call, connectClient, subscribe } from '../../support/api-calls';
 import { LiftbridgeClient } from '../../../src/client';
 import { BrokerProcess } from '../../support/broker-process';

@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { call, readValues } from '../../support/api-calls';
 import { InProcessCluster } from '../../support/in-process-cluster';
 import { TestNatsServer } from '../../support/nats-server';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connect } from 'nats';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { decodeMessageSet } from '../../../src/adapters/codec/message-set';
 import { MasterKey } from '../../../src/adapters/outbound/crypto/master-key';
 import { ApiClient, call, connectClient, readValues, subscribe } from '../../support/api-calls';

@@ -8,11 +8,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as path from 'node:path';
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { FilesystemPartitionLogStore } from '../../../src/adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
 import { OpenMode, StorageFile } from '../../../src/adapters/outbound/filesystem/file-system';
 import { NodeFileSystem } from '../../../src/adapters/outbound/filesystem/node-file-system';
-import { ProtoInit } from '../../../src/adapters/codec/proto-schema';
+import { ProtoInit } from '../../../src/protocol/proto-schema';
 import { ApiClient, call, connectClient } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
 import { freePort, waitFor } from '../../support/ports';

@@ -1,4 +1,4 @@
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { call } from '../api-calls';
 import { waitFor } from '../ports';
 import { FaultCluster } from './fault-cluster';

@@ -1,4 +1,4 @@
-import * as api from '../../../src/adapters/codec/api-types';
+import * as api from '../../../src/protocol/api-types';
 import { ApiClient } from '../api-calls';
 import { ClusterViews } from './cluster-views';
 import { FaultCluster } from './fault-cluster';

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, NatsConnection, Subscription } from 'nats';
 import { performance } from 'node:perf_hooks';
-import * as api from '../../../src/adapters/codec/api-types';
-import { decodeAckEnvelope } from '../../../src/adapters/codec/ack-codec';
-import { encodePublishEnvelope } from '../../../src/adapters/codec/publish-message-codec';
+import * as api from '../../../src/protocol/api-types';
+import { decodeAckEnvelope } from '../../../src/protocol/ack-codec';
+import { encodePublishEnvelope } from '../../../src/protocol/publish-message-codec';
 import { partitionSubject } from '../../../src/domain/stream/stream-names';
 import { call } from '../api-calls';
 import { ClusterViews } from './cluster-views';

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { AckPolicy, PublishAsyncErrorCode } from '../../../src/adapters/codec/api-types';
+import { AckPolicy, PublishAsyncErrorCode } from '../../../src/protocol/api-types';
 import { AsyncPublisher } from '../../../src/client/async-publisher';
 import {
   AckTimeoutError,

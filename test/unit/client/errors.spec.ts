@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { PublishAsyncErrorCode } from '../../../src/adapters/codec/api-types';
+import { PublishAsyncErrorCode } from '../../../src/protocol/api-types';
 import {
   AckTimeoutError,
   BrokerUnavailableError,

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type * as api from '../../../src/adapters/codec/api-types';
-import type { ApiClient } from '../../../src/adapters/inbound/grpc/api-service-definition';
+import type * as api from '../../../src/protocol/api-types';
+import type { ApiClient } from '../../../src/protocol/api-service-definition';
 import type { ClientRouter } from '../../../src/client/router';
 
 /** A PublishAsync call double: records writes; the test answers with `respond`/`fail`. */

@@ -1,4 +1,4 @@
-import { FetchMetadataResponse, StreamMetadataError } from '../../../src/adapters/codec/api-types';
+import { FetchMetadataResponse, StreamMetadataError } from '../../../src/protocol/api-types';
 import { Metadata } from '../../../src/client/metadata-cache';
 
 const partition = (id: number, leader: string, isr: string[] = [leader]) => ({

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import type { PublishRequest, PublishResponse } from '../../../src/adapters/codec/api-types';
-import { ProtobufEncodeError } from '../../../src/adapters/codec/codec-errors';
-import type { ProtoInit } from '../../../src/adapters/codec/proto-schema';
-import { apiServiceDefinition, createApiClient, type ApiClient } from '../../../src/adapters/inbound/grpc/api-service-definition';
+import type { PublishRequest, PublishResponse } from '../../../src/protocol/api-types';
+import { ProtobufEncodeError } from '../../../src/protocol/codec-errors';
+import type { ProtoInit } from '../../../src/protocol/proto-schema';
+import { apiServiceDefinition, createApiClient, type ApiClient } from '../../../src/protocol/api-service-definition';
 import { probeRawWriter, PublishStream, type PublishCall } from '../../../src/client/publish-stream';
 
 /**

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { StartPosition } from '../../../src/adapters/codec/api-types';
+import { StartPosition } from '../../../src/protocol/api-types';
 import { BrokerUnavailableError, NotLeaderError, PartitionPausedError, StreamDeletedError } from '../../../src/client/errors';
 import { Subscription } from '../../../src/client/subscription';
 import { toSubscribeRequest, ReceivedMessage } from '../../../src/client/types';

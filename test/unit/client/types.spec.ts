@@ -1,4 +1,4 @@
-import { AckPolicy, StartPosition, StopPosition } from '../../../src/adapters/codec/api-types';
+import { AckPolicy, StartPosition, StopPosition } from '../../../src/protocol/api-types';
 import { toPublishRequest } from '../../../src/client/publish-request';
 import { toBuffer, toCreateStreamRequest, toSubscribeRequest } from '../../../src/client/types';
 

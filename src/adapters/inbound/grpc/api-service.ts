@@ -18,12 +18,12 @@ import { PublishAsyncResponse, PublishAsyncSession } from '../../../application/
 import { StreamAdminHandler } from '../../../application/use-cases/stream-admin';
 import { SubscribeHandler } from '../../../application/use-cases/subscribe';
 import { Result } from '../../../domain/shared/result';
-import * as api from '../../codec/api-types';
-import { encodePublishResponse } from '../../codec/publish-response-codec';
+import * as api from '../../../protocol/api-types';
+import { encodePublishResponse } from '../../../protocol/publish-response-codec';
 import { PublishPermission, withAuthorization } from './authorizing-handlers';
 import { ackErrorStatus, toStatus } from './grpc-error-mapping';
-import { GrpcFrameBatch } from './grpc-frame-batch';
-import { rawFrameWriter } from './grpc-raw-frames';
+import { GrpcFrameBatch } from '../../../protocol/grpc-frame-batch';
+import { rawFrameWriter } from '../../../protocol/grpc-raw-frames';
 import { CreateStreamDto, dtoProblem, publishedFieldsProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
 import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from './request-mapping';
 import { SHUTTING_DOWN_DETAILS, StreamingCalls } from './streaming-calls';

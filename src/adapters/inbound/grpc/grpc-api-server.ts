@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { Logger } from '../../../application/ports/logger.port';
-import { API_SERVICE_NAME, apiServiceDefinition } from './api-service-definition';
+import { API_SERVICE_NAME, apiServiceDefinition } from '../../../protocol/api-service-definition';
 import { addHealthService } from './health-service-definition';
 import type { ServerCertificates } from './server-certificates';
 

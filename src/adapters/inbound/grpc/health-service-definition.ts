@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import * as health from '../../codec/health-proto';
-import type { ProtoInit } from '../../codec/proto-schema';
+import * as health from '../../../protocol/health-proto';
+import type { ProtoInit } from '../../../protocol/proto-schema';
 
 /**
  * The standard `grpc.health.v1.Health` service (Check, Watch) as a grpc-js ServiceDefinition over

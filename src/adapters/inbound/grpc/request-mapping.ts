@@ -1,6 +1,6 @@
 import { StreamConfig } from '../../../domain/stream/stream-config';
 import { CreateStreamRequest as CreateStreamData } from '../../../application/use-cases/stream-admin';
-import { CreateStreamRequest, NullableInt64 } from '../../codec/api-types';
+import { CreateStreamRequest, NullableInt64 } from '../../../protocol/api-types';
 
 /** int64 offsets from the wire as safe integers: out-of-range values saturate (they cannot exist in a log). */
 export function int64ToOffset(value: bigint): number {

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
-import type * as api from '../../codec/api-types';
+import type * as api from '../../../protocol/api-types';
 
 /** One check of the authorization table: the client must be allowed `action` on `object`. */
 export interface Permission {

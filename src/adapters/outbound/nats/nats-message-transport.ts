@@ -13,10 +13,10 @@ import {
 } from '../../../application/ports/message-transport.port';
 import { PayloadTooLargeError } from '../../../application/errors/broker-errors';
 import { AckPublishes, encodeAckBatch, encodeAckBatchAsPublishes } from '../../codec/ack-batch-codec';
-import { decodeAckEnvelope, encodeAckEnvelope } from '../../codec/ack-codec';
-import { MsgType, parseEnvelope } from '../../codec/envelope';
+import { decodeAckEnvelope, encodeAckEnvelope } from '../../../protocol/ack-codec';
+import { MsgType, parseEnvelope } from '../../../protocol/envelope';
 import { NEW_RECORD_ENTRY_MIN_BYTES, newRecordEntryBytes } from '../../codec/message-set-limits';
-import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../codec/publish-message-codec';
+import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../../protocol/publish-message-codec';
 import { RawPublisher, rawPublisher } from './nats-raw-publish';
 import { Subjects } from './subjects';
 

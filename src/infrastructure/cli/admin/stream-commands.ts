@@ -11,7 +11,7 @@ import {
   type PartitionMetadata,
   type StreamMetadata,
 } from '../../../client';
-import { StreamMetadataError } from '../../../adapters/codec/api-types';
+import { StreamMetadataError } from '../../../protocol/api-types';
 import {
   addCommonOptions,
   commonOptions,

@@ -1,5 +1,5 @@
 import { encodeAckBatch, encodeAckBatchAsPublishes } from '../../../../src/adapters/codec/ack-batch-codec';
-import { encodeAckEnvelope } from '../../../../src/adapters/codec/ack-codec';
+import { encodeAckEnvelope } from '../../../../src/protocol/ack-codec';
 
 const message = (subject: string, ackInbox: string, correlationId: string, ackPolicy = 0) => ({ subject, ackInbox, correlationId, ackPolicy });
 

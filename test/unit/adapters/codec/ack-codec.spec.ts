@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
-import { decodeAck, decodeAckEnvelope, encodeAck, encodeAckEnvelope } from '../../../../src/adapters/codec/ack-codec';
-import { AckError, AckPolicy, apiCodec, apiProtoRoot, type Ack } from '../../../../src/adapters/codec/api-proto';
-import { ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
-import { EnvelopeError, MsgType, wrapEnvelope } from '../../../../src/adapters/codec/envelope';
+import { decodeAck, decodeAckEnvelope, encodeAck, encodeAckEnvelope } from '../../../../src/protocol/ack-codec';
+import { AckError, AckPolicy, apiCodec, apiProtoRoot, type Ack } from '../../../../src/protocol/api-proto';
+import { ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/protocol/codec-errors';
+import { EnvelopeError, MsgType, wrapEnvelope } from '../../../../src/protocol/envelope';
 import { expectNoMoreLenientThanOracle } from './oracle-fuzz';
 
 const NS = 1700000000123456789n;

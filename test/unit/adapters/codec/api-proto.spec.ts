@@ -1,6 +1,6 @@
-import * as api from '../../../../src/adapters/codec/api-proto';
-import { ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
-import { findProtoDirectory } from '../../../../src/adapters/codec/proto-schema';
+import * as api from '../../../../src/protocol/api-proto';
+import { ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/protocol/codec-errors';
+import { findProtoDirectory } from '../../../../src/protocol/proto-schema';
 import * as path from 'node:path';
 
 const NS_TIMESTAMP = 1700000000123456789n; // > 2^53: lossy as a JS number

@@ -15,8 +15,8 @@ import {
   FORWARDED_ANSWER_MSG_TYPE,
   FORWARDED_COMMAND_MSG_TYPE,
 } from '../../../../src/adapters/codec/cluster-control-codec';
-import { CodecError } from '../../../../src/adapters/codec/codec-errors';
-import { EnvelopeError, MsgType, wrapEnvelope } from '../../../../src/adapters/codec/envelope';
+import { CodecError } from '../../../../src/protocol/codec-errors';
+import { EnvelopeError, MsgType, wrapEnvelope } from '../../../../src/protocol/envelope';
 import { encodeInternalMessage } from '../../../../src/adapters/codec/internal-proto';
 import type { MetadataCommand } from '../../../../src/domain/metadata/metadata-commands';
 import { createStream } from '../../../support/metadata-mothers';

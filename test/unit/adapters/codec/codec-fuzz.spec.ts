@@ -1,10 +1,10 @@
 import * as fc from 'fast-check';
-import { apiCodec, decodeMessage, encodeMessage, type ApiMessages } from '../../../../src/adapters/codec/api-proto';
-import { CodecError } from '../../../../src/adapters/codec/codec-errors';
-import { MsgType, parseEnvelope, wrapEnvelope } from '../../../../src/adapters/codec/envelope';
-import { decodeHealthCheckRequest } from '../../../../src/adapters/codec/health-proto';
+import { apiCodec, decodeMessage, encodeMessage, type ApiMessages } from '../../../../src/protocol/api-proto';
+import { CodecError } from '../../../../src/protocol/codec-errors';
+import { MsgType, parseEnvelope, wrapEnvelope } from '../../../../src/protocol/envelope';
+import { decodeHealthCheckRequest } from '../../../../src/protocol/health-proto';
 import { decodeInternalMessage, type InternalMessageName } from '../../../../src/adapters/codec/internal-proto';
-import { decodePublishMessage } from '../../../../src/adapters/codec/publish-message-codec';
+import { decodePublishMessage } from '../../../../src/protocol/publish-message-codec';
 import { SubscribeMessageEncoder } from '../../../../src/adapters/codec/subscribe-message-codec';
 
 /**

@@ -1,6 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
-import { decodeAckEnvelope, encodeAckEnvelope } from '../../../../src/adapters/codec/ack-codec';
-import { AckError, AckPolicy, decodeMessage, encodeMessage } from '../../../../src/adapters/codec/api-proto';
+import { decodeAckEnvelope, encodeAckEnvelope } from '../../../../src/protocol/ack-codec';
+import { AckError, AckPolicy, decodeMessage, encodeMessage } from '../../../../src/protocol/api-proto';
 import {
   ENVELOPE_HEADER_BYTES,
   EnvelopeError,
@@ -13,7 +13,7 @@ import {
   unwrapEnvelope,
   wrapEnvelope,
   writeReplicationResponseHeader,
-} from '../../../../src/adapters/codec/envelope';
+} from '../../../../src/protocol/envelope';
 import {
   INTERNAL_PAYLOAD_TYPES,
   InternalOp,

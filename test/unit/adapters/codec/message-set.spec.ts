@@ -8,7 +8,7 @@ import {
   messageLayoutFits,
   scanMessageSet,
 } from '../../../../src/adapters/codec/message-set';
-import { MessageEntryCorruptError } from '../../../../src/adapters/codec/codec-errors';
+import { MessageEntryCorruptError } from '../../../../src/protocol/codec-errors';
 
 /** Bitwise CRC-32C (Castagnoli, reflected 0x82F63B78): an independent reference for the fixtures. */
 function referenceCrc32c(bytes: Uint8Array): number {

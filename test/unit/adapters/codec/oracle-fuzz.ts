@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { CodecError, ProtobufDecodeError } from '../../../../src/adapters/codec/codec-errors';
+import { CodecError, ProtobufDecodeError } from '../../../../src/protocol/codec-errors';
 
 /** Random bytes, or `valid` with a few bytes overwritten and possibly cut short (half whole, so edits alone are tried too). */
 export function randomOrMutated(valid: Buffer): fc.Arbitrary<Buffer> {

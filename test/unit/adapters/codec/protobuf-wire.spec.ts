@@ -8,7 +8,7 @@ import {
   varint64Size,
   writeInt32,
   writeVarint64,
-} from '../../../../src/adapters/codec/protobuf-wire';
+} from '../../../../src/protocol/protobuf-wire';
 
 const SEED = 20240611;
 const INT64_MIN = -(2n ** 63n);

@@ -1,7 +1,7 @@
-import { AckPolicy, apiProtoRoot, decodeMessage } from '../../../../src/adapters/codec/api-proto';
-import { ProtobufDecodeError } from '../../../../src/adapters/codec/codec-errors';
-import { MsgType, parseEnvelope, unwrapEnvelope } from '../../../../src/adapters/codec/envelope';
-import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../../../src/adapters/codec/publish-message-codec';
+import { AckPolicy, apiProtoRoot, decodeMessage } from '../../../../src/protocol/api-proto';
+import { ProtobufDecodeError } from '../../../../src/protocol/codec-errors';
+import { MsgType, parseEnvelope, unwrapEnvelope } from '../../../../src/protocol/envelope';
+import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../../../src/protocol/publish-message-codec';
 
 /** protobufjs is the oracle: it encodes the inputs and decodes our outputs. */
 const MessageType = () => apiProtoRoot().lookupType('proto.Message');

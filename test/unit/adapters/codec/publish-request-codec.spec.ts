@@ -1,9 +1,9 @@
 import * as fc from 'fast-check';
-import { AckPolicy, apiCodec, type PublishRequest } from '../../../../src/adapters/codec/api-proto';
-import { ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
-import { decodePublishRequest, encodePublishRequest } from '../../../../src/adapters/codec/publish-request-codec';
-import type { ProtoInit } from '../../../../src/adapters/codec/proto-schema';
-import { apiServiceDefinition } from '../../../../src/adapters/inbound/grpc/api-service-definition';
+import { AckPolicy, apiCodec, type PublishRequest } from '../../../../src/protocol/api-proto';
+import { ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/protocol/codec-errors';
+import { decodePublishRequest, encodePublishRequest } from '../../../../src/protocol/publish-request-codec';
+import type { ProtoInit } from '../../../../src/protocol/proto-schema';
+import { apiServiceDefinition } from '../../../../src/protocol/api-service-definition';
 import { expectNoMoreLenientThanOracle } from './oracle-fuzz';
 
 /** The reflection codec (protobufjs underneath) is the oracle: it encodes inputs and decodes them too. */

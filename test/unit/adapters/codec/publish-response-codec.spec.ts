@@ -1,13 +1,13 @@
 import * as fc from 'fast-check';
 import {
   AckError, AckPolicy, PublishAsyncErrorCode, apiCodec, type Ack, type PublishResponse,
-} from '../../../../src/adapters/codec/api-proto';
-import { encodeAck } from '../../../../src/adapters/codec/ack-codec';
-import { CodecError, ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
+} from '../../../../src/protocol/api-proto';
+import { encodeAck } from '../../../../src/protocol/ack-codec';
+import { CodecError, ProtobufDecodeError, ProtobufEncodeError } from '../../../../src/protocol/codec-errors';
 import {
   decodePublishResponse, encodePublishResponse, type PublishResponseInput,
-} from '../../../../src/adapters/codec/publish-response-codec';
-import { apiServiceDefinition } from '../../../../src/adapters/inbound/grpc/api-service-definition';
+} from '../../../../src/protocol/publish-response-codec';
+import { apiServiceDefinition } from '../../../../src/protocol/api-service-definition';
 import { expectNoMoreLenientThanOracle } from './oracle-fuzz';
 
 /** The reflection codec (protobufjs underneath) is the oracle: it encodes the inputs and decodes our output. */

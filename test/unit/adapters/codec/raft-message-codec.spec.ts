@@ -1,5 +1,5 @@
-import { CodecError } from '../../../../src/adapters/codec/codec-errors';
-import { MsgType, wrapEnvelope } from '../../../../src/adapters/codec/envelope';
+import { CodecError } from '../../../../src/protocol/codec-errors';
+import { MsgType, wrapEnvelope } from '../../../../src/protocol/envelope';
 import { decodeRaftMessage, encodeRaftMessage, RAFT_MESSAGE_MSG_TYPE, RaftMessageDecodeError } from '../../../../src/adapters/codec/raft-message-codec';
 import type { RaftMessage } from '../../../../src/domain/consensus/raft';
 

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
-import { CodecError, MessageEntryCorruptError, ProtobufEncodeError } from '../../../../src/adapters/codec/codec-errors';
-import { EnvelopeError, MsgType, REPLICATION_RESPONSE_HEADER_BYTES, wrapEnvelope } from '../../../../src/adapters/codec/envelope';
+import { CodecError, MessageEntryCorruptError, ProtobufEncodeError } from '../../../../src/protocol/codec-errors';
+import { EnvelopeError, MsgType, REPLICATION_RESPONSE_HEADER_BYTES, wrapEnvelope } from '../../../../src/protocol/envelope';
 import { encodeInternalMessage } from '../../../../src/adapters/codec/internal-proto';
 import { encodeEntries, encodeNewRecords } from '../../../../src/adapters/codec/message-set';
 import {

@@ -1,6 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
-import { apiProtoRoot, decodeMessage } from '../../../../src/adapters/codec/api-proto';
-import { MessageEntryCorruptError } from '../../../../src/adapters/codec/codec-errors';
+import { apiProtoRoot, decodeMessage } from '../../../../src/protocol/api-proto';
+import { MessageEntryCorruptError } from '../../../../src/protocol/codec-errors';
 import {
   MESSAGE_SET_ENTRY_HEADER_BYTES,
   SubscribeMessageEncoder,

@@ -1,14 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '@node-rs/crc32';
-import * as api from '../../../../src/adapters/codec/api-proto';
-import { ServingStatus } from '../../../../src/adapters/codec/health-proto';
+import * as api from '../../../../src/protocol/api-proto';
+import { ServingStatus } from '../../../../src/protocol/health-proto';
 import { encodeSubscribeMessage } from '../../../../src/adapters/codec/subscribe-message-codec';
 import {
   addApiService,
   apiServiceDefinition,
   createApiClient,
   type ApiClient,
-} from '../../../../src/adapters/inbound/grpc/api-service-definition';
+} from '../../../../src/protocol/api-service-definition';
 import {
   addHealthService,
   createHealthClient,

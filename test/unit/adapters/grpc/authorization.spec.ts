@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { ClientAuthorizer } from '../../../../src/application/ports/client-authorizer.port';
-import { apiServiceDefinition } from '../../../../src/adapters/inbound/grpc/api-service-definition';
+import { apiServiceDefinition } from '../../../../src/protocol/api-service-definition';
 import { denialFor, PublishPermission, withAuthorization } from '../../../../src/adapters/inbound/grpc/authorizing-handlers';
 import { clientIdentity, NO_CLIENT_ID, notAuthorized, RPC_PERMISSIONS } from '../../../../src/adapters/inbound/grpc/rpc-permissions';
 

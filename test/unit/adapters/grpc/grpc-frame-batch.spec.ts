@@ -1,5 +1,5 @@
-import { GrpcFrameBatch } from '../../../../src/adapters/inbound/grpc/grpc-frame-batch';
-import { RawFrameWriter } from '../../../../src/adapters/inbound/grpc/grpc-raw-frames';
+import { GrpcFrameBatch } from '../../../../src/protocol/grpc-frame-batch';
+import { RawFrameWriter } from '../../../../src/protocol/grpc-raw-frames';
 
 /** Records every write instead of sending it. */
 function recordingWriter(): RawFrameWriter & { writes: Buffer[] } {

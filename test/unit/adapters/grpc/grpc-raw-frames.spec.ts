@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { rawFrameWriter } from '../../../../src/adapters/inbound/grpc/grpc-raw-frames';
+import { rawFrameWriter } from '../../../../src/protocol/grpc-raw-frames';
 
 /** A server-streaming method with identity (de)serializers: messages are raw bytes both ways. */
 const identity = (b: Buffer): Buffer => b;

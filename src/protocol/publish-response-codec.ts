@@ -1,4 +1,4 @@
-import { assert } from '../../domain/shared/assert';
+import { assert } from '../domain/shared/assert';
 import { planAck, readAck, writeAck, type AckInput, type AckPlan } from './ack-codec';
 import type { Ack, PublishAsyncError, PublishAsyncErrorCode, PublishResponse } from './api-types';
 import { ProtobufEncodeError } from './codec-errors';

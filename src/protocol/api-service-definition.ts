@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import * as api from '../../codec/api-proto';
-import type { ProtoInit } from '../../codec/proto-schema';
-import { decodePublishRequest, encodePublishRequest } from '../../codec/publish-request-codec';
-import { decodePublishResponse, encodePublishResponse } from '../../codec/publish-response-codec';
+import * as api from './api-proto';
+import type { ProtoInit } from './proto-schema';
+import { decodePublishRequest, encodePublishRequest } from './publish-request-codec';
+import { decodePublishResponse, encodePublishResponse } from './publish-response-codec';
 
 /**
  * The `proto.API` service (docs/protocol.md "RPCs") as a grpc-js ServiceDefinition whose (de)serializers are our

@@ -1,4 +1,4 @@
-import { assert } from '../../domain/shared/assert';
+import { assert } from '../domain/shared/assert';
 import { ProtobufEncodeError } from './codec-errors';
 import type { Ack, AckError, AckPolicy } from './api-proto';
 import { ENVELOPE_HEADER_BYTES, MsgType, unwrapEnvelope, writeEnvelopeHeader } from './envelope';

@@ -10,7 +10,7 @@
 // ---------------------------------------------------------------------------------------------
 // Enums (docs/protocol.md "Enums"). Member names are the proto names so they can be grepped against the proto.
 
-import { AckError, AckPolicy, StartPosition, StopPosition } from '../../domain/shared/wire-enums';
+import { AckError, AckPolicy, StartPosition, StopPosition } from '../domain/shared/wire-enums';
 
 export { AckError, AckPolicy, StartPosition, StopPosition };
 

@@ -1,4 +1,4 @@
-import { assert } from '../../domain/shared/assert';
+import { assert } from '../domain/shared/assert';
 import type { AckPolicy, PublishRequest } from './api-types';
 import { ProtobufEncodeError } from './codec-errors';
 import type { ProtoInit } from './proto-schema';

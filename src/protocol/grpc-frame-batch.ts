@@ -1,5 +1,4 @@
-import { GRPC_FRAME_PREFIX_BYTES, writeGrpcFramePrefix } from '../../codec/subscribe-message-codec';
-import { RawFrameWriter } from './grpc-raw-frames';
+import { GRPC_FRAME_PREFIX_BYTES, RawFrameWriter, writeGrpcFramePrefix } from './grpc-raw-frames';
 
 /**
  * Collects the encoded messages a streaming call sends during one synchronous run and writes them

@@ -1,4 +1,4 @@
-import { assert } from '../../domain/shared/assert';
+import { assert } from '../domain/shared/assert';
 import { ProtobufEncodeError } from './codec-errors';
 import { ENVELOPE_HEADER_BYTES, MsgType, writeEnvelopeHeader } from './envelope';
 import {

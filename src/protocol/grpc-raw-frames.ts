@@ -1,6 +1,16 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { once } from 'node:events';
 
+/** gRPC's length prefix before each message on an HTTP/2 stream: compressed flag, uint32 BE length. */
+export const GRPC_FRAME_PREFIX_BYTES = 5;
+
+/** Writes the prefix of an uncompressed message of `length` bytes at `pos`; returns where the message goes. */
+export function writeGrpcFramePrefix(out: Buffer, pos: number, length: number): number {
+  out[pos] = 0;
+  out.writeUInt32BE(length, pos + 1);
+  return pos + GRPC_FRAME_PREFIX_BYTES;
+}
+
 /**
  * Writes already length-prefixed gRPC messages straight to a server call's HTTP/2 stream, many
  * per write.
