@@ -17,8 +17,8 @@ import {
 import { assert } from '../../../domain/shared/assert';
 import { PartitionRef } from '../../../domain/shared/ids';
 import { assertOffset } from '../../../domain/shared/offsets';
-import { CommitWaiters } from '../../codec/commit-waiters';
-import { EpochEntry, LeaderEpochCache } from '../../codec/leader-epoch-cache';
+import { CommitWaiters } from '../../partition-log/commit-waiters';
+import { EpochEntry, LeaderEpochCache } from '../../../domain/partition/log/leader-epoch-cache';
 import {
   encodeNewRecords,
   readEntryLeaderEpoch,
@@ -27,8 +27,8 @@ import {
   scanMessageSet,
   ENTRY_HEADER_BYTES,
 } from '../../codec/message-set';
-import { rollDue, segmentsToDelete } from '../../codec/retention-plan';
-import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore, TimestampedSegment } from '../../codec/timestamp-search';
+import { rollDue, segmentsToDelete } from '../../../domain/partition/log/retention-plan';
+import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore, TimestampedSegment } from '../../../domain/partition/log/timestamp-search';
 
 /** One segment: entries as slices of the encoded batches (the bytes are the on-disk format). */
 export interface InMemorySegment {

@@ -1,4 +1,4 @@
-import { EpochEntry, LeaderEpochCache } from '../../../codec/leader-epoch-cache';
+import { EpochEntry, LeaderEpochCache } from '../../../../domain/partition/log/leader-epoch-cache';
 
 /**
  * A log's leader-epoch cache and what its checkpoint file holds (docs/storage.md §1.4). Changes are

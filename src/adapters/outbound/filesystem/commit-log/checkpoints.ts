@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
-import { EpochEntry, LeaderEpochCache } from '../../../codec/leader-epoch-cache';
+import { EpochEntry, LeaderEpochCache } from '../../../../domain/partition/log/leader-epoch-cache';
 import { FileSystem } from '../file-system';
 import { HIGH_WATERMARK_CHECKPOINT, parseHighWatermarkCheckpoint, readHighWatermarkCheckpoint } from './high-watermark-checkpoint';
 import { LEADER_EPOCH_CHECKPOINT, parseLeaderEpochCheckpoint, readLeaderEpochCheckpoint } from './leader-epoch-checkpoint';

@@ -18,10 +18,10 @@ import {
 import { assert } from '../../../../domain/shared/assert';
 import { PartitionRef } from '../../../../domain/shared/ids';
 import { assertOffset } from '../../../../domain/shared/offsets';
-import { CommitWaiters } from '../../../codec/commit-waiters';
+import { CommitWaiters } from '../../../partition-log/commit-waiters';
 import { ENTRY_HEADER_BYTES, encodeNewRecords, readEntryMessageBytes, readEntryTimestampNs } from '../../../codec/message-set';
-import { rollDue } from '../../../codec/retention-plan';
-import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore } from '../../../codec/timestamp-search';
+import { rollDue } from '../../../../domain/partition/log/retention-plan';
+import { earliestOffsetAtOrAfter, latestOffsetAtOrBefore } from '../../../../domain/partition/log/timestamp-search';
 import { errorCode, FileSystem } from '../file-system';
 import { readFully } from './file-io';
 import { CheckpointedEpochs } from './checkpointed-epochs';

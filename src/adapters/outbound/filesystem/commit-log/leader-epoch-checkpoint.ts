@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EpochEntry } from '../../../codec/leader-epoch-cache';
+import { EpochEntry } from '../../../../domain/partition/log/leader-epoch-cache';
 import { FileSystem } from '../file-system';
 import { readFileIfExists, writeFileAtomic } from './file-io';
 

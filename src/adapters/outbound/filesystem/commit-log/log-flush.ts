@@ -1,6 +1,6 @@
 import { SyncPolicy } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
-import { EpochEntry } from '../../../codec/leader-epoch-cache';
+import { EpochEntry } from '../../../../domain/partition/log/leader-epoch-cache';
 import { FileSystem } from '../file-system';
 import { writeFullyThrough } from './file-io';
 import { writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint';

@@ -2,7 +2,7 @@
 import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
 import { PartitionLogOptions, RecordBatch } from '../../../../application/ports/partition-log.port';
 import { assert } from '../../../../domain/shared/assert';
-import { EpochEntry } from '../../../codec/leader-epoch-cache';
+import { EpochEntry } from '../../../../domain/partition/log/leader-epoch-cache';
 import { ENTRY_HEADER_BYTES, readEntryLeaderEpoch, scanMessageSet } from '../../../codec/message-set';
 import { readFully } from './file-io';
 import { Segment } from './segment';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Logger } from '../../../../application/ports/logger.port';
 import { SegmentCorruptedError } from '../../../../application/ports/partition-log.errors';
 import { OffsetRange } from '../../../../application/ports/partition-log.port';
-import { EpochEntry } from '../../../codec/leader-epoch-cache';
+import { EpochEntry } from '../../../../domain/partition/log/leader-epoch-cache';
 import {
   ENTRY_HEADER_BYTES,
   readEntryLeaderEpoch,

@@ -1,4 +1,4 @@
-import { RetentionLimits, SegmentSummary, segmentsToDelete } from '../../../codec/retention-plan';
+import { RetentionLimits, SegmentSummary, segmentsToDelete } from '../../../../domain/partition/log/retention-plan';
 import { Segment } from './segment';
 
 /** What retention needs to know about a segment; bytes are assigned bytes, counts are index entries. */

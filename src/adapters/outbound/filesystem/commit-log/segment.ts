@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { TimestampedSegment } from '../../../codec/timestamp-search';
+import { TimestampedSegment } from '../../../../domain/partition/log/timestamp-search';
 import { FileSystem } from '../file-system';
 import { FileSlot, OpenFileCache } from './open-file-cache';
 import { SegmentIndex } from './segment-index';
