@@ -21,7 +21,7 @@ import { Result } from '../../../domain/shared/result';
 import * as api from '../../../protocol/api-types';
 import { encodePublishResponse } from '../../../protocol/publish-response-codec';
 import { PublishPermission, withAuthorization } from './authorizing-handlers';
-import { ackErrorStatus, toStatus } from './grpc-error-mapping';
+import { ackErrorStatus, thrownStatus, toStatus } from './grpc-error-mapping';
 import { GrpcFrameBatch } from '../../../protocol/grpc-frame-batch';
 import { rawFrameWriter } from '../../../protocol/grpc-raw-frames';
 import { CreateStreamDto, dtoProblem, publishedFieldsProblem, publishRequestProblem, SubscribeDto } from './request-dtos';
@@ -50,7 +50,8 @@ type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData
 
 /**
  * `proto.API` handlers: decode → use case → encode. Every refusal goes through the one mapping
- * table; unexpected exceptions become INTERNAL with a log line, never a crash. Each handler
+ * table, and so does what a use case throws (`thrownStatus`: retriable errors are UNAVAILABLE,
+ * the rest INTERNAL with a log line), never a crash. Each handler
  * answers exactly once.
  */
 export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplementation {
@@ -64,8 +65,10 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
           return callback({ code: answer.code, details: answer.message });
         },
         (error: unknown) => {
-          deps.logger.error({ err: error, rpc: name }, 'RPC failed');
-          callback({ code: status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
+          const answer = thrownStatus(error);
+          if (answer.code === status.INTERNAL) deps.logger.error({ err: error, rpc: name }, 'RPC failed');
+          else deps.logger.warn({ err: error, rpc: name, code: answer.code }, 'RPC failed, the client may retry');
+          callback({ code: answer.code, details: answer.message });
         },
       );
     }) as Unary<Req, Res>;
@@ -93,8 +96,9 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
         return;
       }
       serveSubscribe(call, deps.subscriber, deps.calls).catch((error: unknown) => {
-        deps.logger.error({ err: error, rpc: 'Subscribe' }, 'subscription failed');
-        call.emit('error', { code: status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
+        const answer = thrownStatus(error);
+        deps.logger.error({ err: error, rpc: 'Subscribe', code: answer.code }, 'subscription failed');
+        call.emit('error', { code: answer.code, details: answer.message });
       });
     },
     FetchMetadata: unary<api.FetchMetadataRequest, api.FetchMetadataResponse>('FetchMetadata', async (req) => ({

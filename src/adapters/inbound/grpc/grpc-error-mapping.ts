@@ -1,5 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { ApplicationError } from '../../../application/errors/application-errors';
+import { BrokerError } from '../../../application/errors/broker-errors';
+import { MetadataTimeoutError } from '../../../application/metadata/metadata-service';
 import { describeStartFailure } from '../../../application/partitions/partition-start-failures';
 import { AckError } from '../../../application/ports/message-transport.port';
 import { unreachable } from '../../../domain/shared/assert';
@@ -7,6 +9,19 @@ import { unreachable } from '../../../domain/shared/assert';
 export interface StatusAnswer {
   readonly code: status;
   readonly message: string;
+}
+
+/**
+ * What a use case threw, as the status to answer: a metadata change that did not commit in time is
+ * the `MetadataTimeout` of the table (Go's answer); another `BrokerError` that says the request may
+ * succeed if sent again (`retriable`: no metadata leader yet, a full proposal queue, NATS away) is
+ * UNAVAILABLE, the code Liftbridge clients retry on; anything else is INTERNAL.
+ */
+export function thrownStatus(error: unknown): StatusAnswer {
+  if (error instanceof MetadataTimeoutError) return toStatus({ kind: 'MetadataTimeout' });
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof BrokerError && error.retriable) return { code: status.UNAVAILABLE, message };
+  return { code: status.INTERNAL, message };
 }
 
 /**
