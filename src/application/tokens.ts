@@ -1,7 +1,7 @@
 import { ServiceIdentifier } from 'inversify';
 import type { AckLease } from './ports/ack-lease.port';
-import type { PeerContact } from './cluster/contact-tracking-raft-transport';
-import type { MetadataRaftGroup } from './cluster/metadata-raft-group';
+import type { PeerContact } from './ports/peer-contact.port';
+import type { MetadataRaftGroup } from './ports/metadata-raft-group.port';
 import { ClusterChannel } from './ports/cluster-channel.port';
 import { ReplicationTransport } from './ports/replication-transport.port';
 import { Clock, Scheduler } from './ports/clock.port';

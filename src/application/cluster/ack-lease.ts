@@ -4,9 +4,9 @@ import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
-import type { PeerContact } from './contact-tracking-raft-transport';
+import type { PeerContact } from '../ports/peer-contact.port';
 import { MetadataGateway } from './metadata-gateway';
-import type { MetadataRaftGroup } from './metadata-raft-group';
+import type { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 
 /** How often waiting acknowledgements re-check the lease. */
 const RECHECK_MS = 20;

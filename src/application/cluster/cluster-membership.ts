@@ -4,7 +4,7 @@ import { ClusterChannel, ControllerUnreachableError } from '../ports/cluster-cha
 import { Logger } from '../ports/logger.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
-import { MetadataRaftGroup } from './metadata-raft-group';
+import { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 
 /** docs/cluster.md "Start-up": 30 attempts, 1 s apart, each waiting 1 s for the controller. */
 export const JOIN_ATTEMPTS = 30;

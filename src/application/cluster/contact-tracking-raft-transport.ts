@@ -1,15 +1,8 @@
 import { Observable, tap } from 'rxjs';
 import type { RaftMessage } from '../../domain/consensus/raft';
 import type { Clock } from '../ports/clock.port';
+import type { PeerContact } from '../ports/peer-contact.port';
 import type { RaftTransport } from '../ports/raft-transport.port';
-
-/** When peers were last heard from, and when contact resumed after a silence (for `RaftAckLease`). */
-export interface PeerContact {
-  /** Wall-clock ms since `peer` was last heard from; Infinity when never. */
-  silenceMs(peer: string): number;
-  /** When contact with some peer last resumed after a silence longer than `gapMs` (0 when never). */
-  lastGapEndMs(): number;
-}
 
 /** A `RaftTransport` that remembers when each peer was last heard from. */
 export class ContactTrackingRaftTransport implements RaftTransport, PeerContact {

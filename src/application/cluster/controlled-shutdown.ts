@@ -9,7 +9,7 @@ import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { BrokerLiveness } from './broker-liveness';
 import { MetadataGateway } from './metadata-gateway';
-import type { MetadataRaftGroup } from './metadata-raft-group';
+import type { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 
 /** How often the end of a controller hand-over is checked. */
 const TRANSFER_POLL_MS = 10;

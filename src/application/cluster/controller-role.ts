@@ -7,7 +7,7 @@ import { Logger } from '../ports/logger.port';
 import { Metrics } from '../ports/metrics.port';
 import { TOKENS } from '../tokens';
 import { BrokerLiveness } from './broker-liveness';
-import { MetadataRaftGroup } from './metadata-raft-group';
+import { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 import { PartitionFailover } from './partition-failover';
 
 /** How often leadership of the metadata group is checked. */

@@ -1,7 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { RaftAckLease } from '../../../application/cluster/ack-lease';
-import type { PeerContact } from '../../../application/cluster/contact-tracking-raft-transport';
-import { MetadataRaftGroup } from '../../../application/cluster/metadata-raft-group';
+import type { PeerContact } from '../../../application/ports/peer-contact.port';
+import { MetadataRaftGroup } from '../../../application/ports/metadata-raft-group.port';
 import { RaftMetadataLog } from '../../../application/metadata/raft-metadata-log';
 import { ClusterChannel } from '../../../application/ports/cluster-channel.port';
 import { ReplicationTransport } from '../../../application/ports/replication-transport.port';

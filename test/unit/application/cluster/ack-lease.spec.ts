@@ -1,5 +1,5 @@
 import { RaftAckLease } from '../../../../src/application/cluster/ack-lease';
-import type { PeerContact } from '../../../../src/application/cluster/contact-tracking-raft-transport';
+import type { PeerContact } from '../../../../src/application/ports/peer-contact.port';
 import type { MetadataGateway } from '../../../../src/application/cluster/metadata-gateway';
 import type { MetadataCommand } from '../../../../src/domain/metadata/metadata-commands';
 import { ok } from '../../../../src/domain/shared/result';

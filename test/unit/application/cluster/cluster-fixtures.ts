@@ -4,7 +4,7 @@ import { BrokerLiveness } from '../../../../src/application/cluster/broker-liven
 import { ClusterMembership } from '../../../../src/application/cluster/cluster-membership';
 import { ControllerRole } from '../../../../src/application/cluster/controller-role';
 import { MetadataGateway } from '../../../../src/application/cluster/metadata-gateway';
-import { MetadataRaftGroup } from '../../../../src/application/cluster/metadata-raft-group';
+import { MetadataRaftGroup } from '../../../../src/application/ports/metadata-raft-group.port';
 import { MetadataService } from '../../../../src/application/metadata/metadata-service';
 import { ClusterChannel } from '../../../../src/application/ports/cluster-channel.port';
 import { MetadataLog, MetadataLogEntry } from '../../../../src/application/ports/metadata-log.port';
