@@ -1,7 +1,8 @@
 import { inject, injectable } from 'inversify';
+import { Subscription } from 'rxjs';
 import { MetadataCommand } from '../../domain/metadata/metadata-commands';
 import { MetadataService } from '../metadata/metadata-service';
-import { Cancellable, Scheduler } from '../ports/clock.port';
+import { Cancellable } from '../ports/clock.port';
 import { ClusterChannel, ForwardedAnswer } from '../ports/cluster-channel.port';
 import { Logger } from '../ports/logger.port';
 import { Metrics } from '../ports/metrics.port';
@@ -10,9 +11,6 @@ import { BrokerLiveness } from './broker-liveness';
 import { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 import { PartitionFailover } from './partition-failover';
 
-/** How often leadership of the metadata group is checked. */
-const LEADERSHIP_POLL_MS = 50;
-
 /**
  * The controller's duties (docs/cluster.md "The controller's duties"), taken up while this server leads the metadata Raft group and
  * dropped when it stops: answering forwarded metadata commands and join requests, and judging
@@ -20,7 +18,7 @@ const LEADERSHIP_POLL_MS = 50;
  */
 @injectable()
 export class ControllerRole {
-  private poller: Cancellable | null = null;
+  private following: Subscription | null = null;
   private serving: Cancellable[] = [];
   private active = false;
   private transition: Promise<void> = Promise.resolve();
@@ -31,7 +29,6 @@ export class ControllerRole {
     @inject(TOKENS.ClusterChannel) private readonly channel: ClusterChannel,
     @inject(BrokerLiveness) private readonly liveness: BrokerLiveness,
     @inject(PartitionFailover) private readonly failover: PartitionFailover,
-    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
   ) {}
@@ -40,16 +37,16 @@ export class ControllerRole {
     return this.active;
   }
 
+  /** Follows leadership of the metadata group (its soft state, no polling) until `stop`. */
   start(): void {
-    if (this.poller) return;
+    if (this.following) return;
     this.metrics.controller(false);
-    this.poller = this.scheduler.setInterval(() => this.check(), LEADERSHIP_POLL_MS);
-    this.check();
+    this.following = this.group.leadership$.subscribe(() => this.check());
   }
 
   async stop(): Promise<void> {
-    this.poller?.cancel();
-    this.poller = null;
+    this.following?.unsubscribe();
+    this.following = null;
     await this.transition;
     await this.deactivate();
   }
@@ -63,7 +60,7 @@ export class ControllerRole {
   }
 
   private async activate(): Promise<void> {
-    if (this.active || !this.group.isLeader || !this.poller) return;
+    if (this.active || !this.group.isLeader || !this.following) return;
     this.active = true;
     this.logger.info({ voters: this.group.voters() }, 'this server is now the controller');
     this.serving.push(await this.channel.serveCommands((command) => this.handle(command)));

@@ -1,4 +1,4 @@
-import type { ConfChange, Entry, EntryData, NodeId, ProposalPosition, ProposeError, RaftMessage, Snapshot, TransferLeadershipError } from '../../domain/consensus/raft';
+import type { ConfChange, Entry, EntryData, NodeId, ProposalPosition, ProposeError, RaftMessage, Snapshot, SoftState, TransferLeadershipError } from '../../domain/consensus/raft';
 import type { Result } from '../../domain/shared/result';
 import type { StorageIoError } from '../errors/broker-errors';
 
@@ -32,6 +32,8 @@ export interface RaftDriverHandlers {
   onStorageFailure?(error: StorageIoError, retryInMs: number, first: boolean): void;
   /** A retried save succeeded: the driver resumed. */
   onStorageRecovered?(): void;
+  /** The node's role or known leader changed (the Ready's soft state), after that Ready was saved. */
+  onSoftState?(soft: SoftState): void;
 }
 
 /**

@@ -370,6 +370,7 @@ export class RaftDriver {
     for (let ready = node.ready(); ready !== null; ready = node.ready()) {
       if (ready.hardState !== undefined || ready.entries.length > 0 || ready.snapshot !== undefined) await this.persist(ready);
       if (ready.messages.length > 0) this.transport.send(ready.messages);
+      if (ready.softState !== undefined) this.handlers.onSoftState?.(ready.softState);
       if (ready.snapshot !== undefined) {
         this.snapshotIndexValue = ready.snapshot.index;
         if (!this.handlers.onSnapshot) throw new Error(`raft snapshot at ${ready.snapshot.index} received but the state machine cannot restore snapshots`);

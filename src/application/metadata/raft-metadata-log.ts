@@ -1,4 +1,4 @@
-import { Observable, Subject } from 'rxjs';
+import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import type { ConfChange, Entry, EntryData, NodeId, ProposalPosition, ProposeError, RaftConfig, RaftStatus, Snapshot, TransferLeadershipError } from '../../domain/consensus/raft';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
 import { decodeMetadataSnapshot, encodeMetadataSnapshot } from '../../domain/metadata/metadata-snapshot';
@@ -122,6 +122,7 @@ export class RaftMetadataLog implements MetadataLog {
   /** Applied index at the latest compaction attempt, taken or skipped (too large). */
   private lastCompactionAttemptIndex = 0;
   private compacting = false;
+  private readonly leading = new BehaviorSubject<boolean>(false);
 
   constructor(
     private readonly deps: RaftMetadataLogDeps,
@@ -133,7 +134,11 @@ export class RaftMetadataLog implements MetadataLog {
       onSnapshot: (snapshot) => this.onSnapshot(snapshot),
       onFailure: (error) => this.onFailure(error),
       onStorageFailure: (error, retryInMs, first) => this.onStorageFailure(error, retryInMs, first),
-      onStorageRecovered: () => this.logger.info({}, 'metadata log storage recovered: saves succeed again'),
+      onStorageRecovered: () => {
+        this.logger.info({}, 'metadata log storage recovered: saves succeed again');
+        this.noteLeadership();
+      },
+      onSoftState: () => this.noteLeadership(),
     });
   }
 
@@ -150,8 +155,19 @@ export class RaftMetadataLog implements MetadataLog {
     return this.driver.status()?.role === 'leader' && this.driver.storageFailure === null;
   }
 
+  /** `isLeader` as it changes, the current value first (MetadataRaftGroup.leadership$). */
+  get leadership$(): Observable<boolean> {
+    return this.leading.asObservable();
+  }
+
   status(): RaftStatus | null {
     return this.driver.status();
+  }
+
+  /** Tells `leadership$` when `isLeader` changed: on soft-state changes, storage failure and recovery, failure and close. */
+  private noteLeadership(): void {
+    const leading = !this.closed && this.isLeader;
+    if (leading !== this.leading.value) this.leading.next(leading);
   }
 
   /** The voters as this node applied them (empty before start). */
@@ -267,6 +283,8 @@ export class RaftMetadataLog implements MetadataLog {
     this.closed = true;
     await this.driver.stop();
     this.rejectWaiters(new NotMetadataLeaderError(null));
+    this.noteLeadership();
+    this.leading.complete();
     this.committed.complete();
   }
 
@@ -365,11 +383,13 @@ export class RaftMetadataLog implements MetadataLog {
     if (first) this.logger.error({ err: error, code: error.code, retryInMs }, 'metadata log storage failed: proposals are refused until a retried save succeeds');
     else this.logger.warn({ code: error.code, retryInMs }, 'metadata log storage still fails; retrying the save');
     this.rejectWaiters(new RaftStorageFailedError(error, 'the outcome of this proposal is unknown (it may still be committed once it recovers)'));
+    this.noteLeadership();
   }
 
   private onFailure(error: unknown): void {
     this.logger.error({ err: error }, 'raft driver failed; the metadata log refuses further proposals');
     this.rejectWaiters(error);
+    this.noteLeadership();
   }
 
   private rejectWaiters(error: unknown): void {

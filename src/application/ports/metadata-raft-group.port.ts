@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import type { TransferLeadershipError } from '../../domain/consensus/raft';
 import type { Result } from '../../domain/shared/result';
 
@@ -8,6 +9,11 @@ import type { Result } from '../../domain/shared/result';
 export interface MetadataRaftGroup {
   /** This server leads the group: it is the controller. */
   readonly isLeader: boolean;
+  /**
+   * `isLeader` as it changes, the current value first: from the Raft core's soft state and the
+   * storage's health, so that roles follow leadership without polling it.
+   */
+  readonly leadership$: Observable<boolean>;
   /** The leader this server knows of, if any. */
   leaderId(): string | null;
   /** The voting members as this server knows them. */

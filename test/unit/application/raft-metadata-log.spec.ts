@@ -132,6 +132,19 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
     }
   });
 
+  it('tells leadership$ of every change of isLeader as it happens: elected, and stepping down when closed', async () => {
+    const seen = new Map<string, boolean[]>();
+    for (const m of cluster.members) m.log.leadership$.subscribe((leading) => seen.set(m.id, [...(seen.get(m.id) ?? []), leading]));
+    await cluster.startAll();
+    const leader = await cluster.leader();
+    for (const m of cluster.members) expect(seen.get(m.id)).toEqual(m === leader ? [false, true] : [false]);
+    await leader.log.close();
+    expect(seen.get(leader.id)).toEqual([false, true, false]);
+    // Another member wins; its stream says so the moment its isLeader does.
+    const next = await eventually('another leader', () => cluster.members.find((m) => m !== leader && m.log.isLeader));
+    expect(seen.get(next.id)).toEqual([false, true]);
+  });
+
   it('refuses a proposal on a follower as not-leader (retriable, with the leader hint)', async () => {
     await cluster.startAll();
     const leader = await cluster.leader();

@@ -13,6 +13,7 @@ export function raftGroupOf(log: RaftMetadataLog): MetadataRaftGroup {
     get isLeader() {
       return log.isLeader;
     },
+    leadership$: log.leadership$,
     leaderId: () => log.status()?.leaderId ?? null,
     voters: () => log.voters(),
     addVoter: (serverId) => log.addVoter(serverId),

@@ -1,5 +1,5 @@
 import { Container, ContainerModule } from 'inversify';
-import { Subject } from 'rxjs';
+import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import { BrokerLiveness } from '../../../../src/application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../../src/application/cluster/cluster-membership';
 import { ControllerRole } from '../../../../src/application/cluster/controller-role';
@@ -25,16 +25,27 @@ import { VirtualTime } from './virtual-time';
 
 /** The Raft group as the cluster services see it, steered by the test. `addVoter` is idempotent, like the real one. */
 export class FakeRaftGroup implements MetadataRaftGroup {
-  isLeader: boolean;
+  private readonly leading: BehaviorSubject<boolean>;
+  readonly leadership$: Observable<boolean>;
   leader: string | null;
   readonly voterIds: string[];
   readonly addVoterCalls: string[] = [];
   addVoterFailure: Error | null = null;
 
   constructor(options: { isLeader: boolean; leader?: string | null; voters?: readonly string[] }) {
-    this.isLeader = options.isLeader;
+    this.leading = new BehaviorSubject(options.isLeader);
+    this.leadership$ = this.leading.asObservable();
     this.leader = options.leader ?? null;
     this.voterIds = [...(options.voters ?? [])];
+  }
+
+  get isLeader(): boolean {
+    return this.leading.value;
+  }
+
+  /** Winning or losing leadership, as the Raft core's soft state tells it. */
+  set isLeader(leading: boolean) {
+    if (leading !== this.leading.value) this.leading.next(leading);
   }
 
   leaderId(): string | null {
