@@ -16,7 +16,6 @@ import { NatsUnavailableError } from '../../application/errors/broker-errors';
 import { DamagedPartitionReport } from '../../application/partitions/partition-health-monitor';
 import { Logger } from '../../application/ports/logger.port';
 import { Metrics } from '../../application/ports/metrics.port';
-import { ServerSettings } from '../../application/server-settings';
 import { ACK_LEASE_MS, toServerSettings } from './server-settings-from-config';
 import { TOKENS } from '../../application/tokens';
 import { FetchMetadataQuery } from '../../application/use-cases/fetch-metadata';
@@ -29,7 +28,6 @@ import { StreamingCalls } from '../../adapters/inbound/grpc/streaming-calls';
 import { OperabilityHttpServer, Readiness } from '../../adapters/inbound/http/operability-http-server';
 import { NoMetrics } from '../../adapters/outbound/metrics/no-metrics';
 import { AesValueEncryption } from '../../adapters/outbound/crypto/aes-value-encryption';
-import { masterKeyProblem } from '../../adapters/outbound/crypto/master-key';
 import { PrometheusMetrics } from '../../adapters/outbound/metrics/prometheus-metrics';
 import { FilesystemRaftStorage } from '../../adapters/outbound/filesystem/raft/filesystem-raft-storage';
 import { NatsClusterChannel } from '../../adapters/outbound/nats/nats-cluster-channel';
@@ -42,8 +40,6 @@ import { NatsSeedConflictDetector } from '../../adapters/outbound/nats/nats-seed
 import { TimerScheduler } from '../../adapters/outbound/system/timer-scheduler';
 import { seededPrng } from '../../domain/shared/prng';
 import { BrokerConfig } from '../config/broker-config';
-import { readClusterSecret } from '../config/cluster-secret';
-import { unimplementedSettingIssues } from '../config/setting-support';
 import { createContainer } from '../di/create-container';
 import { clusterModule } from '../di/modules/cluster.module';
 import { filesystemModule, PartitionLogStoreFactory } from '../di/modules/filesystem.module';
@@ -51,7 +47,7 @@ import { natsModule } from '../di/modules/nats.module';
 import { systemModule } from '../di/modules/system.module';
 import { logReplayedMetadata, raftLogger } from '../logging/optional-log-lines';
 import { EmbeddedNatsServer } from '../nats/embedded-nats-server';
-import { namingNatsSettings, natsCredentialsFileIssue, natsSecuritySettings } from '../nats/nats-security-settings';
+import { namingNatsSettings, natsSecuritySettings } from '../nats/nats-security-settings';
 import { ApiSecurity } from './api-security';
 import { DataDirLock } from './data-dir-lock';
 import { InternalTraffic } from './internal-traffic';
@@ -59,9 +55,9 @@ import { startOperabilityHttp } from './operability-http';
 import { planRaftBootstrap, RaftBootstrapPlan } from './raft-bootstrap';
 import { metadataRaftSettings } from './raft-settings';
 import { replicationMaxBytesProblem } from './replication-size-check';
-import { openFilesBudget, processDescriptorLimit } from './open-files-budget';
 import { readinessOf } from './readiness';
 import { resolveServerId } from './server-id';
+import { checkStartSettings } from './start-checks';
 
 export interface BrokerExtensions {
   /** Replaces the filesystem partition-log adapter with your own (it must pass the contract suite). */
@@ -167,36 +163,41 @@ export class Broker {
     }
   }
 
+  /** The start, phase by phase: each phase fails closed, and `stop` undoes what was started. */
   private async startInOrder(): Promise<void> {
     const config = this.config;
-    const secret = await readClusterSecret(config.clustering); // fail closed before anything starts
-    const refused = unimplementedSettingIssues(config);
-    const credentials = await natsCredentialsFileIssue(config.nats);
-    if (credentials !== null) refused.push({ key: 'nats.credentials', message: credentials });
-    if (refused.length > 0) throw new Error(`configuration refused: ${refused.map((i) => i.message).join('; ')}`);
-    const keyProblem = config.streams.encryption ? masterKeyProblem(config.streams.encryptionKey) : null;
-    if (keyProblem !== null) throw new Error(`configuration refused: "streams.encryption" is true but ${keyProblem}`);
+    const checked = await checkStartSettings(config); // fail closed before anything starts
     this.security = await ApiSecurity.open(config, this.logger);
-    const descriptorLimit = processDescriptorLimit();
-    const openFiles = openFilesBudget(config.streams.openFilesMax, descriptorLimit);
-    if (!openFiles.ok) throw new Error(`configuration refused: ${openFiles.error}`);
     await fs.mkdir(config.dataDir, { recursive: true });
     this.lock = await DataDirLock.acquire(config.dataDir);
     this.serverIdValue = await resolveServerId(config.dataDir, config.clustering.serverId);
     this.logger.info(
-      { serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir, descriptorLimit, partitionLogOpenFilesMax: openFiles.value },
+      { serverId: this.serverIdValue, namespace: config.clustering.namespace, dataDir: config.dataDir, descriptorLimit: checked.descriptorLimit, partitionLogOpenFilesMax: checked.openFilesMax },
       'starting liftbridge-ts',
     );
     const metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoMetrics();
     // Before NATS: /healthz answers and /readyz says why not ready while start-up waits for NATS.
-    this.http = await startOperabilityHttp(
-      config.http,
-      metrics,
-      { checks: () => this.readiness() },
-      () => this.damagedPartitions(),
-      this.logger,
-    );
+    this.http = await startOperabilityHttp(config.http, metrics, { checks: () => this.readiness() }, () => this.damagedPartitions(), this.logger);
+    const openNats = await this.natsOpener(metrics);
+    const streams = await openNats('streams');
+    const publishes = await openNats('publishes');
+    const sizeProblem = replicationMaxBytesProblem(config.clustering.replicationMaxBytes, [streams.info?.max_payload, publishes.info?.max_payload]);
+    if (sizeProblem !== null) throw new Error(sizeProblem);
+    const internal = new InternalTraffic(checked.secret, config.clustering.namespace, metrics, this.logger);
+    const cluster = await this.openCluster(internal, openNats, metrics);
+    const container = createContainer(toServerSettings(config, this.serverIdValue, config.advertise.port), this.logger, [
+      systemModule,
+      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore, (error) => metrics.storageIoError('partition-log', error.code), checked.openFilesMax),
+      natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
+      clusterModule(cluster.raftLog, cluster.channel, cluster.replication, this.raftContacts!),
+    ], metrics, new AesValueEncryption(config.streams.encryptionKey));
+    this.container = container;
+    await this.startServices(container, cluster.raftLog, cluster.plan, metrics);
+  }
 
+  /** Starts the embedded nats-server if asked; returns how to open a named connection to NATS. */
+  private async natsOpener(metrics: Metrics): Promise<(name: string) => Promise<NatsConnection>> {
+    const config = this.config;
     let servers = config.nats.servers;
     if (config.nats.embedded) {
       this.embedded = new EmbeddedNatsServer(
@@ -231,7 +232,7 @@ export class Broker {
       signal: this.startAbort.signal,
       onUnreachable: (reason: string | null) => (this.natsUnreachable = reason),
     };
-    const openNats = async (name: string): Promise<NatsConnection> => {
+    return async (name: string): Promise<NatsConnection> => {
       const nc = await openNatsConnection(natsSettings, name, this.logger, onConnected(name), { ...retry, checkClientCertificate: this.connections.length === 0 }).catch((e: unknown) => {
         throw namingNatsSettings(e, config.nats);
       });
@@ -243,13 +244,16 @@ export class Broker {
       this.connections.push(nc);
       return nc;
     };
-    const streams = await openNats('streams');
-    const publishes = await openNats('publishes');
-    const sizeProblem = replicationMaxBytesProblem(config.clustering.replicationMaxBytes, [streams.info?.max_payload, publishes.info?.max_payload]);
-    if (sizeProblem !== null) throw new Error(sizeProblem);
-    const raftConnection = await openNats('raft');
-    const internal = new InternalTraffic(secret, config.clustering.namespace, metrics, this.logger);
-    const raftInternal = internal.connection(raftConnection, 'raft');
+  }
+
+  /** The metadata Raft group, the cluster channel and partition replication, each on its NATS connection. */
+  private async openCluster(
+    internal: InternalTraffic,
+    openNats: (name: string) => Promise<NatsConnection>,
+    metrics: Metrics,
+  ): Promise<{ raftLog: RaftMetadataLog; plan: RaftBootstrapPlan; channel: NatsClusterChannel; replication: NatsReplicationTransport }> {
+    const config = this.config;
+    const raftInternal = internal.connection(await openNats('raft'), 'raft');
     if (config.clustering.raftBootstrapSeed) {
       const onChange = (other: string | null): void => {
         this.seedConflict = other;
@@ -259,19 +263,14 @@ export class Broker {
       this.seedDetector = new NatsSeedConflictDetector(raftInternal, config.clustering.namespace, this.serverIdValue, logger, internal.drops('bootstrap'), onChange);
       await this.seedDetector.start();
     }
-
     const raftDir = path.join(config.dataDir, 'raft');
-    const plan = await planRaftBootstrap(raftDir, this.serverIdValue, {
-      seed: config.clustering.raftBootstrapSeed,
-      peers: config.clustering.raftBootstrapPeers,
-    });
+    const plan = await planRaftBootstrap(raftDir, this.serverIdValue, { seed: config.clustering.raftBootstrapSeed, peers: config.clustering.raftBootstrapPeers });
     this.logger.info({ mode: plan.mode, voters: plan.voters }, 'metadata raft group');
     const raftLog = await this.openRaftLog(raftDir, plan, raftInternal, internal.drops('raft'), metrics);
-    const clusterChannel = new NatsClusterChannel(raftInternal, config.clustering.namespace, this.logger.child({ component: 'cluster' }), internal.drops('cluster'));
-    this.clusterChannel = clusterChannel;
-    const replicationConnection = await openNats('replication');
+    const channel = new NatsClusterChannel(raftInternal, config.clustering.namespace, this.logger.child({ component: 'cluster' }), internal.drops('cluster'));
+    this.clusterChannel = channel;
     const replication = new NatsReplicationTransport(
-      internal.connection(replicationConnection, 'replication'),
+      internal.connection(await openNats('replication'), 'replication'),
       config.clustering.namespace,
       this.serverIdValue,
       this.logger.child({ component: 'replication' }),
@@ -279,23 +278,18 @@ export class Broker {
       () => metrics.replicationPublishFailed(),
     );
     this.replication = replication;
+    return { raftLog, plan, channel, replication };
+  }
 
-    // The advertised port is known only after binding when it is 0, so bind first.
-    const settingsFor = (port: number): ServerSettings => toServerSettings(config, this.serverIdValue, port);
-    const container = createContainer(settingsFor(config.advertise.port), this.logger, [
-      systemModule,
-      filesystemModule(config.dataDir, this.logger, this.extensions.partitionLogStore, (error) => metrics.storageIoError('partition-log', error.code), openFiles.value),
-      natsModule({ streams, publishes }, config.clustering.namespace, this.logger),
-      clusterModule(raftLog, clusterChannel, replication, this.raftContacts!),
-    ], metrics, new AesValueEncryption(config.streams.encryptionKey));
-    this.container = container;
-
-    const grpc = new GrpcApiServer(
+  /** The gRPC API over the use cases of `container`. */
+  private grpcServer(container: Container): GrpcApiServer {
+    const config = this.config;
+    return new GrpcApiServer(
       {
         host: config.listen.host,
         port: config.listen.port,
         maxReceiveMessageBytes: config.clustering.replicationMaxBytes + 64 * 1024,
-        certificates: this.security.certificates,
+        certificates: this.security!.certificates,
       },
       createApiHandlers({
         admin: container.get(StreamAdminHandler),
@@ -306,11 +300,16 @@ export class Broker {
         scheduler: container.get(TOKENS.Scheduler),
         logger: this.logger.child({ component: 'grpc' }),
         calls: this.calls,
-        authorizer: this.security.authorizer,
+        authorizer: this.security!.authorizer,
       }),
       this.logger,
     );
+  }
 
+  /** Metadata replayed, the controller role, joining the group, registering, the partitions, then gRPC serving. */
+  private async startServices(container: Container, raftLog: RaftMetadataLog, plan: RaftBootstrapPlan, metrics: Metrics): Promise<void> {
+    const config = this.config;
+    const grpc = this.grpcServer(container);
     const metadata = container.get(MetadataService);
     const supervisor = container.get(PartitionSupervisor);
     supervisor.watch();
@@ -318,14 +317,11 @@ export class Broker {
     raftLog.setSnapshotSource(() => metadata.state);
     if (config.logging.recovery) logReplayedMetadata(metadata.applied$, this.logger.child({ component: 'recovery' }));
     await metadata.start();
-    const controller = container.get(ControllerRole);
-    controller.start();
+    container.get(ControllerRole).start();
     // A group of one elects itself at once instead of after an election timeout.
     const group = raftLog.voters();
     if (group.length === 1 && group[0] === this.serverIdValue) raftLog.driver.campaign();
     if (plan.mode === 'join') await container.get(ClusterMembership).join();
-    // The advertised port must be registered; with port 0 it is known only once bound, so bind
-    // first in that case. Otherwise everything is ready before the first call can arrive.
     this.grpc = grpc;
     const register = async (advertisePort: number): Promise<void> => {
       // Heartbeats first: the controller must not judge us silent right after we registered.
@@ -337,6 +333,8 @@ export class Broker {
       if (!registered.ok) throw new Error(`could not register this broker: ${registered.error.kind}`);
       await supervisor.startRecovered();
     };
+    // The advertised port must be registered; with port 0 it is known only once bound, so bind
+    // first in that case. Otherwise everything is ready before the first call can arrive.
     let boundPort: number;
     if (config.advertise.port === 0 || config.listen.port === 0) {
       boundPort = await grpc.start();
