@@ -130,7 +130,8 @@ export class PublishAsyncSession {
   }
 
   private onAck(ack: AckMessage): void {
-    if (this.inFlight > 0) this.inFlight--;
+    // NONE requests were not counted, but leaders still send them error acks (docs/protocol.md "Ack timing").
+    if (this.inFlight > 0 && ack.ackPolicy !== AckPolicy.NONE) this.inFlight--;
     this.respond({ kind: 'ack', ack });
     if (this.inFlight === 0 && this.drained) this.drained();
   }
