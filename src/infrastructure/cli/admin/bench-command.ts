@@ -92,107 +92,128 @@ export async function runBenchCommand(command: BenchCommand, client: LiftbridgeC
   } catch (error) {
     if (!(error instanceof StreamExistsError)) throw error;
   }
-
-  let interrupted = false;
+  const run = { interrupted: false };
   const removeHandler = io.onInterrupt(() => {
-    interrupted = true;
+    run.interrupted = true;
   });
   try {
-    const value = Buffer.alloc(command.size, 'x');
-    const latencies: number[] = [];
-    let firstOffset: bigint | null = null;
-    let lastOffset = -1n;
-    let acked = 0;
-    const publishProgress = new Progress(io, 'publish', command.messages);
-    const publisher = client.asyncPublisher({ maxInFlight: command.window });
-    const acks: Promise<void>[] = [];
-    let failure: unknown = null;
-    const publishStart = performance.now();
-    try {
-      for (let i = 0; i < command.messages && !interrupted && failure === null; i++) {
-        const sentAt = performance.now();
-        const ticket = await publisher.send(command.stream, value, { partition: 0 });
-        acks.push(
-          ticket.ack.then(
-            (ack) => {
-              latencies.push(performance.now() - sentAt);
-              if (ack) {
-                if (firstOffset === null || ack.offset < firstOffset) firstOffset = ack.offset;
-                if (ack.offset > lastOffset) lastOffset = ack.offset;
-              }
-              publishProgress.update(++acked);
-            },
-            (error: unknown) => {
-              failure ??= error;
-            },
-          ),
-        );
-      }
-      await Promise.all(acks);
-    } finally {
-      await publisher.close(failure === null ? undefined : 0);
-    }
-    if (failure !== null) throw failure;
-    const publishSeconds = (performance.now() - publishStart) / 1000;
-    if (interrupted) {
+    const published = await publishPhase(command, client, io, run);
+    if (run.interrupted) {
       io.err('bench: interrupted\n');
       return 0;
     }
-
-    // Catch-up read of what was just written.
-    let received = 0;
-    const subscribeStart = performance.now();
-    if (firstOffset !== null) {
-      const expected = Number(lastOffset - (firstOffset as bigint) + 1n);
-      const subscribeProgress = new Progress(io, 'subscribe', expected);
-      const subscription = client.subscribe(command.stream, { partition: 0, startOffset: firstOffset, stopOffset: lastOffset });
-      const removeClose = io.onInterrupt(() => subscription.close());
-      try {
-        for await (const _message of subscription) subscribeProgress.update(++received);
-      } finally {
-        removeClose();
-        subscription.close();
-      }
-    }
-    const subscribeSeconds = (performance.now() - subscribeStart) / 1000;
-
-    latencies.sort((a, b) => a - b);
-    const mb = (n: number, seconds: number): number => round((n * command.size) / 1e6 / Math.max(seconds, 1e-9), 2);
-    const result: BenchResult = {
-      stream: command.stream,
-      messages: acked,
-      size: command.size,
-      window: command.window,
-      publish: {
-        seconds: round(publishSeconds, 3),
-        msgPerSec: Math.round(acked / Math.max(publishSeconds, 1e-9)),
-        mbPerSec: mb(acked, publishSeconds),
-        p50Ms: round(percentile(latencies, 0.5), 2),
-        p99Ms: round(percentile(latencies, 0.99), 2),
-      },
-      subscribe: {
-        seconds: round(subscribeSeconds, 3),
-        msgPerSec: Math.round(received / Math.max(subscribeSeconds, 1e-9)),
-        mbPerSec: mb(received, subscribeSeconds),
-        received,
-      },
-    };
-    if (command.json) {
-      io.out(`${toJson(result)}\n`);
-    } else {
-      io.out(
-        `bench: ${result.messages} messages of ${result.size} B to ${result.stream}/0, window ${result.window}\n` +
-          formatTable(
-            ['PHASE', 'SECONDS', 'MSG/S', 'MB/S', 'ACK P50 MS', 'ACK P99 MS'],
-            [
-              ['publish', String(result.publish.seconds), String(result.publish.msgPerSec), String(result.publish.mbPerSec), String(result.publish.p50Ms), String(result.publish.p99Ms)],
-              ['subscribe', String(result.subscribe.seconds), String(result.subscribe.msgPerSec), String(result.subscribe.mbPerSec), '-', '-'],
-            ],
-          ),
-      );
-    }
+    const read = await readBackPhase(command, client, io, published);
+    printBench(command, io, benchResult(command, published, read));
     return 0;
   } finally {
     removeHandler();
   }
+}
+
+interface Published {
+  readonly acked: number;
+  /** Ack latencies in ms, sorted. */
+  readonly latencies: number[];
+  readonly firstOffset: bigint | null;
+  readonly lastOffset: bigint;
+  readonly seconds: number;
+}
+
+/** Publishes the messages to partition 0 with up to `window` in flight; stops early when interrupted. */
+async function publishPhase(command: BenchCommand, client: LiftbridgeClient, io: AdminIo, run: { readonly interrupted: boolean }): Promise<Published> {
+  const value = Buffer.alloc(command.size, 'x');
+  const latencies: number[] = [];
+  let firstOffset: bigint | null = null;
+  let lastOffset = -1n;
+  let acked = 0;
+  const progress = new Progress(io, 'publish', command.messages);
+  const publisher = client.asyncPublisher({ maxInFlight: command.window });
+  const acks: Promise<void>[] = [];
+  let failure: unknown = null;
+  const start = performance.now();
+  try {
+    for (let i = 0; i < command.messages && !run.interrupted && failure === null; i++) {
+      const sentAt = performance.now();
+      const ticket = await publisher.send(command.stream, value, { partition: 0 });
+      acks.push(
+        ticket.ack.then(
+          (ack) => {
+            latencies.push(performance.now() - sentAt);
+            if (ack) {
+              if (firstOffset === null || ack.offset < firstOffset) firstOffset = ack.offset;
+              if (ack.offset > lastOffset) lastOffset = ack.offset;
+            }
+            progress.update(++acked);
+          },
+          (error: unknown) => {
+            failure ??= error;
+          },
+        ),
+      );
+    }
+    await Promise.all(acks);
+  } finally {
+    await publisher.close(failure === null ? undefined : 0);
+  }
+  if (failure !== null) throw failure;
+  latencies.sort((a, b) => a - b);
+  return { acked, latencies, firstOffset, lastOffset, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Catch-up read of what was just written. */
+async function readBackPhase(command: BenchCommand, client: LiftbridgeClient, io: AdminIo, published: Published): Promise<{ received: number; seconds: number }> {
+  let received = 0;
+  const start = performance.now();
+  if (published.firstOffset !== null) {
+    const progress = new Progress(io, 'subscribe', Number(published.lastOffset - published.firstOffset + 1n));
+    const subscription = client.subscribe(command.stream, { partition: 0, startOffset: published.firstOffset, stopOffset: published.lastOffset });
+    const removeClose = io.onInterrupt(() => subscription.close());
+    try {
+      for await (const _message of subscription) progress.update(++received);
+    } finally {
+      removeClose();
+      subscription.close();
+    }
+  }
+  return { received, seconds: (performance.now() - start) / 1000 };
+}
+
+function benchResult(command: BenchCommand, published: Published, read: { received: number; seconds: number }): BenchResult {
+  const mb = (n: number, seconds: number): number => round((n * command.size) / 1e6 / Math.max(seconds, 1e-9), 2);
+  return {
+    stream: command.stream,
+    messages: published.acked,
+    size: command.size,
+    window: command.window,
+    publish: {
+      seconds: round(published.seconds, 3),
+      msgPerSec: Math.round(published.acked / Math.max(published.seconds, 1e-9)),
+      mbPerSec: mb(published.acked, published.seconds),
+      p50Ms: round(percentile(published.latencies, 0.5), 2),
+      p99Ms: round(percentile(published.latencies, 0.99), 2),
+    },
+    subscribe: {
+      seconds: round(read.seconds, 3),
+      msgPerSec: Math.round(read.received / Math.max(read.seconds, 1e-9)),
+      mbPerSec: mb(read.received, read.seconds),
+      received: read.received,
+    },
+  };
+}
+
+function printBench(command: BenchCommand, io: AdminIo, result: BenchResult): void {
+  if (command.json) {
+    io.out(`${toJson(result)}\n`);
+    return;
+  }
+  io.out(
+    `bench: ${result.messages} messages of ${result.size} B to ${result.stream}/0, window ${result.window}\n` +
+      formatTable(
+        ['PHASE', 'SECONDS', 'MSG/S', 'MB/S', 'ACK P50 MS', 'ACK P99 MS'],
+        [
+          ['publish', String(result.publish.seconds), String(result.publish.msgPerSec), String(result.publish.mbPerSec), String(result.publish.p50Ms), String(result.publish.p99Ms)],
+          ['subscribe', String(result.subscribe.seconds), String(result.subscribe.msgPerSec), String(result.subscribe.mbPerSec), '-', '-'],
+        ],
+      ),
+  );
 }

@@ -162,6 +162,64 @@ async function describeStream(client: LiftbridgeClient, name: string): Promise<S
 const partitionText = (partitions: readonly number[]): string =>
   partitions.length === 0 ? 'all partitions' : `partition${partitions.length === 1 ? '' : 's'} ${partitions.join(',')}`;
 
+/** `stream list`: every stream, by name, as a table or JSON. */
+async function listStreams(client: LiftbridgeClient, io: AdminIo, json: boolean): Promise<void> {
+  const response = await client.fetchMetadata();
+  const streams = [...response.streamMetadata].filter((s) => s.error === StreamMetadataError.OK).sort((a, b) => a.name.localeCompare(b.name));
+  if (json) {
+    io.out(`${toJson(streams.map((s) => ({ name: s.name, subject: s.subject, partitions: Object.keys(s.partitions).length, creationTimestamp: s.creationTimestamp })))}\n`);
+  } else if (streams.length === 0) {
+    io.out('no streams\n');
+  } else {
+    io.out(
+      formatTable(
+        ['NAME', 'SUBJECT', 'PARTITIONS', 'CREATED'],
+        streams.map((s) => [s.name, s.subject, String(Object.keys(s.partitions).length), formatNs(s.creationTimestamp)]),
+      ),
+    );
+  }
+}
+
+/** `stream describe`: the stream and each partition as its leader sees it, as a table or JSON. */
+async function printStream(client: LiftbridgeClient, io: AdminIo, name: string, json: boolean): Promise<void> {
+  const stream = await describeStream(client, name);
+  const partitions: PartitionMetadata[] = [];
+  for (const p of Object.values(stream.partitions).sort((a, b) => a.id - b.id)) {
+    // The leader's own view carries the current high watermark and newest offset.
+    partitions.push(await client.fetchPartitionMetadata(name, p.id).catch(() => p));
+  }
+  if (json) {
+    const described = partitions.map((p) => ({
+      id: p.id,
+      leader: p.leader,
+      replicas: p.replicas,
+      isr: p.isr,
+      highWatermark: p.highWatermark,
+      newestOffset: p.newestOffset,
+      paused: p.paused,
+      readonly: p.readonly,
+    }));
+    io.out(`${toJson({ name: stream.name, subject: stream.subject, creationTimestamp: stream.creationTimestamp, partitions: described })}\n`);
+    return;
+  }
+  io.out(`stream   ${stream.name}\nsubject  ${stream.subject}\ncreated  ${formatNs(stream.creationTimestamp)}\n\n`);
+  io.out(
+    formatTable(
+      ['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'HW', 'NEWEST', 'PAUSED', 'READONLY'],
+      partitions.map((p) => [
+        String(p.id),
+        p.leader,
+        p.replicas.join(','),
+        p.isr.join(','),
+        String(p.highWatermark),
+        String(p.newestOffset),
+        p.paused ? 'yes' : 'no',
+        p.readonly ? 'yes' : 'no',
+      ]),
+    ),
+  );
+}
+
 /** Runs a parsed stream command; returns the exit code (errors are thrown). */
 export async function runStreamCommand(command: StreamCommand, client: LiftbridgeClient, io: AdminIo): Promise<number> {
   const report = (json: Record<string, unknown>, text: string): void => io.out(command.json ? `${toJson(json)}\n` : `${text}\n`);
@@ -175,77 +233,12 @@ export async function runStreamCommand(command: StreamCommand, client: Liftbridg
       );
       return 0;
     }
-    case 'stream-list': {
-      const response = await client.fetchMetadata();
-      const streams = [...response.streamMetadata].filter((s) => s.error === StreamMetadataError.OK).sort((a, b) => a.name.localeCompare(b.name));
-      if (command.json) {
-        io.out(
-          `${toJson(
-            streams.map((s) => ({
-              name: s.name,
-              subject: s.subject,
-              partitions: Object.keys(s.partitions).length,
-              creationTimestamp: s.creationTimestamp,
-            })),
-          )}\n`,
-        );
-      } else if (streams.length === 0) {
-        io.out('no streams\n');
-      } else {
-        io.out(
-          formatTable(
-            ['NAME', 'SUBJECT', 'PARTITIONS', 'CREATED'],
-            streams.map((s) => [s.name, s.subject, String(Object.keys(s.partitions).length), formatNs(s.creationTimestamp)]),
-          ),
-        );
-      }
+    case 'stream-list':
+      await listStreams(client, io, command.json);
       return 0;
-    }
-    case 'stream-describe': {
-      const stream = await describeStream(client, command.name);
-      const partitions: PartitionMetadata[] = [];
-      for (const p of Object.values(stream.partitions).sort((a, b) => a.id - b.id)) {
-        // The leader's own view carries the current high watermark and newest offset.
-        partitions.push(await client.fetchPartitionMetadata(command.name, p.id).catch(() => p));
-      }
-      if (command.json) {
-        io.out(
-          `${toJson({
-            name: stream.name,
-            subject: stream.subject,
-            creationTimestamp: stream.creationTimestamp,
-            partitions: partitions.map((p) => ({
-              id: p.id,
-              leader: p.leader,
-              replicas: p.replicas,
-              isr: p.isr,
-              highWatermark: p.highWatermark,
-              newestOffset: p.newestOffset,
-              paused: p.paused,
-              readonly: p.readonly,
-            })),
-          })}\n`,
-        );
-      } else {
-        io.out(`stream   ${stream.name}\nsubject  ${stream.subject}\ncreated  ${formatNs(stream.creationTimestamp)}\n\n`);
-        io.out(
-          formatTable(
-            ['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'HW', 'NEWEST', 'PAUSED', 'READONLY'],
-            partitions.map((p) => [
-              String(p.id),
-              p.leader,
-              p.replicas.join(','),
-              p.isr.join(','),
-              String(p.highWatermark),
-              String(p.newestOffset),
-              p.paused ? 'yes' : 'no',
-              p.readonly ? 'yes' : 'no',
-            ]),
-          ),
-        );
-      }
+    case 'stream-describe':
+      await printStream(client, io, command.name, command.json);
       return 0;
-    }
     case 'stream-delete':
       await client.deleteStream(command.name);
       report({ ok: true, stream: command.name, deleted: true }, `deleted stream ${command.name}`);
