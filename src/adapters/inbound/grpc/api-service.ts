@@ -252,6 +252,29 @@ function asyncAckError(ack: AckMessage): api.PublishAsyncError {
 
 const EMPTY_ACK = {} as api.Ack;
 
+const deniedResponse = (req: api.PublishRequest, message: string): api.PublishResponse =>
+  ({ ack: EMPTY_ACK, asyncError: { code: api.PublishAsyncErrorCode.PERMISSION_DENIED, message }, correlationId: req.correlationId }) as api.PublishResponse;
+
+/** A PublishAsync answer as the wire response; error responses carry an empty non-nil ack for older clients (docs/protocol.md "PublishAsync"). */
+function publishResponseOf(response: PublishAsyncResponse): api.PublishResponse {
+  if (response.kind === 'error') return { ack: EMPTY_ACK, asyncError: asyncErrorOf(response.error), correlationId: response.correlationId } as api.PublishResponse;
+  const ack = response.ack;
+  return ack.ackError === 0
+    ? ({ ack: toApiAck(ack), correlationId: ack.correlationId } as api.PublishResponse)
+    : ({ ack: EMPTY_ACK, asyncError: asyncAckError(ack), correlationId: ack.correlationId } as api.PublishResponse);
+}
+
+/**
+ * How a PublishAsync call writes its responses: those of one synchronous run go out in one HTTP/2
+ * write (`batch`, flushed after the run), or through grpc-js one by one if its internals differ.
+ */
+function publishResponseWriter(call: ServerDuplexStream<api.PublishRequest, api.PublishResponse>): { send: (response: api.PublishResponse) => void; batch: GrpcFrameBatch | null } {
+  const raw = rawFrameWriter(call as unknown as ServerWritableStream<unknown, unknown>);
+  const batch = raw === null ? null : new GrpcFrameBatch(raw);
+  const send = batch === null ? (response: api.PublishResponse): void => void call.write(response) : (response: api.PublishResponse): void => batch.add(encodePublishResponse(response));
+  return { send, batch };
+}
+
 function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.PublishResponse>, deps: ApiServiceDeps): void {
   // Authorization: the client's identity once per call, the Publish permission per request.
   const permission = deps.authorizer === null ? null : PublishPermission.of(deps.authorizer, call);
@@ -260,26 +283,9 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
     return;
   }
   let closed = false;
-  // Responses of one synchronous run go out in one HTTP/2 write; through grpc-js one by one if its internals differ.
-  const raw = rawFrameWriter(call as unknown as ServerWritableStream<unknown, unknown>);
-  const batch = raw === null ? null : new GrpcFrameBatch(raw);
-  const send = (response: api.PublishResponse): void => {
-    if (batch === null) call.write(response);
-    else batch.add(encodePublishResponse(response));
-  };
+  const { send, batch } = publishResponseWriter(call);
   const respond = (response: PublishAsyncResponse): void => {
-    if (closed) return;
-    if (response.kind === 'ack') {
-      const ack = response.ack;
-      send(
-        ack.ackError === 0
-          ? ({ ack: toApiAck(ack), correlationId: ack.correlationId } as api.PublishResponse)
-          : ({ ack: EMPTY_ACK, asyncError: asyncAckError(ack), correlationId: ack.correlationId } as api.PublishResponse),
-      );
-    } else {
-      // Error responses carry an empty non-nil ack for older clients (docs/protocol.md "PublishAsync").
-      send({ ack: EMPTY_ACK, asyncError: asyncErrorOf(response.error), correlationId: response.correlationId } as api.PublishResponse);
-    }
+    if (!closed) send(publishResponseOf(response));
   };
   const session = new PublishAsyncSession(deps.publisher, deps.transport, deps.scheduler, respond);
   const opening = session.open();
@@ -318,7 +324,7 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
     // Refused, and unlike Go Liftbridge not published either (docs/compatibility.md).
     const denial = permission === null ? null : permission.denial(req.stream);
     if (denial !== null) {
-      if (!closed) send({ ack: EMPTY_ACK, asyncError: { code: api.PublishAsyncErrorCode.PERMISSION_DENIED, message: denial.details }, correlationId: req.correlationId } as api.PublishResponse);
+      if (!closed) send(deniedResponse(req, denial.details));
       return;
     }
     const problem = publishRequestProblem(req);
@@ -342,8 +348,7 @@ function servePublishAsync(call: ServerDuplexStream<api.PublishRequest, api.Publ
       })
       .catch((error: unknown) => deps.logger.error({ err: error, rpc: 'PublishAsync' }, 'PublishAsync drain failed'));
   });
-  call.on('cancelled', end);
-  call.on('error', end);
+  call.on('cancelled', end).on('error', end);
   opening.catch((error: unknown) => {
     deps.logger.error({ err: error, rpc: 'PublishAsync' }, 'could not open the ack inbox');
     closed = true;
