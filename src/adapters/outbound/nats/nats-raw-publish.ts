@@ -10,7 +10,7 @@ import type { NatsConnection } from 'nats';
  * (`encodeAckBatchAsPublishes`) go out with none of it.
  *
  * This uses nats.js internals (`nc.protocol.sendCommand`, its `outMsgs`/`outBytes` counters and
- * `noMorePublishing`), checked here and in test/unit/adapters/nats/nats-raw-publish.spec.ts against
+ * `noMorePublishing`), checked here and in test/integration/nats/nats-raw-publish.int.spec.ts against
  * the pinned `nats` version. When they are missing `rawPublisher` returns null and the caller
  * publishes message by message.
  */

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
-import { rawPublisher } from '../../../../src/adapters/outbound/nats/nats-raw-publish';
-import { TestNatsServer } from '../../../support/nats-server';
+import { rawPublisher } from '../../../src/adapters/outbound/nats/nats-raw-publish';
+import { TestNatsServer } from '../../support/nats-server';
 
 const pub = (subject: string, payload: string): string => `PUB ${subject} ${Buffer.byteLength(payload)}\r\n${payload}\r\n`;
 
