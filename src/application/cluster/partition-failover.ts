@@ -14,6 +14,11 @@ import { LeaderWitnesses } from './leader-witnesses';
 
 /** How often the controller looks for partitions led by unreachable brokers. */
 const SCAN_INTERVAL_MS = 250;
+/**
+ * A partition that cannot get a new leader (no reachable in-sync replica) is tried again at every
+ * scan; its lines are logged at most this often, with the attempts since the last line.
+ */
+export const FAILOVER_LOG_INTERVAL_MS = 10_000;
 
 /**
  * Partition leader failover (docs/replication.md "Failover"), a controller duty. A partition gets a new leader
@@ -30,6 +35,8 @@ export class PartitionFailover {
   private scanner: Cancellable | null = null;
   private readonly inFlight = new Set<string>();
   private readonly witnesses: LeaderWitnesses;
+  /** Partitions whose leader is being replaced: when their last line was logged, and the attempts since. */
+  private readonly attempts = new Map<string, { lastLineMs: number; sinceLine: number }>();
 
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,
@@ -50,6 +57,7 @@ export class PartitionFailover {
     this.scanner?.cancel();
     this.scanner = null;
     this.witnesses.clear();
+    this.attempts.clear();
   }
 
   /**
@@ -85,21 +93,42 @@ export class PartitionFailover {
       const p = state.streams.get(ref.stream)?.partitions[ref.partition];
       return p !== undefined && p.leader === leader && p.leaderEpoch === leaderEpoch;
     });
+    const seen = new Set<string>();
     for (const stream of state.streams.values()) {
       for (const p of stream.partitions) {
         if (p.paused || state.brokers.get(p.leader)?.reachable !== false) continue;
         const key = partitionKey({ stream: p.stream, partition: p.id });
+        seen.add(key);
         if (this.inFlight.has(key)) continue;
         this.inFlight.add(key);
-        this.logger.warn({ stream: p.stream, partition: p.id, failedLeader: p.leader, isr: p.isr }, 'partition leader unreachable, electing a new one');
+        const attempts = this.attemptToLog(key);
+        if (attempts > 0) this.logger.warn({ stream: p.stream, partition: p.id, failedLeader: p.leader, isr: p.isr, attempts }, 'partition leader unreachable, electing a new one');
         this.metadata
           .execute({ type: 'ChangePartitionLeader', data: { stream: p.stream, partition: p.id, failedLeader: p.leader } })
           .then((result) => {
-            if (!result.ok) this.logger.error({ stream: p.stream, partition: p.id, error: result.error }, 'partition leader not replaced');
+            if (result.ok) this.attempts.delete(key);
+            else if (attempts > 0) this.logger.error({ stream: p.stream, partition: p.id, error: result.error, attempts }, 'partition leader not replaced');
           })
           .catch((error: unknown) => this.logger.warn({ err: error, stream: p.stream, partition: p.id }, 'partition leader change failed; will retry'))
           .finally(() => this.inFlight.delete(key));
       }
     }
+    for (const key of this.attempts.keys()) if (!seen.has(key)) this.attempts.delete(key);
+  }
+
+  /** Counts an attempt for `key`; returns the attempts to report when a line is due now, else 0. */
+  private attemptToLog(key: string): number {
+    const now = this.clock.nowMs();
+    const known = this.attempts.get(key);
+    if (known === undefined) {
+      this.attempts.set(key, { lastLineMs: now, sinceLine: 0 });
+      return 1;
+    }
+    known.sinceLine++;
+    if (now - known.lastLineMs < FAILOVER_LOG_INTERVAL_MS) return 0;
+    const attempts = known.sinceLine;
+    known.lastLineMs = now;
+    known.sinceLine = 0;
+    return attempts;
   }
 }

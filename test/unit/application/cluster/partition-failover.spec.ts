@@ -1,8 +1,9 @@
 import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-memory-cluster-channel';
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
-import { PartitionFailover } from '../../../../src/application/cluster/partition-failover';
+import { FAILOVER_LOG_INTERVAL_MS, PartitionFailover } from '../../../../src/application/cluster/partition-failover';
 import type { MetadataCommand } from '../../../../src/domain/metadata/metadata-commands';
 import type { PartitionLeaderChanged } from '../../../../src/domain/metadata/metadata-events';
+import { silentLogger } from '../../../support/memory-broker';
 import { createStream } from '../../../support/metadata-mothers';
 import { FakeRaftGroup, startServer } from './cluster-fixtures';
 import { VirtualTime } from './virtual-time';
@@ -110,6 +111,23 @@ describe('PartitionFailover: the controller moves the leadership of partitions l
     expect(c.changes.map((x) => x.data)).toEqual([{ stream: 'orders', partition: 0, leader: 'c', isr: ['c'] }]);
     expect(c.changes[0]!.atMs).toBeGreaterThan(backAtMs);
     expect(c.changes[0]!.atMs).toBeLessThanOrEqual(backAtMs + RESCAN_MS);
+  });
+
+  it('logs a partition it cannot fail over once per 10 s with the attempts since, not at every rescan', async () => {
+    const c = await controller();
+    await c.run(createStream('orders', { replicationFactor: 3 }));
+    await c.shrinkIsr('orders', 0, 'd');
+    const errors = jest.spyOn(silentLogger, 'error');
+    c.failover.becomeController();
+    await c.setReachable('b', false);
+    await c.setReachable('c', false);
+
+    await c.time.advance(FAILOVER_LOG_INTERVAL_MS * 2.5);
+    const lines = errors.mock.calls.filter(([, msg]) => msg === 'partition leader not replaced').map(([fields]) => (fields as { attempts: number }).attempts);
+    errors.mockRestore();
+    // 100 rescans in 25 s: the first attempt, then one line per interval counting the attempts in between.
+    expect(c.attempts).toHaveLength((FAILOVER_LOG_INTERVAL_MS * 2.5) / RESCAN_MS);
+    expect(lines).toEqual([1, FAILOVER_LOG_INTERVAL_MS / RESCAN_MS, FAILOVER_LOG_INTERVAL_MS / RESCAN_MS]);
   });
 
   it('does nothing before this server becomes the controller, and stops rescanning (no timer left) once it resigns', async () => {
