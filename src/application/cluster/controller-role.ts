@@ -2,7 +2,7 @@ import { inject, injectable } from 'inversify';
 import { Subscription } from 'rxjs';
 import { MetadataCommand } from '../../domain/metadata/metadata-commands';
 import { MetadataService } from '../metadata/metadata-service';
-import { Cancellable } from '../ports/clock.port';
+import { Cancellable, Scheduler } from '../ports/clock.port';
 import { ClusterChannel, ForwardedAnswer } from '../ports/cluster-channel.port';
 import { Logger } from '../ports/logger.port';
 import { Metrics } from '../ports/metrics.port';
@@ -10,6 +10,9 @@ import { TOKENS } from '../tokens';
 import { BrokerLiveness } from './broker-liveness';
 import { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 import { PartitionFailover } from './partition-failover';
+
+/** A transition that failed (serving the control channel, say) is tried again after this long. */
+const TRANSITION_RETRY_MS = 1000;
 
 /**
  * The controller's duties (docs/cluster.md "The controller's duties"), taken up while this server leads the metadata Raft group and
@@ -29,6 +32,7 @@ export class ControllerRole {
     @inject(TOKENS.ClusterChannel) private readonly channel: ClusterChannel,
     @inject(BrokerLiveness) private readonly liveness: BrokerLiveness,
     @inject(PartitionFailover) private readonly failover: PartitionFailover,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
   ) {}
@@ -51,12 +55,20 @@ export class ControllerRole {
     await this.deactivate();
   }
 
+  /** Queues a transition towards what leadership is now; transitions run one at a time. */
   private check(): void {
-    const leading = this.group.isLeader;
-    if (leading === this.active) return;
-    this.transition = this.transition.then(() => (leading ? this.activate() : this.deactivate())).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'controller role transition failed');
+    this.transition = this.transition.then(() => this.follow()).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'controller role transition failed; trying again');
+      this.scheduler.setTimeout(() => this.check(), TRANSITION_RETRY_MS);
     });
+  }
+
+  /** Leadership may change again while a transition awaits: go on until the duties match it. */
+  private async follow(): Promise<void> {
+    while (this.following !== null && this.group.isLeader !== this.active) {
+      if (this.group.isLeader) await this.activate();
+      else await this.deactivate();
+    }
   }
 
   private async activate(): Promise<void> {

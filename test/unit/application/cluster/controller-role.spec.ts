@@ -60,6 +60,21 @@ describe('ControllerRole: the controller duties follow leadership of the metadat
     expect(hub.joinHandlers).toHaveLength(0);
   });
 
+  it('ends up serving when leadership is lost and won back before the resignation finished', async () => {
+    const { hub, time, group, server } = await controllerCandidate(true);
+    server.role.start();
+    await time.advance(0);
+    expect(server.role.isActive).toBe(true);
+
+    group.isLeader = false;
+    group.isLeader = true; // in the same turn: the resignation queued by the first change has not run yet
+    await time.advance(0);
+
+    expect(server.role.isActive).toBe(true);
+    expect(hub.commandHandlers).toHaveLength(1);
+    expect(hub.joinHandlers).toHaveLength(1);
+  });
+
   it('answers a forwarded command with the events and the applied index', async () => {
     const { hub, time, server } = await controllerCandidate(true);
     server.role.start();
