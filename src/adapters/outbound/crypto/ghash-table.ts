@@ -1,7 +1,8 @@
 /**
- * The 8-bit GHASH table of one hash key H (NIST SP 800-38D §6.4) that wasm/gcm-values.wat reads:
- * for each byte position i (0..15) and byte value b, the field element "b at position i, zeros
- * elsewhere" multiplied by H, as its 16 bytes in GCM's bit order (bit 0 = top bit of byte 0).
+ * The 8-bit GHASH table of one hash key H (GHASH as NIST SP 800-38D defines it; docs/encryption.md)
+ * that wasm/gcm-values.wat reads: for each byte position i (0..15) and byte value b, the field
+ * element "b at position i, zeros elsewhere" multiplied by H, as its 16 bytes in GCM's bit order
+ * (bit 0 = top bit of byte 0).
  * 64 KiB, written once per data key.
  *
  * Table lookups depend on the ciphertext being hashed (not secret) and on H: the usual caveat of
