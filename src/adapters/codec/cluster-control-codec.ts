@@ -1,5 +1,6 @@
 import type { BrokerHeartbeat, ForwardedAnswer } from '../../application/ports/cluster-channel.port';
 import type { MetadataCommand } from '../../domain/metadata/metadata-commands';
+import { isReadableSchemaVersion, METADATA_SCHEMA_VERSION } from '../../domain/metadata/schema/metadata-schema';
 import { CodecError } from '../../protocol/codec-errors';
 import { MsgType, unwrapEnvelope, wrapEnvelope } from '../../protocol/envelope';
 import { decodeInternalMessage, encodeInternalMessage } from './internal-proto';
@@ -9,12 +10,11 @@ import { decodeInternalMessage, encodeInternalMessage } from './internal-proto';
  * - join request/response: Liftbridge's `RaftJoinRequest`/`RaftJoinResponse` protobufs (docs/protocol.md "Internal messages") (MsgType 4/5);
  * - heartbeats: a `ServerInfoResponse` protobuf (MsgType 11) published to every server;
  * - forwarded metadata commands and answers: our own MsgTypes ≥ 100 with a JSON payload, because
- *   our commands are not Go's `PropagatedRequest` ops (TS-only clusters, docs/compatibility.md).
+ *   our commands are not Go's `PropagatedRequest` ops (TS-only clusters, docs/compatibility.md),
+ *   versioned by the metadata schema (metadata-schema.ts).
  */
 export const FORWARDED_COMMAND_MSG_TYPE = 101 as MsgType;
 export const FORWARDED_ANSWER_MSG_TYPE = 102 as MsgType;
-
-const SCHEMA_VERSION = 1;
 
 export class ClusterControlDecodeError extends CodecError {}
 
@@ -30,14 +30,14 @@ function parseJson(bytes: Uint8Array, type: MsgType, what: string): Record<strin
   } catch (error) {
     throw new ClusterControlDecodeError(`${what} is not UTF-8 JSON`, { cause: error });
   }
-  if (typeof raw !== 'object' || raw === null || (raw as { v?: unknown }).v !== SCHEMA_VERSION) {
+  if (typeof raw !== 'object' || raw === null || !isReadableSchemaVersion((raw as { v?: unknown }).v)) {
     throw new ClusterControlDecodeError(`${what} has an unknown schema version`);
   }
   return raw as Record<string, unknown>;
 }
 
 export const encodeForwardedCommand = (command: MetadataCommand): Buffer =>
-  wrapEnvelope(FORWARDED_COMMAND_MSG_TYPE, Buffer.from(JSON.stringify({ v: SCHEMA_VERSION, command }), 'utf8'), { crc: true });
+  wrapEnvelope(FORWARDED_COMMAND_MSG_TYPE, Buffer.from(JSON.stringify({ v: METADATA_SCHEMA_VERSION, command }), 'utf8'), { crc: true });
 
 /** The command's shape is checked here (type and data object); its values are the domain's to judge. */
 export function decodeForwardedCommand(bytes: Uint8Array): MetadataCommand {
@@ -50,7 +50,7 @@ export function decodeForwardedCommand(bytes: Uint8Array): MetadataCommand {
 }
 
 export const encodeForwardedAnswer = (answer: ForwardedAnswer): Buffer =>
-  wrapEnvelope(FORWARDED_ANSWER_MSG_TYPE, Buffer.from(JSON.stringify({ v: SCHEMA_VERSION, answer }), 'utf8'), { crc: true });
+  wrapEnvelope(FORWARDED_ANSWER_MSG_TYPE, Buffer.from(JSON.stringify({ v: METADATA_SCHEMA_VERSION, answer }), 'utf8'), { crc: true });
 
 export function decodeForwardedAnswer(bytes: Uint8Array): ForwardedAnswer {
   const { answer } = parseJson(bytes, FORWARDED_ANSWER_MSG_TYPE, 'forwarded answer');

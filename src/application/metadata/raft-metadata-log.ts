@@ -1,19 +1,18 @@
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import type { ConfChange, Entry, EntryData, NodeId, ProposalPosition, ProposeError, RaftConfig, RaftStatus, Snapshot, TransferLeadershipError } from '../../domain/consensus/raft';
 import { MetadataProposal } from '../../domain/metadata/metadata-proposal';
-import { decodeMetadataSnapshot, encodeMetadataSnapshot } from '../../domain/metadata/metadata-snapshot';
+import { metadataJsonCodec } from '../../domain/metadata/schema/metadata-json-codec';
 import { MetadataState } from '../../domain/metadata/metadata-state';
 import { assert } from '../../domain/shared/assert';
 import type { Result } from '../../domain/shared/result';
 import { BrokerError, StorageIoError } from '../errors/broker-errors';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
+import type { MetadataCodec } from '../ports/metadata-codec.port';
 import { MetadataLog, MetadataLogEntry, MetadataProposalDroppedError, MetadataProposalTimeoutError, NotMetadataLeaderError } from '../ports/metadata-log.port';
 import type { RaftStorage } from '../ports/raft-storage.port';
 import type { RaftTransport } from '../ports/raft-transport.port';
 import { RaftDriver, RaftDriverOptions, RaftStorageFailedError } from './raft-driver';
-
-const SCHEMA_VERSION = 1;
 
 /** The core refused the proposal for a reason other than leadership (too large, too many uncommitted entries). */
 export class MetadataProposalRefusedError extends BrokerError {
@@ -57,6 +56,8 @@ export interface RaftMetadataLogDeps {
   readonly logger: Logger;
   /** Told of every failed save (metrics). */
   readonly onStorageIoError?: (error: StorageIoError) => void;
+  /** How proposals and snapshots are stored; the JSON metadata schema by default. */
+  readonly codec?: MetadataCodec;
 }
 
 interface Waiter {
@@ -79,20 +80,6 @@ function utf8Bytes(text: string): number {
     } else bytes += 3;
   }
   return bytes;
-}
-
-export const encodeMetadataProposal = (proposal: MetadataProposal): string => JSON.stringify({ v: SCHEMA_VERSION, p: proposal });
-
-/** The proposal in a Raft entry's data, or null when the data is not an encoded metadata proposal. */
-export function decodeMetadataProposal(data: EntryData): MetadataProposal | null {
-  if (typeof data !== 'string') return null;
-  try {
-    const parsed = JSON.parse(data) as { v?: unknown; p?: MetadataProposal };
-    if (parsed.v !== SCHEMA_VERSION || !parsed.p || typeof parsed.p.proposalId !== 'string' || !Array.isArray(parsed.p.events)) return null;
-    return parsed.p;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -123,12 +110,14 @@ export class RaftMetadataLog implements MetadataLog {
   private lastCompactionAttemptIndex = 0;
   private compacting = false;
   private readonly leading = new BehaviorSubject<boolean>(false);
+  private readonly codec: MetadataCodec;
 
   constructor(
     private readonly deps: RaftMetadataLogDeps,
     private readonly options: RaftMetadataLogOptions,
   ) {
     this.logger = deps.logger.child({ component: 'raft-metadata-log', raftId: deps.config.id });
+    this.codec = deps.codec ?? metadataJsonCodec;
     this.driver = new RaftDriver(deps.config, deps.storage, deps.transport, deps.scheduler, options, {
       onCommitted: (entries) => this.onCommitted(entries),
       onSnapshot: (snapshot) => this.onSnapshot(snapshot),
@@ -191,7 +180,7 @@ export class RaftMetadataLog implements MetadataLog {
       const { index } = persisted.snapshot;
       this.lastCommittedIndex = index;
       this.lastCompactionAttemptIndex = index;
-      this.committed.next({ kind: 'snapshot', index, state: decodeMetadataSnapshot(persisted.snapshot.data), recovered: true });
+      this.committed.next({ kind: 'snapshot', index, state: this.codec.decodeSnapshot(persisted.snapshot.data), recovered: true });
     }
     await this.driver.start();
     this.logger.info({ recoveredUpTo: this.recoveredUpTo, snapshotIndex: persisted.snapshot?.index ?? 0 }, 'raft metadata log started');
@@ -202,7 +191,7 @@ export class RaftMetadataLog implements MetadataLog {
     if (this.closed) throw new Error('metadata log is closed');
     const status = this.driver.status();
     if (status === null || status.role !== 'leader') throw new NotMetadataLeaderError(status?.leaderId ?? null);
-    await this.submit((accepted) => this.driver.propose(encodeMetadataProposal(proposal), accepted));
+    await this.submit((accepted) => this.driver.propose(this.codec.encodeProposal(proposal), accepted));
   }
 
   /**
@@ -297,9 +286,8 @@ export class RaftMetadataLog implements MetadataLog {
         waiter.reject(new MetadataProposalDroppedError(entry.index));
       }
       if (entry.type === 'normal') {
-        const proposal = decodeMetadataProposal(entry.data);
-        if (proposal === null) this.logger.warn({ index: entry.index, term: entry.term }, 'committed raft entry is not a metadata proposal; skipped');
-        else this.committed.next({ kind: 'proposal', index: entry.index, proposal, recovered: entry.index <= this.recoveredUpTo });
+        const proposal = this.decodeCommitted(entry);
+        this.committed.next({ kind: 'proposal', index: entry.index, proposal, recovered: entry.index <= this.recoveredUpTo });
       }
       // A conf change's waiter resumes on a later microtask, after `advance` put the voters in force.
       if (waiter !== undefined && waiter.term === entry.term) {
@@ -313,10 +301,24 @@ export class RaftMetadataLog implements MetadataLog {
     this.maybeCompact();
   }
 
+  /**
+   * An entry this server cannot read (a newer schema, corruption) stops the log: throwing fails the
+   * driver. Skipping it would leave this server with a state the others do not have.
+   */
+  private decodeCommitted(entry: Entry): MetadataProposal {
+    try {
+      if (typeof entry.data !== 'string') throw new Error('the entry holds bytes, not a metadata proposal');
+      return this.codec.decodeProposal(entry.data);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`metadata log entry ${entry.index} (term ${entry.term}) cannot be read: ${reason}`, { cause: error });
+    }
+  }
+
   /** A follower received the leader's snapshot (already persisted): the state machine restores it. */
   private onSnapshot(snapshot: Snapshot): void {
     // Undecodable data from the leader is corruption: throwing fails the driver (no silent divergence).
-    const state = decodeMetadataSnapshot(snapshot.data);
+    const state = this.codec.decodeSnapshot(snapshot.data);
     assert(state.lastAppliedIndex <= snapshot.index, `snapshot at ${snapshot.index} holds entries up to ${state.lastAppliedIndex}`);
     for (const [index, waiter] of this.waiters) {
       if (index > snapshot.index) continue;
@@ -361,7 +363,7 @@ export class RaftMetadataLog implements MetadataLog {
     if (source === null) return null;
     const state = source();
     assert(state.lastAppliedIndex <= appliedIndex, `state machine applied ${state.lastAppliedIndex}, past the raft applied index ${appliedIndex}`);
-    const data = encodeMetadataSnapshot(state);
+    const data = this.codec.encodeSnapshot(state);
     const bytes = utf8Bytes(JSON.stringify(data));
     const bytesMax = this.options.snapshotBytesMax ?? SNAPSHOT_BYTES_MAX_DEFAULT;
     if (bytes > bytesMax) {

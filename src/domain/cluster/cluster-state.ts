@@ -8,4 +8,6 @@ export interface BrokerState {
    * true again when they return. Unreachable brokers get no new replicas and are not listed to clients.
    */
   readonly reachable: boolean;
+  /** Metadata log index of the latest change to this broker (0 in data written before versions were kept). */
+  readonly version: number;
 }

@@ -1,6 +1,6 @@
-import { assert } from '../shared/assert';
+import { assert, unreachable } from '../shared/assert';
 import { MetadataEvent } from './metadata-events';
-import { Expectation, MetadataProposal } from './metadata-proposal';
+import { AggregateRef, Expectation, MetadataProposal } from './metadata-proposal';
 import { evolve } from './metadata-evolve';
 import { MetadataState } from './metadata-state';
 
@@ -29,10 +29,25 @@ export function applyProposal(
   return { state: { ...next, lastAppliedIndex: index }, outcome: { kind: 'applied', events: proposal.events } };
 }
 
-function currentVersion(state: MetadataState, aggregate: string): number | 'absent' {
-  const [kind, ...rest] = aggregate.split(':');
-  const id = rest.join(':');
-  if (kind === 'stream') return state.streams.get(id)?.version ?? 'absent';
-  if (kind === 'broker') return state.brokers.has(id) ? 0 : 'absent';
-  return 'absent';
+/** The version of an aggregate now, or 'absent'. */
+export function currentVersion(state: MetadataState, ref: AggregateRef): number | 'absent' {
+  switch (ref.kind) {
+    case 'stream':
+      return state.streams.get(ref.stream)?.version ?? 'absent';
+    case 'partition':
+      return state.streams.get(ref.stream)?.partitions[ref.partition]?.epoch ?? 'absent';
+    case 'broker':
+      return state.brokers.get(ref.broker)?.version ?? 'absent';
+    case 'stream-v1': {
+      const stream = state.streams.get(ref.stream);
+      if (stream === undefined) return 'absent';
+      let latest = stream.version;
+      for (const p of stream.partitions) latest = Math.max(latest, p.epoch);
+      return latest;
+    }
+    case 'broker-v1':
+      return state.brokers.has(ref.broker) ? 0 : 'absent';
+    default:
+      return unreachable(ref);
+  }
 }

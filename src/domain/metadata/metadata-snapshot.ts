@@ -1,20 +1,20 @@
 import { BrokerState } from '../cluster/cluster-state';
 import { EventTimestamps, PartitionState } from '../partition/partition-state';
 import { assert } from '../shared/assert';
-import { StreamConfig } from '../stream/stream-config';
 import { StreamState } from '../stream/stream-state';
 import { MetadataState } from './metadata-state';
-
-/** Bumped on any change to the encoded shape; a decoder refuses versions it does not know. */
-export const METADATA_SNAPSHOT_VERSION = 1;
+import { jsonFields } from './schema/json-fields';
+import { isReadableSchemaVersion, METADATA_SCHEMA_VERSION, MetadataDecodeError } from './schema/metadata-schema';
 
 /** The data is not a metadata snapshot this version can read (garbage, another version, a bad field). */
-export class MetadataSnapshotDecodeError extends Error {
+export class MetadataSnapshotDecodeError extends MetadataDecodeError {
   override readonly name = 'MetadataSnapshotDecodeError';
   constructor(detail: string) {
     super(`invalid metadata snapshot: ${detail}`);
   }
 }
+
+const read = jsonFields((detail) => new MetadataSnapshotDecodeError(detail));
 
 /**
  * The whole metadata state as one JSON document (docs/raft.md "Driver and metadata log"):
@@ -32,13 +32,14 @@ export function encodeMetadataSnapshot(state: MetadataState): string {
     assert(name === stream.name, `stream map key ${name} holds stream ${stream.name}`);
     streams.push(stream);
   }
-  return JSON.stringify({ v: METADATA_SNAPSHOT_VERSION, lastAppliedIndex: state.lastAppliedIndex, brokers, streams });
+  return JSON.stringify({ v: METADATA_SCHEMA_VERSION, lastAppliedIndex: state.lastAppliedIndex, brokers, streams });
 }
 
 /**
- * The state encoded by `encodeMetadataSnapshot`; throws `MetadataSnapshotDecodeError` on anything else.
- * Every object is rebuilt field by field (nothing unchecked passes through), so a field added to the
- * state types fails to compile here until the decoder reads it.
+ * The state encoded by `encodeMetadataSnapshot` (any readable schema version); throws
+ * `MetadataSnapshotDecodeError` on anything else. Every object is rebuilt field by field (nothing
+ * unchecked passes through), so a field added to the state types fails to compile here until the
+ * decoder reads it.
  */
 export function decodeMetadataSnapshot(data: string | Uint8Array): MetadataState {
   if (typeof data !== 'string') throw new MetadataSnapshotDecodeError('expected a JSON string, got bytes');
@@ -48,17 +49,18 @@ export function decodeMetadataSnapshot(data: string | Uint8Array): MetadataState
   } catch {
     throw new MetadataSnapshotDecodeError('not JSON');
   }
-  const root = record(parsed, 'snapshot');
-  if (root.v !== METADATA_SNAPSHOT_VERSION) throw new MetadataSnapshotDecodeError(`unknown schema version ${JSON.stringify(root.v)}`);
-  const lastAppliedIndex = index(root.lastAppliedIndex, 'lastAppliedIndex');
+  const root = read.record(parsed, 'snapshot');
+  if (!isReadableSchemaVersion(root.v)) throw new MetadataSnapshotDecodeError(`unknown schema version ${JSON.stringify(root.v)}`);
+  const schema = root.v;
+  const lastAppliedIndex = read.index(root.lastAppliedIndex, 'lastAppliedIndex');
   const brokers = new Map<string, BrokerState>();
-  for (const [i, value] of array(root.brokers, 'brokers').entries()) {
-    const broker = decodeBroker(value, `brokers[${i}]`);
+  for (const [i, value] of read.array(root.brokers, 'brokers').entries()) {
+    const broker = decodeBroker(value, `brokers[${i}]`, schema);
     if (brokers.has(broker.id)) throw new MetadataSnapshotDecodeError(`broker ${broker.id} appears twice`);
     brokers.set(broker.id, broker);
   }
   const streams = new Map<string, StreamState>();
-  for (const [i, value] of array(root.streams, 'streams').entries()) {
+  for (const [i, value] of read.array(root.streams, 'streams').entries()) {
     const stream = decodeStream(value, `streams[${i}]`);
     if (streams.has(stream.name)) throw new MetadataSnapshotDecodeError(`stream ${stream.name} appears twice`);
     streams.set(stream.name, stream);
@@ -66,116 +68,59 @@ export function decodeMetadataSnapshot(data: string | Uint8Array): MetadataState
   return { brokers, streams, lastAppliedIndex };
 }
 
-function decodeBroker(value: unknown, at: string): BrokerState {
-  const r = record(value, at);
+function decodeBroker(value: unknown, at: string, schema: 1 | 2): BrokerState {
+  const r = read.record(value, at);
   return {
-    id: string(r.id, `${at}.id`),
-    host: string(r.host, `${at}.host`),
-    port: index(r.port, `${at}.port`),
-    reachable: boolean(r.reachable, `${at}.reachable`),
+    id: read.string(r.id, `${at}.id`),
+    host: read.string(r.host, `${at}.host`),
+    port: read.index(r.port, `${at}.port`),
+    reachable: read.boolean(r.reachable, `${at}.reachable`),
+    // Schema 1 kept no broker versions; any value works as long as later changes move it.
+    version: schema === 1 ? 0 : read.index(r.version, `${at}.version`),
   };
 }
 
 function decodeStream(value: unknown, at: string): StreamState {
-  const r = record(value, at);
-  const name = string(r.name, `${at}.name`);
-  const partitions = array(r.partitions, `${at}.partitions`).map((p, i) => decodePartition(p, `${at}.partitions[${i}]`));
+  const r = read.record(value, at);
+  const name = read.string(r.name, `${at}.name`);
+  const partitions = read.array(r.partitions, `${at}.partitions`).map((p, i) => decodePartition(p, `${at}.partitions[${i}]`));
   partitions.forEach((p, i) => {
     if (p.id !== i || p.stream !== name) throw new MetadataSnapshotDecodeError(`${at}.partitions[${i}] is ${p.stream}/${p.id}`);
   });
   return {
     name,
-    subject: string(r.subject, `${at}.subject`),
-    group: string(r.group, `${at}.group`),
-    replicationFactor: index(r.replicationFactor, `${at}.replicationFactor`),
-    config: decodeConfig(r.config, `${at}.config`),
-    creationTimestampNs: decimal(r.creationTimestampNs, `${at}.creationTimestampNs`),
+    subject: read.string(r.subject, `${at}.subject`),
+    group: read.string(r.group, `${at}.group`),
+    replicationFactor: read.index(r.replicationFactor, `${at}.replicationFactor`),
+    config: read.config(r.config, `${at}.config`),
+    creationTimestampNs: read.decimal(r.creationTimestampNs, `${at}.creationTimestampNs`),
     partitions,
-    resumeAll: boolean(r.resumeAll, `${at}.resumeAll`),
-    version: index(r.version, `${at}.version`),
+    resumeAll: read.boolean(r.resumeAll, `${at}.resumeAll`),
+    version: read.index(r.version, `${at}.version`),
   };
 }
 
 function decodePartition(value: unknown, at: string): PartitionState {
-  const r = record(value, at);
+  const r = read.record(value, at);
   return {
-    stream: string(r.stream, `${at}.stream`),
-    id: index(r.id, `${at}.id`),
-    subject: string(r.subject, `${at}.subject`),
-    group: string(r.group, `${at}.group`),
-    replicationFactor: index(r.replicationFactor, `${at}.replicationFactor`),
-    replicas: array(r.replicas, `${at}.replicas`).map((v, i) => string(v, `${at}.replicas[${i}]`)),
-    isr: array(r.isr, `${at}.isr`).map((v, i) => string(v, `${at}.isr[${i}]`)),
-    leader: string(r.leader, `${at}.leader`),
-    leaderEpoch: index(r.leaderEpoch, `${at}.leaderEpoch`),
-    epoch: index(r.epoch, `${at}.epoch`),
-    paused: boolean(r.paused, `${at}.paused`),
-    readonly: boolean(r.readonly, `${at}.readonly`),
+    stream: read.string(r.stream, `${at}.stream`),
+    id: read.index(r.id, `${at}.id`),
+    subject: read.string(r.subject, `${at}.subject`),
+    group: read.string(r.group, `${at}.group`),
+    replicationFactor: read.index(r.replicationFactor, `${at}.replicationFactor`),
+    replicas: read.strings(r.replicas, `${at}.replicas`),
+    isr: read.strings(r.isr, `${at}.isr`),
+    leader: read.string(r.leader, `${at}.leader`),
+    leaderEpoch: read.index(r.leaderEpoch, `${at}.leaderEpoch`),
+    epoch: read.index(r.epoch, `${at}.epoch`),
+    paused: read.boolean(r.paused, `${at}.paused`),
+    readonly: read.boolean(r.readonly, `${at}.readonly`),
     pauseTimestamps: decodeTimestamps(r.pauseTimestamps, `${at}.pauseTimestamps`),
     readonlyTimestamps: decodeTimestamps(r.readonlyTimestamps, `${at}.readonlyTimestamps`),
   };
 }
 
 function decodeTimestamps(value: unknown, at: string): EventTimestamps {
-  const r = record(value, at);
-  return { firstNs: decimal(r.firstNs, `${at}.firstNs`), latestNs: decimal(r.latestNs, `${at}.latestNs`) };
-}
-
-const CONFIG_NUMBERS = [
-  'retentionMaxBytes',
-  'retentionMaxMessages',
-  'retentionMaxAgeMs',
-  'cleanerIntervalMs',
-  'segmentMaxBytes',
-  'segmentMaxAgeMs',
-  'compactMaxGoroutines',
-  'autoPauseTimeMs',
-  'minIsr',
-] as const satisfies readonly (keyof StreamConfig)[];
-const CONFIG_BOOLEANS = ['compactEnabled', 'autoPauseDisableIfSubscribers', 'optimisticConcurrencyControl', 'encryption'] as const satisfies readonly (keyof StreamConfig)[];
-
-function decodeConfig(value: unknown, at: string): StreamConfig {
-  const r = record(value, at);
-  const numbers = new Set<string>(CONFIG_NUMBERS);
-  const booleans = new Set<string>(CONFIG_BOOLEANS);
-  const config: Record<string, number | boolean> = {};
-  // In the encoded order, so that re-encoding a decoded state gives the same bytes.
-  for (const [key, v] of Object.entries(r)) {
-    if (numbers.has(key)) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new MetadataSnapshotDecodeError(`${at}.${key} is not a number`);
-      config[key] = v;
-    } else if (booleans.has(key)) config[key] = boolean(v, `${at}.${key}`);
-    else throw new MetadataSnapshotDecodeError(`${at} has an unknown field ${key}`);
-  }
-  return config as StreamConfig;
-}
-
-function record(value: unknown, at: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MetadataSnapshotDecodeError(`${at} is not an object`);
-  return value as Record<string, unknown>;
-}
-
-function array(value: unknown, at: string): readonly unknown[] {
-  if (!Array.isArray(value)) throw new MetadataSnapshotDecodeError(`${at} is not an array`);
-  return value;
-}
-
-function string(value: unknown, at: string): string {
-  if (typeof value !== 'string') throw new MetadataSnapshotDecodeError(`${at} is not a string`);
-  return value;
-}
-
-function decimal(value: unknown, at: string): string {
-  if (typeof value !== 'string' || !/^(0|-?[1-9][0-9]*)$/.test(value)) throw new MetadataSnapshotDecodeError(`${at} is not a decimal string`);
-  return value;
-}
-
-function boolean(value: unknown, at: string): boolean {
-  if (typeof value !== 'boolean') throw new MetadataSnapshotDecodeError(`${at} is not a boolean`);
-  return value;
-}
-
-function index(value: unknown, at: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new MetadataSnapshotDecodeError(`${at} is not a non-negative safe integer`);
-  return value;
+  const r = read.record(value, at);
+  return { firstNs: read.decimal(r.firstNs, `${at}.firstNs`), latestNs: read.decimal(r.latestNs, `${at}.latestNs`) };
 }

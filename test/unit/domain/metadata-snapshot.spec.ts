@@ -80,7 +80,7 @@ describe('metadata snapshot codec', () => {
     ['not JSON', '{oops', /not JSON/],
     ['bytes', new Uint8Array([1, 2]), /bytes/],
     ['an array', '[]', /snapshot is not an object/],
-    ['another schema version', JSON.stringify({ ...valid, v: 2 }), /unknown schema version 2/],
+    ['another schema version', JSON.stringify({ ...valid, v: 3 }), /unknown schema version 3/],
     ['a missing version', JSON.stringify({ ...valid, v: undefined }), /unknown schema version/],
     ['a negative lastAppliedIndex', JSON.stringify({ ...valid, lastAppliedIndex: -1 }), /lastAppliedIndex/],
     ['brokers as an object', JSON.stringify({ ...valid, brokers: {} }), /brokers is not an array/],

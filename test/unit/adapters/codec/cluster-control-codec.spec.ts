@@ -173,7 +173,7 @@ describe('cluster control codec (docs/cluster.md "Wire")', () => {
     });
 
     it.each([
-      ['another schema version', { v: 2, command: COMMANDS[0] }],
+      ['another schema version', { v: 3, command: COMMANDS[0] }],
       ['no schema version', { command: COMMANDS[0] }],
       ['a string version', { v: '1', command: COMMANDS[0] }],
       ['JSON null', null],
