@@ -12,6 +12,7 @@ import { Logger } from '../ports/logger.port';
 import { MetadataLog } from '../ports/metadata-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
+import { OperationDeadline, untilAborted } from '../metadata/operation-deadline';
 import { PartitionFailover } from './partition-failover';
 
 /** Pause between attempts while no controller answers (an election takes about a second). */
@@ -37,73 +38,91 @@ export class MetadataGateway {
   ) {}
 
   /**
+   * `limit`: the caller's deadline, or a timeout in ms from now (the metadata timeout by default);
+   * every wait below ends with it (docs/architecture.md "The metadata write path").
    * `awaitLocalApply: false` returns as soon as the controller applied the command, without waiting
    * for this server's state to catch up (a leader handing its partition over while its own metadata
    * log cannot save).
    */
   async execute(
     command: MetadataCommand,
-    timeoutMs = this.settings.metadataTimeoutMs,
+    limit: number | OperationDeadline = this.settings.metadataTimeoutMs,
     options: { readonly awaitLocalApply?: boolean } = {},
   ): Promise<Result<readonly MetadataEvent[], MetadataError>> {
-    const deadline = this.clock.nowMs() + timeoutMs;
-    let lastReason = 'no controller';
+    const deadline = typeof limit === 'number' ? this.startDeadline(limit) : limit;
+    const state = { lastReason: 'no controller' };
+    try {
+      return await this.attempts(command, deadline, options, state);
+    } catch (error) {
+      // The deadline passed (its own reason, or found expired between two waits): say what was tried.
+      if (error !== deadline.signal.reason && !(error instanceof MetadataTimeoutError && deadline.expired)) throw error;
+    } finally {
+      if (deadline !== limit) deadline.finish();
+    }
+    this.logger.warn({ command: command.type, reason: state.lastReason, timeoutMs: deadline.timeoutMs }, 'metadata command timed out');
+    throw new MetadataTimeoutError(deadline.timeoutMs, state.lastReason);
+  }
+
+  /** A deadline of `timeoutMs` from now, for callers that give a timeout. */
+  startDeadline(timeoutMs: number): OperationDeadline {
+    return OperationDeadline.start(this.clock, this.scheduler, timeoutMs, () => new MetadataTimeoutError(timeoutMs));
+  }
+
+  /** Tries until answered; throws the deadline's reason when it passes. */
+  private async attempts(
+    command: MetadataCommand,
+    deadline: OperationDeadline,
+    options: { readonly awaitLocalApply?: boolean },
+    state: { lastReason: string },
+  ): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+    const signal = deadline.signal;
     for (;;) {
-      const remaining = deadline - this.clock.nowMs();
-      if (remaining <= 0) break;
+      if (deadline.expired) throw signal.reason ?? new MetadataTimeoutError(deadline.timeoutMs);
       if (this.log.isLeader) {
         try {
           // A follower's leader report is counted by the controller, never recorded (docs/replication.md "Failover").
-          return await (command.type === 'ReportLeader' ? this.failover.report(command) : this.metadata.execute(command));
+          return await (command.type === 'ReportLeader' ? untilAborted(this.failover.report(command), signal) : this.metadata.execute(command, signal));
         } catch (error) {
           if (!(error instanceof NotMetadataLeaderError)) throw error;
-          lastReason = error.message;
+          state.lastReason = error.message;
         }
       } else {
         try {
-          const answer = await this.channel.forward(command, remaining);
+          const answer = await untilAborted(this.channel.forward(command, deadline.remainingMs()), signal);
           if (answer.kind === 'refused') return err(answer.error);
           if (answer.kind === 'applied') {
-            if (options.awaitLocalApply !== false) await this.appliedUpTo(answer.index, deadline);
+            if (options.awaitLocalApply !== false) await this.appliedUpTo(answer.index, signal);
             return ok(answer.events);
           }
-          lastReason = answer.reason;
+          state.lastReason = answer.reason;
         } catch (error) {
           if (!(error instanceof ControllerUnreachableError)) throw error;
           // No other controller, and ours cannot save: say why at once rather than at the deadline.
           const failure = this.log.storageFailure;
           if (failure) throw new RaftStorageFailedError(failure);
-          lastReason = error.message;
+          state.lastReason = error.message;
         }
       }
-      this.logger.debug({ command: command.type, reason: lastReason }, 'metadata command not accepted yet, retrying');
-      await this.delay(Math.min(RETRY_DELAY_MS, Math.max(deadline - this.clock.nowMs(), 0)));
+      this.logger.debug({ command: command.type, reason: state.lastReason }, 'metadata command not accepted yet, retrying');
+      await untilAborted(this.delay(Math.min(RETRY_DELAY_MS, deadline.remainingMs())), signal);
     }
-    this.logger.warn({ command: command.type, reason: lastReason, timeoutMs }, 'metadata command timed out');
-    throw new MetadataTimeoutError(timeoutMs, lastReason);
   }
 
   /** Waits until this server applied `index` (the controller's change reached us), or the deadline. */
-  private appliedUpTo(index: number, deadline: number): Promise<void> {
+  private appliedUpTo(index: number, signal: AbortSignal): Promise<void> {
     if (this.metadata.state.lastAppliedIndex >= index) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = this.scheduler.setTimeout(() => {
-        subscription.unsubscribe();
-        reject(new MetadataTimeoutError(this.settings.metadataTimeoutMs));
-      }, Math.max(deadline - this.clock.nowMs(), 1));
+    const applied = new Promise<void>((resolve, reject) => {
       const subscription = this.metadata.applied$.subscribe({
         next: () => {
           if (this.metadata.state.lastAppliedIndex < index) return;
-          timer.cancel();
           subscription.unsubscribe();
           resolve();
         },
-        complete: () => {
-          timer.cancel();
-          reject(new MetadataTimeoutError(this.settings.metadataTimeoutMs));
-        },
+        complete: () => reject(new MetadataTimeoutError(this.settings.metadataTimeoutMs, 'stopped before the change was applied here')),
       });
+      signal.addEventListener('abort', () => subscription.unsubscribe(), { once: true });
     });
+    return untilAborted(applied, signal);
   }
 
   private delay(ms: number): Promise<void> {

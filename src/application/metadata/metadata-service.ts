@@ -93,15 +93,18 @@ export class MetadataService {
   /**
    * Decides and records a command. Commands run one at a time, so each decision sees the effect of
    * the previous one; a proposal rejected because the state moved is re-decided (bounded).
+   * `signal`: the caller's deadline (OperationDeadline), which also bounds the wait in the queue;
+   * without one, each proposal waits up to the metadata timeout.
    */
-  execute(command: MetadataCommand): Promise<Result<readonly MetadataEvent[], MetadataError>> {
-    const run = this.serial.then(() => this.executeNow(command));
+  execute(command: MetadataCommand, signal?: AbortSignal): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+    const run = this.serial.then(() => this.executeNow(command, signal));
     this.serial = run.catch(() => undefined);
     return run;
   }
 
-  private async executeNow(command: MetadataCommand): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+  private async executeNow(command: MetadataCommand, signal: AbortSignal | undefined): Promise<Result<readonly MetadataEvent[], MetadataError>> {
     for (let attempt = 0; attempt < REDECIDE_ATTEMPTS_MAX; attempt++) {
+      if (signal?.aborted === true) throw signal.reason;
       const decision = decide(command, this.current);
       if (!decision.ok) return decision;
       if (decision.value.events.length === 0) return ok([]);
@@ -110,7 +113,7 @@ export class MetadataService {
         proposalId: `${this.settings.serverId}:${this.settings.bootId}:${++this.proposalSequence}`,
         ...decision.value,
       };
-      const outcome = await this.proposeAndWait(proposal);
+      const outcome = await this.proposeAndWait(proposal, signal);
       if (outcome.kind === 'applied') return ok(outcome.events);
       this.logger.debug({ command: command.type, failed: outcome.failed }, 'proposal rejected, deciding again');
     }
@@ -120,23 +123,34 @@ export class MetadataService {
     throw new BrokerError('metadata changed concurrently, retry the request', { retriable: true });
   }
 
-  private proposeAndWait(proposal: MetadataProposal): Promise<ApplyOutcome> {
-    const timeoutMs = this.settings.metadataTimeoutMs;
+  /** Proposes and waits for the entry to be applied here, until `signal` aborts (or the metadata timeout without one). */
+  private proposeAndWait(proposal: MetadataProposal, signal: AbortSignal | undefined): Promise<ApplyOutcome> {
     return new Promise<ApplyOutcome>((resolve, reject) => {
-      const timer = this.scheduler.setTimeout(() => {
-        this.waiting.delete(proposal.proposalId);
-        reject(new MetadataTimeoutError(timeoutMs));
-      }, timeoutMs);
+      const stop = (error: unknown): void => {
+        end();
+        reject(error);
+      };
+      const end = this.waitUntil(signal, () => stop(signal?.reason ?? new MetadataTimeoutError(this.settings.metadataTimeoutMs)));
       this.waiting.set(proposal.proposalId, (outcome) => {
-        timer.cancel();
+        end();
         resolve(outcome);
       });
-      this.log.propose(proposal).catch((cause: unknown) => {
-        timer.cancel();
-        this.waiting.delete(proposal.proposalId);
-        reject(cause);
-      });
-    });
+      this.log.propose(proposal, signal).catch(stop);
+    }).finally(() => this.waiting.delete(proposal.proposalId));
+  }
+
+  /** Calls `expire` when `signal` aborts, or after the metadata timeout when there is none; returns how to stop waiting. */
+  private waitUntil(signal: AbortSignal | undefined, expire: () => void): () => void {
+    if (signal === undefined) {
+      const timer = this.scheduler.setTimeout(expire, this.settings.metadataTimeoutMs);
+      return () => timer.cancel();
+    }
+    if (signal.aborted) {
+      queueMicrotask(expire);
+      return () => undefined;
+    }
+    signal.addEventListener('abort', expire, { once: true });
+    return () => signal.removeEventListener('abort', expire);
   }
 
   private apply(entry: MetadataLogEntry): void {

@@ -187,11 +187,11 @@ export class RaftMetadataLog implements MetadataLog {
     this.maybeCompact();
   }
 
-  async propose(proposal: MetadataProposal): Promise<void> {
+  async propose(proposal: MetadataProposal, signal?: AbortSignal): Promise<void> {
     if (this.closed) throw new Error('metadata log is closed');
     const status = this.driver.status();
     if (status === null || status.role !== 'leader') throw new NotMetadataLeaderError(status?.leaderId ?? null);
-    await this.submit((accepted) => this.driver.propose(this.codec.encodeProposal(proposal), accepted));
+    await this.submit((accepted) => this.driver.propose(this.codec.encodeProposal(proposal), accepted), false, signal);
   }
 
   /**
@@ -227,15 +227,16 @@ export class RaftMetadataLog implements MetadataLog {
   private async submit(
     send: (accepted: (position: ProposalPosition) => void) => Promise<Result<ProposalPosition, ProposeError>>,
     allowWithoutEffect = false,
+    signal?: AbortSignal,
   ): Promise<'committed' | 'without-effect'> {
     const pending: { committed?: Promise<void> } = {};
     const result = await send((position) => {
       const committed = new Promise<void>((resolve, reject) => {
-        const timeoutMs = this.options.proposeTimeoutMs;
-        const timer = this.deps.scheduler.setTimeout(() => {
+        const expire = (error: unknown): void => {
           this.waiters.delete(position.index);
-          reject(new MetadataProposalTimeoutError(timeoutMs));
-        }, timeoutMs);
+          reject(error);
+        };
+        const timer = this.expiry(signal, expire);
         this.waiters.set(position.index, { term: position.term, resolve, reject, timer });
       });
       // Observed here so an early rejection is never reported as unhandled; re-awaited below.
@@ -330,6 +331,18 @@ export class RaftMetadataLog implements MetadataLog {
     this.lastCompactionAttemptIndex = Math.max(this.lastCompactionAttemptIndex, snapshot.index);
     this.logger.info({ index: snapshot.index, term: snapshot.term, lastAppliedIndex: state.lastAppliedIndex }, 'restoring metadata from the leader snapshot');
     this.committed.next({ kind: 'snapshot', index: snapshot.index, state, recovered: false });
+  }
+
+  /** The caller's deadline ends the wait for a commit; without one, `proposeTimeoutMs` does. */
+  private expiry(signal: AbortSignal | undefined, expire: (error: unknown) => void): Cancellable {
+    if (signal === undefined) {
+      const timeoutMs = this.options.proposeTimeoutMs;
+      return this.deps.scheduler.setTimeout(() => expire(new MetadataProposalTimeoutError(timeoutMs)), timeoutMs);
+    }
+    const onAbort = (): void => expire(signal.reason);
+    if (signal.aborted) queueMicrotask(onAbort);
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return { cancel: () => signal.removeEventListener('abort', onAbort) };
   }
 
   /**

@@ -38,8 +38,12 @@ export interface MetadataLog {
   readonly committed$: Observable<MetadataLogEntry>;
   /** Emits the stored snapshot if any, then every stored entry (recovered: true) on `committed$`, then accepts proposals. */
   start(): Promise<void>;
-  /** Resolves once the entry is committed (durable) and has been emitted on `committed$`. */
-  propose(proposal: MetadataProposal): Promise<void>;
+  /**
+   * Resolves once the entry is committed (durable) and has been emitted on `committed$`. `signal`
+   * is the caller's deadline: when it aborts the wait ends with its reason (the entry may still be
+   * committed later); without one the adapter bounds the wait itself.
+   */
+  propose(proposal: MetadataProposal, signal?: AbortSignal): Promise<void>;
   /**
    * Whether this server may propose now (always true on a single node; the Raft leader later). A
    * leader whose storage cannot save is not: it cannot commit, and another server may already lead.

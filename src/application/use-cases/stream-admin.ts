@@ -4,6 +4,7 @@ import { err, ok, Result } from '../../domain/shared/result';
 import { StreamConfig } from '../../domain/stream/stream-config';
 import { ApplicationError } from '../errors/application-errors';
 import { MetadataGateway } from '../cluster/metadata-gateway';
+import { untilAborted } from '../metadata/operation-deadline';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { Clock } from '../ports/clock.port';
 import { ValueEncryption } from '../ports/value-encryption.port';
@@ -43,7 +44,7 @@ export class StreamAdminHandler {
     @inject(TOKENS.ValueEncryption) private readonly encryption: ValueEncryption,
   ) {}
 
-  createStream(request: CreateStreamRequest): Promise<Result<void, ApplicationError>> {
+  createStream(request: CreateStreamRequest, callSignal?: AbortSignal): Promise<Result<void, ApplicationError>> {
     const missing = unimplementedStreamOption(request.config);
     if (missing) return Promise.resolve(err({ kind: 'StreamOptionNotImplemented', ...missing }));
     const config = this.withEncryptionDefault(request.config);
@@ -62,7 +63,7 @@ export class StreamAdminHandler {
         creationTimestampNs: this.clock.nowNs().toString(),
         namespace: this.settings.namespace,
       },
-    }, { stream: request.name, action: 'created', partitions: null });
+    }, { stream: request.name, action: 'created', partitions: null }, callSignal);
   }
 
   /**
@@ -74,31 +75,38 @@ export class StreamAdminHandler {
     return config.encryption === undefined && this.settings.streamDefaults.encryption ? { ...config, encryption: true } : config;
   }
 
-  deleteStream(name: string): Promise<Result<void, ApplicationError>> {
+  deleteStream(name: string, callSignal?: AbortSignal): Promise<Result<void, ApplicationError>> {
     if (name.startsWith('__')) return Promise.resolve(err({ kind: 'StreamNameReserved', stream: name }));
-    return this.run({ type: 'DeleteStream', data: { name } });
+    return this.run({ type: 'DeleteStream', data: { name } }, undefined, callSignal);
   }
 
-  pauseStream(name: string, partitions: readonly number[], resumeAll: boolean): Promise<Result<void, ApplicationError>> {
-    return this.run({ type: 'PauseStream', data: { name, partitions, resumeAll, atNs: this.clock.nowNs().toString() } });
+  pauseStream(name: string, partitions: readonly number[], resumeAll: boolean, callSignal?: AbortSignal): Promise<Result<void, ApplicationError>> {
+    return this.run({ type: 'PauseStream', data: { name, partitions, resumeAll, atNs: this.clock.nowNs().toString() } }, undefined, callSignal);
   }
 
-  resumeStream(name: string, partitions: readonly number[]): Promise<Result<void, ApplicationError>> {
-    return this.run({ type: 'ResumeStream', data: { name, partitions, atNs: this.clock.nowNs().toString() } }, { stream: name, action: 'resumed', partitions: partitions.length > 0 ? partitions : null });
+  resumeStream(name: string, partitions: readonly number[], callSignal?: AbortSignal): Promise<Result<void, ApplicationError>> {
+    const starts = { stream: name, action: 'resumed', partitions: partitions.length > 0 ? partitions : null } as const;
+    return this.run({ type: 'ResumeStream', data: { name, partitions, atNs: this.clock.nowNs().toString() } }, starts, callSignal);
   }
 
-  setStreamReadonly(name: string, partitions: readonly number[], readonly: boolean): Promise<Result<void, ApplicationError>> {
-    return this.run({ type: 'SetStreamReadonly', data: { name, partitions, readonly, atNs: this.clock.nowNs().toString() } });
+  setStreamReadonly(name: string, partitions: readonly number[], readonly: boolean, callSignal?: AbortSignal): Promise<Result<void, ApplicationError>> {
+    return this.run({ type: 'SetStreamReadonly', data: { name, partitions, readonly, atNs: this.clock.nowNs().toString() } }, undefined, callSignal);
   }
 
-  /** `starts`: the partitions the command starts here (null = all of the stream's), whose failures to start it reports. */
+  /**
+   * `starts`: the partitions the command starts here (null = all of the stream's), whose failures to
+   * start it reports. The metadata change is bounded by the metadata timeout; starting the
+   * partitions here (4,096 of them take seconds) by the call itself: `callSignal` aborts when the
+   * client's deadline passes or it cancels (docs/architecture.md "The metadata write path").
+   */
   private async run(
     command: MetadataCommand,
     starts?: { readonly stream: string; readonly action: 'created' | 'resumed'; readonly partitions: readonly number[] | null },
+    callSignal?: AbortSignal,
   ): Promise<Result<void, ApplicationError>> {
     const result = await this.metadata.execute(command);
     if (!result.ok) return result;
-    await this.supervisor.settled();
+    await untilAborted(this.supervisor.settled(), callSignal);
     if (starts === undefined) return ok(undefined);
     const failures = this.supervisor.notStartedOf(starts.stream).filter((f) => starts.partitions === null || starts.partitions.includes(f.ref.partition));
     if (failures.length === 0) return ok(undefined);

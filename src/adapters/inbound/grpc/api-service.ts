@@ -77,17 +77,17 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
     callback({ code: status.UNIMPLEMENTED, details: `${name} is not implemented by this server yet` });
 
   const handlers: UntypedServiceImplementation = {
-    CreateStream: unary<api.CreateStreamRequest, api.CreateStreamResponse>('CreateStream', async (req) => {
+    CreateStream: unary<api.CreateStreamRequest, api.CreateStreamResponse>('CreateStream', async (req, call) => {
       const problem = dtoProblem(CreateStreamDto, req);
       if (problem) return invalid(problem);
-      return mapOk(await deps.admin.createStream(toCreateStreamData(req)), {});
+      return mapOk(await deps.admin.createStream(toCreateStreamData(req), callSignal(call)), {});
     }),
-    DeleteStream: unary<api.DeleteStreamRequest, api.DeleteStreamResponse>('DeleteStream', async (req) => mapOk(await deps.admin.deleteStream(req.name), {})),
-    PauseStream: unary<api.PauseStreamRequest, api.PauseStreamResponse>('PauseStream', async (req) =>
-      mapOk(await deps.admin.pauseStream(req.name, req.partitions, req.resumeAll), {}),
+    DeleteStream: unary<api.DeleteStreamRequest, api.DeleteStreamResponse>('DeleteStream', async (req, call) => mapOk(await deps.admin.deleteStream(req.name, callSignal(call)), {})),
+    PauseStream: unary<api.PauseStreamRequest, api.PauseStreamResponse>('PauseStream', async (req, call) =>
+      mapOk(await deps.admin.pauseStream(req.name, req.partitions, req.resumeAll, callSignal(call)), {}),
     ),
-    SetStreamReadonly: unary<api.SetStreamReadonlyRequest, api.SetStreamReadonlyResponse>('SetStreamReadonly', async (req) =>
-      mapOk(await deps.admin.setStreamReadonly(req.name, req.partitions, req.readonly), {}),
+    SetStreamReadonly: unary<api.SetStreamReadonlyRequest, api.SetStreamReadonlyResponse>('SetStreamReadonly', async (req, call) =>
+      mapOk(await deps.admin.setStreamReadonly(req.name, req.partitions, req.readonly, callSignal(call)), {}),
     ),
     Subscribe: (call: ServerWritableStream<api.SubscribeRequest, Buffer>) => {
       const problem = dtoProblem(SubscribeDto, call.request);
@@ -168,6 +168,13 @@ function mapOk<Res>(result: Result<void, ApplicationError>, value: Res): Result<
 }
 
 /** Milliseconds left before the call's deadline, or null when it has none. */
+/** Aborts when the call ends early: its deadline passed or the client cancelled (grpc-js says 'cancelled' for both). */
+function callSignal(call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort(new Error('the call was cancelled or its deadline passed')));
+  return controller.signal;
+}
+
 function deadlineMs(deadline: Date | number): number | null {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
