@@ -1,6 +1,4 @@
 import { Container } from 'inversify';
-import { MetadataService } from '../../src/application/metadata/metadata-service';
-import { PartitionSupervisor } from '../../src/application/partitions/partition-supervisor';
 import { Logger } from '../../src/application/ports/logger.port';
 import { Metrics } from '../../src/application/ports/metrics.port';
 import { ServerSettings } from '../../src/application/server-settings';
@@ -11,6 +9,7 @@ import { InMemoryPartitionLogStore } from '../../src/adapters/outbound/memory/in
 import { createContainer } from '../../src/infrastructure/di/create-container';
 import { MemoryAdapters, memoryModule } from '../../src/infrastructure/di/modules/memory.module';
 import { systemModule } from '../../src/infrastructure/di/modules/system.module';
+import { ServerLifecycle } from '../../src/infrastructure/lifecycle/boot-sequence';
 
 export const silentLogger: Logger = {
   debug: () => undefined,
@@ -61,20 +60,31 @@ export const freshAdapters = (): MemoryAdapters => ({
   transport: new InMemoryMessageTransport(),
 });
 
-/** A broker's application layer wired by the real composition root with in-memory adapters. */
+/** A broker's application layer wired by the real composition root with in-memory adapters, started by its boot sequence. */
 export async function startMemoryBroker(adapters: MemoryAdapters, settings = memorySettings(), metrics?: Metrics, encryption?: ValueEncryption): Promise<Container> {
-  const container = createContainer(settings, silentLogger, [systemModule, memoryModule(adapters, settings.serverId)], metrics, encryption);
-  const metadata = container.get(MetadataService);
-  const supervisor = container.get(PartitionSupervisor);
-  supervisor.watch();
-  await metadata.start();
-  const registered = await metadata.execute({ type: 'RegisterBroker', data: { id: settings.serverId, host: 'localhost', port: 9292 } });
-  if (!registered.ok) throw new Error('register failed');
-  await supervisor.startRecovered();
+  const container = createContainer({
+    settings,
+    logger: silentLogger,
+    adapters: [systemModule, memoryModule(adapters, settings.serverId)],
+    // One server and no Raft group: no controller role, heartbeats or joining.
+    duties: { partitions: true, raftGroup: 'none' },
+    metrics,
+    encryption,
+  });
+  const lifecycle = container.get(ServerLifecycle);
+  await lifecycle.start();
+  await lifecycle.register(settings.advertisePort);
   return container;
 }
 
+/** Stops the broker's services in the boot sequence's order and closes its metadata log; throws what a step failed with. */
 export async function stopMemoryBroker(container: Container): Promise<void> {
-  await container.get(PartitionSupervisor).stop();
-  await container.get(MetadataService).stop();
+  const failures = await container.get(ServerLifecycle).stop();
+  if (failures.length > 0) throw new Error(`stopping failed at ${failures.map((f) => f.step).join(', ')}`, { cause: failures[0]!.error });
 }
+
+/** The adapters as a restarted broker finds them: the same stored entries and partition logs, the metadata log reopened. */
+export const restartedAdapters = (adapters: MemoryAdapters): MemoryAdapters => ({
+  ...adapters,
+  metadataLog: new InMemoryMetadataLog(adapters.metadataLog.stored),
+});

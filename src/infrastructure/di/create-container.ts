@@ -6,26 +6,33 @@ import { AesValueEncryption } from '../../adapters/outbound/crypto/aes-value-enc
 import { ValueEncryption } from '../../application/ports/value-encryption.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
+import type { ServerDuties } from '../lifecycle/boot-sequence';
 import { applicationModule } from './modules/application.module';
+import { lifecycleModule } from './modules/lifecycle.module';
+
+export interface ContainerOptions {
+  readonly settings: ServerSettings;
+  readonly logger: Logger;
+  /** The adapter modules: production (system, storage, nats, raft, cluster, grpc) or memory ones in tests. */
+  readonly adapters: readonly ContainerModule[];
+  /** Which start steps apply (the `ServerLifecycle` bound here runs them). */
+  readonly duties: ServerDuties;
+  readonly metrics?: Metrics;
+  /** Encryption at rest; by default without a master key (encrypted streams are refused). */
+  readonly encryption?: ValueEncryption;
+}
 
 /**
- * The composition root (docs/style.md "Composition root"): settings and logger, the application services, and the
- * adapter modules chosen by the caller (production: system + filesystem + nats; tests swap them).
- * One container per broker; nothing is kept at module level.
+ * The composition root (docs/style.md "Composition root"; docs/architecture.md "Composition"): settings and logger, the application
+ * services, the boot sequence, and the adapter modules chosen by the caller. One container per
+ * broker; nothing is kept at module level.
  */
-export function createContainer(
-  settings: ServerSettings,
-  logger: Logger,
-  adapterModules: readonly ContainerModule[],
-  metrics: Metrics = new NoMetrics(),
-  /** Encryption at rest; by default without a master key (encrypted streams are refused). */
-  encryption: ValueEncryption = new AesValueEncryption(null),
-): Container {
+export function createContainer(options: ContainerOptions): Container {
   const container = new Container();
-  container.bind(TOKENS.ServerSettings).toConstantValue(settings);
-  container.bind(TOKENS.Logger).toConstantValue(logger);
-  container.bind(TOKENS.Metrics).toConstantValue(metrics);
-  container.bind(TOKENS.ValueEncryption).toConstantValue(encryption);
-  container.loadSync(applicationModule, ...adapterModules);
+  container.bind(TOKENS.ServerSettings).toConstantValue(options.settings);
+  container.bind(TOKENS.Logger).toConstantValue(options.logger);
+  container.bind(TOKENS.Metrics).toConstantValue(options.metrics ?? new NoMetrics());
+  container.bind(TOKENS.ValueEncryption).toConstantValue(options.encryption ?? new AesValueEncryption(null));
+  container.loadSync(applicationModule, lifecycleModule(options.duties), ...options.adapters);
   return container;
 }

@@ -2,13 +2,12 @@ import { Container } from 'inversify';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { AckPolicy } from '../../../src/application/ports/message-transport.port';
 import { RecordBatch } from '../../../src/application/ports/partition-log.port';
-import { InMemoryMetadataLog } from '../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { StreamAdminHandler } from '../../../src/application/use-cases/stream-admin';
 import { StartPosition, StopPosition, SubscribeHandler, SubscribeQuery } from '../../../src/application/use-cases/subscribe';
 import { PublishHandler } from '../../../src/application/use-cases/publish';
 import { FetchMetadataQuery } from '../../../src/application/use-cases/fetch-metadata';
 import { decodeEntry } from '../../../src/adapters/codec/message-set';
-import { freshAdapters, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
+import { freshAdapters, restartedAdapters, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
 
 const query = (stream: string, overrides: Partial<SubscribeQuery> = {}): SubscribeQuery => ({
   stream,
@@ -79,7 +78,7 @@ describe('the application wired with in-memory adapters', () => {
     expect(published.ok && published.value?.offset).toBe(0);
     await stopMemoryBroker(first);
 
-    const restarted = await startMemoryBroker({ ...adapters, metadataLog: new InMemoryMetadataLog(adapters.metadataLog.stored) });
+    const restarted = await startMemoryBroker(restartedAdapters(adapters));
     const [view] = restarted.get(FetchMetadataQuery).streams(['s']);
     expect(view).toMatchObject({ kind: 'known', name: 's' });
     if (view?.kind !== 'known') throw new Error('stream missing after restart');

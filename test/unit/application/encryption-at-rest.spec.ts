@@ -9,7 +9,7 @@ import { AckError, AckMessage, AckPolicy } from '../../../src/application/ports/
 import { PartitionLog, RecordBatch } from '../../../src/application/ports/partition-log.port';
 import { StreamAdminHandler } from '../../../src/application/use-cases/stream-admin';
 import { StartPosition, StopPosition, SubscribeHandler, SubscriptionEnd } from '../../../src/application/use-cases/subscribe';
-import { freshAdapters, memorySettings, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
+import { freshAdapters, memorySettings, restartedAdapters, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
 import { decodeOpened } from '../../support/opened-entries';
 import { MemoryAdapters } from '../../../src/infrastructure/di/modules/memory.module';
 
@@ -103,7 +103,7 @@ describe('encryption at rest in the application', () => {
     await create(first, 'secret', true);
     await publish(adapters, 'secret', ['before']);
     await stopMemoryBroker(first);
-    const keyless = await startMemoryBroker(adapters, memorySettings(), undefined, keyed(null));
+    const keyless = await startMemoryBroker(restartedAdapters(adapters), memorySettings(), undefined, keyed(null));
     const acks = await publish(adapters, 'secret', ['refused-1', 'refused-2']);
     expect(acks.map((a) => a.ackError)).toEqual([AckError.ENCRYPTION, AckError.ENCRYPTION]);
     expect(logOf(keyless, 'secret').newestOffset).toBe(0);
@@ -114,12 +114,13 @@ describe('encryption at rest in the application', () => {
   });
 
   it('a new data key per leader; with another master key old values end that reader only, new ones read', async () => {
-    const adapters = freshAdapters();
+    let adapters = freshAdapters();
     const first = await startMemoryBroker(adapters, memorySettings(), undefined, keyed(KEY));
     await create(first, 'secret', true);
     await publish(adapters, 'secret', ['one', 'two']);
     await stopMemoryBroker(first);
 
+    adapters = restartedAdapters(adapters);
     const same = await startMemoryBroker(adapters, memorySettings(), undefined, keyed(KEY));
     await publish(adapters, 'secret', ['three']);
     const entries = decodeMessageSet(await storedBytes(same, 'secret'));
@@ -129,7 +130,7 @@ describe('encryption at rest in the application', () => {
     expect((await read(same, 'secret')).values).toEqual(['one', 'two', 'three']);
     await stopMemoryBroker(same);
 
-    const other = await startMemoryBroker(adapters, memorySettings(), undefined, keyed(OTHER_KEY));
+    const other = await startMemoryBroker(restartedAdapters(adapters), memorySettings(), undefined, keyed(OTHER_KEY));
     await publish(adapters, 'secret', ['four']);
     const old = await read(other, 'secret');
     expect(old.values).toEqual([]);

@@ -1,39 +1,38 @@
 import { ContainerModule } from 'inversify';
 import { RaftAckLease } from '../../../application/cluster/ack-lease';
-import type { PeerContact } from '../../../application/ports/peer-contact.port';
-import { MetadataRaftGroup } from '../../../application/ports/metadata-raft-group.port';
-import { RaftMetadataLog } from '../../../application/metadata/raft-metadata-log';
-import { ClusterChannel } from '../../../application/ports/cluster-channel.port';
-import { ReplicationTransport } from '../../../application/ports/replication-transport.port';
 import { TOKENS } from '../../../application/tokens';
+import type { InternalNatsConnection } from '../../../adapters/outbound/nats/internal-connection';
+import { NatsClusterChannel } from '../../../adapters/outbound/nats/nats-cluster-channel';
+import { NatsReplicationTransport } from '../../../adapters/outbound/nats/nats-replication-transport';
+import type { InternalTraffic } from '../../lifecycle/internal-traffic';
 
-/** The metadata log replicated by Raft, seen as the `MetadataLog` port and as the group the cluster services steer. */
-export function raftGroupOf(log: RaftMetadataLog): MetadataRaftGroup {
-  return {
-    get isLeader() {
-      return log.isLeader;
-    },
-    leadership$: log.leadership$,
-    leaderId: () => log.status()?.leaderId ?? null,
-    voters: () => log.voters(),
-    addVoter: (serverId) => log.addVoter(serverId),
-    campaign: () => log.driver.campaign(),
-    transferLeadership: (to) => log.transferLeadership(to),
-  };
+export interface ClusterLinks {
+  /** Carries the control channel beside the Raft messages. */
+  readonly raft: InternalNatsConnection;
+  /** Partition replication's own connection. */
+  readonly replication: InternalNatsConnection;
+  /** Drop logs of the internal adapters. */
+  readonly internal: InternalTraffic;
 }
 
-/** Clustered metadata and partition replication: the Raft metadata log and the channels to the other servers. */
-export const clusterModule = (
-  log: RaftMetadataLog,
-  channel: ClusterChannel,
-  replication: ReplicationTransport,
-  contact: PeerContact,
-): ContainerModule =>
+/** The links to the other servers beside Raft: the control channel, partition replication, and the ack lease over them. */
+export const clusterModule = (links: ClusterLinks): ContainerModule =>
   new ContainerModule(({ bind }) => {
-    bind(TOKENS.PeerContact).toConstantValue(contact);
+    bind(NatsClusterChannel)
+      .toDynamicValue((ctx) => {
+        const { namespace } = ctx.get(TOKENS.ServerSettings);
+        return new NatsClusterChannel(links.raft, namespace, ctx.get(TOKENS.Logger).child({ component: 'cluster' }), links.internal.drops('cluster'));
+      })
+      .inSingletonScope();
+    bind(TOKENS.ClusterChannel).toService(NatsClusterChannel);
+    bind(NatsReplicationTransport)
+      .toDynamicValue((ctx) => {
+        const { namespace, serverId } = ctx.get(TOKENS.ServerSettings);
+        const metrics = ctx.get(TOKENS.Metrics);
+        const logger = ctx.get(TOKENS.Logger).child({ component: 'replication' });
+        return new NatsReplicationTransport(links.replication, namespace, serverId, logger, links.internal.drops('replication'), () => metrics.replicationPublishFailed());
+      })
+      .inSingletonScope();
+    bind(TOKENS.ReplicationTransport).toService(NatsReplicationTransport);
     bind(TOKENS.AckLease).to(RaftAckLease).inSingletonScope();
-    bind(TOKENS.ReplicationTransport).toConstantValue(replication);
-    bind(TOKENS.MetadataLog).toConstantValue(log);
-    bind(TOKENS.MetadataRaftGroup).toConstantValue(raftGroupOf(log));
-    bind(TOKENS.ClusterChannel).toConstantValue(channel);
   });

@@ -20,17 +20,29 @@ export type PartitionLogStoreFactory = (context: StorageContext) => PartitionLog
 export const filesystemPartitionLogStore: PartitionLogStoreFactory = ({ dataDir, logger, onIoError, openFilesMax }) =>
   new FilesystemPartitionLogStore({ dataDir, logger, onIoError, openFilesMax });
 
+export interface StorageOptions {
+  readonly dataDir: string;
+  /** The published extension point: your own storage adapter instead of the filesystem one. */
+  readonly partitionLogStore?: PartitionLogStoreFactory;
+  readonly openFilesMax?: number;
+}
+
 /**
- * Partition logs under the data directory (the metadata log is the cluster module's). The partition-log
- * store is the published extension point: pass your own factory to use another storage adapter.
+ * The storage module: partition logs under the data directory (the metadata log is the raft
+ * module's). Failed writes and syncs are counted by the bound `Metrics`.
  */
-export const filesystemModule = (
-  dataDir: string,
-  logger: Logger,
-  partitionLogStore: PartitionLogStoreFactory = filesystemPartitionLogStore,
-  onIoError: (error: StorageIoError) => void = () => undefined,
-  openFilesMax: number = DEFAULT_OPEN_FILES_MAX,
-): ContainerModule =>
+export const filesystemModule = (options: StorageOptions): ContainerModule =>
   new ContainerModule(({ bind }) => {
-    bind(TOKENS.PartitionLogStore).toConstantValue(partitionLogStore({ dataDir, logger: logger.child({ component: 'commit-log' }), onIoError, openFilesMax }));
+    bind(TOKENS.PartitionLogStore)
+      .toDynamicValue((ctx) => {
+        const metrics = ctx.get(TOKENS.Metrics);
+        const factory = options.partitionLogStore ?? filesystemPartitionLogStore;
+        return factory({
+          dataDir: options.dataDir,
+          logger: ctx.get(TOKENS.Logger).child({ component: 'commit-log' }),
+          onIoError: (error) => metrics.storageIoError('partition-log', error.code),
+          openFilesMax: options.openFilesMax ?? DEFAULT_OPEN_FILES_MAX,
+        });
+      })
+      .inSingletonScope();
   });

@@ -17,6 +17,7 @@ import { InMemoryMessageTransport } from '../../../../src/adapters/outbound/memo
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { InMemoryPartitionLogStore } from '../../../../src/adapters/outbound/memory/in-memory-partition-log-store';
 import { createContainer } from '../../../../src/infrastructure/di/create-container';
+import { ServerDuties, ServerLifecycle } from '../../../../src/infrastructure/lifecycle/boot-sequence';
 import { MetadataProposal } from '../../../../src/domain/metadata/metadata-proposal';
 import type { TransferLeadershipError } from '../../../../src/domain/consensus/raft';
 import type { Result } from '../../../../src/domain/shared/result';
@@ -62,7 +63,12 @@ export class FakeRaftGroup implements MetadataRaftGroup {
     if (!this.voterIds.includes(serverId)) this.voterIds.push(serverId);
   }
 
-  campaign(): void {}
+  /** Elections this server started (a group of one campaigns at once at start). */
+  campaigns = 0;
+
+  campaign(): void {
+    this.campaigns++;
+  }
 
   readonly transferCalls: (string | null)[] = [];
   /** What a transfer does: hand over to this voter at once (default), or nothing (a lost TimeoutNow). */
@@ -127,9 +133,10 @@ export interface TestServer {
   readonly liveness: BrokerLiveness;
   readonly membership: ClusterMembership;
   readonly channel: ClusterChannel;
+  readonly lifecycle: ServerLifecycle;
 }
 
-/** One server's application layer, wired by the real composition root with in-memory adapters and virtual time. */
+/** One server's application layer, wired by the real composition root with in-memory adapters and virtual time, its metadata started by the boot sequence. */
 export async function startServer(options: {
   readonly hub: InMemoryClusterHub;
   readonly time: VirtualTime;
@@ -138,6 +145,8 @@ export async function startServer(options: {
   readonly settings?: Partial<ServerSettings>;
   /** Wraps the server's channel (to lose some of its traffic, say). */
   readonly wrapChannel?: (channel: ClusterChannel) => ClusterChannel;
+  /** By default the metadata alone: the tests start the controller role, heartbeats and joins themselves, and run no partitions. */
+  readonly duties?: ServerDuties;
 }): Promise<TestServer> {
   const connected = options.hub.connect();
   const channel = options.wrapChannel ? options.wrapChannel(connected) : connected;
@@ -152,17 +161,23 @@ export async function startServer(options: {
     bind(TOKENS.ReplicationTransport).toConstantValue(new InMemoryReplicationHub().connect(options.settings?.serverId ?? 'a'));
     bind(TOKENS.AckLease).toConstantValue(ALWAYS_HELD);
   });
-  const container = createContainer(memorySettings(options.settings), silentLogger, [adapters]);
-  const metadata = container.get(MetadataService);
-  await metadata.start();
+  const container = createContainer({
+    settings: memorySettings(options.settings),
+    logger: silentLogger,
+    adapters: [adapters],
+    duties: options.duties ?? { partitions: false, raftGroup: 'none' },
+  });
+  const lifecycle = container.get(ServerLifecycle);
+  await lifecycle.start();
   return {
     container,
-    metadata,
+    metadata: container.get(MetadataService),
     gateway: container.get(MetadataGateway),
     role: container.get(ControllerRole),
     liveness: container.get(BrokerLiveness),
     membership: container.get(ClusterMembership),
     channel,
+    lifecycle,
   };
 }
 
