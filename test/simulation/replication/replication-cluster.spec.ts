@@ -3,7 +3,7 @@ import { STEPS_PER_SEED, simulateSeed } from './replication-simulation';
 import type { SeedSummary } from './replication-simulation';
 
 /**
- * Seeded deterministic simulation of partition replication (docs/replication.md): the real LeaderReplication and
+ * Seeded deterministic simulation of partition replication (docs/replication.md): the real PartitionLeader and
  * PartitionFollower over crashable in-memory logs, the in-memory replication hub with loss, delay
  * and partitions, a simulated controller, on a virtual clock; see docs/simulation.md.
  *

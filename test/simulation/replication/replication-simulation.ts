@@ -1,8 +1,8 @@
 import { seededPrng } from '../../../src/domain/shared/prng';
 import type { Prng } from '../../../src/domain/shared/prng';
 import { HEALTHY_REPLICATION } from './faulty-replication-transport';
+import type { ReplicationOptions, SimulatedReplica } from './replica-roles';
 import { ReplicationCluster } from './replication-cluster';
-import type { ReplicationOptions, SimulatedReplica } from './replication-cluster';
 
 /** Random steps per seed before the world heals (REPL_SIM_STEPS overrides it). */
 export const STEPS_PER_SEED = 300;
@@ -150,6 +150,7 @@ export async function simulateSeed(seed: number, steps: number = STEPS_PER_SEED)
         `replay: ${replayCommand(seed, steps)}`,
         `partition: ${JSON.stringify(options)}`,
         `metadata: ${JSON.stringify(cluster.metadata)}`,
+        `controller: ${JSON.stringify(cluster.controller.counts)}`,
         `replicas: ${cluster.positions()}`,
         'recent events:',
         ...cluster.trace.map((line) => `  ${line}`),
@@ -165,9 +166,9 @@ export async function simulateSeed(seed: number, steps: number = STEPS_PER_SEED)
     committed: cluster.invariants.committedCount,
     crashes: cluster.counts.crashes,
     recordsLost: cluster.counts.recordsLost,
-    failovers: cluster.counts.failovers,
-    isrShrinks: cluster.counts.isrShrinks,
-    isrExpands: cluster.counts.isrExpands,
+    failovers: cluster.controller.counts.failovers,
+    isrShrinks: cluster.controller.counts.isrShrinks,
+    isrExpands: cluster.controller.counts.isrExpands,
     truncations: cluster.invariants.truncations,
     requestsLost: cluster.network.counts.lost,
   };
