@@ -1,7 +1,7 @@
 import { ControlledShutdown, ControlledShutdownReport } from '../../../../src/application/cluster/controlled-shutdown';
 import { createStream } from '../../../support/metadata-mothers';
 import { TestServer, twoServers } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 const BUDGET_MS = 5000;
 

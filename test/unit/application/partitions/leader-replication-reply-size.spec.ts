@@ -6,7 +6,7 @@ import type { Logger } from '../../../../src/application/ports/logger.port';
 import type { PartitionLog } from '../../../../src/application/ports/partition-log.port';
 import { silentLogger } from '../../../support/memory-broker';
 import { keepEverythingLogOptions } from '../../../support/partition-log-options';
-import { VirtualTime } from '../cluster/virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /**
  * Replies within the NATS payload limit (docs/replication.md "Message size"): a reply is a 24-byte header plus records; with records sized to
