@@ -1,3 +1,4 @@
+import { flushPromises } from './virtual-time';
 import type { VirtualTime } from './virtual-time';
 
 /** What a probe returns while the awaited thing has not happened yet. */
@@ -31,6 +32,7 @@ export function waitForVirtual(time: VirtualTime, check: () => boolean | Promise
 export function waitForVirtual<T>(time: VirtualTime, probe: () => T | NotYet | Promise<T | NotYet>, timeoutMs: number, what: string): Promise<T>;
 export async function waitForVirtual<T>(time: VirtualTime, probe: () => T | NotYet | Promise<T | NotYet>, timeoutMs: number, what: string): Promise<T> {
   const deadlineMs = time.elapsedMs + timeoutMs;
+  await flushPromises(); // what already happened is seen before any virtual time passes
   for (;;) {
     const value = await probe();
     if (found(value)) return value;
@@ -38,4 +40,20 @@ export async function waitForVirtual<T>(time: VirtualTime, probe: () => T | NotY
     if (leftMs <= 0) throw new Error(`timed out after ${timeoutMs} virtual ms waiting for ${what}`);
     await time.advance(Math.min(time.nextTimerInMs ?? leftMs, leftMs));
   }
+}
+
+/**
+ * Advances `time` until `promise` settles and returns its value or throws its error; fails once
+ * `timeoutMs` of virtual time passed. A promise that settles without any timer settles with no
+ * virtual time passing.
+ */
+export async function settleVirtual<T>(time: VirtualTime, promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let outcome: { readonly value: T } | { readonly error: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  const settled = await waitForVirtual(time, () => outcome, timeoutMs, what);
+  if ('error' in settled) throw settled.error;
+  return settled.value;
 }
