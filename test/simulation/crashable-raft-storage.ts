@@ -2,7 +2,7 @@ import type { RaftStorage } from '../../src/application/ports/raft-storage.port'
 import { InMemoryRaftStorage } from '../../src/adapters/outbound/memory/in-memory-raft-storage';
 import { EMPTY_HARD_STATE } from '../../src/domain/consensus/raft';
 import type { Entry, HardState, NodeId, PersistedRaftState, Snapshot } from '../../src/domain/consensus/raft';
-import type { SimulatedScheduler } from './virtual-scheduler';
+import type { SimulatedScheduler } from '../support/virtual-clock';
 
 /** Sees every durable write, before and after it lands (the invariant checker). */
 export interface DiskObserver {

@@ -1,5 +1,7 @@
 import { seededPrng } from '../../src/domain/shared/prng';
 import type { Prng } from '../../src/domain/shared/prng';
+import { replayCommand } from '../support/seeds';
+import type { SeedReplay } from '../support/seeds';
 import { HEALTHY_NETWORK } from './simulated-network';
 import { SimulatedCluster } from './simulated-cluster';
 import type { ClusterOptions, SimulatedServer } from './simulated-cluster';
@@ -8,8 +10,11 @@ import type { ClusterOptions, SimulatedServer } from './simulated-cluster';
 export const STEPS_PER_SEED = 500;
 
 /** How one seed is replayed (printed with every failure). */
-export const replayCommand = (seed: number, steps: number = STEPS_PER_SEED): string =>
-  `${steps === STEPS_PER_SEED ? '' : `RAFT_SIM_STEPS=${steps} `}RAFT_SIM_SEED=${seed} npx jest test/simulation/raft-cluster`;
+export const raftSimulationReplay = (steps: number = STEPS_PER_SEED): SeedReplay => ({
+  seedEnv: 'RAFT_SIM_SEED',
+  spec: 'test/simulation/raft-cluster',
+  settings: steps === STEPS_PER_SEED ? [] : [`RAFT_SIM_STEPS=${steps}`],
+});
 
 /** Virtual time the healed cluster gets to apply one more proposal everywhere. */
 const LIVENESS_DEADLINE_MS = 30_000;
@@ -181,7 +186,7 @@ export async function simulateSeed(seed: number, steps: number = STEPS_PER_SEED)
     throw new Error(
       [
         `raft simulation seed ${seed} failed at step ${n} (t=${cluster.clock.nowMs} ms): ${message}`,
-        `replay: ${replayCommand(seed, steps)}`,
+        `replay: ${replayCommand(raftSimulationReplay(steps), seed)}`,
         `cluster: ${JSON.stringify(options)}`,
         'recent events:',
         ...cluster.trace.map((line) => `  ${line}`),

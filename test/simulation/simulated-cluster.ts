@@ -8,7 +8,7 @@ import type { ObservedServer } from './cluster-invariants';
 import { CrashableRaftStorage, SimulatedDisk } from './crashable-raft-storage';
 import { SimulatedNetwork } from './simulated-network';
 import type { SimulatedRaftTransport } from './simulated-network';
-import { SimulatedScheduler, VirtualClock } from './virtual-scheduler';
+import { SimulatedScheduler, VirtualClock } from '../support/virtual-clock';
 
 /** The knobs of one simulated cluster, drawn from the seed. */
 export interface ClusterOptions {

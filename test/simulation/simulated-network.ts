@@ -4,7 +4,7 @@ import { InMemoryRaftHub } from '../../src/adapters/outbound/memory/in-memory-ra
 import type { InMemoryRaftTransport } from '../../src/adapters/outbound/memory/in-memory-raft-transport';
 import type { NodeId, RaftMessage } from '../../src/domain/consensus/raft';
 import type { Prng } from '../../src/domain/shared/prng';
-import type { VirtualClock } from './virtual-scheduler';
+import type { VirtualClock } from '../support/virtual-clock';
 
 /** How the network misbehaves; changed by the simulation as it runs. */
 export interface NetworkFaults {

@@ -1,5 +1,8 @@
 import * as net from 'node:net';
 
+/** The one poller of the tests; kept here for the many integration tests that import it with freePort. */
+export { waitFor } from './wait-for';
+
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -10,16 +13,6 @@ export async function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
-}
-
-/** Polls `check` until it returns true or the deadline passes (no fixed sleeps in tests). */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Whether something on 127.0.0.1 accepts TCP connections on `port` right now. */

@@ -5,6 +5,7 @@ import * as api from '../../../src/protocol/api-types';
 import { createHealthClient } from '../../../src/adapters/inbound/grpc/health-service-definition';
 import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
+import { waitFor } from '../../support/wait-for';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 let nats: TestNatsServer;
@@ -392,16 +393,17 @@ describe('retention', () => {
       cleanerInterval: { value: 50n },
     });
     for (let i = 0; i < 10; i++) await publish(name, `m${i}`);
-    const deadline = Date.now() + 10_000;
-    let first = -1n;
-    while (Date.now() < deadline) {
+    const oldestOffset = async (): Promise<bigint> => {
       const sub = subscribe(client, { stream: name, startPosition: api.StartPosition.EARLIEST });
-      first = (await sub.waitFor(1))[0]!.offset;
+      const first = (await sub.waitFor(1))[0]!.offset;
       sub.cancel();
-      if (first >= 5n) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(first).toBe(5n); // TestStreamRetentionMessages: the 5 newest messages remain
+      return first;
+    };
+    const oldest = await waitFor(async () => {
+      const offset = await oldestOffset();
+      return offset >= 5n && offset;
+    }, 10_000, 'the retention to remove the oldest messages', 50);
+    expect(oldest).toBe(5n); // TestStreamRetentionMessages: the 5 newest messages remain
     const sub = subscribe(client, { stream: name, startPosition: api.StartPosition.OFFSET, startOffset: 0n, stopPosition: api.StopPosition.STOP_LATEST });
     await sub.done;
     expect(sub.messages.map((m) => m.value.toString())).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);

@@ -4,6 +4,7 @@ import { decodeAckEnvelope } from '../../../src/protocol/ack-codec';
 import { encodePublishEnvelope } from '../../../src/protocol/publish-message-codec';
 import { ApiClient, call, connectClient, subscribe } from '../../support/api-calls';
 import { TestNatsServer } from '../../support/nats-server';
+import { waitFor } from '../../support/wait-for';
 import { StartedTestBroker, startTestBroker, testBrokerConfig } from '../../support/test-broker';
 
 let natsServer: TestNatsServer;
@@ -159,12 +160,10 @@ describe('subjects, fan-out and groups', () => {
       const metadata = await call(client.fetchMetadata, client, { streams: names });
       return metadata.streamMetadata.map((s) => Number(s.partitions[0]!.newestOffset) + 1);
     };
-    const deadline = Date.now() + 10_000;
-    let seen = await counts();
-    while (seen[0]! + seen[1]! < total && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      seen = await counts();
-    }
+    const seen = await waitFor(async () => {
+      const now = await counts();
+      return now[0]! + now[1]! >= total && now;
+    }, 10_000, `all ${total} messages to be stored`);
     expect(seen[0]! + seen[1]!).toBe(total);
     const values = [...(await readAll(names[0]!, seen[0]!)), ...(await readAll(names[1]!, seen[1]!))].map((m) => Number(m.value.toString()));
     expect(values.sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i));

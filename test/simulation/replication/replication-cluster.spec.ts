@@ -1,6 +1,6 @@
-import { randomInt } from 'node:crypto';
+import { envInteger, forEachSeed, itForSeedBatches, itReplaysSeed, randomSeedBase, seedBatches } from '../../support/seeds';
+import type { SeedReplay } from '../../support/seeds';
 import { STEPS_PER_SEED, simulateSeed } from './replication-simulation';
-import type { SeedSummary } from './replication-simulation';
 
 /**
  * Seeded deterministic simulation of partition replication (docs/replication.md): the real PartitionLeader and
@@ -17,16 +17,8 @@ const FIXED_SEEDS = 300;
 const RANDOM_SEEDS_DEFAULT = 50;
 const BATCH = 100;
 
-const envInt = (name: string): number | undefined => {
-  const text = process.env[name];
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${text}`);
-  return value;
-};
-
-const steps = envInt('REPL_SIM_STEPS') ?? STEPS_PER_SEED;
-const onlySeed = envInt('REPL_SIM_SEED');
+const steps = envInteger('REPL_SIM_STEPS') ?? STEPS_PER_SEED;
+const replay: SeedReplay = { seedEnv: 'REPL_SIM_SEED', spec: 'test/simulation/replication', settings: steps === STEPS_PER_SEED ? [] : [`REPL_SIM_STEPS=${steps}`] };
 const batchTimeoutMs = Math.max(60_000, BATCH * steps);
 
 interface Totals {
@@ -43,15 +35,8 @@ interface Totals {
 
 async function runSeeds(seeds: readonly number[]): Promise<Totals> {
   const totals: Totals = { seeds: 0, acked: 0, crashes: 0, recordsLost: 0, failovers: 0, isrShrinks: 0, isrExpands: 0, truncations: 0, requestsLost: 0 };
-  const failures: string[] = [];
-  for (const seed of seeds) {
-    let summary: SeedSummary;
-    try {
-      summary = await simulateSeed(seed, steps);
-    } catch (error) {
-      failures.push(error instanceof Error ? error.message : String(error));
-      continue;
-    }
+  // A failed seed does not stop the others; the first failure is thrown in full (seed, replay command, trace).
+  for (const summary of await forEachSeed(seeds, replay, (seed) => simulateSeed(seed, steps))) {
     totals.seeds++;
     totals.acked += summary.acked;
     totals.crashes += summary.crashes;
@@ -62,8 +47,6 @@ async function runSeeds(seeds: readonly number[]): Promise<Totals> {
     totals.truncations += summary.truncations;
     totals.requestsLost += summary.requestsLost;
   }
-  // The first failure in full (seed, replay command, trace); the others by their first line.
-  if (failures.length > 0) throw new Error([failures[0], ...failures.slice(1).map((f) => `also: ${f.split('\n')[0]}`)].join('\n'));
   return totals;
 }
 
@@ -80,37 +63,24 @@ function expectExercised(totals: Totals): void {
   expect(totals.requestsLost).toBeGreaterThan(0);
 }
 
-const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
-
 describe('partition replication simulation (leader + followers + controller, virtual clock, faults)', () => {
-  if (onlySeed !== undefined) {
-    it(`replays seed ${onlySeed}`, async () => {
-      const summary = await simulateSeed(onlySeed, steps);
-      console.log(`seed ${onlySeed} (${steps} steps) passed: ${JSON.stringify(summary)}`);
-    }, batchTimeoutMs);
-    return;
-  }
+  const replayed = itReplaysSeed(replay, async (seed) => {
+    const summary = await simulateSeed(seed, steps);
+    console.log(`seed ${seed} (${steps} steps) passed: ${JSON.stringify(summary)}`);
+  }, batchTimeoutMs);
+  if (replayed) return;
 
   it('is deterministic: the same seed runs the same way twice', async () => {
     const first = await simulateSeed(42, steps);
     expect(await simulateSeed(42, steps)).toEqual(first);
   });
 
-  for (let from = 0; from < FIXED_SEEDS; from += BATCH) {
-    const seeds = range(from, Math.min(BATCH, FIXED_SEEDS - from));
-    it(`fixed seeds ${from}..${from + seeds.length - 1}`, async () => {
-      expectExercised(await runSeeds(seeds));
-    }, batchTimeoutMs);
-  }
-
-  const runs = envInt('REPL_SIM_RUNS') ?? RANDOM_SEEDS_DEFAULT;
-  const base = envInt('REPL_SIM_BASE') ?? FIXED_SEEDS + randomInt(2 ** 40);
-  console.log(`replication simulation: ${runs} random seeds from REPL_SIM_BASE=${base}`);
-  for (let from = 0; from < runs; from += BATCH) {
-    const seeds = range(base + from, Math.min(BATCH, runs - from));
-    it(`random seeds ${seeds[0]}..${seeds[seeds.length - 1]}`, async () => {
-      const totals = await runSeeds(seeds);
-      if (seeds.length >= BATCH) expectExercised(totals);
-    }, batchTimeoutMs);
-  }
+  const runBatch = async (seeds: readonly number[]): Promise<void> => {
+    const totals = await runSeeds(seeds);
+    if (seeds.length >= BATCH) expectExercised(totals);
+  };
+  itForSeedBatches('fixed seeds', seedBatches(0, FIXED_SEEDS, BATCH), runBatch, batchTimeoutMs);
+  const runs = envInteger('REPL_SIM_RUNS') ?? RANDOM_SEEDS_DEFAULT;
+  const base = randomSeedBase('REPL_SIM_BASE', FIXED_SEEDS, 'replication simulation', runs);
+  itForSeedBatches('random seeds', seedBatches(base, runs, BATCH), runBatch, batchTimeoutMs);
 });

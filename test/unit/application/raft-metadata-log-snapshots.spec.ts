@@ -6,29 +6,20 @@ import { Logger } from '../../../src/application/ports/logger.port';
 import { MetadataLogEntry } from '../../../src/application/ports/metadata-log.port';
 import { InMemoryRaftStorage } from '../../../src/adapters/outbound/memory/in-memory-raft-storage';
 import { InMemoryRaftHub, InMemoryRaftTransport } from '../../../src/adapters/outbound/memory/in-memory-raft-transport';
-import { TimerScheduler } from '../../../src/adapters/outbound/system/timer-scheduler';
 import type { Entry } from '../../../src/domain/consensus/raft';
 import { decodeMetadataSnapshot } from '../../../src/domain/metadata/metadata-snapshot';
 import { createStream } from '../../support/metadata-mothers';
 import { memorySettings, silentLogger } from '../../support/memory-broker';
 import { testRaftConfig } from '../../support/raft-configs';
+import { VirtualTime } from '../../support/virtual-time';
+import { waitForVirtual } from '../../support/wait-for';
 
+/** Virtual time a wait may take: elections take tens of milliseconds at 5 ms ticks. */
 const DEADLINE_MS = 8000;
-const scheduler = new TimerScheduler();
 
 const raftConfig = testRaftConfig;
 
 const options: RaftMetadataLogOptions = { tickMs: 5, messagesQueuedMax: 4096, proposalsQueuedMax: 64, proposeTimeoutMs: 4000, snapshotThreshold: 5 };
-
-async function eventually<T>(what: string, probe: () => T | undefined | null | false, deadlineMs = DEADLINE_MS): Promise<T> {
-  const startedMs = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (performance.now() - startedMs > deadlineMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise<void>((resolve) => scheduler.setTimeout(resolve, 5));
-  }
-}
 
 /** Logs kept in memory, to check what was reported. */
 class CapturingLogger implements Logger {
@@ -51,8 +42,10 @@ interface Server {
   seen: MetadataLogEntry[];
 }
 
+/** Servers on one in-memory hub and one virtual clock: every run goes the same way. */
 class Group {
   readonly hub = new InMemoryRaftHub();
+  readonly time = new VirtualTime();
   readonly servers: Server[] = [];
   private seed = 1;
 
@@ -72,8 +65,8 @@ class Group {
 
   private build(id: string, voters: readonly string[], storage: InMemoryRaftStorage): Server {
     const transport = this.hub.connect(id);
-    const log = new RaftMetadataLog({ config: raftConfig(id, voters, 1000 + this.seed++ * 7919), storage, transport, scheduler, logger: this.logger }, this.logOptions);
-    const service = new MetadataService(log, memorySettings({ serverId: id, metadataTimeoutMs: 4000 }), scheduler, silentLogger);
+    const log = new RaftMetadataLog({ config: raftConfig(id, voters, 1000 + this.seed++ * 7919), storage, transport, scheduler: this.time, logger: this.logger }, this.logOptions);
+    const service = new MetadataService(log, memorySettings({ serverId: id, metadataTimeoutMs: 4000 }), this.time, silentLogger);
     log.setSnapshotSource(() => service.state);
     const server: Server = { id, voters, storage, transport, log, service, seen: [] };
     log.committed$.subscribe((entry) => server.seen.push(entry));
@@ -86,9 +79,14 @@ class Group {
     return found;
   }
 
+  /** Lets virtual time run until `probe` finds something. */
+  eventually<T>(what: string, probe: () => T | undefined | null | false): Promise<T> {
+    return waitForVirtual(this.time, probe, DEADLINE_MS, what);
+  }
+
   /** The single leader every voter agrees on. */
   async leader(): Promise<Server> {
-    return eventually('a leader', () => {
+    return this.eventually('a leader', () => {
       const leaders = this.servers.filter((s) => s.log.isLeader);
       if (leaders.length !== 1) return undefined;
       const leader = leaders[0];
@@ -148,8 +146,8 @@ describe('RaftMetadataLog snapshots and compaction (three in-memory nodes, thres
     const leader = await group.leader();
     await createStreams(leader, 0, 12);
     for (const s of group.servers) {
-      await eventually(`${s.id} to apply every stream`, () => s.service.state.streams.size === 12);
-      await eventually(`${s.id} to compact`, () => s.log.driver.snapshotIndex > 5);
+      await group.eventually(`${s.id} to apply every stream`, () => s.service.state.streams.size === 12);
+      await group.eventually(`${s.id} to compact`, () => s.log.driver.snapshotIndex > 5);
       const stored = (await s.storage.load()).snapshot;
       expect(stored?.index).toBe(s.log.driver.snapshotIndex);
       expect(stored?.voters).toEqual(['a', 'b', 'c']);
@@ -166,15 +164,15 @@ describe('RaftMetadataLog snapshots and compaction (three in-memory nodes, thres
     await createStreams(leader, 0, 2);
     const lagging = group.servers.find((s) => s !== leader);
     if (!lagging) throw new Error('no follower');
-    await eventually('the follower to apply the first streams', () => lagging.service.state.streams.size === 2);
+    await group.eventually('the follower to apply the first streams', () => lagging.service.state.streams.size === 2);
     const laggingIndex = lagging.log.status()?.lastIndex ?? 0;
 
     group.hub.setReachable(lagging.id, false);
     await createStreams(leader, 2, 14);
-    await eventually('the leader to compact past the cut-off node', () => leader.log.driver.snapshotIndex > laggingIndex + 1);
+    await group.eventually('the leader to compact past the cut-off node', () => leader.log.driver.snapshotIndex > laggingIndex + 1);
 
     group.hub.setReachable(lagging.id, true);
-    await eventually('the cut-off node to catch up', () => lagging.service.state.lastAppliedIndex === leader.service.state.lastAppliedIndex);
+    await group.eventually('the cut-off node to catch up', () => lagging.service.state.lastAppliedIndex === leader.service.state.lastAppliedIndex);
     expect(lagging.service.state).toEqual(leader.service.state);
     const restored = lagging.seen.filter((e) => e.kind === 'snapshot');
     expect(restored.length).toBeGreaterThanOrEqual(1);
@@ -183,7 +181,7 @@ describe('RaftMetadataLog snapshots and compaction (three in-memory nodes, thres
 
     // And it keeps following.
     await createStreams(leader, 16, 1);
-    await eventually('the caught-up node to apply a new stream', () => lagging.service.state.streams.has('s16'));
+    await group.eventually('the caught-up node to apply a new stream', () => lagging.service.state.streams.has('s16'));
     expect(lagging.service.state).toEqual(leader.service.state);
   });
 
@@ -192,7 +190,7 @@ describe('RaftMetadataLog snapshots and compaction (three in-memory nodes, thres
     await createStreams(leader, 0, 10);
     const follower = group.servers.find((s) => s !== leader);
     if (!follower) throw new Error('no follower');
-    await eventually('the follower to apply and compact', () => follower.service.state.streams.size === 10 && follower.log.driver.snapshotIndex > 0);
+    await group.eventually('the follower to apply and compact', () => follower.service.state.streams.size === 10 && follower.log.driver.snapshotIndex > 0);
     const snapshotIndex = await storedSnapshotIndex(follower);
     const before = follower.service.state;
 
@@ -203,7 +201,7 @@ describe('RaftMetadataLog snapshots and compaction (three in-memory nodes, thres
 
     const current = await group.leader();
     await createStreams(current, 10, 1);
-    await eventually('the restarted node to follow again', () => restarted.service.state.streams.has('s10'));
+    await group.eventually('the restarted node to follow again', () => restarted.service.state.streams.has('s10'));
     expect(restarted.service.state).toEqual(current.service.state);
   });
 });
@@ -216,7 +214,7 @@ describe('RaftMetadataLog with a snapshot too large to send', () => {
       for (const id of ['a', 'b', 'c']) await group.add(id, ['a', 'b', 'c']);
       const leader = await group.leader();
       await createStreams(leader, 0, 6);
-      for (const s of group.servers) await eventually(`${s.id} to apply`, () => s.service.state.streams.size === 6);
+      for (const s of group.servers) await group.eventually(`${s.id} to apply`, () => s.service.state.streams.size === 6);
       expect(logger.lines.some((l) => l.level === 'error' && /snapshotBytesMax/.test(l.msg))).toBe(true);
       for (const s of group.servers) {
         expect(s.log.driver.snapshotIndex).toBe(0);
@@ -236,7 +234,7 @@ describe('RaftMetadataLog membership changes', () => {
       await group.add('b', ['a', 'b']);
       const leader = await group.leader();
       await createStreams(leader, 0, 8);
-      await eventually('the leader to compact', () => leader.log.driver.snapshotIndex > 0);
+      await group.eventually('the leader to compact', () => leader.log.driver.snapshotIndex > 0);
 
       const c = await group.add('c', []);
       expect(c.log.voters()).toEqual([]);
@@ -246,21 +244,21 @@ describe('RaftMetadataLog membership changes', () => {
 
       await leader.log.addVoter('c');
       expect(leader.log.voters()).toEqual(['a', 'b', 'c']);
-      await eventually('c to catch up', () => c.service.state.lastAppliedIndex === leader.service.state.lastAppliedIndex && c.service.state.streams.size === 8);
+      await group.eventually('c to catch up', () => c.service.state.lastAppliedIndex === leader.service.state.lastAppliedIndex && c.service.state.streams.size === 8);
       expect(c.service.state).toEqual(leader.service.state);
       expect(c.seen[0]).toMatchObject({ kind: 'snapshot', recovered: false });
-      await eventually('c to know it is a voter', () => c.log.voters().includes('c'));
+      await group.eventually('c to know it is a voter', () => c.log.voters().includes('c'));
       await leader.log.addVoter('c'); // idempotent
       await createStreams(leader, 8, 1);
-      await eventually('c to apply a new stream', () => c.service.state.streams.has('s8'));
+      await group.eventually('c to apply a new stream', () => c.service.state.streams.has('s8'));
 
       const current = await group.leader();
       await current.log.removeVoter('c');
       expect(current.log.voters()).toEqual(['a', 'b']);
       await current.log.removeVoter('c'); // idempotent
-      await eventually('the other voter to apply the removal', () => group.servers.filter((s) => s.id !== 'c').every((s) => !s.log.voters().includes('c')));
+      await group.eventually('the other voter to apply the removal', () => group.servers.filter((s) => s.id !== 'c').every((s) => !s.log.voters().includes('c')));
       await createStreams(current, 9, 1);
-      for (const s of group.servers.filter((x) => x.id !== 'c')) await eventually(`${s.id} to apply`, () => s.service.state.streams.has('s9'));
+      for (const s of group.servers.filter((x) => x.id !== 'c')) await group.eventually(`${s.id} to apply`, () => s.service.state.streams.has('s9'));
     } finally {
       await group.close();
     }
@@ -271,12 +269,14 @@ describe('RaftDriver compaction and conf changes', () => {
   it('compacts at the applied index, persists the snapshot, refuses a stale index, and proposes conf changes', async () => {
     const hub = new InMemoryRaftHub();
     const storage = new InMemoryRaftStorage();
+    const time = new VirtualTime();
+    const eventually = (what: string, probe: () => boolean): Promise<void> => waitForVirtual(time, probe, DEADLINE_MS, what);
     const committed: Entry[] = [];
     const driver = new RaftDriver(
       raftConfig('solo', ['solo'], 1),
       storage,
       hub.connect('solo'),
-      scheduler,
+      time,
       { tickMs: 5, messagesQueuedMax: 16, proposalsQueuedMax: 8 },
       { onCommitted: (entries) => committed.push(...entries) },
     );

@@ -5,31 +5,21 @@ import { MetadataProposalTimeoutError, NotMetadataLeaderError } from '../../../s
 import { MetadataLogEntry } from '../../../src/application/ports/metadata-log.port';
 import { InMemoryRaftStorage } from '../../../src/adapters/outbound/memory/in-memory-raft-storage';
 import { InMemoryRaftHub, InMemoryRaftTransport } from '../../../src/adapters/outbound/memory/in-memory-raft-transport';
-import { TimerScheduler } from '../../../src/adapters/outbound/system/timer-scheduler';
 import type { Entry, RaftConfig } from '../../../src/domain/consensus/raft';
 import { MetadataProposal } from '../../../src/domain/metadata/metadata-proposal';
 import { createStream } from '../../support/metadata-mothers';
 import { memorySettings, silentLogger } from '../../support/memory-broker';
 import { testRaftConfig } from '../../support/raft-configs';
+import { VirtualTime } from '../../support/virtual-time';
+import { settleVirtual, waitForVirtual } from '../../support/wait-for';
 
 const IDS = ['a', 'b', 'c'];
+/** Virtual time a wait may take: elections take tens of milliseconds at 5 ms ticks. */
 const DEADLINE_MS = 5000;
-const scheduler = new TimerScheduler();
 
 const raftConfig = (id: string, seed: number): RaftConfig => testRaftConfig(id, IDS, seed);
 
 const options: RaftMetadataLogOptions = { tickMs: 5, messagesQueuedMax: 4096, proposalsQueuedMax: 64, proposeTimeoutMs: 4000, snapshotThreshold: 0 };
-
-/** Polls `predicate` on the real event loop until it holds, failing after a generous deadline. */
-async function eventually<T>(what: string, probe: () => T | undefined | null | false, deadlineMs = DEADLINE_MS): Promise<T> {
-  const startedMs = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (performance.now() - startedMs > deadlineMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise<void>((resolve) => scheduler.setTimeout(resolve, 5));
-  }
-}
 
 const proposal = (id: string): MetadataProposal => ({ proposalId: id, events: [], expectations: [] });
 
@@ -41,8 +31,10 @@ interface Member {
   seen: MetadataLogEntry[];
 }
 
+/** Three nodes on one in-memory hub and one virtual clock: every run goes the same way. */
 class Cluster {
   readonly hub = new InMemoryRaftHub();
+  readonly time = new VirtualTime();
   readonly members: Member[];
 
   constructor(private readonly logOptions: RaftMetadataLogOptions = options) {
@@ -56,7 +48,7 @@ class Cluster {
   }
 
   private newLog(id: string, i: number, storage: InMemoryRaftStorage, transport: InMemoryRaftTransport): RaftMetadataLog {
-    return new RaftMetadataLog({ config: raftConfig(id, 1000 + i * 7919), storage, transport, scheduler, logger: silentLogger }, this.logOptions);
+    return new RaftMetadataLog({ config: raftConfig(id, 1000 + i * 7919), storage, transport, scheduler: this.time, logger: silentLogger }, this.logOptions);
   }
 
   member(id: string): Member {
@@ -65,13 +57,18 @@ class Cluster {
     return found;
   }
 
+  /** Lets virtual time run until `probe` finds something. */
+  eventually<T>(what: string, probe: () => T | undefined | null | false): Promise<T> {
+    return waitForVirtual(this.time, probe, DEADLINE_MS, what);
+  }
+
   async startAll(): Promise<void> {
     await Promise.all(this.members.map((m) => m.log.start()));
   }
 
   /** A single leader that every running member agrees on. */
   async leader(): Promise<Member> {
-    return eventually('a leader', () => {
+    return this.eventually('a leader', () => {
       const leaders = this.members.filter((m) => m.log.isLeader);
       if (leaders.length !== 1) return undefined;
       const leader = leaders[0];
@@ -123,7 +120,7 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
     // propose resolves only after the leader emitted the entry.
     expect(ids(leader.seen)).toEqual(['p1', 'p2', 'p3', 'p4']);
     for (const m of cluster.members) {
-      await eventually(`${m.id} to see 4 entries`, () => m.seen.length === 4);
+      await cluster.eventually(`${m.id} to see 4 entries`, () => m.seen.length === 4);
       expect(ids(m.seen)).toEqual(['p1', 'p2', 'p3', 'p4']);
       expect(m.seen.map((e) => e.index)).toEqual(leader.seen.map((e) => e.index));
       expect(m.seen.every((e) => !e.recovered)).toBe(true);
@@ -141,7 +138,7 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
     await leader.log.close();
     expect(seen.get(leader.id)).toEqual([false, true, false]);
     // Another member wins; its stream says so the moment its isLeader does.
-    const next = await eventually('another leader', () => cluster.members.find((m) => m !== leader && m.log.isLeader));
+    const next = await cluster.eventually('another leader', () => cluster.members.find((m) => m !== leader && m.log.isLeader));
     expect(seen.get(next.id)).toEqual([false, true]);
   });
 
@@ -166,11 +163,11 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
     expect(target).not.toBe(leader.id);
     const during = leader.log.propose(proposal('during'));
     await expect(during).rejects.toBeInstanceOf(NotMetadataLeaderError);
-    const next = await eventually('the target to lead', () => (cluster.member(target).log.isLeader ? cluster.member(target) : undefined));
+    const next = await cluster.eventually('the target to lead', () => (cluster.member(target).log.isLeader ? cluster.member(target) : undefined));
     expect(leader.log.isLeader).toBe(false);
     await next.log.propose(proposal('after'));
     for (const m of cluster.members) {
-      await eventually(`${m.id} to see both entries`, () => m.seen.length === 2);
+      await cluster.eventually(`${m.id} to see both entries`, () => m.seen.length === 2);
       expect(ids(m.seen)).toEqual(['before', 'after']);
     }
   });
@@ -182,7 +179,7 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
     await leader.log.propose(proposal('p2'));
     const follower = cluster.members.find((m) => m !== leader);
     if (!follower) throw new Error('no follower');
-    await eventually('the follower to apply both', () => follower.seen.length === 2);
+    await cluster.eventually('the follower to apply both', () => follower.seen.length === 2);
     const before = follower.seen.map((e) => e.index);
 
     const restarted = await cluster.restart(follower.id, 99);
@@ -194,7 +191,7 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
 
     const current = await cluster.leader();
     await current.log.propose(proposal('p3'));
-    await eventually('the restarted node to see p3', () => ids(restarted.seen).includes('p3'));
+    await cluster.eventually('the restarted node to see p3', () => ids(restarted.seen).includes('p3'));
     expect(ids(restarted.seen)).toEqual(['p1', 'p2', 'p3']);
     expect(restarted.seen.slice(0, 2).map((e) => e.index)).toEqual(before);
     expect(restarted.seen[2].recovered).toBe(false);
@@ -202,7 +199,7 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
 
   it('feeds a MetadataService on every node: a CreateStream executed on the leader shows up everywhere', async () => {
     const services = cluster.members.map(
-      (m) => new MetadataService(m.log, memorySettings({ serverId: m.id, metadataTimeoutMs: 4000 }), scheduler, silentLogger),
+      (m) => new MetadataService(m.log, memorySettings({ serverId: m.id, metadataTimeoutMs: 4000 }), cluster.time, silentLogger),
     );
     await Promise.all(services.map((service) => service.start()));
     const leader = await cluster.leader();
@@ -212,7 +209,7 @@ describe('RaftMetadataLog over three in-memory nodes', () => {
     const created = await leaderService.execute(createStream('orders'));
     expect(created.ok).toBe(true);
     for (const service of services) {
-      await eventually('every node to apply the stream', () => service.state.streams.has('orders'));
+      await cluster.eventually('every node to apply the stream', () => service.state.streams.has('orders'));
       expect(service.state.lastAppliedIndex).toBe(leaderService.state.lastAppliedIndex);
     }
     for (const service of services) await service.stop();
@@ -226,7 +223,7 @@ describe('RaftMetadataLog without a quorum', () => {
       await cluster.startAll();
       const leader = await cluster.leader();
       for (const m of cluster.members) if (m !== leader) cluster.hub.setReachable(m.id, false);
-      const stuck = leader.log.propose(proposal('stuck'));
+      const stuck = settleVirtual(cluster.time, leader.log.propose(proposal('stuck')), DEADLINE_MS, 'the proposal without a quorum');
       await expect(stuck).rejects.toBeInstanceOf(MetadataProposalTimeoutError);
       await expect(stuck).rejects.toMatchObject({ retriable: true });
       expect(ids(leader.seen)).toEqual([]);
@@ -240,12 +237,14 @@ describe('RaftMetadataLog without a quorum', () => {
 describe('RaftDriver', () => {
   it('answers a full proposal queue with a typed, retriable error', async () => {
     const hub = new InMemoryRaftHub();
+    const time = new VirtualTime();
+    const eventually = (what: string, probe: () => boolean): Promise<void> => waitForVirtual(time, probe, DEADLINE_MS, what);
     const committed: Entry[] = [];
     const driver = new RaftDriver(
       { ...raftConfig('solo', 1), voters: ['solo'] },
       new InMemoryRaftStorage(),
       hub.connect('solo'),
-      scheduler,
+      time,
       { tickMs: 5, messagesQueuedMax: 16, proposalsQueuedMax: 2 },
       { onCommitted: (entries) => committed.push(...entries) },
     );

@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { FaultProxy, PASS } from '../../support/faults/fault-proxy';
+import { waitFor } from '../../support/wait-for';
 
 /** The fault proxy of the fault-injection suite (docs/reliability.md), against a loopback echo server. */
 let echo: net.Server;
@@ -44,13 +45,8 @@ async function connect(): Promise<Client> {
   return { socket, received: () => data, closed };
 }
 
-const until = async (check: () => boolean, ms = 2000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+/** Sockets run on real time: poll briefly for what the echo server sent back. */
+const until = (check: () => boolean, ms = 2000): Promise<void> => waitFor(check, ms, 'the proxied bytes', 5);
 
 /** Resolves after `ms` to observe that nothing arrived in that time. */
 const quiet = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

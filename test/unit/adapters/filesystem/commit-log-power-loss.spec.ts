@@ -9,7 +9,9 @@
  * Other seed counts: POWER_LOSS_SEEDS=<n> per policy (the defaults below take about 35 s on CI's 2 cores).
  */
 import { SyncPolicy } from '../../../../src/application/ports/partition-log.port';
-import { CrashRunResult, runPartitionLogCrash } from '../../../support/power-loss/partition-log-crash-run';
+import { runPartitionLogCrash } from '../../../support/power-loss/partition-log-crash-run';
+import { envInteger, forEachSeed, itForSeedBatches, itReplaysSeed, seedBatches } from '../../../support/seeds';
+import type { SeedReplay } from '../../../support/seeds';
 
 const SEEDS: Record<SyncPolicy, number> = { always: 10000, interval: 3000, never: 3000 };
 /** Seeds per test, well inside jest's timeout on a loaded machine. */
@@ -21,53 +23,37 @@ const SEEDS_PER_TEST = 1000;
  */
 const TINY_BUDGET_SEEDS = 2000;
 
-async function runOrExplain(seed: number, policy: SyncPolicy, openFilesMax?: number): Promise<CrashRunResult> {
-  try {
-    return await runPartitionLogCrash(seed, policy, openFilesMax);
-  } catch (error) {
-    const budget = openFilesMax === undefined ? '' : ` POWER_LOSS_OPEN_FILES_MAX=${openFilesMax}`;
-    throw new Error(
-      `power-loss run failed for seed ${seed}, policy ${policy}${budget} (replay: POWER_LOSS_SEED=${seed} POWER_LOSS_POLICY=${policy}${budget} npx jest test/unit/adapters/filesystem/commit-log-power-loss): ${String(error)}`,
-    );
-  }
-}
+/** The seeds replay under the same policy and descriptor budget. */
+const replayOf = (policy: SyncPolicy, openFilesMax?: number): SeedReplay => ({
+  seedEnv: 'POWER_LOSS_SEED',
+  spec: 'test/unit/adapters/filesystem/commit-log-power-loss',
+  settings: [`POWER_LOSS_POLICY=${policy}`, ...(openFilesMax === undefined ? [] : [`POWER_LOSS_OPEN_FILES_MAX=${openFilesMax}`])],
+});
 
-/** [first, last] seed ranges of at most SEEDS_PER_TEST. */
-function chunks(seeds: number): [number, number][] {
-  const ranges: [number, number][] = [];
-  for (let first = 1; first <= seeds; first += SEEDS_PER_TEST) ranges.push([first, Math.min(seeds, first + SEEDS_PER_TEST - 1)]);
-  return ranges;
-}
+/** Seeds 1..count in batches of SEEDS_PER_TEST. */
+const batchesOf = (count: number): number[][] => seedBatches(1, count, SEEDS_PER_TEST);
 
 describe('commit log power loss (seeded)', () => {
   beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
   afterEach(() => jest.useRealTimers());
 
-  const replay = process.env['POWER_LOSS_SEED'];
-  if (replay !== undefined) {
-    const policy = (process.env['POWER_LOSS_POLICY'] ?? 'always') as SyncPolicy;
-    const budget = process.env['POWER_LOSS_OPEN_FILES_MAX'];
-    it(`replays seed ${replay} (${policy})`, async () => {
-      await runOrExplain(Number(replay), policy, budget === undefined ? undefined : Number(budget));
-    });
-    return;
-  }
+  const replayPolicy = (process.env['POWER_LOSS_POLICY'] ?? 'always') as SyncPolicy;
+  const replayBudget = envInteger('POWER_LOSS_OPEN_FILES_MAX');
+  if (itReplaysSeed(replayOf(replayPolicy, replayBudget), (seed) => runPartitionLogCrash(seed, replayPolicy, replayBudget))) return;
 
-  const seeds = (policy: SyncPolicy) => Number(process.env['POWER_LOSS_SEEDS'] ?? SEEDS[policy]);
+  const seeds = (policy: SyncPolicy): number => envInteger('POWER_LOSS_SEEDS') ?? SEEDS[policy];
 
   describe('"always": no acknowledged record lost, no garbage served, the log continues after the recovered end', () => {
-    it.each(chunks(seeds('always')))('seeds %i-%i', async (first, last) => {
-      let acked = 0;
-      for (let seed = first; seed <= last; seed++) acked += (await runOrExplain(seed, 'always')).acked;
-      expect(acked).toBeGreaterThan((last - first + 1) * 5); // the runs acknowledged enough to mean something
+    itForSeedBatches('seeds', batchesOf(seeds('always')), async (batch) => {
+      const runs = await forEachSeed(batch, replayOf('always'), (seed) => runPartitionLogCrash(seed, 'always'));
+      expect(runs.reduce((acked, run) => acked + run.acked, 0)).toBeGreaterThan(batch.length * 5); // the runs acknowledged enough to mean something
     });
   });
 
   describe.each(['always', 'never'] as const)('"%s" with a budget of one open file: the same checks while every operation reopens its files', (policy) => {
-    it.each(chunks(Math.min(seeds(policy), TINY_BUDGET_SEEDS)))('seeds %i-%i', async (first, last) => {
-      let acked = 0;
-      for (let seed = first; seed <= last; seed++) acked += (await runOrExplain(seed, policy, 1)).acked;
-      expect(acked).toBeGreaterThan((last - first + 1) * 5);
+    itForSeedBatches('seeds', batchesOf(Math.min(seeds(policy), TINY_BUDGET_SEEDS)), async (batch) => {
+      const runs = await forEachSeed(batch, replayOf(policy, 1), (seed) => runPartitionLogCrash(seed, policy, 1));
+      expect(runs.reduce((acked, run) => acked + run.acked, 0)).toBeGreaterThan(batch.length * 5);
     });
   });
 
@@ -77,9 +63,8 @@ describe('commit log power loss (seeded)', () => {
       // Figures for docs/storage.md; the consistency checks are inside each run.
       process.stdout.write(`power loss under "${policy}": ${totals.lost} of ${totals.acked} acknowledged records lost, in ${totals.runsWithLoss} of ${totals.runs} runs\n`);
     });
-    it.each(chunks(seeds(policy)))('seeds %i-%i', async (first, last) => {
-      for (let seed = first; seed <= last; seed++) {
-        const result = await runOrExplain(seed, policy);
+    itForSeedBatches('seeds', batchesOf(seeds(policy)), async (batch) => {
+      for (const result of await forEachSeed(batch, replayOf(policy), (seed) => runPartitionLogCrash(seed, policy))) {
         totals.acked += result.acked;
         totals.lost += result.lost;
         totals.runs++;

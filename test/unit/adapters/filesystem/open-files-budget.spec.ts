@@ -11,6 +11,7 @@ import { Logger } from '../../../../src/application/ports/logger.port';
 import { NewRecord, PartitionLog, PartitionLogOptions } from '../../../../src/application/ports/partition-log.port';
 import { FilesystemPartitionLogStore } from '../../../../src/adapters/outbound/filesystem/commit-log/filesystem-partition-log-store';
 import { openDescriptorsUnder } from '../../../support/open-descriptors';
+import { waitFor } from '../../../support/wait-for';
 
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 const PARTITIONS = 2000;
@@ -41,8 +42,7 @@ async function each(n: number, task: (i: number) => Promise<void>): Promise<void
  * pool, so the last of them may still be closing when the operations are done: poll briefly.
  */
 async function expectAtMostBudgetOpen(dir: string): Promise<void> {
-  for (let i = 0; i < 100 && openDescriptorsUnder(dir).length > BUDGET; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(openDescriptorsUnder(dir).length).toBeLessThanOrEqual(BUDGET);
+  await waitFor(() => openDescriptorsUnder(dir).length <= BUDGET, 1000, `at most ${BUDGET} open descriptors`, 10);
 }
 
 describe('partition log descriptors with many idle partitions', () => {

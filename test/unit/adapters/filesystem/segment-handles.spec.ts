@@ -7,6 +7,7 @@ import { SegmentIndex } from '../../../../src/adapters/outbound/filesystem/commi
 import { OpenMode, StorageFile } from '../../../../src/adapters/outbound/filesystem/file-system';
 import { NodeFileSystem } from '../../../../src/adapters/outbound/filesystem/node-file-system';
 import { openDescriptorsUnder } from '../../../support/open-descriptors';
+import { waitFor } from '../../../support/wait-for';
 
 /** Descriptors this process holds on `path`. */
 const descriptorsOn = (path: string): number => openDescriptorsUnder(dirname(path)).filter((p) => p === path).length;
@@ -78,8 +79,7 @@ describe('Segment handles through the open-file cache', () => {
 
   /** Closing goes through the thread pool: poll until the cache holds `n` descriptors. */
   async function untilOpenCount(files: OpenFileCache, n: number): Promise<void> {
-    for (let i = 0; i < 200 && files.openCount !== n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(files.openCount).toBe(n);
+    await waitFor(() => files.openCount === n, 1000, `${n} open descriptors in the cache`, 5);
   }
 
   it('keeps at most the budget open, closing the least recently used idle handle first', async () => {

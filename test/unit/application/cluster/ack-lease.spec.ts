@@ -5,7 +5,7 @@ import type { MetadataCommand } from '../../../../src/domain/metadata/metadata-c
 import { ok } from '../../../../src/domain/shared/result';
 import { memorySettings, silentLogger } from '../../../support/memory-broker';
 import { FakeRaftGroup } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /** When did we last hear each peer, and when did contact last resume after a silence (virtual time). */
 class FakeContact implements PeerContact {

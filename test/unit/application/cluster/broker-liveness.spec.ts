@@ -3,7 +3,7 @@ import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { createStream } from '../../../support/metadata-mothers';
 import { FakeRaftGroup, losingAnnouncements, startServer, TestServer, twoServers } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 const HEARTBEAT_MS = 1000;
 const BROKER_TIMEOUT_MS = 5000;

@@ -22,7 +22,7 @@ import { MetadataProposal } from '../../../../src/domain/metadata/metadata-propo
 import type { TransferLeadershipError } from '../../../../src/domain/consensus/raft';
 import type { Result } from '../../../../src/domain/shared/result';
 import { memorySettings, silentLogger } from '../../../support/memory-broker';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /** The Raft group as the cluster services see it, steered by the test. `addVoter` is idempotent, like the real one. */
 export class FakeRaftGroup implements MetadataRaftGroup {

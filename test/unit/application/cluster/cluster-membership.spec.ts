@@ -2,7 +2,7 @@ import { JOIN_ATTEMPTS, JoinFailedError } from '../../../../src/application/clus
 import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-memory-cluster-channel';
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { FakeRaftGroup, FollowerMetadataLog, startServer, TestServer } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /** Server "b", with no Raft state, about to join; the controller is played by the test or by a real ControllerRole. */
 async function joiner(voters: readonly string[] = []): Promise<{

@@ -1,7 +1,8 @@
 import { ControlledShutdown, ControlledShutdownReport } from '../../../../src/application/cluster/controlled-shutdown';
 import { createStream } from '../../../support/metadata-mothers';
 import { TestServer, twoServers } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
+import { waitForVirtual } from '../../../support/wait-for';
 
 const BUDGET_MS = 5000;
 
@@ -9,9 +10,7 @@ const BUDGET_MS = 5000;
 async function shutDown(server: TestServer, time: VirtualTime, interrupt = new AbortController().signal): Promise<ControlledShutdownReport> {
   let report: ControlledShutdownReport | null = null;
   void server.container.get(ControlledShutdown).run(BUDGET_MS, interrupt).then((r) => (report = r));
-  for (let i = 0; i < 200 && report === null; i++) await time.advance(50);
-  if (report === null) throw new Error('controlled shutdown did not finish');
-  return report;
+  return waitForVirtual(time, () => report, 2 * BUDGET_MS, 'the controlled shutdown to report');
 }
 
 /** Controller a and broker b; stream s1 is led by a, s2 by b (least leader-loaded), both on both. */

@@ -3,7 +3,7 @@ import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { createStream } from '../../../support/metadata-mothers';
 import { FakeRaftGroup, startServer, TestServer } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /** Long enough for anything timer-driven to have happened. */
 const A_WHILE_MS = 500;

@@ -3,7 +3,7 @@ import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in
 import type { MetadataCommand } from '../../../../src/domain/metadata/metadata-commands';
 import { createStream } from '../../../support/metadata-mothers';
 import { FakeRaftGroup, startServer } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /** Controller 'a' of brokers a, b, c with stream 'orders' (RF 3); reports arrive forwarded, as from followers. */
 async function controller() {

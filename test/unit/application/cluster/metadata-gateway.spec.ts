@@ -7,7 +7,7 @@ import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in
 import { MetadataCommand } from '../../../../src/domain/metadata/metadata-commands';
 import { createStream } from '../../../support/metadata-mothers';
 import { FakeRaftGroup, FollowerMetadataLog, startServer, twoServers } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /** Starts `execute` and reports whether it settled, without awaiting it. */
 function track<T>(promise: Promise<T>): { readonly settled: () => boolean; readonly promise: Promise<T> } {

@@ -6,7 +6,7 @@ import type { PartitionLeaderChanged } from '../../../../src/domain/metadata/met
 import { silentLogger } from '../../../support/memory-broker';
 import { createStream } from '../../../support/metadata-mothers';
 import { FakeRaftGroup, startServer } from './cluster-fixtures';
-import { VirtualTime } from './virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /** The controller's rescan period (SCAN_INTERVAL_MS in partition-failover.ts). */
 const RESCAN_MS = 250;

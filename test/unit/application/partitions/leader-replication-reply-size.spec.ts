@@ -6,7 +6,8 @@ import type { Logger } from '../../../../src/application/ports/logger.port';
 import type { PartitionLog } from '../../../../src/application/ports/partition-log.port';
 import { silentLogger } from '../../../support/memory-broker';
 import { keepEverythingLogOptions } from '../../../support/partition-log-options';
-import { VirtualTime } from '../cluster/virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
+import { waitForVirtual } from '../../../support/wait-for';
 
 /**
  * Replies within the NATS payload limit (docs/replication.md "Message size"): a reply is a 24-byte header plus records; with records sized to
@@ -67,9 +68,9 @@ async function replicate(entryBytes: number, count: number, replicationMaxBytes 
   };
 }
 
-/** Advances virtual time until the follower holds everything the leader has, or `ms` passed. */
+/** Advances virtual time until the follower holds everything the leader has; fails after `ms`. */
 async function catchUp(pair: Pair, ms = 30_000): Promise<void> {
-  for (let waited = 0; waited < ms && pair.followerLog.newestOffset < pair.leaderLog.newestOffset; waited += 20) await pair.time.advance(20);
+  await waitForVirtual(pair.time, () => pair.followerLog.newestOffset >= pair.leaderLog.newestOffset, ms, 'the follower to catch up');
 }
 
 describe('replication replies fit the transport', () => {

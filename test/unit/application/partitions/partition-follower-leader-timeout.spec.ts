@@ -3,7 +3,7 @@ import { InMemoryReplicationHub } from '../../../../src/adapters/outbound/memory
 import { PartitionFollower } from '../../../../src/application/partitions/partition-follower';
 import { silentLogger } from '../../../support/memory-broker';
 import { keepEverythingLogOptions } from '../../../support/partition-log-options';
-import { VirtualTime } from '../cluster/virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 const REF = { stream: 's', partition: 0 };
 

@@ -10,7 +10,7 @@ import type { NewRecord, PartitionLog, PendingAppend } from '../../../../src/app
 import type { ReplicationTransport } from '../../../../src/application/ports/replication-transport.port';
 import { silentLogger } from '../../../support/memory-broker';
 import { keepEverythingLogOptions } from '../../../support/partition-log-options';
-import { VirtualTime } from '../cluster/virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /**
  * What the leader's ingest refuses (docs/storage.md "What one record can hold"): a record that cannot be stored or replicated is

@@ -10,7 +10,7 @@ import { err, ok, Result } from '../../../../src/domain/shared/result';
 import { MetadataCommand } from '../../../../src/domain/metadata/metadata-commands';
 import { memorySettings } from '../../../support/memory-broker';
 import { createStream, registerBroker, stateAfter } from '../../../support/metadata-mothers';
-import { flushPromises, VirtualTime } from '../cluster/virtual-time';
+import { flushPromises, VirtualTime } from '../../../support/virtual-time';
 
 /**
  * One PublishAsync stream (docs/protocol.md "PublishAsync") on virtual time: the real PublishHandler

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { seededPrng } from '../../../../src/domain/shared/prng';
 import type { Prng } from '../../../../src/domain/shared/prng';
 import type { NodeId } from '../../../../src/domain/consensus/raft/raft-message';
+import { envInteger, forEachSeed, itReplaysSeed, runSeed, seedRange } from '../../../support/seeds';
+import type { SeedReplay } from '../../../support/seeds';
 import { RaftSafetyChecker } from './raft-safety-checker';
 import { RaftTestNetwork } from './raft-test-network';
 
@@ -136,51 +138,28 @@ function simulate(seed: number): SimulationSummary {
   return { committed: checker.committedCount, leadersElected: leaderTerms.size, snapshotsSent: net.sent.filter((m) => m.type === 'InstallSnapshot').length, membershipChanges, transfers };
 }
 
-function simulateOrExplain(seed: number): SimulationSummary {
-  try {
-    return simulate(seed);
-  } catch (error) {
-    throw new Error(`Raft simulation failed for seed ${seed} (replay: RAFT_SEED=${seed} npx jest test/unit/domain/consensus/raft-randomized): ${String(error)}`);
-  }
-}
+const replay: SeedReplay = { seedEnv: 'RAFT_SEED', spec: 'test/unit/domain/consensus/raft-randomized' };
+const FIXED_SEEDS = 60;
 
 describe('randomized Raft (seeded; safety checked after every step)', () => {
-  const replay = process.env['RAFT_SEED'];
+  if (itReplaysSeed(replay, simulate)) return;
 
-  if (replay !== undefined) {
-    it(`replays seed ${replay}`, () => {
-      simulateOrExplain(Number(replay));
-    });
-    return;
-  }
-
-  it('a fixed list of seeds keeps every safety property and makes progress after healing', () => {
-    let committed = 0;
-    let leaders = 0;
-    let snapshots = 0;
-    let membershipChanges = 0;
-    let transfers = 0;
-    for (let seed = 1; seed <= 60; seed++) {
-      const summary = simulateOrExplain(seed);
-      committed += summary.committed;
-      leaders += summary.leadersElected;
-      snapshots += summary.snapshotsSent;
-      membershipChanges += summary.membershipChanges;
-      transfers += summary.transfers;
-    }
+  it('a fixed list of seeds keeps every safety property and makes progress after healing', async () => {
+    const runs = await forEachSeed(seedRange(1, FIXED_SEEDS), replay, simulate);
+    const total = (figure: keyof SimulationSummary): number => runs.reduce((sum, run) => sum + run[figure], 0);
     // The runs must actually exercise the protocol, not idle.
-    expect(committed).toBeGreaterThan(60 * 6);
-    expect(leaders).toBeGreaterThan(60 * 2);
-    expect(snapshots).toBeGreaterThan(60);
-    expect(membershipChanges).toBeGreaterThan(60);
-    expect(transfers).toBeGreaterThan(60);
+    expect(total('committed')).toBeGreaterThan(FIXED_SEEDS * 6);
+    expect(total('leadersElected')).toBeGreaterThan(FIXED_SEEDS * 2);
+    expect(total('snapshotsSent')).toBeGreaterThan(FIXED_SEEDS);
+    expect(total('membershipChanges')).toBeGreaterThan(FIXED_SEEDS);
+    expect(total('transfers')).toBeGreaterThan(FIXED_SEEDS);
   });
 
   it('random seeds (fast-check) keep every safety property', () => {
-    const runs = Number(process.env['RAFT_RANDOM_RUNS'] ?? 40);
+    const runs = envInteger('RAFT_RANDOM_RUNS') ?? 40;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
-        simulateOrExplain(seed);
+        runSeed(replay, seed, simulate);
       }),
       { numRuns: runs },
     );
