@@ -279,4 +279,17 @@ describe('PartitionSupervisor reconciles one change at a time', () => {
     await w.time.advance(60_000);
     expect(store.opens).toBe(1);
   });
+
+  it('stopped while a partition is failing to start, it schedules no retry (a live timer would keep the process up)', async () => {
+    w = await startWorld(['a']);
+    const { store, metadata, supervisor } = w.server('a');
+    store.refuse = () => new Error('EMFILE');
+    store.hold();
+    expect((await metadata.execute(createStream('s'))).ok).toBe(true);
+    const stopping = supervisor.stop();
+    store.release();
+    await stopping;
+    expect(supervisor.notStarted(REF)?.attempts).toBe(1);
+    expect(w.time.pendingTimers).toBe(0);
+  });
 });
