@@ -53,7 +53,7 @@ describe('a partition leader fences followers of other leader epochs', () => {
     await h.stop();
   });
 
-  it('tells a follower of its epoch where an earlier epoch ends in its log (KIP-279); a follower of another epoch gets no answer', async () => {
+  it('tells a follower of its epoch where an earlier epoch ends in its log (docs/replication.md "Truncation"); a follower of another epoch gets no answer', async () => {
     const h = await startLeader({ followers: ['b'], leaderEpoch: 4, before: previousLeader(1, 3, 0) });
     h.publish('new');
     await h.settle();

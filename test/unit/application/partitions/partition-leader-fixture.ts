@@ -130,7 +130,7 @@ export interface LeaderHarness {
   ackSummary(): [string, number, number][];
   /** Follower `replica` fetches as the real one does: it has everything up to `offset` durably. */
   fetch(replica: string, offset: number, leaderEpoch?: number): Tracked<ReplicationReply>;
-  /** A follower asks where the leader's `leaderEpoch` ends (KIP-279), following `currentLeaderEpoch`. */
+  /** A follower asks where the leader's `leaderEpoch` ends (docs/replication.md "Truncation"), following `currentLeaderEpoch`. */
   epochEnd(replica: string, leaderEpoch: number, currentLeaderEpoch: number): Tracked<EpochEnd>;
   /** Held appends become durable (with `heldDurability`). */
   makeDurable(): void;

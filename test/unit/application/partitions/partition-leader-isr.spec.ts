@@ -196,7 +196,7 @@ describe('a partition leader expands the ISR', () => {
     await h.stop();
   });
 
-  it('re-admits a follower only once it holds everything written before this leader epoch, even above the high watermark (KAFKA-7128)', async () => {
+  it('re-admits a follower only once it holds everything written before this leader epoch, even above the high watermark', async () => {
     // The previous leader (epoch 1) wrote 0-4; this leader's high watermark stayed at 1.
     const before = async (log: PartitionLog): Promise<void> => {
       log.beginLeaderEpoch(1);
