@@ -143,6 +143,8 @@ export class PartitionSupervisor {
     this.damage.stop();
     this.subscription?.unsubscribe();
     await this.work;
+    // A reconciliation under way when stop began may have scheduled a retry since: a live timer keeps the process up.
+    this.startFailures.cancelRetries();
     await Promise.all([...this.running.keys()].map((key) => this.stopPartition(key, 'closed')));
   }
 
