@@ -13,7 +13,7 @@ import type {
 } from '../../../src/application/ports/partition-log.port';
 import type { PartitionRef } from '../../../src/domain/shared/ids';
 import { keepEverythingLogOptions } from '../../support/partition-log-options';
-import type { SimulatedScheduler } from '../virtual-scheduler';
+import type { SimulatedScheduler } from '../../support/virtual-clock';
 
 /** Segments never roll by age and nothing is retained away: the checkers compare whole logs. */
 export const SIM_LOG_OPTIONS: PartitionLogOptions = keepEverythingLogOptions(4096);

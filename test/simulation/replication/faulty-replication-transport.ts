@@ -10,7 +10,7 @@ import {
 } from '../../../src/application/ports/replication-transport.port';
 import type { PartitionRef } from '../../../src/domain/shared/ids';
 import type { Prng } from '../../../src/domain/shared/prng';
-import type { SimulatedScheduler } from '../virtual-scheduler';
+import type { SimulatedScheduler } from '../../support/virtual-clock';
 
 /** How the replication network misbehaves; changed by the simulation as it runs. */
 export interface ReplicationFaults {

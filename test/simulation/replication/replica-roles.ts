@@ -10,7 +10,7 @@ import { AckError, AckPolicy } from '../../../src/application/ports/message-tran
 import type { AckMessage } from '../../../src/application/ports/message-transport.port';
 import type { ReplicationTransport } from '../../../src/application/ports/replication-transport.port';
 import type { PartitionRef } from '../../../src/domain/shared/ids';
-import type { SimulatedScheduler } from '../virtual-scheduler';
+import type { SimulatedScheduler } from '../../support/virtual-clock';
 import { ReplicaDisk } from './crashable-partition-log';
 import type { CrashablePartitionLog } from './crashable-partition-log';
 import type { ObservedReplica, ReplicationInvariants } from './replication-invariants';

@@ -2,7 +2,7 @@ import { InMemoryReplicationHub } from '../../../src/adapters/outbound/memory/in
 import type { Clock } from '../../../src/application/ports/clock.port';
 import type { Logger } from '../../../src/application/ports/logger.port';
 import type { Prng } from '../../../src/domain/shared/prng';
-import { SimulatedScheduler, VirtualClock } from '../virtual-scheduler';
+import { SimulatedScheduler, VirtualClock } from '../../support/virtual-clock';
 import { CrashablePartitionLog } from './crashable-partition-log';
 import { FaultyReplicationTransport, ReplicationNetwork } from './faulty-replication-transport';
 import { REF, ReplicaRoles, SimulatedReplica, errorText } from './replica-roles';

@@ -8,7 +8,7 @@ import { InMemoryRaftHub } from '../../../../src/adapters/outbound/memory/in-mem
 import { decodeMetadataSnapshot, encodeMetadataSnapshot } from '../../../../src/domain/metadata/metadata-snapshot';
 import { memorySettings, silentLogger } from '../../../support/memory-broker';
 import { testRaftConfig } from '../../../support/raft-configs';
-import { VirtualTime } from '../cluster/virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 const FIXTURE = path.join(__dirname, '../../../fixtures/metadata-data-dir-v1');
 

@@ -6,7 +6,7 @@ import { encodeMetadataProposal } from '../../../../src/domain/metadata/schema/p
 import { capturingLogger } from '../../../support/capturing-logger';
 import { memorySettings } from '../../../support/memory-broker';
 import { testRaftConfig } from '../../../support/raft-configs';
-import { VirtualTime } from '../cluster/virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 describe('a committed metadata entry this server cannot read (docs/raft.md "Metadata schema")', () => {
   it('stops the metadata log with an error naming the entry, instead of skipping it', async () => {

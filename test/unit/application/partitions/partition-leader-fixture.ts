@@ -10,7 +10,7 @@ import type { PartitionLog, PendingAppend } from '../../../../src/application/po
 import type { EpochEnd, ReplicationReply, ReplicationTransport } from '../../../../src/application/ports/replication-transport.port';
 import { capturingLogger, LoggedLine } from '../../../support/capturing-logger';
 import { keepEverythingLogOptions } from '../../../support/partition-log-options';
-import { VirtualTime } from '../cluster/virtual-time';
+import { VirtualTime } from '../../../support/virtual-time';
 
 /**
  * A `PartitionLeader` on virtual time with in-memory NATS and replication: the test publishes as

@@ -15,7 +15,7 @@ import { PartitionRef } from '../../../../src/domain/shared/ids';
 import { ok } from '../../../../src/domain/shared/result';
 import { memorySettings, silentLogger } from '../../../support/memory-broker';
 import { registerBroker } from '../../../support/metadata-mothers';
-import { flushPromises, VirtualTime } from '../cluster/virtual-time';
+import { flushPromises, VirtualTime } from '../../../support/virtual-time';
 
 /**
  * Servers with the real `PartitionSupervisor`, sharing one metadata log (every server applies

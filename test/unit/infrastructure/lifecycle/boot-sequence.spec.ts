@@ -1,7 +1,7 @@
 import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-memory-cluster-channel';
 import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
 import { FakeRaftGroup, FollowerMetadataLog, startServer } from '../../application/cluster/cluster-fixtures';
-import { flushPromises, VirtualTime } from '../../application/cluster/virtual-time';
+import { flushPromises, VirtualTime } from '../../../support/virtual-time';
 
 const ALL_DUTIES = { partitions: true, raftGroup: 'member' } as const;
 
