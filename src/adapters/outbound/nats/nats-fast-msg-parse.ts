@@ -42,102 +42,113 @@ const LF = 0x0a;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
+/** The parser's enum values this patch relies on. */
+interface ParserConstants {
+  readonly kindMsg: number;
+  readonly opStart: number;
+  readonly msgPayload: number;
+  readonly msgEnd: number;
+}
+
 let installed: boolean | null = null;
 
 /** Patches the NATS client's parser once per process (after nats-large-message-buffer's patch); true when in place. */
 export function installNatsFastMsgParse(): boolean {
   if (installed !== null) return installed;
-  installed = false;
+  const found = clientParser();
+  installed = found !== null;
+  if (found !== null) found.proto.parse = fastParse(found.proto.parse, found.constants);
+  return installed;
+}
+
+/** The client's parser prototype and constants, or null when its internals are not the ones expected. */
+function clientParser(): { proto: ParserInternals; constants: ParserConstants } | null {
   let parser: { Parser?: { prototype: ParserInternals }; Kind?: Record<string, number>; State?: Record<string, number> };
   try {
     parser = require('nats/lib/nats-base-client/parser') as typeof parser;
   } catch {
-    return installed; // another layout of the client
+    return null; // another layout of the client
   }
   const proto = parser.Parser?.prototype;
-  const kindMsg = parser.Kind?.MSG;
-  const opStart = parser.State?.OP_START;
-  const msgPayload = parser.State?.MSG_PAYLOAD;
-  const msgEnd = parser.State?.MSG_END;
-  if (proto === undefined || typeof proto.parse !== 'function' || [kindMsg, opStart, msgPayload, msgEnd].some((v) => typeof v !== 'number')) {
-    return installed;
-  }
-  const slowParse = proto.parse;
+  const constants = { kindMsg: parser.Kind?.MSG, opStart: parser.State?.OP_START, msgPayload: parser.State?.MSG_PAYLOAD, msgEnd: parser.State?.MSG_END };
+  if (proto === undefined || typeof proto.parse !== 'function' || Object.values(constants).some((v) => typeof v !== 'number')) return null;
+  return { proto, constants: constants as ParserConstants };
+}
 
-  /** Dispatches the complete plain MSG frames from `i`; returns where the first other frame starts. */
-  const fastFrames = (parser: ParserInternals, buf: Uint8Array, i: number): number => {
-    const n = buf.length;
-    while (i + 4 <= n && buf[i] === CH_M && buf[i + 1] === CH_S && buf[i + 2] === CH_G && buf[i + 3] === SPACE) {
-      let p = i + 4;
-      const subjectStart = p;
-      while (p < n && buf[p]! > SPACE) p++;
-      if (p >= n || buf[p] !== SPACE || p === subjectStart) return i;
-      const subjectEnd = p++;
-      let sid = 0;
-      const sidStart = p;
-      while (p < n && buf[p]! >= DIGIT_0 && buf[p]! <= DIGIT_9) sid = sid * 10 + (buf[p++]! - DIGIT_0);
-      if (p >= n || buf[p] !== SPACE || p === sidStart) return i;
-      p++;
-      // The next token is the reply subject when another token follows, else the size.
-      const tokenStart = p;
-      while (p < n && buf[p]! > SPACE) p++;
-      if (p >= n || p === tokenStart) return i;
-      let reply: Uint8Array | undefined;
-      let sizeStart = tokenStart;
-      if (buf[p] === SPACE) {
-        reply = buf.subarray(tokenStart, p);
-        sizeStart = ++p;
-        while (p < n && buf[p]! >= DIGIT_0 && buf[p]! <= DIGIT_9) p++;
-      }
-      if (p + 1 >= n || buf[p] !== CR || buf[p + 1] !== LF || p === sizeStart) return i;
-      let size = 0;
-      for (let d = sizeStart; d < p; d++) {
-        const digit = buf[d]! - DIGIT_0;
-        if (digit < 0 || digit > 9) return i;
-        size = size * 10 + digit;
-      }
-      const payloadStart = p + 2;
-      const payloadEnd = payloadStart + size;
-      if (payloadEnd + 2 > n || buf[payloadEnd] !== CR || buf[payloadEnd + 1] !== LF) return i;
-      const ma: MsgArg = { sid, hdr: -1, size, subject: buf.subarray(subjectStart, subjectEnd), reply };
-      parser.ma = ma;
-      parser.dispatcher.push({ kind: kindMsg!, msg: ma, data: buf.subarray(payloadStart, payloadEnd) });
-      i = payloadEnd + 2;
-    }
-    return i;
-  };
-
-  /** Where the frame the client's parser has in progress ends in `buf`, or -1 when that is not known here. */
-  const unfinishedFrameEnd = (parser: ParserInternals, buf: Uint8Array): number => {
-    if (parser.state === msgPayload && parser.msgBuf !== undefined && parser.ma !== undefined) {
-      const end = parser.ma.size - parser.msgBuf.length + 2; // the rest of the payload, then CRLF
-      return end >= 2 && end <= buf.length ? end : -1;
-    }
-    if (parser.state === msgEnd) {
-      const lf = buf.indexOf(LF);
-      return lf < 0 ? -1 : lf + 1;
-    }
-    return -1;
-  };
-
-  proto.parse = function fastMsgParse(this: ParserInternals, buf: Uint8Array): void {
+/** The patched `parse`: finishes the frame the client's parser has in progress, then the fast path, then the client's parser for the rest. */
+function fastParse(slowParse: (buf: Uint8Array) => void, c: ParserConstants): (this: ParserInternals, buf: Uint8Array) => void {
+  return function fastMsgParse(this: ParserInternals, buf: Uint8Array): void {
     let i = 0;
-    if (this.state !== opStart || this.argBuf !== undefined || this.msgBuf !== undefined) {
-      const end = unfinishedFrameEnd(this, buf);
+    if (this.state !== c.opStart || this.argBuf !== undefined || this.msgBuf !== undefined) {
+      const end = unfinishedFrameEnd(this, buf, c);
       if (end < 0) {
         slowParse.call(this, buf);
         return;
       }
       slowParse.call(this, buf.subarray(0, end));
       i = end;
-      if (this.state !== opStart || this.argBuf !== undefined || this.msgBuf !== undefined) {
+      if (this.state !== c.opStart || this.argBuf !== undefined || this.msgBuf !== undefined) {
         if (i < buf.length) slowParse.call(this, buf.subarray(i));
         return;
       }
     }
-    i = fastFrames(this, buf, i);
+    i = fastFrames(this, buf, i, c.kindMsg);
     if (i < buf.length) slowParse.call(this, i === 0 ? buf : buf.subarray(i));
   };
-  installed = true;
-  return installed;
+}
+
+/** Dispatches the complete plain MSG frames from `i`; returns where the first other frame starts. */
+function fastFrames(parser: ParserInternals, buf: Uint8Array, i: number, kindMsg: number): number {
+  const n = buf.length;
+  while (i + 4 <= n && buf[i] === CH_M && buf[i + 1] === CH_S && buf[i + 2] === CH_G && buf[i + 3] === SPACE) {
+    let p = i + 4;
+    const subjectStart = p;
+    while (p < n && buf[p]! > SPACE) p++;
+    if (p >= n || buf[p] !== SPACE || p === subjectStart) return i;
+    const subjectEnd = p++;
+    let sid = 0;
+    const sidStart = p;
+    while (p < n && buf[p]! >= DIGIT_0 && buf[p]! <= DIGIT_9) sid = sid * 10 + (buf[p++]! - DIGIT_0);
+    if (p >= n || buf[p] !== SPACE || p === sidStart) return i;
+    p++;
+    // The next token is the reply subject when another token follows, else the size.
+    const tokenStart = p;
+    while (p < n && buf[p]! > SPACE) p++;
+    if (p >= n || p === tokenStart) return i;
+    let reply: Uint8Array | undefined;
+    let sizeStart = tokenStart;
+    if (buf[p] === SPACE) {
+      reply = buf.subarray(tokenStart, p);
+      sizeStart = ++p;
+      while (p < n && buf[p]! >= DIGIT_0 && buf[p]! <= DIGIT_9) p++;
+    }
+    if (p + 1 >= n || buf[p] !== CR || buf[p + 1] !== LF || p === sizeStart) return i;
+    let size = 0;
+    for (let d = sizeStart; d < p; d++) {
+      const digit = buf[d]! - DIGIT_0;
+      if (digit < 0 || digit > 9) return i;
+      size = size * 10 + digit;
+    }
+    const payloadStart = p + 2;
+    const payloadEnd = payloadStart + size;
+    if (payloadEnd + 2 > n || buf[payloadEnd] !== CR || buf[payloadEnd + 1] !== LF) return i;
+    const ma: MsgArg = { sid, hdr: -1, size, subject: buf.subarray(subjectStart, subjectEnd), reply };
+    parser.ma = ma;
+    parser.dispatcher.push({ kind: kindMsg, msg: ma, data: buf.subarray(payloadStart, payloadEnd) });
+    i = payloadEnd + 2;
+  }
+  return i;
+}
+
+/** Where the frame the client's parser has in progress ends in `buf`, or -1 when that is not known here. */
+function unfinishedFrameEnd(parser: ParserInternals, buf: Uint8Array, c: ParserConstants): number {
+  if (parser.state === c.msgPayload && parser.msgBuf !== undefined && parser.ma !== undefined) {
+    const end = parser.ma.size - parser.msgBuf.length + 2; // the rest of the payload, then CRLF
+    return end >= 2 && end <= buf.length ? end : -1;
+  }
+  if (parser.state === c.msgEnd) {
+    const lf = buf.indexOf(LF);
+    return lf < 0 ? -1 : lf + 1;
+  }
+  return -1;
 }
