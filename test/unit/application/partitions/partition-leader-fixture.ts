@@ -5,6 +5,7 @@ import { PartitionLeader } from '../../../../src/application/partitions/partitio
 import { ReceivedTimestamps } from '../../../../src/application/partitions/partition-runtime';
 import type { AckLease } from '../../../../src/application/ports/ack-lease.port';
 import { AckMessage, AckPolicy, InboundMessage } from '../../../../src/application/ports/message-transport.port';
+import { NoMetrics } from '../../../../src/adapters/outbound/metrics/no-metrics';
 import type { PartitionMetrics } from '../../../../src/application/ports/metrics.port';
 import type { PartitionLog, PendingAppend } from '../../../../src/application/ports/partition-log.port';
 import type { EpochEnd, ReplicationReply, ReplicationTransport } from '../../../../src/application/ports/replication-transport.port';
@@ -20,18 +21,23 @@ import { VirtualTime } from '../../../support/virtual-time';
 
 export const REF = { stream: 'orders', partition: 0 };
 export const SUBJECT = 'orders';
-const ACK_INBOX = 'client.acks';
+export const ACK_INBOX = 'client.acks';
+
+/** A message as a producer publishes it on the partition's subject, asking for its ack on ACK_INBOX. */
+export const inboundMessage = (id: string, ackPolicy: AckPolicy) => ({
+  key: null,
+  value: Buffer.from(id),
+  headers: null,
+  reply: '',
+  ackInbox: ACK_INBOX,
+  correlationId: id,
+  ackPolicy,
+  expectedOffset: -1,
+});
 /** Long enough that a request left unanswered never times out within a test, unless it says so. */
 const FETCH_TIMEOUT_MS = 60_000;
 
-const noMetrics: PartitionMetrics = {
-  appended: () => undefined,
-  refused: () => undefined,
-  acked: () => undefined,
-  delivered: () => undefined,
-  damagedRecords: () => undefined,
-  release: () => undefined,
-};
+const noMetrics: PartitionMetrics = new NoMetrics().partition();
 
 export interface IsrRequest {
   readonly type: 'ShrinkIsr' | 'ExpandIsr';
@@ -218,17 +224,7 @@ export async function startLeader(setup: LeaderSetup = {}): Promise<LeaderHarnes
     isrRequests,
     lines,
     publish: (id, ackPolicy = AckPolicy.LEADER, extra = {}) =>
-      transport.publishInbound(SUBJECT, {
-        key: null,
-        value: Buffer.from(id),
-        headers: null,
-        reply: '',
-        ackInbox: ACK_INBOX,
-        correlationId: id,
-        ackPolicy,
-        expectedOffset: -1,
-        ...extra,
-      }),
+      transport.publishInbound(SUBJECT, { ...inboundMessage(id, ackPolicy), ...extra }),
     ackOf: (id) => {
       const found = acks.filter((a) => a.correlationId === id);
       if (found.length > 1) throw new Error(`${found.length} acks for ${id}`);

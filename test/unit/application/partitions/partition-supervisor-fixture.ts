@@ -4,6 +4,7 @@ import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in
 import { InMemoryPartitionLogStore } from '../../../../src/adapters/outbound/memory/in-memory-partition-log-store';
 import { InMemoryReplicationHub } from '../../../../src/adapters/outbound/memory/in-memory-replication-transport';
 import { NoMetrics } from '../../../../src/adapters/outbound/metrics/no-metrics';
+import { ACK_INBOX, inboundMessage } from './partition-leader-fixture';
 import type { MetadataGateway } from '../../../../src/application/cluster/metadata-gateway';
 import { MetadataService } from '../../../../src/application/metadata/metadata-service';
 import { PartitionSupervisor } from '../../../../src/application/partitions/partition-supervisor';
@@ -110,7 +111,6 @@ async function drive<T>(time: VirtualTime, work: Promise<T>, maxMs = 10_000): Pr
 }
 
 const REPLICATION = { maxLagTimeMs: 10_000, fetchTimeoutMs: 3000, leaderTimeoutMs: 15_000, fetchWaitMs: 500 };
-const ACK_INBOX = 'client.acks';
 
 /** Servers `ids` (registered as brokers in that order), started on an empty metadata log. */
 export async function startWorld(ids: readonly string[]): Promise<World> {
@@ -157,16 +157,7 @@ export async function startWorld(ids: readonly string[]): Promise<World> {
     },
     settled,
     publish: (subject, id, ackPolicy = AckPolicy.LEADER) =>
-      transport.publishInbound(subject, {
-        key: null,
-        value: Buffer.from(id),
-        headers: null,
-        reply: '',
-        ackInbox: ACK_INBOX,
-        correlationId: id,
-        ackPolicy,
-        expectedOffset: -1,
-      }),
+      transport.publishInbound(subject, inboundMessage(id, ackPolicy)),
     ackSummary: () => acks.map((a) => [a.correlationId, a.offset, a.ackError]),
     stopServer: (id) => drive(time, servers.get(id)!.supervisor.stop()),
     stop: async () => {
