@@ -42,13 +42,26 @@ function theWorkspace(): NonNullable<typeof workspace> {
   return workspace;
 }
 
+/** How much work area is kept between batches; a larger one is given back once a batch fits in this. */
+export const WORK_AREA_KEPT_BYTES = 8 * 1024 * 1024;
+
+/** The bytes of WebAssembly memory the work area holds now (0 before first use). */
+export const gcmMemoryBytes = (): number => workspace?.gcm.memory.buffer.byteLength ?? 0;
+
 /**
  * Makes the work area [GCM_WORK_AT, GCM_WORK_AT + bytes) available and returns the module's memory,
  * valid (with what is in it) until the next `gcmWorkArea` call. One area for the process: callers
  * use it synchronously and are done with it before they yield.
  */
 export function gcmWorkArea(bytes: number): Buffer {
-  const w = theWorkspace();
+  let w = theWorkspace();
+  // WebAssembly memory never shrinks: after a large batch, the next one that fits in the kept size
+  // gets a fresh instance, and the large memory goes with the old one (a 100 MiB value no longer
+  // leaves ~200 MiB resident for the life of the process).
+  if (w.gcm.memory.buffer.byteLength > GCM_WORK_AT + WORK_AREA_KEPT_BYTES && bytes <= WORK_AREA_KEPT_BYTES) {
+    workspace = null;
+    w = theWorkspace();
+  }
   const needed = GCM_WORK_AT + bytes;
   if (needed > w.gcm.memory.buffer.byteLength) {
     w.gcm.memory.grow(Math.ceil((needed - w.gcm.memory.buffer.byteLength) / PAGE));

@@ -110,6 +110,23 @@ describe('sealed values in the stored layout of Go Liftbridge', () => {
     expect(decodeOpened(opened!.bytes).map((x) => x.value!.toString())).toEqual(['v0', 'v5', 'v0', 'v7']);
   });
 
+  it('gives back the memory a large value grew the work area to, at the next batch that fits the kept size', () => {
+    const e = encryption(GO_KEY_32);
+    const large = randomBytes(gcmValues.WORK_AREA_KEPT_BYTES + 4 * 1024 * 1024);
+    const [sealedLarge] = e.sealer().seal([record(large)]);
+    expect(gcmValues.gcmMemoryBytes()).toBeGreaterThan(large.length);
+    const small = Buffer.from('small');
+    const [sealedSmall] = e.sealer().seal([record(small)]);
+    expect(gcmValues.gcmMemoryBytes()).toBeLessThanOrEqual(gcmValues.GCM_WORK_AT + gcmValues.WORK_AREA_KEPT_BYTES);
+    // Both still open, the large one after the shrink (it grows the area again, for that batch only).
+    const { opened, failure } = e.opener().open(batchOf([Buffer.from(sealedSmall!.value!), Buffer.from(sealedLarge!.value!)]));
+    expect(failure).toBeNull();
+    const values = decodeOpened(opened!.bytes).map((x) => x.value!);
+    expect(values[0]!.equals(small) && values[1]!.equals(large)).toBe(true);
+    e.opener().open(batchOf([Buffer.from(sealedSmall!.value!)]));
+    expect(gcmValues.gcmMemoryBytes()).toBeLessThanOrEqual(gcmValues.GCM_WORK_AT + gcmValues.WORK_AREA_KEPT_BYTES);
+  });
+
   it('seals and opens batches of many chunks (64 KiB of keystream each), null and large values among them', () => {
     const e = encryption(GO_KEY_32);
     const plaintexts = Array.from({ length: 900 }, (_, i) => (i % 97 === 0 ? null : randomBytes(i === 450 ? 300_000 : (i * 37) % 1500)));
