@@ -1,0 +1,54 @@
+import { MetadataEvent } from '../metadata/metadata-events';
+
+/**
+ * One event of the activity stream (`__activity`, docs/configuration.md "Activity stream, cursors, consumer groups"): what one
+ * committed metadata entry did, in the vocabulary of Liftbridge's `ActivityStreamEvent`. `id` is the
+ * entry's log index: unique and increasing, so a consumer that sees one twice (possible across a
+ * controller failover) drops the second.
+ */
+export type ActivityEvent =
+  | { readonly id: number; readonly op: 'CreateStream'; readonly stream: string; readonly partitions: readonly number[] }
+  | { readonly id: number; readonly op: 'DeleteStream'; readonly stream: string }
+  | { readonly id: number; readonly op: 'PauseStream'; readonly stream: string; readonly partitions: readonly number[]; readonly resumeAll: boolean }
+  | { readonly id: number; readonly op: 'ResumeStream'; readonly stream: string; readonly partitions: readonly number[] }
+  | { readonly id: number; readonly op: 'SetStreamReadonly'; readonly stream: string; readonly partitions: readonly number[]; readonly readonly: boolean };
+
+/**
+ * The activity event of one applied entry's events, or null when the entry is not one the activity
+ * stream reports (broker registration and reachability, ISR and leader changes, controlled
+ * shutdown). An entry records one command, so it holds at most one reported operation. The
+ * partitions listed are those the entry changed: a command's partitions that were already in the
+ * requested state record no event and are not listed (docs/compatibility.md).
+ */
+export function activityEventOf(events: readonly MetadataEvent[], index: number): ActivityEvent | null {
+  const first = events.find((e) => REPORTED.has(e.type));
+  if (first === undefined) return null;
+  switch (first.type) {
+    case 'StreamCreated':
+      return { id: index, op: 'CreateStream', stream: first.data.name, partitions: partitionsOf(events, 'PartitionCreated') };
+    case 'StreamDeleted':
+      return { id: index, op: 'DeleteStream', stream: first.data.name };
+    case 'PartitionPaused':
+      return { id: index, op: 'PauseStream', stream: first.data.stream, partitions: partitionsOf(events, 'PartitionPaused'), resumeAll: first.data.resumeAll };
+    case 'PartitionResumed':
+      return { id: index, op: 'ResumeStream', stream: first.data.stream, partitions: partitionsOf(events, 'PartitionResumed') };
+    case 'PartitionReadonlyChanged':
+      return { id: index, op: 'SetStreamReadonly', stream: first.data.stream, partitions: partitionsOf(events, 'PartitionReadonlyChanged'), readonly: first.data.readonly };
+    default:
+      return null;
+  }
+}
+
+const REPORTED: ReadonlySet<MetadataEvent['type']> = new Set<MetadataEvent['type']>([
+  'StreamCreated',
+  'StreamDeleted',
+  'PartitionPaused',
+  'PartitionResumed',
+  'PartitionReadonlyChanged',
+]);
+
+function partitionsOf(events: readonly MetadataEvent[], type: 'PartitionCreated' | 'PartitionPaused' | 'PartitionResumed' | 'PartitionReadonlyChanged'): number[] {
+  const ids: number[] = [];
+  for (const e of events) if (e.type === type) ids.push(e.data.partition);
+  return ids;
+}
