@@ -14,6 +14,8 @@ export function evolveGroup(state: MetadataState, event: GroupEvent, index: numb
   const groups = new Map(state.groups);
   const d = event.data;
   const group = groups.get(d.group);
+  // Epochs only grow: a change at an index not above the group's epoch means a corrupt log.
+  assert(group === undefined || index > group.epoch, `group ${d.group} at epoch ${group?.epoch} changed by entry ${index}`);
   switch (event.type) {
     case 'ConsumerGroupCreated':
       assert(group === undefined, `consumer group ${d.group} created twice`);

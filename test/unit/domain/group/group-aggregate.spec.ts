@@ -1,4 +1,5 @@
 import { memberAssignment } from '../../../../src/domain/group/group-assignment';
+import { evolveGroup } from '../../../../src/domain/group/group-evolve';
 import { applyProposal } from '../../../../src/domain/metadata/apply-proposal';
 import { MetadataCommand } from '../../../../src/domain/metadata/metadata-commands';
 import { decide } from '../../../../src/domain/metadata/metadata-decide';
@@ -151,6 +152,14 @@ describe('coordinator reports and changes (docs/consumers.md "Coordinator failov
     expect(group.epoch).toBeGreaterThan(state.groups.get('g')!.epoch);
     // A second change for the old generation is refused: the witnesses reported a coordinator that is gone.
     expect(refusal(after, change(state, 'a', state.groups.get('g')!.epoch))).toMatchObject({ kind: 'GroupCoordinatorMismatch' });
+  });
+
+  it('never moves an epoch back: a change at an index not above the epoch is a broken log (TestConsumerGroupSetCoordinator)', () => {
+    const state = grouped();
+    const epoch = state.groups.get('g')!.epoch;
+    const moved = { type: 'ConsumerGroupCoordinatorChanged' as const, data: { group: 'g', coordinator: 'b' } };
+    expect(() => evolveGroup(state, moved, epoch)).toThrow(/changed by entry/);
+    expect(evolveGroup(state, moved, epoch + 1).groups.get('g')).toMatchObject({ coordinator: 'b', epoch: epoch + 1 });
   });
 
   it('has no candidate when the old coordinator is the only reachable broker', () => {
