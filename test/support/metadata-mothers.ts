@@ -35,3 +35,15 @@ export function stateAfter(...commands: MetadataCommand[]): MetadataState {
   }
   return state;
 }
+
+export const joinGroup = (group: string, consumer: string, ...streams: string[]): MetadataCommand => ({
+  type: 'JoinConsumerGroup',
+  data: { group, consumer, streams },
+});
+
+export const leaveGroup = (group: string, consumer: string, expired = false): MetadataCommand => ({
+  type: 'LeaveConsumerGroup',
+  data: { group, consumer, expired },
+});
+
+export const deleteStream = (name: string): MetadataCommand => ({ type: 'DeleteStream', data: { name } });

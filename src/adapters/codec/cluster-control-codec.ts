@@ -18,9 +18,13 @@ export const FORWARDED_ANSWER_MSG_TYPE = 102 as MsgType;
 
 export class ClusterControlDecodeError extends CodecError {}
 
-const COMMAND_TYPES: ReadonlySet<string> = new Set<MetadataCommand['type']>([
-  'RegisterBroker', 'SetBrokerReachable', 'ShrinkIsr', 'ExpandIsr', 'ChangePartitionLeader', 'ReportLeader', 'VacateBroker', 'CreateStream', 'DeleteStream', 'PauseStream', 'ResumeStream', 'SetStreamReadonly',
-]);
+/** Every command type, typed so that a command added to metadata-commands.ts fails to compile here until listed. */
+const FORWARDABLE: { readonly [T in MetadataCommand['type']]: true } = {
+  RegisterBroker: true, SetBrokerReachable: true, ShrinkIsr: true, ExpandIsr: true, ChangePartitionLeader: true, ReportLeader: true, VacateBroker: true,
+  CreateStream: true, DeleteStream: true, PauseStream: true, ResumeStream: true, SetStreamReadonly: true,
+  JoinConsumerGroup: true, LeaveConsumerGroup: true, ReportGroupCoordinator: true, ChangeGroupCoordinator: true,
+};
+const COMMAND_TYPES: ReadonlySet<string> = new Set(Object.keys(FORWARDABLE));
 
 function parseJson(bytes: Uint8Array, type: MsgType, what: string): Record<string, unknown> {
   const payload = unwrapEnvelope(bytes, type);

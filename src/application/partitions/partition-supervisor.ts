@@ -1,5 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { Subscription } from 'rxjs';
+import { isGroupEvent } from '../../domain/group/group-evolve';
 import { PartitionState } from '../../domain/partition/partition-state';
 import { partitionKey, PartitionRef } from '../../domain/shared/ids';
 import { StreamState } from '../../domain/stream/stream-state';
@@ -224,7 +225,7 @@ export class PartitionSupervisor {
     if (entry.outcome.kind !== 'applied') return;
     const touched = new Set<string>();
     for (const event of entry.outcome.events) {
-      if (event.type === 'BrokerRegistered' || event.type === 'BrokerReachabilityChanged') continue;
+      if (event.type === 'BrokerRegistered' || event.type === 'BrokerReachabilityChanged' || isGroupEvent(event)) continue;
       const name = 'name' in event.data ? event.data.name : event.data.stream;
       touched.add(name);
       if (entry.recovered && event.type === 'StreamDeleted') this.deletedDuringRecovery.add(name);

@@ -38,6 +38,8 @@ export function currentVersion(state: MetadataState, ref: AggregateRef): number 
       return state.streams.get(ref.stream)?.partitions[ref.partition]?.epoch ?? 'absent';
     case 'broker':
       return state.brokers.get(ref.broker)?.version ?? 'absent';
+    case 'group':
+      return state.groups.get(ref.group)?.epoch ?? 'absent';
     case 'stream-v1': {
       const stream = state.streams.get(ref.stream);
       if (stream === undefined) return 'absent';

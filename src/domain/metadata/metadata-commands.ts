@@ -86,6 +86,40 @@ export type VacateBroker = {
   };
 };
 
+/**
+ * A consumer joins a group (docs/consumers.md "Consumer groups"): creates the group when it does not
+ * exist, with this consumer as its only member and a coordinator chosen by the decider, else adds
+ * the consumer to it. `streams` must all exist.
+ */
+export type JoinConsumerGroup = {
+  readonly type: 'JoinConsumerGroup';
+  readonly data: { readonly group: string; readonly consumer: string; readonly streams: readonly string[] };
+};
+
+/** A consumer leaves its group, by its own request or (`expired`) because the coordinator stopped hearing it. */
+export type LeaveConsumerGroup = {
+  readonly type: 'LeaveConsumerGroup';
+  readonly data: { readonly group: string; readonly consumer: string; readonly expired: boolean };
+};
+
+/**
+ * A member (`consumer`) has had no answer from the group's coordinator (docs/consumers.md
+ * "Coordinator failover"). Never recorded: the controller counts such reports as witnesses
+ * (coordinator-witnesses.ts) and changes the coordinator once more than half the members reported.
+ */
+export type ReportGroupCoordinator = {
+  readonly type: 'ReportGroupCoordinator';
+  readonly data: { readonly group: string; readonly consumer: string; readonly coordinator: string; readonly epoch: number };
+};
+
+/** The controller replaces the coordinator `coordinator` of the group at `epoch` (the generation the witnesses reported). */
+export type ChangeGroupCoordinator = {
+  readonly type: 'ChangeGroupCoordinator';
+  readonly data: { readonly group: string; readonly coordinator: string; readonly epoch: number };
+};
+
+export type GroupCommand = JoinConsumerGroup | LeaveConsumerGroup | ReportGroupCoordinator | ChangeGroupCoordinator;
+
 export type MetadataCommand =
   | RegisterBroker
   | SetBrokerReachable
@@ -97,4 +131,5 @@ export type MetadataCommand =
   | DeleteStream
   | PauseStream
   | ResumeStream
-  | SetStreamReadonly;
+  | SetStreamReadonly
+  | GroupCommand;

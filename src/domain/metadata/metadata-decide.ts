@@ -1,6 +1,7 @@
 import { unreachable } from '../shared/assert';
 import { ok, Result } from '../shared/result';
 import { decideCluster } from '../cluster/cluster-aggregate';
+import { checkCoordinatorReport, decideChangeCoordinator, decideJoinGroup, decideLeaveGroup } from '../group/group-aggregate';
 import { decideVacate } from '../cluster/vacate-broker';
 import { checkLeaderReport, decideIsrChange, decideLeaderChange, decidePartitionFlags } from '../partition/partition-decide';
 import { decideCreateStream, decideDeleteStream } from '../stream/stream-aggregate';
@@ -11,10 +12,11 @@ import { MetadataState } from './metadata-state';
 
 export { PARTITIONS_MAX } from '../stream/stream-aggregate';
 export { checkLeaderReport } from '../partition/partition-decide';
+export { checkCoordinatorReport } from '../group/group-aggregate';
 
 /**
  * Decides a command against the applied state: the events to record, or why not. Pure. Each
- * command belongs to one aggregate (Cluster, Stream, Partition; docs/architecture.md
+ * command belongs to one aggregate (Cluster, Stream, Partition, ConsumerGroup; docs/architecture.md
  * "Aggregates"), whose decider also names the versions it read.
  */
 export function decide(command: MetadataCommand, state: MetadataState): Result<Decision, MetadataError> {
@@ -40,6 +42,17 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
     case 'ReportLeader': {
       // Judged here, counted by the controller (`PartitionFailover`): a report records nothing.
       const checked = checkLeaderReport(command, state);
+      return checked.ok ? ok(noDecision) : checked;
+    }
+    case 'JoinConsumerGroup':
+      return decideJoinGroup(command, state);
+    case 'LeaveConsumerGroup':
+      return decideLeaveGroup(command, state);
+    case 'ChangeGroupCoordinator':
+      return decideChangeCoordinator(command, state);
+    case 'ReportGroupCoordinator': {
+      // Judged here, counted by the controller (coordinator-witnesses.ts): a report records nothing.
+      const checked = checkCoordinatorReport(command, state);
       return checked.ok ? ok(noDecision) : checked;
     }
     default:

@@ -16,4 +16,20 @@ export type MetadataError =
   | { readonly kind: 'NoIsrCandidates'; readonly stream: string; readonly partition: number }
   | { readonly kind: 'NotAReplica'; readonly stream: string; readonly partition: number; readonly replica: string }
   /** No ISR place for a broker recorded unreachable, e.g. one shutting down (Kafka KIP-841). */
-  | { readonly kind: 'BrokerUnreachable'; readonly broker: string };
+  | { readonly kind: 'BrokerUnreachable'; readonly broker: string }
+  /** A consumer-group request without a required value (docs/consumers.md "Errors": `No groupId provided`, ...). */
+  | { readonly kind: 'MissingGroupField'; readonly field: 'groupId' | 'consumerId' | 'streams' | 'coordinator' }
+  | { readonly kind: 'ConsumerGroupNotFound'; readonly group: string }
+  | { readonly kind: 'ConsumerAlreadyMember'; readonly group: string; readonly consumer: string }
+  | { readonly kind: 'ConsumerNotMember'; readonly group: string; readonly consumer: string }
+  /** A coordinator report or change about a coordinator or epoch that is no longer the group's. */
+  | {
+      readonly kind: 'GroupCoordinatorMismatch';
+      readonly group: string;
+      readonly coordinator: string;
+      readonly epoch: number;
+      readonly reportedCoordinator: string;
+      readonly reportedEpoch: number;
+    }
+  /** No broker other than the failed coordinator can coordinate the group. */
+  | { readonly kind: 'NoGroupCoordinatorCandidates'; readonly group: string };

@@ -71,6 +71,30 @@ export type PartitionLeaderChanged = {
   readonly data: { readonly stream: string; readonly partition: number; readonly leader: string; readonly isr: readonly string[] };
 };
 
+/** A group is created with its first member; its epoch is the entry's index. */
+export type ConsumerGroupCreated = {
+  readonly type: 'ConsumerGroupCreated';
+  readonly data: { readonly group: string; readonly coordinator: string; readonly consumer: string; readonly streams: readonly string[] };
+};
+
+export type ConsumerGroupJoined = {
+  readonly type: 'ConsumerGroupJoined';
+  readonly data: { readonly group: string; readonly consumer: string; readonly streams: readonly string[] };
+};
+
+/** A member left (`expired`: its coordinator stopped hearing it); the last member leaving deletes the group. */
+export type ConsumerGroupLeft = {
+  readonly type: 'ConsumerGroupLeft';
+  readonly data: { readonly group: string; readonly consumer: string; readonly expired: boolean };
+};
+
+export type ConsumerGroupCoordinatorChanged = {
+  readonly type: 'ConsumerGroupCoordinatorChanged';
+  readonly data: { readonly group: string; readonly coordinator: string };
+};
+
+export type GroupEvent = ConsumerGroupCreated | ConsumerGroupJoined | ConsumerGroupLeft | ConsumerGroupCoordinatorChanged;
+
 export type MetadataEvent =
   | BrokerRegistered
   | BrokerReachabilityChanged
@@ -82,6 +106,7 @@ export type MetadataEvent =
   | PartitionReadonlyChanged
   | IsrShrunk
   | IsrExpanded
-  | PartitionLeaderChanged;
+  | PartitionLeaderChanged
+  | GroupEvent;
 
 export type MetadataEventType = MetadataEvent['type'];

@@ -1,5 +1,6 @@
 import { unreachable } from '../shared/assert';
 import { evolveCluster } from '../cluster/cluster-aggregate';
+import { evolveGroup, removeStreamFromGroups } from '../group/group-evolve';
 import { evolvePartition } from '../partition/partition-evolve';
 import { evolveStream } from '../stream/stream-aggregate';
 import { MetadataEvent } from './metadata-events';
@@ -17,8 +18,15 @@ export function evolve(state: MetadataState, event: MetadataEvent, index: number
     case 'BrokerReachabilityChanged':
       return evolveCluster(state, event, index);
     case 'StreamCreated':
-    case 'StreamDeleted':
       return evolveStream(state, event, index);
+    case 'StreamDeleted':
+      // The groups that consumed the stream change in the same entry (group-evolve.ts).
+      return removeStreamFromGroups(evolveStream(state, event, index), event.data.name, index);
+    case 'ConsumerGroupCreated':
+    case 'ConsumerGroupJoined':
+    case 'ConsumerGroupLeft':
+    case 'ConsumerGroupCoordinatorChanged':
+      return evolveGroup(state, event, index);
     case 'PartitionCreated':
     case 'PartitionPaused':
     case 'PartitionResumed':

@@ -3,13 +3,15 @@ import { MetadataEvent } from './metadata-events';
 /**
  * What an expectation is about: one aggregate of the metadata (docs/architecture.md "Aggregates").
  * A `Stream` (its own fields: creation, resumeAll), one `Partition` of a stream (leader, ISR, flags)
- * and one broker of the `Cluster` each have their own version, so that unrelated changes never
+ * one broker of the `Cluster` and one `ConsumerGroup` each have their own version, so that unrelated changes never
  * conflict: pausing partition 3 does not re-decide an ISR change on partition 0.
  */
 export type AggregateRef =
   | { readonly kind: 'stream'; readonly stream: string }
   | { readonly kind: 'partition'; readonly stream: string; readonly partition: number }
   | { readonly kind: 'broker'; readonly broker: string }
+  /** One consumer group; its version is its epoch (docs/consumers.md "Epochs"). */
+  | { readonly kind: 'group'; readonly group: string }
   /**
    * Read from entries of metadata schema 1 only, never decided any more (docs/storage.md "Metadata
    * schema"): `"stream:<name>"` was the stream's version counting every change to any of its
@@ -41,6 +43,7 @@ export interface MetadataProposal extends Decision {
 
 export const streamRef = (stream: string): AggregateRef => ({ kind: 'stream', stream });
 export const partitionRef = (stream: string, partition: number): AggregateRef => ({ kind: 'partition', stream, partition });
+export const groupRef = (group: string): AggregateRef => ({ kind: 'group', group });
 export const brokerRef = (broker: string): AggregateRef => ({ kind: 'broker', broker });
 
 export const noDecision: Decision = { events: [], expectations: [] };

@@ -1,5 +1,6 @@
 import { BrokerState } from '../cluster/cluster-state';
 import { EventTimestamps, PartitionState } from '../partition/partition-state';
+import { GroupMember, GroupState } from '../group/group-state';
 import { assert } from '../shared/assert';
 import { StreamState } from '../stream/stream-state';
 import { MetadataState } from './metadata-state';
@@ -18,7 +19,7 @@ const read = jsonFields((detail) => new MetadataSnapshotDecodeError(detail));
 
 /**
  * The whole metadata state as one JSON document (docs/raft.md "Driver and metadata log"):
- * `{ v, lastAppliedIndex, brokers: BrokerState[], streams: StreamState[] }`, the Maps as arrays of
+ * `{ v, lastAppliedIndex, brokers: BrokerState[], streams: StreamState[], groups: GroupState[] }`, the Maps as arrays of
  * their values (each value carries its key). Deterministic for a given state.
  */
 export function encodeMetadataSnapshot(state: MetadataState): string {
@@ -32,7 +33,12 @@ export function encodeMetadataSnapshot(state: MetadataState): string {
     assert(name === stream.name, `stream map key ${name} holds stream ${stream.name}`);
     streams.push(stream);
   }
-  return JSON.stringify({ v: METADATA_SCHEMA_VERSION, lastAppliedIndex: state.lastAppliedIndex, brokers, streams });
+  const groups: GroupState[] = [];
+  for (const [id, group] of state.groups) {
+    assert(id === group.id, `group map key ${id} holds group ${group.id}`);
+    groups.push(group);
+  }
+  return JSON.stringify({ v: METADATA_SCHEMA_VERSION, lastAppliedIndex: state.lastAppliedIndex, brokers, streams, groups });
 }
 
 /**
@@ -65,7 +71,35 @@ export function decodeMetadataSnapshot(data: string | Uint8Array): MetadataState
     if (streams.has(stream.name)) throw new MetadataSnapshotDecodeError(`stream ${stream.name} appears twice`);
     streams.set(stream.name, stream);
   }
-  return { brokers, streams, lastAppliedIndex };
+  return { brokers, streams, groups: decodeGroups(root.groups, schema), lastAppliedIndex };
+}
+
+/** Schema 1 had no consumer groups; schema 2 lists them (possibly none). */
+function decodeGroups(value: unknown, schema: 1 | 2): Map<string, GroupState> {
+  const groups = new Map<string, GroupState>();
+  if (schema === 1 && value === undefined) return groups;
+  for (const [i, item] of read.array(value, 'groups').entries()) {
+    const group = decodeGroup(item, `groups[${i}]`);
+    if (groups.has(group.id)) throw new MetadataSnapshotDecodeError(`group ${group.id} appears twice`);
+    groups.set(group.id, group);
+  }
+  return groups;
+}
+
+function decodeGroup(value: unknown, at: string): GroupState {
+  const r = read.record(value, at);
+  const members = read.array(r.members, `${at}.members`).map((m, i): GroupMember => {
+    const member = read.record(m, `${at}.members[${i}]`);
+    return { id: read.string(member.id, `${at}.members[${i}].id`), streams: read.strings(member.streams, `${at}.members[${i}].streams`) };
+  });
+  if (members.length === 0) throw new MetadataSnapshotDecodeError(`${at} has no members`);
+  if (new Set(members.map((m) => m.id)).size !== members.length) throw new MetadataSnapshotDecodeError(`${at} lists a member twice`);
+  return {
+    id: read.string(r.id, `${at}.id`),
+    coordinator: read.string(r.coordinator, `${at}.coordinator`),
+    epoch: read.index(r.epoch, `${at}.epoch`),
+    members,
+  };
 }
 
 function decodeBroker(value: unknown, at: string, schema: 1 | 2): BrokerState {

@@ -1,4 +1,5 @@
 import { BrokerState } from '../cluster/cluster-state';
+import { GroupState } from '../group/group-state';
 import { PartitionState } from '../partition/partition-state';
 import { StreamState } from '../stream/stream-state';
 
@@ -6,6 +7,8 @@ import { StreamState } from '../stream/stream-state';
 export interface MetadataState {
   readonly brokers: ReadonlyMap<string, BrokerState>;
   readonly streams: ReadonlyMap<string, StreamState>;
+  /** Consumer groups by id (docs/consumers.md "Consumer groups"). */
+  readonly groups: ReadonlyMap<string, GroupState>;
   /** Index of the last log entry applied; 0 before the first. */
   readonly lastAppliedIndex: number;
 }
@@ -13,6 +16,7 @@ export interface MetadataState {
 export const emptyMetadataState = (): MetadataState => ({
   brokers: new Map(),
   streams: new Map(),
+  groups: new Map(),
   lastAppliedIndex: 0,
 });
 

@@ -1,7 +1,8 @@
 import { MetadataProposal } from '../../../src/domain/metadata/metadata-proposal';
 import { decide } from '../../../src/domain/metadata/metadata-decide';
 import { decodeMetadataProposal, encodeMetadataProposal, MetadataProposalDecodeError } from '../../../src/domain/metadata/schema/proposal-codec';
-import { createStream, registerBroker, stateAfter } from '../../support/metadata-mothers';
+import { GroupCommand } from '../../../src/domain/metadata/metadata-commands';
+import { createStream, joinGroup, leaveGroup, registerBroker, stateAfter } from '../../support/metadata-mothers';
 
 const decided = (): MetadataProposal => {
   const state = stateAfter(registerBroker('a'), createStream('orders', { partitions: 2, config: { retentionMaxMessages: 5, encryption: false } }));
@@ -19,6 +20,24 @@ describe('metadata proposal codec (docs/raft.md "Metadata schema")', () => {
     if (!created.ok) throw new Error(created.error.kind);
     const withCreate = { proposalId: 'x', ...created.value };
     expect(decodeMetadataProposal(encodeMetadataProposal(withCreate))).toEqual(withCreate);
+  });
+
+  it('round-trips every consumer-group event with its group expectation', () => {
+    const state = stateAfter(registerBroker('a'), registerBroker('b'), createStream('orders'), joinGroup('g', 'c1', 'orders'));
+    const group = state.groups.get('g')!;
+    const commands = [
+      joinGroup('h', 'c1', 'orders'),
+      joinGroup('g', 'c2', 'orders'),
+      leaveGroup('g', 'c1', true),
+      { type: 'ChangeGroupCoordinator', data: { group: 'g', coordinator: group.coordinator, epoch: group.epoch } },
+    ] as GroupCommand[];
+    for (const command of commands) {
+      const result = decide(command, state);
+      if (!result.ok) throw new Error(result.error.kind);
+      const proposal = { proposalId: command.type, ...result.value };
+      expect(proposal.expectations[0]!.aggregate).toEqual({ kind: 'group', group: command.data.group });
+      expect(decodeMetadataProposal(encodeMetadataProposal(proposal))).toEqual(proposal);
+    }
   });
 
   it('reads schema 1 entries: string aggregates keep the rules they were decided under', () => {

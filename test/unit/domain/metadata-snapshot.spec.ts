@@ -4,7 +4,7 @@ import { MetadataCommand } from '../../../src/domain/metadata/metadata-commands'
 import { decide } from '../../../src/domain/metadata/metadata-decide';
 import { decodeMetadataSnapshot, encodeMetadataSnapshot, MetadataSnapshotDecodeError } from '../../../src/domain/metadata/metadata-snapshot';
 import { emptyMetadataState, MetadataState } from '../../../src/domain/metadata/metadata-state';
-import { createStream, registerBroker, stateAfter } from '../../support/metadata-mothers';
+import { createStream, joinGroup, registerBroker, stateAfter } from '../../support/metadata-mothers';
 
 const brokers = ['a', 'b', 'c'];
 const names = ['s1', 's2', 's3'];
@@ -31,6 +31,11 @@ const command: fc.Arbitrary<MetadataCommand> = fc.oneof(
   fc.record({ type: fc.constant('ResumeStream' as const), data: fc.record({ name: fc.constantFrom(...names), partitions: partitionList, atNs: fc.constant('3') }) }),
   fc.record({ type: fc.constant('SetStreamReadonly' as const), data: fc.record({ name: fc.constantFrom(...names), partitions: partitionList, readonly: fc.boolean(), atNs: fc.constant('4') }) }),
   fc.record({ type: fc.constant('SetBrokerReachable' as const), data: fc.record({ id: fc.constantFrom(...brokers), reachable: fc.boolean(), atNs: fc.constant('5') }) }),
+  fc.record({
+    type: fc.constant('JoinConsumerGroup' as const),
+    data: fc.record({ group: fc.constantFrom('g1', 'g2'), consumer: fc.constantFrom('c1', 'c2', 'c3'), streams: fc.subarray(names, { minLength: 1 }) }),
+  }),
+  fc.record({ type: fc.constant('LeaveConsumerGroup' as const), data: fc.record({ group: fc.constantFrom('g1', 'g2'), consumer: fc.constantFrom('c1', 'c2', 'c3'), expired: fc.boolean() }) }),
 );
 
 /** A reachable state: commands decided and applied in order, with gaps in the indexes (Raft no-ops). */
@@ -70,6 +75,45 @@ describe('metadata snapshot codec', () => {
     expect(decoded).toEqual(state);
     expect(decoded.streams.get('orders')?.partitions).toHaveLength(2);
     expect(decoded.streams.get('orders')?.config).toEqual({ retentionMaxMessages: 10, encryption: true });
+  });
+
+  it('round-trips consumer groups, member order and a changed coordinator included', () => {
+    let state = stateAfter(registerBroker('a'), registerBroker('b'), createStream('s1'), createStream('s2'), joinGroup('g', 'z', 's2', 's1'), joinGroup('g', 'y', 's1'));
+    const group = state.groups.get('g')!;
+    const changed = decide({ type: 'ChangeGroupCoordinator', data: { group: 'g', coordinator: group.coordinator, epoch: group.epoch } }, state);
+    if (!changed.ok) throw new Error(changed.error.kind);
+    state = applyProposal(state, { proposalId: 'c', ...changed.value }, state.lastAppliedIndex + 1).state;
+    const decoded = decodeMetadataSnapshot(encodeMetadataSnapshot(state));
+    expect(decoded).toEqual(state);
+    expect(decoded.groups.get('g')).toEqual({
+      id: 'g',
+      coordinator: 'b',
+      epoch: state.lastAppliedIndex,
+      members: [
+        { id: 'z', streams: ['s1', 's2'] },
+        { id: 'y', streams: ['s1'] },
+      ],
+    });
+  });
+
+  it('reads a schema 1 snapshot, which had no groups, as a state without groups', () => {
+    const v1 = { ...(JSON.parse(encodeMetadataSnapshot(stateAfter(registerBroker('a'), createStream('orders')))) as Record<string, unknown>), v: 1, groups: undefined };
+    expect(decodeMetadataSnapshot(JSON.stringify(v1)).groups.size).toBe(0);
+  });
+
+  const grouped = JSON.parse(encodeMetadataSnapshot(stateAfter(registerBroker('a'), createStream('orders'), joinGroup('g', 'c', 'orders')))) as Record<string, unknown>;
+  const withGroup = (patch: Record<string, unknown>): string => JSON.stringify({ ...grouped, groups: [{ ...(grouped.groups as Record<string, unknown>[])[0], ...patch }] });
+
+  it.each<[string, string, RegExp]>([
+    ['a schema 2 snapshot without groups', JSON.stringify({ ...grouped, groups: undefined }), /groups is not an array/],
+    ['a duplicate group', JSON.stringify({ ...grouped, groups: [...(grouped.groups as unknown[]), ...(grouped.groups as unknown[])] }), /group g appears twice/],
+    ['a group without members', withGroup({ members: [] }), /groups\[0\] has no members/],
+    ['a member listed twice', withGroup({ members: [{ id: 'c', streams: [] }, { id: 'c', streams: [] }] }), /lists a member twice/],
+    ['a member without streams', withGroup({ members: [{ id: 'c' }] }), /members\[0\]\.streams is not an array/],
+    ['a negative epoch', withGroup({ epoch: -1 }), /groups\[0\]\.epoch/],
+    ['a group without coordinator', withGroup({ coordinator: undefined }), /groups\[0\]\.coordinator is not a string/],
+  ])('refuses %s', (_what, data, message) => {
+    expect(() => decodeMetadataSnapshot(data)).toThrow(message);
   });
 
   const valid = JSON.parse(encodeMetadataSnapshot(stateAfter(registerBroker('a'), createStream('orders')))) as Record<string, unknown>;

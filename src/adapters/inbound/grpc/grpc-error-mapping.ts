@@ -120,6 +120,22 @@ export function toStatus(error: ApplicationError): StatusAnswer {
       return { code: status.FAILED_PRECONDITION, message: `Failed on preconditions for stream's encryption handler: ${error.reason}` };
     case 'StreamOptionNotImplemented':
       return { code: status.INVALID_ARGUMENT, message: `${error.option}: ${error.feature} is not implemented yet` };
+    // Consumer groups (docs/consumers.md "Errors"): Go's codes and messages, which clients match on.
+    case 'MissingGroupField':
+      return { code: status.INVALID_ARGUMENT, message: `No ${error.field} provided` };
+    case 'ConsumerGroupNotFound':
+      return { code: status.NOT_FOUND, message: 'consumer group does not exist' };
+    case 'ConsumerAlreadyMember':
+      return { code: status.FAILED_PRECONDITION, message: 'consumer is already a member of the consumer group' };
+    case 'ConsumerNotMember':
+      return { code: status.FAILED_PRECONDITION, message: 'consumer is not a member of the consumer group' };
+    case 'GroupCoordinatorMismatch':
+      return {
+        code: status.FAILED_PRECONDITION,
+        message: `Coordinator generation mismatch, current coordinator: ${error.coordinator} epoch: ${error.epoch}, got coordinator: ${error.reportedCoordinator} epoch: ${error.reportedEpoch}`,
+      };
+    case 'NoGroupCoordinatorCandidates':
+      return { code: status.FAILED_PRECONDITION, message: 'No group coordinator candidates' };
     default:
       return unreachable(error);
   }

@@ -53,6 +53,8 @@ function decodeAggregate(value: unknown, at: string): AggregateRef {
       return { kind: 'partition', stream: read.string(r.stream, `${at}.stream`), partition: read.index(r.partition, `${at}.partition`) };
     case 'broker':
       return { kind: 'broker', broker: read.string(r.broker, `${at}.broker`) };
+    case 'group':
+      return { kind: 'group', group: read.string(r.group, `${at}.group`) };
     default:
       throw fail(`${at}.kind ${JSON.stringify(r.kind)} is not an aggregate`);
   }

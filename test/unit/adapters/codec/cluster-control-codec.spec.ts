@@ -56,6 +56,10 @@ const COMMANDS: MetadataCommand[] = [
   { type: 'PauseStream', data: { name: 'orders', partitions: [0, 2], resumeAll: true, atNs: '17' } },
   { type: 'ResumeStream', data: { name: 'orders', partitions: [], atNs: '18' } },
   { type: 'SetStreamReadonly', data: { name: 'orders', partitions: [1], readonly: true, atNs: '19' } },
+  { type: 'JoinConsumerGroup', data: { group: 'g', consumer: 'c1', streams: ['orders'] } },
+  { type: 'LeaveConsumerGroup', data: { group: 'g', consumer: 'c1', expired: true } },
+  { type: 'ReportGroupCoordinator', data: { group: 'g', consumer: 'c1', coordinator: 'a', epoch: 12 } },
+  { type: 'ChangeGroupCoordinator', data: { group: 'g', coordinator: 'a', epoch: 12 } },
 ];
 
 const ANSWERS: ForwardedAnswer[] = [

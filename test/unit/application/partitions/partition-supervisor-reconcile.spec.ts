@@ -45,6 +45,21 @@ describe('PartitionSupervisor starts what the metadata gives this server', () =>
     expect(runtime(w, 'b')?.log.highWatermark).toBe(0);
   });
 
+  it('consumer-group changes leave the partitions as they run', async () => {
+    w = await startWorld(['a', 'b']);
+    await w.exec(createStream('s', { replicationFactor: 2 }));
+    await w.time.advance(FOLLOWER_STARTS_MS);
+    const [logOfA, logOfB] = [runtime(w, 'a')!.log, runtime(w, 'b')!.log];
+    await w.exec({ type: 'JoinConsumerGroup', data: { group: 's', consumer: 'c1', streams: ['s'] } });
+    await w.exec({ type: 'LeaveConsumerGroup', data: { group: 's', consumer: 'c1', expired: true } });
+    await w.settled();
+    // The same open logs: no role was stopped or restarted.
+    expect(runtime(w, 'a')!.log).toBe(logOfA);
+    expect(runtime(w, 'b')!.log).toBe(logOfB);
+    expect([logOfA.closedReason, logOfB.closedReason]).toEqual([null, null]);
+    expect([runtime(w, 'a')!.isLeader, runtime(w, 'b')!.isLeader]).toEqual([true, false]);
+  });
+
   it('restarts both roles when the leader changes: the new leader takes publishes in its epoch, the old one follows it', async () => {
     w = await startWorld(['a', 'b']);
     await w.exec(createStream('s', { replicationFactor: 2 }));
