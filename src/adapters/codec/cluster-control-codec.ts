@@ -22,7 +22,7 @@ export class ClusterControlDecodeError extends CodecError {}
 const FORWARDABLE: { readonly [T in MetadataCommand['type']]: true } = {
   RegisterBroker: true, SetBrokerReachable: true, ShrinkIsr: true, ExpandIsr: true, ChangePartitionLeader: true, ReportLeader: true, VacateBroker: true,
   CreateStream: true, DeleteStream: true, PauseStream: true, ResumeStream: true, SetStreamReadonly: true,
-  JoinConsumerGroup: true, LeaveConsumerGroup: true, ReportGroupCoordinator: true, ChangeGroupCoordinator: true,
+  RecordActivityPublished: true, JoinConsumerGroup: true, LeaveConsumerGroup: true, ReportGroupCoordinator: true, ChangeGroupCoordinator: true,
 };
 const COMMAND_TYPES: ReadonlySet<string> = new Set(Object.keys(FORWARDABLE));
 

@@ -1,6 +1,5 @@
 import { inject, injectable } from 'inversify';
 import { Subscription } from 'rxjs';
-import { isGroupEvent } from '../../domain/group/group-evolve';
 import { PartitionState } from '../../domain/partition/partition-state';
 import { partitionKey, PartitionRef } from '../../domain/shared/ids';
 import { StreamState } from '../../domain/stream/stream-state';
@@ -225,8 +224,9 @@ export class PartitionSupervisor {
     if (entry.outcome.kind !== 'applied') return;
     const touched = new Set<string>();
     for (const event of entry.outcome.events) {
-      if (event.type === 'BrokerRegistered' || event.type === 'BrokerReachabilityChanged' || isGroupEvent(event)) continue;
-      const name = 'name' in event.data ? event.data.name : event.data.stream;
+      // Only stream and partition events concern partitions (not brokers, groups or the activity stream's progress).
+      const name = 'name' in event.data ? event.data.name : 'stream' in event.data ? event.data.stream : null;
+      if (name === null) continue;
       touched.add(name);
       if (entry.recovered && event.type === 'StreamDeleted') this.deletedDuringRecovery.add(name);
     }

@@ -118,6 +118,12 @@ export type ChangeGroupCoordinator = {
   readonly data: { readonly group: string; readonly coordinator: string; readonly epoch: number };
 };
 
+/**
+ * The controller published the activity events up to `id` (a log index) to `__activity`
+ * (docs/consumers.md "Activity stream"): the next controller goes on after it.
+ */
+export type RecordActivityPublished = { readonly type: 'RecordActivityPublished'; readonly data: { readonly id: number } };
+
 export type GroupCommand = JoinConsumerGroup | LeaveConsumerGroup | ReportGroupCoordinator | ChangeGroupCoordinator;
 
 export type MetadataCommand =
@@ -132,4 +138,5 @@ export type MetadataCommand =
   | PauseStream
   | ResumeStream
   | SetStreamReadonly
+  | RecordActivityPublished
   | GroupCommand;

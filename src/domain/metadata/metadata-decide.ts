@@ -1,4 +1,5 @@
 import { unreachable } from '../shared/assert';
+import { decideActivityPublished } from '../activity/activity-progress';
 import { ok, Result } from '../shared/result';
 import { decideCluster } from '../cluster/cluster-aggregate';
 import { checkCoordinatorReport, decideChangeCoordinator, decideJoinGroup, decideLeaveGroup } from '../group/group-aggregate';
@@ -44,6 +45,8 @@ export function decide(command: MetadataCommand, state: MetadataState): Result<D
       const checked = checkLeaderReport(command, state);
       return checked.ok ? ok(noDecision) : checked;
     }
+    case 'RecordActivityPublished':
+      return ok(decideActivityPublished(command, state));
     case 'JoinConsumerGroup':
       return decideJoinGroup(command, state);
     case 'LeaveConsumerGroup':

@@ -93,6 +93,9 @@ export type ConsumerGroupCoordinatorChanged = {
   readonly data: { readonly group: string; readonly coordinator: string };
 };
 
+/** The activity events up to `id` are on `__activity`. */
+export type ActivityPublished = { readonly type: 'ActivityPublished'; readonly data: { readonly id: number } };
+
 export type GroupEvent = ConsumerGroupCreated | ConsumerGroupJoined | ConsumerGroupLeft | ConsumerGroupCoordinatorChanged;
 
 export type MetadataEvent =
@@ -107,6 +110,7 @@ export type MetadataEvent =
   | IsrShrunk
   | IsrExpanded
   | PartitionLeaderChanged
+  | ActivityPublished
   | GroupEvent;
 
 export type MetadataEventType = MetadataEvent['type'];

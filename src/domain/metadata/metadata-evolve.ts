@@ -1,4 +1,5 @@
 import { unreachable } from '../shared/assert';
+import { evolveActivityPublished } from '../activity/activity-progress';
 import { evolveCluster } from '../cluster/cluster-aggregate';
 import { evolveGroup, removeStreamFromGroups } from '../group/group-evolve';
 import { evolvePartition } from '../partition/partition-evolve';
@@ -22,6 +23,8 @@ export function evolve(state: MetadataState, event: MetadataEvent, index: number
     case 'StreamDeleted':
       // The groups that consumed the stream change in the same entry (group-evolve.ts).
       return removeStreamFromGroups(evolveStream(state, event, index), event.data.name, index);
+    case 'ActivityPublished':
+      return evolveActivityPublished(state, event);
     case 'ConsumerGroupCreated':
     case 'ConsumerGroupJoined':
     case 'ConsumerGroupLeft':

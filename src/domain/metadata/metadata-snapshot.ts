@@ -38,7 +38,7 @@ export function encodeMetadataSnapshot(state: MetadataState): string {
     assert(id === group.id, `group map key ${id} holds group ${group.id}`);
     groups.push(group);
   }
-  return JSON.stringify({ v: METADATA_SCHEMA_VERSION, lastAppliedIndex: state.lastAppliedIndex, brokers, streams, groups });
+  return JSON.stringify({ v: METADATA_SCHEMA_VERSION, lastAppliedIndex: state.lastAppliedIndex, brokers, streams, groups, activityPublishedUpTo: state.activityPublishedUpTo });
 }
 
 /**
@@ -71,7 +71,9 @@ export function decodeMetadataSnapshot(data: string | Uint8Array): MetadataState
     if (streams.has(stream.name)) throw new MetadataSnapshotDecodeError(`stream ${stream.name} appears twice`);
     streams.set(stream.name, stream);
   }
-  return { brokers, streams, groups: decodeGroups(root.groups, schema), lastAppliedIndex };
+  // Schema 1 kept no activity progress (nothing was published then).
+  const activityPublishedUpTo = schema === 1 ? 0 : read.index(root.activityPublishedUpTo, 'activityPublishedUpTo');
+  return { brokers, streams, groups: decodeGroups(root.groups, schema), activityPublishedUpTo, lastAppliedIndex };
 }
 
 /** Schema 1 had no consumer groups; schema 2 lists them (possibly none). */

@@ -9,6 +9,8 @@ export interface MetadataState {
   readonly streams: ReadonlyMap<string, StreamState>;
   /** Consumer groups by id (docs/consumers.md "Consumer groups"). */
   readonly groups: ReadonlyMap<string, GroupState>;
+  /** The id (log index) of the last activity event on `__activity`; 0 before the first (docs/consumers.md "Activity stream"). */
+  readonly activityPublishedUpTo: number;
   /** Index of the last log entry applied; 0 before the first. */
   readonly lastAppliedIndex: number;
 }
@@ -17,6 +19,7 @@ export const emptyMetadataState = (): MetadataState => ({
   brokers: new Map(),
   streams: new Map(),
   groups: new Map(),
+  activityPublishedUpTo: 0,
   lastAppliedIndex: 0,
 });
 

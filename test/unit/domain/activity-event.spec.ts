@@ -46,4 +46,22 @@ describe('the activity event of a metadata entry (Liftbridge ActivityStreamEvent
     expect(activityOf(state, { type: 'ChangePartitionLeader', data: { stream: 'orders', partition: 0, failedLeader: p.leader } }).event).toBeNull();
     expect(activityOf(base, registerBroker('c')).event).toBeNull();
   });
+
+  it('a group created with its first member, a join and a leave are reported as JoinConsumerGroup and LeaveConsumerGroup', () => {
+    const { state } = activityOf(base, createStream('orders'));
+    const created = activityOf(state, { type: 'JoinConsumerGroup', data: { group: 'g', consumer: 'c1', streams: ['orders'] } });
+    expect(created.event).toEqual({ id: 4, op: 'JoinConsumerGroup', groupId: 'g', consumerId: 'c1', streams: ['orders'] });
+    const joined = activityOf(created.state, { type: 'JoinConsumerGroup', data: { group: 'g', consumer: 'c2', streams: ['orders'] } });
+    expect(joined.event).toEqual({ id: 5, op: 'JoinConsumerGroup', groupId: 'g', consumerId: 'c2', streams: ['orders'] });
+    const left = activityOf(joined.state, { type: 'LeaveConsumerGroup', data: { group: 'g', consumer: 'c1', expired: true } });
+    expect(left.event).toEqual({ id: 6, op: 'LeaveConsumerGroup', groupId: 'g', consumerId: 'c1', expired: true });
+  });
+
+  it('the progress record moves only forward and is itself no activity', () => {
+    const first = activityOf(base, { type: 'RecordActivityPublished', data: { id: 2 } });
+    expect(first.event).toBeNull();
+    expect(first.state.activityPublishedUpTo).toBe(2);
+    expect(decide({ type: 'RecordActivityPublished', data: { id: 1 } }, first.state)).toEqual({ ok: true, value: { events: [], expectations: [] } });
+    expect(decide({ type: 'RecordActivityPublished', data: { id: 2 } }, first.state)).toEqual({ ok: true, value: { events: [], expectations: [] } });
+  });
 });

@@ -30,6 +30,7 @@ const EVENT_FIELDS: { readonly [T in EventType]: { readonly [K in keyof DataOf<T
   IsrShrunk: { stream: 'string', partition: 'index', replica: 'string' },
   IsrExpanded: { stream: 'string', partition: 'index', replica: 'string' },
   PartitionLeaderChanged: { stream: 'string', partition: 'index', leader: 'string', isr: 'strings' },
+  ActivityPublished: { id: 'index' },
   ConsumerGroupCreated: { group: 'string', coordinator: 'string', consumer: 'string', streams: 'strings' },
   ConsumerGroupJoined: { group: 'string', consumer: 'string', streams: 'strings' },
   ConsumerGroupLeft: { group: 'string', consumer: 'string', expired: 'boolean' },
