@@ -1,3 +1,4 @@
+import { AckPolicy } from '../domain/shared/wire-enums';
 import { SyncPolicy } from './ports/partition-log.port';
 
 /** Server-wide defaults a stream falls back to (docs/protocol.md "Stream options"), resolved from configuration. */
@@ -16,6 +17,12 @@ export interface StreamDefaults {
   readonly minIsr: number;
   readonly syncPolicy: SyncPolicy;
   readonly syncIntervalMs: number;
+}
+
+/** The activity stream (docs/consumers.md "Activity stream"), `activity.stream.*`. */
+export interface ActivitySettings {
+  readonly publishTimeoutMs: number;
+  readonly ackPolicy: AckPolicy;
 }
 
 /** What the application needs to know about this server; built from BrokerConfig at the root. */
@@ -53,4 +60,6 @@ export interface ServerSettings {
     /** How long a leader holds a caught-up follower's fetch open waiting for new records. */
     readonly fetchWaitMs: number;
   };
+  /** Absent: the activity stream is off (`activity.stream.enabled: false`). */
+  readonly activity?: ActivitySettings;
 }

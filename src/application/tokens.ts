@@ -11,6 +11,7 @@ import { MessageTransport } from './ports/message-transport.port';
 import { MetadataLog } from './ports/metadata-log.port';
 import { PartitionLogStore } from './ports/partition-log.port';
 import { ValueEncryption } from './ports/value-encryption.port';
+import { ActivityEncoder } from './ports/activity-encoder.port';
 import { ServerSettings } from './server-settings';
 
 type Id<T> = ServiceIdentifier<T>;
@@ -31,4 +32,5 @@ export const TOKENS = {
   AckLease: Symbol.for('AckLease') as Id<AckLease>,
   PeerContact: Symbol.for('PeerContact') as Id<PeerContact>,
   ValueEncryption: Symbol.for('ValueEncryption') as Id<ValueEncryption>,
+  ActivityEncoder: Symbol.for('ActivityEncoder') as Id<ActivityEncoder>,
 } as const;

@@ -7,6 +7,7 @@ import { ValueEncryption } from '../../application/ports/value-encryption.port';
 import { ServerSettings } from '../../application/server-settings';
 import { TOKENS } from '../../application/tokens';
 import type { ServerDuties } from '../lifecycle/boot-sequence';
+import { ProtobufActivityEncoder } from '../../adapters/codec/activity-codec';
 import { applicationModule } from './modules/application.module';
 import { lifecycleModule } from './modules/lifecycle.module';
 
@@ -33,6 +34,7 @@ export function createContainer(options: ContainerOptions): Container {
   container.bind(TOKENS.Logger).toConstantValue(options.logger);
   container.bind(TOKENS.Metrics).toConstantValue(options.metrics ?? new NoMetrics());
   container.bind(TOKENS.ValueEncryption).toConstantValue(options.encryption ?? new AesValueEncryption(null));
+  container.bind(TOKENS.ActivityEncoder).toConstantValue(new ProtobufActivityEncoder());
   container.loadSync(applicationModule, lifecycleModule(options.duties), ...options.adapters);
   return container;
 }

@@ -1,3 +1,4 @@
+import { ActivityDispatcher } from '../../application/activity/activity-dispatcher';
 import { BrokerLiveness } from '../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../application/cluster/cluster-membership';
 import { ControlledShutdown, ControlledShutdownReport } from '../../application/cluster/controlled-shutdown';
@@ -35,6 +36,8 @@ export interface ClusterDuties {
   readonly membership: ClusterMembership;
   readonly liveness: BrokerLiveness;
   readonly shutdown: ControlledShutdown;
+  /** The activity stream (a controller duty; it follows applied entries on every server). */
+  readonly activity: ActivityDispatcher;
   readonly joins: boolean;
 }
 
@@ -68,6 +71,7 @@ export class ServerLifecycle {
   async start(): Promise<void> {
     const { metadata, partitions, cluster, settings } = this.services;
     partitions?.watch(); // before the replay, so recovery can record deletions
+    cluster?.activity.watch(); // before the replay too: replayed entries not yet published are published
     await metadata.start();
     if (cluster === null) return;
     cluster.role.start();
@@ -118,6 +122,7 @@ export class ServerLifecycle {
     };
     cluster?.liveness.stop();
     if (cluster) await step('controller', () => cluster.role.stop());
+    cluster?.activity.stop();
     if (partitions) await step('partitions', () => partitions.stop());
     await step('grpc', () => apiStopped);
     await step('metadata', () => metadata.stop());

@@ -1,4 +1,5 @@
 import { ContainerModule } from 'inversify';
+import { ActivityDispatcher } from '../../../application/activity/activity-dispatcher';
 import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../application/cluster/cluster-membership';
 import { ControlledShutdown } from '../../../application/cluster/controlled-shutdown';
@@ -26,4 +27,5 @@ export const applicationModule = new ContainerModule(({ bind }) => {
   bind(PublishHandler).toSelf().inSingletonScope();
   bind(SubscribeHandler).toSelf().inSingletonScope();
   bind(FetchMetadataQuery).toSelf().inSingletonScope();
+  bind(ActivityDispatcher).toSelf().inSingletonScope();
 });

@@ -1,4 +1,5 @@
 import { ContainerModule } from 'inversify';
+import { ActivityDispatcher } from '../../../application/activity/activity-dispatcher';
 import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../application/cluster/cluster-membership';
 import { ControlledShutdown } from '../../../application/cluster/controlled-shutdown';
@@ -31,6 +32,7 @@ export const lifecycleModule = (duties: ServerDuties): ContainerModule =>
                       membership: ctx.get(ClusterMembership),
                       liveness: ctx.get(BrokerLiveness),
                       shutdown: ctx.get(ControlledShutdown),
+                      activity: ctx.get(ActivityDispatcher),
                       joins: duties.raftGroup === 'join',
                     },
             },
