@@ -1,4 +1,8 @@
 import { ContainerModule } from 'inversify';
+import { protobufCursorRecords } from '../../../adapters/codec/cursor-record-codec';
+import { InternalStreams } from '../../../application/cluster/internal-streams';
+import { CursorService } from '../../../application/cursors/cursor-service';
+import { TOKENS } from '../../../application/tokens';
 import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../application/cluster/cluster-membership';
 import { ControlledShutdown } from '../../../application/cluster/controlled-shutdown';
@@ -26,4 +30,7 @@ export const applicationModule = new ContainerModule(({ bind }) => {
   bind(PublishHandler).toSelf().inSingletonScope();
   bind(SubscribeHandler).toSelf().inSingletonScope();
   bind(FetchMetadataQuery).toSelf().inSingletonScope();
+  bind(InternalStreams).toSelf().inSingletonScope();
+  bind(CursorService).toSelf().inSingletonScope();
+  bind(TOKENS.CursorRecords).toConstantValue(protobufCursorRecords);
 });
