@@ -2,7 +2,7 @@
  * liftbridge-ts/client: a TypeScript client for Liftbridge-compatible servers (docs/client.md).
  */
 export { LiftbridgeClient } from './liftbridge-client';
-export type { ClientOptions, PartitionsOption } from './liftbridge-client';
+export type { ClientOptions, CursorAddress, PartitionsOption } from './liftbridge-client';
 export type { ClientTlsOptions } from './tls-credentials';
 export { AsyncPublisher } from './async-publisher';
 export type { AsyncPublisherOptions, PublishTicket } from './async-publisher';
