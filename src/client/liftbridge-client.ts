@@ -6,6 +6,7 @@ import type { ApiClient } from '../protocol/api-service-definition';
 import { AsyncPublisher, AsyncPublisherOptions } from './async-publisher';
 import { ConnectionPool } from './connection-pool';
 import { CorrelationIds } from './correlation-id';
+import { DurableConsumer, DurableConsumerOptions } from './durable-consumer';
 import {
   BrokerUnavailableError,
   ClientClosedError,
@@ -24,6 +25,7 @@ import { Subscription } from './subscription';
 import {
   Bytes,
   CreateStreamOptions,
+  CursorAddress,
   PublishOptions,
   ReceivedMessage,
   SubscribeOptions,
@@ -51,13 +53,6 @@ export interface ClientOptions {
   readonly ackWaitTimeMs?: number;
   /** How long a subscription keeps resubscribing after its stream broke. Default 30 s. */
   readonly resubscribeWaitMs?: number;
-}
-
-/** A cursor: `id` of a consumer's position in `stream`/`partition` (0 by default). */
-export interface CursorAddress {
-  readonly id: string;
-  readonly stream: string;
-  readonly partition?: number;
 }
 
 /** The stream of cursors on the servers (docs/consumers.md "Cursors"). */
@@ -188,6 +183,11 @@ export class LiftbridgeClient {
     const request = { cursorId: cursor.id, stream: cursor.stream, partition: cursor.partition ?? 0 };
     const response = await this.cursorCall(request, (c) => callUnary(c, c.fetchCursor, request, this.rpcTimeoutMs));
     return response.offset;
+  }
+
+  /** A consumer of one partition that resumes from its cursor and checkpoints it (docs/consumers.md "Cursors"). */
+  durableConsumer(options: DurableConsumerOptions): DurableConsumer {
+    return new DurableConsumer(this, options);
   }
 
   /** A call to the leader of the `__cursors` partition that owns the cursor: CRC-32 IEEE of its key, as the servers compute it. */

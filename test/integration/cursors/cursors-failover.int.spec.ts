@@ -1,11 +1,12 @@
-import { crc32Ieee, LiftbridgeClient } from '../../../src/client';
+import { AckPolicy, crc32Ieee, LiftbridgeClient, StartPosition } from '../../../src/client';
 import { waitFor } from '../../support/ports';
 import { ProcessCluster } from '../../support/process-cluster';
 
 /**
  * Cursors end to end against real processes (docs/consumers.md "Cursors"): three `liftbridge`
  * executables and a nats-server on loopback with `__cursors` enabled (3 partitions, replicated on
- * every server). SetCursor/FetchCursor through the client; then kill -9 of the leader of one
+ * every server). SetCursor/FetchCursor through the client, a durable consumer resuming from its
+ * checkpoint; then kill -9 of the leader of one
  * `__cursors` partition while 1,000 SetCursor calls run on it: every acknowledged cursor must read
  * back at or after its acknowledged value.
  */
@@ -62,6 +63,26 @@ describe('cursors on a three-server cluster', () => {
     expect(await client.fetchCursor({ id: 'c1', stream: 'orders', partition: 2 })).toBe(5n);
     await client.setCursor({ id: 'c1', stream: 'orders', partition: 2, offset: 10n });
     expect(await client.fetchCursor({ id: 'c1', stream: 'orders', partition: 2 })).toBe(10n);
+  });
+
+  it('a durable consumer resumes after its last checkpoint, with no gap and no repeat', async () => {
+    await client.createStream('events', 'events', { replicationFactor: 3 });
+    // The partition's leader may start a moment after CreateStream answered: the first publish is retried until acked.
+    await waitFor(() => client.publish('events', Buffer.from('m0'), { ackPolicy: AckPolicy.ALL }).then(() => true, () => false), 20_000, 'a first message acked');
+    for (let i = 1; i < 30; i++) await client.publish('events', Buffer.from(`m${i}`), { ackPolicy: AckPolicy.ALL });
+    const read = async (stopAfter: number): Promise<bigint[]> => {
+      const seen: bigint[] = [];
+      const consumer = client.durableConsumer({ id: 'reader', stream: 'events', whenNoCursor: StartPosition.EARLIEST, checkpointEveryMessages: 5 });
+      for await (const m of consumer) {
+        seen.push(m.offset);
+        if (seen.length === stopAfter) break;
+      }
+      return seen;
+    };
+
+    expect(await read(12)).toEqual(Array.from({ length: 12 }, (_, i) => BigInt(i)));
+    expect(await client.fetchCursor({ id: 'reader', stream: 'events' })).toBe(11n);
+    expect(await read(18)).toEqual(Array.from({ length: 18 }, (_, i) => BigInt(12 + i)));
   });
 
   it(`kill -9 of a __cursors partition leader under ${WRITES} SetCursor calls: every acknowledged cursor reads back at or after its value`, async () => {
