@@ -25,6 +25,14 @@ export interface ActivitySettings {
   readonly ackPolicy: AckPolicy;
 }
 
+/** The `__cursors` stream (docs/consumers.md "Cursors"); `partitions` 0 = cursors disabled. */
+export interface CursorSettings {
+  readonly partitions: number;
+  /** -1 = every server at creation time. */
+  readonly replicationFactor: number;
+  readonly autoPauseTimeMs: number;
+}
+
 /** What the application needs to know about this server; built from BrokerConfig at the root. */
 export interface ServerSettings {
   readonly serverId: string;
@@ -41,6 +49,7 @@ export interface ServerSettings {
   /** Largest NATS payload accepted for a stream (TOO_LARGE above), `clustering.replication.max.bytes` (docs/configuration.md "Keys"). */
   readonly replicationMaxBytes: number;
   readonly streamDefaults: StreamDefaults;
+  readonly cursors: CursorSettings;
   /** How long a metadata change may take before the caller gets an error. */
   readonly metadataTimeoutMs: number;
   /** Bytes a subscriber reads from the log per step. */

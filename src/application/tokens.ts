@@ -3,6 +3,7 @@ import type { AckLease } from './ports/ack-lease.port';
 import type { PeerContact } from './ports/peer-contact.port';
 import type { MetadataRaftGroup } from './ports/metadata-raft-group.port';
 import { ClusterChannel } from './ports/cluster-channel.port';
+import { CursorRecords } from './ports/cursor-records.port';
 import { ReplicationTransport } from './ports/replication-transport.port';
 import { Clock, Scheduler } from './ports/clock.port';
 import { Logger } from './ports/logger.port';
@@ -33,4 +34,5 @@ export const TOKENS = {
   PeerContact: Symbol.for('PeerContact') as Id<PeerContact>,
   ValueEncryption: Symbol.for('ValueEncryption') as Id<ValueEncryption>,
   ActivityEncoder: Symbol.for('ActivityEncoder') as Id<ActivityEncoder>,
+  CursorRecords: Symbol.for('CursorRecords') as Id<CursorRecords>,
 } as const;

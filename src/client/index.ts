@@ -7,6 +7,8 @@ export type { ClientTlsOptions } from './tls-credentials';
 export { AsyncPublisher } from './async-publisher';
 export type { AsyncPublisherOptions, PublishTicket } from './async-publisher';
 export { Subscription } from './subscription';
+export { DurableConsumer } from './durable-consumer';
+export type { DurableConsumerOptions, CursorClient, CheckpointTimer } from './durable-consumer';
 export { Metadata } from './metadata-cache';
 export { byKey, roundRobin, explicit, crc32Ieee } from './partitioner';
 export type { Partitioner, PartitionContext } from './partitioner';
@@ -18,6 +20,7 @@ export type {
   Broker,
   Bytes,
   CreateStreamOptions,
+  CursorAddress,
   FetchMetadataResponse,
   PartitionMetadata,
   PublishOptions,

@@ -6,6 +6,7 @@ import type { ApiClient } from '../protocol/api-service-definition';
 import { AsyncPublisher, AsyncPublisherOptions } from './async-publisher';
 import { ConnectionPool } from './connection-pool';
 import { CorrelationIds } from './correlation-id';
+import { DurableConsumer, DurableConsumerOptions } from './durable-consumer';
 import {
   BrokerUnavailableError,
   ClientClosedError,
@@ -16,7 +17,7 @@ import {
   NoSuchStreamError,
 } from './errors';
 import { Metadata } from './metadata-cache';
-import { Partitioner } from './partitioner';
+import { crc32Ieee, Partitioner } from './partitioner';
 import { toPublishRequest } from './publish-request';
 import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
 import type { ClientRouter, PublishRouting, PublishTarget } from './router';
@@ -24,6 +25,7 @@ import { Subscription } from './subscription';
 import {
   Bytes,
   CreateStreamOptions,
+  CursorAddress,
   PublishOptions,
   ReceivedMessage,
   SubscribeOptions,
@@ -52,6 +54,9 @@ export interface ClientOptions {
   /** How long a subscription keeps resubscribing after its stream broke. Default 30 s. */
   readonly resubscribeWaitMs?: number;
 }
+
+/** The stream of cursors on the servers (docs/consumers.md "Cursors"). */
+const CURSORS_STREAM = '__cursors';
 
 /** Pause/readonly target: every partition by default. */
 export interface PartitionsOption {
@@ -162,6 +167,36 @@ export class LiftbridgeClient {
     );
     if (!response.metadata) throw new NoSuchPartitionError(`no metadata for ${stream}/${partition}`, grpc.status.NOT_FOUND);
     return response.metadata;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Cursors (docs/consumers.md "Cursors")
+
+  /** Stores `offset` as cursor `id` of `stream`/`partition`, on the leader of the owning `__cursors` partition, with leader retries. */
+  async setCursor(cursor: CursorAddress & { readonly offset: bigint | number }): Promise<void> {
+    const request = { cursorId: cursor.id, stream: cursor.stream, partition: cursor.partition ?? 0, offset: BigInt(cursor.offset) };
+    await this.cursorCall(request, (c) => callUnary(c, c.setCursor, request, this.rpcTimeoutMs));
+  }
+
+  /** The offset stored as cursor `id` of `stream`/`partition`; -1n when it was never set. */
+  async fetchCursor(cursor: CursorAddress): Promise<bigint> {
+    const request = { cursorId: cursor.id, stream: cursor.stream, partition: cursor.partition ?? 0 };
+    const response = await this.cursorCall(request, (c) => callUnary(c, c.fetchCursor, request, this.rpcTimeoutMs));
+    return response.offset;
+  }
+
+  /** A consumer of one partition that resumes from its cursor and checkpoints it (docs/consumers.md "Cursors"). */
+  durableConsumer(options: DurableConsumerOptions): DurableConsumer {
+    return new DurableConsumer(this, options);
+  }
+
+  /** A call to the leader of the `__cursors` partition that owns the cursor: CRC-32 IEEE of its key, as the servers compute it. */
+  private async cursorCall<T>(cursor: { readonly cursorId: string; readonly stream: string; readonly partition: number }, fn: (client: ApiClient) => Promise<T>): Promise<T> {
+    let partitions = this.metadata.partitionCount(CURSORS_STREAM);
+    if (partitions === undefined) partitions = (await this.refreshMetadata([CURSORS_STREAM])).partitionCount(CURSORS_STREAM);
+    if (partitions === undefined || partitions === 0) throw new NoSuchStreamError('cursors are disabled on the servers (no __cursors stream)', grpc.status.NOT_FOUND);
+    const owner = crc32Ieee(`${cursor.cursorId},${cursor.stream},${cursor.partition}`) % partitions;
+    return this.leaderCall(CURSORS_STREAM, owner, fn, 'other');
   }
 
   // ------------------------------------------------------------------------------------------

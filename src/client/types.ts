@@ -167,3 +167,10 @@ export function toSubscribeRequest(stream: string, o: SubscribeOptions = {}): ap
     reverse: false,
   };
 }
+
+/** A cursor: `id` of a consumer's position in `stream`/`partition` (0 by default). */
+export interface CursorAddress {
+  readonly id: string;
+  readonly stream: string;
+  readonly partition?: number;
+}

@@ -51,6 +51,7 @@ export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerS
     syncPolicy: 'always',
     syncIntervalMs: 1000,
   },
+  cursors: { partitions: 0, replicationFactor: -1, autoPauseTimeMs: 0 },
   ...overrides,
 });
 

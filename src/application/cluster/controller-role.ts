@@ -11,6 +11,7 @@ import { BrokerLiveness } from './broker-liveness';
 import { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 import { PartitionFailover } from './partition-failover';
 import { ActivityDispatcher } from '../activity/activity-dispatcher';
+import { InternalStreams } from './internal-streams';
 
 /** A transition that failed (serving the control channel, say) is tried again after this long. */
 const TRANSITION_RETRY_MS = 1000;
@@ -18,7 +19,7 @@ const TRANSITION_RETRY_MS = 1000;
 /**
  * The controller's duties (docs/cluster.md "The controller's duties"), taken up while this server leads the metadata Raft group and
  * dropped when it stops: answering forwarded metadata commands and join requests, and judging
- * brokers' liveness.
+ * brokers' liveness, and keeping the internal streams in existence.
  */
 @injectable()
 export class ControllerRole {
@@ -34,6 +35,7 @@ export class ControllerRole {
     @inject(BrokerLiveness) private readonly liveness: BrokerLiveness,
     @inject(PartitionFailover) private readonly failover: PartitionFailover,
     @inject(ActivityDispatcher) private readonly activity: ActivityDispatcher,
+    @inject(InternalStreams) private readonly internalStreams: InternalStreams,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
@@ -82,6 +84,7 @@ export class ControllerRole {
     this.liveness.becomeController();
     this.failover.becomeController();
     this.activity.becomeController();
+    this.internalStreams.becomeController();
     this.metrics.controller(true);
   }
 
@@ -91,6 +94,7 @@ export class ControllerRole {
     this.liveness.resignController();
     this.failover.resignController();
     this.activity.resignController();
+    this.internalStreams.resignController();
     this.metrics.controller(false);
     for (const s of this.serving.splice(0)) s.cancel();
     this.logger.info({ leader: this.group.leaderId() }, 'this server is no longer the controller');

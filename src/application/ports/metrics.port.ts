@@ -52,6 +52,8 @@ export interface Metrics {
   seedConflict(active: boolean): void;
   /** A write or sync to local storage failed; `code` is the system's (ENOSPC, EIO...). */
   storageIoError(store: StorageKind, code: string): void;
+  /** A SetCursor write finished: acknowledged (`ok`) or failed (docs/consumers.md "Cursors"). */
+  cursorWritten(ok: boolean): void;
   /** Where the failed-storage gauges come from (read when metrics are collected). */
   watchStorageFailures(read: () => StorageFailureCounts): void;
 }

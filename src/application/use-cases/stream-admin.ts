@@ -2,6 +2,7 @@ import { inject, injectable } from 'inversify';
 import { MetadataCommand } from '../../domain/metadata/metadata-commands';
 import { err, ok, Result } from '../../domain/shared/result';
 import { StreamConfig } from '../../domain/stream/stream-config';
+import { RESERVED_STREAM_PREFIX } from '../../domain/stream/stream-names';
 import { ApplicationError } from '../errors/application-errors';
 import { MetadataGateway } from '../cluster/metadata-gateway';
 import { untilAborted } from '../metadata/operation-deadline';
@@ -45,6 +46,8 @@ export class StreamAdminHandler {
   ) {}
 
   createStream(request: CreateStreamRequest, callSignal?: AbortSignal): Promise<Result<void, ApplicationError>> {
+    // Reserved names belong to the internal streams the controller creates (internal-streams.ts).
+    if (request.name.startsWith(RESERVED_STREAM_PREFIX)) return Promise.resolve(err({ kind: 'StreamNameReserved', stream: request.name }));
     const missing = unimplementedStreamOption(request.config);
     if (missing) return Promise.resolve(err({ kind: 'StreamOptionNotImplemented', ...missing }));
     const config = this.withEncryptionDefault(request.config);

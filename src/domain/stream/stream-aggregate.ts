@@ -7,7 +7,7 @@ import { Decision, streamRef } from '../metadata/metadata-proposal';
 import { MetadataState } from '../metadata/metadata-state';
 import { assert } from '../shared/assert';
 import { streamConfigProblem } from './stream-config-rules';
-import { isValidSubject, RESERVED_STREAM_PREFIX, streamNameProblem } from './stream-names';
+import { internalStreamSubject, isValidSubject, RESERVED_STREAM_PREFIX, streamNameProblem } from './stream-names';
 import { StreamState } from './stream-state';
 
 /** Upper bound on partitions per stream (docs/reliability.md "Bad inputs", A5): each one is a NATS subscription and a directory. */
@@ -22,10 +22,12 @@ export function decideCreateStream(command: CreateStream, state: MetadataState):
   const d = command.data;
   const nameProblem = streamNameProblem(d.name);
   if (nameProblem) return err({ kind: 'InvalidStreamName', reason: nameProblem });
-  if (d.name.startsWith(RESERVED_STREAM_PREFIX)) return err({ kind: 'StreamNameReserved', stream: d.name });
+  // A reserved name is an internal stream, allowed only on its own subject under the namespace (docs/consumers.md).
+  const internal = d.name.startsWith(RESERVED_STREAM_PREFIX);
+  if (internal && d.subject !== internalStreamSubject(d.namespace, d.name)) return err({ kind: 'StreamNameReserved', stream: d.name });
   if (!isValidSubject(d.subject)) return err({ kind: 'InvalidSubject', subject: d.subject, reason: 'Subject is invalid' });
   const first = d.subject.split('.')[0];
-  if (first === '>' || first === '*' || first === d.namespace)
+  if (first === '>' || first === '*' || (first === d.namespace && !internal))
     return err({ kind: 'InvalidSubject', subject: d.subject, reason: `Subject may not capture the internal namespace "${d.namespace}"` });
   if (!Number.isSafeInteger(d.partitions) || d.partitions < 1 || d.partitions > PARTITIONS_MAX)
     return err({ kind: 'InvalidPartitionCount', partitions: d.partitions, max: PARTITIONS_MAX });

@@ -5,6 +5,12 @@
 export const STREAM_NAME_LENGTH_MAX = 249;
 export const RESERVED_STREAM_PREFIX = '__';
 
+/**
+ * The subject of an internal stream (`__cursors` listens on `<namespace>.cursors`, docs/consumers.md
+ * "Cursors"): only the controller creates a reserved name, and only on this subject.
+ */
+export const internalStreamSubject = (namespace: string, name: string): string => `${namespace}.${name.slice(RESERVED_STREAM_PREFIX.length)}`;
+
 // Printable ASCII and non-ASCII letters, excluding separators NATS or the filesystem give meaning to.
 const FORBIDDEN_IN_NAME = /[\s.*>/\\\u0000-\u001f\u007f]/u;
 

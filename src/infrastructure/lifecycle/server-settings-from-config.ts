@@ -52,5 +52,10 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
       syncPolicy: s.syncPolicy,
       syncIntervalMs: s.syncIntervalMs,
     },
+    cursors: {
+      partitions: config.cursors.streamPartitions,
+      replicationFactor: config.cursors.streamReplicationFactor,
+      autoPauseTimeMs: config.cursors.streamAutoPauseTimeMs,
+    },
   };
 }

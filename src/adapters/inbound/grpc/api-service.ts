@@ -8,6 +8,7 @@ import {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ApplicationError } from '../../../application/errors/application-errors';
+import { CursorService } from '../../../application/cursors/cursor-service';
 import type { ClientAuthorizer } from '../../../application/ports/client-authorizer.port';
 import { Logger } from '../../../application/ports/logger.port';
 import { AckMessage, MessageTransport } from '../../../application/ports/message-transport.port';
@@ -28,6 +29,7 @@ import { CreateStreamDto, dtoProblem, publishedFieldsProblem, publishRequestProb
 import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from './request-mapping';
 import { SHUTTING_DOWN_DETAILS, StreamingCalls } from './streaming-calls';
 import { serveSubscribe } from './subscribe-call';
+import { cursorHandlers } from './cursor-handlers';
 
 export interface ApiServiceDeps {
   readonly admin: StreamAdminHandler;
@@ -41,6 +43,7 @@ export interface ApiServiceDeps {
   readonly calls: StreamingCalls;
   /** Client authorization (docs/security.md); null when it is off. */
   readonly authorizer: ClientAuthorizer | null;
+  readonly cursors: CursorService;
 }
 
 /** At shutdown, a PublishAsync call waits at most this long for the acks of what it published. */
@@ -149,8 +152,7 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
       if (!result.ok) return result;
       return { ok: true, value: (result.value ? { ack: toApiAck(result.value) } : {}) as api.PublishToSubjectResponse };
     }),
-    SetCursor: unimplemented('SetCursor'),
-    FetchCursor: unimplemented('FetchCursor'),
+    ...cursorHandlers(deps.cursors, deps.logger),
     JoinConsumerGroup: unimplemented('JoinConsumerGroup'),
     LeaveConsumerGroup: unimplemented('LeaveConsumerGroup'),
     FetchConsumerGroupAssignments: unimplemented('FetchConsumerGroupAssignments'),

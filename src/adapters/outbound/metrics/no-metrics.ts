@@ -24,6 +24,7 @@ export class NoMetrics implements Metrics {
   controller(): void {}
   messageDropped(): void {}
   seedConflict(): void {}
+  cursorWritten(): void {}
   storageIoError(): void {}
   watchStorageFailures(): void {}
 }

@@ -30,6 +30,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly dropped = new Counter({ name: 'liftbridge_dropped_messages_total', help: 'Messages dropped: refused input (bad signature, malformed, misaddressed) or not sent', labelNames: ['kind', 'reason'], registers: [this.registry] });
   private readonly seedConflictGauge = new Gauge({ name: 'liftbridge_bootstrap_seed_conflict', help: '1 while another server announces itself as a bootstrap seed in this namespace', registers: [this.registry] });
   private readonly nats = new Gauge({ name: 'liftbridge_nats_connected', help: '1 while the NATS connection is up', labelNames: ['connection'], registers: [this.registry] });
+  private readonly cursorWrites = new Counter({ name: 'liftbridge_cursor_writes_total', help: 'SetCursor writes led by this server, by result (ok, failed)', labelNames: ['result'], registers: [this.registry] });
   private readonly storageIoErrors = new Counter({ name: 'liftbridge_storage_io_errors_total', help: 'Failed writes or syncs to local storage, by store and error code', labelNames: ['store', 'code'], registers: [this.registry] });
   private readonly storageFailed = new Gauge({
     name: 'liftbridge_storage_failed',
@@ -112,6 +113,10 @@ export class PrometheusMetrics implements Metrics {
 
   seedConflict(active: boolean): void {
     this.seedConflictGauge.set(active ? 1 : 0);
+  }
+
+  cursorWritten(ok: boolean): void {
+    this.cursorWrites.labels({ result: ok ? 'ok' : 'failed' }).inc();
   }
 
   storageIoError(store: StorageKind, code: string): void {

@@ -9,11 +9,12 @@ import { serverFlagTakesValue } from '../server-options';
 import { connectClient, describeFailure, EXIT_USAGE_ERROR, readTlsFiles, type AdminIo, type Connect } from './admin-common';
 import { ADMIN_COMMAND_NAMES } from './admin-summary';
 import { registerBenchCommand, runBenchCommand, type BenchCommand } from './bench-command';
+import { registerCursorCommands, runCursorCommand, type CursorCommand } from './cursor-commands';
 import { registerPublishCommand, runPublishCommand, type PublishCommand } from './publish-command';
 import { registerStreamCommands, runStreamCommand, type StreamCommand } from './stream-commands';
 import { registerSubscribeCommand, runSubscribeCommand, type SubscribeCommand } from './subscribe-command';
 
-export type AdminCommand = StreamCommand | PublishCommand | SubscribeCommand | BenchCommand;
+export type AdminCommand = StreamCommand | PublishCommand | SubscribeCommand | BenchCommand | CursorCommand;
 
 export type AdminInvocation =
   | { readonly kind: 'run'; readonly command: AdminCommand }
@@ -57,6 +58,7 @@ export function createAdminProgram(
   registerPublishCommand(program, accept);
   registerSubscribeCommand(program, accept);
   registerBenchCommand(program, accept);
+  registerCursorCommands(program, accept);
   return program;
 }
 
@@ -88,6 +90,9 @@ function run(command: AdminCommand, client: LiftbridgeClient, io: AdminIo): Prom
       return runSubscribeCommand(command, client, io);
     case 'bench':
       return runBenchCommand(command, client, io);
+    case 'cursor-get':
+    case 'cursor-set':
+      return runCursorCommand(command, client, io);
     default:
       return runStreamCommand(command, client, io);
   }

@@ -4,7 +4,7 @@
  */
 
 /** First arguments that select an admin command instead of the server. */
-export const ADMIN_COMMAND_NAMES: readonly string[] = ['stream', 'publish', 'subscribe', 'bench'];
+export const ADMIN_COMMAND_NAMES: readonly string[] = ['stream', 'publish', 'subscribe', 'bench', 'cursor'];
 
 export const ADMIN_HELP_SUMMARY = `
 Admin commands (liftbridge <command> --help for their options):
@@ -12,4 +12,5 @@ Admin commands (liftbridge <command> --help for their options):
   publish <stream> [value...]       publish values, or each line of stdin
   subscribe <stream>                print a partition's messages
   bench                             publish/subscribe load test with a summary
+  cursor get|set <id> <stream>      read or store a consumer cursor
 Admin commands take --servers host:port (default localhost:9292) and --json.`;

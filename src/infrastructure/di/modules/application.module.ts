@@ -1,5 +1,9 @@
 import { ContainerModule } from 'inversify';
 import { ActivityDispatcher } from '../../../application/activity/activity-dispatcher';
+import { protobufCursorRecords } from '../../../adapters/codec/cursor-record-codec';
+import { InternalStreams } from '../../../application/cluster/internal-streams';
+import { CursorService } from '../../../application/cursors/cursor-service';
+import { TOKENS } from '../../../application/tokens';
 import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../application/cluster/cluster-membership';
 import { ControlledShutdown } from '../../../application/cluster/controlled-shutdown';
@@ -28,4 +32,7 @@ export const applicationModule = new ContainerModule(({ bind }) => {
   bind(SubscribeHandler).toSelf().inSingletonScope();
   bind(FetchMetadataQuery).toSelf().inSingletonScope();
   bind(ActivityDispatcher).toSelf().inSingletonScope();
+  bind(InternalStreams).toSelf().inSingletonScope();
+  bind(CursorService).toSelf().inSingletonScope();
+  bind(TOKENS.CursorRecords).toConstantValue(protobufCursorRecords);
 });

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { TOKENS } from '../../../application/tokens';
+import { CursorService } from '../../../application/cursors/cursor-service';
 import { FetchMetadataQuery } from '../../../application/use-cases/fetch-metadata';
 import { PublishHandler } from '../../../application/use-cases/publish';
 import { StreamAdminHandler } from '../../../application/use-cases/stream-admin';
@@ -32,6 +33,7 @@ export const grpcModule = (options: GrpcApiOptions): ContainerModule =>
           logger: logger.child({ component: 'grpc' }),
           calls: ctx.get(StreamingCalls),
           authorizer,
+          cursors: ctx.get(CursorService),
         });
         return new GrpcApiServer(settings, handlers, logger);
       })

@@ -33,7 +33,6 @@ const REFUSED: Record<string, { readonly asks: string; readonly message: string;
   },
   'clustering.raft.max.quorum.size': { asks: 'clustering.raft.max.quorum.size: 3', message: '"clustering.raft.max.quorum.size" is 3, but non-voting Raft members is not implemented yet', loads: ['clustering.raft.max.quorum.size: 0'] },
   'activity.stream.enabled': { asks: 'activity.stream.enabled: true', message: '"activity.stream.enabled" is true, but the activity stream is not implemented yet', loads: ['activity.stream.enabled: false'] },
-  'cursors.stream.partitions': { asks: 'cursors.stream.partitions: 2', message: '"cursors.stream.partitions" is 2, but cursors is not implemented yet', loads: ['cursors.stream.partitions: 0'] },
 };
 
 describe('what the server does with each configuration key', () => {
@@ -69,7 +68,6 @@ describe('what the server does with each configuration key', () => {
         'streams.auto.pause.disable.if.subscribers',
         'activity.stream.publish.timeout',
         'activity.stream.publish.ack.policy',
-        'cursors.stream.replication.factor',
         'cursors.stream.auto.pause.time',
         'groups.consumer.timeout',
         'groups.coordinator.timeout',
@@ -104,7 +102,6 @@ describe('what the server does with each configuration key', () => {
       'streams.compact.enabled',
       'clustering.raft.snapshot.retain',
       'activity.stream.enabled',
-      'cursors.stream.partitions',
     ]);
   });
 });

@@ -1,0 +1,114 @@
+import { inject, injectable } from 'inversify';
+import { StreamConfig } from '../../domain/stream/stream-config';
+import { internalStreamSubject } from '../../domain/stream/stream-names';
+import { MetadataGateway } from './metadata-gateway';
+import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
+import { Logger } from '../ports/logger.port';
+import { ServerSettings } from '../server-settings';
+import { TOKENS } from '../tokens';
+
+/** A stream the controller keeps in existence (docs/consumers.md "Cursors"). */
+export interface InternalStreamSpec {
+  /** Reserved name, `__` + the subject's last token. */
+  readonly name: string;
+  readonly partitions: number;
+  /** -1 = every server at creation time. */
+  readonly replicationFactor: number;
+  readonly config: StreamConfig;
+}
+
+/** The stream of cursors. Retention is unlimited: the latest record of a cursor must never be dropped (docs/consumers.md "Cursors"). */
+export const CURSORS_STREAM = '__cursors';
+
+/** The internal streams this server's configuration asks for. */
+export function internalStreamSpecs(settings: ServerSettings): InternalStreamSpec[] {
+  const specs: InternalStreamSpec[] = [];
+  if (settings.cursors.partitions > 0) {
+    specs.push({
+      name: CURSORS_STREAM,
+      partitions: settings.cursors.partitions,
+      replicationFactor: settings.cursors.replicationFactor,
+      config: {
+        retentionMaxBytes: 0,
+        retentionMaxMessages: 0,
+        retentionMaxAgeMs: 0,
+        autoPauseTimeMs: settings.cursors.autoPauseTimeMs,
+        autoPauseDisableIfSubscribers: true,
+        encryption: false,
+      },
+    });
+  }
+  return specs;
+}
+
+/** Retry delays of a failed creation: 1 s doubling up to 10 s. */
+export const INTERNAL_STREAM_RETRY_MS = [1000, 2000, 4000, 8000, 10000] as const;
+
+/**
+ * A controller duty: while this server is the controller, each configured internal stream is
+ * created if it does not exist, through the normal CreateStream metadata command (an existing
+ * stream is success), retried with back-off while it fails; resigning stops the retries.
+ */
+@injectable()
+export class InternalStreams {
+  private term = 0;
+  private readonly timers = new Set<Cancellable>();
+  private readonly specs: readonly InternalStreamSpec[];
+
+  constructor(
+    @inject(MetadataGateway) private readonly gateway: MetadataGateway,
+    @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+    @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {
+    this.specs = internalStreamSpecs(settings);
+  }
+
+  becomeController(): void {
+    const term = ++this.term;
+    for (const spec of this.specs) void this.ensure(spec, term, 0);
+  }
+
+  resignController(): void {
+    this.term++;
+    for (const timer of this.timers) timer.cancel();
+    this.timers.clear();
+  }
+
+  private async ensure(spec: InternalStreamSpec, term: number, attempt: number): Promise<void> {
+    if (term !== this.term) return;
+    let failure: string;
+    try {
+      const result = await this.gateway.execute({
+        type: 'CreateStream',
+        data: {
+          name: spec.name,
+          subject: internalStreamSubject(this.settings.namespace, spec.name),
+          group: '',
+          replicationFactor: spec.replicationFactor,
+          partitions: spec.partitions,
+          config: spec.config,
+          creationTimestampNs: this.clock.nowNs().toString(),
+          namespace: this.settings.namespace,
+        },
+      });
+      if (result.ok) {
+        this.logger.info({ stream: spec.name, partitions: spec.partitions }, 'internal stream created');
+        return;
+      }
+      if (result.error.kind === 'StreamAlreadyExists') return;
+      failure = result.error.kind;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+    }
+    if (term !== this.term) return;
+    const delay = INTERNAL_STREAM_RETRY_MS[Math.min(attempt, INTERNAL_STREAM_RETRY_MS.length - 1)]!;
+    this.logger.warn({ stream: spec.name, reason: failure, retryInMs: delay }, 'could not create internal stream; trying again');
+    const timer = this.scheduler.setTimeout(() => {
+      this.timers.delete(timer);
+      void this.ensure(spec, term, attempt + 1);
+    }, delay);
+    this.timers.add(timer);
+  }
+}
