@@ -2,6 +2,7 @@ import { inject, injectable } from 'inversify';
 import { Subscription } from 'rxjs';
 import type { ActivityEvent } from '../../domain/activity/activity-event';
 import { AckPolicy } from '../../domain/shared/wire-enums';
+import { ACTIVITY_STREAM } from '../cluster/internal-streams';
 import { MetadataGateway } from '../cluster/metadata-gateway';
 import { MetadataService } from '../metadata/metadata-service';
 import type { ActivityEncoder } from '../ports/activity-encoder.port';
@@ -12,8 +13,6 @@ import { TOKENS } from '../tokens';
 import { PublishHandler } from '../use-cases/publish';
 import { ActivityBacklog } from './activity-backlog';
 
-/** The activity stream's name; its one partition is 0 (docs/consumers.md "Activity stream"). */
-export const ACTIVITY_STREAM = '__activity';
 /** Pauses after failed attempts at the same event: Liftbridge's 1 s, 2 s, 4 s, 8 s, then 10 s. */
 export const ACTIVITY_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 10_000];
 

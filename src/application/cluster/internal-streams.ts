@@ -20,6 +20,9 @@ export interface InternalStreamSpec {
 /** The stream of cursors. Retention is unlimited: the latest record of a cursor must never be dropped (docs/consumers.md "Cursors"). */
 export const CURSORS_STREAM = '__cursors';
 
+/** The stream of metadata activity events (activity-dispatcher.ts). */
+export const ACTIVITY_STREAM = '__activity';
+
 /** The internal streams this server's configuration asks for. */
 export function internalStreamSpecs(settings: ServerSettings): InternalStreamSpec[] {
   const specs: InternalStreamSpec[] = [];
@@ -37,6 +40,10 @@ export function internalStreamSpecs(settings: ServerSettings): InternalStreamSpe
         encryption: false,
       },
     });
+  }
+  if (settings.activity !== undefined) {
+    // One partition on every server, as Liftbridge's; retention by the server defaults (docs/consumers.md "Activity stream").
+    specs.push({ name: ACTIVITY_STREAM, partitions: 1, replicationFactor: -1, config: { encryption: false } });
   }
   return specs;
 }

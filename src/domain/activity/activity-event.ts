@@ -1,7 +1,7 @@
 import { MetadataEvent } from '../metadata/metadata-events';
 
 /**
- * One event of the activity stream (`__activity`, docs/configuration.md "Activity stream, cursors, consumer groups"): what one
+ * One event of the activity stream (`__activity`, docs/consumers.md "Activity stream"): what one
  * committed metadata entry did, in the vocabulary of Liftbridge's `ActivityStreamEvent`. `id` is the
  * entry's log index: unique and increasing, so a consumer that sees one twice (possible across a
  * controller failover) drops the second.

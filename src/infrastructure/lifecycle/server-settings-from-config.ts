@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ACTIVITY_ACK_POLICIES } from '../../application/activity/activity-dispatcher';
 import { ServerSettings } from '../../application/server-settings';
 import { BrokerConfig } from '../config/broker-config';
 import { BROKER_TIMEOUT_MIN_MS } from '../config/build-broker-config';
@@ -57,5 +58,8 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
       replicationFactor: config.cursors.streamReplicationFactor,
       autoPauseTimeMs: config.cursors.streamAutoPauseTimeMs,
     },
+    ...(config.activity.streamEnabled
+      ? { activity: { publishTimeoutMs: config.activity.publishTimeoutMs, ackPolicy: ACTIVITY_ACK_POLICIES[config.activity.publishAckPolicy] } }
+      : {}),
   };
 }

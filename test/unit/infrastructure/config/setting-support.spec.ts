@@ -32,7 +32,6 @@ const REFUSED: Record<string, { readonly asks: string; readonly message: string;
     loads: ['clustering.raft.snapshot.retain: 1', 'clustering.raft.snapshot.retain: 2'],
   },
   'clustering.raft.max.quorum.size': { asks: 'clustering.raft.max.quorum.size: 3', message: '"clustering.raft.max.quorum.size" is 3, but non-voting Raft members is not implemented yet', loads: ['clustering.raft.max.quorum.size: 0'] },
-  'activity.stream.enabled': { asks: 'activity.stream.enabled: true', message: '"activity.stream.enabled" is true, but the activity stream is not implemented yet', loads: ['activity.stream.enabled: false'] },
 };
 
 describe('what the server does with each configuration key', () => {
@@ -66,8 +65,6 @@ describe('what the server does with each configuration key', () => {
         'clustering.raft.cache.size',
         'streams.compact.max.goroutines',
         'streams.auto.pause.disable.if.subscribers',
-        'activity.stream.publish.timeout',
-        'activity.stream.publish.ack.policy',
         'cursors.stream.auto.pause.time',
         'groups.consumer.timeout',
         'groups.coordinator.timeout',
@@ -101,7 +98,6 @@ describe('what the server does with each configuration key', () => {
       'batch.max.time',
       'streams.compact.enabled',
       'clustering.raft.snapshot.retain',
-      'activity.stream.enabled',
     ]);
   });
 });
