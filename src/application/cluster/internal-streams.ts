@@ -1,7 +1,9 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { StreamConfig } from '../../domain/stream/stream-config';
 import { internalStreamSubject } from '../../domain/stream/stream-names';
 import { MetadataGateway } from './metadata-gateway';
+import { MetadataService } from '../metadata/metadata-service';
+import type { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { ServerSettings } from '../server-settings';
@@ -50,6 +52,12 @@ export function internalStreamSpecs(settings: ServerSettings): InternalStreamSpe
 
 /** Retry delays of a failed creation: 1 s doubling up to 10 s. */
 export const INTERNAL_STREAM_RETRY_MS = [1000, 2000, 4000, 8000, 10000] as const;
+/**
+ * A stream on every server (replication factor -1) waits this many attempts (about 15 s) for every
+ * voter of the metadata group to register, so that a controller elected before the others joined
+ * does not create it on itself alone; after that it is created on the servers registered.
+ */
+export const EVERY_SERVER_WAIT_ATTEMPTS = 4;
 
 /**
  * A controller duty: while this server is the controller, each configured internal stream is
@@ -68,6 +76,9 @@ export class InternalStreams {
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(MetadataService) private readonly metadata: MetadataService,
+    /** Absent without a Raft group (a single in-memory server): every server is this one. */
+    @inject(TOKENS.MetadataRaftGroup) @optional() private readonly group?: MetadataRaftGroup,
   ) {
     this.specs = internalStreamSpecs(settings);
   }
@@ -85,7 +96,20 @@ export class InternalStreams {
 
   private async ensure(spec: InternalStreamSpec, term: number, attempt: number): Promise<void> {
     if (term !== this.term) return;
-    let failure: string;
+    const missing = spec.replicationFactor === -1 && attempt < EVERY_SERVER_WAIT_ATTEMPTS ? this.unregisteredVoters() : [];
+    const failure = missing.length > 0 ? `waiting for every server to register (not yet: ${missing.join(', ')})` : await this.create(spec);
+    if (failure === null || term !== this.term) return;
+    const delay = INTERNAL_STREAM_RETRY_MS[Math.min(attempt, INTERNAL_STREAM_RETRY_MS.length - 1)]!;
+    this.logger.warn({ stream: spec.name, reason: failure, retryInMs: delay }, 'could not create internal stream; trying again');
+    const timer = this.scheduler.setTimeout(() => {
+      this.timers.delete(timer);
+      void this.ensure(spec, term, attempt + 1);
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  /** Creates the stream; null when it exists now, else why not. */
+  private async create(spec: InternalStreamSpec): Promise<string | null> {
     try {
       const result = await this.gateway.execute({
         type: 'CreateStream',
@@ -102,20 +126,17 @@ export class InternalStreams {
       });
       if (result.ok) {
         this.logger.info({ stream: spec.name, partitions: spec.partitions }, 'internal stream created');
-        return;
+        return null;
       }
-      if (result.error.kind === 'StreamAlreadyExists') return;
-      failure = result.error.kind;
+      return result.error.kind === 'StreamAlreadyExists' ? null : result.error.kind;
     } catch (error) {
-      failure = error instanceof Error ? error.message : String(error);
+      return error instanceof Error ? error.message : String(error);
     }
-    if (term !== this.term) return;
-    const delay = INTERNAL_STREAM_RETRY_MS[Math.min(attempt, INTERNAL_STREAM_RETRY_MS.length - 1)]!;
-    this.logger.warn({ stream: spec.name, reason: failure, retryInMs: delay }, 'could not create internal stream; trying again');
-    const timer = this.scheduler.setTimeout(() => {
-      this.timers.delete(timer);
-      void this.ensure(spec, term, attempt + 1);
-    }, delay);
-    this.timers.add(timer);
+  }
+
+  /** Voters of the metadata group that are not registered and reachable brokers yet. */
+  private unregisteredVoters(): string[] {
+    const brokers = this.metadata.state.brokers;
+    return (this.group?.voters() ?? []).filter((id) => brokers.get(id)?.reachable !== true);
   }
 }

@@ -35,6 +35,28 @@ describe('InternalStreams: the controller keeps the configured internal streams 
     });
   });
 
+  it('a stream on every server waits (about 15 s at most) for every voter of the metadata group to register', async () => {
+    const { time, group, server } = await candidate({ cursors: CURSORS }, { register: true });
+    group.voterIds.push('b', 'c');
+    group.isLeader = true;
+    await time.advance(0);
+    expect(server.metadata.state.streams.has(CURSORS_STREAM)).toBe(false);
+    await server.metadata.execute({ type: 'RegisterBroker', data: { id: 'b', host: 'b.local', port: 9292 } });
+    await server.metadata.execute({ type: 'RegisterBroker', data: { id: 'c', host: 'c.local', port: 9292 } });
+    await time.advance(INTERNAL_STREAM_RETRY_MS[0]);
+    expect(server.metadata.state.streams.get(CURSORS_STREAM)).toMatchObject({ replicationFactor: 3 });
+  });
+
+  it('a voter that never registers delays the stream on every server only so long: it is then created on the servers there are', async () => {
+    const { time, group, server } = await candidate({ cursors: CURSORS }, { register: true });
+    group.voterIds.push('b');
+    group.isLeader = true;
+    await time.advance(INTERNAL_STREAM_RETRY_MS[0] + INTERNAL_STREAM_RETRY_MS[1] + INTERNAL_STREAM_RETRY_MS[2]);
+    expect(server.metadata.state.streams.has(CURSORS_STREAM)).toBe(false);
+    await time.advance(INTERNAL_STREAM_RETRY_MS[3]);
+    expect(server.metadata.state.streams.get(CURSORS_STREAM)).toMatchObject({ replicationFactor: 1 });
+  });
+
   it('takes an existing stream as done: a new controller term changes nothing', async () => {
     const { time, group, server } = await candidate({ cursors: CURSORS }, { register: true });
     group.isLeader = true;
