@@ -1,6 +1,7 @@
 import { StreamState } from '../../domain/stream/stream-state';
 import { PartitionLogOptions } from '../ports/partition-log.port';
 import { StreamDefaults } from '../server-settings';
+import { AutoPauseSettings } from './auto-pause';
 
 /** A stream's overrides over the server defaults (docs/protocol.md "Stream options"; segment age defaults to retention age). */
 export function logOptionsFor(stream: StreamState, defaults: StreamDefaults): PartitionLogOptions {
@@ -24,3 +25,8 @@ export const concurrencyControlFor = (stream: StreamState, defaults: StreamDefau
   stream.config.optimisticConcurrencyControl ?? defaults.concurrencyControl;
 
 export const minIsrFor = (stream: StreamState, defaults: StreamDefaults): number => stream.config.minIsr ?? defaults.minIsr;
+
+export const autoPauseFor = (stream: StreamState, defaults: StreamDefaults): AutoPauseSettings => ({
+  idleMs: stream.config.autoPauseTimeMs ?? defaults.autoPauseTimeMs,
+  disableIfSubscribers: stream.config.autoPauseDisableIfSubscribers ?? defaults.autoPauseDisableIfSubscribers,
+});

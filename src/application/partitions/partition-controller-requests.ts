@@ -1,6 +1,7 @@
 import { PartitionState } from '../../domain/partition/partition-state';
 import { MetadataGateway } from '../cluster/metadata-gateway';
 import { AckLease } from '../ports/ack-lease.port';
+import { Clock } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { ServerSettings } from '../server-settings';
 
@@ -9,11 +10,12 @@ export interface PartitionControllerRequestsDeps {
   readonly ackLease: AckLease;
   readonly settings: ServerSettings;
   readonly logger: Logger;
+  readonly clock: Clock;
 }
 
 /**
  * What the partition roles running here ask of the controller (docs/replication.md): ISR changes
- * from a leader, leader reports from a follower, a leader's hand-over. Requests that a server cut
+ * from a leader, leader reports from a follower, a leader's hand-over, an idle leader's pause. Requests that a server cut
  * off from the metadata group should not make (it may be the deaf one) are held back here.
  */
 export class PartitionControllerRequests {
@@ -66,5 +68,27 @@ export class PartitionControllerRequests {
       return false;
     }
     return true;
+  }
+
+  /**
+   * docs/consumers.md "Auto-pause": an idle leader asks for its partition alone to be paused
+   * (resumeAll off); true once recorded. Like an ISR shrink, not while out of contact with the
+   * metadata group: this server may no longer lead the partition.
+   */
+  async pauseIdle(partition: PartitionState): Promise<boolean> {
+    const where = { stream: partition.stream, partition: partition.id };
+    if (!this.deps.ackLease.holds()) {
+      this.deps.logger.debug(where, 'auto-pause deferred: no confirmed metadata contact');
+      return false;
+    }
+    const command = { type: 'PauseStream', data: { name: partition.stream, partitions: [partition.id], resumeAll: false, atNs: this.deps.clock.nowNs().toString() } } as const;
+    try {
+      const result = await this.deps.gateway.execute(command, undefined, { awaitLocalApply: false });
+      if (result.ok) return true;
+      this.deps.logger.warn({ ...where, refused: result.error.kind }, 'auto-pause refused');
+    } catch (error) {
+      this.deps.logger.warn({ ...where, err: error }, 'auto-pause not recorded');
+    }
+    return false;
   }
 }

@@ -8,6 +8,7 @@ import { PartitionMetrics } from '../ports/metrics.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
 import { AckLease } from '../ports/ack-lease.port';
 import { ValueSealer } from '../ports/value-encryption.port';
+import { AutoPauseSettings, AutoPauseTimer } from './auto-pause';
 import { LeaderReplication } from './leader-replication';
 import { entryBytesMax } from './record-limits';
 import { ReceivedTimestamps } from './partition-runtime';
@@ -31,6 +32,8 @@ export interface PartitionLeaderOptions {
     readonly maxLagTimeMs: number;
     readonly fetchWaitMs: number;
   };
+  /** Present with an idle time above 0: the leader asks for a pause when idle (docs/consumers.md "Auto-pause"). */
+  readonly autoPause?: AutoPauseSettings;
 }
 
 export interface PartitionLeaderDeps {
@@ -48,6 +51,8 @@ export interface PartitionLeaderDeps {
   readonly ackLease?: AckLease;
   /** Present for an encrypted stream: values are sealed before they are appended (docs/encryption.md). */
   readonly sealer?: ValueSealer | null;
+  /** Needed with `options.autoPause`. */
+  readonly autoPause?: { readonly requestPause: () => Promise<boolean>; readonly activeSubscriptions: () => number };
 }
 
 /** Acks of one append that wait for the commit (policy ALL on a replicated partition). */
@@ -76,6 +81,7 @@ export class PartitionLeader {
   private pendingCommits: PendingCommit[] = [];
   private deferredAcks: AckBatch[] = [];
   private sealingFailureLogged = false;
+  private readonly autoPause: AutoPauseTimer | null = null;
 
   constructor(
     private readonly options: PartitionLeaderOptions,
@@ -108,6 +114,10 @@ export class PartitionLeader {
         },
       );
     }
+    if (options.autoPause && options.autoPause.idleMs > 0) {
+      if (!deps.autoPause) throw new Error('an auto-pausing partition leader needs a way to request the pause');
+      this.autoPause = new AutoPauseTimer(options.autoPause, { ...deps, ...deps.autoPause });
+    }
   }
 
   /** The ISR as the metadata now records it (replicated partitions). */
@@ -127,10 +137,12 @@ export class PartitionLeader {
     }
     this.listener = await this.deps.transport.listen(this.natsSubject, this.options.group, this.onMessage);
     if (this.stopped) await this.stop();
+    else this.autoPause?.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.autoPause?.stop();
     this.replication?.stop();
     this.pendingCommits = [];
     this.deferredAcks = [];

@@ -17,12 +17,13 @@ import { AckLease } from '../ports/ack-lease.port';
 import { ReplicationTransport } from '../ports/replication-transport.port';
 import { ValueEncryption, ValueSealer } from '../ports/value-encryption.port';
 import { DamagedPartitionReport, PartitionHealthMonitor, MonitoredPartition } from './partition-health-monitor';
-import { cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
+import { autoPauseFor, cleanerIntervalMsFor, concurrencyControlFor, logOptionsFor, minIsrFor } from './log-options';
 import { PartitionControllerRequests } from './partition-controller-requests';
 import { PartitionFollower } from './partition-follower';
 import { PartitionLeader } from './partition-leader';
 import { PartitionRuntime, ReceivedTimestamps } from './partition-runtime';
 import { PartitionStartFailure, PartitionStartFailures } from './partition-start-failures';
+import { PartitionSubscriptions } from './partition-subscriptions';
 import { forEachBounded, RunningPartitions } from './running-partitions';
 
 /**
@@ -73,6 +74,8 @@ export class PartitionSupervisor {
   private readonly requests: PartitionControllerRequests;
   /** Controlled shutdown under way: roles stop as the metadata asks, none start (see `drain`). */
   private draining = false;
+  /** Counted by Subscribe, read by auto-pausing leaders. */
+  readonly subscriptions = new PartitionSubscriptions();
 
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,
@@ -89,7 +92,7 @@ export class PartitionSupervisor {
     @inject(TOKENS.ValueEncryption) private readonly encryption: ValueEncryption,
   ) {
     this.startFailures = new PartitionStartFailures(scheduler);
-    this.requests = new PartitionControllerRequests({ gateway, ackLease, settings, logger });
+    this.requests = new PartitionControllerRequests({ gateway, ackLease, settings, logger, clock });
     this.damage = new PartitionHealthMonitor({
       self: settings.serverId,
       scheduler,
@@ -384,6 +387,7 @@ export class PartitionSupervisor {
           batchMaxMessages: this.settings.batchMaxMessages,
           replicationMaxBytes: this.settings.replicationMaxBytes,
           concurrencyControl: concurrencyControlFor(stream, this.settings.streamDefaults),
+          autoPause: autoPauseFor(stream, this.settings.streamDefaults),
           ...(partition.replicas.length > 1
             ? {
                 replicated: {
@@ -409,6 +413,7 @@ export class PartitionSupervisor {
           requestIsrChange: (type, replica) => this.requests.changeIsr(type, partition, replica),
           ackLease: this.ackLease,
           sealer: this.sealerFor(stream, ref),
+          autoPause: { requestPause: () => this.requests.pauseIdle(partition), activeSubscriptions: () => this.subscriptions.count(ref) },
         },
       );
       // Counted as leader (FetchPartitionMetadata answers) only once it listens on the subject.

@@ -112,10 +112,13 @@ export class SubscribeHandler {
       startOffset,
       stopOffset,
       pump: async (sink, signal) => {
+        const ref = { stream: query.stream, partition: query.partition };
         this.metrics.subscriptionOpened();
+        this.partitions.subscriptions.opened(ref); // an auto-pause may spare partitions with subscribers
         try {
           return await this.pump(query, log, { startOffset, stopOffset, opener }, sink, signal, metrics);
         } finally {
+          this.partitions.subscriptions.closed(ref);
           this.metrics.subscriptionClosed();
         }
       },

@@ -62,12 +62,7 @@ const OPTIONS: readonly [keyof Options, Options | null, readonly Options[], { co
     [{ compactEnabled: bool(false) }],
     { code: 'INVALID_ARGUMENT', details: 'compactEnabled: log compaction is not implemented yet' },
   ],
-  [
-    'autoPauseTime',
-    { autoPauseTime: i64(30_000n) },
-    [{ autoPauseTime: i64(0n) }],
-    { code: 'INVALID_ARGUMENT', details: 'autoPauseTime: auto-pausing idle partitions is not implemented yet' },
-  ],
+  ['autoPauseTime', null, [{ autoPauseTime: i64(0n) }, { autoPauseTime: i64(30_000n) }], null],
   ['autoPauseDisableIfSubscribers', null, [{ autoPauseDisableIfSubscribers: bool(false) }, { autoPauseDisableIfSubscribers: bool(true) }], null],
   ['minIsr', null, [{ minIsr: i32(1) }], null],
   ['optimisticConcurrencyControl', null, [{ optimisticConcurrencyControl: bool(false) }, { optimisticConcurrencyControl: bool(true) }], null],

@@ -1,6 +1,7 @@
 import { InMemoryMessageTransport } from '../../../../src/adapters/outbound/memory/in-memory-message-transport';
 import { InMemoryPartitionLogStore } from '../../../../src/adapters/outbound/memory/in-memory-partition-log-store';
 import { InMemoryReplicationHub } from '../../../../src/adapters/outbound/memory/in-memory-replication-transport';
+import type { AutoPauseSettings } from '../../../../src/application/partitions/auto-pause';
 import { PartitionLeader } from '../../../../src/application/partitions/partition-leader';
 import { ReceivedTimestamps } from '../../../../src/application/partitions/partition-runtime';
 import type { AckLease } from '../../../../src/application/ports/ack-lease.port';
@@ -65,6 +66,10 @@ export interface LeaderSetup {
   readonly heldDurability?: boolean;
   /** The leader is stopped while it is still starting (replaced at once). */
   readonly stopDuringStart?: boolean;
+  /** The partition auto-pauses (docs/consumers.md "Auto-pause"). */
+  readonly autoPause?: AutoPauseSettings;
+  /** How the controller answers a pause request; recorded (true) by default. */
+  readonly pauseAnswer?: () => Promise<boolean>;
 }
 
 /** A request the test sent and may not have an answer to yet. */
@@ -128,6 +133,10 @@ export interface LeaderHarness {
   readonly acks: AckMessage[];
   readonly isrRequests: IsrRequest[];
   readonly lines: LoggedLine[];
+  /** Virtual ms (since the test began) of every pause request the leader made. */
+  readonly pauseRequests: number[];
+  /** Subscriptions of the partition this server serves: the test sets it. */
+  readonly subscriptions: { count: number };
   /** Publishes `id` (its correlation id and value) on the partition subject, as a NATS client does. */
   publish(id: string, ackPolicy?: AckPolicy, extra?: Partial<InboundMessage>): void;
   /** The ack for `id`, if one arrived; several acks for one id fail the test. */
@@ -159,6 +168,9 @@ export async function startLeader(setup: LeaderSetup = {}): Promise<LeaderHarnes
   const isrRequests: IsrRequest[] = [];
   const answer = setup.isrChangeAnswer ?? (async () => true);
   const leaderEpoch = setup.leaderEpoch ?? 1;
+  const pauseRequests: number[] = [];
+  const subscriptions = { count: 0 };
+  const pauseAnswer = setup.pauseAnswer ?? (async () => true);
   const leader = new PartitionLeader(
     {
       stream: REF.stream,
@@ -169,6 +181,7 @@ export async function startLeader(setup: LeaderSetup = {}): Promise<LeaderHarnes
       batchMaxMessages: 1024,
       replicationMaxBytes: 1024 * 1024,
       concurrencyControl: setup.concurrencyControl ?? false,
+      ...(setup.autoPause ? { autoPause: setup.autoPause } : {}),
       ...(followers.length > 0
         ? {
             replicated: {
@@ -197,6 +210,13 @@ export async function startLeader(setup: LeaderSetup = {}): Promise<LeaderHarnes
         return answer(request);
       },
       ...(setup.ackLease ? { ackLease: setup.ackLease } : {}),
+      autoPause: {
+        requestPause: () => {
+          pauseRequests.push(time.elapsedMs);
+          return pauseAnswer();
+        },
+        activeSubscriptions: () => subscriptions.count,
+      },
     },
   );
   if (setup.stopDuringStart) {
@@ -223,6 +243,8 @@ export async function startLeader(setup: LeaderSetup = {}): Promise<LeaderHarnes
     acks,
     isrRequests,
     lines,
+    pauseRequests,
+    subscriptions,
     publish: (id, ackPolicy = AckPolicy.LEADER, extra = {}) =>
       transport.publishInbound(SUBJECT, { ...inboundMessage(id, ackPolicy), ...extra }),
     ackOf: (id) => {

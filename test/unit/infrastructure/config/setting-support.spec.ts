@@ -25,7 +25,6 @@ const refusals = (text: string): string[] => unimplementedSettingIssues(load(tex
 const REFUSED: Record<string, { readonly asks: string; readonly message: string; readonly loads: readonly string[] }> = {
   'batch.max.time': { asks: 'batch.max.time: 10ms', message: '"batch.max.time" is 10ms, but waiting to fill a batch is not implemented yet', loads: ['batch.max.time: 0'] },
   'streams.compact.enabled': { asks: 'streams.compact.enabled: true', message: '"streams.compact.enabled" is true, but log compaction is not implemented yet; accepted: false', loads: ['streams.compact.enabled: false'] },
-  'streams.auto.pause.time': { asks: 'streams.auto.pause.time: 30s', message: '"streams.auto.pause.time" is 30s, but auto-pausing idle partitions is not implemented yet; accepted: 0', loads: ['streams.auto.pause.time: 0'] },
   'clustering.raft.snapshot.retain': {
     asks: 'clustering.raft.snapshot.retain: 10',
     message: '"clustering.raft.snapshot.retain" is 10, but keeping more than one Raft snapshot is not implemented yet',
@@ -57,6 +56,13 @@ describe('what the server does with each configuration key', () => {
     for (const text of loads) expect(refusals(text)).toEqual([]);
   });
 
+  it('applies the server-wide auto-pause defaults (docs/consumers.md "Auto-pause")', () => {
+    for (const key of ['streams.auto.pause.time', 'streams.auto.pause.disable.if.subscribers']) expect(SETTING_SUPPORT[key]).toEqual({ kind: 'applied' });
+    const text = 'streams.auto.pause.time: 30s\nstreams.auto.pause.disable.if.subscribers: true';
+    expect(refusals(text)).toEqual([]);
+    expect(load(text).streams).toMatchObject({ autoPauseTimeMs: 30_000, autoPauseDisableIfSubscribers: true });
+  });
+
   it('accepts, with any value, the keys that change nothing here', () => {
     const inert = Object.entries(SETTING_SUPPORT).filter(([, s]) => s.kind === 'accepted').map(([k]) => k);
     expect(inert.sort()).toEqual(
@@ -64,8 +70,6 @@ describe('what the server does with each configuration key', () => {
         'metadata.cache.max.age',
         'clustering.raft.cache.size',
         'streams.compact.max.goroutines',
-        'streams.auto.pause.disable.if.subscribers',
-        'cursors.stream.auto.pause.time',
         'groups.consumer.timeout',
         'groups.coordinator.timeout',
         'telemetry.enabled',
@@ -76,7 +80,6 @@ describe('what the server does with each configuration key', () => {
       'metadata.cache.max.age: 1m',
       'clustering.raft.cache.size: 5',
       'streams.compact.max.goroutines: 2',
-      'streams.auto.pause.disable.if.subscribers: true',
       'activity.stream: {publish.timeout: 1m, publish.ack.policy: leader}',
       'cursors.stream: {replication.factor: 3, auto.pause.time: 1m}',
       'groups: {consumer.timeout: 1m, coordinator.timeout: 2m}',
