@@ -8,6 +8,8 @@ export { AsyncPublisher } from './async-publisher';
 export type { AsyncPublisherOptions, PublishTicket } from './async-publisher';
 export { Subscription } from './subscription';
 export { DurableConsumer } from './durable-consumer';
+export { GroupConsumer, groupCursorId } from './group-consumer';
+export type { GroupConsumerOptions, GroupClient, GroupTimers } from './group-consumer';
 export type { DurableConsumerOptions, CursorClient, CheckpointTimer } from './durable-consumer';
 export { Metadata } from './metadata-cache';
 export { byKey, roundRobin, explicit, crc32Ieee } from './partitioner';

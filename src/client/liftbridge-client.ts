@@ -7,6 +7,7 @@ import { AsyncPublisher, AsyncPublisherOptions } from './async-publisher';
 import { ConnectionPool } from './connection-pool';
 import { CorrelationIds } from './correlation-id';
 import { DurableConsumer, DurableConsumerOptions } from './durable-consumer';
+import { GroupConsumer, GroupConsumerOptions } from './group-consumer';
 import {
   BrokerUnavailableError,
   ClientClosedError,
@@ -197,6 +198,43 @@ export class LiftbridgeClient {
     if (partitions === undefined || partitions === 0) throw new NoSuchStreamError('cursors are disabled on the servers (no __cursors stream)', grpc.status.NOT_FOUND);
     const owner = crc32Ieee(`${cursor.cursorId},${cursor.stream},${cursor.partition}`) % partitions;
     return this.leaderCall(CURSORS_STREAM, owner, fn, 'other');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Consumer groups (docs/consumers.md "Consumer groups")
+
+  /** A member of consumer group `groupId` reading `streams`, as go-liftbridge's Consumer; iterate it, close it to leave. */
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer {
+    return new GroupConsumer(this, options);
+  }
+
+  joinConsumerGroup(groupId: string, consumerId: string, streams: readonly string[]): Promise<api.JoinConsumerGroupResponse> {
+    return this.anyBroker((c) => callUnary(c, c.joinConsumerGroup, { groupId, consumerId, streams }, this.rpcTimeoutMs), 'other');
+  }
+
+  async fetchConsumerGroupAssignments(coordinator: string, groupId: string, consumerId: string, epoch: bigint): Promise<api.FetchConsumerGroupAssignmentsResponse> {
+    let address = this.metadata.brokerAddress(coordinator);
+    if (address === undefined) address = (await this.refreshMetadata()).brokerAddress(coordinator);
+    if (address === undefined) throw new BrokerUnavailableError(`no known address for coordinator ${coordinator}`, grpc.status.UNAVAILABLE, true);
+    try {
+      return await callUnary(this.connection(address), this.connection(address).fetchConsumerGroupAssignments, { groupId, consumerId, epoch }, this.rpcTimeoutMs);
+    } catch (error) {
+      throw mapServiceError(error, 'other');
+    }
+  }
+
+  async fetchGroupMetadata(groupId: string): Promise<{ readonly coordinator: string; readonly epoch: bigint } | null> {
+    const response = await this.anyBroker((c) => callUnary(c, c.fetchMetadata, { streams: [], groups: [groupId] }, this.rpcTimeoutMs), 'other');
+    const group = response.groupMetadata.find((g) => g.groupId === groupId && g.coordinator !== '');
+    return group === undefined ? null : { coordinator: group.coordinator, epoch: group.epoch };
+  }
+
+  async reportConsumerGroupCoordinator(groupId: string, consumerId: string, coordinator: string, epoch: bigint): Promise<void> {
+    await this.anyBroker((c) => callUnary(c, c.reportConsumerGroupCoordinator, { groupId, consumerId, coordinator, epoch }, this.rpcTimeoutMs), 'other');
+  }
+
+  async leaveConsumerGroup(groupId: string, consumerId: string): Promise<void> {
+    await this.anyBroker((c) => callUnary(c, c.leaveConsumerGroup, { groupId, consumerId }, this.rpcTimeoutMs), 'other');
   }
 
   // ------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ export interface SubscribeOptions {
   readonly resume?: boolean;
   /** Messages buffered before the gRPC stream is paused. Default 512. */
   readonly highWaterMark?: number;
+  /** A consumer-group member's subscription (SubscribeRequest field 11): the leader fences older epochs of the group. */
+  readonly consumer?: { readonly groupId: string; readonly groupEpoch: bigint; readonly consumerId: string };
 }
 
 /** A message read from a partition. */
@@ -165,6 +167,7 @@ export function toSubscribeRequest(stream: string, o: SubscribeOptions = {}): ap
     readISRReplica: o.readIsrReplica ?? false,
     resume: o.resume ?? false,
     reverse: false,
+    ...(o.consumer ? { consumer: o.consumer } : {}),
   };
 }
 

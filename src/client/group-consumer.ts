@@ -1,0 +1,255 @@
+import type { FetchConsumerGroupAssignmentsResponse, JoinConsumerGroupResponse, PartitionAssignment } from '../protocol/api-types';
+import type { CursorClient } from './durable-consumer';
+import { StartPosition, type ReceivedMessage } from './types';
+
+/** What a group consumer needs from the client (`LiftbridgeClient` has it). */
+export interface GroupClient extends CursorClient {
+  joinConsumerGroup(groupId: string, consumerId: string, streams: readonly string[]): Promise<JoinConsumerGroupResponse>;
+  /** Asks the coordinator (a broker id) for this member's assignments at `epoch`. */
+  fetchConsumerGroupAssignments(coordinator: string, groupId: string, consumerId: string, epoch: bigint): Promise<FetchConsumerGroupAssignmentsResponse>;
+  /** The group's coordinator and epoch as the metadata says, or null when the group is unknown. */
+  fetchGroupMetadata(groupId: string): Promise<{ readonly coordinator: string; readonly epoch: bigint } | null>;
+  reportConsumerGroupCoordinator(groupId: string, consumerId: string, coordinator: string, epoch: bigint): Promise<void>;
+  leaveConsumerGroup(groupId: string, consumerId: string): Promise<void>;
+}
+
+/** Timers and the clock, replaceable in tests. */
+export interface GroupTimers {
+  after(ms: number, fn: () => void): { cancel(): void };
+  nowMs(): number;
+}
+
+const realTimers: GroupTimers = {
+  after(ms, fn) {
+    const handle = setTimeout(fn, ms);
+    handle.unref?.();
+    return { cancel: () => clearTimeout(handle) };
+  },
+  nowMs: () => Date.now(),
+};
+
+export interface GroupConsumerOptions {
+  readonly groupId: string;
+  readonly consumerId: string;
+  readonly streams: readonly string[];
+  /** Where a partition starts when the group's cursor was never set; 'none' makes that an error. Default NEW_ONLY (go-liftbridge's). */
+  readonly autoOffset?: StartPosition.EARLIEST | StartPosition.LATEST | StartPosition.NEW_ONLY | 'none';
+  /** How often the delivered positions are checkpointed (default 5000 ms, as go-liftbridge's AutoCheckpoint). */
+  readonly checkpointEveryMs?: number;
+}
+
+/** After a failed assignment poll, the next one comes this much later (go-liftbridge). */
+export const GROUP_RETRY_MS = 2000;
+/** Assignments are polled every this fraction of the consumer timeout (go-liftbridge). */
+export const GROUP_POLL_FRACTION = 0.4;
+
+interface Owned {
+  readonly epoch: bigint;
+  readonly subscription: AsyncIterable<ReceivedMessage> & { close(): void };
+  delivered: bigint | null;
+  checkpointed: bigint | null;
+}
+
+/** The cursor id a group keeps its positions under (go-liftbridge's `__group:<groupId>`). */
+export const groupCursorId = (groupId: string): string => `__group:${groupId}`;
+
+const key = (stream: string, partition: number): string => `${stream}\u0000${partition}`;
+
+/**
+ * A member of a consumer group, compatible with go-liftbridge v2's `Consumer` (docs/consumers.md
+ * "Consumer groups"): it joins, polls its assignments from the coordinator, subscribes to the
+ * partitions assigned to it at its group epoch (from the group's cursor + 1), checkpoints what it
+ * delivered, reports a coordinator that stopped answering, and leaves on close. One async iterator
+ * over all its partitions; each message says its stream and partition.
+ */
+export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
+  private coordinator = '';
+  private epoch = 0n;
+  private consumerTimeoutMs = 15_000;
+  private coordinatorTimeoutMs = 15_000;
+  private lastContactMs = 0;
+  private readonly owned = new Map<string, Owned>();
+  private readonly queue: ReceivedMessage[] = [];
+  private waiting: ((result: IteratorResult<ReceivedMessage>) => void) | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+  private poll: { cancel(): void } | null = null;
+  private checkpoints: { cancel(): void } | null = null;
+  private started: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: GroupClient,
+    private readonly options: GroupConsumerOptions,
+    private readonly timers: GroupTimers = realTimers,
+  ) {}
+
+  /** Joins the group and starts polling; iterating starts it too. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      const joined = await this.client.joinConsumerGroup(this.options.groupId, this.options.consumerId, this.options.streams);
+      this.coordinator = joined.coordinator;
+      this.epoch = joined.epoch;
+      this.consumerTimeoutMs = Number(joined.consumerTimeout / 1_000_000n);
+      this.coordinatorTimeoutMs = Number(joined.coordinatorTimeout / 1_000_000n);
+      this.lastContactMs = this.timers.nowMs();
+      this.scheduleCheckpoints();
+      await this.pollOnce();
+    })();
+    return this.started;
+  }
+
+  /** The partitions this member reads now, as `stream/partition`. */
+  get assigned(): string[] {
+    return [...this.owned.keys()].map((k) => k.replace('\u0000', '/')).sort();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    return {
+      next: async () => {
+        await this.start();
+        const message = this.queue.shift();
+        if (message !== undefined) return this.deliver(message);
+        if (this.failure) throw this.failure;
+        if (this.closed) return { done: true, value: undefined };
+        const result = await new Promise<IteratorResult<ReceivedMessage>>((resolve) => (this.waiting = resolve));
+        if (this.failure && result.done) throw this.failure;
+        return result.done ? result : this.deliver(result.value);
+      },
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** Stops reading, checkpoints what was delivered, and leaves the group. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.poll?.cancel();
+    this.checkpoints?.cancel();
+    for (const owned of this.owned.values()) owned.subscription.close();
+    await this.checkpoint();
+    this.owned.clear();
+    this.wake({ done: true, value: undefined });
+    await this.client.leaveConsumerGroup(this.options.groupId, this.options.consumerId).catch(() => undefined);
+  }
+
+  private deliver(message: ReceivedMessage): IteratorResult<ReceivedMessage> {
+    const owned = this.owned.get(key(message.stream, message.partition));
+    if (owned) owned.delivered = message.offset;
+    return { done: false, value: message };
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (this.closed) return;
+    let nextMs = Math.max(1, Math.round(GROUP_POLL_FRACTION * this.consumerTimeoutMs));
+    try {
+      const answer = await this.client.fetchConsumerGroupAssignments(this.coordinator, this.options.groupId, this.options.consumerId, this.epoch);
+      this.lastContactMs = this.timers.nowMs();
+      this.epoch = answer.epoch;
+      await this.reconcile(answer.assignments);
+    } catch {
+      if (this.failure !== null) return;
+      nextMs = GROUP_RETRY_MS;
+      await this.afterFailedPoll().catch(() => undefined);
+    }
+    if (!this.closed) this.poll = this.timers.after(nextMs, () => void this.pollOnce());
+  }
+
+  /** The coordinator or the epoch may have moved: learn them; if not, and the coordinator is silent too long, report it. */
+  private async afterFailedPoll(): Promise<void> {
+    const current = await this.client.fetchGroupMetadata(this.options.groupId);
+    if (current !== null && (current.coordinator !== this.coordinator || current.epoch !== this.epoch)) {
+      this.coordinator = current.coordinator;
+      this.epoch = current.epoch;
+      return;
+    }
+    if (this.timers.nowMs() - this.lastContactMs > this.coordinatorTimeoutMs) {
+      await this.client.reportConsumerGroupCoordinator(this.options.groupId, this.options.consumerId, this.coordinator, this.epoch);
+    }
+  }
+
+  /** Closes what is no longer assigned at this epoch; subscribes to what is newly assigned, from the group's cursor + 1. */
+  private async reconcile(assignments: readonly PartitionAssignment[]): Promise<void> {
+    const wanted = new Set<string>();
+    for (const a of assignments) for (const p of a.partitions) wanted.add(key(a.stream, p));
+    for (const [k, owned] of this.owned) {
+      if (wanted.has(k) && owned.epoch === this.epoch) continue;
+      owned.subscription.close();
+      await this.checkpointOne(k, owned);
+      this.owned.delete(k);
+    }
+    for (const a of assignments) {
+      for (const partition of a.partitions) {
+        if (this.closed || this.failure !== null) return;
+        if (this.owned.has(key(a.stream, partition))) continue;
+        await this.subscribe(a.stream, partition);
+      }
+    }
+  }
+
+  private async subscribe(stream: string, partition: number): Promise<void> {
+    const cursor = await this.client.fetchCursor({ id: groupCursorId(this.options.groupId), stream, partition });
+    const auto = this.options.autoOffset ?? StartPosition.NEW_ONLY;
+    if (cursor < 0n && auto === 'none') {
+      this.fail(new Error(`no cursor for ${stream}/${partition} in group ${this.options.groupId}, and autoOffset is 'none'`));
+      return;
+    }
+    const start = cursor >= 0n ? { startPosition: StartPosition.OFFSET, startOffset: cursor + 1n } : { startPosition: auto as StartPosition };
+    const subscription = this.client.subscribe(stream, {
+      partition,
+      ...start,
+      consumer: { groupId: this.options.groupId, groupEpoch: this.epoch, consumerId: this.options.consumerId },
+    });
+    const owned: Owned = { epoch: this.epoch, subscription, delivered: null, checkpointed: cursor >= 0n ? cursor : null };
+    this.owned.set(key(stream, partition), owned);
+    void this.pump(owned);
+  }
+
+  private async pump(owned: Owned): Promise<void> {
+    try {
+      for await (const message of owned.subscription) {
+        if (this.waiting) this.wake({ done: false, value: message });
+        else this.queue.push(message);
+      }
+    } catch {
+      // A subscription replaced by a newer epoch, or a leader change: the next poll reconciles.
+    }
+  }
+
+  private scheduleCheckpoints(): void {
+    const every = this.options.checkpointEveryMs ?? 5000;
+    if (every <= 0 || this.closed) return;
+    this.checkpoints = this.timers.after(every, () => {
+      void this.checkpoint().finally(() => this.scheduleCheckpoints());
+    });
+  }
+
+  private async checkpoint(): Promise<void> {
+    for (const [k, owned] of this.owned) await this.checkpointOne(k, owned);
+  }
+
+  private async checkpointOne(k: string, owned: Owned): Promise<void> {
+    const delivered = owned.delivered;
+    if (delivered === null || delivered === owned.checkpointed) return;
+    const [stream, partition] = k.split('\u0000') as [string, string];
+    try {
+      await this.client.setCursor({ id: groupCursorId(this.options.groupId), stream, partition: Number(partition), offset: delivered });
+      owned.checkpointed = delivered;
+    } catch {
+      // Tried again at the next checkpoint.
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    this.wake({ done: true, value: undefined });
+  }
+
+  private wake(result: IteratorResult<ReceivedMessage>): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.(result);
+  }
+}

@@ -1,0 +1,171 @@
+import { GroupClient, GroupConsumer, groupCursorId } from '../../../src/client/group-consumer';
+import { StartPosition, type ReceivedMessage, type SubscribeOptions } from '../../../src/client/types';
+import type { PartitionAssignment } from '../../../src/protocol/api-types';
+import { flushPromises, VirtualTime } from '../../support/virtual-time';
+
+const NS_PER_MS = 1_000_000n;
+
+/** A subscription the test feeds: `push` delivers a message, `close` ends it. */
+class FedSubscription implements AsyncIterable<ReceivedMessage> {
+  closed = false;
+  private readonly queue: ReceivedMessage[] = [];
+  private wake: (() => void) | null = null;
+  constructor(readonly stream: string, readonly options: SubscribeOptions) {}
+  push(offset: bigint): void {
+    this.queue.push({ stream: this.stream, partition: this.options.partition ?? 0, offset, timestamp: 0n, key: Buffer.alloc(0), value: Buffer.from(`m${offset}`), headers: {}, subject: '', replySubject: '', correlationId: '', ackInbox: '', ackPolicy: 0 });
+    this.wake?.();
+  }
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (this.closed) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+/** The servers as one member sees them, steered by the test. */
+class FakeGroupServers implements GroupClient {
+  coordinator = 'a';
+  epoch = 5n;
+  assignments: PartitionAssignment[] = [{ stream: 'orders', partitions: [0, 1] }];
+  coordinatorDown = false;
+  readonly cursors = new Map<string, bigint>();
+  readonly subscriptions: FedSubscription[] = [];
+  readonly reports: string[] = [];
+  readonly calls: string[] = [];
+
+  async joinConsumerGroup(groupId: string, consumerId: string, streams: readonly string[]) {
+    this.calls.push(`join ${groupId} ${consumerId} ${streams.join(',')}`);
+    return { coordinator: this.coordinator, epoch: this.epoch, consumerTimeout: 10_000n * NS_PER_MS, coordinatorTimeout: 15_000n * NS_PER_MS };
+  }
+  async fetchConsumerGroupAssignments(coordinator: string, _groupId: string, _consumerId: string, epoch: bigint) {
+    this.calls.push(`fetch ${coordinator} ${epoch}`);
+    if (this.coordinatorDown || coordinator !== this.coordinator) throw new Error('coordinator does not answer');
+    return { epoch: this.epoch, assignments: this.assignments };
+  }
+  async fetchGroupMetadata() {
+    return { coordinator: this.coordinator, epoch: this.epoch };
+  }
+  async reportConsumerGroupCoordinator(_groupId: string, consumerId: string, coordinator: string, epoch: bigint) {
+    this.reports.push(`${consumerId} reports ${coordinator}@${epoch}`);
+  }
+  async leaveConsumerGroup(groupId: string, consumerId: string) {
+    this.calls.push(`leave ${groupId} ${consumerId}`);
+  }
+  async fetchCursor(cursor: { id: string; stream: string; partition?: number }) {
+    return this.cursors.get(`${cursor.id}/${cursor.stream}/${cursor.partition ?? 0}`) ?? -1n;
+  }
+  async setCursor(cursor: { id: string; stream: string; partition?: number; offset: bigint }) {
+    this.cursors.set(`${cursor.id}/${cursor.stream}/${cursor.partition ?? 0}`, cursor.offset);
+  }
+  subscribe(stream: string, options: SubscribeOptions) {
+    const subscription = new FedSubscription(stream, options);
+    this.subscriptions.push(subscription);
+    return subscription;
+  }
+  open(): FedSubscription[] {
+    return this.subscriptions.filter((s) => !s.closed);
+  }
+}
+
+function member(servers: FakeGroupServers, autoOffset?: StartPosition.EARLIEST | 'none') {
+  const time = new VirtualTime();
+  const consumer = new GroupConsumer(
+    servers,
+    { groupId: 'g', consumerId: 'c1', streams: ['orders'], ...(autoOffset !== undefined ? { autoOffset } : {}) },
+    { after: (ms, fn) => time.setTimeout(fn, ms), nowMs: () => time.elapsedMs },
+  );
+  return { time, consumer, iterator: consumer[Symbol.asyncIterator]() };
+}
+
+describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer groups")', () => {
+  it('joins, subscribes to its partitions at its epoch from the group cursor + 1 (else NEW_ONLY), and delivers each message with its stream and partition', async () => {
+    const servers = new FakeGroupServers();
+    servers.cursors.set(`${groupCursorId('g')}/orders/1`, 41n);
+    const { consumer, iterator } = member(servers);
+    await consumer.start();
+    expect(servers.calls.slice(0, 2)).toEqual(['join g c1 orders', 'fetch a 5']);
+    expect(consumer.assigned).toEqual(['orders/0', 'orders/1']);
+    const [p0, p1] = servers.subscriptions;
+    expect(p0!.options).toMatchObject({ partition: 0, startPosition: StartPosition.NEW_ONLY, consumer: { groupId: 'g', groupEpoch: 5n, consumerId: 'c1' } });
+    expect(p1!.options).toMatchObject({ partition: 1, startPosition: StartPosition.OFFSET, startOffset: 42n });
+    p1!.push(42n);
+    const first = await iterator.next();
+    expect(first.value).toMatchObject({ stream: 'orders', partition: 1, offset: 42n });
+    await consumer.close();
+  });
+
+  it('checkpoints what it delivered every 5 s under __group:<id>, and on close before leaving', async () => {
+    const servers = new FakeGroupServers();
+    const { time, consumer, iterator } = member(servers);
+    await consumer.start();
+    servers.subscriptions[0]!.push(7n);
+    servers.subscriptions[0]!.push(8n);
+    await iterator.next();
+    await iterator.next();
+    await time.advance(4999);
+    expect(servers.cursors.size).toBe(0);
+    await time.advance(1);
+    expect(servers.cursors.get('__group:g/orders/0')).toBe(8n);
+    servers.subscriptions[1]!.push(3n);
+    await iterator.next();
+    await consumer.close();
+    expect(servers.cursors.get('__group:g/orders/1')).toBe(3n);
+    expect(servers.calls.at(-1)).toBe('leave g c1');
+    expect(servers.open()).toEqual([]);
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('polls every 0.4 x the consumer timeout; a new epoch moves its subscriptions (the old ones closed and checkpointed)', async () => {
+    const servers = new FakeGroupServers();
+    const { time, consumer, iterator } = member(servers);
+    await consumer.start();
+    servers.subscriptions[1]!.push(10n);
+    await iterator.next();
+    servers.epoch = 9n;
+    servers.assignments = [{ stream: 'orders', partitions: [0] }];
+    await time.advance(3999);
+    expect(servers.calls.filter((c) => c.startsWith('fetch'))).toHaveLength(1);
+    await time.advance(1);
+    await flushPromises();
+    expect(servers.calls.filter((c) => c.startsWith('fetch'))).toEqual(['fetch a 5', 'fetch a 5']);
+    expect(consumer.assigned).toEqual(['orders/0']);
+    expect(servers.cursors.get('__group:g/orders/1')).toBe(10n);
+    expect(servers.open().map((s) => [s.options.partition, s.options.consumer?.groupEpoch])).toEqual([[0, 9n]]);
+    await consumer.close();
+  });
+
+  it('a silent coordinator: retries every 2 s, reports it once silent longer than the coordinator timeout, and follows the metadata to a new one', async () => {
+    const servers = new FakeGroupServers();
+    const { time, consumer } = member(servers);
+    await consumer.start();
+    servers.coordinatorDown = true;
+    await time.advance(4000 + 2000 * 5);
+    expect(servers.reports).toEqual([]);
+    await time.advance(2000);
+    expect(servers.reports).toEqual(['c1 reports a@5']);
+    servers.coordinatorDown = false;
+    servers.coordinator = 'b';
+    servers.epoch = 12n;
+    await time.advance(2000);
+    await time.advance(2000);
+    expect(servers.calls.filter((c) => c.startsWith('fetch b'))).toEqual(['fetch b 12']);
+    await consumer.close();
+  });
+
+  it("autoOffset 'none' with no cursor ends the iteration with an error naming the partition", async () => {
+    const servers = new FakeGroupServers();
+    const { consumer, iterator } = member(servers, 'none');
+    await expect(iterator.next()).rejects.toThrow(/no cursor for orders\/0 in group g/);
+    await consumer.close();
+  });
+});
