@@ -62,6 +62,10 @@ export interface OpenSubscription {
   readonly startOffset: number;
   /** Inclusive; null = until cancelled. */
   readonly stopOffset: number | null;
+  /**
+   * Streams until the end. A consumer-group subscription holds its partition from `open` until its
+   * pump ends (docs/consumers.md "Fencing"), so every opened subscription must be pumped.
+   */
   pump(sink: SubscriptionSink, signal: AbortSignal): Promise<SubscriptionEnd>;
 }
 
