@@ -130,7 +130,8 @@ export class SubscribeHandler {
         this.partitions.subscriptions.opened(ref); // an auto-pause may spare partitions with subscribers
         try {
           const until = claim === null ? signal : AbortSignal.any([signal, claim.signal]);
-          const end = await this.pump(query, log, { startOffset, stopOffset, opener }, sink, until, metrics);
+          const out = claim === null ? sink : writingUntil(sink, claim.signal);
+          const end = await this.pump(query, log, { startOffset, stopOffset, opener }, out, until, metrics);
           return claim?.replaced === true && !signal.aborted ? { kind: 'Replaced' } : end;
         } finally {
           claim?.release();
@@ -288,4 +289,23 @@ export class SubscribeHandler {
 function groupConsumer(query: SubscribeQuery): GroupConsumer | null {
   if (query.consumerGroupId === '') return null;
   return { groupId: query.consumerGroupId, groupEpoch: query.consumerGroupEpoch, consumerId: query.consumerId };
+}
+
+/** A replaced subscriber stops waiting for its client to take more (docs/consumers.md "Fencing"). */
+function writingUntil(sink: SubscriptionSink, signal: AbortSignal): SubscriptionSink {
+  return {
+    write: (batch) => {
+      const written = sink.write(batch);
+      if (written === undefined) return;
+      if (signal.aborted) {
+        written.catch(() => undefined); // replaced: how the transport fares no longer matters
+        return;
+      }
+      return new Promise<void>((resolve, reject) => {
+        const stop = (): void => resolve();
+        signal.addEventListener('abort', stop, { once: true });
+        written.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+      });
+    },
+  };
 }

@@ -153,6 +153,28 @@ describe('consumer-group fencing at the partition leader', () => {
     expect(registry().size).toBe(0);
   });
 
+  it('ends a replaced subscriber that waits for its client to read', async () => {
+    const opened = await broker.get(SubscribeHandler).open(query(member('g', 'a', 1n)));
+    if (!opened.ok) throw new Error(opened.error.kind);
+    let writes = 0;
+    const neverTaken = new Promise<void>(() => undefined);
+    const stuck = opened.value.pump(
+      {
+        write: () => {
+          writes++;
+          return neverTaken;
+        },
+      },
+      new AbortController().signal,
+    );
+    await publish();
+    expect(writes).toBe(1); // its client never takes this batch
+    const newer = await subscribe(member('g', 'b', 2n));
+    expect(await stuck).toEqual({ kind: 'Replaced' });
+    newer.cancel();
+    await newer.end;
+  });
+
   it('checks the fencing after the partition, before the start position', async () => {
     const newer = await subscribe(member('g', 'b', 6n));
     const stale = await broker.get(SubscribeHandler).open(query({ ...member('g', 'a', 5n), startPosition: 99 }));
