@@ -19,6 +19,8 @@ export type ApplicationError =
   | { readonly kind: 'PartitionMetadataUnknown' }
   | { readonly kind: 'ConsumerIdMissing' }
   | { readonly kind: 'ConsumerGroupsNotCompatibleWithIsrReads' }
+  /** A subscriber of the same group with a higher epoch holds the partition (docs/consumers.md "Fencing"). */
+  | { readonly kind: 'ConsumerNotAssigned' }
   | { readonly kind: 'UnknownStartPosition'; readonly value: number }
   | { readonly kind: 'UnknownStopPosition'; readonly value: number }
   | { readonly kind: 'StopBeforeStart'; readonly stop: number; readonly start: number }

@@ -23,6 +23,7 @@ import { PartitionFollower } from './partition-follower';
 import { PartitionLeader } from './partition-leader';
 import { PartitionRuntime, ReceivedTimestamps } from './partition-runtime';
 import { PartitionStartFailure, PartitionStartFailures } from './partition-start-failures';
+import { GroupSubscribers } from './group-subscribers';
 import { PartitionSubscriptions } from './partition-subscriptions';
 import { forEachBounded, RunningPartitions } from './running-partitions';
 
@@ -76,6 +77,8 @@ export class PartitionSupervisor {
   private draining = false;
   /** Counted by Subscribe, read by auto-pausing leaders. */
   readonly subscriptions = new PartitionSubscriptions();
+  /** Consumer-group subscribers per partition, fenced by Subscribe (docs/consumers.md "Fencing"). */
+  readonly groupSubscribers = new GroupSubscribers();
 
   constructor(
     @inject(MetadataService) private readonly metadata: MetadataService,

@@ -3,6 +3,7 @@ import { err, ok, Result } from '../../domain/shared/result';
 import { StartPosition, StopPosition } from '../../domain/shared/wire-enums';
 import { ApplicationError } from '../errors/application-errors';
 import { MetadataService } from '../metadata/metadata-service';
+import { GroupClaim, GroupConsumer } from '../partitions/group-subscribers';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
@@ -27,7 +28,9 @@ export interface SubscribeQuery {
   readonly stopTimestampNs: bigint;
   readonly readIsrReplica: boolean;
   readonly resume: boolean;
+  /** '' = a plain subscription; else a consumer-group member (docs/consumers.md "Fencing"). */
   readonly consumerGroupId: string;
+  readonly consumerGroupEpoch: bigint;
   readonly consumerId: string;
 }
 
@@ -44,6 +47,8 @@ export type SubscriptionEnd =
   | { readonly kind: 'Deleted' }
   | { readonly kind: 'Paused' }
   | { readonly kind: 'Closed' }
+  /** A subscriber of the same consumer group took this partition over (docs/consumers.md "Fencing"). */
+  | { readonly kind: 'Replaced' }
   /** The record at `offset` is damaged here and no in-sync replica can restore it (docs/storage.md §4.1). */
   | { readonly kind: 'DataLoss'; readonly offset: number }
   /** The value at `offset` of an encrypted stream cannot be opened here (docs/encryption.md): this reader ends. */
@@ -57,6 +62,10 @@ export interface OpenSubscription {
   readonly startOffset: number;
   /** Inclusive; null = until cancelled. */
   readonly stopOffset: number | null;
+  /**
+   * Streams until the end. A consumer-group subscription holds its partition from `open` until its
+   * pump ends (docs/consumers.md "Fencing"), so every opened subscription must be pumped.
+   */
   pump(sink: SubscriptionSink, signal: AbortSignal): Promise<SubscriptionEnd>;
 }
 
@@ -89,7 +98,10 @@ export class SubscribeHandler {
       partition = this.metadata.state.streams.get(query.stream)?.partitions[query.partition];
       if (!partition) return err({ kind: 'SubscribePartitionUnknown' });
     }
-    const runtime = this.partitions.get({ stream: query.stream, partition: query.partition });
+    const ref = { stream: query.stream, partition: query.partition };
+    const consumer = groupConsumer(query);
+    if (consumer !== null && !this.partitions.groupSubscribers.admits(ref, consumer)) return err({ kind: 'ConsumerNotAssigned' });
+    const runtime = this.partitions.get(ref);
     if (!runtime) {
       const failure = partition.paused ? undefined : this.partitions.notStarted({ stream: query.stream, partition: query.partition });
       if (failure) return err({ kind: 'PartitionNotStarted', stream: query.stream, partition: query.partition, code: failure.code, message: failure.message });
@@ -108,16 +120,21 @@ export class SubscribeHandler {
     const metrics = runtime.metrics;
     // Values of an encrypted stream are opened here, on the server that serves the reader.
     const opener = stream.config.encryption === true ? this.encryption.opener() : null;
+    // No await between the fencing check above and this claim: no other subscriber can come between.
+    const claim = consumer === null ? null : this.claim(ref, consumer);
     return ok({
       startOffset,
       stopOffset,
       pump: async (sink, signal) => {
-        const ref = { stream: query.stream, partition: query.partition };
         this.metrics.subscriptionOpened();
         this.partitions.subscriptions.opened(ref); // an auto-pause may spare partitions with subscribers
         try {
-          return await this.pump(query, log, { startOffset, stopOffset, opener }, sink, signal, metrics);
+          const until = claim === null ? signal : AbortSignal.any([signal, claim.signal]);
+          const out = claim === null ? sink : writingUntil(sink, claim.signal);
+          const end = await this.pump(query, log, { startOffset, stopOffset, opener }, out, until, metrics);
+          return claim?.replaced === true && !signal.aborted ? { kind: 'Replaced' } : end;
         } finally {
+          claim?.release();
           this.partitions.subscriptions.closed(ref);
           this.metrics.subscriptionClosed();
         }
@@ -235,6 +252,14 @@ export class SubscribeHandler {
     }
   }
 
+  private claim(ref: { stream: string; partition: number }, consumer: GroupConsumer): GroupClaim {
+    const replaced = this.partitions.groupSubscribers.holder(ref, consumer.groupId);
+    if (replaced) {
+      this.logger.info({ ...ref, group: consumer.groupId, consumer: consumer.consumerId, epoch: String(consumer.groupEpoch), replaced: replaced.consumerId }, 'group subscriber replaced');
+    }
+    return this.partitions.groupSubscribers.claim(ref, consumer);
+  }
+
   /** Only this reader ends: the partition, its other readers and its writers go on. */
   private decryptionFailed(query: SubscribeQuery, offset: number, reason: string): SubscriptionEnd {
     this.logger.warn({ stream: query.stream, partition: query.partition, offset, reason }, 'subscription ended: a value could not be decrypted');
@@ -259,4 +284,28 @@ export class SubscribeHandler {
     if (!partition) return { kind: 'Deleted' };
     return partition.paused ? { kind: 'Paused' } : { kind: 'Closed' };
   }
+}
+
+function groupConsumer(query: SubscribeQuery): GroupConsumer | null {
+  if (query.consumerGroupId === '') return null;
+  return { groupId: query.consumerGroupId, groupEpoch: query.consumerGroupEpoch, consumerId: query.consumerId };
+}
+
+/** A replaced subscriber stops waiting for its client to take more (docs/consumers.md "Fencing"). */
+function writingUntil(sink: SubscriptionSink, signal: AbortSignal): SubscriptionSink {
+  return {
+    write: (batch) => {
+      const written = sink.write(batch);
+      if (written === undefined) return;
+      if (signal.aborted) {
+        written.catch(() => undefined); // replaced: how the transport fares no longer matters
+        return;
+      }
+      return new Promise<void>((resolve, reject) => {
+        const stop = (): void => resolve();
+        signal.addEventListener('abort', stop, { once: true });
+        written.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+      });
+    },
+  };
 }

@@ -21,6 +21,7 @@ const query = (stream: string, overrides: Partial<SubscribeQuery> = {}): Subscri
   readIsrReplica: false,
   resume: false,
   consumerGroupId: '',
+  consumerGroupEpoch: 0n,
   consumerId: '',
   ...overrides,
 });

@@ -36,7 +36,7 @@ async function publish(adapters: MemoryAdapters, subject: string, values: string
 async function read(broker: Container, stream: string, startOffset = 0): Promise<{ values: string[]; end: SubscriptionEnd }> {
   const opened = await broker.get(SubscribeHandler).open({
     stream, partition: 0, startPosition: StartPosition.OFFSET, startOffset, startTimestampNs: 0n, stopPosition: StopPosition.STOP_LATEST,
-    stopOffset: 0, stopTimestampNs: 0n, readIsrReplica: false, resume: false, consumerGroupId: '', consumerId: '',
+    stopOffset: 0, stopTimestampNs: 0n, readIsrReplica: false, resume: false, consumerGroupId: '', consumerGroupEpoch: 0n, consumerId: '',
   });
   if (!opened.ok) throw new Error(opened.error.kind);
   const values: string[] = [];

@@ -22,6 +22,7 @@ const query = (overrides: Partial<SubscribeQuery> = {}): SubscribeQuery => ({
   readIsrReplica: false,
   resume: false,
   consumerGroupId: '',
+  consumerGroupEpoch: 0n,
   consumerId: '',
   ...overrides,
 });

@@ -82,6 +82,8 @@ export function toStatus(error: ApplicationError): StatusAnswer {
       return { code: status.INVALID_ARGUMENT, message: 'Consumer id cannot be empty when group id is provided' };
     case 'ConsumerGroupsNotCompatibleWithIsrReads':
       return { code: status.INVALID_ARGUMENT, message: 'Consumer groups not compatible with ReadISRReplica' };
+    case 'ConsumerNotAssigned':
+      return { code: status.FAILED_PRECONDITION, message: 'Consumer is not currently assigned this partition' };
     case 'UnknownStartPosition':
       return { code: status.INVALID_ARGUMENT, message: `Unknown StartPosition ${error.value}` };
     case 'UnknownStopPosition':

@@ -21,7 +21,7 @@ const QUEUED_MESSAGES_MAX = 4096;
 /** Bytes a subscription may queue on its HTTP/2 stream (raw frames) before it waits for 'drain'. */
 const QUEUED_BYTES_MAX = 2 * 1024 * 1024;
 
-const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled' | 'DataLoss' | 'DecryptionFailed'>, { code: status; details: string }> = {
+const END_STATUS: Record<Exclude<SubscriptionEnd['kind'], 'Cancelled' | 'Replaced' | 'DataLoss' | 'DecryptionFailed'>, { code: status; details: string }> = {
   StopOffsetReached: { code: status.RESOURCE_EXHAUSTED, details: 'Stop offset reached' },
   ReadonlyEnd: { code: status.RESOURCE_EXHAUSTED, details: 'End of readonly partition' },
   Deleted: { code: status.NOT_FOUND, details: 'commit log was deleted' },
@@ -72,6 +72,7 @@ async function serve(
     readIsrReplica: req.readISRReplica,
     resume: req.resume,
     consumerGroupId: req.consumer?.groupId ?? '',
+    consumerGroupEpoch: req.consumer?.groupEpoch ?? 0n,
     consumerId: req.consumer?.consumerId ?? '',
   });
   if (!opened.ok) {
@@ -99,10 +100,15 @@ async function serve(
     return;
   }
   if (end.kind === 'Cancelled' || abort.signal.aborted) return;
+  // Replaced by a subscriber of the same group: the stream simply ends, as Liftbridge's does.
+  if (end.kind === 'Replaced') {
+    call.end();
+    return;
+  }
   call.emit('error', endStatus(end));
 }
 
-function endStatus(end: Exclude<SubscriptionEnd, { kind: 'Cancelled' }>): { code: status; details: string } {
+function endStatus(end: Exclude<SubscriptionEnd, { kind: 'Cancelled' | 'Replaced' }>): { code: status; details: string } {
   if (end.kind === 'DataLoss') return dataLossStatus(end.offset);
   if (end.kind === 'DecryptionFailed') return decryptionFailedStatus(end.offset, end.reason);
   return END_STATUS[end.kind];

@@ -25,6 +25,7 @@ async function activityRecords(container: Container): Promise<[string, number, s
     readIsrReplica: false,
     resume: false,
     consumerGroupId: '',
+    consumerGroupEpoch: 0n,
     consumerId: '',
   });
   if (!opened.ok) return [];
