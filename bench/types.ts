@@ -85,6 +85,8 @@ export type CaseId =
   | 'lb-publish-async'
   | 'lb-client-async-publisher'
   | 'lb-publish-unary'
+  | 'lb-publish-unary-all'
+  | 'lb-set-cursor'
   | 'lb-catchup-subscribe'
   | 'jetstream-r3'
   | 'lb-nats-publish-all-r3'

@@ -7,7 +7,8 @@ import { liftbridgeCatchupSubscribeCase } from './liftbridge-catchup-subscribe';
 import { liftbridgeClientAsyncPublisherCase } from './liftbridge-client-async-publisher';
 import { liftbridgeNatsPublishCase, liftbridgeNatsPublishMetricsOffCase, liftbridgeNatsPublishMetricsOnTwinCase } from './liftbridge-nats-publish';
 import { liftbridgePublishAsyncCase } from './liftbridge-publish-async';
-import { liftbridgePublishUnaryCase } from './liftbridge-publish-unary';
+import { liftbridgePublishUnaryAllCase, liftbridgePublishUnaryCase } from './liftbridge-publish-unary';
+import { liftbridgeSetCursorCase } from './liftbridge-set-cursor';
 import { liftbridgeReplicatedAllR1Case, liftbridgeReplicatedAllR3Case } from './liftbridge-replicated-publish';
 
 /**
@@ -25,6 +26,8 @@ export const allCases: readonly BenchCase[] = [
   liftbridgePublishAsyncCase,
   liftbridgeClientAsyncPublisherCase,
   liftbridgePublishUnaryCase,
+  liftbridgePublishUnaryAllCase,
+  liftbridgeSetCursorCase,
   liftbridgeCatchupSubscribeCase,
   // Replicated publishes, each on its own three-node cluster (started once per bench run, when the cluster phase begins).
   jetStreamR3Case,

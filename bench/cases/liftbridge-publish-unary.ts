@@ -17,7 +17,7 @@ const CALL_DEADLINE_MS = 10_000;
  * Sends `total` unary Publish calls one after the other (each with a deadline), recording each
  * call's latency; callback-driven, no promise per call.
  */
-function publishSequentially(client: RawApiClient, request: Buffer, total: number): Promise<{ elapsedNs: bigint; latenciesMs: Float64Array }> {
+export function publishSequentially(client: RawApiClient, request: Buffer, total: number): Promise<{ elapsedNs: bigint; latenciesMs: Float64Array }> {
   return new Promise((resolve, reject) => {
     const latenciesMs = new Float64Array(total);
     let done = 0;
@@ -40,37 +40,44 @@ function publishSequentially(client: RawApiClient, request: Buffer, total: numbe
 }
 
 /** liftbridge-ts (c): gRPC Publish, one at a time (ackPolicy LEADER): throughput and p50/p99 latency. */
-export const liftbridgePublishUnaryCase: BenchCase = {
-  id: 'lb-publish-unary',
-  title: 'liftbridge gRPC Publish (1 at a time)',
-  async run(ctx, size, run) {
-    const total = ctx.config.unaryCount;
-    const name = `bench-unary-${size}-r${run}`;
-    const subject = `bench.unary.${size}.r${run}`;
-    const request = encodePublishRequest({ stream: name, value: payload(size), ackPolicy: AckPolicy.LEADER, expectedOffset: -1 });
-    let nc: NatsConnection | undefined;
-    await createStream(ctx.control, name, subject);
-    try {
-      nc = await connectNats(ctx.natsUrl, 'bench-lb-warm-up');
-      await warmUpPartition(nc, subject);
-      const client = await connectRawClient(ctx.liftbridgeAddress);
+export const liftbridgePublishUnaryCase: BenchCase = unaryPublishCase('lb-publish-unary', 'liftbridge gRPC Publish (1 at a time)', AckPolicy.LEADER);
+
+/** The same with AckPolicy ALL: the baseline of SetCursor, which writes its record with ALL (liftbridge-set-cursor.ts). */
+export const liftbridgePublishUnaryAllCase: BenchCase = unaryPublishCase('lb-publish-unary-all', 'liftbridge gRPC Publish ALL (1 at a time)', AckPolicy.ALL);
+
+function unaryPublishCase(id: 'lb-publish-unary' | 'lb-publish-unary-all', title: string, ackPolicy: AckPolicy): BenchCase {
+  return {
+    id,
+    title,
+    async run(ctx, size, run) {
+      const total = ctx.config.unaryCount;
+      const name = `bench-${id}-${size}-r${run}`;
+      const subject = `bench.${id}.${size}.r${run}`;
+      const request = encodePublishRequest({ stream: name, value: payload(size), ackPolicy, expectedOffset: -1 });
+      let nc: NatsConnection | undefined;
+      await createStream(ctx.control, name, subject);
       try {
-        // Every call has its own deadline; this bounds the whole run as well.
-        const budgetMs = STALL_MS + total * CALL_DEADLINE_MS;
-        const { elapsedNs, latenciesMs } = await withDeadline(publishSequentially(client, request, total), budgetMs, 'unary Publish run');
-        latenciesMs.sort();
-        return {
-          messages: total,
-          seconds: Number(elapsedNs) / 1e9,
-          p50Ms: quantile(latenciesMs, 0.5),
-          p99Ms: quantile(latenciesMs, 0.99),
-        };
+        nc = await connectNats(ctx.natsUrl, 'bench-lb-warm-up');
+        await warmUpPartition(nc, subject);
+        const client = await connectRawClient(ctx.liftbridgeAddress);
+        try {
+          // Every call has its own deadline; this bounds the whole run as well.
+          const budgetMs = STALL_MS + total * CALL_DEADLINE_MS;
+          const { elapsedNs, latenciesMs } = await withDeadline(publishSequentially(client, request, total), budgetMs, 'unary Publish run');
+          latenciesMs.sort();
+          return {
+            messages: total,
+            seconds: Number(elapsedNs) / 1e9,
+            p50Ms: quantile(latenciesMs, 0.5),
+            p99Ms: quantile(latenciesMs, 0.99),
+          };
+        } finally {
+          client.close();
+        }
       } finally {
-        client.close();
+        await closeNats(nc);
+        await deleteStream(ctx.control, name, ctx.progress);
       }
-    } finally {
-      await closeNats(nc);
-      await deleteStream(ctx.control, name, ctx.progress);
-    }
-  },
-};
+    },
+  };
+}

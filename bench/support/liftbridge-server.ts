@@ -59,7 +59,8 @@ export async function startLiftbridge(
     '--level', 'warn',
     ...(options.extraArgs ?? []),
   ];
-  const env = { ...process.env, LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled) };
+  // Cursors on (one __cursors partition) for the SetCursor case.
+  const env = { ...process.env, LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled), LIFTBRIDGE_CURSORS_STREAM_PARTITIONS: '1' };
   const child = children.spawn(label, process.execPath, args, { cwd: repoRoot, env });
   const address = `127.0.0.1:${port}`;
   try {
