@@ -47,8 +47,6 @@ export type ApplicationError =
   | { readonly kind: 'EncryptionUnavailable'; readonly reason: string }
   /** An assignment request reached a server that does not coordinate the group (docs/consumers.md "Consumer groups"). */
   | { readonly kind: 'NotGroupCoordinator'; readonly group: string }
-  /** An assignment request names another epoch than the group's current one: the member must refresh. */
-  | { readonly kind: 'GroupEpochMismatch'; readonly group: string }
   /** The coordinator runs no liveness timer for this member (it became coordinator as the member joined, say). */
   | { readonly kind: 'ConsumerNotActive'; readonly group: string; readonly consumer: string }
   /** A CreateStream option asks for a feature this server does not have yet (stream-option-support.ts). */

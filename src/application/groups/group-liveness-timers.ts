@@ -9,6 +9,9 @@ import { Logger } from '../ports/logger.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 
+/** An expiry refused because the group changed meanwhile is sent again this soon, at the new epoch. */
+const EPOCH_CHANGED_RETRY_MS = 100;
+
 /** One member's liveness timer; a new object each time the member is armed, so a stale expiry can tell. */
 interface MemberTimer {
   handle: Cancellable;
@@ -99,31 +102,37 @@ export class GroupLivenessTimers {
     }
   }
 
-  private rearm(group: string, consumer: string, timer: MemberTimer): void {
+  private rearm(group: string, consumer: string, timer: MemberTimer, afterMs = this.settings.groups.consumerTimeoutMs): void {
     timer.handle.cancel();
-    timer.handle = this.scheduler.setTimeout(() => this.expire(group, consumer, timer), this.settings.groups.consumerTimeoutMs);
+    timer.handle = this.scheduler.setTimeout(() => this.expire(group, consumer, timer), afterMs);
   }
 
   /**
    * Only the timer armed for this membership removes the member: a member that left and joined
-   * again has a new timer object, and the old one's expiry does nothing.
+   * again has a new timer object, and the old one's expiry does nothing. The leave carries the
+   * group epoch seen here, so one that reaches the controller after the member left and joined
+   * again is refused there (GroupEpochMismatch) instead of removing the new membership.
    */
   private expire(group: string, consumer: string, timer: MemberTimer): void {
     if (this.timers.get(group)?.get(consumer) !== timer) return;
-    this.logger.info({ group, consumer, timeoutMs: this.settings.groups.consumerTimeoutMs }, 'consumer group member expired, removing it');
-    this.gateway.execute({ type: 'LeaveConsumerGroup', data: { group, consumer, expired: true } }).then(
+    const epoch = this.metadata.state.groups.get(group)?.epoch;
+    if (epoch === undefined) return;
+    this.logger.info({ group, consumer, epoch, timeoutMs: this.settings.groups.consumerTimeoutMs }, 'consumer group member expired, removing it');
+    this.gateway.execute({ type: 'LeaveConsumerGroup', data: { group, consumer, expired: true, epoch } }).then(
       (result) => {
         // Applied: the entry drops the timer. Already gone: nothing to remove.
         if (result.ok || result.error.kind === 'ConsumerGroupNotFound' || result.error.kind === 'ConsumerNotMember') return;
+        // The group changed since (another member joined, say): expire again at its new epoch, soon.
+        if (result.error.kind === 'GroupEpochMismatch') return this.retry(group, consumer, timer, result.error.kind, EPOCH_CHANGED_RETRY_MS);
         this.retry(group, consumer, timer, result.error.kind);
       },
       (error: unknown) => this.retry(group, consumer, timer, error instanceof Error ? error.message : String(error)),
     );
   }
 
-  private retry(group: string, consumer: string, timer: MemberTimer, reason: string): void {
+  private retry(group: string, consumer: string, timer: MemberTimer, reason: string, afterMs = this.settings.groups.consumerTimeoutMs): void {
     if (this.timers.get(group)?.get(consumer) !== timer) return;
-    this.logger.warn({ group, consumer, reason }, 'could not remove an expired consumer group member; trying again after the timeout');
-    this.rearm(group, consumer, timer);
+    this.logger.warn({ group, consumer, reason, afterMs }, 'could not remove an expired consumer group member; trying again');
+    this.rearm(group, consumer, timer, afterMs);
   }
 }

@@ -8,8 +8,8 @@ const CONSUMER_TIMEOUT_MS = 1000;
 const COORDINATOR_TIMEOUT_MS = 2000;
 
 /** Controller "a" and follower "b", streams foo and bar of two partitions each; the first group is coordinated by "a". */
-async function cluster() {
-  const c = await twoServers({ settings: { groups: { consumerTimeoutMs: CONSUMER_TIMEOUT_MS, coordinatorTimeoutMs: COORDINATOR_TIMEOUT_MS } } });
+async function cluster(options: { readonly autoDeliver?: boolean } = {}) {
+  const c = await twoServers({ ...options, settings: { groups: { consumerTimeoutMs: CONSUMER_TIMEOUT_MS, coordinatorTimeoutMs: COORDINATOR_TIMEOUT_MS } } });
   c.a.role.start();
   await c.time.advance(0);
   for (const name of ['foo', 'bar']) {
@@ -113,6 +113,25 @@ describe('coordinator liveness timers (docs/consumers.md "Liveness")', () => {
     await c.time.advance(CONSUMER_TIMEOUT_MS / 2);
     expect(c.group()).toBeUndefined();
     expect(left).toEqual([false, true, true]);
+  });
+
+  it('does not remove a member that left and joined again while its old expiry was on its way (the expiry carries the epoch it saw)', async () => {
+    const c = await cluster({ autoDeliver: false });
+    await c.run(c.groups(c.a).join(m('x'), ['foo'])); // group "h" is then coordinated by "b"
+    await c.run(c.groups(c.a).join(m('c1', 'h'), ['foo']));
+    c.followerLog.deliver();
+    expect(c.timers(c.b).isActive('h', 'c1')).toBe(true);
+    // "b" has not applied these yet: its timer fires with the epoch of the first membership.
+    await c.run(c.groups(c.a).leave(m('c1', 'h')));
+    await c.run(c.groups(c.a).join(m('c1', 'h'), ['foo']));
+    await c.time.advance(CONSUMER_TIMEOUT_MS + 300);
+    expect(c.a.metadata.state.groups.get('h')?.members.map((x) => x.id)).toEqual(['c1']);
+    c.followerLog.deliver();
+    expect(c.timers(c.b).isActive('h', 'c1')).toBe(true);
+    // The new membership has its own timer, which does expire it.
+    await c.time.advance(CONSUMER_TIMEOUT_MS);
+    c.followerLog.deliver();
+    expect(c.a.metadata.state.groups.get('h')).toBeUndefined();
   });
 
   it('arms the timer again when the removal fails (no controller), and removes the member once one answers', async () => {
