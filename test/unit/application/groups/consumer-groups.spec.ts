@@ -2,7 +2,10 @@ import { ConsumerGroupService } from '../../../../src/application/groups/consume
 import { GroupLivenessTimers } from '../../../../src/application/groups/group-liveness-timers';
 import { createStream } from '../../../support/metadata-mothers';
 import { settleVirtual } from '../../../support/wait-for';
-import { TestServer, twoServers } from '../cluster/cluster-fixtures';
+import { InMemoryClusterHub } from '../../../../src/adapters/outbound/memory/in-memory-cluster-channel';
+import { InMemoryMetadataLog } from '../../../../src/adapters/outbound/memory/in-memory-metadata-log';
+import { VirtualTime } from '../../../support/virtual-time';
+import { FakeRaftGroup, startServer, TestServer, twoServers } from '../cluster/cluster-fixtures';
 
 const CONSUMER_TIMEOUT_MS = 1000;
 const COORDINATOR_TIMEOUT_MS = 2000;
@@ -147,6 +150,29 @@ describe('coordinator liveness timers (docs/consumers.md "Liveness")', () => {
     c.a.role.start();
     await c.time.advance(CONSUMER_TIMEOUT_MS);
     expect(c.a.metadata.state.groups.get('h')).toBeUndefined();
+  });
+});
+
+describe('liveness timers after a restart', () => {
+  it('arms nothing for replayed entries, then gives every member of the groups this server coordinates a full timeout', async () => {
+    const settings = { serverId: 'a', groups: { consumerTimeoutMs: CONSUMER_TIMEOUT_MS, coordinatorTimeoutMs: COORDINATOR_TIMEOUT_MS } };
+    const start = (log: InMemoryMetadataLog, time: VirtualTime) =>
+      startServer({ hub: new InMemoryClusterHub(), time, log, group: new FakeRaftGroup({ isLeader: true, leader: 'a', voters: ['a'] }), settings });
+    const firstLog = new InMemoryMetadataLog();
+    const first = await start(firstLog, new VirtualTime());
+    await first.metadata.execute({ type: 'RegisterBroker', data: { id: 'a', host: 'a.local', port: 9292 } });
+    await first.metadata.execute(createStream('foo'));
+    await first.metadata.execute({ type: 'JoinConsumerGroup', data: { group: 'g', consumer: 'c1', streams: ['foo'] } });
+
+    const time = new VirtualTime();
+    const restarted = await start(new InMemoryMetadataLog([...firstLog.stored]), time);
+    restarted.role.start();
+    await time.advance(0);
+    expect(restarted.container.get(GroupLivenessTimers).isActive('g', 'c1')).toBe(true);
+    await time.advance(CONSUMER_TIMEOUT_MS - 1);
+    expect(restarted.metadata.state.groups.get('g')?.members).toHaveLength(1);
+    await time.advance(2);
+    expect(restarted.metadata.state.groups.get('g')).toBeUndefined();
   });
 });
 
