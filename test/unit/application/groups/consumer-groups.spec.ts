@@ -154,7 +154,7 @@ describe('coordinator liveness timers (docs/consumers.md "Liveness")', () => {
 });
 
 describe('liveness timers after a restart', () => {
-  it('arms nothing for replayed entries, then gives every member of the groups this server coordinates a full timeout', async () => {
+  it('gives every member of the groups this server coordinates a full timeout from the restart', async () => {
     const settings = { serverId: 'a', groups: { consumerTimeoutMs: CONSUMER_TIMEOUT_MS, coordinatorTimeoutMs: COORDINATOR_TIMEOUT_MS } };
     const start = (log: InMemoryMetadataLog, time: VirtualTime) =>
       startServer({ hub: new InMemoryClusterHub(), time, log, group: new FakeRaftGroup({ isLeader: true, leader: 'a', voters: ['a'] }), settings });
