@@ -33,6 +33,14 @@ export interface CursorSettings {
   readonly autoPauseTimeMs: number;
 }
 
+/** Consumer groups (docs/consumers.md "Consumer groups"), `groups.*`. */
+export interface GroupSettings {
+  /** The coordinator expires a member it has not heard from for this long. */
+  readonly consumerTimeoutMs: number;
+  /** A member reports its coordinator after this long without an answer; reports stay valid this long. */
+  readonly coordinatorTimeoutMs: number;
+}
+
 /** What the application needs to know about this server; built from BrokerConfig at the root. */
 export interface ServerSettings {
   readonly serverId: string;
@@ -50,6 +58,7 @@ export interface ServerSettings {
   readonly replicationMaxBytes: number;
   readonly streamDefaults: StreamDefaults;
   readonly cursors: CursorSettings;
+  readonly groups: GroupSettings;
   /** How long a metadata change may take before the caller gets an error. */
   readonly metadataTimeoutMs: number;
   /** Bytes a subscriber reads from the log per step. */

@@ -52,6 +52,7 @@ export const memorySettings = (overrides: Partial<ServerSettings> = {}): ServerS
     syncIntervalMs: 1000,
   },
   cursors: { partitions: 0, replicationFactor: -1, autoPauseTimeMs: 0 },
+  groups: { consumerTimeoutMs: 15_000, coordinatorTimeoutMs: 15_000 },
   ...overrides,
 });
 

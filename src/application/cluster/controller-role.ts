@@ -12,6 +12,7 @@ import { MetadataRaftGroup } from '../ports/metadata-raft-group.port';
 import { PartitionFailover } from './partition-failover';
 import { ActivityDispatcher } from '../activity/activity-dispatcher';
 import { InternalStreams } from './internal-streams';
+import { GroupCoordinatorFailover } from '../groups/group-coordinator-failover';
 
 /** A transition that failed (serving the control channel, say) is tried again after this long. */
 const TRANSITION_RETRY_MS = 1000;
@@ -36,6 +37,7 @@ export class ControllerRole {
     @inject(PartitionFailover) private readonly failover: PartitionFailover,
     @inject(ActivityDispatcher) private readonly activity: ActivityDispatcher,
     @inject(InternalStreams) private readonly internalStreams: InternalStreams,
+    @inject(GroupCoordinatorFailover) private readonly groupFailover: GroupCoordinatorFailover,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
@@ -95,6 +97,7 @@ export class ControllerRole {
     this.failover.resignController();
     this.activity.resignController();
     this.internalStreams.resignController();
+    this.groupFailover.resignController();
     this.metrics.controller(false);
     for (const s of this.serving.splice(0)) s.cancel();
     this.logger.info({ leader: this.group.leaderId() }, 'this server is no longer the controller');
@@ -103,7 +106,13 @@ export class ControllerRole {
   private async handle(command: MetadataCommand): Promise<ForwardedAnswer> {
     if (!this.group.isLeader) return { kind: 'unavailable', reason: 'not the controller' };
     try {
-      const result = command.type === 'ReportLeader' ? await this.failover.report(command) : await this.metadata.execute(command);
+      // Reports are counted by the controller, never recorded (docs/replication.md "Failover", docs/consumers.md "Coordinator failover").
+      const result =
+        command.type === 'ReportLeader'
+          ? await this.failover.report(command)
+          : command.type === 'ReportGroupCoordinator'
+            ? await this.groupFailover.report(command)
+            : await this.metadata.execute(command);
       if (!result.ok) return { kind: 'refused', error: result.error };
       return { kind: 'applied', events: result.value, index: this.metadata.state.lastAppliedIndex };
     } catch (error) {

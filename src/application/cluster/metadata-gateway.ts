@@ -14,6 +14,7 @@ import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { OperationDeadline, untilAborted } from '../metadata/operation-deadline';
 import { PartitionFailover } from './partition-failover';
+import { GroupCoordinatorFailover } from '../groups/group-coordinator-failover';
 
 /** Pause between attempts while no controller answers (an election takes about a second). */
 const RETRY_DELAY_MS = 100;
@@ -35,6 +36,7 @@ export class MetadataGateway {
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(PartitionFailover) private readonly failover: PartitionFailover,
+    @inject(GroupCoordinatorFailover) private readonly groupFailover: GroupCoordinatorFailover,
   ) {}
 
   /**
@@ -80,8 +82,7 @@ export class MetadataGateway {
       if (deadline.expired) throw signal.reason ?? new MetadataTimeoutError(deadline.timeoutMs);
       if (this.log.isLeader) {
         try {
-          // A follower's leader report is counted by the controller, never recorded (docs/replication.md "Failover").
-          return await (command.type === 'ReportLeader' ? untilAborted(this.failover.report(command), signal) : this.metadata.execute(command, signal));
+          return await this.onController(command, signal);
         } catch (error) {
           if (!(error instanceof NotMetadataLeaderError)) throw error;
           state.lastReason = error.message;
@@ -106,6 +107,16 @@ export class MetadataGateway {
       this.logger.debug({ command: command.type, reason: state.lastReason }, 'metadata command not accepted yet, retrying');
       await untilAborted(this.delay(Math.min(RETRY_DELAY_MS, deadline.remainingMs())), signal);
     }
+  }
+
+  /**
+   * A follower's leader report and a member's coordinator report are counted by the controller,
+   * never recorded (docs/replication.md "Failover", docs/consumers.md "Coordinator failover").
+   */
+  private onController(command: MetadataCommand, signal: AbortSignal): Promise<Result<readonly MetadataEvent[], MetadataError>> {
+    if (command.type === 'ReportLeader') return untilAborted(this.failover.report(command), signal);
+    if (command.type === 'ReportGroupCoordinator') return untilAborted(this.groupFailover.report(command), signal);
+    return this.metadata.execute(command, signal);
   }
 
   /** Waits until this server applied `index` (the controller's change reached us), or the deadline. */

@@ -47,5 +47,9 @@ export type ApplicationError =
   | { readonly kind: 'PartitionNotStarted'; readonly stream: string; readonly partition: number; readonly code: string; readonly message: string }
   /** Encryption was asked for (by the stream or `streams.encryption`) and this server has no usable master key. */
   | { readonly kind: 'EncryptionUnavailable'; readonly reason: string }
+  /** An assignment request reached a server that does not coordinate the group (docs/consumers.md "Consumer groups"). */
+  | { readonly kind: 'NotGroupCoordinator'; readonly group: string }
+  /** The coordinator runs no liveness timer for this member (it became coordinator as the member joined, say). */
+  | { readonly kind: 'ConsumerNotActive'; readonly group: string; readonly consumer: string }
   /** A CreateStream option asks for a feature this server does not have yet (stream-option-support.ts). */
   | { readonly kind: 'StreamOptionNotImplemented'; readonly option: string; readonly feature: string };

@@ -39,6 +39,11 @@ export type StreamView =
   | { readonly kind: 'known'; readonly name: string; readonly subject: string; readonly creationTimestampNs: bigint; readonly partitions: readonly PartitionView[] }
   | { readonly kind: 'unknown'; readonly name: string };
 
+/** A consumer group as FetchMetadata answers it: its coordinator and epoch, or unknown. */
+export type GroupView =
+  | { readonly kind: 'known'; readonly id: string; readonly coordinator: string; readonly epoch: number }
+  | { readonly kind: 'unknown'; readonly id: string };
+
 /** FetchMetadata and FetchPartitionMetadata (docs/protocol.md "FetchMetadata", "FetchPartitionMetadata"), from this server's local view. */
 @injectable()
 export class FetchMetadataQuery {
@@ -62,6 +67,15 @@ export class FetchMetadataQuery {
   }
 
   /** The named streams (unknown ones flagged), or every stream when `names` is empty. */
+  /** The groups asked for, in the order asked (clients look up the coordinator to fetch assignments from). */
+  groups(ids: readonly string[]): GroupView[] {
+    const groups = this.metadata.state.groups;
+    return ids.map((id) => {
+      const group = groups.get(id);
+      return group === undefined ? { kind: 'unknown', id } : { kind: 'known', id, coordinator: group.coordinator, epoch: group.epoch };
+    });
+  }
+
   streams(names: readonly string[]): StreamView[] {
     const state = this.metadata.state;
     const wanted = names.length > 0 ? names : [...state.streams.keys()];

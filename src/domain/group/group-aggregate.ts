@@ -41,6 +41,7 @@ export function decideLeaveGroup(command: LeaveConsumerGroup, state: MetadataSta
   const group = state.groups.get(d.group);
   if (!group) return err({ kind: 'ConsumerGroupNotFound', group: d.group });
   if (!findMember(group, d.consumer)) return err({ kind: 'ConsumerNotMember', group: d.group, consumer: d.consumer });
+  if (d.epoch !== undefined && d.epoch !== group.epoch) return err({ kind: 'GroupEpochMismatch', group: d.group });
   return ok({
     events: [{ type: 'ConsumerGroupLeft', data: { group: d.group, consumer: d.consumer, expired: d.expired } }],
     expectations: [{ aggregate: groupRef(d.group), version: group.epoch }],

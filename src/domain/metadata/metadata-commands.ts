@@ -96,10 +96,15 @@ export type JoinConsumerGroup = {
   readonly data: { readonly group: string; readonly consumer: string; readonly streams: readonly string[] };
 };
 
-/** A consumer leaves its group, by its own request or (`expired`) because the coordinator stopped hearing it. */
+/**
+ * A consumer leaves its group, by its own request or (`expired`) because the coordinator stopped
+ * hearing it. `epoch`, when set, is the group epoch the coordinator saw when the member's timer
+ * fired: the leave applies only at that epoch, so a member that left and joined again meanwhile is
+ * not removed by its old timer.
+ */
 export type LeaveConsumerGroup = {
   readonly type: 'LeaveConsumerGroup';
-  readonly data: { readonly group: string; readonly consumer: string; readonly expired: boolean };
+  readonly data: { readonly group: string; readonly consumer: string; readonly expired: boolean; readonly epoch?: number };
 };
 
 /**

@@ -31,5 +31,7 @@ export type MetadataError =
       readonly reportedCoordinator: string;
       readonly reportedEpoch: number;
     }
+  /** A request made at a group epoch that is no longer the group's (an assignment fetch, an expiry). */
+  | { readonly kind: 'GroupEpochMismatch'; readonly group: string }
   /** No broker other than the failed coordinator can coordinate the group. */
   | { readonly kind: 'NoGroupCoordinatorCandidates'; readonly group: string };

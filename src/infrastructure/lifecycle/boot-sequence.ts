@@ -5,6 +5,7 @@ import { ControlledShutdown, ControlledShutdownReport } from '../../application/
 import { ControllerRole } from '../../application/cluster/controller-role';
 import { MetadataGateway } from '../../application/cluster/metadata-gateway';
 import { MetadataService } from '../../application/metadata/metadata-service';
+import { GroupLivenessTimers } from '../../application/groups/group-liveness-timers';
 import { PartitionSupervisor } from '../../application/partitions/partition-supervisor';
 import { Logger } from '../../application/ports/logger.port';
 import { MetadataLog } from '../../application/ports/metadata-log.port';
@@ -47,6 +48,8 @@ export interface ServerServices {
   readonly metadata: MetadataService;
   readonly metadataLog: MetadataLog;
   readonly gateway: MetadataGateway;
+  /** The liveness timers of the consumer groups this server coordinates (docs/consumers.md "Liveness"). */
+  readonly groupTimers: GroupLivenessTimers;
   readonly partitions: PartitionSupervisor | null;
   readonly cluster: ClusterDuties | null;
 }
@@ -69,10 +72,12 @@ export class ServerLifecycle {
 
   /** Metadata replayed, then the controller role and the Raft group's start duties. */
   async start(): Promise<void> {
-    const { metadata, partitions, cluster, settings } = this.services;
+    const { metadata, partitions, cluster, settings, groupTimers } = this.services;
     partitions?.watch(); // before the replay, so recovery can record deletions
     cluster?.activity.watch(); // before the replay too: replayed entries not yet published are published
+    groupTimers.watch();
     await metadata.start();
+    groupTimers.startRecovered(); // replayed members get a full timeout from now
     if (cluster === null) return;
     cluster.role.start();
     // A group of one elects itself at once instead of after an election timeout.
@@ -110,7 +115,7 @@ export class ServerLifecycle {
    * failures are returned.
    */
   async stop(apiStopped: Promise<unknown> = Promise.resolve()): Promise<readonly StopFailure[]> {
-    const { metadata, metadataLog, partitions, cluster } = this.services;
+    const { metadata, metadataLog, partitions, cluster, groupTimers } = this.services;
     const failures: StopFailure[] = [];
     const step = async (name: string, run: () => Promise<unknown>): Promise<void> => {
       try {
@@ -121,6 +126,7 @@ export class ServerLifecycle {
       }
     };
     cluster?.liveness.stop();
+    groupTimers.stop();
     if (cluster) await step('controller', () => cluster.role.stop());
     cluster?.activity.stop();
     if (partitions) await step('partitions', () => partitions.stop());

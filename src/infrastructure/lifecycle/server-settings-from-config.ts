@@ -58,6 +58,7 @@ export function toServerSettings(config: BrokerConfig, serverId: string, adverti
       replicationFactor: config.cursors.streamReplicationFactor,
       autoPauseTimeMs: config.cursors.streamAutoPauseTimeMs,
     },
+    groups: { consumerTimeoutMs: config.groups.consumerTimeoutMs, coordinatorTimeoutMs: config.groups.coordinatorTimeoutMs },
     ...(config.activity.streamEnabled
       ? { activity: { publishTimeoutMs: config.activity.publishTimeoutMs, ackPolicy: ACTIVITY_ACK_POLICIES[config.activity.publishAckPolicy] } }
       : {}),

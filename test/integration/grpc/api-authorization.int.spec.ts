@@ -145,9 +145,13 @@ describe('authorization by the certificate Common Name, every RPC of the table',
     }
   });
 
-  it('leaves the consumer-group RPCs unchecked, as Liftbridge does (they are not implemented here)', async () => {
+  it('leaves the consumer-group RPCs unchecked, as Liftbridge does', async () => {
     const client2 = clientWith(certs.client2);
-    await expect(call(client2.joinConsumerGroup, client2, { groupId: 'g', consumerId: 'c', streams: ['foo'] })).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+    // Past authorization: the group service itself refuses the unknown stream.
+    await expect(call(client2.joinConsumerGroup, client2, { groupId: 'g', consumerId: 'c', streams: ['no-such-stream'] })).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: 'stream does not exist',
+    });
   });
 });
 

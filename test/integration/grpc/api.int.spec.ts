@@ -68,10 +68,9 @@ describe('health and metadata', () => {
     expect(unknown).toMatchObject({ name: 'no-such-stream', error: api.StreamMetadataError.UNKNOWN_STREAM });
   });
 
-  it('answers INTERNAL "Cursors stream does not exist" for cursors when they are disabled, UNIMPLEMENTED for consumer groups', async () => {
+  it('answers INTERNAL "Cursors stream does not exist" for cursors when they are disabled', async () => {
     await expectStatus(call(client.fetchCursor, client, { stream: 'x', cursorId: 'c' }), grpc.status.INTERNAL, 'Cursors stream does not exist');
     await expectStatus(call(client.setCursor, client, { stream: 'x', cursorId: 'c', offset: 1n }), grpc.status.INTERNAL, 'Cursors stream does not exist');
-    await expectStatus(call(client.joinConsumerGroup, client, { groupId: 'g', consumerId: 'c', streams: ['x'] }), grpc.status.UNIMPLEMENTED);
   });
 });
 

@@ -30,6 +30,8 @@ import { bytesOrNull, headersOrNull, int64ToOffset, toCreateStreamData } from '.
 import { SHUTTING_DOWN_DETAILS, StreamingCalls } from './streaming-calls';
 import { serveSubscribe } from './subscribe-call';
 import { cursorHandlers } from './cursor-handlers';
+import { groupHandlers } from './group-handlers';
+import { ConsumerGroupService } from '../../../application/groups/consumer-groups';
 
 export interface ApiServiceDeps {
   readonly admin: StreamAdminHandler;
@@ -44,6 +46,7 @@ export interface ApiServiceDeps {
   /** Client authorization (docs/security.md); null when it is off. */
   readonly authorizer: ClientAuthorizer | null;
   readonly cursors: CursorService;
+  readonly groups: ConsumerGroupService;
 }
 
 /** At shutdown, a PublishAsync call waits at most this long for the acks of what it published. */
@@ -75,9 +78,6 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
         },
       );
     }) as Unary<Req, Res>;
-
-  const unimplemented = (name: string): handleUnaryCall<unknown, unknown> => (_call, callback) =>
-    callback({ code: status.UNIMPLEMENTED, details: `${name} is not implemented by this server yet` });
 
   const handlers: UntypedServiceImplementation = {
     CreateStream: unary<api.CreateStreamRequest, api.CreateStreamResponse>('CreateStream', async (req, call) => {
@@ -119,7 +119,11 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
                 creationTimestamp: s.creationTimestampNs,
               },
         ),
-        groupMetadata: req.groups.map((groupId) => ({ groupId, error: api.ConsumerGroupMetadataError.UNKNOWN_GROUP, coordinator: '', epoch: 0n })),
+        groupMetadata: deps.metadata.groups(req.groups).map((g) =>
+          g.kind === 'unknown'
+            ? { groupId: g.id, error: api.ConsumerGroupMetadataError.UNKNOWN_GROUP, coordinator: '', epoch: 0n }
+            : { groupId: g.id, error: api.ConsumerGroupMetadataError.OK, coordinator: g.coordinator, epoch: BigInt(g.epoch) },
+        ),
       },
     })),
     FetchPartitionMetadata: unary<api.FetchPartitionMetadataRequest, api.FetchPartitionMetadataResponse>('FetchPartitionMetadata', async (req) => {
@@ -153,10 +157,7 @@ export function createApiHandlers(deps: ApiServiceDeps): UntypedServiceImplement
       return { ok: true, value: (result.value ? { ack: toApiAck(result.value) } : {}) as api.PublishToSubjectResponse };
     }),
     ...cursorHandlers(deps.cursors, deps.logger),
-    JoinConsumerGroup: unimplemented('JoinConsumerGroup'),
-    LeaveConsumerGroup: unimplemented('LeaveConsumerGroup'),
-    FetchConsumerGroupAssignments: unimplemented('FetchConsumerGroupAssignments'),
-    ReportConsumerGroupCoordinator: unimplemented('ReportConsumerGroupCoordinator'),
+    ...groupHandlers(deps.groups, deps.logger),
   };
   return deps.authorizer === null ? handlers : withAuthorization(handlers, deps.authorizer);
 }

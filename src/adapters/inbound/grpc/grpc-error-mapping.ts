@@ -138,6 +138,12 @@ export function toStatus(error: ApplicationError): StatusAnswer {
       };
     case 'NoGroupCoordinatorCandidates':
       return { code: status.FAILED_PRECONDITION, message: 'No group coordinator candidates' };
+    case 'NotGroupCoordinator':
+      return { code: status.FAILED_PRECONDITION, message: 'broker is not the consumer group coordinator' };
+    case 'GroupEpochMismatch':
+      return { code: status.FAILED_PRECONDITION, message: 'client-provided group epoch differs from broker group epoch' };
+    case 'ConsumerNotActive':
+      return { code: status.UNKNOWN, message: 'consumer not active for server (no timer)' };
     default:
       return unreachable(error);
   }

@@ -3,6 +3,9 @@ import { ActivityDispatcher } from '../../../application/activity/activity-dispa
 import { protobufCursorRecords } from '../../../adapters/codec/cursor-record-codec';
 import { InternalStreams } from '../../../application/cluster/internal-streams';
 import { CursorService } from '../../../application/cursors/cursor-service';
+import { ConsumerGroupService } from '../../../application/groups/consumer-groups';
+import { GroupCoordinatorFailover } from '../../../application/groups/group-coordinator-failover';
+import { GroupLivenessTimers } from '../../../application/groups/group-liveness-timers';
 import { TOKENS } from '../../../application/tokens';
 import { BrokerLiveness } from '../../../application/cluster/broker-liveness';
 import { ClusterMembership } from '../../../application/cluster/cluster-membership';
@@ -34,5 +37,8 @@ export const applicationModule = new ContainerModule(({ bind }) => {
   bind(ActivityDispatcher).toSelf().inSingletonScope();
   bind(InternalStreams).toSelf().inSingletonScope();
   bind(CursorService).toSelf().inSingletonScope();
+  bind(ConsumerGroupService).toSelf().inSingletonScope();
+  bind(GroupLivenessTimers).toSelf().inSingletonScope();
+  bind(GroupCoordinatorFailover).toSelf().inSingletonScope();
   bind(TOKENS.CursorRecords).toConstantValue(protobufCursorRecords);
 });

@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { TOKENS } from '../../../application/tokens';
 import { CursorService } from '../../../application/cursors/cursor-service';
+import { ConsumerGroupService } from '../../../application/groups/consumer-groups';
 import { FetchMetadataQuery } from '../../../application/use-cases/fetch-metadata';
 import { PublishHandler } from '../../../application/use-cases/publish';
 import { StreamAdminHandler } from '../../../application/use-cases/stream-admin';
@@ -34,6 +35,7 @@ export const grpcModule = (options: GrpcApiOptions): ContainerModule =>
           calls: ctx.get(StreamingCalls),
           authorizer,
           cursors: ctx.get(CursorService),
+          groups: ctx.get(ConsumerGroupService),
         });
         return new GrpcApiServer(settings, handlers, logger);
       })

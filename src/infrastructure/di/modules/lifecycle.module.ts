@@ -5,6 +5,7 @@ import { ClusterMembership } from '../../../application/cluster/cluster-membersh
 import { ControlledShutdown } from '../../../application/cluster/controlled-shutdown';
 import { ControllerRole } from '../../../application/cluster/controller-role';
 import { MetadataGateway } from '../../../application/cluster/metadata-gateway';
+import { GroupLivenessTimers } from '../../../application/groups/group-liveness-timers';
 import { MetadataService } from '../../../application/metadata/metadata-service';
 import { PartitionSupervisor } from '../../../application/partitions/partition-supervisor';
 import { TOKENS } from '../../../application/tokens';
@@ -22,6 +23,7 @@ export const lifecycleModule = (duties: ServerDuties): ContainerModule =>
               metadata: ctx.get(MetadataService),
               metadataLog: ctx.get(TOKENS.MetadataLog),
               gateway: ctx.get(MetadataGateway),
+              groupTimers: ctx.get(GroupLivenessTimers),
               partitions: duties.partitions ? ctx.get(PartitionSupervisor) : null,
               cluster:
                 duties.raftGroup === 'none'

@@ -68,6 +68,11 @@ describe('the ConsumerGroup aggregate (docs/consumers.md "Consumer groups")', ()
     expect(refusal(state, joinGroup('g', '1', 'bar'))).toEqual({ kind: 'ConsumerAlreadyMember', group: 'g', consumer: '1' });
     expect(refusal(state, leaveGroup('h', '1'))).toEqual({ kind: 'ConsumerGroupNotFound', group: 'h' });
     expect(refusal(state, leaveGroup('g', '2'))).toEqual({ kind: 'ConsumerNotMember', group: 'g', consumer: '2' });
+    // An expiry carries the epoch its coordinator saw: at another epoch (the member left and joined again) it is refused.
+    const epoch = state.groups.get('g')!.epoch;
+    const expiry = (at: number): MetadataCommand => ({ type: 'LeaveConsumerGroup', data: { group: 'g', consumer: '1', expired: true, epoch: at } });
+    expect(refusal(state, expiry(epoch - 1))).toEqual({ kind: 'GroupEpochMismatch', group: 'g' });
+    expect(refusal(state, expiry(epoch))).toBe('accepted');
     expect(refusal(stateAfter(), joinGroup('g', '1', 'foo'))).toEqual({ kind: 'StreamNotFound', stream: 'foo' });
   });
 

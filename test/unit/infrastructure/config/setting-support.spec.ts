@@ -70,8 +70,6 @@ describe('what the server does with each configuration key', () => {
         'metadata.cache.max.age',
         'clustering.raft.cache.size',
         'streams.compact.max.goroutines',
-        'groups.consumer.timeout',
-        'groups.coordinator.timeout',
         'telemetry.enabled',
         'telemetry.interval.seconds',
       ].sort(),
