@@ -149,25 +149,39 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
       this.lastContactMs = this.timers.nowMs();
       this.epoch = answer.epoch;
       await this.reconcile(answer.assignments);
-    } catch {
+    } catch (error) {
       if (this.failure !== null) return;
-      nextMs = GROUP_RETRY_MS;
-      await this.afterFailedPoll().catch(() => undefined);
+      // Moved on (a new epoch or coordinator, or joined again): ask again at once, else after the retry pause.
+      const movedOn = await this.afterFailedPoll(error).catch(() => false);
+      nextMs = movedOn ? 1 : GROUP_RETRY_MS;
     }
     if (!this.closed) this.poll = this.timers.after(nextMs, () => void this.pollOnce());
   }
 
-  /** The coordinator or the epoch may have moved: learn them; if not, and the coordinator is silent too long, report it. */
-  private async afterFailedPoll(): Promise<void> {
+  /**
+   * After a failed poll: a member the coordinator dropped (it stayed silent past the consumer
+   * timeout) or whose group is gone joins again; otherwise the coordinator or the epoch may have
+   * moved, and is learnt from the metadata; if neither moved and the coordinator has been silent
+   * too long, it is reported. True when there is something new to poll with.
+   */
+  private async afterFailedPoll(error: unknown): Promise<boolean> {
+    const message = error instanceof Error ? error.message : '';
+    if (message.includes('not a member of the consumer group') || message.includes('consumer group does not exist')) {
+      const joined = await this.client.joinConsumerGroup(this.options.groupId, this.options.consumerId, this.options.streams);
+      this.coordinator = joined.coordinator;
+      this.epoch = joined.epoch;
+      return true;
+    }
     const current = await this.client.fetchGroupMetadata(this.options.groupId);
     if (current !== null && (current.coordinator !== this.coordinator || current.epoch !== this.epoch)) {
       this.coordinator = current.coordinator;
       this.epoch = current.epoch;
-      return;
+      return true;
     }
     if (this.timers.nowMs() - this.lastContactMs > this.coordinatorTimeoutMs) {
       await this.client.reportConsumerGroupCoordinator(this.options.groupId, this.options.consumerId, this.coordinator, this.epoch);
     }
+    return false;
   }
 
   /** Closes what is no longer assigned at this epoch; subscribes to what is newly assigned, from the group's cursor + 1. */

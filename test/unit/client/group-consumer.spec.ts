@@ -38,6 +38,8 @@ class FakeGroupServers implements GroupClient {
   epoch = 5n;
   assignments: PartitionAssignment[] = [{ stream: 'orders', partitions: [0, 1] }];
   coordinatorDown = false;
+  /** The coordinator dropped this member (silent past the consumer timeout): its next fetch is refused. */
+  dropped = false;
   readonly cursors = new Map<string, bigint>();
   readonly subscriptions: FedSubscription[] = [];
   readonly reports: string[] = [];
@@ -49,6 +51,10 @@ class FakeGroupServers implements GroupClient {
   }
   async fetchConsumerGroupAssignments(coordinator: string, _groupId: string, _consumerId: string, epoch: bigint) {
     this.calls.push(`fetch ${coordinator} ${epoch}`);
+    if (this.dropped) {
+      this.dropped = false;
+      throw new Error('consumer is not a member of the consumer group');
+    }
     if (this.coordinatorDown || coordinator !== this.coordinator) throw new Error('coordinator does not answer');
     return { epoch: this.epoch, assignments: this.assignments };
   }
@@ -166,6 +172,19 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     const servers = new FakeGroupServers();
     const { consumer, iterator } = member(servers, 'none');
     await expect(iterator.next()).rejects.toThrow(/no cursor for orders\/0 in group g/);
+    await consumer.close();
+  });
+
+  it('a member the coordinator dropped joins again at once and reads its partitions at the new epoch', async () => {
+    const servers = new FakeGroupServers();
+    const { time, consumer } = member(servers);
+    await consumer.start();
+    servers.dropped = true;
+    servers.epoch = 8n;
+    await time.advance(4000);
+    await time.advance(1);
+    expect(servers.calls.filter((c) => c.startsWith('join'))).toHaveLength(2);
+    expect(servers.open().map((s) => s.options.consumer?.groupEpoch)).toEqual([8n, 8n]);
     await consumer.close();
   });
 });
