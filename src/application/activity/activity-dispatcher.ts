@@ -8,6 +8,7 @@ import { MetadataService } from '../metadata/metadata-service';
 import type { ActivityEncoder } from '../ports/activity-encoder.port';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
+import type { Metrics } from '../ports/metrics.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { PublishHandler } from '../use-cases/publish';
@@ -41,11 +42,13 @@ export class ActivityDispatcher {
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: Metrics,
   ) {}
 
   /** Follows applied entries (before the replay, so replayed entries count too); nothing when the stream is off. */
   watch(): void {
     if (this.settings.activity === undefined || this.watching !== null) return;
+    this.metrics.watchActivityLag(() => this.lag);
     this.watching = this.metadata.applied$.subscribe((entry) => {
       if (entry.kind === 'snapshot') this.backlog.markPublished(entry.state.activityPublishedUpTo);
       else this.backlog.onApplied(entry, entry.state.activityPublishedUpTo);
@@ -126,6 +129,7 @@ export class ActivityDispatcher {
       }
       // Applied here too by now (read-your-writes); in case it came through a snapshot instead:
       this.backlog.markPublished(event.id);
+      this.metrics.activityPublished();
       return true;
     } catch (error) {
       this.logger.warn({ err: error, id: event.id }, 'activity event not published; will retry');
