@@ -12,6 +12,7 @@ import type { Metrics } from '../ports/metrics.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { PublishHandler } from '../use-cases/publish';
+import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { ActivityBacklog } from './activity-backlog';
 
 /** Pauses after failed attempts at the same event: Liftbridge's 1 s, 2 s, 4 s, 8 s, then 10 s. */
@@ -43,6 +44,7 @@ export class ActivityDispatcher {
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Metrics) private readonly metrics: Metrics,
+    @inject(PartitionSupervisor) private readonly partitions: PartitionSupervisor,
   ) {}
 
   /** Follows applied entries (before the replay, so replayed entries count too); nothing when the stream is off. */
@@ -104,6 +106,9 @@ export class ActivityDispatcher {
   private async publish(event: ActivityEvent): Promise<boolean> {
     const activity = this.settings.activity!;
     try {
+      // The event may be the creation of __activity itself: a publish made before its partition's
+      // leader listens here is lost and waits out the publish timeout (as a created stream's RPC waits).
+      await this.partitions.settled();
       const published = await this.publisher.publish(
         {
           key: null,

@@ -47,8 +47,17 @@ describe('liftbridge activity', () => {
     const server = withActivity!;
     // The controller creates __activity once it is in office, which may follow the server serving.
     const client = await LiftbridgeClient.connect({ servers: [server.address] });
+    let activityCreatedNs = 0n;
     try {
-      await waitFor(async () => (await client.fetchMetadata(['__activity'])).streamMetadata.some((s) => s.name === '__activity' && s.partitions[0] !== undefined), 15_000, '__activity to exist');
+      await waitFor(
+        async () => {
+          const stream = (await client.fetchMetadata(['__activity'])).streamMetadata.find((s) => s.name === '__activity' && s.partitions[0] !== undefined);
+          activityCreatedNs = stream?.creationTimestamp ?? 0n;
+          return stream !== undefined;
+        },
+        15_000,
+        '__activity to exist',
+      );
     } finally {
       client.close();
     }
@@ -60,12 +69,15 @@ describe('liftbridge activity', () => {
       runCli(['activity', '--count', '2', '--servers', server.address]),
     ]);
     expect(json).toMatchObject({ code: 0, stderr: '' });
-    const events = lines(json.stdout).map((l) => JSON.parse(l) as { id: string; offset: string; op: string; stream: string; partitions: number[] });
+    const events = lines(json.stdout).map((l) => JSON.parse(l) as { id: string; offset: string; timestamp: string; op: string; stream: string; partitions: number[] });
     expect(events.map(({ offset, op, stream, partitions }) => ({ offset, op, stream, partitions }))).toEqual([
       { offset: '0', op: 'CREATE_STREAM', stream: '__activity', partitions: [0] },
       { offset: '1', op: 'CREATE_STREAM', stream: 'orders', partitions: [0, 1] },
     ]);
     expect(BigInt(events[0]!.id)).toBeLessThan(BigInt(events[1]!.id));
+    // Published once its partition ran, not after a first publish was lost and waited out the
+    // 5 s publish timeout and the 1 s back-off.
+    expect(BigInt(events[0]!.timestamp) - activityCreatedNs).toBeLessThan(4_000_000_000n);
 
     expect(text).toMatchObject({ code: 0, stderr: '' });
     expect(lines(text.stdout)).toEqual([
