@@ -51,7 +51,7 @@ function clientYielding(messages: readonly ReceivedMessage[], end?: Error): { cl
 }
 
 describe('liftbridge activity: one line per event', () => {
-  it.each([
+  const cases = [
     [{ id: 3n, op: ActivityStreamOp.CREATE_STREAM, createStreamOp: { stream: 'orders', partitions: [0, 1] } }, 'CREATE_STREAM\tstream=orders partitions=0,1', { stream: 'orders', partitions: [0, 1] }],
     [{ id: 3n, op: ActivityStreamOp.DELETE_STREAM, deleteStreamOp: { stream: 'orders' } }, 'DELETE_STREAM\tstream=orders', { stream: 'orders' }],
     [
@@ -75,7 +75,9 @@ describe('liftbridge activity: one line per event', () => {
       'LEAVE_CONSUMER_GROUP\tgroup=billing consumer=c1 expired=true',
       { group: 'billing', consumer: 'c1', expired: true },
     ],
-  ] as const)('%#: prints the id, the time, the op and its fields (text and JSON)', (init, text, fields) => {
+  ] as const;
+
+  it.each(cases.map(([init, text, fields]) => [text, init, fields] as const))('prints the id, the time, then %j', (text, init, fields) => {
     const decoded = event(init);
     expect(formatActivityEvent(decoded, AT, false)).toBe(`3\t2026-01-01T00:00:00.250Z\t${text}`);
     expect(JSON.parse(formatActivityEvent(decoded, AT, true))).toEqual({
