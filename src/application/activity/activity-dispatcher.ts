@@ -8,9 +8,11 @@ import { MetadataService } from '../metadata/metadata-service';
 import type { ActivityEncoder } from '../ports/activity-encoder.port';
 import type { Cancellable, Scheduler } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
+import type { Metrics } from '../ports/metrics.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { PublishHandler } from '../use-cases/publish';
+import { PartitionSupervisor } from '../partitions/partition-supervisor';
 import { ActivityBacklog } from './activity-backlog';
 
 /** Pauses after failed attempts at the same event: Liftbridge's 1 s, 2 s, 4 s, 8 s, then 10 s. */
@@ -41,11 +43,14 @@ export class ActivityDispatcher {
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: Metrics,
+    @inject(PartitionSupervisor) private readonly partitions: PartitionSupervisor,
   ) {}
 
   /** Follows applied entries (before the replay, so replayed entries count too); nothing when the stream is off. */
   watch(): void {
     if (this.settings.activity === undefined || this.watching !== null) return;
+    this.metrics.watchActivityLag(() => this.lag);
     this.watching = this.metadata.applied$.subscribe((entry) => {
       if (entry.kind === 'snapshot') this.backlog.markPublished(entry.state.activityPublishedUpTo);
       else this.backlog.onApplied(entry, entry.state.activityPublishedUpTo);
@@ -101,6 +106,9 @@ export class ActivityDispatcher {
   private async publish(event: ActivityEvent): Promise<boolean> {
     const activity = this.settings.activity!;
     try {
+      // The event may be the creation of __activity itself: a publish made before its partition's
+      // leader listens here is lost and waits out the publish timeout (as a created stream's RPC waits).
+      await this.partitions.settled();
       const published = await this.publisher.publish(
         {
           key: null,
@@ -126,6 +134,7 @@ export class ActivityDispatcher {
       }
       // Applied here too by now (read-your-writes); in case it came through a snapshot instead:
       this.backlog.markPublished(event.id);
+      this.metrics.activityPublished();
       return true;
     } catch (error) {
       this.logger.warn({ err: error, id: event.id }, 'activity event not published; will retry');

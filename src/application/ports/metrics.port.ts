@@ -56,4 +56,8 @@ export interface Metrics {
   cursorWritten(ok: boolean): void;
   /** Where the failed-storage gauges come from (read when metrics are collected). */
   watchStorageFailures(read: () => StorageFailureCounts): void;
+  /** The controller published one event on `__activity` (docs/consumers.md "Activity stream"). */
+  activityPublished(): void;
+  /** Where the activity lag gauge comes from: events applied here and not yet published (read when metrics are collected). */
+  watchActivityLag(read: () => number): void;
 }

@@ -27,4 +27,6 @@ export class NoMetrics implements Metrics {
   cursorWritten(): void {}
   storageIoError(): void {}
   watchStorageFailures(): void {}
+  activityPublished(): void {}
+  watchActivityLag(): void {}
 }

@@ -40,6 +40,14 @@ export class PrometheusMetrics implements Metrics {
     collect: () => this.collectStorageFailures(),
   });
   private readStorageFailures: (() => StorageFailureCounts) | null = null;
+  private readonly activityEvents = new Counter({ name: 'liftbridge_activity_events_published_total', help: 'Events this server published on __activity as the controller (acknowledged and recorded)', registers: [this.registry] });
+  private readonly activityLagGauge: Gauge = new Gauge({
+    name: 'liftbridge_activity_lag_events',
+    help: 'Activity events applied here and not yet published on __activity (0 with the activity stream off)',
+    registers: [this.registry],
+    collect: (): void => this.activityLagGauge.set(this.readActivityLag?.() ?? 0),
+  });
+  private readActivityLag: (() => number) | null = null;
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -125,6 +133,14 @@ export class PrometheusMetrics implements Metrics {
 
   watchStorageFailures(read: () => StorageFailureCounts): void {
     this.readStorageFailures = read;
+  }
+
+  activityPublished(): void {
+    this.activityEvents.inc();
+  }
+
+  watchActivityLag(read: () => number): void {
+    this.readActivityLag = read;
   }
 
   private collectStorageFailures(): void {

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import type { LiftbridgeClient } from '../../../client';
 import { serverFlagTakesValue } from '../server-options';
+import { registerActivityCommand, runActivityCommand, type ActivityCommand } from './activity-command';
 import { connectClient, describeFailure, EXIT_USAGE_ERROR, readTlsFiles, type AdminIo, type Connect } from './admin-common';
 import { ADMIN_COMMAND_NAMES } from './admin-summary';
 import { registerBenchCommand, runBenchCommand, type BenchCommand } from './bench-command';
@@ -14,7 +15,7 @@ import { registerPublishCommand, runPublishCommand, type PublishCommand } from '
 import { registerStreamCommands, runStreamCommand, type StreamCommand } from './stream-commands';
 import { registerSubscribeCommand, runSubscribeCommand, type SubscribeCommand } from './subscribe-command';
 
-export type AdminCommand = StreamCommand | PublishCommand | SubscribeCommand | BenchCommand | CursorCommand;
+export type AdminCommand = StreamCommand | PublishCommand | SubscribeCommand | BenchCommand | CursorCommand | ActivityCommand;
 
 export type AdminInvocation =
   | { readonly kind: 'run'; readonly command: AdminCommand }
@@ -59,6 +60,7 @@ export function createAdminProgram(
   registerSubscribeCommand(program, accept);
   registerBenchCommand(program, accept);
   registerCursorCommands(program, accept);
+  registerActivityCommand(program, accept);
   return program;
 }
 
@@ -93,6 +95,8 @@ function run(command: AdminCommand, client: LiftbridgeClient, io: AdminIo): Prom
     case 'cursor-get':
     case 'cursor-set':
       return runCursorCommand(command, client, io);
+    case 'activity':
+      return runActivityCommand(command, client, io);
     default:
       return runStreamCommand(command, client, io);
   }

@@ -6,6 +6,7 @@ import { RecordBatch } from '../../../../src/application/ports/partition-log.por
 import { StreamAdminHandler } from '../../../../src/application/use-cases/stream-admin';
 import { StartPosition, StopPosition, SubscribeHandler } from '../../../../src/application/use-cases/subscribe';
 import { decodeEntry } from '../../../../src/adapters/codec/message-set';
+import { PrometheusMetrics } from '../../../../src/adapters/outbound/metrics/prometheus-metrics';
 import { AckPolicy } from '../../../../src/domain/shared/wire-enums';
 import { decodeActivityStreamEvent } from '../../../../src/protocol/api-proto';
 import { freshAdapters, memorySettings, restartedAdapters, startMemoryBroker, stopMemoryBroker } from '../../../support/memory-broker';
@@ -115,5 +116,26 @@ describe('the activity stream (docs/consumers.md "Activity stream")', () => {
       [0, 'orders'],
       [1, 'orders'],
     ]);
+  });
+
+  it('reports the events waiting as the lag, and counts each one it publishes (docs/operability.md "Metrics")', async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    const scrape = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await metrics.registry.metrics())?.[1]);
+    container = await startMemoryBroker(freshAdapters(), memorySettings({ activity: { publishTimeoutMs: 2000, ackPolicy: AckPolicy.ALL } }), metrics);
+    const dispatcher = container.get(ActivityDispatcher);
+    dispatcher.watch();
+    container.get(InternalStreams).becomeController();
+    const admin = container.get(StreamAdminHandler);
+    expect((await admin.createStream({ name: 'orders', subject: 'orders', group: '', replicationFactor: 1, partitions: 1, config: {} })).ok).toBe(true);
+    // Not the publisher yet: the creations of orders and (soon) of __activity wait.
+    await waitFor(() => dispatcher.lag === 2, 10_000, 'two events waiting');
+    expect(await scrape('liftbridge_activity_lag_events')).toBe(2);
+    expect(await scrape('liftbridge_activity_events_published_total')).toBe(0);
+
+    dispatcher.becomeController();
+    await waitFor(() => dispatcher.lag === 0, 10_000, 'the events published');
+    expect(await scrape('liftbridge_activity_lag_events')).toBe(0);
+    expect(await scrape('liftbridge_activity_events_published_total')).toBe(2);
+    expect((await activityRecords(container)).map(([, , about]) => about)).toEqual([ACTIVITY_STREAM, 'orders']);
   });
 });

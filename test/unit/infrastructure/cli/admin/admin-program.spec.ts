@@ -54,6 +54,7 @@ describe('admin command line', () => {
       [['publish', 's', 'v'], true],
       [['subscribe', 's'], true],
       [['bench'], true],
+      [['activity', '--json'], true],
       [[], false],
       [['--raft-bootstrap-seed'], false],
       [['--port', '9292', '--id', 'a'], false],
