@@ -7,36 +7,18 @@ import { warmUpPartition } from '../support/liftbridge-nats';
 import { payload } from '../support/messages';
 import { closeNats, connectNats } from '../support/nats-connections';
 import { connectRawClient, isPublishAck, type RawApiClient } from '../support/raw-api-client';
+import { CALL_DEADLINE_MS, callSequentially } from '../support/sequential-calls';
 import { quantile } from '../support/stats';
 import { createStream, deleteStream } from '../support/streams';
 import type { BenchCase } from '../types';
 
-const CALL_DEADLINE_MS = 10_000;
-
-/**
- * Sends `total` unary Publish calls one after the other (each with a deadline), recording each
- * call's latency; callback-driven, no promise per call.
- */
-export function publishSequentially(client: RawApiClient, request: Buffer, total: number): Promise<{ elapsedNs: bigint; latenciesMs: Float64Array }> {
-  return new Promise((resolve, reject) => {
-    const latenciesMs = new Float64Array(total);
-    let done = 0;
-    let callStart = 0n;
-    const startedAt = process.hrtime.bigint();
-    const next = (): void => {
-      callStart = process.hrtime.bigint();
-      client.publish(request, { deadline: Date.now() + CALL_DEADLINE_MS }, onResponse);
-    };
-    const onResponse = (error: grpc.ServiceError | null, response?: Buffer): void => {
-      const now = process.hrtime.bigint();
-      if (error) return reject(new Error(`unary Publish #${done + 1} of ${total} failed: ${grpc.status[error.code]} ${error.details}`));
-      if (!response || !isPublishAck(response)) return reject(new Error(`unary Publish #${done + 1} of ${total}: the response carries no ack`));
-      latenciesMs[done++] = Number(now - callStart) / 1e6;
-      if (done === total) resolve({ elapsedNs: now - startedAt, latenciesMs });
-      else next();
-    };
-    next();
-  });
+/** Unary Publish calls one after the other, each with a deadline; a response without an ack fails the run. */
+function publishSequentially(client: RawApiClient, request: Buffer, total: number): Promise<{ elapsedNs: bigint; latenciesMs: Float64Array }> {
+  return callSequentially(total, (_i, done) =>
+    client.publish(request, { deadline: Date.now() + CALL_DEADLINE_MS }, (error, response) =>
+      done(error ? `unary Publish failed: ${grpc.status[error.code]} ${error.details}` : !response || !isPublishAck(response) ? 'the Publish response carries no ack' : null),
+    ),
+  );
 }
 
 /** liftbridge-ts (c): gRPC Publish, one at a time (ackPolicy LEADER): throughput and p50/p99 latency. */

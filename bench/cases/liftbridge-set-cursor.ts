@@ -2,11 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { createApiClient } from '../../src/protocol/api-service-definition';
 import { STALL_MS } from '../support/ack-window';
 import { withDeadline } from '../support/deadline';
+import { CALL_DEADLINE_MS, callSequentially } from '../support/sequential-calls';
 import { quantile } from '../support/stats';
 import { createStream, deleteStream } from '../support/streams';
 import type { BenchCase } from '../types';
 
-const CALL_DEADLINE_MS = 10_000;
 const CURSORS_READY_MS = 30_000;
 
 /** Waits until the controller created `__cursors` (the bench server runs with one cursors partition). */
@@ -24,26 +24,13 @@ async function cursorsReady(client: ReturnType<typeof createApiClient>): Promise
   }
 }
 
-/** `total` SetCursor calls one after the other, each with a deadline: elapsed time and each call's latency. */
+/** SetCursor calls one after the other, each with a deadline (offsets 0, 1, ...). */
 function setSequentially(client: ReturnType<typeof createApiClient>, stream: string, total: number): Promise<{ elapsedNs: bigint; latenciesMs: Float64Array }> {
-  return new Promise((resolve, reject) => {
-    const latenciesMs = new Float64Array(total);
-    let done = 0;
-    let callStart = 0n;
-    const startedAt = process.hrtime.bigint();
-    const next = (): void => {
-      callStart = process.hrtime.bigint();
-      client.setCursor({ cursorId: 'bench', stream, partition: 0, offset: BigInt(done) }, { deadline: Date.now() + CALL_DEADLINE_MS }, onResponse);
-    };
-    const onResponse = (error: grpc.ServiceError | null): void => {
-      const now = process.hrtime.bigint();
-      if (error) return reject(new Error(`SetCursor #${done + 1} of ${total} failed: ${grpc.status[error.code]} ${error.details}`));
-      latenciesMs[done++] = Number(now - callStart) / 1e6;
-      if (done === total) resolve({ elapsedNs: now - startedAt, latenciesMs });
-      else next();
-    };
-    next();
-  });
+  return callSequentially(total, (i, done) =>
+    client.setCursor({ cursorId: 'bench', stream, partition: 0, offset: BigInt(i) }, { deadline: Date.now() + CALL_DEADLINE_MS }, (error) =>
+      done(error ? `SetCursor failed: ${grpc.status[error.code]} ${error.details}` : null),
+    ),
+  );
 }
 
 /**
