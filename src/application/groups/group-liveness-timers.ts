@@ -6,6 +6,8 @@ import { MetadataGateway } from '../cluster/metadata-gateway';
 import { AppliedEntry, MetadataService } from '../metadata/metadata-service';
 import { Cancellable, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
+import { ConsumerGroupCounts, Metrics } from '../ports/metrics.port';
+import { groupAssignment } from '../../domain/group/group-assignment';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 
@@ -37,11 +39,13 @@ export class GroupLivenessTimers {
     @inject(TOKENS.ServerSettings) private readonly settings: ServerSettings,
     @inject(TOKENS.Scheduler) private readonly scheduler: Scheduler,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: Metrics,
   ) {}
 
   /** Follows applied entries; call before the metadata replay. */
   watch(): void {
     if (this.subscription) return;
+    this.metrics.watchConsumerGroups(() => consumerGroupCounts(this.metadata.state, this.settings.serverId));
     this.subscription = this.metadata.applied$.subscribe((entry) => this.onApplied(entry));
   }
 
@@ -135,4 +139,18 @@ export class GroupLivenessTimers {
     this.logger.warn({ group, consumer, reason, afterMs }, 'could not remove an expired consumer group member; trying again');
     this.rearm(group, consumer, timer, afterMs);
   }
+}
+
+/** The consumer-group gauges (read at metrics collection, not per change). */
+export function consumerGroupCounts(state: MetadataState, serverId: string): ConsumerGroupCounts {
+  let members = 0;
+  let coordinated = 0;
+  let assignedPartitions = 0;
+  for (const group of state.groups.values()) {
+    members += group.members.length;
+    if (group.coordinator !== serverId) continue;
+    coordinated++;
+    for (const streams of groupAssignment(state, group).values()) for (const partitions of streams.values()) assignedPartitions += partitions.length;
+  }
+  return { groups: state.groups.size, members, coordinated, assignedPartitions };
 }

@@ -60,4 +60,15 @@ export interface Metrics {
   activityPublished(): void;
   /** Where the activity lag gauge comes from: events applied here and not yet published (read when metrics are collected). */
   watchActivityLag(read: () => number): void;
+  /** Where the consumer-group gauges come from (read when metrics are collected; docs/consumers.md "Consumer groups"). */
+  watchConsumerGroups(read: () => ConsumerGroupCounts): void;
+}
+
+export interface ConsumerGroupCounts {
+  /** Groups in the metadata, and their members. */
+  readonly groups: number;
+  readonly members: number;
+  /** Groups this server coordinates, and the partitions assigned to their members. */
+  readonly coordinated: number;
+  readonly assignedPartitions: number;
 }

@@ -29,4 +29,5 @@ export class NoMetrics implements Metrics {
   watchStorageFailures(): void {}
   activityPublished(): void {}
   watchActivityLag(): void {}
+  watchConsumerGroups(): void {}
 }

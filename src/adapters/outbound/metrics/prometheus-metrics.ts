@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Metrics, PartitionMetrics, RefusalReason, StorageFailureCounts, StorageKind } from '../../../application/ports/metrics.port';
+import { ConsumerGroupCounts, Metrics, PartitionMetrics, RefusalReason, StorageFailureCounts, StorageKind } from '../../../application/ports/metrics.port';
 
 const REFUSAL_REASONS: readonly RefusalReason[] = ['too_large', 'incorrect_offset', 'append_failed', 'encryption'];
 const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -48,6 +48,30 @@ export class PrometheusMetrics implements Metrics {
     collect: (): void => this.activityLagGauge.set(this.readActivityLag?.() ?? 0),
   });
   private readActivityLag: (() => number) | null = null;
+  private readonly groupsGauge = new Gauge({
+    name: 'liftbridge_consumer_groups',
+    help: 'Consumer groups in the metadata (scope=all) and those this server coordinates (scope=coordinated)',
+    labelNames: ['scope'],
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.consumerGroupCounts();
+      this.groupsGauge.labels({ scope: 'all' }).set(counts.groups);
+      this.groupsGauge.labels({ scope: 'coordinated' }).set(counts.coordinated);
+    },
+  });
+  private readonly groupMembersGauge: Gauge = new Gauge({
+    name: 'liftbridge_consumer_group_members',
+    help: 'Members of all consumer groups',
+    registers: [this.registry],
+    collect: (): void => this.groupMembersGauge.set(this.consumerGroupCounts().members),
+  });
+  private readonly groupAssignmentsGauge: Gauge = new Gauge({
+    name: 'liftbridge_consumer_group_assigned_partitions',
+    help: 'Partitions assigned to the members of the groups this server coordinates',
+    registers: [this.registry],
+    collect: (): void => this.groupAssignmentsGauge.set(this.consumerGroupCounts().assignedPartitions),
+  });
+  private readConsumerGroups: (() => ConsumerGroupCounts) | null = null;
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -141,6 +165,14 @@ export class PrometheusMetrics implements Metrics {
 
   watchActivityLag(read: () => number): void {
     this.readActivityLag = read;
+  }
+
+  watchConsumerGroups(read: () => ConsumerGroupCounts): void {
+    this.readConsumerGroups = read;
+  }
+
+  private consumerGroupCounts(): ConsumerGroupCounts {
+    return this.readConsumerGroups?.() ?? { groups: 0, members: 0, coordinated: 0, assignedPartitions: 0 };
   }
 
   private collectStorageFailures(): void {
