@@ -3,28 +3,14 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { AckPolicy } from '../../../src/application/ports/message-transport.port';
 import { RecordBatch } from '../../../src/application/ports/partition-log.port';
 import { StreamAdminHandler } from '../../../src/application/use-cases/stream-admin';
-import { StartPosition, StopPosition, SubscribeHandler, SubscribeQuery } from '../../../src/application/use-cases/subscribe';
+import { SubscribeHandler } from '../../../src/application/use-cases/subscribe';
 import { PublishHandler } from '../../../src/application/use-cases/publish';
 import { FetchMetadataQuery } from '../../../src/application/use-cases/fetch-metadata';
 import { decodeEntry } from '../../../src/adapters/codec/message-set';
+import { subscribeQuery } from '../../support/subscribe-query';
 import { freshAdapters, restartedAdapters, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
 
-const query = (stream: string, overrides: Partial<SubscribeQuery> = {}): SubscribeQuery => ({
-  stream,
-  partition: 0,
-  startPosition: StartPosition.EARLIEST,
-  startOffset: 0,
-  startTimestampNs: 0n,
-  stopPosition: StopPosition.STOP_LATEST,
-  stopOffset: 0,
-  stopTimestampNs: 0n,
-  readIsrReplica: false,
-  resume: false,
-  consumerGroupId: '',
-  consumerGroupEpoch: 0n,
-  consumerId: '',
-  ...overrides,
-});
+const query = subscribeQuery;
 
 /** Reads a partition to its end with the Subscribe use case and decodes the values. */
 async function readValues(container: Container, stream: string): Promise<string[]> {

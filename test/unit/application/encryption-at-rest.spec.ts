@@ -8,7 +8,8 @@ import { PartitionSupervisor } from '../../../src/application/partitions/partiti
 import { AckError, AckMessage, AckPolicy } from '../../../src/application/ports/message-transport.port';
 import { PartitionLog, RecordBatch } from '../../../src/application/ports/partition-log.port';
 import { StreamAdminHandler } from '../../../src/application/use-cases/stream-admin';
-import { StartPosition, StopPosition, SubscribeHandler, SubscriptionEnd } from '../../../src/application/use-cases/subscribe';
+import { StartPosition, SubscribeHandler, SubscriptionEnd } from '../../../src/application/use-cases/subscribe';
+import { subscribeQuery } from '../../support/subscribe-query';
 import { freshAdapters, memorySettings, restartedAdapters, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
 import { decodeOpened } from '../../support/opened-entries';
 import { MemoryAdapters } from '../../../src/infrastructure/di/modules/memory.module';
@@ -34,10 +35,7 @@ async function publish(adapters: MemoryAdapters, subject: string, values: string
 }
 
 async function read(broker: Container, stream: string, startOffset = 0): Promise<{ values: string[]; end: SubscriptionEnd }> {
-  const opened = await broker.get(SubscribeHandler).open({
-    stream, partition: 0, startPosition: StartPosition.OFFSET, startOffset, startTimestampNs: 0n, stopPosition: StopPosition.STOP_LATEST,
-    stopOffset: 0, stopTimestampNs: 0n, readIsrReplica: false, resume: false, consumerGroupId: '', consumerGroupEpoch: 0n, consumerId: '',
-  });
+  const opened = await broker.get(SubscribeHandler).open(subscribeQuery(stream, { startPosition: StartPosition.OFFSET, startOffset }))
   if (!opened.ok) throw new Error(opened.error.kind);
   const values: string[] = [];
   const end = await opened.value.pump({ write: (batch: RecordBatch) => void values.push(...decodeOpened(batch.bytes).map((e) => e.value!.toString())) }, new AbortController().signal);

@@ -1,4 +1,5 @@
 import { Container } from 'inversify';
+import { subscribeQuery } from '../../support/subscribe-query';
 import { AckPolicy } from '../../../src/application/ports/message-transport.port';
 import { RecordBatch } from '../../../src/application/ports/partition-log.port';
 import { GroupSubscribers } from '../../../src/application/partitions/group-subscribers';
@@ -17,21 +18,8 @@ import { flushPromises } from '../../support/virtual-time';
 
 const REF = { stream: 'orders', partition: 0 };
 
-const query = (overrides: Partial<SubscribeQuery> = {}): SubscribeQuery => ({
-  ...REF,
-  startPosition: StartPosition.NEW_ONLY,
-  startOffset: 0,
-  startTimestampNs: 0n,
-  stopPosition: StopPosition.STOP_ON_CANCEL,
-  stopOffset: 0,
-  stopTimestampNs: 0n,
-  readIsrReplica: false,
-  resume: false,
-  consumerGroupId: '',
-  consumerGroupEpoch: 0n,
-  consumerId: '',
-  ...overrides,
-});
+const query = (overrides: Partial<SubscribeQuery> = {}): SubscribeQuery =>
+  subscribeQuery(REF.stream, { partition: REF.partition, startPosition: StartPosition.NEW_ONLY, stopPosition: StopPosition.STOP_ON_CANCEL, ...overrides });
 
 const member = (groupId: string, consumerId: string, epoch: bigint): Partial<SubscribeQuery> => ({ consumerGroupId: groupId, consumerId, consumerGroupEpoch: epoch });
 

@@ -2,7 +2,8 @@ import { AckPolicy } from '../../../src/application/ports/message-transport.port
 import { PartitionSupervisor } from '../../../src/application/partitions/partition-supervisor';
 import { PublishHandler } from '../../../src/application/use-cases/publish';
 import { StreamAdminHandler } from '../../../src/application/use-cases/stream-admin';
-import { StartPosition, StopPosition, SubscribeHandler, SubscribeQuery } from '../../../src/application/use-cases/subscribe';
+import { SubscribeHandler, SubscribeQuery } from '../../../src/application/use-cases/subscribe';
+import { subscribeQuery } from '../../support/subscribe-query';
 import { freshAdapters, startMemoryBroker, stopMemoryBroker } from '../../support/memory-broker';
 
 /**
@@ -11,21 +12,7 @@ import { freshAdapters, startMemoryBroker, stopMemoryBroker } from '../../suppor
  */
 
 const REF = { stream: 'orders', partition: 0 };
-const query = (overrides: Partial<SubscribeQuery> = {}): SubscribeQuery => ({
-  ...REF,
-  startPosition: StartPosition.EARLIEST,
-  startOffset: 0,
-  startTimestampNs: 0n,
-  stopPosition: StopPosition.STOP_LATEST,
-  stopOffset: 0,
-  stopTimestampNs: 0n,
-  readIsrReplica: false,
-  resume: false,
-  consumerGroupId: '',
-  consumerGroupEpoch: 0n,
-  consumerId: '',
-  ...overrides,
-});
+const query = (overrides: Partial<SubscribeQuery> = {}): SubscribeQuery => subscribeQuery(REF.stream, { partition: REF.partition, ...overrides });
 
 describe('the subscriptions a server serves, per partition', () => {
   it('counts a subscription while it streams, and no longer once it ended', async () => {

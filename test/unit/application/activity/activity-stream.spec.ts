@@ -4,7 +4,8 @@ import { ACTIVITY_STREAM, InternalStreams } from '../../../../src/application/cl
 import { MetadataService } from '../../../../src/application/metadata/metadata-service';
 import { RecordBatch } from '../../../../src/application/ports/partition-log.port';
 import { StreamAdminHandler } from '../../../../src/application/use-cases/stream-admin';
-import { StartPosition, StopPosition, SubscribeHandler } from '../../../../src/application/use-cases/subscribe';
+import { SubscribeHandler } from '../../../../src/application/use-cases/subscribe';
+import { subscribeQuery } from '../../../support/subscribe-query';
 import { decodeEntry } from '../../../../src/adapters/codec/message-set';
 import { PrometheusMetrics } from '../../../../src/adapters/outbound/metrics/prometheus-metrics';
 import { AckPolicy } from '../../../../src/domain/shared/wire-enums';
@@ -14,21 +15,7 @@ import { waitFor } from '../../../support/wait-for';
 
 /** `__activity` read to its end, each record decoded as an ActivityStreamEvent: [id, op, stream or group]. */
 async function activityRecords(container: Container): Promise<[string, number, string][]> {
-  const opened = await container.get(SubscribeHandler).open({
-    stream: ACTIVITY_STREAM,
-    partition: 0,
-    startPosition: StartPosition.EARLIEST,
-    startOffset: 0,
-    startTimestampNs: 0n,
-    stopPosition: StopPosition.STOP_LATEST,
-    stopOffset: 0,
-    stopTimestampNs: 0n,
-    readIsrReplica: false,
-    resume: false,
-    consumerGroupId: '',
-    consumerGroupEpoch: 0n,
-    consumerId: '',
-  });
+  const opened = await container.get(SubscribeHandler).open(subscribeQuery(ACTIVITY_STREAM));
   if (!opened.ok) return [];
   const records: [string, number, string][] = [];
   await opened.value.pump(
