@@ -128,9 +128,24 @@ export class InternalStreams {
         this.logger.info({ stream: spec.name, partitions: spec.partitions }, 'internal stream created');
         return null;
       }
-      return result.error.kind === 'StreamAlreadyExists' ? null : result.error.kind;
+      if (result.error.kind !== 'StreamAlreadyExists') return result.error.kind;
+      this.warnIfConfigDiffers(spec);
+      return null;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /**
+   * An internal stream's config is fixed when it is created: a setting changed since then (say
+   * cursors.stream.auto.pause.time) cannot apply, and is said so rather than ignored silently.
+   */
+  private warnIfConfigDiffers(spec: InternalStreamSpec): void {
+    const existing = this.metadata.state.streams.get(spec.name)?.config;
+    if (existing === undefined) return;
+    const differing = (Object.keys(spec.config) as (keyof StreamConfig)[]).filter((k) => existing[k] !== spec.config[k]);
+    if (differing.length > 0) {
+      this.logger.warn({ stream: spec.name, fields: differing, configured: spec.config, inForce: existing }, 'internal stream exists with other settings; they were fixed when it was created and stay as they are');
     }
   }
 

@@ -5,6 +5,7 @@ import { ServerSettings } from '../../../../src/application/server-settings';
 import { StreamAdminHandler } from '../../../../src/application/use-cases/stream-admin';
 import { VirtualTime } from '../../../support/virtual-time';
 import { FakeRaftGroup, startServer, TestServer } from './cluster-fixtures';
+import { silentLogger } from '../../../support/memory-broker';
 
 const CURSORS = { partitions: 3, replicationFactor: -1, autoPauseTimeMs: 60_000 };
 
@@ -70,6 +71,24 @@ describe('InternalStreams: the controller keeps the configured internal streams 
 
     expect(server.metadata.state.streams.get(CURSORS_STREAM)).toBe(created);
     expect(time.pendingTimers).toBe(0);
+  });
+
+  it('says, rather than ignores, a setting changed since the stream was created (it cannot apply any more)', async () => {
+    const { time, group, server } = await candidate({ cursors: CURSORS }, { register: true });
+    // __cursors as an earlier configuration created it: another auto-pause time.
+    const created = await server.metadata.execute({
+      type: 'CreateStream',
+      data: { name: CURSORS_STREAM, subject: 'liftbridge-default.cursors', group: '', replicationFactor: 1, partitions: 3, config: { autoPauseTimeMs: 5000 }, creationTimestampNs: '1', namespace: 'liftbridge-default' },
+    });
+    expect(created.ok).toBe(true);
+    const warn = jest.spyOn(silentLogger, 'warn');
+    group.isLeader = true;
+    await time.advance(0);
+    const lines = warn.mock.calls.filter(([, msg]) => typeof msg === 'string' && msg.startsWith('internal stream exists with other settings'));
+    warn.mockRestore();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]![0]).toMatchObject({ stream: CURSORS_STREAM, fields: expect.arrayContaining(['autoPauseTimeMs']) });
+    expect(server.metadata.state.streams.get(CURSORS_STREAM)?.config).toEqual({ autoPauseTimeMs: 5000 });
   });
 
   it('retries a failed creation with back-off until it succeeds', async () => {
