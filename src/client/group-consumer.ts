@@ -19,10 +19,11 @@ export interface GroupTimers {
   nowMs(): number;
 }
 
+// Not unref'd: the poll is the member's heartbeat, and a member waiting for its first assignment
+// has nothing else keeping the process alive (a script would end in the middle of `for await`).
 const realTimers: GroupTimers = {
   after(ms, fn) {
     const handle = setTimeout(fn, ms);
-    handle.unref?.();
     return { cancel: () => clearTimeout(handle) };
   },
   nowMs: () => Date.now(),
@@ -76,6 +77,7 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
   private poll: { cancel(): void } | null = null;
   private checkpoints: { cancel(): void } | null = null;
   private started: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
 
   constructor(
     private readonly client: GroupClient,
@@ -110,10 +112,10 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
         const message = this.queue.shift();
         if (message !== undefined) return this.deliver(message);
         if (this.failure) throw this.failure;
-        if (this.closed) return { done: true, value: undefined };
+        if (this.closed) return this.ended();
         const result = await new Promise<IteratorResult<ReceivedMessage>>((resolve) => (this.waiting = resolve));
         if (this.failure && result.done) throw this.failure;
-        return result.done ? result : this.deliver(result.value);
+        return result.done ? this.ended() : this.deliver(result.value);
       },
       return: async () => {
         await this.close();
@@ -122,9 +124,19 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     };
   }
 
-  /** Stops reading, checkpoints what was delivered, and leaves the group. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Stops reading, checkpoints what was delivered, and leaves the group; every call waits for all of it. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** The end of the iteration comes after the checkpoint and the leave, so a script may exit right after its loop. */
+  private async ended(): Promise<IteratorResult<ReceivedMessage>> {
+    await this.closing;
+    return { done: true, value: undefined };
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     this.poll?.cancel();
     this.checkpoints?.cancel();
@@ -240,7 +252,8 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     });
   }
 
-  private async checkpoint(): Promise<void> {
+  /** Stores the last delivered offset of every partition that moved since its last checkpoint (go-liftbridge `Checkpoint`). */
+  async checkpoint(): Promise<void> {
     for (const [k, owned] of this.owned) await this.checkpointOne(k, owned);
   }
 

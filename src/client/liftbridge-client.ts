@@ -8,6 +8,7 @@ import { ConnectionPool } from './connection-pool';
 import { CorrelationIds } from './correlation-id';
 import { DurableConsumer, DurableConsumerOptions } from './durable-consumer';
 import { GroupConsumer, GroupConsumerOptions } from './group-consumer';
+import { observeIterable } from './observe-iterable';
 import {
   BrokerUnavailableError,
   ClientClosedError,
@@ -191,6 +192,11 @@ export class LiftbridgeClient {
     return new DurableConsumer(this, options);
   }
 
+  /** The durable consumer as a cold Observable: a message is processed once `next` returned for it; unsubscribing checkpoints it. */
+  durableConsumer$(options: DurableConsumerOptions): Observable<ReceivedMessage> {
+    return observeIterable(() => this.durableConsumer(options));
+  }
+
   /** A call to the leader of the `__cursors` partition that owns the cursor: CRC-32 IEEE of its key, as the servers compute it. */
   private async cursorCall<T>(cursor: { readonly cursorId: string; readonly stream: string; readonly partition: number }, fn: (client: ApiClient) => Promise<T>): Promise<T> {
     let partitions = this.metadata.partitionCount(CURSORS_STREAM);
@@ -206,6 +212,11 @@ export class LiftbridgeClient {
   /** A member of consumer group `groupId` reading `streams`, as go-liftbridge's Consumer; iterate it, close it to leave. */
   groupConsumer(options: GroupConsumerOptions): GroupConsumer {
     return new GroupConsumer(this, options);
+  }
+
+  /** The group consumer as a cold Observable: subscribing joins, unsubscribing checkpoints and leaves. */
+  groupConsumer$(options: GroupConsumerOptions): Observable<ReceivedMessage> {
+    return observeIterable(() => this.groupConsumer(options));
   }
 
   joinConsumerGroup(groupId: string, consumerId: string, streams: readonly string[]): Promise<api.JoinConsumerGroupResponse> {
@@ -347,21 +358,7 @@ export class LiftbridgeClient {
 
   /** The same subscription as a cold rxjs Observable: subscribing starts it, unsubscribing closes it. */
   subscribe$(stream: string, options: SubscribeOptions = {}): Observable<ReceivedMessage> {
-    return new Observable<ReceivedMessage>((observer) => {
-      const subscription = this.subscribe(stream, options);
-      void (async () => {
-        try {
-          for await (const message of subscription) {
-            if (observer.closed) break;
-            observer.next(message);
-          }
-          observer.complete();
-        } catch (error) {
-          observer.error(error);
-        }
-      })();
-      return () => subscription.close();
-    });
+    return observeIterable(() => this.subscribe(stream, options));
   }
 
   // ------------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
 import { CheckpointTimer, CursorClient, DurableConsumer } from '../../../src/client/durable-consumer';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { observeIterable } from '../../../src/client/observe-iterable';
+import { waitFor } from '../../support/wait-for';
 import { StartPosition, type CursorAddress, type ReceivedMessage, type SubscribeOptions } from '../../../src/client/types';
 
 /** A partition of `count` messages (offsets 0..count-1) and a cursor store, in memory. */
@@ -103,5 +106,15 @@ describe('DurableConsumer: a partition read from its cursor + 1, checkpointed by
     expect(client.writes).toEqual([50n, 51n]);
     expect(consumer.lastCheckpoint).toBe(51n);
     expect(timer.active).toBe(0);
+  });
+
+  it('as an Observable: a message is processed once next returned; unsubscribing (take) checkpoints the last one and closes the subscription', async () => {
+    const client = new FakeCursorClient(100);
+    client.cursors.set('c,s,0', 9n);
+    const consumer = new DurableConsumer(client, { id: 'c', stream: 's', checkpointEveryMessages: 3, checkpointEveryMs: 0 }, new ManualTimer());
+    const seen = await firstValueFrom(observeIterable(() => consumer).pipe(take(5), toArray()));
+    expect(seen.map((m) => m.offset)).toEqual([10n, 11n, 12n, 13n, 14n]);
+    await waitFor(() => consumer.lastCheckpoint === 14n, 2000, 'the checkpoint on unsubscribe');
+    expect(client.writes).toEqual([12n, 14n]);
   });
 });

@@ -1,4 +1,6 @@
+import { waitFor } from '../../support/wait-for';
 import { GroupClient, GroupConsumer, groupCursorId } from '../../../src/client/group-consumer';
+import { observeIterable } from '../../../src/client/observe-iterable';
 import { StartPosition, type ReceivedMessage, type SubscribeOptions } from '../../../src/client/types';
 import type { PartitionAssignment } from '../../../src/protocol/api-types';
 import { flushPromises, VirtualTime } from '../../support/virtual-time';
@@ -186,5 +188,32 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     expect(servers.calls.filter((c) => c.startsWith('join'))).toHaveLength(2);
     expect(servers.open().map((s) => s.options.consumer?.groupEpoch)).toEqual([8n, 8n]);
     await consumer.close();
+  });
+
+  it('as an Observable: subscribing joins, unsubscribing checkpoints what next returned for and leaves', async () => {
+    const servers = new FakeGroupServers();
+    const { consumer } = member(servers);
+    const seen: bigint[] = [];
+    const subscription = observeIterable(() => consumer).subscribe({ next: (m) => seen.push(m.offset) });
+    await waitFor(() => servers.subscriptions.length === 2, 2000, 'the subscriptions of the assignment');
+    servers.subscriptions[0]!.push(7n);
+    await waitFor(() => seen.length === 1, 2000, 'the first message');
+    subscription.unsubscribe();
+    await waitFor(() => servers.calls.at(-1) === 'leave g c1', 2000, 'the leave');
+    expect(servers.cursors.get('__group:g/orders/0')).toBe(7n);
+    expect(servers.open()).toEqual([]);
+  });
+
+  it('the iteration ends only after the final checkpoint and the leave, so a script can exit right after its loop', async () => {
+    const servers = new FakeGroupServers();
+    const { consumer, iterator } = member(servers);
+    await consumer.start();
+    servers.subscriptions[0]!.push(4n);
+    await iterator.next();
+    const end = iterator.next();
+    void consumer.close();
+    expect(await end).toEqual({ done: true, value: undefined });
+    expect(servers.cursors.get('__group:g/orders/0')).toBe(4n);
+    expect(servers.calls.at(-1)).toBe('leave g c1');
   });
 });
