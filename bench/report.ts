@@ -26,8 +26,14 @@ export interface CaseSummary {
   readonly p50Ms?: number;
   readonly p99Ms?: number;
   readonly wireBytesPerMessage?: number;
+  /** The bench process's (the client's) CPU per message and in cores, over the timed part. */
+  readonly clientUsPerMessage?: number;
+  readonly clientCores?: number;
   readonly error?: string;
 }
+
+/** Above this the client may be what limits the case (two cores: it takes CPU from the servers). */
+export const CLIENT_CORES_MAX = 0.5;
 
 export interface Ratio {
   readonly name: string;
@@ -78,6 +84,10 @@ const medianOf = (samples: readonly Sample[], pick: (s: Sample) => number | unde
   return values.length ? median(values) : undefined;
 };
 
+/** The client's CPU in the timed part, or over the whole run (setup included) when the case does not time one. */
+const clientCpuMs = (s: Sample): number | undefined => s.clientCpuMs ?? s.cpuMs?.bench;
+const mapDefined = <T, U>(v: T | undefined, f: (v: T) => U): U | undefined => (v === undefined ? undefined : f(v));
+
 export function summarize(result: CaseResult): CaseSummary {
   const rates = result.samples.map((s) => s.messages / s.seconds);
   const medianRate = rates.length ? median(rates) : NaN;
@@ -93,6 +103,8 @@ export function summarize(result: CaseResult): CaseSummary {
     p50Ms: medianOf(result.samples, (s) => s.p50Ms),
     p99Ms: medianOf(result.samples, (s) => s.p99Ms),
     wireBytesPerMessage: medianOf(result.samples, (s) => s.wireBytesPerMessage),
+    clientUsPerMessage: medianOf(result.samples, (s) => mapDefined(clientCpuMs(s), (ms) => (ms * 1000) / s.messages)),
+    clientCores: medianOf(result.samples, (s) => mapDefined(clientCpuMs(s), (ms) => ms / (s.seconds * 1000))),
     error: result.error,
   };
 }
@@ -129,6 +141,10 @@ function notes(s: CaseSummary): string {
   const parts: string[] = [];
   if (s.p50Ms !== undefined) parts.push(`p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms!.toFixed(2)} ms`);
   if (s.wireBytesPerMessage !== undefined) parts.push(`${Math.round(s.wireBytesPerMessage)} B/msg as Message`);
+  if (s.clientCores !== undefined) {
+    const bound = s.clientCores > CLIENT_CORES_MAX ? ` CLIENT-BOUND? (> ${CLIENT_CORES_MAX} core)` : '';
+    parts.push(`client ${s.clientUsPerMessage!.toFixed(1)} µs/msg, ${s.clientCores.toFixed(2)} cores${bound}`);
+  }
   if (s.error === undefined && s.runs === 0) parts.push('not run');
   return parts.join('; ');
 }

@@ -23,6 +23,7 @@ import { OrphanGuard } from './support/orphan-guard';
 import { CpuMeter } from './support/process-cpu';
 import { startNatsServer } from './support/nats-server';
 import type { BenchCase, BenchConfig, BenchContext } from './types';
+import { timedCpu } from './support/timed-cpu';
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 const sizeLabel = (size: number): string => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
@@ -144,7 +145,10 @@ async function runCases(
             // that its GC work is not charged to whichever case runs next.
             collectGarbage();
             const before = cpu.snapshot();
-            const sample = { ...(await c.run(ctx, size, run)), ...cpu.since(before) };
+            timedCpu.take();
+            const measured = { ...(await c.run(ctx, size, run)), ...cpu.since(before) };
+            const clientCpuMs = timedCpu.take();
+            const sample = clientCpuMs === null ? measured : { ...measured, clientCpuMs };
             result.samples.push(sample);
             const extra = sample.p50Ms !== undefined ? `, p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms!.toFixed(2)} ms` : '';
             progress(`${label}: ${int(sample.messages / sample.seconds)} msgs/s (${int(sample.messages)} in ${sample.seconds.toFixed(2)} s${extra}; ${describeCpu(sample.cpuMs, sample.messages)}; disk ${int(sample.diskWrittenMB)} MB written)`);

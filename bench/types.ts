@@ -71,6 +71,8 @@ export interface Sample {
    * "idle" the machine's idle time over all CPUs), filled in by the runner on Linux.
    */
   readonly cpuMs?: Readonly<Record<string, number>>;
+  /** The bench process's CPU milliseconds in the timed part only (support/timed-cpu.ts), when the case times one. */
+  readonly clientCpuMs?: number;
   /** Megabytes (10^6 bytes) written to the machine's disks during the run (any process). */
   readonly diskWrittenMB?: number;
 }

@@ -28,7 +28,6 @@ export const jetStreamR3Case: BenchCase = {
     if (ctx.jetStreamCluster === null) throw new Error('the JetStream cluster runs in the cluster phase only');
     const { servers } = ctx.jetStreamCluster;
     let admin: NatsConnection | undefined;
-    let publisher: NatsConnection | undefined;
     try {
       admin = await connectNats(servers[0]!.url, 'bench-jetstream-r3-admin');
       const jsm = await withDeadline(admin.jetstreamManager(), 10_000, 'JetStream manager (cluster)');
@@ -47,8 +46,7 @@ export const jetStreamR3Case: BenchCase = {
         );
         const leader = servers.find((s) => s.name === leaderName);
         if (!leader) throw new Error(`JetStream R3 stream ${name}: leader ${leaderName} is not a node the bench started`);
-        publisher = await connectNats(leader.url, 'bench-jetstream-r3');
-        const elapsedNs = await publishPipelined(publisher, subject, data, total, ctx.config.window);
+        const elapsedNs = await publishPipelined(leader.url, subject, data, total, ctx.config.window);
         return { messages: total, seconds: Number(elapsedNs) / 1e9 };
       } finally {
         await withDeadline(jsm.streams.delete(name), STREAM_ADMIN_MS, `deleting JetStream stream ${name}`).catch((error: Error) =>
@@ -56,7 +54,7 @@ export const jetStreamR3Case: BenchCase = {
         );
       }
     } finally {
-      await closeNats(publisher, admin);
+      await closeNats(admin);
     }
   },
 };

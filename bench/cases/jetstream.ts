@@ -1,43 +1,31 @@
-import { createInbox, StorageType, type NatsConnection } from 'nats';
-import { AckWindow } from '../support/ack-window';
+import { StorageType, type NatsConnection } from 'nats';
 import { withDeadline } from '../support/deadline';
 import { payload } from '../support/messages';
 import { closeNats, connectNats } from '../support/nats-connections';
+import { rawPipelinedPublish } from '../support/raw-publish-pipeline';
 import type { BenchCase } from '../types';
 
 const QUOTE = 0x22;
 const S = 0x73;
 
 /** A PubAck is `{"stream":...,"seq":...}`; an error is `{"error":...}`: the third byte tells them apart. */
-const isPubAck = (data: Uint8Array): boolean => data[1] === QUOTE && data[2] === S;
+const isPubAck = (data: Uint8Array, start: number): boolean => data[start + 1] === QUOTE && data[start + 2] === S;
 
 /**
- * Plain core publishes of `data` to a JetStream stream's `subject` with one shared reply subject,
- * up to `window` unacknowledged, counted when the PubAck arrives; resolves with the elapsed
- * nanoseconds. Shared by the R1 and R3 cases so that both load JetStream the same way.
+ * Core publishes of `data` to a JetStream stream's `subject` with one shared reply subject, up to
+ * `window` unacknowledged, counted when the PubAck arrives, through the raw client (raw-nats.ts);
+ * resolves with the elapsed nanoseconds. Shared by the R1 and R3 cases so that both load JetStream
+ * the same way.
  */
-export async function publishPipelined(nc: NatsConnection, subject: string, data: Uint8Array, total: number, window: number): Promise<bigint> {
-  const reply = createInbox();
-  const pipeline = new AckWindow('JetStream publish', total, window, () => nc.publish(subject, data, { reply }));
-  const sub = nc.subscribe(reply, {
-    callback: (error, msg) => {
-      if (error) return pipeline.fail(new Error(`JetStream reply subscription failed: ${error.message}`));
-      if (!isPubAck(msg.data)) return pipeline.fail(new Error(`JetStream refused a publish: ${msg.string()}`));
-      pipeline.ack();
-    },
-  });
-  try {
-    await nc.flush();
-    return await pipeline.run();
-  } finally {
-    sub.unsubscribe();
-  }
+export async function publishPipelined(natsUrl: string, subject: string, data: Uint8Array, total: number, window: number): Promise<bigint> {
+  const result = await rawPipelinedPublish({ url: natsUrl, subject, body: data, total, window, what: 'JetStream publish', count: 'replies', check: isPubAck });
+  return result.elapsedNs;
 }
 
 /**
  * Baseline 2: NATS JetStream, one file-storage stream with 1 replica (nats-server defaults, so no
- * fsync per message). Plain core publishes to the stream subject with one shared reply subject,
- * up to `window` unacknowledged, counted when the PubAck arrives.
+ * fsync per message). Core publishes to the stream subject with one shared reply subject, up to
+ * `window` unacknowledged, counted when the PubAck arrives (`publishPipelined`).
  */
 export const jetStreamCase: BenchCase = {
   id: 'jetstream-r1',
@@ -57,7 +45,7 @@ export const jetStreamCase: BenchCase = {
         `JetStream stream ${name}`,
       );
       try {
-        const elapsedNs = await publishPipelined(nc, subject, data, total, ctx.config.window);
+        const elapsedNs = await publishPipelined(ctx.natsUrl, subject, data, total, ctx.config.window);
         return { messages: total, seconds: Number(elapsedNs) / 1e9 };
       } finally {
         await withDeadline(jsm.streams.delete(name), 10_000, `deleting JetStream stream ${name}`).catch((error: Error) =>

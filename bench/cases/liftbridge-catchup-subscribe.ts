@@ -24,7 +24,7 @@ export const liftbridgeCatchupSubscribeCase: BenchCase = {
       nc = await connectNats(ctx.natsUrl, 'bench-lb-prefill');
       await warmUpPartition(nc, subject);
       ctx.progress(`    pre-filling ${name} with ${ctx.config.catchupCount} messages (untimed)`);
-      const prefill = await publishEnveloped(nc, subject, payload(size), ctx.config.catchupCount, ctx.config.window, 'catch-up pre-fill');
+      const prefill = await publishEnveloped(ctx.natsUrl, subject, payload(size), ctx.config.catchupCount, ctx.config.window, 'catch-up pre-fill');
       const expected = Number(prefill.lastOffset) + 1;
       const client = await connectRawClient(ctx.liftbridgeAddress);
       try {

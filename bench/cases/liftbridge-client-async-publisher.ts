@@ -7,6 +7,7 @@ import { payload } from '../support/messages';
 import { closeNats, connectNats } from '../support/nats-connections';
 import { createStream, deleteStream } from '../support/streams';
 import type { BenchCase } from '../types';
+import { timedCpu } from '../support/timed-cpu';
 
 /**
  * liftbridge-ts client (src/client): `client.asyncPublisher({ maxInFlight })` with maxInFlight =
@@ -46,6 +47,7 @@ export const liftbridgeClientAsyncPublisherCase: BenchCase = {
           abort = reject;
         });
         const progress = (): string => `${acked} of ${total} acked, ${sent} sent, maxInFlight ${ctx.config.clientWindow}`;
+        timedCpu.start();
         const startedAt = process.hrtime.bigint();
         try {
           for (; sent < total && !failure; sent++) {
@@ -54,7 +56,9 @@ export const liftbridgeClientAsyncPublisherCase: BenchCase = {
               (ack) => {
                 acked++;
                 if (ack && ack.offset > lastOffset) lastOffset = ack.offset;
-                if (acked === total) finish(process.hrtime.bigint() - startedAt);
+                if (acked !== total) return;
+                timedCpu.stop();
+                finish(process.hrtime.bigint() - startedAt);
               },
               (error: Error) => {
                 failure ??= new Error(`client AsyncPublisher: a message was not acked (${progress()}): ${error.message}`);

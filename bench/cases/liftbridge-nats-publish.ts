@@ -33,7 +33,7 @@ function natsPublishCase(id: CaseId, title: string, tag: string, server: NonNull
       try {
         nc = await connectNats(ctx.natsUrl, `bench-lb-${tag}`);
         const warmUps = await warmUpPartition(nc, subject);
-        const result = await publishEnveloped(nc, subject, payload(size), total, ctx.config.window, title);
+        const result = await publishEnveloped(ctx.natsUrl, subject, payload(size), total, ctx.config.window, title);
         const minimum = BigInt(total);
         if (result.lastOffset < minimum || result.lastOffset >= minimum + BigInt(warmUps)) {
           throw new Error(`${title}: last ack has offset ${result.lastOffset}, expected ${total}..${total + warmUps - 1}`);

@@ -38,7 +38,7 @@ function replicatedPublishCase(id: CaseId, title: string, tag: string, replicati
       try {
         nc = await connectNats(ctx.natsUrl, `bench-lb-${tag}`);
         const warmUps = await warmUpPartition(nc, subject, WARM_UP_MS, AckPolicy.ALL);
-        const result = await publishEnveloped(nc, subject, payload(size), total, ctx.config.window, title, AckPolicy.ALL);
+        const result = await publishEnveloped(ctx.natsUrl, subject, payload(size), total, ctx.config.window, title, AckPolicy.ALL);
         const minimum = BigInt(total);
         if (result.lastOffset < minimum || result.lastOffset >= minimum + BigInt(warmUps)) {
           throw new Error(`${title}: last ack has offset ${result.lastOffset}, expected ${total}..${total + warmUps - 1}`);

@@ -1,4 +1,5 @@
 import { DeadlineError } from './deadline';
+import { timedCpu } from './timed-cpu';
 
 /** How long a pipeline or stream may go without progress before it is declared hung. */
 export const STALL_MS = 15_000;
@@ -43,15 +44,16 @@ export class AckWindow {
         this.fail(new DeadlineError(`${this.what}: no ack for ${this.stallMs} ms (${this.progress()})`));
       }
     }, 250);
+    timedCpu.start();
     this.startedAt = process.hrtime.bigint();
     this.topUp();
     return done;
   }
 
-  /** One acknowledgement arrived. */
-  ack(): void {
+  /** `count` acknowledgements arrived (one, or all of one socket read). */
+  ack(count = 1): void {
     if (this.settled) return;
-    this.acked++;
+    this.acked += count;
     this.lastProgressAt = Date.now();
     if (this.acked >= this.total) {
       const elapsed = process.hrtime.bigint() - this.startedAt;
@@ -81,6 +83,7 @@ export class AckWindow {
   }
 
   private finish(): void {
+    timedCpu.stop();
     this.settled = true;
     if (this.watchdog) clearInterval(this.watchdog);
   }

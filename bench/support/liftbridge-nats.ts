@@ -3,18 +3,23 @@ import { decodeAckEnvelope } from '../../src/protocol/ack-codec';
 import { AckPolicy } from '../../src/protocol/api-proto';
 import { ENVELOPE_MAGIC, MsgType } from '../../src/protocol/envelope';
 import { encodePublishEnvelope } from '../../src/protocol/publish-message-codec';
-import { AckWindow } from './ack-window';
 import { withDeadline } from './deadline';
+import { rawPipelinedPublish } from './raw-publish-pipeline';
 
 /** True when `data` starts with an envelope header of MsgType Ack (the cheap per-message check). */
 export function isAckEnvelope(data: Uint8Array): boolean {
+  return isAckEnvelopeAt(data, 0, data.length);
+}
+
+/** The same check on `data[start, end)`, without a copy. */
+export function isAckEnvelopeAt(data: Uint8Array, start: number, end: number): boolean {
   return (
-    data.length >= 8 &&
-    data[0] === ENVELOPE_MAGIC >>> 24 &&
-    data[1] === ((ENVELOPE_MAGIC >>> 16) & 0xff) &&
-    data[2] === ((ENVELOPE_MAGIC >>> 8) & 0xff) &&
-    data[3] === (ENVELOPE_MAGIC & 0xff) &&
-    data[7] === MsgType.Ack
+    end - start >= 8 &&
+    data[start] === ENVELOPE_MAGIC >>> 24 &&
+    data[start + 1] === ((ENVELOPE_MAGIC >>> 16) & 0xff) &&
+    data[start + 2] === ((ENVELOPE_MAGIC >>> 8) & 0xff) &&
+    data[start + 3] === (ENVELOPE_MAGIC & 0xff) &&
+    data[start + 7] === MsgType.Ack
   );
 }
 
@@ -57,12 +62,13 @@ export interface EnvelopedPublishResult {
 }
 
 /**
- * Pipelined enveloped NATS publishes with one shared ack inbox (`ackPolicy`, LEADER unless given), `window` in
- * flight, counted on ack arrival. The envelope is encoded once; every ack is checked for the
- * envelope magic and type, and the last one is decoded for its offset and error code.
+ * Pipelined enveloped NATS publishes with one shared ack inbox (`ackPolicy`, LEADER unless given),
+ * `window` in flight, counted on ack arrival, through the raw client (raw-nats.ts). The envelope is
+ * encoded once; every ack is checked for the envelope magic and type, and the last one is decoded
+ * for its offset and error code.
  */
 export async function publishEnveloped(
-  nc: NatsConnection,
+  natsUrl: string,
   subject: string,
   value: Buffer,
   total: number,
@@ -70,25 +76,20 @@ export async function publishEnveloped(
   what: string,
   ackPolicy = AckPolicy.LEADER,
 ): Promise<EnvelopedPublishResult> {
+  // The ack inbox is in the envelope, so it is fixed before the raw pipeline picks its own: use ours.
   const inbox = createInbox();
   const envelope = encodePublishEnvelope({ value, ackInbox: inbox, ackPolicy, expectedOffset: -1 });
-  const last = { data: Buffer.alloc(0) as Uint8Array };
-  const pipeline = new AckWindow(what, total, window, () => nc.publish(subject, envelope));
-  const sub = nc.subscribe(inbox, {
-    callback: (error, msg) => {
-      if (error) return pipeline.fail(new Error(`${what}: ack subscription failed: ${error.message}`));
-      if (!isAckEnvelope(msg.data)) return pipeline.fail(new Error(`${what}: a message on the ack inbox is not an Ack envelope`));
-      last.data = msg.data;
-      pipeline.ack();
-    },
+  const result = await rawPipelinedPublish({
+    url: natsUrl,
+    subject,
+    body: envelope,
+    total,
+    window,
+    what,
+    count: { inbox },
+    check: (data, start, end) => isAckEnvelopeAt(data, start, end),
   });
-  try {
-    await nc.flush();
-    const elapsedNs = await pipeline.run();
-    const ack = decodeAckEnvelope(last.data);
-    if (ack.ackError !== 0) throw new Error(`${what}: the last ack carries error ${ack.ackError}`);
-    return { elapsedNs, lastOffset: ack.offset };
-  } finally {
-    sub.unsubscribe();
-  }
+  const ack = decodeAckEnvelope(result.last);
+  if (ack.ackError !== 0) throw new Error(`${what}: the last ack carries error ${ack.ackError}`);
+  return { elapsedNs: result.elapsedNs, lastOffset: ack.offset };
 }

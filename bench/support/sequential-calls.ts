@@ -1,3 +1,5 @@
+import { timedCpu } from './timed-cpu';
+
 /** Each call's deadline in the one-at-a-time cases. */
 export const CALL_DEADLINE_MS = 10_000;
 
@@ -11,6 +13,7 @@ export function callSequentially(total: number, call: (i: number, done: (problem
     const latenciesMs = new Float64Array(total);
     let finished = 0;
     let callStart = 0n;
+    timedCpu.start();
     const startedAt = process.hrtime.bigint();
     const next = (): void => {
       callStart = process.hrtime.bigint();
@@ -18,10 +21,14 @@ export function callSequentially(total: number, call: (i: number, done: (problem
     };
     const onDone = (problem: string | null): void => {
       const now = process.hrtime.bigint();
-      if (problem !== null) return reject(new Error(`call #${finished + 1} of ${total}: ${problem}`));
+      if (problem !== null) {
+        timedCpu.stop();
+        return reject(new Error(`call #${finished + 1} of ${total}: ${problem}`));
+      }
       latenciesMs[finished++] = Number(now - callStart) / 1e6;
-      if (finished === total) resolve({ elapsedNs: now - startedAt, latenciesMs });
-      else next();
+      if (finished < total) return next();
+      timedCpu.stop();
+      resolve({ elapsedNs: now - startedAt, latenciesMs });
     };
     next();
   });

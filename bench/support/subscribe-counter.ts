@@ -4,6 +4,7 @@ import type { ProtoInit } from '../../src/protocol/proto-schema';
 import { STALL_MS } from './ack-window';
 import { DeadlineError } from './deadline';
 import type { RawApiClient } from './raw-api-client';
+import { timedCpu } from './timed-cpu';
 
 export interface SubscribeCount {
   readonly elapsedNs: bigint;
@@ -35,11 +36,13 @@ export function countSubscribe(
     const settle = (error: Error | null, result?: SubscribeCount): void => {
       if (settled) return;
       settled = true;
+      timedCpu.stop();
       clearInterval(watchdog);
       call.cancel();
       if (error) reject(error);
       else resolve(result!);
     };
+    timedCpu.start();
     const startedAt = process.hrtime.bigint();
     const call: ClientReadableStream<Buffer> = client.subscribe(request);
     const watchdog = setInterval(() => {
