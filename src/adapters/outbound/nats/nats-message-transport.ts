@@ -17,6 +17,7 @@ import { decodeAckEnvelope, encodeAckEnvelope } from '../../../protocol/ack-code
 import { MsgType, parseEnvelope } from '../../../protocol/envelope';
 import { NEW_RECORD_ENTRY_MIN_BYTES, newRecordEntryBytes } from '../../codec/message-set-limits';
 import { decodePublishMessage, encodePublishEnvelope, RepeatedUtf8Decoder } from '../../../protocol/publish-message-codec';
+import { LocalAckInboxes } from './local-ack-inboxes';
 import { RawPublisher, rawPublisher } from './nats-raw-publish';
 import { Subjects } from './subjects';
 
@@ -56,9 +57,7 @@ export class NatsMessageTransport implements MessageTransport {
   private outgoing: (string | Uint8Array | AckPublishes)[] = [];
   /** Writes the acks of one append as one buffer of PUB commands (null: nats.js internals differ). */
   private readonly raw: RawPublisher | null;
-  private readonly sharedPrefix: string;
-  private readonly sharedInboxes = new Map<string, Subject<AckMessage>>();
-  private sharedSequence = 0;
+  private readonly sharedInboxes: LocalAckInboxes;
   private sharedReady: Promise<void> | null = null;
   private outgoingScheduled = false;
   /** The flush (PING/PONG) of the ingest connection under way, and the one queued behind it. */
@@ -71,7 +70,7 @@ export class NatsMessageTransport implements MessageTransport {
     private readonly logger: Logger,
   ) {
     this.subjects = new Subjects(namespace);
-    this.sharedPrefix = this.subjects.ackInbox(nuid.next());
+    this.sharedInboxes = new LocalAckInboxes(this.subjects.ackInbox(nuid.next()));
     this.raw = rawPublisher(publishes);
   }
 
@@ -219,6 +218,8 @@ export class NatsMessageTransport implements MessageTransport {
   };
 
   sendAck(ack: AckMessage): void {
+    const local = this.sharedInboxes.get(ack.ackInbox);
+    if (local !== undefined) return local.next(ack);
     this.enqueue(
       ack.ackInbox,
       encodeAckEnvelope({
@@ -236,7 +237,9 @@ export class NatsMessageTransport implements MessageTransport {
     );
   }
 
-  sendAcks(batch: AckBatch): void {
+  sendAcks(all: AckBatch): void {
+    const batch = this.sharedInboxes.deliverFrom(all);
+    if (batch === null) return;
     if (this.raw === null) {
       encodeAckBatch(batch, this.enqueueBound);
       return;
@@ -271,20 +274,12 @@ export class NatsMessageTransport implements MessageTransport {
    * request). An inbox the client chose gets a subscription of its own.
    */
   async openAckInbox(subject?: string): Promise<AckInbox> {
-    const acks = new Subject<AckMessage>();
     if (subject === undefined) {
       await this.ensureSharedInboxes();
-      const inbox = `${this.sharedPrefix}.${++this.sharedSequence}`;
-      this.sharedInboxes.set(inbox, acks);
-      return {
-        subject: inbox,
-        acks$: acks.asObservable(),
-        close: () => {
-          this.sharedInboxes.delete(inbox);
-          acks.complete();
-        },
-      };
+      const inbox = this.sharedInboxes.open();
+      return { subject: inbox.subject, acks$: inbox.acks.asObservable(), close: inbox.close };
     }
+    const acks = new Subject<AckMessage>();
     const sub = this.publishes.subscribe(subject, {
       callback: (error, msg) => {
         if (!error) this.deliverAck(acks, msg.data, subject);
@@ -303,7 +298,7 @@ export class NatsMessageTransport implements MessageTransport {
 
   private ensureSharedInboxes(): Promise<void> {
     this.sharedReady ??= (async () => {
-      this.publishes.subscribe(`${this.sharedPrefix}.*`, {
+      this.publishes.subscribe(`${this.sharedInboxes.prefix}.*`, {
         callback: (error, msg) => {
           const target = error ? undefined : this.sharedInboxes.get(msg.subject);
           if (target) this.deliverAck(target, msg.data, msg.subject);
