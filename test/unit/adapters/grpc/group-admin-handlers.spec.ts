@@ -116,6 +116,22 @@ describe('GroupAdmin handlers (docs/consumers.md "Inspecting groups")', () => {
   });
 });
 
+describe('GroupAdmin codecs (proto/liftbridge-ts-admin.proto)', () => {
+  it('round-trip every field, 64-bit integers without loss', () => {
+    const response: admin.DescribeConsumerGroupResponse = {
+      groupId: 'g',
+      coordinator: 'b',
+      epoch: 2n ** 63n - 1n,
+      consumerTimeout: 2n ** 62n + 1n,
+      members: [{ consumerId: 'c', streams: ['s', 't'], assignments: [{ stream: 's', partitions: [0, 4095] }, { stream: 't', partitions: [] }] }],
+    };
+    expect(admin.decodeDescribeConsumerGroupResponse(admin.encodeDescribeConsumerGroupResponse(response))).toEqual(response);
+    const list: admin.ListConsumerGroupsResponse = { groups: [{ groupId: 'g', coordinator: 'b', epoch: 2n ** 64n - 1n, memberCount: 3 }] };
+    expect(admin.decodeListConsumerGroupsResponse(admin.encodeListConsumerGroupsResponse(list))).toEqual(list);
+    expect(admin.decodeDescribeConsumerGroupRequest(admin.encodeDescribeConsumerGroupRequest({ groupId: 'g' }))).toEqual({ groupId: 'g' });
+  });
+});
+
 describe('GroupAdmin under authorization (docs/security.md "Authorization")', () => {
   const { logger } = capturingLogger();
   const authorizer = authorizerOf(['ops * ListConsumerGroups', 'ops g DescribeConsumerGroup', 'reader * FetchMetadata']);
