@@ -10,6 +10,8 @@ export { Subscription } from './subscription';
 export { DurableConsumer } from './durable-consumer';
 export { GroupConsumer, groupCursorId } from './group-consumer';
 export type { GroupConsumerOptions, GroupClient, GroupTimers } from './group-consumer';
+export { ConsumerGroupAdmin } from './consumer-group-admin';
+export type { ConsumerGroupAdminOptions, ConsumerGroupMember, ConsumerGroupSummary, DescribeConsumerGroupResponse, MemberStreamAssignment } from './consumer-group-admin';
 export type { DurableConsumerOptions, CursorClient, CheckpointTimer } from './durable-consumer';
 export { Metadata } from './metadata-cache';
 export { byKey, roundRobin, explicit, crc32Ieee } from './partitioner';

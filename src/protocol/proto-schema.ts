@@ -16,7 +16,7 @@ import { WIRE_LENGTH_DELIMITED, WireReader } from './protobuf-wire';
  */
 
 /** Which file under `proto/`. */
-export type ProtoFileName = 'api.proto' | 'health.proto' | 'internal.proto';
+export type ProtoFileName = 'api.proto' | 'health.proto' | 'internal.proto' | 'liftbridge-ts-admin.proto';
 
 /**
  * The directory holding `package.json` and `proto/`, found by walking up from this file, so that the

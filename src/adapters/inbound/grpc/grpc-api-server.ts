@@ -17,8 +17,15 @@ export interface GrpcServerSettings {
   readonly maxReceiveMessageBytes: number;
 }
 
+/** A service served beside `proto.API` on the same server and port (liftbridge-ts's own extensions). */
+export interface ExtensionService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly handlers: grpc.UntypedServiceImplementation;
+}
+
 /**
- * Owns the grpc.Server: binds, registers `proto.API` and the standard health service, reports
+ * Owns the grpc.Server: binds, registers `proto.API`, the extension services (same TLS, same
+ * port; docs/compatibility.md "Extensions") and the standard health service, reports
  * `proto.API` SERVING once started and NOT_SERVING when shutdown begins (docs/protocol.md "Service").
  */
 export class GrpcApiServer {
@@ -33,6 +40,7 @@ export class GrpcApiServer {
     private readonly settings: GrpcServerSettings,
     handlers: grpc.UntypedServiceImplementation,
     private readonly logger: Logger,
+    extensions: readonly ExtensionService[] = [],
   ) {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': settings.maxReceiveMessageBytes,
@@ -40,6 +48,7 @@ export class GrpcApiServer {
       'grpc.keepalive_time_ms': 60_000,
     });
     this.server.addService(apiServiceDefinition, handlers);
+    for (const extension of extensions) this.server.addService(extension.definition, extension.handlers);
     addHealthService(this.server, {
       check: (call, callback) => {
         const status = this.statuses.get(call.request.service);

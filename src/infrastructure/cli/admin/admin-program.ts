@@ -11,11 +11,12 @@ import { connectClient, describeFailure, EXIT_USAGE_ERROR, readTlsFiles, type Ad
 import { ADMIN_COMMAND_NAMES } from './admin-summary';
 import { registerBenchCommand, runBenchCommand, type BenchCommand } from './bench-command';
 import { registerCursorCommands, runCursorCommand, type CursorCommand } from './cursor-commands';
+import { connectGroupAdmin, isGroupCommand, registerGroupCommands, runGroupCommand, type ConnectGroupAdmin, type GroupCommand } from './group-commands';
 import { registerPublishCommand, runPublishCommand, type PublishCommand } from './publish-command';
 import { registerStreamCommands, runStreamCommand, type StreamCommand } from './stream-commands';
 import { registerSubscribeCommand, runSubscribeCommand, type SubscribeCommand } from './subscribe-command';
 
-export type AdminCommand = StreamCommand | PublishCommand | SubscribeCommand | BenchCommand | CursorCommand | ActivityCommand;
+export type AdminCommand = StreamCommand | PublishCommand | SubscribeCommand | BenchCommand | CursorCommand | ActivityCommand | GroupCommand;
 
 export type AdminInvocation =
   | { readonly kind: 'run'; readonly command: AdminCommand }
@@ -61,6 +62,7 @@ export function createAdminProgram(
   registerBenchCommand(program, accept);
   registerCursorCommands(program, accept);
   registerActivityCommand(program, accept);
+  registerGroupCommands(program, accept);
   return program;
 }
 
@@ -84,7 +86,7 @@ export async function parseAdminInvocation(argv: readonly string[], version: str
   return { kind: 'run', command: parsed };
 }
 
-function run(command: AdminCommand, client: LiftbridgeClient, io: AdminIo): Promise<number> {
+function run(command: Exclude<AdminCommand, GroupCommand>, client: LiftbridgeClient, io: AdminIo): Promise<number> {
   switch (command.kind) {
     case 'publish':
       return runPublishCommand(command, client, io);
@@ -105,11 +107,24 @@ function run(command: AdminCommand, client: LiftbridgeClient, io: AdminIo): Prom
 const commandName = (command: AdminCommand): string => command.kind.replace('-', ' ');
 
 /** Runs a parsed command; returns the exit code and reports failures on stderr. */
-export async function runAdminCommand(command: AdminCommand, io: AdminIo, connect: Connect = connectClient): Promise<number> {
-  let client: LiftbridgeClient | null = null;
+export async function runAdminCommand(
+  command: AdminCommand,
+  io: AdminIo,
+  connect: Connect = connectClient,
+  connectGroups: ConnectGroupAdmin = connectGroupAdmin,
+): Promise<number> {
+  // The group commands speak only the GroupAdmin extension: they need no Liftbridge client (nor its FetchMetadata permission).
+  let client: { close(): void } | null = null;
   try {
-    client = await connect(command.servers, await readTlsFiles(command.tls));
-    return await run(command, client, io);
+    const tls = await readTlsFiles(command.tls);
+    if (isGroupCommand(command)) {
+      const admin = connectGroups(command.servers, tls);
+      client = admin;
+      return await runGroupCommand(command, admin, io);
+    }
+    const liftbridge = await connect(command.servers, tls);
+    client = liftbridge;
+    return await run(command, liftbridge, io);
   } catch (error) {
     const failure = describeFailure(error);
     io.err(`liftbridge ${commandName(command)}: ${failure.message}\n`);
@@ -120,11 +135,17 @@ export async function runAdminCommand(command: AdminCommand, io: AdminIo, connec
 }
 
 /** The whole admin path: parse, run, and return the exit code. */
-export async function runAdmin(argv: readonly string[], io: AdminIo, version: string, connect: Connect = connectClient): Promise<number> {
+export async function runAdmin(
+  argv: readonly string[],
+  io: AdminIo,
+  version: string,
+  connect: Connect = connectClient,
+  connectGroups: ConnectGroupAdmin = connectGroupAdmin,
+): Promise<number> {
   const invocation = await parseAdminInvocation(argv, version);
   if (invocation.kind === 'exit') {
     (invocation.code === 0 ? io.out : io.err)(invocation.output);
     return invocation.code;
   }
-  return runAdminCommand(invocation.command, io, connect);
+  return runAdminCommand(invocation.command, io, connect, connectGroups);
 }

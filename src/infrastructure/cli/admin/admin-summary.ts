@@ -4,7 +4,7 @@
  */
 
 /** First arguments that select an admin command instead of the server. */
-export const ADMIN_COMMAND_NAMES: readonly string[] = ['stream', 'publish', 'subscribe', 'bench', 'cursor', 'activity'];
+export const ADMIN_COMMAND_NAMES: readonly string[] = ['stream', 'publish', 'subscribe', 'bench', 'cursor', 'activity', 'group'];
 
 export const ADMIN_HELP_SUMMARY = `
 Admin commands (liftbridge <command> --help for their options):
@@ -14,4 +14,5 @@ Admin commands (liftbridge <command> --help for their options):
   bench                             publish/subscribe load test with a summary
   cursor get|set <id> <stream>      read or store a consumer cursor
   activity                          print the activity stream, one event per line
+  group list|describe <groupId>     list consumer groups, or describe one
 Admin commands take --servers host:port (default localhost:9292) and --json.`;

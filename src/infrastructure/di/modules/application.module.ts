@@ -4,6 +4,7 @@ import { protobufCursorRecords } from '../../../adapters/codec/cursor-record-cod
 import { InternalStreams } from '../../../application/cluster/internal-streams';
 import { CursorService } from '../../../application/cursors/cursor-service';
 import { ConsumerGroupService } from '../../../application/groups/consumer-groups';
+import { ConsumerGroupInspection } from '../../../application/groups/group-inspection';
 import { GroupCoordinatorFailover } from '../../../application/groups/group-coordinator-failover';
 import { GroupLivenessTimers } from '../../../application/groups/group-liveness-timers';
 import { TOKENS } from '../../../application/tokens';
@@ -38,6 +39,7 @@ export const applicationModule = new ContainerModule(({ bind }) => {
   bind(InternalStreams).toSelf().inSingletonScope();
   bind(CursorService).toSelf().inSingletonScope();
   bind(ConsumerGroupService).toSelf().inSingletonScope();
+  bind(ConsumerGroupInspection).toSelf().inSingletonScope();
   bind(GroupLivenessTimers).toSelf().inSingletonScope();
   bind(GroupCoordinatorFailover).toSelf().inSingletonScope();
   bind(TOKENS.CursorRecords).toConstantValue(protobufCursorRecords);

@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { TOKENS } from '../../../application/tokens';
 import { CursorService } from '../../../application/cursors/cursor-service';
 import { ConsumerGroupService } from '../../../application/groups/consumer-groups';
+import { ConsumerGroupInspection } from '../../../application/groups/group-inspection';
 import { FetchMetadataQuery } from '../../../application/use-cases/fetch-metadata';
 import { PublishHandler } from '../../../application/use-cases/publish';
 import { StreamAdminHandler } from '../../../application/use-cases/stream-admin';
@@ -10,6 +11,7 @@ import { ClientAuthorizer } from '../../../application/ports/client-authorizer.p
 import { createApiHandlers } from '../../../adapters/inbound/grpc/api-service';
 import { GrpcApiServer, GrpcServerSettings } from '../../../adapters/inbound/grpc/grpc-api-server';
 import { StreamingCalls } from '../../../adapters/inbound/grpc/streaming-calls';
+import { groupAdminService } from '../../../adapters/inbound/grpc/group-admin-handlers';
 
 export interface GrpcApiOptions extends GrpcServerSettings {
   /** Client authorization (docs/security.md); null when it is off. */
@@ -37,7 +39,8 @@ export const grpcModule = (options: GrpcApiOptions): ContainerModule =>
           cursors: ctx.get(CursorService),
           groups: ctx.get(ConsumerGroupService),
         });
-        return new GrpcApiServer(settings, handlers, logger);
+        const groupAdmin = groupAdminService(ctx.get(ConsumerGroupInspection), authorizer, logger.child({ component: 'grpc' }));
+        return new GrpcApiServer(settings, handlers, logger, [groupAdmin]);
       })
       .inSingletonScope();
   });
