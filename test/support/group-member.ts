@@ -5,6 +5,14 @@ import type { MemberArguments, MemberEvent } from './group-member-process';
 const root = path.resolve(__dirname, '../..');
 const script = path.join(__dirname, 'group-member-process.ts');
 
+/** The command and arguments that run one member process (run them in the repository's root). */
+export function memberCommand(args: MemberArguments): [string, string[]] {
+  return [process.execPath, ['-r', 'ts-node/register/transpile-only', script, JSON.stringify(args)]];
+}
+
+/** The repository's root, where `memberCommand` runs. */
+export const memberWorkingDirectory = root;
+
 /** One message a member process was handed, with when the parent read its line. */
 export interface MemberMessage {
   readonly stream: string;
@@ -40,12 +48,14 @@ export class GroupMemberProcess {
   }
 
   static spawn(args: MemberArguments): GroupMemberProcess {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script, JSON.stringify(args)], {
-      cwd: root,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return new GroupMemberProcess(args.consumerId, child);
+    const [command, argv] = memberCommand(args);
+    const child = spawn(command, argv, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return GroupMemberProcess.of(args.consumerId, child);
+  }
+
+  /** Follows a member process started elsewhere (e.g. by the bench's child registry) with `memberCommand`, its stdout and stderr piped. */
+  static of(consumerId: string, child: ChildProcess): GroupMemberProcess {
+    return new GroupMemberProcess(consumerId, child);
   }
 
   get pid(): number {
