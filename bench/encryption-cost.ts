@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       clients.push(control);
       return {
         config, natsUrl: nats.url, liftbridgeAddress: address, ceilingAddress: '', control,
-        metricsOff: { address, control }, metricsOnTwin: { address, control }, cluster: null, jetStreamCluster: null,
+        metricsOff: { address, control }, metricsOnTwin: { address, control }, cluster: null, jetStreamCluster: null, children,
         progress: (line) => void process.stderr.write(`${line}\n`),
       };
     };

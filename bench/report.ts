@@ -29,6 +29,8 @@ export interface CaseSummary {
   /** The bench process's (the client's) CPU per message and in cores, over the timed part. */
   readonly clientUsPerMessage?: number;
   readonly clientCores?: number;
+  /** Failover cases: over every partition of every run, ms from the death to the partition read again. */
+  readonly failover?: { readonly minMs: number; readonly medianMs: number; readonly maxMs: number; readonly partitions: number; readonly consumerTimeoutMs: number };
   readonly error?: string;
 }
 
@@ -87,6 +89,12 @@ const medianOf = (samples: readonly Sample[], pick: (s: Sample) => number | unde
 /** The client's CPU in the timed part, or over the whole run (setup included) when the case does not time one. */
 const clientCpuMs = (s: Sample): number | undefined => s.clientCpuMs ?? s.cpuMs?.bench;
 const mapDefined = <T, U>(v: T | undefined, f: (v: T) => U): U | undefined => (v === undefined ? undefined : f(v));
+function summarizeFailover(samples: readonly Sample[]): CaseSummary['failover'] {
+  const times = samples.flatMap((s) => s.failover?.partitionsMs ?? []);
+  const timeout = samples.find((s) => s.failover !== undefined)?.failover?.consumerTimeoutMs;
+  if (times.length === 0 || timeout === undefined) return undefined;
+  return { minMs: Math.min(...times), medianMs: median(times), maxMs: Math.max(...times), partitions: times.length, consumerTimeoutMs: timeout };
+}
 
 export function summarize(result: CaseResult): CaseSummary {
   const rates = result.samples.map((s) => s.messages / s.seconds);
@@ -105,6 +113,7 @@ export function summarize(result: CaseResult): CaseSummary {
     wireBytesPerMessage: medianOf(result.samples, (s) => s.wireBytesPerMessage),
     clientUsPerMessage: medianOf(result.samples, (s) => mapDefined(clientCpuMs(s), (ms) => (ms * 1000) / s.messages)),
     clientCores: medianOf(result.samples, (s) => mapDefined(clientCpuMs(s), (ms) => ms / (s.seconds * 1000))),
+    failover: summarizeFailover(result.samples),
     error: result.error,
   };
 }
@@ -136,9 +145,22 @@ const CASE_COLUMN = 44;
 const targetLabel = (t: number): string => `${t.toFixed(Number.isInteger(t * 10) ? 1 : 2)}x`;
 const lpad = (s: string, n: number): string => s.padStart(n);
 
+/** Target of the member-death case: partitions read again within the consumer timeout + 1 s. */
+const FAILOVER_SLACK_MS = 1000;
+
+function failoverNote(f: NonNullable<CaseSummary['failover']>): string {
+  const x = (ms: number): string => `${(ms / f.consumerTimeoutMs).toFixed(2)}x`;
+  const verdict = f.maxMs <= f.consumerTimeoutMs + FAILOVER_SLACK_MS ? 'met' : 'NOT met';
+  return (
+    `death -> read again over ${f.partitions} partitions: min ${int(f.minMs)} / median ${int(f.medianMs)} / max ${int(f.maxMs)} ms ` +
+    `(${x(f.minMs)} / ${x(f.medianMs)} / ${x(f.maxMs)} of the consumer timeout ${int(f.consumerTimeoutMs)} ms); max <= timeout + 1 s: ${verdict}`
+  );
+}
+
 function notes(s: CaseSummary): string {
   if (s.error) return s.error.startsWith('skipped:') ? s.error.split('\n')[0] : `FAILED: ${s.error.split('\n')[0]}`;
   const parts: string[] = [];
+  if (s.failover !== undefined) return failoverNote(s.failover);
   if (s.p50Ms !== undefined) parts.push(`p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms!.toFixed(2)} ms`);
   if (s.wireBytesPerMessage !== undefined) parts.push(`${Math.round(s.wireBytesPerMessage)} B/msg as Message`);
   if (s.clientCores !== undefined) {
@@ -173,9 +195,11 @@ export function renderReport(
     for (const c of cases) {
       const s = summaries.find((x) => x.id === c.id && x.size === size);
       if (!s) continue;
-      const range = s.runs > 0 ? `(${int(s.minMsgsPerSec)}-${int(s.maxMsgsPerSec)})` : '';
-      const mbps = s.runs > 0 ? s.medianMBPerSec.toFixed(1) : '-';
-      lines.push(`${pad(c.title, CASE_COLUMN)} ${pad(sizeLabel(size), 7)} ${lpad(s.runs > 0 ? int(s.medianMsgsPerSec) : '-', 14)} ${pad(range, 25)} ${lpad(mbps, 8)}  ${notes(s)}`);
+      // A failover case measures times, not a rate: its rate columns stay empty.
+      const rated = s.runs > 0 && s.failover === undefined;
+      const range = rated ? `(${int(s.minMsgsPerSec)}-${int(s.maxMsgsPerSec)})` : '';
+      const mbps = rated ? s.medianMBPerSec.toFixed(1) : '-';
+      lines.push(`${pad(c.title, CASE_COLUMN)} ${pad(sizeLabel(size), 7)} ${lpad(rated ? int(s.medianMsgsPerSec) : '-', 14)} ${pad(range, 25)} ${lpad(mbps, 8)}  ${notes(s)}`);
     }
     lines.push('');
   }

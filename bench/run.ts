@@ -201,6 +201,7 @@ async function main(config: BenchConfig, env: Environment): Promise<number> {
     metricsOnTwin: { address: liftbridgeTwin.address, control: env.controlTwin },
     cluster: null,
     jetStreamCluster: null,
+    children: env.children,
     progress,
   };
   // CPU per process group for every timed run (includes each case's setup, e.g. stream creation).

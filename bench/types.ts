@@ -1,4 +1,5 @@
 import type { ApiClient } from '../src/protocol/api-service-definition';
+import type { ChildRegistry } from './support/children';
 
 export interface BenchConfig {
   readonly quick: boolean;
@@ -55,6 +56,8 @@ export interface BenchContext {
   readonly cluster: LiftbridgeTarget | null;
   /** Three nats-servers with JetStream routed into one cluster, for the JetStream R3 case; null outside the cluster phase. */
   readonly jetStreamCluster: JetStreamClusterTarget | null;
+  /** Starts a child process that is stopped with the bench (and killed if the bench dies). */
+  readonly children: ChildRegistry;
   progress(line: string): void;
 }
 
@@ -75,6 +78,11 @@ export interface Sample {
   readonly clientCpuMs?: number;
   /** Megabytes (10^6 bytes) written to the machine's disks during the run (any process). */
   readonly diskWrittenMB?: number;
+  /**
+   * Failover cases: per partition, ms from a group member's death until another member received
+   * that partition's first message, and the consumer timeout that bounds it (lb-group-member-death).
+   */
+  readonly failover?: { readonly partitionsMs: readonly number[]; readonly consumerTimeoutMs: number };
 }
 
 export type CaseId =
@@ -90,6 +98,7 @@ export type CaseId =
   | 'lb-publish-unary-all'
   | 'lb-set-cursor'
   | 'lb-catchup-subscribe'
+  | 'lb-group-member-death'
   | 'jetstream-r3'
   | 'lb-nats-publish-all-r3'
   | 'lb-nats-publish-all-r1';

@@ -5,6 +5,7 @@ import { jetStreamCase } from './jetstream';
 import { jetStreamR3Case } from './jetstream-r3';
 import { liftbridgeCatchupSubscribeCase } from './liftbridge-catchup-subscribe';
 import { liftbridgeClientAsyncPublisherCase } from './liftbridge-client-async-publisher';
+import { liftbridgeGroupMemberDeathCase } from './liftbridge-group-member-death';
 import { liftbridgeNatsPublishCase, liftbridgeNatsPublishMetricsOffCase, liftbridgeNatsPublishMetricsOnTwinCase } from './liftbridge-nats-publish';
 import { liftbridgePublishAsyncCase } from './liftbridge-publish-async';
 import { liftbridgePublishUnaryAllCase, liftbridgePublishUnaryCase } from './liftbridge-publish-unary';
@@ -29,6 +30,7 @@ export const allCases: readonly BenchCase[] = [
   liftbridgePublishUnaryAllCase,
   liftbridgeSetCursorCase,
   liftbridgeCatchupSubscribeCase,
+  liftbridgeGroupMemberDeathCase,
   // Replicated publishes, each on its own three-node cluster (started once per bench run, when the cluster phase begins).
   jetStreamR3Case,
   liftbridgeReplicatedAllR3Case,

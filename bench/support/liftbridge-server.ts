@@ -6,6 +6,9 @@ import { ChildRegistry, ManagedChild } from './children';
 import { freePort, pollUntil } from './deadline';
 
 const repoRoot = path.resolve(__dirname, '../..');
+
+/** `groups.consumer.timeout` of every bench server: short, so the member-death case's rounds stay short. */
+export const BENCH_GROUP_CONSUMER_TIMEOUT_MS = 3000;
 const { liftbridgeNodeFlags } = require('../../scripts/node-flags.js') as { liftbridgeNodeFlags(): string[] };
 
 export interface StartedLiftbridge {
@@ -59,8 +62,13 @@ export async function startLiftbridge(
     '--level', 'warn',
     ...(options.extraArgs ?? []),
   ];
-  // Cursors on (one __cursors partition) for the SetCursor case.
-  const env = { ...process.env, LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled), LIFTBRIDGE_CURSORS_STREAM_PARTITIONS: '1' };
+  // Cursors on (one __cursors partition) for the SetCursor case and the group cursors of the member-death case.
+  const env = {
+    ...process.env,
+    LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled),
+    LIFTBRIDGE_CURSORS_STREAM_PARTITIONS: '1',
+    LIFTBRIDGE_GROUPS_CONSUMER_TIMEOUT: `${BENCH_GROUP_CONSUMER_TIMEOUT_MS}ms`,
+  };
   const child = children.spawn(label, process.execPath, args, { cwd: repoRoot, env });
   const address = `127.0.0.1:${port}`;
   try {

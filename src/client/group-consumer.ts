@@ -19,8 +19,11 @@ export interface GroupTimers {
   nowMs(): number;
 }
 
-// Not unref'd: the poll is the member's heartbeat, and a member waiting for its first assignment
-// has nothing else keeping the process alive (a script would end in the middle of `for await`).
+/**
+ * Not unref'd: a running member keeps the process alive, as an open subscription does, also while
+ * nothing is assigned to it (a standby member, or between a failed poll and the next). Its timers
+ * stop when it is closed or has failed.
+ */
 const realTimers: GroupTimers = {
   after(ms, fn) {
     const handle = setTimeout(fn, ms);
@@ -51,6 +54,12 @@ interface Owned {
   checkpointed: bigint | null;
 }
 
+/** A message read from a subscription, not yet handed out; `from` is the subscription it came from. */
+interface Pending {
+  readonly message: ReceivedMessage;
+  readonly from: Owned;
+}
+
 /** The cursor id a group keeps its positions under (go-liftbridge's `__group:<groupId>`). */
 export const groupCursorId = (groupId: string): string => `__group:${groupId}`;
 
@@ -70,8 +79,9 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
   private coordinatorTimeoutMs = 15_000;
   private lastContactMs = 0;
   private readonly owned = new Map<string, Owned>();
-  private readonly queue: ReceivedMessage[] = [];
-  private waiting: ((result: IteratorResult<ReceivedMessage>) => void) | null = null;
+  private readonly queue: Pending[] = [];
+  /** A `next()` waiting for a message; null wakes it to end (closed or failed). */
+  private waiting: ((pending: Pending | null) => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
   private poll: { cancel(): void } | null = null;
@@ -109,13 +119,21 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     return {
       next: async () => {
         await this.start();
-        const message = this.queue.shift();
-        if (message !== undefined) return this.deliver(message);
-        if (this.failure) throw this.failure;
-        if (this.closed) return this.ended();
-        const result = await new Promise<IteratorResult<ReceivedMessage>>((resolve) => (this.waiting = resolve));
-        if (this.failure && result.done) throw this.failure;
-        return result.done ? this.ended() : this.deliver(result.value);
+        for (;;) {
+          const queued = this.queue.shift();
+          if (queued !== undefined) {
+            if (this.isCurrent(queued)) return this.deliver(queued);
+            continue;
+          }
+          if (this.failure) throw this.failure;
+          if (this.closed) return this.ended();
+          const pending = await new Promise<Pending | null>((resolve) => (this.waiting = resolve));
+          if (pending === null) {
+            if (this.failure) throw this.failure;
+            return this.ended();
+          }
+          if (this.isCurrent(pending)) return this.deliver(pending);
+        }
       },
       return: async () => {
         await this.close();
@@ -143,18 +161,27 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     for (const owned of this.owned.values()) owned.subscription.close();
     await this.checkpoint();
     this.owned.clear();
-    this.wake({ done: true, value: undefined });
+    this.wake(null);
     await this.client.leaveConsumerGroup(this.options.groupId, this.options.consumerId).catch(() => undefined);
   }
 
-  private deliver(message: ReceivedMessage): IteratorResult<ReceivedMessage> {
-    const owned = this.owned.get(key(message.stream, message.partition));
-    if (owned) owned.delivered = message.offset;
-    return { done: false, value: message };
+  /**
+   * Whether `pending` came from the subscription this member reads its partition with now. One from
+   * a subscription closed since (the partition moved, or was subscribed again at a new epoch from
+   * the checkpoint) is dropped: it was not handed out, so it is past the checkpoint and is read
+   * again by the partition's current subscription, in order.
+   */
+  private isCurrent(pending: Pending): boolean {
+    return this.owned.get(key(pending.message.stream, pending.message.partition)) === pending.from;
+  }
+
+  private deliver(pending: Pending): IteratorResult<ReceivedMessage> {
+    pending.from.delivered = pending.message.offset;
+    return { done: false, value: pending.message };
   }
 
   private async pollOnce(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.failure !== null) return;
     let nextMs = Math.max(1, Math.round(GROUP_POLL_FRACTION * this.consumerTimeoutMs));
     try {
       const answer = await this.client.fetchConsumerGroupAssignments(this.coordinator, this.options.groupId, this.options.consumerId, this.epoch);
@@ -167,7 +194,7 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
       const movedOn = await this.afterFailedPoll(error).catch(() => false);
       nextMs = movedOn ? 1 : GROUP_RETRY_MS;
     }
-    if (!this.closed) this.poll = this.timers.after(nextMs, () => void this.pollOnce());
+    if (!this.closed && this.failure === null) this.poll = this.timers.after(nextMs, () => void this.pollOnce());
   }
 
   /**
@@ -236,8 +263,8 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
   private async pump(owned: Owned): Promise<void> {
     try {
       for await (const message of owned.subscription) {
-        if (this.waiting) this.wake({ done: false, value: message });
-        else this.queue.push(message);
+        if (this.waiting) this.wake({ message, from: owned });
+        else this.queue.push({ message, from: owned });
       }
     } catch {
       // A subscription replaced by a newer epoch, or a leader change: the next poll reconciles.
@@ -246,7 +273,7 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
 
   private scheduleCheckpoints(): void {
     const every = this.options.checkpointEveryMs ?? 5000;
-    if (every <= 0 || this.closed) return;
+    if (every <= 0 || this.closed || this.failure !== null) return;
     this.checkpoints = this.timers.after(every, () => {
       void this.checkpoint().finally(() => this.scheduleCheckpoints());
     });
@@ -271,12 +298,12 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
 
   private fail(error: Error): void {
     this.failure = error;
-    this.wake({ done: true, value: undefined });
+    this.wake(null);
   }
 
-  private wake(result: IteratorResult<ReceivedMessage>): void {
+  private wake(pending: Pending | null): void {
     const waiting = this.waiting;
     this.waiting = null;
-    waiting?.(result);
+    waiting?.(pending);
   }
 }

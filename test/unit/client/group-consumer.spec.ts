@@ -152,6 +152,27 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     await consumer.close();
   });
 
+  it('a partition subscribed again at a new epoch: what the old subscription buffered and the iterator never handed out is dropped, not delivered after the new one', async () => {
+    const servers = new FakeGroupServers();
+    servers.assignments = [{ stream: 'orders', partitions: [0] }];
+    const { time, consumer, iterator } = member(servers);
+    await consumer.start();
+    const old = servers.subscriptions[0]!;
+    for (const offset of [10n, 11n, 12n]) old.push(offset);
+    await flushPromises();
+    expect((await iterator.next()).value).toMatchObject({ offset: 10n });
+    servers.epoch = 9n;
+    await time.advance(4000);
+    await flushPromises();
+    const renewed = servers.open();
+    expect(renewed.map((s) => [s.options.startOffset, s.options.consumer?.groupEpoch])).toEqual([[11n, 9n]]);
+    for (const offset of [11n, 12n, 13n]) renewed[0]!.push(offset);
+    const offsets: bigint[] = [];
+    for (let i = 0; i < 3; i++) offsets.push((await iterator.next()).value!.offset);
+    expect(offsets).toEqual([11n, 12n, 13n]);
+    await consumer.close();
+  });
+
   it('a silent coordinator: retries every 2 s, reports it once silent longer than the coordinator timeout, and follows the metadata to a new one', async () => {
     const servers = new FakeGroupServers();
     const { time, consumer } = member(servers);
@@ -170,10 +191,27 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     await consumer.close();
   });
 
+  it('on real timers, a running member keeps the process alive even with nothing assigned (its poll timer is not unref\'d), and leaves no timer once closed', async () => {
+    const servers = new FakeGroupServers();
+    servers.assignments = [{ stream: 'orders', partitions: [] }];
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const consumer = new GroupConsumer(servers, { groupId: 'g', consumerId: 'c1', streams: ['orders'] });
+    await consumer.start();
+    expect(consumer.assigned).toEqual([]);
+    expect(timers()).toBeGreaterThan(before);
+    await consumer.close();
+    expect(timers()).toBe(before);
+  });
+
   it("autoOffset 'none' with no cursor ends the iteration with an error naming the partition", async () => {
     const servers = new FakeGroupServers();
-    const { consumer, iterator } = member(servers, 'none');
+    const { time, consumer, iterator } = member(servers, 'none');
     await expect(iterator.next()).rejects.toThrow(/no cursor for orders\/0 in group g/);
+    // A failed member stops polling: nothing would keep asking the coordinator for it.
+    const fetches = servers.calls.filter((c) => c.startsWith('fetch')).length;
+    await time.advance(60_000);
+    expect(servers.calls.filter((c) => c.startsWith('fetch'))).toHaveLength(fetches);
     await consumer.close();
   });
 
