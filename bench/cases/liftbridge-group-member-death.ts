@@ -76,7 +76,8 @@ function startMembers(ctx: BenchContext, groupId: string, stream: string): { mem
  * share a 6-partition stream under a continuous publisher; one is killed with SIGKILL (no
  * checkpoint, no LeaveConsumerGroup: a silent death). Its coordinator expires it after
  * `groups.consumer.timeout` without an assignment fetch; the survivors learn the new assignment at
- * their next poll (every 0.4 x the timeout) and subscribe from the group's cursors. Measured per
+ * their next poll (every min(0.4 x the timeout, 500 ms), the client's default) and subscribe from
+ * the group's cursors. Measured per
  * orphaned partition: the time from the kill until a survivor received its first message.
  */
 export const liftbridgeGroupMemberDeathCase: BenchCase = {

@@ -40,12 +40,28 @@ export interface GroupConsumerOptions {
   readonly autoOffset?: StartPosition.EARLIEST | StartPosition.LATEST | StartPosition.NEW_ONLY | 'none';
   /** How often the delivered positions are checkpointed (default 5000 ms, as go-liftbridge's AutoCheckpoint). */
   readonly checkpointEveryMs?: number;
+  /**
+   * How often the member asks the coordinator for its assignments (the heartbeat, and how it learns
+   * that partitions moved), given the servers' consumer timeout. Default `groupPollMs`: at most
+   * 500 ms, so that a dead member's partitions are read again within the consumer timeout + 1 s
+   * (go-liftbridge's FetchAssignmentsInterval, which defaults to 0.4 x the timeout: 6 s).
+   */
+  readonly fetchAssignmentsEveryMs?: (consumerTimeoutMs: number) => number;
 }
 
 /** After a failed assignment poll, the next one comes this much later (go-liftbridge). */
 export const GROUP_RETRY_MS = 2000;
-/** Assignments are polled every this fraction of the consumer timeout (go-liftbridge). */
+/** Assignments are polled every this fraction of the consumer timeout (go-liftbridge), and at least every `GROUP_POLL_MAX_MS`. */
 export const GROUP_POLL_FRACTION = 0.4;
+export const GROUP_POLL_MAX_MS = 500;
+
+/**
+ * The default assignment poll: the coordinator drops a dead member one consumer timeout after its
+ * last poll, and the others see that at their next poll, so the poll interval is what a failover
+ * takes beyond the timeout (docs/consumers.md "Liveness"). One small unary call per member every
+ * 500 ms is cheap; go-liftbridge's 0.4 x timeout (6 s) would make it 15 s + 6 s.
+ */
+export const groupPollMs = (consumerTimeoutMs: number): number => Math.min(GROUP_POLL_FRACTION * consumerTimeoutMs, GROUP_POLL_MAX_MS);
 
 interface Owned {
   readonly epoch: bigint;
@@ -182,7 +198,7 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
 
   private async pollOnce(): Promise<void> {
     if (this.closed || this.failure !== null) return;
-    let nextMs = Math.max(1, Math.round(GROUP_POLL_FRACTION * this.consumerTimeoutMs));
+    let nextMs = Math.max(1, Math.round((this.options.fetchAssignmentsEveryMs ?? groupPollMs)(this.consumerTimeoutMs)));
     try {
       const answer = await this.client.fetchConsumerGroupAssignments(this.coordinator, this.options.groupId, this.options.consumerId, this.epoch);
       this.lastContactMs = this.timers.nowMs();

@@ -133,7 +133,7 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     expect(await iterator.next()).toEqual({ done: true, value: undefined });
   });
 
-  it('polls every 0.4 x the consumer timeout; a new epoch moves its subscriptions (the old ones closed and checkpointed)', async () => {
+  it('polls every min(0.4 x the consumer timeout, 500 ms); a new epoch moves its subscriptions (the old ones closed and checkpointed)', async () => {
     const servers = new FakeGroupServers();
     const { time, consumer, iterator } = member(servers);
     await consumer.start();
@@ -141,7 +141,7 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     await iterator.next();
     servers.epoch = 9n;
     servers.assignments = [{ stream: 'orders', partitions: [0] }];
-    await time.advance(3999);
+    await time.advance(499);
     expect(servers.calls.filter((c) => c.startsWith('fetch'))).toHaveLength(1);
     await time.advance(1);
     await flushPromises();
@@ -178,7 +178,7 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     const { time, consumer } = member(servers);
     await consumer.start();
     servers.coordinatorDown = true;
-    await time.advance(4000 + 2000 * 5);
+    await time.advance(500 + 2000 * 7); // the first poll at 500 ms, then a retry every 2 s: silent 14.5 s
     expect(servers.reports).toEqual([]);
     await time.advance(2000);
     expect(servers.reports).toEqual(['c1 reports a@5']);
@@ -187,7 +187,9 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     servers.epoch = 12n;
     await time.advance(2000);
     await time.advance(2000);
-    expect(servers.calls.filter((c) => c.startsWith('fetch b'))).toEqual(['fetch b 12']);
+    const toB = servers.calls.filter((c) => c.startsWith('fetch b'));
+    expect(toB.length).toBeGreaterThan(0);
+    expect(new Set(toB)).toEqual(new Set(['fetch b 12']));
     await consumer.close();
   });
 
