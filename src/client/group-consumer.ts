@@ -246,7 +246,11 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     for (const [k, owned] of this.owned) {
       if (wanted.has(k) && owned.epoch === this.epoch) continue;
       owned.subscription.close();
-      await this.checkpointOne(k, owned);
+      // A partition that moved to another member is not checkpointed on the way out: the new owner
+      // may have checkpointed it already, and a late write of ours would move the group's cursor
+      // back. What we delivered since our last checkpoint is read again by the new owner
+      // (at-least-once). One we keep, subscribed again at the new epoch, is checkpointed.
+      if (wanted.has(k)) await this.checkpointOne(k, owned);
       this.owned.delete(k);
     }
     for (const a of assignments) {

@@ -133,11 +133,13 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     expect(await iterator.next()).toEqual({ done: true, value: undefined });
   });
 
-  it('polls every min(0.4 x the consumer timeout, 500 ms); a new epoch moves its subscriptions (the old ones closed and checkpointed)', async () => {
+  it('polls every min(0.4 x the consumer timeout, 500 ms); a new epoch moves its subscriptions: the old ones closed, a kept one checkpointed, a lost one not (its new owner may have moved the cursor on)', async () => {
     const servers = new FakeGroupServers();
     const { time, consumer, iterator } = member(servers);
     await consumer.start();
     servers.subscriptions[1]!.push(10n);
+    await iterator.next();
+    servers.subscriptions[0]!.push(3n);
     await iterator.next();
     servers.epoch = 9n;
     servers.assignments = [{ stream: 'orders', partitions: [0] }];
@@ -147,7 +149,8 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     await flushPromises();
     expect(servers.calls.filter((c) => c.startsWith('fetch'))).toEqual(['fetch a 5', 'fetch a 5']);
     expect(consumer.assigned).toEqual(['orders/0']);
-    expect(servers.cursors.get('__group:g/orders/1')).toBe(10n);
+    expect(servers.cursors.has('__group:g/orders/1')).toBe(false);
+    expect(servers.cursors.get('__group:g/orders/0')).toBe(3n);
     expect(servers.open().map((s) => [s.options.partition, s.options.consumer?.groupEpoch])).toEqual([[0, 9n]]);
     await consumer.close();
   });
