@@ -1,9 +1,9 @@
-import { StartPosition, type CursorAddress, type ReceivedMessage, type SubscribeOptions } from './types';
+import { StartPosition, type CursorAddress, type ReceivedMessage, type SetCursorOptions, type SubscribeOptions } from './types';
 
 /** What a durable consumer needs from the client (`LiftbridgeClient` has it). */
 export interface CursorClient {
   fetchCursor(cursor: CursorAddress): Promise<bigint>;
-  setCursor(cursor: CursorAddress & { readonly offset: bigint }): Promise<void>;
+  setCursor(cursor: CursorAddress & { readonly offset: bigint }, options?: SetCursorOptions): Promise<void>;
   subscribe(stream: string, options: SubscribeOptions): AsyncIterable<ReceivedMessage> & { close(): void };
 }
 

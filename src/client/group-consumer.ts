@@ -66,9 +66,22 @@ export const groupPollMs = (consumerTimeoutMs: number): number => Math.min(GROUP
 interface Owned {
   readonly epoch: bigint;
   readonly subscription: AsyncIterable<ReceivedMessage> & { close(): void };
+  /** When this member subscribed (its clock). */
+  readonly acquiredAtMs: number;
   delivered: bigint | null;
   checkpointed: bigint | null;
+  /** Closed by this member (it reconciled, or closes): its last position may still be written. */
+  closedHere: boolean;
+  /** Ended on its own (replaced by a newer epoch's subscriber, or broken): nothing more is written for it. */
+  ended: boolean;
 }
+
+/**
+ * A partition's periodic checkpoint waits this long after the member subscribed to it, so that a
+ * checkpoint its previous owner sent just before the handover lands first (docs/consumers.md
+ * "Checkpoints across a rebalance").
+ */
+export const HANDOVER_GRACE_MS = 1000;
 
 /** A message read from a subscription, not yet handed out; `from` is the subscription it came from. */
 interface Pending {
@@ -174,7 +187,10 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     this.closed = true;
     this.poll?.cancel();
     this.checkpoints?.cancel();
-    for (const owned of this.owned.values()) owned.subscription.close();
+    for (const owned of this.owned.values()) {
+      owned.closedHere = true;
+      owned.subscription.close();
+    }
     await this.checkpoint();
     this.owned.clear();
     this.wake(null);
@@ -244,13 +260,17 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     const wanted = new Set<string>();
     for (const a of assignments) for (const p of a.partitions) wanted.add(key(a.stream, p));
     for (const [k, owned] of this.owned) {
-      if (wanted.has(k) && owned.epoch === this.epoch) continue;
+      const kept = wanted.has(k);
+      if (kept && owned.epoch === this.epoch && !owned.ended) continue;
+      // A partition that moved to another member is not checkpointed on the way out, and a
+      // checkpoint of it still in flight is not retried: the new owner may have checkpointed it
+      // already, and a late write of ours would move the group's cursor back. What we delivered
+      // since our last checkpoint is read again by the new owner (at-least-once). One we keep,
+      // subscribed again at the new epoch, is checkpointed.
+      owned.closedHere = true;
+      if (!kept) owned.ended = true;
       owned.subscription.close();
-      // A partition that moved to another member is not checkpointed on the way out: the new owner
-      // may have checkpointed it already, and a late write of ours would move the group's cursor
-      // back. What we delivered since our last checkpoint is read again by the new owner
-      // (at-least-once). One we keep, subscribed again at the new epoch, is checkpointed.
-      if (wanted.has(k)) await this.checkpointOne(k, owned);
+      if (kept) await this.checkpointOne(k, owned);
       this.owned.delete(k);
     }
     for (const a of assignments) {
@@ -275,7 +295,15 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
       ...start,
       consumer: { groupId: this.options.groupId, groupEpoch: this.epoch, consumerId: this.options.consumerId },
     });
-    const owned: Owned = { epoch: this.epoch, subscription, delivered: null, checkpointed: cursor >= 0n ? cursor : null };
+    const owned: Owned = {
+      epoch: this.epoch,
+      subscription,
+      acquiredAtMs: this.timers.nowMs(),
+      delivered: null,
+      checkpointed: cursor >= 0n ? cursor : null,
+      closedHere: false,
+      ended: false,
+    };
     this.owned.set(key(stream, partition), owned);
     void this.pump(owned);
   }
@@ -289,13 +317,16 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     } catch {
       // A subscription replaced by a newer epoch, or a leader change: the next poll reconciles.
     }
+    // Not closed by us: another member may own the partition now (a newer epoch replaced us), so
+    // our position must not be written over its; the next poll subscribes again if it is still ours.
+    if (!owned.closedHere) owned.ended = true;
   }
 
   private scheduleCheckpoints(): void {
     const every = this.options.checkpointEveryMs ?? 5000;
     if (every <= 0 || this.closed || this.failure !== null) return;
     this.checkpoints = this.timers.after(every, () => {
-      void this.checkpoint().finally(() => this.scheduleCheckpoints());
+      void this.periodicCheckpoint().finally(() => this.scheduleCheckpoints());
     });
   }
 
@@ -304,12 +335,25 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     for (const [k, owned] of this.owned) await this.checkpointOne(k, owned);
   }
 
+  /**
+   * The timer's checkpoint: not for a partition subscribed to less than `HANDOVER_GRACE_MS` ago,
+   * and none at all while this member may have been dropped from the group (no answer from the
+   * coordinator for a consumer timeout: its partitions may be another member's by now).
+   */
+  private async periodicCheckpoint(): Promise<void> {
+    const now = this.timers.nowMs();
+    if (now - this.lastContactMs > this.consumerTimeoutMs) return;
+    for (const [k, owned] of this.owned) if (now - owned.acquiredAtMs >= HANDOVER_GRACE_MS) await this.checkpointOne(k, owned);
+  }
+
   private async checkpointOne(k: string, owned: Owned): Promise<void> {
     const delivered = owned.delivered;
-    if (delivered === null || delivered === owned.checkpointed) return;
+    if (delivered === null || delivered === owned.checkpointed || owned.ended) return;
     const [stream, partition] = k.split('\u0000') as [string, string];
+    // A retry is made only while the partition is still ours (or we are closing it ourselves).
+    const attemptIf = (): boolean => !owned.ended && (owned.closedHere || this.owned.get(k) === owned);
     try {
-      await this.client.setCursor({ id: groupCursorId(this.options.groupId), stream, partition: Number(partition), offset: delivered });
+      await this.client.setCursor({ id: groupCursorId(this.options.groupId), stream, partition: Number(partition), offset: delivered }, { attemptIf });
       owned.checkpointed = delivered;
     } catch {
       // Tried again at the next checkpoint.

@@ -30,6 +30,7 @@ import {
   CursorAddress,
   PublishOptions,
   ReceivedMessage,
+  SetCursorOptions,
   SubscribeOptions,
   toBuffer,
   toCreateStreamRequest,
@@ -175,9 +176,17 @@ export class LiftbridgeClient {
   // Cursors (docs/consumers.md "Cursors")
 
   /** Stores `offset` as cursor `id` of `stream`/`partition`, on the leader of the owning `__cursors` partition, with leader retries. */
-  async setCursor(cursor: CursorAddress & { readonly offset: bigint | number }): Promise<void> {
+  /**
+   * Stores `offset` as cursor `id` of `stream`/`partition`. `attemptIf`, asked before every attempt
+   * (the first and each retry), stops the write once it is no longer wanted: a group member does
+   * not retry a checkpoint of a partition that moved to another member meanwhile.
+   */
+  async setCursor(cursor: CursorAddress & { readonly offset: bigint | number }, options: SetCursorOptions = {}): Promise<void> {
     const request = { cursorId: cursor.id, stream: cursor.stream, partition: cursor.partition ?? 0, offset: BigInt(cursor.offset) };
-    await this.cursorCall(request, (c) => callUnary(c, c.setCursor, request, this.rpcTimeoutMs));
+    await this.cursorCall(request, (c) => {
+      if (options.attemptIf?.() === false) throw new LiftbridgeError(`cursor ${cursor.id} of ${cursor.stream}/${request.partition}: write no longer wanted`, undefined, false);
+      return callUnary(c, c.setCursor, request, this.rpcTimeoutMs);
+    });
   }
 
   /** The offset stored as cursor `id` of `stream`/`partition`; -1n when it was never set. */

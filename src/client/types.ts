@@ -177,3 +177,8 @@ export interface CursorAddress {
   readonly stream: string;
   readonly partition?: number;
 }
+
+export interface SetCursorOptions {
+  /** Asked before every attempt of the write (the first and each retry); false abandons it. */
+  readonly attemptIf?: () => boolean;
+}

@@ -72,8 +72,13 @@ class FakeGroupServers implements GroupClient {
   async fetchCursor(cursor: { id: string; stream: string; partition?: number }) {
     return this.cursors.get(`${cursor.id}/${cursor.stream}/${cursor.partition ?? 0}`) ?? -1n;
   }
-  async setCursor(cursor: { id: string; stream: string; partition?: number; offset: bigint }) {
-    this.cursors.set(`${cursor.id}/${cursor.stream}/${cursor.partition ?? 0}`, cursor.offset);
+  /** While set, cursor writes hang until `releaseWrites`, keeping their attempt guard for the test. */
+  holdWrites = false;
+  readonly held: { attemptIf: (() => boolean) | undefined; write: () => void }[] = [];
+  async setCursor(cursor: { id: string; stream: string; partition?: number; offset: bigint }, options: { attemptIf?: () => boolean } = {}) {
+    const write = () => this.cursors.set(`${cursor.id}/${cursor.stream}/${cursor.partition ?? 0}`, cursor.offset);
+    if (!this.holdWrites) return void write();
+    await new Promise<void>((resolve) => this.held.push({ attemptIf: options.attemptIf, write: () => (write(), resolve()) }));
   }
   subscribe(stream: string, options: SubscribeOptions) {
     const subscription = new FedSubscription(stream, options);
@@ -258,5 +263,92 @@ describe('GroupConsumer (go-liftbridge Consumer, docs/consumers.md "Consumer gro
     expect(await end).toEqual({ done: true, value: undefined });
     expect(servers.cursors.get('__group:g/orders/0')).toBe(4n);
     expect(servers.calls.at(-1)).toBe('leave g c1');
+  });
+
+  describe('checkpoints across a handover (docs/consumers.md "Checkpoints across a rebalance")', () => {
+    it('the timer does not checkpoint a partition subscribed less than the grace ago', async () => {
+      const servers = new FakeGroupServers();
+      servers.assignments = [{ stream: 'orders', partitions: [0] }];
+      const { time, consumer, iterator } = member(servers);
+      await consumer.start();
+      await time.advance(4000);
+      servers.epoch = 6n; // a rebalance that keeps the partition: subscribed again at 4.5 s, at the new epoch
+      await time.advance(500);
+      await flushPromises();
+      const again = servers.subscriptions.at(-1)!;
+      expect(again.options.consumer?.groupEpoch).toBe(6n);
+      again.push(1n);
+      await iterator.next();
+      await time.advance(500); // the 5 s tick, 0.5 s after the subscription
+      expect(servers.cursors.size).toBe(0);
+      await time.advance(5000); // the 10 s tick
+      expect(servers.cursors.get('__group:g/orders/0')).toBe(1n);
+      await consumer.close();
+    });
+
+    it('a subscription the server ended (a newer epoch took the partition) is not checkpointed, and is subscribed again if still ours', async () => {
+      const servers = new FakeGroupServers();
+      servers.assignments = [{ stream: 'orders', partitions: [0] }];
+      const { time, consumer, iterator } = member(servers);
+      await consumer.start();
+      const first = servers.subscriptions[0]!;
+      first.push(5n);
+      await iterator.next();
+      first.close(); // ended by the server, not by the member
+      await flushPromises();
+      await time.advance(5000);
+      expect(servers.cursors.size).toBe(0);
+      expect(servers.subscriptions.length).toBeGreaterThan(1); // the poll subscribed again, from the group's cursor
+      expect(servers.subscriptions.at(-1)!.closed).toBe(false);
+      await consumer.close();
+      expect(servers.cursors.size).toBe(0);
+    });
+
+    it('no timer checkpoint while the coordinator has not answered for a consumer timeout (the member may have been dropped)', async () => {
+      const servers = new FakeGroupServers();
+      servers.assignments = [{ stream: 'orders', partitions: [0] }];
+      const { time, consumer, iterator } = member(servers);
+      await consumer.start();
+      const sub = servers.subscriptions[0]!;
+      sub.push(5n);
+      await iterator.next();
+      servers.coordinatorDown = true; // last answer at 0 s; the consumer timeout is 10 s
+      await time.advance(5000);
+      expect(servers.cursors.get('__group:g/orders/0')).toBe(5n); // 5 s of silence: still a member
+      sub.push(6n);
+      await iterator.next();
+      await time.advance(10_000); // ticks at 10 s (silent 10 s: not over) and 15 s (silent 15 s: over)
+      expect(servers.cursors.get('__group:g/orders/0')).toBe(6n);
+      sub.push(7n);
+      await iterator.next();
+      await time.advance(5000); // the 20 s tick: silent 20 s, nothing written
+      expect(servers.cursors.get('__group:g/orders/0')).toBe(6n);
+      servers.coordinatorDown = false;
+      await time.advance(5000); // a poll answers again; the 25 s tick writes
+      expect(servers.cursors.get('__group:g/orders/0')).toBe(7n);
+      await consumer.close();
+    });
+
+    it('a checkpoint in flight when its partition moves away is not retried', async () => {
+      const servers = new FakeGroupServers();
+      servers.assignments = [{ stream: 'orders', partitions: [0] }];
+      const { time, consumer, iterator } = member(servers);
+      await consumer.start();
+      servers.subscriptions[0]!.push(5n);
+      await iterator.next();
+      servers.holdWrites = true;
+      await time.advance(5000); // the timer's checkpoint starts and hangs
+      expect(servers.held).toHaveLength(1);
+      expect(servers.held[0]!.attemptIf?.()).toBe(true);
+      servers.epoch = 7n;
+      servers.assignments = [];
+      await time.advance(500); // the poll: the partition moved to another member
+      await flushPromises();
+      expect(consumer.assigned).toEqual([]);
+      expect(servers.held[0]!.attemptIf?.()).toBe(false); // a retry would be abandoned
+      servers.holdWrites = false;
+      servers.held[0]!.write();
+      await consumer.close();
+    });
   });
 });
