@@ -265,9 +265,9 @@ export class PartitionSupervisor {
   private async reconcile(streamName: string): Promise<void> {
     if (this.stopping) return;
     const stream = this.metadata.state.streams.get(streamName);
-    const prefix = partitionKey({ stream: streamName, partition: 0 }).slice(0, -1);
-    for (const [key, r] of this.running) {
-      if (!key.startsWith(prefix)) continue;
+    for (const key of this.running.keysOf(streamName)) {
+      const r = this.running.get(key);
+      if (r === undefined) continue;
       const desired = stream?.partitions[r.state.id];
       if (!desired) await this.stopPartition(key, 'deleted');
       else if (needsRestart(r.state, desired)) await this.stopPartition(key, 'closed');
@@ -280,6 +280,7 @@ export class PartitionSupervisor {
     }
     if (!stream) {
       await this.store.deleteStream(streamName);
+      const prefix = partitionKey({ stream: streamName, partition: 0 }).slice(0, -1);
       for (const key of [...this.receivedByPartition.keys()]) if (key.startsWith(prefix)) this.receivedByPartition.delete(key);
       this.settleStartFailures(streamName);
       return;

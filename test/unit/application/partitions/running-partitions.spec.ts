@@ -2,26 +2,48 @@ import { RunningPartitions } from '../../../../src/application/partitions/runnin
 
 interface Entry {
   leader: object | null;
+  readonly state: { readonly stream: string };
 }
+
+const entry = (stream: string, leader: object | null = null): Entry => ({ leader, state: { stream } });
 
 describe('RunningPartitions', () => {
   it('counts the partitions led here as entries come, take the leader role and go', () => {
     const running = new RunningPartitions<Entry>();
-    for (let i = 0; i < 5; i++) running.set(`s/${i}`, { leader: null });
+    for (let i = 0; i < 5; i++) running.set(`s/${i}`, entry('s'));
     expect(running.leaders).toBe(0);
     running.setLeader('s/0', {});
     running.setLeader('s/1', {});
     running.setLeader('s/1', {}); // a second role does not count twice
-    running.set('s/5', { leader: {} });
+    running.set('s/5', entry('s', {}));
     expect([running.size, running.leaders]).toEqual([6, 3]);
     running.delete('s/1');
     running.delete('s/2');
     running.delete('nope');
     expect([running.size, running.leaders]).toEqual([4, 2]);
-    running.set('s/5', { leader: null }); // replaced by a follower
+    running.set('s/5', entry('s')); // replaced by a follower
     expect(running.leaders).toBe(1);
     running.clear();
     expect([running.size, running.leaders]).toEqual([0, 0]);
     expect(() => running.setLeader('s/9', {})).toThrow(/not running/);
+  });
+
+  it('lists the keys of one stream, in the order they started, as entries come and go', () => {
+    const running = new RunningPartitions<Entry>();
+    running.set('a/0', entry('a'));
+    running.set('b/0', entry('b'));
+    running.set('a/1', entry('a'));
+    running.set('a/0', entry('a', {})); // replaced in place: still listed once, where it was
+    expect(running.keysOf('a')).toEqual(['a/0', 'a/1']);
+    expect(running.keysOf('b')).toEqual(['b/0']);
+    const keys = running.keysOf('a');
+    running.delete('a/0');
+    expect(keys).toEqual(['a/0', 'a/1']); // a copy: stopping partitions while iterating is safe
+    expect(running.keysOf('a')).toEqual(['a/1']);
+    running.delete('a/1');
+    expect(running.keysOf('a')).toEqual([]);
+    running.clear();
+    expect(running.keysOf('b')).toEqual([]);
+    expect(running.keysOf('never')).toEqual([]);
   });
 });
