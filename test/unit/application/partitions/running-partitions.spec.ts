@@ -1,4 +1,4 @@
-import { RunningPartitions } from '../../../../src/application/partitions/running-partitions';
+import { ConcurrencyLimit, RunningPartitions } from '../../../../src/application/partitions/running-partitions';
 
 interface Entry {
   leader: object | null;
@@ -45,5 +45,37 @@ describe('RunningPartitions', () => {
     running.clear();
     expect(running.keysOf('b')).toEqual([]);
     expect(running.keysOf('never')).toEqual([]);
+  });
+});
+
+describe('ConcurrencyLimit', () => {
+  it('runs at most its limit of tasks at once over every caller, the others in call order, through failures', async () => {
+    const limit = new ConcurrencyLimit(2);
+    let active = 0;
+    let most = 0;
+    const started: number[] = [];
+    const releases: (() => void)[] = [];
+    const task = (i: number) => () => {
+      started.push(i);
+      most = Math.max(most, ++active);
+      return new Promise<number>((resolve, reject) =>
+        releases.push(() => {
+          active--;
+          if (i === 1) reject(new Error('task 1 failed'));
+          else resolve(i);
+        }),
+      );
+    };
+    const results = [0, 1, 2, 3, 4].map((i) => limit.run(task(i)).catch((error: Error) => error.message));
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    await settle();
+    expect(started).toEqual([0, 1]);
+    while (releases.length > 0) {
+      releases.shift()!();
+      await settle();
+    }
+    expect(await Promise.all(results)).toEqual([0, 'task 1 failed', 2, 3, 4]);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(most).toBe(2);
   });
 });
