@@ -3,12 +3,13 @@
  * "Partition scale"). Starts its own nats-server; for each point N (default 100, 1,000, 5,000 and
  * 10,000 partitions, as N/4 streams of 4 partitions) a fresh server on a fresh data directory:
  * CreateStream one at a time (latency of each; p50/p99 over the last 200, i.e. "at that size"),
- * its RSS, unary Publish (AckPolicy LEADER) to a random partition of a random stream one at a
- * time, then SIGTERM and a restart on the same data directory, timed from the spawn to SERVING, to
- * the `liftbridge-ts started` log line and to `/readyz` answering 200, and its RSS once ready. A
- * server with one stream of one partition, measured first and last in the same run, is the
- * baseline of the publish latency. Prints a table and writes .tmp/partition-scale.json. Every
- * child is stopped at the end, on Ctrl-C and SIGTERM, and (orphan guard) if the bench is killed.
+ * its RSS, its CPU while idle, unary Publish (AckPolicy LEADER) to a random partition of a random
+ * stream one at a time (then the same partitions again, then all to one partition), then SIGTERM
+ * and a restart on the same data directory, timed from the spawn to SERVING, to the
+ * `liftbridge-ts started` log line and to `/readyz` answering 200, and its RSS once ready. A server
+ * with one stream of one partition, measured first and last in the same run, is the baseline of
+ * the publish latency. Prints a table and writes .tmp/partition-scale.json. Every child is stopped
+ * at the end, on Ctrl-C and SIGTERM, and (orphan guard) if the bench is killed.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
@@ -22,6 +23,7 @@ import { freePort, pollUntil, withDeadline } from './support/deadline';
 import { startLiftbridge, type StartedLiftbridge } from './support/liftbridge-server';
 import { startNatsServer } from './support/nats-server';
 import { OrphanGuard } from './support/orphan-guard';
+import { processCpuMs } from './support/process-cpu';
 import { processRssBytes } from './support/process-memory';
 import { connectRawClient, isPublishAck } from './support/raw-api-client';
 import { CALL_DEADLINE_MS, callSequentially } from './support/sequential-calls';
@@ -34,6 +36,8 @@ const START_TIMEOUT_MS = 180_000;
 /** A server with 10,000 partitions closes them all on SIGTERM. */
 const STOP_GRACE_MS = 60_000;
 const PUBLISH_WARM_UP = 20;
+/** How long the server's idle CPU is sampled after the streams are created. */
+const IDLE_SAMPLE_MS = 3_000;
 const VALUE = Buffer.alloc(100, 0x61);
 
 const USAGE = `Usage: npm run bench:scale -- [--quick] [--points N,N,...] [--publishes N]
@@ -63,7 +67,14 @@ interface PointResult {
   /** Over the last CREATE_WINDOW CreateStream calls (all of them when fewer). */
   readonly createStream: Latency & { readonly over: number };
   readonly rssAfterCreateMB: number;
+  /** To a random partition of a random stream each time. */
   readonly publish: Latency;
+  /** The same partitions in the same order again: none is written for the first time in its leader epoch. */
+  readonly publishAgain: Latency;
+  /** Every call to the same partition (scale-0/0): tells a cost of the partition count from one of touching many files. */
+  readonly publishOnePartition: Latency;
+  /** The server's CPU while idle after the creation, in percent of one core. */
+  readonly idleCpuPercent: number;
   readonly stopSeconds: number;
   readonly restart: { readonly servingSeconds: number; readonly startedLineSeconds: number | null; readonly readySeconds: number };
   readonly rssAfterRestartMB: number;
@@ -123,9 +134,9 @@ async function createStreams(address: string, streams: number, partitions: numbe
   return ms;
 }
 
-/** Unary Publishes (AckPolicy LEADER, 100 B), one at a time, each to a random partition of a random stream. */
-async function publishRandomly(address: string, streams: number, partitions: number, total: number): Promise<Latency> {
-  const requests = Array.from({ length: PUBLISH_WARM_UP + total }, () =>
+/** Publish requests (AckPolicy LEADER, 100 B), each to a random partition of a random stream (all to scale-0/0 for 1 and 1). */
+function randomRequests(streams: number, partitions: number, total: number): Buffer[] {
+  return Array.from({ length: PUBLISH_WARM_UP + total }, () =>
     encodePublishRequest({
       stream: `scale-${Math.floor(Math.random() * streams)}`,
       partition: Math.floor(Math.random() * partitions),
@@ -134,6 +145,11 @@ async function publishRandomly(address: string, streams: number, partitions: num
       expectedOffset: -1,
     }),
   );
+}
+
+/** Unary Publishes of `requests`, one at a time: the first PUBLISH_WARM_UP untimed, the latency of the others. */
+async function publishEach(address: string, requests: readonly Buffer[]): Promise<Latency> {
+  const total = requests.length - PUBLISH_WARM_UP;
   const client = await connectRawClient(address);
   const run = (offset: number, count: number): Promise<{ latenciesMs: Float64Array }> =>
     callSequentially(count, (i, done) =>
@@ -193,6 +209,17 @@ async function startTimed(children: ChildRegistry, workDir: string, natsUrl: str
   return { server, timings: { servingSeconds, startedLineSeconds: startedLineSeconds as number | null, readySeconds } };
 }
 
+/** Starts sampling the CPU of `server`; the function returned gives its use since, in percent of one core. */
+function cpuSince(server: StartedLiftbridge): () => number {
+  const pid = server.child.process.pid ?? -1;
+  const cpu0 = processCpuMs(pid);
+  const t0 = process.hrtime.bigint();
+  return () => {
+    const cpu1 = processCpuMs(pid);
+    return cpu0 === null || cpu1 === null ? NaN : (100 * (cpu1 - cpu0)) / (seconds(t0) * 1000);
+  };
+}
+
 function rssOf(server: StartedLiftbridge): number | null {
   return server.child.process.pid === undefined ? null : processRssBytes(server.child.process.pid);
 }
@@ -208,7 +235,7 @@ async function measureBaseline(children: ChildRegistry, workDir: string, natsUrl
   const server = await startLiftbridge(children, workDir, natsUrl, { label });
   try {
     await createStreams(server.address, 1, 1);
-    const result = await publishRandomly(server.address, 1, 1, publishes);
+    const result = await publishEach(server.address, randomRequests(1, 1, publishes));
     progress(`${label}: 1 partition: Publish p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
     return result;
   } finally {
@@ -225,7 +252,13 @@ async function measurePoint(children: ChildRegistry, workDir: string, natsUrl: s
   const createMs = await createStreams(first.server.address, streams, PARTITIONS_PER_STREAM);
   const createSeconds = seconds(createStart);
   const rssAfterCreateMB = mb(rssOf(first.server));
-  const publish = await publishRandomly(first.server.address, streams, PARTITIONS_PER_STREAM, publishes);
+  const cpuUsed = cpuSince(first.server);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+  const idleCpuPercent = cpuUsed();
+  const requests = randomRequests(streams, PARTITIONS_PER_STREAM, publishes);
+  const publish = await publishEach(first.server.address, requests);
+  const publishAgain = await publishEach(first.server.address, requests);
+  const publishOnePartition = await publishEach(first.server.address, randomRequests(1, 1, publishes));
   const stopSeconds = await stopTimed(first.server);
   const second = await startTimed(children, workDir, natsUrl, label);
   const rssAfterRestartMB = mb(rssOf(second.server));
@@ -239,6 +272,9 @@ async function measurePoint(children: ChildRegistry, workDir: string, natsUrl: s
     createStream: { ...latency(window), over: window.length },
     rssAfterCreateMB,
     publish,
+    publishAgain,
+    publishOnePartition,
+    idleCpuPercent,
     stopSeconds,
     restart: second.timings,
     rssAfterRestartMB,
@@ -253,13 +289,13 @@ function printTable(results: readonly PointResult[], baseline: readonly Latency[
   const out = [
     `\nPartition scale: N/${PARTITIONS_PER_STREAM} streams × ${PARTITIONS_PER_STREAM} partitions; CreateStream over the last ${CREATE_WINDOW}; ${publishes} unary Publishes (LEADER, 100 B) to random partitions`,
     `1-partition baseline: Publish p50 ${baseline.map((b) => b.p50Ms.toFixed(2)).join(' ms (first), ')} ms (last), p99 ${baseline.map((b) => b.p99Ms.toFixed(2)).join(', ')} ms\n`,
-    '| partitions | CreateStream p50 / p99 ms | RSS after create MB | restart: SERVING / started line / ready s | RSS after restart MB | Publish p50 / p99 ms | Publish p50 / 1-partition |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| partitions | CreateStream p50 / p99 ms | RSS after create MB | idle CPU % | restart: SERVING / started line / ready s | RSS after restart MB | Publish p50 / p99 ms | Publish p50 / 1-partition | same partitions again | all to one partition |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.partitions.toLocaleString('en-US')} | ${f(r.createStream.p50Ms)} / ${f(r.createStream.p99Ms)} | ${f(r.rssAfterCreateMB, 0)} | ` +
+        `| ${r.partitions.toLocaleString('en-US')} | ${f(r.createStream.p50Ms)} / ${f(r.createStream.p99Ms)} | ${f(r.rssAfterCreateMB, 0)} | ${f(r.idleCpuPercent)} | ` +
         `${f(r.restart.servingSeconds, 2)} / ${f(r.restart.startedLineSeconds, 2)} / ${f(r.restart.readySeconds, 2)} | ${f(r.rssAfterRestartMB, 0)} | ` +
-        `${f(r.publish.p50Ms, 2)} / ${f(r.publish.p99Ms, 2)} | ${(r.publish.p50Ms / base).toFixed(2)}× |`,
+        `${f(r.publish.p50Ms, 2)} / ${f(r.publish.p99Ms, 2)} | ${(r.publish.p50Ms / base).toFixed(2)}× | ${(r.publishAgain.p50Ms / base).toFixed(2)}× | ${(r.publishOnePartition.p50Ms / base).toFixed(2)}× |`,
     ),
     `\nload average (1, 5, 15 min) at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}; ${os.cpus().length} CPUs`,
   ];
