@@ -26,12 +26,13 @@ import { PartitionStartFailure, PartitionStartFailures } from './partition-start
 import { GroupSubscribers } from './group-subscribers';
 import { PartitionSubscriptions } from './partition-subscriptions';
 import { ConcurrencyLimit, forEachBounded, RunningPartitions } from './running-partitions';
-import { monitoredOf, needsRestart, Running } from './running-partition';
+import { monitoredOf, needsRestart, Running } from './running-partition-entry';
 
 /**
- * Partitions of one stream opened at once: a restart or a CreateStream of thousands of partitions
- * waits on file I/O per partition, which overlaps when several start together (docs/operability.md
- * "Restart time"); the bound keeps the descriptors and memory of starts in flight small.
+ * Partitions opened at once, over every stream being reconciled: a restart or a CreateStream of
+ * thousands of partitions waits on file I/O per partition, which overlaps when several start
+ * together (docs/operability.md "Restart time"); the bound keeps the descriptors and memory of
+ * starts in flight small.
  */
 const PARTITION_STARTS_IN_FLIGHT = 32;
 /** Streams started at once after recovery, sharing that bound: 4-partition streams one by one opened 4 at a time. */
