@@ -28,13 +28,22 @@ export interface LiftbridgeOptions {
   readonly extraArgs?: readonly string[];
   /** How the health check reaches a server with TLS (default: plaintext). */
   readonly credentials?: grpc.ChannelCredentials;
+  /** More environment variables for the server (e.g. LIFTBRIDGE_HTTP_PORT). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** `logging.level`; default warn (the bench reads no log lines unless it asks for them). */
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** How long to wait for SERVING; default 30 s (a server with many partitions takes longer). */
+  readonly servingTimeoutMs?: number;
+  /** Called right after the spawn, before SERVING is awaited: to time the start-up from the spawn. */
+  readonly onSpawned?: (child: ManagedChild, spawnedAtNs: bigint) => void;
 }
 
 /**
- * Starts the built server (`node bin/liftbridge.js`) as a single-node cluster on `natsUrl`, with a
- * fresh data directory and default durability (fsync before ack), and waits until its health
- * service reports proto.API SERVING. Several can share one nats-server: each gets its own label,
- * data directory, port, server id and namespace. `metrics.enabled` is always set explicitly
+ * Starts the built server (`node bin/liftbridge.js`) as a single-node cluster on `natsUrl`, with the
+ * data directory of its label (fresh, unless a server of that label ran before: a restart) and
+ * default durability (fsync before ack), and waits until its health service reports proto.API
+ * SERVING. Several can share one nats-server: each gets its own label, data directory, port,
+ * server id and namespace. `metrics.enabled` is always set explicitly
  * (LIFTBRIDGE_METRICS_ENABLED), so an inherited environment cannot switch metrics off unnoticed.
  */
 export async function startLiftbridge(
@@ -59,7 +68,7 @@ export async function startLiftbridge(
     ...(options.cluster === undefined || options.cluster.seed ? ['--raft-bootstrap-seed'] : []),
     '--id', options.cluster?.serverId ?? `bench${suffix}`,
     '--namespace', options.cluster?.namespace ?? `bench${process.pid}${suffix}`,
-    '--level', 'warn',
+    '--level', options.logLevel ?? 'warn',
     ...(options.extraArgs ?? []),
   ];
   // Cursors on (one __cursors partition) for the SetCursor case and the group cursors of the member-death case.
@@ -68,14 +77,17 @@ export async function startLiftbridge(
     LIFTBRIDGE_METRICS_ENABLED: String(metricsEnabled),
     LIFTBRIDGE_CURSORS_STREAM_PARTITIONS: '1',
     LIFTBRIDGE_GROUPS_CONSUMER_TIMEOUT: `${BENCH_GROUP_CONSUMER_TIMEOUT_MS}ms`,
+    ...options.env,
   };
+  const spawnedAtNs = process.hrtime.bigint();
   const child = children.spawn(label, process.execPath, args, { cwd: repoRoot, env });
+  options.onSpawned?.(child, spawnedAtNs);
   const address = `127.0.0.1:${port}`;
   try {
     await pollUntil(async () => {
       if (!child.running) throw new Error(`${label} exited before serving`);
       return isServing(address, 1_000, options.credentials);
-    }, 30_000, `${label} on ${address} to report SERVING`);
+    }, options.servingTimeoutMs ?? 30_000, `${label} on ${address} to report SERVING`);
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- ${label} output ---\n${child.logs}`);
   }

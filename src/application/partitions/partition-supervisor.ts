@@ -5,11 +5,11 @@ import { partitionKey, PartitionRef } from '../../domain/shared/ids';
 import { StreamState } from '../../domain/stream/stream-state';
 import { StorageIoError } from '../errors/broker-errors';
 import { AppliedEntry, AppliedSnapshot, MetadataService } from '../metadata/metadata-service';
-import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
+import { Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
-import { Metrics, PartitionMetrics } from '../ports/metrics.port';
+import { Metrics } from '../ports/metrics.port';
 import { MessageTransport } from '../ports/message-transport.port';
-import { PartitionLog, PartitionLogStore } from '../ports/partition-log.port';
+import { PartitionLogStore } from '../ports/partition-log.port';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { MetadataGateway } from '../cluster/metadata-gateway';
@@ -25,33 +25,20 @@ import { PartitionRuntime, ReceivedTimestamps } from './partition-runtime';
 import { PartitionStartFailure, PartitionStartFailures } from './partition-start-failures';
 import { GroupSubscribers } from './group-subscribers';
 import { PartitionSubscriptions } from './partition-subscriptions';
-import { forEachBounded, RunningPartitions } from './running-partitions';
+import { ConcurrencyLimit, forEachBounded, RunningPartitions } from './running-partitions';
+import { monitoredOf, needsRestart, Running } from './running-partition-entry';
 
 /**
- * Partitions of one stream opened at once: a restart or a CreateStream of thousands of partitions
- * waits on file I/O per partition, which overlaps when several start together (docs/operability.md
- * "Restart time"); the bound keeps the descriptors and memory of starts in flight small.
+ * Partitions opened at once, over every stream being reconciled: a restart or a CreateStream of
+ * thousands of partitions waits on file I/O per partition, which overlaps when several start
+ * together (docs/operability.md "Restart time"); the bound keeps the descriptors and memory of
+ * starts in flight small.
  */
 const PARTITION_STARTS_IN_FLIGHT = 32;
+/** Streams started at once after recovery, sharing that bound: 4-partition streams one by one opened 4 at a time. */
+const RECOVERED_STREAMS_IN_FLIGHT = 32;
 /** Partitions named in a log line about start failures; the rest are counted. */
 const FAILURES_LOGGED_MAX = 10;
-
-/** Role-changing differences; anything else is applied to the open log in place. */
-const needsRestart = (running: PartitionState, desired: PartitionState): boolean =>
-  desired.paused ||
-  running.leader !== desired.leader ||
-  running.leaderEpoch !== desired.leaderEpoch ||
-  running.replicas.join(',') !== desired.replicas.join(',');
-
-interface Running {
-  metrics: PartitionMetrics;
-  state: PartitionState;
-  log: PartitionLog;
-  leader: PartitionLeader | null;
-  follower: PartitionFollower | null;
-  cleaner: Cancellable;
-  received: ReceivedTimestamps;
-}
 
 /**
  * Makes what runs on this server match the applied metadata (docs/style.md "Metadata events", step 5): opens the logs of
@@ -62,6 +49,8 @@ interface Running {
 @injectable()
 export class PartitionSupervisor {
   private readonly running = new RunningPartitions<Running>();
+  /** Partition starts in flight over every stream being reconciled. */
+  private readonly partitionStarts = new ConcurrencyLimit(PARTITION_STARTS_IN_FLIGHT);
   /** Received timestamps survive pause/resume (docs/protocol.md "PauseStream": resuming keeps event timestamps). */
   private readonly receivedByPartition = new Map<string, ReceivedTimestamps>();
   private readonly deletedDuringRecovery = new Set<string>();
@@ -125,7 +114,8 @@ export class PartitionSupervisor {
       if (!this.metadata.state.streams.has(name)) await this.store.deleteStream(name);
     }
     this.deletedDuringRecovery.clear();
-    for (const name of this.metadata.state.streams.keys()) this.enqueue(name);
+    const names = [...this.metadata.state.streams.keys()];
+    this.work = this.work.then(() => forEachBounded(names, RECOVERED_STREAMS_IN_FLIGHT, (name) => this.reconcileLogged(name)));
     await this.work;
     this.damage.check(); // damage recovery found is reported (and a leader hands over) at once
   }
@@ -257,17 +247,20 @@ export class PartitionSupervisor {
   }
 
   private enqueue(streamName: string): void {
-    this.work = this.work
-      .then(() => this.reconcile(streamName))
-      .catch((error: unknown) => this.logger.error({ err: error, stream: streamName }, 'failed to reconcile stream'));
+    this.work = this.work.then(() => this.reconcileLogged(streamName));
+  }
+
+  /** Reconciles one stream; never rejects (a failure is logged): the queue goes on with the next stream. */
+  private reconcileLogged(streamName: string): Promise<void> {
+    return this.reconcile(streamName).catch((error: unknown) => this.logger.error({ err: error, stream: streamName }, 'failed to reconcile stream'));
   }
 
   private async reconcile(streamName: string): Promise<void> {
     if (this.stopping) return;
     const stream = this.metadata.state.streams.get(streamName);
-    const prefix = partitionKey({ stream: streamName, partition: 0 }).slice(0, -1);
-    for (const [key, r] of this.running) {
-      if (!key.startsWith(prefix)) continue;
+    for (const key of this.running.keysOf(streamName)) {
+      const r = this.running.get(key);
+      if (r === undefined) continue;
       const desired = stream?.partitions[r.state.id];
       if (!desired) await this.stopPartition(key, 'deleted');
       else if (needsRestart(r.state, desired)) await this.stopPartition(key, 'closed');
@@ -280,6 +273,7 @@ export class PartitionSupervisor {
     }
     if (!stream) {
       await this.store.deleteStream(streamName);
+      const prefix = partitionKey({ stream: streamName, partition: 0 }).slice(0, -1);
       for (const key of [...this.receivedByPartition.keys()]) if (key.startsWith(prefix)) this.receivedByPartition.delete(key);
       this.settleStartFailures(streamName);
       return;
@@ -289,7 +283,7 @@ export class PartitionSupervisor {
       : stream.partitions.filter(
           (p) => !this.running.has(partitionKey({ stream: streamName, partition: p.id })) && !p.paused && p.replicas.includes(this.settings.serverId),
         );
-    await forEachBounded(toStart, PARTITION_STARTS_IN_FLIGHT, (partition) => this.startOrRecordFailure(stream, partition));
+    await forEachBounded(toStart, PARTITION_STARTS_IN_FLIGHT, (partition) => this.partitionStarts.run(() => this.startOrRecordFailure(stream, partition)));
     this.settleStartFailures(streamName);
   }
 
@@ -486,11 +480,3 @@ export class PartitionSupervisor {
     else await r.log.close('closed');
   }
 }
-
-const monitoredOf = (r: Running): MonitoredPartition => ({
-  state: r.state,
-  log: r.log,
-  isLeader: r.leader !== null,
-  metrics: r.metrics,
-  followerRepairBlocked: r.follower?.repairBlocked ?? false,
-});

@@ -1,5 +1,6 @@
 import { assert, unreachable } from '../shared/assert';
 import { MetadataEvent } from './metadata-events';
+import { EntryScratch } from './entry-scratch';
 import { AggregateRef, Expectation, MetadataProposal } from './metadata-proposal';
 import { evolve } from './metadata-evolve';
 import { MetadataState } from './metadata-state';
@@ -25,7 +26,8 @@ export function applyProposal(
     }
   }
   let next = state;
-  for (const event of proposal.events) next = evolve(next, event, index);
+  const scratch = new EntryScratch(); // this entry's alone: dropped once it is applied
+  for (const event of proposal.events) next = evolve(next, event, index, scratch);
   return { state: { ...next, lastAppliedIndex: index }, outcome: { kind: 'applied', events: proposal.events } };
 }
 

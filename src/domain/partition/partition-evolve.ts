@@ -1,5 +1,6 @@
 import { assert, unreachable } from '../shared/assert';
 import { MetadataEvent } from '../metadata/metadata-events';
+import { EntryScratch, writableStreams } from '../metadata/entry-scratch';
 import { MetadataState } from '../metadata/metadata-state';
 import { StreamState } from '../stream/stream-state';
 import { NEVER, PartitionState, touch } from './partition-state';
@@ -20,7 +21,7 @@ export const isPartitionEvent = (event: MetadataEvent): event is PartitionEvent 
  * (its version) and, for a new leader, its `leaderEpoch` (Liftbridge sets both from the Raft index
  * the same way). The stream's version moves only when its own resumeAll changes.
  */
-export function evolvePartition(state: MetadataState, event: PartitionEvent, index: number): MetadataState {
+export function evolvePartition(state: MetadataState, event: PartitionEvent, index: number, scratch?: EntryScratch): MetadataState {
   const d = event.data;
   switch (event.type) {
     case 'PartitionCreated': {
@@ -42,21 +43,21 @@ export function evolvePartition(state: MetadataState, event: PartitionEvent, ind
         pauseTimestamps: NEVER,
         readonlyTimestamps: NEVER,
       };
-      return withStream(state, { ...stream, partitions: [...stream.partitions, partition] });
+      return withStream(state, { ...stream, partitions: [...stream.partitions, partition] }, scratch);
     }
     case 'PartitionPaused':
-      return update(state, d.stream, d.partition, index, (p) => ({ ...p, paused: true, pauseTimestamps: touch(p.pauseTimestamps, event.data.atNs) }), event.data.resumeAll);
+      return update(state, d.stream, d.partition, index, (p) => ({ ...p, paused: true, pauseTimestamps: touch(p.pauseTimestamps, event.data.atNs) }), event.data.resumeAll, scratch);
     case 'PartitionResumed':
-      return update(state, d.stream, d.partition, index, (p) => ({ ...p, paused: false, pauseTimestamps: touch(p.pauseTimestamps, event.data.atNs) }), false);
+      return update(state, d.stream, d.partition, index, (p) => ({ ...p, paused: false, pauseTimestamps: touch(p.pauseTimestamps, event.data.atNs) }), false, scratch);
     case 'PartitionReadonlyChanged':
-      return update(state, d.stream, d.partition, index, (p) => ({ ...p, readonly: event.data.readonly, readonlyTimestamps: touch(p.readonlyTimestamps, event.data.atNs) }));
+      return update(state, d.stream, d.partition, index, (p) => ({ ...p, readonly: event.data.readonly, readonlyTimestamps: touch(p.readonlyTimestamps, event.data.atNs) }), undefined, scratch);
     case 'IsrShrunk':
-      return update(state, d.stream, d.partition, index, (p) => ({ ...p, isr: p.isr.filter((r) => r !== event.data.replica) }));
+      return update(state, d.stream, d.partition, index, (p) => ({ ...p, isr: p.isr.filter((r) => r !== event.data.replica) }), undefined, scratch);
     case 'IsrExpanded':
       // Kept in replica order, so every server lists the ISR the same way.
-      return update(state, d.stream, d.partition, index, (p) => ({ ...p, isr: p.replicas.filter((r) => r === event.data.replica || p.isr.includes(r)) }));
+      return update(state, d.stream, d.partition, index, (p) => ({ ...p, isr: p.replicas.filter((r) => r === event.data.replica || p.isr.includes(r)) }), undefined, scratch);
     case 'PartitionLeaderChanged':
-      return update(state, d.stream, d.partition, index, (p) => ({ ...p, leader: event.data.leader, isr: [...event.data.isr], leaderEpoch: index }));
+      return update(state, d.stream, d.partition, index, (p) => ({ ...p, leader: event.data.leader, isr: [...event.data.isr], leaderEpoch: index }), undefined, scratch);
     default:
       return unreachable(event);
   }
@@ -68,8 +69,8 @@ function requireStream(state: MetadataState, name: string): StreamState {
   return stream;
 }
 
-function withStream(state: MetadataState, stream: StreamState): MetadataState {
-  const streams = new Map(state.streams);
+function withStream(state: MetadataState, stream: StreamState, scratch: EntryScratch | undefined): MetadataState {
+  const streams = writableStreams(state, scratch);
   streams.set(stream.name, stream);
   return { ...state, streams };
 }
@@ -80,7 +81,8 @@ function update(
   id: number,
   index: number,
   change: (p: PartitionState) => PartitionState,
-  resumeAll?: boolean,
+  resumeAll: boolean | undefined,
+  scratch: EntryScratch | undefined,
 ): MetadataState {
   const stream = requireStream(state, streamName);
   const partition = stream.partitions[id];
@@ -88,9 +90,13 @@ function update(
   const partitions = stream.partitions.slice();
   partitions[id] = { ...change(partition), epoch: index };
   const resumeAllChanged = resumeAll !== undefined && resumeAll !== stream.resumeAll;
-  return withStream(state, {
-    ...stream,
-    partitions,
-    ...(resumeAllChanged ? { resumeAll, version: index } : {}),
-  });
+  return withStream(
+    state,
+    {
+      ...stream,
+      partitions,
+      ...(resumeAllChanged ? { resumeAll, version: index } : {}),
+    },
+    scratch,
+  );
 }

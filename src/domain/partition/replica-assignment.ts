@@ -1,4 +1,5 @@
 import { MetadataState } from '../metadata/metadata-state';
+import { StreamState } from '../stream/stream-state';
 
 export interface BrokerLoad {
   /** Replicas of non-paused partitions hosted by the broker. */
@@ -7,23 +8,51 @@ export interface BrokerLoad {
   leaders: number;
 }
 
-/** Load per broker, in broker registration order (docs/cluster.md "Placement": counters follow applied entries). */
+/**
+ * Load per broker, in broker registration order (docs/cluster.md "Placement": counters follow
+ * applied entries). Summed from each stream's own counts, which are kept per StreamState: a state
+ * is never changed in place (a changed stream is a new object), so only the streams an entry
+ * changed are counted again. Counting every partition at each CreateStream cost 4 ms at 10,000
+ * partitions (docs/benchmarks.md "Partition scale").
+ */
 export function brokerLoads(state: MetadataState, options: { readonly reachableOnly?: boolean } = {}): Map<string, BrokerLoad> {
   const loads = new Map<string, BrokerLoad>();
   for (const broker of state.brokers.values()) {
     if (!options.reachableOnly || broker.reachable) loads.set(broker.id, { partitions: 0, leaders: 0 });
   }
   for (const stream of state.streams.values()) {
-    for (const p of stream.partitions) {
-      if (p.paused) continue;
-      for (const r of p.replicas) {
-        const load = loads.get(r);
-        if (load) load.partitions++;
+    for (const [id, partitions, leaders] of loadsOfStream(stream)) {
+      const load = loads.get(id);
+      if (load) {
+        load.partitions += partitions;
+        load.leaders += leaders;
       }
-      const leader = loads.get(p.leader);
-      if (leader) leader.leaders++;
     }
   }
+  return loads;
+}
+
+/** One stream's replicas and leaderships of non-paused partitions, per broker id. */
+type StreamLoads = readonly (readonly [id: string, partitions: number, leaders: number])[];
+
+const streamLoads = new WeakMap<StreamState, StreamLoads>();
+
+function loadsOfStream(stream: StreamState): StreamLoads {
+  const known = streamLoads.get(stream);
+  if (known !== undefined) return known;
+  const counts = new Map<string, BrokerLoad>();
+  const of = (id: string): BrokerLoad => {
+    let load = counts.get(id);
+    if (load === undefined) counts.set(id, (load = { partitions: 0, leaders: 0 }));
+    return load;
+  };
+  for (const p of stream.partitions) {
+    if (p.paused) continue;
+    for (const r of p.replicas) of(r).partitions++;
+    of(p.leader).leaders++;
+  }
+  const loads: StreamLoads = [...counts].map(([id, load]) => [id, load.partitions, load.leaders] as const);
+  streamLoads.set(stream, loads);
   return loads;
 }
 

@@ -1,6 +1,7 @@
 import { err, ok, Result } from '../shared/result';
 import { brokerLoads, selectLeader, selectReplicas } from '../partition/replica-assignment';
 import { CreateStream, DeleteStream } from '../metadata/metadata-commands';
+import { EntryScratch, writableStreams } from '../metadata/entry-scratch';
 import { MetadataError } from '../metadata/metadata-errors';
 import { PartitionCreated, StreamCreated, StreamDeleted } from '../metadata/metadata-events';
 import { Decision, streamRef } from '../metadata/metadata-proposal';
@@ -74,8 +75,8 @@ export function decideDeleteStream(command: DeleteStream, state: MetadataState):
 }
 
 /** Folds StreamCreated (the stream, no partitions yet: each PartitionCreated adds one) or StreamDeleted. */
-export function evolveStream(state: MetadataState, event: StreamCreated | StreamDeleted, index: number): MetadataState {
-  const streams = new Map(state.streams);
+export function evolveStream(state: MetadataState, event: StreamCreated | StreamDeleted, index: number, scratch?: EntryScratch): MetadataState {
+  const streams = writableStreams(state, scratch);
   if (event.type === 'StreamDeleted') {
     assert(streams.delete(event.data.name), `event refers to unknown stream ${event.data.name}`);
     return { ...state, streams };

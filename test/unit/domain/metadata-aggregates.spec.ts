@@ -82,4 +82,18 @@ describe('the Stream, Partition and Cluster aggregates (docs/architecture.md "Ag
     const state = stateAfter(registerBroker('a'));
     expect(race(state, createStream('orders'), createStream('orders')).outcomes).toEqual(['applied', 'rejected']);
   });
+
+  it('an entry of many events leaves every earlier state as it was (its events share one copy of the stream map)', () => {
+    const before = threeBrokers();
+    const ordersBefore = before.streams.get('orders');
+    const { state: one } = race(before, createStream('audit', { partitions: 3 }));
+    const { state: two } = race(one, createStream('billing', { partitions: 2 }), { type: 'DeleteStream', data: { name: 'orders' } });
+    expect([...before.streams.keys()]).toEqual(['orders']);
+    expect(before.streams.get('orders')).toBe(ordersBefore);
+    expect([...one.streams.keys()]).toEqual(['orders', 'audit']);
+    expect(one.streams.get('audit')!.partitions.map((p) => p.id)).toEqual([0, 1, 2]);
+    expect([...two.streams.keys()]).toEqual(['audit', 'billing']);
+    expect(two.streams.get('billing')!.partitions).toHaveLength(2);
+    expect(new Set([before.streams, one.streams, two.streams]).size).toBe(3);
+  });
 });
