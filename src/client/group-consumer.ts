@@ -270,7 +270,9 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
       owned.closedHere = true;
       if (!kept) owned.ended = true;
       owned.subscription.close();
-      if (kept) await this.checkpointOne(k, owned);
+      // Kept: the coordinator just confirmed it is ours at this epoch, so our position may be
+      // written even if its subscription ended (a leader change): the new one starts after it.
+      if (kept) await this.checkpointOne(k, owned, true);
       this.owned.delete(k);
     }
     for (const a of assignments) {
@@ -346,12 +348,13 @@ export class GroupConsumer implements AsyncIterable<ReceivedMessage> {
     for (const [k, owned] of this.owned) if (now - owned.acquiredAtMs >= HANDOVER_GRACE_MS) await this.checkpointOne(k, owned);
   }
 
-  private async checkpointOne(k: string, owned: Owned): Promise<void> {
+  /** `confirmed`: the coordinator has just assigned the partition to us at the current epoch. */
+  private async checkpointOne(k: string, owned: Owned, confirmed = false): Promise<void> {
     const delivered = owned.delivered;
-    if (delivered === null || delivered === owned.checkpointed || owned.ended) return;
+    if (delivered === null || delivered === owned.checkpointed || (owned.ended && !confirmed)) return;
     const [stream, partition] = k.split('\u0000') as [string, string];
     // A retry is made only while the partition is still ours (or we are closing it ourselves).
-    const attemptIf = (): boolean => !owned.ended && (owned.closedHere || this.owned.get(k) === owned);
+    const attemptIf = (): boolean => (confirmed || !owned.ended) && (owned.closedHere || this.owned.get(k) === owned);
     try {
       await this.client.setCursor({ id: groupCursorId(this.options.groupId), stream, partition: Number(partition), offset: delivered }, { attemptIf });
       owned.checkpointed = delivered;

@@ -21,6 +21,12 @@ export interface MemberMessage {
   readonly value: string;
   /** Date.now() when the line reached this process. */
   readonly atMs: number;
+  /**
+   * Which stretch of ownership of the partition it came in: the count of `assigned` lines, before
+   * it, without the partition. A member that lost a partition and got it back reads it again from
+   * the group's cursor, so offsets only rise within one stretch.
+   */
+  readonly stretch: number;
 }
 
 /**
@@ -36,6 +42,7 @@ export class GroupMemberProcess {
   private closedFlag = false;
   private errors = '';
   private partialLine = '';
+  private readonly stretches = new Map<string, number>();
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
@@ -102,8 +109,16 @@ export class GroupMemberProcess {
       const event = JSON.parse(line) as MemberEvent;
       if (event.type === 'joined') this.joinedFlag = true;
       else if (event.type === 'closed') this.closedFlag = true;
-      else if (event.type === 'assigned') this.assigned = event.partitions;
-      else this.messages.push({ stream: event.stream, partition: event.partition, offset: event.offset, value: event.value, atMs });
+      else if (event.type === 'assigned') this.reassigned(event.partitions);
+      else {
+        const stretch = this.stretches.get(`${event.stream}/${event.partition}`) ?? 0;
+        this.messages.push({ stream: event.stream, partition: event.partition, offset: event.offset, value: event.value, atMs, stretch });
+      }
     }
+  }
+
+  private reassigned(partitions: readonly string[]): void {
+    for (const lost of this.assigned) if (!partitions.includes(lost)) this.stretches.set(lost, (this.stretches.get(lost) ?? 0) + 1);
+    this.assigned = partitions;
   }
 }
