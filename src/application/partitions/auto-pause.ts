@@ -78,9 +78,11 @@ export class AutoPauseTimer {
     this.timer = null;
     if (this.stopped) return;
     const latestNs = this.deps.received.latestNs;
+    // Both from the nanosecond clock the reception times come from, to the microsecond: whole
+    // milliseconds (or the millisecond clock) could call a partition idle up to 1 ms early.
     const decision = decideAutoPause(this.settings, {
-      nowMs: this.deps.clock.nowMs(),
-      lastReceivedMs: latestNs === 0n ? null : Number(latestNs / 1_000_000n),
+      nowMs: nsToMs(this.deps.clock.nowNs()),
+      lastReceivedMs: latestNs === 0n ? null : nsToMs(latestNs),
       activeSubscriptions: this.deps.activeSubscriptions(),
     });
     if (decision.kind === 'checkAgain') {
@@ -99,3 +101,5 @@ export class AutoPauseTimer {
     );
   };
 }
+
+const nsToMs = (ns: bigint): number => Number(ns / 1000n) / 1000;
