@@ -57,6 +57,27 @@ export interface AckBatch {
   readonly onlyPolicy?: AckPolicy;
 }
 
+/** Whether `m` of `batch` is acked now: it has an AckInbox, a policy other than NONE, and the batch's `onlyPolicy` if any. */
+export const ackedNow = (batch: AckBatch, m: InboundMessage): boolean =>
+  m.ackInbox !== '' && m.ackPolicy !== AckPolicy.NONE && (batch.onlyPolicy === undefined || m.ackPolicy === batch.onlyPolicy);
+
+/** The OK ack of `batch.messages[i]`, as an AckMessage (offset `firstOffset + i`). */
+export function okAckOf(batch: AckBatch, i: number): AckMessage {
+  const m = batch.messages[i]!;
+  return {
+    stream: batch.stream,
+    partitionSubject: batch.partitionSubject,
+    msgSubject: m.subject,
+    offset: batch.firstOffset + i,
+    ackInbox: m.ackInbox,
+    correlationId: m.correlationId,
+    ackPolicy: m.ackPolicy,
+    receptionTimestampNs: batch.receptionTimestampNs,
+    commitTimestampNs: batch.commitTimestampNs,
+    ackError: AckError.OK,
+  };
+}
+
 /** A publish the server itself makes (Publish RPCs) in the Liftbridge envelope. */
 export interface OutboundPublish {
   readonly key: Uint8Array | null;

@@ -1,13 +1,13 @@
 import { Subject } from 'rxjs';
 import {
   AckBatch,
-  AckError,
+  ackedNow,
   AckInbox,
   AckMessage,
-  AckPolicy,
   InboundMessage,
   Listener,
   MessageTransport,
+  okAckOf,
   OutboundPublish,
 } from '../../../application/ports/message-transport.port';
 import { PayloadTooLargeError } from '../../../application/errors/broker-errors';
@@ -63,19 +63,7 @@ export class InMemoryMessageTransport implements MessageTransport {
 
   sendAcks(batch: AckBatch): void {
     batch.messages.forEach((m, i) => {
-      if (m.ackInbox === '' || m.ackPolicy === AckPolicy.NONE || (batch.onlyPolicy !== undefined && m.ackPolicy !== batch.onlyPolicy)) return;
-      this.sendAck({
-        stream: batch.stream,
-        partitionSubject: batch.partitionSubject,
-        msgSubject: m.subject,
-        offset: batch.firstOffset + i,
-        ackInbox: m.ackInbox,
-        correlationId: m.correlationId,
-        ackPolicy: m.ackPolicy,
-        receptionTimestampNs: batch.receptionTimestampNs,
-        commitTimestampNs: batch.commitTimestampNs,
-        ackError: AckError.OK,
-      });
+      if (ackedNow(batch, m)) this.sendAck(okAckOf(batch, i));
     });
   }
 

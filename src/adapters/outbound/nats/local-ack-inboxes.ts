@@ -1,8 +1,5 @@
 import { Subject } from 'rxjs';
-import { AckBatch, AckError, AckMessage, AckPolicy, InboundMessage } from '../../../application/ports/message-transport.port';
-
-const wantsAck = (m: InboundMessage, onlyPolicy: AckPolicy | undefined): boolean =>
-  m.ackInbox !== '' && m.ackPolicy !== AckPolicy.NONE && (onlyPolicy === undefined || m.ackPolicy === onlyPolicy);
+import { AckBatch, AckMessage, ackedNow, InboundMessage, okAckOf } from '../../../application/ports/message-transport.port';
 
 /**
  * The ack inboxes of this server's own Publish RPCs (`<ns>.ack.<transport id>.<n>`), and the
@@ -44,12 +41,12 @@ export class LocalAckInboxes {
    */
   deliverFrom(batch: AckBatch): AckBatch | null {
     if (this.waiting.size === 0) return batch;
-    const { messages, onlyPolicy } = batch;
+    const { messages } = batch;
     let remaining: InboundMessage[] | null = null;
     let remote = 0;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      if (!wantsAck(m, onlyPolicy)) continue;
+      if (!ackedNow(batch, m)) continue;
       const target = this.waiting.get(m.ackInbox);
       if (target === undefined) {
         remote++;
@@ -57,18 +54,7 @@ export class LocalAckInboxes {
       }
       remaining ??= messages.slice();
       remaining[i] = { ...m, ackInbox: '' };
-      target.next({
-        stream: batch.stream,
-        partitionSubject: batch.partitionSubject,
-        msgSubject: m.subject,
-        offset: batch.firstOffset + i,
-        ackInbox: m.ackInbox,
-        correlationId: m.correlationId,
-        ackPolicy: m.ackPolicy,
-        receptionTimestampNs: batch.receptionTimestampNs,
-        commitTimestampNs: batch.commitTimestampNs,
-        ackError: AckError.OK,
-      });
+      target.next(okAckOf(batch, i));
     }
     if (remaining === null) return batch;
     return remote === 0 ? null : { ...batch, messages: remaining };
