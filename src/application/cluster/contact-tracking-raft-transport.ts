@@ -7,7 +7,7 @@ import type { RaftTransport } from '../ports/raft-transport.port';
 /** A `RaftTransport` that remembers when each peer was last heard from. */
 export class ContactTrackingRaftTransport implements RaftTransport, PeerContact {
   private readonly lastHeardMs = new Map<string, number>();
-  private gapEndMs = 0;
+  private readonly gapEndsMs = new Map<string, number>();
   readonly inbound$: Observable<RaftMessage>;
 
   constructor(
@@ -23,12 +23,12 @@ export class ContactTrackingRaftTransport implements RaftTransport, PeerContact 
     const now = this.clock.nowMs();
     const previous = this.lastHeardMs.get(peer);
     // Our own pause shows the same way: the messages that queued up meanwhile arrive late.
-    if (previous !== undefined && now - previous > this.gapMs) this.gapEndMs = now;
+    if (previous !== undefined && now - previous > this.gapMs) this.gapEndsMs.set(peer, now);
     this.lastHeardMs.set(peer, now);
   }
 
-  lastGapEndMs(): number {
-    return this.gapEndMs;
+  gapEndMs(peer: string): number {
+    return this.gapEndsMs.get(peer) ?? 0;
   }
 
   /** Wall-clock ms since `peer` was last heard from; Infinity when never. */

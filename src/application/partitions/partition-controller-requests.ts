@@ -22,10 +22,10 @@ export class PartitionControllerRequests {
   constructor(private readonly deps: PartitionControllerRequestsDeps) {}
 
   /** docs/replication.md "Failover": a follower whose leader stays silent tells the controller; refusals (another generation by now) are expected. */
-  async reportLeader(partition: PartitionState): Promise<void> {
+  async reportLeader(partition: PartitionState): Promise<boolean> {
     // A follower that cannot hear the metadata group may be the deaf one: its leader's silence is
     // then its own, and with an ISR of two its report alone would hand the leadership to it.
-    if (!this.deps.ackLease.holds()) return;
+    if (!this.deps.ackLease.holds()) return false;
     const result = await this.deps.gateway.execute(
       {
         type: 'ReportLeader',
@@ -35,6 +35,7 @@ export class PartitionControllerRequests {
       { awaitLocalApply: false },
     );
     if (!result.ok) this.deps.logger.debug({ stream: partition.stream, partition: partition.id, refused: result.error.kind }, 'leader report refused');
+    return true;
   }
 
   /** docs/replication.md "ISR changes": the leader asks the controller; the new ISR comes back through the metadata. */

@@ -1,5 +1,5 @@
 import { PartitionRef } from '../../domain/shared/ids';
-import { Clock, Scheduler } from '../ports/clock.port';
+import { Cancellable, Clock, Scheduler } from '../ports/clock.port';
 import { Logger } from '../ports/logger.port';
 import { LogClosedError, StorageIoError } from '../ports/partition-log.errors';
 import { PartitionLog } from '../ports/partition-log.port';
@@ -22,8 +22,11 @@ export interface PartitionFollowerDeps {
   readonly scheduler: Scheduler;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Tells the controller that the leader has not answered for the leader timeout (`ReportLeader`). */
-  readonly reportLeader: () => Promise<void>;
+  /**
+   * Tells the controller that the leader has not answered for the leader timeout (`ReportLeader`);
+   * false when held back because this server's own metadata contact is not confirmed (it may be the deaf one).
+   */
+  readonly reportLeader: () => Promise<boolean>;
   /** Whether the metadata has this replica in the partition's ISR now (damage repair, `FollowerRepair`). */
   readonly inIsr: () => boolean;
 }
@@ -38,6 +41,8 @@ const TRUNCATION_ROUNDS_MAX = 64;
 const REPAIR_RETRY_MS = 1000;
 /** While the leader stays silent, a report at most this often (each keeps our witness valid on the controller). */
 const LEADER_REPORT_INTERVAL_MS = 1000;
+/** A report held back by our own unconfirmed metadata contact is tried again this soon (the contact is often back within ms). */
+const HELD_REPORT_RETRY_MS = 100;
 
 /**
  * The follower's side of partition replication (docs/replication.md "Truncation", "The protocol step by step"; Kafka KIP-101): first truncate
@@ -62,6 +67,11 @@ export class PartitionFollower {
   private lastAnswerMs: number;
   private lastReportMs = Number.NEGATIVE_INFINITY;
   private reporting = false;
+  /** The last report was held back, not sent: the next one need not wait the report interval. */
+  private reportHeldBack = false;
+  /** Fires when the silence reaches the leader timeout, so the report does not wait for the next request to time out. */
+  private silenceCheck: Cancellable | null = null;
+  private lastFailureMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly options: PartitionFollowerOptions,
@@ -86,6 +96,8 @@ export class PartitionFollower {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.silenceCheck?.cancel();
+    this.silenceCheck = null;
     this.stopNow();
     await this.loop;
   }
@@ -210,16 +222,38 @@ export class PartitionFollower {
   /** After a request the leader did not answer: report it once it has been silent for the leader timeout. */
   private noAnswer(): void {
     const now = this.deps.clock.nowMs();
+    this.lastFailureMs = now;
     const silentMs = now - this.lastAnswerMs;
-    if (this.reporting || this.stopped || silentMs < this.options.leaderTimeoutMs) return;
-    if (now - this.lastReportMs < Math.min(LEADER_REPORT_INTERVAL_MS, this.options.leaderTimeoutMs / 2)) return;
+    if (this.stopped) return;
+    if (silentMs < this.options.leaderTimeoutMs) return this.checkSilenceAt(this.lastAnswerMs + this.options.leaderTimeoutMs - now);
+    if (this.reporting) return;
+    if (!this.reportHeldBack && now - this.lastReportMs < Math.min(LEADER_REPORT_INTERVAL_MS, this.options.leaderTimeoutMs / 2)) return;
     if (this.lastReportMs < this.lastAnswerMs) this.deps.logger.warn({ silentMs }, 'partition leader has not answered for the leader timeout: reporting it to the controller');
     this.lastReportMs = now;
     this.reporting = true;
+    this.reportHeldBack = false;
     this.deps
       .reportLeader()
+      .then((sent) => {
+        if (sent) return;
+        this.reportHeldBack = true;
+        this.checkSilenceAt(HELD_REPORT_RETRY_MS);
+      })
       .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'leader report not delivered'))
       .finally(() => (this.reporting = false));
+  }
+
+  /**
+   * Looks again when the silence that began at the last answer reaches the leader timeout: without
+   * it the report waits for the first request to time out after that (up to a fetch timeout later).
+   */
+  private checkSilenceAt(inMs: number): void {
+    if (this.silenceCheck) return;
+    this.silenceCheck = this.deps.scheduler.setTimeout(() => {
+      this.silenceCheck = null;
+      // Only while requests are still failing: an answer since then ended that silence.
+      if (this.lastFailureMs > this.lastAnswerMs) this.noAnswer();
+    }, Math.max(0, inMs));
   }
 
   /** The request's answer, or null once stopped (the request itself finishes unobserved). */

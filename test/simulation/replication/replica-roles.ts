@@ -287,7 +287,7 @@ export class ReplicaRoles {
         clock: this.world.serverClock,
         logger: this.world.logger(replica.id),
         inIsr: () => controller.metadata.isr.includes(replica.id),
-        reportLeader: async () => undefined,
+        reportLeader: async () => true,
       },
     );
     inc.role = { kind: 'follower', epoch, follower };

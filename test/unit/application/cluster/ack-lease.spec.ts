@@ -10,18 +10,18 @@ import { VirtualTime } from '../../../support/virtual-time';
 /** When did we last hear each peer, and when did contact last resume after a silence (virtual time). */
 class FakeContact implements PeerContact {
   readonly heardAt = new Map<string, number>();
-  gapEnd = 0;
+  readonly gapEnds = new Map<string, number>();
   constructor(private readonly time: VirtualTime) {}
   silenceMs(peer: string): number {
     const at = this.heardAt.get(peer);
     return at === undefined ? Number.POSITIVE_INFINITY : this.time.nowMs() - at;
   }
-  lastGapEndMs(): number {
-    return this.gapEnd;
+  gapEndMs(peer: string): number {
+    return this.gapEnds.get(peer) ?? 0;
   }
   hear(peer: string): void {
     const previous = this.heardAt.get(peer);
-    if (previous !== undefined && this.time.nowMs() - previous > 1000) this.gapEnd = this.time.nowMs();
+    if (previous !== undefined && this.time.nowMs() - previous > 1000) this.gapEnds.set(peer, this.time.nowMs());
     this.heardAt.set(peer, this.time.nowMs());
   }
 }
@@ -100,5 +100,62 @@ describe('RaftAckLease (a partition leader acknowledges only with current metada
     await time.advance(1);
     expect(lease.holds()).toBe(false);
     expect(barriers.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a follower is not held up by another peer speaking after a silence (a deaf server campaigning)', async () => {
+    const { lease, contact, time, barriers } = setup();
+    contact.hear('c');
+    contact.hear('b');
+    for (let i = 0; i < 5; i++) {
+      await time.advance(600);
+      contact.hear('c'); // the Raft leader, steadily
+      if (i === 4) contact.hear('b'); // b silent 3 s, then its pre-vote arrives
+      expect(lease.holds()).toBe(true);
+    }
+    expect(barriers).toEqual([]);
+  });
+
+  it('a Raft leader is not held up by one follower resuming while the rest of its quorum stayed in contact', async () => {
+    const { lease, contact, time, barriers } = setup({ isLeader: true, leader: 'a' });
+    contact.hear('b');
+    contact.hear('c');
+    for (let i = 0; i < 5; i++) {
+      await time.advance(600);
+      contact.hear('b');
+      expect(lease.holds()).toBe(true);
+    }
+    contact.hear('c'); // c resumes after 3 s
+    expect(lease.holds()).toBe(true);
+    expect(barriers).toEqual([]);
+  });
+
+  it('a Raft leader whose whole quorum resumed after a silence (its own pause) revalidates', async () => {
+    const { lease, contact, time, barriers } = setup({ isLeader: true, leader: 'a' });
+    contact.hear('b');
+    contact.hear('c');
+    await time.advance(3000);
+    contact.hear('b'); // the first message after the pause; c's is still queued
+    expect(lease.holds()).toBe(false);
+    expect(barriers).toHaveLength(1);
+  });
+
+  it('a Raft leader counts a follower silent now as lost: one resuming then is not enough without a barrier', async () => {
+    const { lease, contact, time, barriers } = setup({ isLeader: true, leader: 'a' });
+    contact.hear('b');
+    contact.hear('c');
+    await time.advance(1500); // both silent: the quorum lapsed
+    contact.hear('b');
+    expect(lease.holds()).toBe(false);
+    expect(barriers).toHaveLength(1);
+  });
+
+  it('a follower revalidates when the Raft leader changes, even without a silence', async () => {
+    const { lease, contact, group, barriers } = setup();
+    contact.hear('c');
+    contact.hear('b');
+    expect(lease.holds()).toBe(true);
+    group.leader = 'b';
+    expect(lease.holds()).toBe(false);
+    expect(barriers).toHaveLength(1);
   });
 });

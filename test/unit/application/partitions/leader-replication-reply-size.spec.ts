@@ -50,7 +50,7 @@ async function replicate(entryBytes: number, count: number, replicationMaxBytes 
   await leader.start();
   const follower = new PartitionFollower(
     { self: 'b', ref: REF, leaderEpoch: 1, fetchTimeoutMs: 1000, leaderTimeoutMs: 15_000 },
-    { log: followerLog, transport: hub.connect('b'), scheduler: time, clock: time, logger: silentLogger, inIsr: () => true, reportLeader: async () => undefined },
+    { log: followerLog, transport: hub.connect('b'), scheduler: time, clock: time, logger: silentLogger, inIsr: () => true, reportLeader: async () => true },
   );
   follower.start();
   return {

@@ -49,7 +49,7 @@ describe('PartitionFollower when its log cannot write', () => {
     const log = onFlakyDisk(await new InMemoryPartitionLogStore().open(ref, options), disk);
     const follower = new PartitionFollower(
       { self: 'b', ref, leaderEpoch: 1, fetchTimeoutMs: 200, leaderTimeoutMs: 15_000 },
-      { log, transport: hub.connect('b'), scheduler: new TimerScheduler(), clock: new SystemClock(), logger: silent, inIsr: () => true, reportLeader: async () => undefined },
+      { log, transport: hub.connect('b'), scheduler: new TimerScheduler(), clock: new SystemClock(), logger: silent, inIsr: () => true, reportLeader: async () => true },
     );
     follower.start();
     try {
