@@ -69,7 +69,7 @@ class Environment {
  */
 async function warmUp(ctx: BenchContext, cases: readonly BenchCase[]): Promise<void> {
   const c = ctx.config;
-  const warm: BenchConfig = { ...c, unaryCount: Math.min(c.unaryCount, 100) };
+  const warm: BenchConfig = { ...c, unaryCount: Math.min(c.unaryCount, 1000) };
   const warmCtx: BenchContext = { ...ctx, config: warm, progress: () => undefined };
   const t0 = process.hrtime.bigint();
   for (const size of c.sizes) {

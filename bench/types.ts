@@ -94,6 +94,7 @@ export type CaseId =
   | 'lb-nats-publish-metrics-on-twin'
   | 'lb-publish-async'
   | 'lb-client-async-publisher'
+  | 'jetstream-r1-unary'
   | 'lb-publish-unary'
   | 'lb-publish-unary-all'
   | 'lb-set-cursor'

@@ -3,6 +3,7 @@ import { coreNatsCase } from './core-nats';
 import { grpcCeilingCase } from './grpc-ceiling';
 import { jetStreamCase } from './jetstream';
 import { jetStreamR3Case } from './jetstream-r3';
+import { jetStreamUnaryCase } from './jetstream-unary';
 import { liftbridgeCatchupSubscribeCase } from './liftbridge-catchup-subscribe';
 import { liftbridgeClientAsyncPublisherCase } from './liftbridge-client-async-publisher';
 import { liftbridgeGroupMemberDeathCase } from './liftbridge-group-member-death';
@@ -26,6 +27,7 @@ export const allCases: readonly BenchCase[] = [
   liftbridgeNatsPublishMetricsOnTwinCase,
   liftbridgePublishAsyncCase,
   liftbridgeClientAsyncPublisherCase,
+  jetStreamUnaryCase,
   liftbridgePublishUnaryCase,
   liftbridgePublishUnaryAllCase,
   liftbridgeSetCursorCase,
