@@ -14,7 +14,7 @@ const S = 0x73;
 const WARM_PUBLISHES = 500;
 
 /**
- * The latency baseline of unary Publish (docs/benchmarks.md "Unary latency"): NATS JetStream, one
+ * The latency baseline of unary Publish (docs/benchmarks.md "Cases", baseline 4): NATS JetStream, one
  * file-storage stream with 1 replica (nats-server defaults: no fsync per message), one publish at a
  * time through the raw client (raw-nats.ts), each timed from its PUB to its PubAck. The same
  * request/acknowledgement shape as a unary Publish with AckPolicy LEADER, on the same machine and

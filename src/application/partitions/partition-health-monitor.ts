@@ -61,6 +61,7 @@ export interface PartitionHealthMonitorDeps {
  */
 export class PartitionHealthMonitor {
   private timer: Cancellable | null = null;
+  private soon: Cancellable | null = null;
   /** The damaged list last reported per partition (the logs give a new array when it changes). */
   private readonly reported = new Map<string, readonly OffsetRange[]>();
   private readonly handingOver = new Set<string>();
@@ -76,6 +77,17 @@ export class PartitionHealthMonitor {
   stop(): void {
     this.timer?.cancel();
     this.timer = null;
+    this.soon?.cancel();
+    this.soon = null;
+  }
+
+  /** A pass right after this turn (once, however many ask): a leader whose log just failed need not wait for the next interval. */
+  checkSoon(): void {
+    if (this.soon !== null || this.timer === null) return;
+    this.soon = this.deps.scheduler.setTimeout(() => {
+      this.soon = null;
+      this.check(false);
+    }, 0);
   }
 
   /** Whether readers reaching a damaged record of this partition should wait for its repair. */
@@ -99,8 +111,11 @@ export class PartitionHealthMonitor {
     return out;
   }
 
-  /** One pass over the running partitions; public so that a start can run it at once. */
-  check(): void {
+  /**
+   * One pass over the running partitions; public so that a start can run it at once. Only the
+   * interval's passes count down the wait after a refused hand-over (`checkSoon` may run often).
+   */
+  check(interval = true): void {
     const seen = new Set<string>();
     for (const p of this.deps.partitions()) {
       const k = key(p.state);
@@ -109,8 +124,8 @@ export class PartitionHealthMonitor {
       const damaged = p.log.damaged;
       if (this.reported.get(k) !== damaged) this.reportChange(p, k, damaged);
       if (!p.isLeader) continue;
-      if (damaged.length > 0) this.handOverIfPossible(p, k, 'damaged');
-      else if (p.log.storageFailure !== null) this.handOverIfPossible(p, k, 'storage-failed');
+      if (damaged.length > 0) this.handOverIfPossible(p, k, 'damaged', interval);
+      else if (p.log.storageFailure !== null) this.handOverIfPossible(p, k, 'storage-failed', interval);
     }
     for (const k of [...this.reported.keys()]) if (!seen.has(k)) this.reported.delete(k);
     for (const k of [...this.refused.keys()]) if (!seen.has(k)) this.refused.delete(k);
@@ -127,11 +142,11 @@ export class PartitionHealthMonitor {
     else this.deps.logger.error(fields, 'partition holds damaged records: they are not served until repaired');
   }
 
-  private handOverIfPossible(p: MonitoredPartition, k: string, why: 'damaged' | 'storage-failed'): void {
+  private handOverIfPossible(p: MonitoredPartition, k: string, why: 'damaged' | 'storage-failed', interval: boolean): void {
     if (this.handingOver.has(k) || repairSourceFor(p.state, this.deps.self) !== 'isr-peer') return;
     const wait = this.refused.get(k);
     if (wait !== undefined && wait > 0) {
-      this.refused.set(k, wait - 1);
+      if (interval) this.refused.set(k, wait - 1);
       return;
     }
     this.handingOver.add(k);

@@ -53,6 +53,8 @@ export interface PartitionLeaderDeps {
   readonly sealer?: ValueSealer | null;
   /** Needed with `options.autoPause`. */
   readonly autoPause?: { readonly requestPause: () => Promise<boolean>; readonly activeSubscriptions: () => number };
+  /** Told when an append failed on the log (a full disk): the health monitor looks at once rather than at its next pass. */
+  readonly appendFailed?: () => void;
 }
 
 /** Acks of one append that wait for the commit (policy ALL on a replicated partition). */
@@ -81,6 +83,12 @@ export class PartitionLeader {
   private pendingCommits: PendingCommit[] = [];
   private deferredAcks: AckBatch[] = [];
   private sealingFailureLogged = false;
+  /**
+   * While this leader asks the controller to hand its leadership over, it sends no error acks: the
+   * new leader may start acknowledging before this one hears that it moved, and a refusal from here
+   * would reach publishers first (their message was not stored here: no answer is the truth).
+   */
+  private refusalsHeld = false;
   private readonly autoPause: AutoPauseTimer | null = null;
 
   constructor(
@@ -121,6 +129,11 @@ export class PartitionLeader {
   }
 
   /** The ISR as the metadata now records it (replicated partitions). */
+  /** See `refusalsHeld`: from the hand-over request until its answer (then stopped, or resumed when refused). */
+  holdRefusals(held: boolean): void {
+    this.refusalsHeld = held;
+  }
+
   updateIsr(isr: readonly string[]): void {
     this.replication?.updateIsr(isr);
   }
@@ -267,8 +280,9 @@ export class PartitionLeader {
   private refuseFailed(error: unknown, messages: InboundMessage[], batchSize: number, receptionNs: bigint): void {
     const readonly = error instanceof LogReadonlyError;
     if (!readonly) {
+      this.deps.appendFailed?.();
       this.deps.metrics.refused('append_failed', messages.length);
-      for (const m of messages) this.sendAck(m, 0, receptionNs, 0n, AckError.UNKNOWN);
+      if (!this.refusalsHeld) for (const m of messages) this.sendAck(m, 0, receptionNs, 0n, AckError.UNKNOWN);
     }
     if (error instanceof LogClosedError) return; // paused, deleted or replaced meanwhile: an expected end
     this.deps.logger[readonly ? 'warn' : 'error'](

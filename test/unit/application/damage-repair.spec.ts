@@ -12,6 +12,7 @@ import { OffsetRange, PartitionLog, RecordBatch } from '../../../src/application
 import { ReplicationFetch, ReplicationReply, ReplicationTransport, ReplicationUnavailableError } from '../../../src/application/ports/replication-transport.port';
 import { NEVER, PartitionState } from '../../../src/domain/partition/partition-state';
 import { silentLogger } from '../../support/memory-broker';
+import { VirtualTime } from '../../support/virtual-time';
 import { StorageIoError } from '../../../src/application/errors/broker-errors';
 
 const ref = { stream: 's', partition: 0 };
@@ -201,6 +202,26 @@ describe('the damage monitor', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(asked.map((s) => s.stream)).toEqual(['s']);
     expect(m.report()).toEqual([]); // nothing damaged: the damage report stays empty
+  });
+
+  it('looks at once when told that an append failed (checkSoon), without shortening the wait after a refusal', async () => {
+    const time = new VirtualTime();
+    const asked: PartitionState[] = [];
+    const leader = running(partition(), [], { log: { damaged: [], closedReason: null, storageFailure: new StorageIoError('no space', 'ENOSPC') } as unknown as PartitionLog });
+    const m = new PartitionHealthMonitor({ self: 'a', scheduler: time, logger: silentLogger, partitions: () => [leader], handOverLeadership: async (s) => (asked.push(s), false) });
+    m.start();
+    m.checkSoon();
+    m.checkSoon(); // one pass for both
+    await time.advance(1);
+    expect(asked).toHaveLength(1); // long before the 1 s interval
+    for (let i = 0; i < 50; i++) {
+      m.checkSoon();
+      await time.advance(1);
+    }
+    expect(asked).toHaveLength(1); // refused: the next request still waits for ten interval passes
+    await time.advance(11_000);
+    expect(asked).toHaveLength(2);
+    m.stop();
   });
 
   it('leaves a follower to repair from its leader, unless that is blocked', () => {

@@ -51,6 +51,9 @@ function faultyLog(inner: PartitionLog, fail: (records: readonly NewRecord[]) =>
 }
 
 interface Harness {
+  readonly leader: PartitionLeader;
+  /** Times the leader told the health monitor that an append failed. */
+  readonly appendFailures: { count: number };
   readonly transport: InMemoryMessageTransport;
   readonly log: PartitionLog;
   readonly metrics: RecordingMetrics;
@@ -68,6 +71,7 @@ async function startLeader(
   const inner = await new InMemoryPartitionLogStore().open(REF, LOG_OPTIONS);
   const log = options.fail ? faultyLog(inner, options.fail) : inner;
   const metrics = new RecordingMetrics();
+  const appendFailures = { count: 0 };
   const leader = new PartitionLeader(
     {
       stream: REF.stream,
@@ -79,13 +83,19 @@ async function startLeader(
       replicationMaxBytes: options.replicationMaxBytes ?? 1024 * 1024,
       concurrencyControl: options.concurrencyControl ?? false,
     },
-    { log, transport, clock: time, scheduler: time, logger: silentLogger, received: new ReceivedTimestamps(), metrics, ...(options.replication ? { replication: options.replication } : {}) },
+    {
+      log, transport, clock: time, scheduler: time, logger: silentLogger, received: new ReceivedTimestamps(), metrics,
+      appendFailed: () => void appendFailures.count++,
+      ...(options.replication ? { replication: options.replication } : {}),
+    },
   );
   await leader.start();
   const acks: AckMessage[] = [];
   const inbox = await transport.openAckInbox('acks');
   inbox.acks$.subscribe((ack) => acks.push(ack));
   return {
+    leader,
+    appendFailures,
     transport,
     log,
     metrics,
@@ -150,6 +160,21 @@ describe('a partition leader refuses one bad record without losing the others', 
     await h.settle();
     expect(h.acks.map((a) => [a.correlationId, a.ackError])).toEqual([0, 1, 2, 3, 4].map((i) => [`m${i}`, AckError.UNKNOWN]));
     expect(h.metrics.refusals).toEqual({ append_failed: 6 });
+    await h.stop();
+  });
+
+  it('while it hands its leadership over, a failed write answers nobody (the new leader may already answer them) but is counted and reported', async () => {
+    const h = await startLeader({ fail: () => 'write-fails' });
+    h.leader.holdRefusals(true);
+    for (let i = 0; i < 3; i++) h.publish(`held${i}`);
+    await h.settle();
+    expect(h.acks).toEqual([]);
+    expect(h.metrics.refusals).toEqual({ append_failed: 3 });
+    expect(h.appendFailures.count).toBeGreaterThanOrEqual(1);
+    h.leader.holdRefusals(false); // the controller refused the hand-over: this leader answers again
+    h.publish('after');
+    await h.settle();
+    expect(h.acks.map((a) => [a.correlationId, a.ackError])).toEqual([['after', AckError.UNKNOWN]]);
     await h.stop();
   });
 
