@@ -83,12 +83,6 @@ export class PartitionLeader {
   private pendingCommits: PendingCommit[] = [];
   private deferredAcks: AckBatch[] = [];
   private sealingFailureLogged = false;
-  /**
-   * While this leader asks the controller to hand its leadership over, it sends no error acks: the
-   * new leader may start acknowledging before this one hears that it moved, and a refusal from here
-   * would reach publishers first (their message was not stored here: no answer is the truth).
-   */
-  private refusalsHeld = false;
   private readonly autoPause: AutoPauseTimer | null = null;
 
   constructor(
@@ -129,11 +123,6 @@ export class PartitionLeader {
   }
 
   /** The ISR as the metadata now records it (replicated partitions). */
-  /** See `refusalsHeld`: from the hand-over request until its answer (then stopped, or resumed when refused). */
-  holdRefusals(held: boolean): void {
-    this.refusalsHeld = held;
-  }
-
   updateIsr(isr: readonly string[]): void {
     this.replication?.updateIsr(isr);
   }
@@ -282,7 +271,7 @@ export class PartitionLeader {
     if (!readonly) {
       this.deps.appendFailed?.();
       this.deps.metrics.refused('append_failed', messages.length);
-      if (!this.refusalsHeld) for (const m of messages) this.sendAck(m, 0, receptionNs, 0n, AckError.UNKNOWN);
+      for (const m of messages) this.sendAck(m, 0, receptionNs, 0n, AckError.UNKNOWN);
     }
     if (error instanceof LogClosedError) return; // paused, deleted or replaced meanwhile: an expected end
     this.deps.logger[readonly ? 'warn' : 'error'](

@@ -39,8 +39,6 @@ const PARTITION_STARTS_IN_FLIGHT = 32;
 const RECOVERED_STREAMS_IN_FLIGHT = 32;
 /** Partitions named in a log line about start failures; the rest are counted. */
 const FAILURES_LOGGED_MAX = 10;
-/** A leader handing over sends no error acks for at most this long (PartitionLeader.holdRefusals). */
-const REFUSALS_HELD_MAX_MS = 1000;
 
 /**
  * Makes what runs on this server match the applied metadata (docs/style.md "Metadata events", step 5): opens the logs of
@@ -93,19 +91,9 @@ export class PartitionSupervisor {
       logger,
       partitions: () => this.monitored(),
       handOverLeadership: async (state) => {
-        const leader = this.leaderOf(state);
-        leader?.holdRefusals(true);
-        // A controller slow to answer must not leave publishers without any answer for long.
-        const release = scheduler.setTimeout(() => leader?.holdRefusals(false), REFUSALS_HELD_MAX_MS);
-        let handedOver = false;
-        try {
-          handedOver = await this.requests.handOverLeadership(state);
-        } finally {
-          release.cancel();
-          if (!handedOver) leader?.holdRefusals(false);
-        }
-        if (handedOver) await this.stopLeadingAfterHandOver(state);
-        return handedOver;
+        if (!(await this.requests.handOverLeadership(state))) return false;
+        await this.stopLeadingAfterHandOver(state);
+        return true;
       },
     });
   }
@@ -465,12 +453,6 @@ export class PartitionSupervisor {
    * acks the new leader never saw). The partition stays open, role-less, until the applied change
    * restarts it as a follower.
    */
-  /** The leader role running here for this partition generation, if any. */
-  private leaderOf(partition: PartitionState): PartitionLeader | null {
-    const r = this.running.get(partitionKey({ stream: partition.stream, partition: partition.id }));
-    return r && r.state.leaderEpoch === partition.leaderEpoch ? r.leader : null;
-  }
-
   private async stopLeadingAfterHandOver(partition: PartitionState): Promise<void> {
     const r = this.running.get(partitionKey({ stream: partition.stream, partition: partition.id }));
     if (!r || r.leader === null || r.state.leaderEpoch !== partition.leaderEpoch) return;

@@ -8,6 +8,7 @@ import { MetadataService } from '../metadata/metadata-service';
 import { Scheduler } from '../ports/clock.port';
 import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport, OutboundPublish } from '../ports/message-transport.port';
 import { entryBytesMax } from '../partitions/record-limits';
+import { answeringAck } from './answering-ack';
 import { ServerSettings } from '../server-settings';
 import { TOKENS } from '../tokens';
 import { PartitionSupervisor } from '../partitions/partition-supervisor';
@@ -39,6 +40,7 @@ export interface PublishToSubjectData {
 export const DEFAULT_ACK_WAIT_MS = 5000;
 
 const NOTHING_TO_RESUME: readonly number[] = [];
+
 
 /**
  * The server-side publish RPCs (docs/protocol.md "Publish RPCs"). Like Liftbridge, they publish an envelope on the
@@ -166,22 +168,6 @@ export class PublishHandler {
   }
 
   private firstAck(inbox: AckInbox, waitMs: number): Promise<AckMessage | null> {
-    return new Promise((resolve) => {
-      const timer = this.scheduler.setTimeout(() => {
-        subscription.unsubscribe();
-        resolve(null);
-      }, Math.max(0, waitMs));
-      const subscription = inbox.acks$.subscribe({
-        next: (ack) => {
-          timer.cancel();
-          subscription.unsubscribe();
-          resolve(ack);
-        },
-        complete: () => {
-          timer.cancel();
-          resolve(null);
-        },
-      });
-    });
+    return answeringAck(inbox.acks$, this.scheduler, waitMs);
   }
 }
