@@ -93,6 +93,7 @@ export type CaseId =
   | 'lb-nats-publish-metrics-off'
   | 'lb-nats-publish-metrics-on-twin'
   | 'lb-publish-async'
+  | 'lb-publish-async-grpcjs'
   | 'lb-client-async-publisher'
   | 'jetstream-r1-unary'
   | 'lb-publish-unary'

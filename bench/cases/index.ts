@@ -8,7 +8,7 @@ import { liftbridgeCatchupSubscribeCase } from './liftbridge-catchup-subscribe';
 import { liftbridgeClientAsyncPublisherCase } from './liftbridge-client-async-publisher';
 import { liftbridgeGroupMemberDeathCase } from './liftbridge-group-member-death';
 import { liftbridgeNatsPublishCase, liftbridgeNatsPublishMetricsOffCase, liftbridgeNatsPublishMetricsOnTwinCase } from './liftbridge-nats-publish';
-import { liftbridgePublishAsyncCase } from './liftbridge-publish-async';
+import { liftbridgePublishAsyncCase, liftbridgePublishAsyncGrpcJsCase } from './liftbridge-publish-async';
 import { liftbridgePublishUnaryAllCase, liftbridgePublishUnaryCase } from './liftbridge-publish-unary';
 import { liftbridgeSetCursorCase } from './liftbridge-set-cursor';
 import { liftbridgeReplicatedAllR1Case, liftbridgeReplicatedAllR3Case } from './liftbridge-replicated-publish';
@@ -26,6 +26,7 @@ export const allCases: readonly BenchCase[] = [
   liftbridgeNatsPublishMetricsOffCase,
   liftbridgeNatsPublishMetricsOnTwinCase,
   liftbridgePublishAsyncCase,
+  liftbridgePublishAsyncGrpcJsCase,
   liftbridgeClientAsyncPublisherCase,
   jetStreamUnaryCase,
   liftbridgePublishUnaryCase,

@@ -10,11 +10,20 @@ export class GrpcFrameCounter {
   messageBytes = 0;
   /** Lengths of the first messages, for checks such as Liftbridge's empty handshake. */
   readonly firstLengths: number[] = [];
+  /** Messages cut by a chunk boundary, which `onWhole` did not see. */
+  split = 0;
   private readonly prefix = Buffer.alloc(5);
   private prefixHave = 0;
   private bodyLeft = 0;
 
-  constructor(private readonly keepFirst = 1) {}
+  /**
+   * `onWhole`, when given, sees each message that lies whole in one chunk (`chunk[start, end)`),
+   * in place: a check without a copy. Messages cut by a chunk boundary are only counted (`split`).
+   */
+  constructor(
+    private readonly keepFirst = 1,
+    private readonly onWhole: ((chunk: Buffer, start: number, end: number) => void) | null = null,
+  ) {}
 
   /** Takes one DATA chunk. */
   feed(chunk: Buffer): void {
@@ -27,14 +36,20 @@ export class GrpcFrameCounter {
         continue;
       }
       if (this.prefixHave === 0 && chunk.length - at >= 5) {
-        this.begin(chunk.readUInt32BE(at + 1));
+        const length = chunk.readUInt32BE(at + 1);
+        this.begin(length);
         at += 5;
+        if (this.onWhole !== null) {
+          if (chunk.length - at >= length) this.onWhole(chunk, at, at + length);
+          else this.split++;
+        }
         continue;
       }
       this.prefix[this.prefixHave++] = chunk[at++]!;
       if (this.prefixHave === 5) {
         this.prefixHave = 0;
         this.begin(this.prefix.readUInt32BE(1));
+        if (this.onWhole !== null) this.split++;
       }
     }
   }

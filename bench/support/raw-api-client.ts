@@ -47,18 +47,23 @@ export async function connectRawClient(address: string, credentials = grpc.crede
  * an empty ack plus asyncError (docs/protocol.md "PublishAsync").
  */
 export function isPublishAck(bytes: Buffer): boolean {
-  if (bytes.length < 2 || bytes[0] !== 0x0a) return false;
+  return isPublishAckAt(bytes, 0, bytes.length);
+}
+
+/** `isPublishAck` of the response in `bytes[start, end)`, read in place. */
+export function isPublishAckAt(bytes: Buffer, start: number, end: number): boolean {
+  if (end - start < 2 || bytes[start] !== 0x0a) return false;
   let length = 0;
   let shift = 0;
-  let pos = 1;
+  let pos = start + 1;
   for (;;) {
-    const byte = bytes[pos++];
-    if (byte === undefined) return false;
+    if (pos >= end) return false;
+    const byte = bytes[pos++]!;
     length |= (byte & 0x7f) << shift;
     if (byte < 0x80) break;
     shift += 7;
   }
   if (length === 0) return false;
   const next = pos + length;
-  return next >= bytes.length || bytes[next] !== 0x12;
+  return next >= end || bytes[next] !== 0x12;
 }

@@ -30,4 +30,23 @@ describe('GrpcFrameCounter', () => {
       });
     }
   });
+
+  it('shows each message that lies whole in a chunk, in place, and counts the others as split', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const random = seededPrng(seed);
+      const seen: number[] = [];
+      const counter = new GrpcFrameCounter(1, (chunk, start, end) => seen.push(end - start, end > start ? chunk[start]! : -1));
+      for (let at = 0; at < body.length; ) {
+        const size = 1 + random.nextInt(seed % 2 === 0 ? 7 : 3000);
+        counter.feed(body.subarray(at, at + size));
+        at += size;
+      }
+      // Every message is either seen whole (with its first byte, 0x7a unless empty) or split.
+      expect(seen.length / 2 + counter.split).toBe(lengths.length);
+      for (let i = 0; i < seen.length; i += 2) expect(seen[i + 1]).toBe(seen[i] === 0 ? -1 : 0x7a);
+    }
+    const whole = new GrpcFrameCounter(1, () => undefined);
+    whole.feed(body);
+    expect(whole.split).toBe(0);
+  });
 });
