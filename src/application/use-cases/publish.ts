@@ -6,7 +6,7 @@ import { ApplicationError } from '../errors/application-errors';
 import { PayloadTooLargeError } from '../errors/broker-errors';
 import { MetadataService } from '../metadata/metadata-service';
 import { Scheduler } from '../ports/clock.port';
-import { AckError, AckInbox, AckMessage, AckPolicy, MessageTransport, OutboundPublish } from '../ports/message-transport.port';
+import { AckError, AckMessage, AckPolicy, MessageTransport, OutboundPublish } from '../ports/message-transport.port';
 import { entryBytesMax } from '../partitions/record-limits';
 import { answeringAck } from './answering-ack';
 import { ServerSettings } from '../server-settings';
@@ -40,7 +40,6 @@ export interface PublishToSubjectData {
 export const DEFAULT_ACK_WAIT_MS = 5000;
 
 const NOTHING_TO_RESUME: readonly number[] = [];
-
 
 /**
  * The server-side publish RPCs (docs/protocol.md "Publish RPCs"). Like Liftbridge, they publish an envelope on the
@@ -158,16 +157,12 @@ export class PublishHandler {
     if (request.ackPolicy === AckPolicy.NONE) return this.publishOrTooLarge(subject, request) ? ok(null) : tooLarge;
     const inbox = await this.transport.openAckInbox(request.ackInbox === '' ? undefined : request.ackInbox);
     try {
-      const ack = this.firstAck(inbox, deadlineMs ?? DEFAULT_ACK_WAIT_MS);
+      const ack = answeringAck(inbox.acks$, this.scheduler, deadlineMs ?? DEFAULT_ACK_WAIT_MS);
       if (!this.publishOrTooLarge(subject, { ...request, ackInbox: inbox.subject })) return tooLarge;
       const received = await ack;
       return received ? ok(received) : err({ kind: 'AckTimeout' });
     } finally {
       inbox.close();
     }
-  }
-
-  private firstAck(inbox: AckInbox, waitMs: number): Promise<AckMessage | null> {
-    return answeringAck(inbox.acks$, this.scheduler, waitMs);
   }
 }
