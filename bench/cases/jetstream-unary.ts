@@ -1,15 +1,12 @@
-import { StorageType, type NatsConnection } from 'nats';
 import { withDeadline } from '../support/deadline';
 import { payload } from '../support/messages';
-import { closeNats, connectNats } from '../support/nats-connections';
 import { PubFrames, RawNatsConnection } from '../support/raw-nats';
 import { CALL_DEADLINE_MS, callSequentially } from '../support/sequential-calls';
 import { quantile } from '../support/stats';
 import { timedCpu } from '../support/timed-cpu';
 import type { BenchCase } from '../types';
+import { isPubAck, withJetStreamR1Stream } from './jetstream';
 
-const QUOTE = 0x22;
-const S = 0x73;
 /** Untimed publishes before the timed ones, as the unary Publish case does (liftbridge-publish-unary.ts). */
 const WARM_PUBLISHES = 500;
 
@@ -29,33 +26,26 @@ export const jetStreamUnaryCase: BenchCase = {
     const name = `BENCH_JSU_${size}_R${run}`;
     const subject = `bench.jsu.${size}.r${run}`;
     const inbox = `bench.jsu.acks.${process.pid}.${size}.${run}`;
-    let nc: NatsConnection | undefined;
-    let raw: RawNatsConnection | undefined;
-    try {
-      nc = await connectNats(ctx.natsUrl, 'bench-jetstream-unary');
-      const jsm = await withDeadline(nc.jetstreamManager(), 10_000, 'JetStream manager');
-      await withDeadline(jsm.streams.add({ name, subjects: [subject], storage: StorageType.File, num_replicas: 1 }), 10_000, `JetStream stream ${name}`);
+    return withJetStreamR1Stream(ctx, name, subject, async () => {
+      const raw = await RawNatsConnection.open(ctx.natsUrl);
       try {
-        raw = await RawNatsConnection.open(ctx.natsUrl);
         const frame = new PubFrames(subject, inbox, payload(size), 1).frames(1);
         let acked: ((problem: string | null) => void) | null = null;
         let failure: Error | null = null;
-        raw.subscribe(inbox, (data, start) => data[start + 1] === QUOTE && data[start + 2] === S, () => {
+        const answer = (problem: string | null): void => {
           const done = acked;
           acked = null;
-          done?.(null);
-        }, (error) => {
+          done?.(problem);
+        };
+        raw.subscribe(inbox, isPubAck, () => answer(null), (error) => {
           failure = error;
-          const done = acked;
-          acked = null;
-          done?.(error.message);
+          answer(error.message);
         });
         await raw.flush();
-        const connection = raw;
         const publishOne = (_i: number, done: (problem: string | null) => void): void => {
           if (failure !== null) return done(failure.message);
           acked = done;
-          connection.write(frame);
+          raw.write(frame);
         };
         const budgetMs = (WARM_PUBLISHES + total) * CALL_DEADLINE_MS;
         await withDeadline(callSequentially(WARM_PUBLISHES, publishOne), budgetMs, 'JetStream publish warm-up');
@@ -64,11 +54,8 @@ export const jetStreamUnaryCase: BenchCase = {
         latenciesMs.sort();
         return { messages: total, seconds: Number(elapsedNs) / 1e9, p50Ms: quantile(latenciesMs, 0.5), p99Ms: quantile(latenciesMs, 0.99) };
       } finally {
-        raw?.close();
-        await withDeadline(jsm.streams.delete(name), 10_000, `deleting JetStream stream ${name}`).catch((error: Error) => ctx.progress(`  warning: ${error.message}`));
+        raw.close();
       }
-    } finally {
-      await closeNats(nc);
-    }
+    });
   },
 };

@@ -3,13 +3,13 @@ import { withDeadline } from '../support/deadline';
 import { payload } from '../support/messages';
 import { closeNats, connectNats } from '../support/nats-connections';
 import { rawPipelinedPublish } from '../support/raw-publish-pipeline';
-import type { BenchCase } from '../types';
+import type { BenchCase, BenchContext } from '../types';
 
 const QUOTE = 0x22;
 const S = 0x73;
 
 /** A PubAck is `{"stream":...,"seq":...}`; an error is `{"error":...}`: the third byte tells them apart. */
-const isPubAck = (data: Uint8Array, start: number): boolean => data[start + 1] === QUOTE && data[start + 2] === S;
+export const isPubAck = (data: Uint8Array, start: number): boolean => data[start + 1] === QUOTE && data[start + 2] === S;
 
 /**
  * Core publishes of `data` to a JetStream stream's `subject` with one shared reply subject, up to
@@ -20,6 +20,27 @@ const isPubAck = (data: Uint8Array, start: number): boolean => data[start + 1] =
 export async function publishPipelined(natsUrl: string, subject: string, data: Uint8Array, total: number, window: number): Promise<bigint> {
   const result = await rawPipelinedPublish({ url: natsUrl, subject, body: data, total, window, what: 'JetStream publish', count: 'replies', check: isPubAck });
   return result.elapsedNs;
+}
+
+/**
+ * Runs `body` while a file-storage JetStream stream `name` with 1 replica (nats-server defaults)
+ * captures `subject`; deletes it afterwards (a failed delete is only reported). Shared by the
+ * pipelined and the one-at-a-time R1 cases.
+ */
+export async function withJetStreamR1Stream<T>(ctx: BenchContext, name: string, subject: string, body: () => Promise<T>): Promise<T> {
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connectNats(ctx.natsUrl, 'bench-jetstream');
+    const jsm = await withDeadline(nc.jetstreamManager(), 10_000, 'JetStream manager');
+    await withDeadline(jsm.streams.add({ name, subjects: [subject], storage: StorageType.File, num_replicas: 1 }), 10_000, `JetStream stream ${name}`);
+    try {
+      return await body();
+    } finally {
+      await withDeadline(jsm.streams.delete(name), 10_000, `deleting JetStream stream ${name}`).catch((error: Error) => ctx.progress(`  warning: ${error.message}`));
+    }
+  } finally {
+    await closeNats(nc);
+  }
 }
 
 /**
@@ -35,25 +56,9 @@ export const jetStreamCase: BenchCase = {
     const name = `BENCH_JS_${size}_R${run}`;
     const subject = `bench.js.${size}.r${run}`;
     const data = payload(size);
-    let nc: NatsConnection | undefined;
-    try {
-      nc = await connectNats(ctx.natsUrl, 'bench-jetstream');
-      const jsm = await withDeadline(nc.jetstreamManager(), 10_000, 'JetStream manager');
-      await withDeadline(
-        jsm.streams.add({ name, subjects: [subject], storage: StorageType.File, num_replicas: 1 }),
-        10_000,
-        `JetStream stream ${name}`,
-      );
-      try {
-        const elapsedNs = await publishPipelined(ctx.natsUrl, subject, data, total, ctx.config.window);
-        return { messages: total, seconds: Number(elapsedNs) / 1e9 };
-      } finally {
-        await withDeadline(jsm.streams.delete(name), 10_000, `deleting JetStream stream ${name}`).catch((error: Error) =>
-          ctx.progress(`  warning: ${error.message}`),
-        );
-      }
-    } finally {
-      await closeNats(nc);
-    }
+    return withJetStreamR1Stream(ctx, name, subject, async () => {
+      const elapsedNs = await publishPipelined(ctx.natsUrl, subject, data, total, ctx.config.window);
+      return { messages: total, seconds: Number(elapsedNs) / 1e9 };
+    });
   },
 };

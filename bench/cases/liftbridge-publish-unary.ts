@@ -6,7 +6,7 @@ import { withDeadline } from '../support/deadline';
 import { warmUpPartition } from '../support/liftbridge-nats';
 import { payload } from '../support/messages';
 import { closeNats, connectNats } from '../support/nats-connections';
-import { Http2UnaryClient } from '../support/http2-unary';
+import { grpcFramed, Http2UnaryClient } from '../support/http2-unary';
 import { connectRawClient, isPublishAck, type RawApiClient } from '../support/raw-api-client';
 import { CALL_DEADLINE_MS, callSequentially } from '../support/sequential-calls';
 import { timedCpu } from '../support/timed-cpu';
@@ -30,7 +30,7 @@ function grpcJsPublisher(client: RawApiClient, request: Buffer): UnaryPublisher 
 }
 
 function http2Publisher(client: Http2UnaryClient, request: Buffer): UnaryPublisher {
-  const framed = Http2UnaryClient.frame(request);
+  const framed = grpcFramed(request);
   return {
     call: (done) => client.call(framed, CALL_DEADLINE_MS, (problem, response) => done(problem !== null ? `unary Publish failed: ${problem}` : !response || !isPublishAck(response) ? noAck : null)),
     close: () => client.close(),

@@ -2,7 +2,7 @@ import * as http2 from 'node:http2';
 import { API_SERVICE_NAME } from '../../src/protocol/api-service-definition';
 import { AckWindow } from './ack-window';
 import { GrpcFrameCounter } from './grpc-frame-counter';
-import { Http2UnaryClient } from './http2-unary';
+import { grpcFramed } from './http2-unary';
 
 export interface PublishAsyncRun {
   readonly elapsedNs: bigint;
@@ -25,7 +25,7 @@ export function publishAsyncHttp2(
   what: string,
   isAck: (chunk: Buffer, start: number, end: number) => boolean,
 ): Promise<PublishAsyncRun> {
-  const framed = Http2UnaryClient.frame(request);
+  const framed = grpcFramed(request);
   const frames = Buffer.allocUnsafe(framed.length * window);
   for (let i = 0; i < window; i++) framed.copy(frames, i * framed.length);
   const session = http2.connect(`http://${address}`);

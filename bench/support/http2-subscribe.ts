@@ -5,6 +5,7 @@ import type { ProtoInit } from '../../src/protocol/proto-schema';
 import { STALL_MS } from './ack-window';
 import { DeadlineError } from './deadline';
 import { GrpcFrameCounter } from './grpc-frame-counter';
+import { grpcFramed } from './http2-unary';
 import { timedCpu } from './timed-cpu';
 
 export interface SubscribeCount {
@@ -25,10 +26,7 @@ export function countSubscribeHttp2(address: string, request: ProtoInit<Subscrib
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://${address}`);
     const counter = new GrpcFrameCounter();
-    const body = encodeSubscribeRequest(request);
-    const frame = Buffer.alloc(5 + body.length);
-    frame.writeUInt32BE(body.length, 1);
-    body.copy(frame, 5);
+    const frame = grpcFramed(encodeSubscribeRequest(request));
     let settled = false;
     let lastProgressAt = Date.now();
     let startedAt = 0n;

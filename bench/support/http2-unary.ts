@@ -1,7 +1,15 @@
 import * as http2 from 'node:http2';
 import { API_SERVICE_NAME } from '../../src/protocol/api-service-definition';
+import { GRPC_FRAME_PREFIX_BYTES, writeGrpcFramePrefix } from '../../src/protocol/grpc-raw-frames';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_TE } = http2.constants;
+
+/** `message` behind gRPC's 5-byte length prefix: built once, then sent by every call of a run. */
+export function grpcFramed(message: Uint8Array): Buffer {
+  const framed = Buffer.allocUnsafe(GRPC_FRAME_PREFIX_BYTES + message.length);
+  framed.set(message, writeGrpcFramePrefix(framed, 0, message.length));
+  return framed;
+}
 
 /**
  * The leanest unary gRPC client a latency case can have (docs/benchmarks.md "Clients"): one HTTP/2
@@ -30,14 +38,6 @@ export class Http2UnaryClient {
       [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
       [HTTP2_HEADER_TE]: 'trailers',
     });
-  }
-
-  /** The 5-byte gRPC length prefix and the message, once, for every call of a run. */
-  static frame(message: Uint8Array): Buffer {
-    const framed = Buffer.alloc(5 + message.length);
-    framed.writeUInt32BE(message.length, 1);
-    framed.set(message, 5);
-    return framed;
   }
 
   call(framedRequest: Buffer, deadlineMs: number, done: (problem: string | null, response: Buffer | null) => void): void {
