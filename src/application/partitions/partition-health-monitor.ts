@@ -95,9 +95,11 @@ export class PartitionHealthMonitor {
     const source = repairSourceFor(p.state, this.deps.self);
     if (source === null) return false;
     if (source === 'leader') return !p.followerRepairBlocked;
-    // A refused hand-over is asked again (the controller may not yet see the peer alive, e.g. just
-    // after a restart): while an in-sync peer exists, readers wait rather than end with DATA_LOSS.
-    return p.isLeader;
+    // An in-sync peer exists: readers wait rather than end with DATA_LOSS, while a refused hand-over
+    // is asked again (the controller may not yet see the peer alive, e.g. just after a restart), and
+    // in the role-less moment after the hand-over, until the applied change restarts this replica
+    // as a follower (which ends their streams; they follow the new leader).
+    return true;
   }
 
   report(): DamagedPartitionReport[] {
@@ -105,7 +107,7 @@ export class PartitionHealthMonitor {
     for (const p of this.deps.partitions()) {
       const damaged = p.log.closedReason === null ? p.log.damaged : [];
       if (damaged.length === 0) continue;
-      const repair = !this.repairable(p) ? 'unrepairable' : p.isLeader ? 'handing-over-leadership' : 'repairing-from-leader';
+      const repair = !this.repairable(p) ? 'unrepairable' : repairSourceFor(p.state, this.deps.self) === 'isr-peer' ? 'handing-over-leadership' : 'repairing-from-leader';
       out.push({ stream: p.state.stream, partition: p.state.id, role: p.isLeader ? 'leader' : 'follower', damaged, records: countOf(damaged), repair });
     }
     return out;

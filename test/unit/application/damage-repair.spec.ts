@@ -224,6 +224,13 @@ describe('the damage monitor', () => {
     m.stop();
   });
 
+  it('has readers wait in the moment a leader stopped leading after its hand-over, until the change restarts it as a follower', () => {
+    const roleless = running(partition(), [{ firstOffset: 4, lastOffset: 4 }], { isLeader: false });
+    const m = monitor([roleless], async () => true);
+    expect(m.repairable(roleless)).toBe(true);
+    expect(m.report().map((r) => [r.role, r.repair])).toEqual([['follower', 'handing-over-leadership']]);
+  });
+
   it('leaves a follower to repair from its leader, unless that is blocked', () => {
     const follower = running(partition({ leader: 'b' }), [{ firstOffset: 3, lastOffset: 3 }]);
     const blocked = running(partition({ stream: 'u', leader: 'b' }), [{ firstOffset: 3, lastOffset: 3 }], { followerRepairBlocked: true });
