@@ -277,7 +277,12 @@ describe('controlled shutdown of a cluster member', () => {
       expect(ended.code).toBe(0);
       expect(ended.logs).toMatch(/"controller":"handed-over"/);
       expect(newControllerAt - signalledAt).toBeLessThanOrEqual(GAP_MAX_MS);
-      expect(createGaps[createGaps.length - 1]).toBeLessThanOrEqual(GAP_MAX_MS);
+      if (createGaps[createGaps.length - 1]! > GAP_MAX_MS) {
+        // Say what the servers logged: a gap here is rare and needs its timeline to be understood.
+        const warnings = (logs: string): string => logs.split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-20).join('\n');
+        const servers = [`${victim} (stopped)\n${warnings(ended.logs)}`, ...others.filter((id) => running().has(id)).map((id) => `${id}\n${warnings(running().get(id)!.logs)}`)];
+        throw new Error(`stream creation stopped for ${createGaps[createGaps.length - 1]} ms (SIGTERM at ${signalledAt}, created at ${created.join(', ')}); warnings:\n${servers.join('\n')}`);
+      }
       await start(victim);
     }
   }, 600_000);

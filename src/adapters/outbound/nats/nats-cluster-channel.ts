@@ -119,7 +119,10 @@ export class NatsClusterChannel implements ClusterChannel {
     return {
       cancel: () => {
         this.served.delete(subscription);
-        subscription.unsubscribe();
+        // Drained, not dropped: requests nats-server routed here before it saw the UNSUB are still
+        // answered ("not the controller": the caller retries at once) instead of waiting out the
+        // caller's whole timeout; later ones find no responder.
+        subscription.drain().catch(() => undefined);
       },
     };
   }
