@@ -107,7 +107,8 @@ export class PartitionHealthMonitor {
     for (const p of this.deps.partitions()) {
       const damaged = p.log.closedReason === null ? p.log.damaged : [];
       if (damaged.length === 0) continue;
-      const repair = !this.repairable(p) ? 'unrepairable' : repairSourceFor(p.state, this.deps.self) === 'isr-peer' ? 'handing-over-leadership' : 'repairing-from-leader';
+      const source = repairSourceFor(p.state, this.deps.self);
+      const repair = !this.repairable(p) ? 'unrepairable' : source === 'isr-peer' ? 'handing-over-leadership' : 'repairing-from-leader';
       out.push({ stream: p.state.stream, partition: p.state.id, role: p.isLeader ? 'leader' : 'follower', damaged, records: countOf(damaged), repair });
     }
     return out;
